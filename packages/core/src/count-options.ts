@@ -1,0 +1,190 @@
+import { CoreError } from './errors.js';
+import { DEFAULT_ENGINE_OPTIONS, EMIT_CHOICES, METHOD_CHOICES, parseGranularities, type EmitChoice, type EngineOptions, type MethodChoice } from './options.js';
+import type { Granularity } from './types.js';
+
+/**
+ * The options of a counting run, shared by `uniqstream count` and the
+ * consumer service so that both take the same flags, environment variables
+ * (`UNIQSTREAM_MAX_DELAY`, ...) and config-file keys (`"max-delay"`). Apps
+ * register these with their command-line parser; the parsing and checking
+ * lives here, once.
+ */
+
+export const PARSER_CHOICES = ['fast', 'json', 'simdjson'] as const;
+export type ParserChoice = (typeof PARSER_CHOICES)[number];
+export const FORMAT_CHOICES = ['json', 'table'] as const;
+export type FormatChoice = (typeof FORMAT_CHOICES)[number];
+
+export interface CountConfig {
+  /** Input endpoint; unset means the file arguments, or stdin. */
+  readonly from?: string;
+  readonly to: string;
+  readonly format: FormatChoice;
+  readonly deadLetter?: string;
+  readonly parser: ParserChoice;
+  readonly maxFrameBytes: number;
+  readonly windows: readonly Granularity[];
+  readonly maxDelay: number;
+  readonly allowedLateness: number;
+  readonly earlyEvery: number;
+  readonly emit: EmitChoice;
+  readonly maxFutureSkew: number;
+  readonly timeZone: string;
+  readonly method: MethodChoice;
+  readonly hllPrecision: number;
+  /** Kafka: consumer group id. */
+  readonly group: string;
+  /** Kafka: read from the earliest offset when the group has none committed. */
+  readonly fromBeginning: boolean;
+  /** Seconds without frames after which a partition stops holding the watermark back. */
+  readonly idleTimeout: number;
+  /** End the run after this many seconds without a frame; 0 = never. */
+  readonly untilIdle: number;
+  /** Directory for checkpoints; unset = none. */
+  readonly checkpoint?: string;
+  /** Seconds between checkpoints. */
+  readonly checkpointInterval: number;
+}
+
+export interface CountOptionSpec {
+  /** Long flag name without dashes; also the config-file key. */
+  readonly name: string;
+  /** Property of CountConfig it sets. */
+  readonly key: keyof CountConfig;
+  /** Placeholder for the value, e.g. `seconds`; none for a boolean switch. */
+  readonly value?: string;
+  readonly description: string;
+  /** Default as shown in help; undefined when there is none. */
+  readonly defaultText?: string;
+  readonly choices?: readonly string[];
+  /** Parses a value given as text (flag, environment or config file). */
+  readonly parse: (text: string) => unknown;
+}
+
+export const DEFAULT_COUNT_CONFIG: CountConfig = {
+  to: 'stdout',
+  format: 'json',
+  parser: 'fast',
+  maxFrameBytes: 1024 * 1024,
+  windows: DEFAULT_ENGINE_OPTIONS.windows,
+  maxDelay: DEFAULT_ENGINE_OPTIONS.maxDelay,
+  allowedLateness: DEFAULT_ENGINE_OPTIONS.allowedLateness,
+  earlyEvery: DEFAULT_ENGINE_OPTIONS.earlyEvery,
+  emit: DEFAULT_ENGINE_OPTIONS.emit,
+  maxFutureSkew: DEFAULT_ENGINE_OPTIONS.maxFutureSkew,
+  timeZone: DEFAULT_ENGINE_OPTIONS.timeZone,
+  method: DEFAULT_ENGINE_OPTIONS.method,
+  hllPrecision: DEFAULT_ENGINE_OPTIONS.hllPrecision,
+  group: 'uniqstream',
+  fromBeginning: false,
+  idleTimeout: 10,
+  untilIdle: 0,
+  checkpointInterval: 10,
+};
+
+export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
+  { name: 'from', key: 'from', value: 'endpoint', description: 'input: FILE (.jsonl or .jsonl.gz), - for stdin, or kafka://host:port/topic', parse: text },
+  { name: 'to', key: 'to', value: 'endpoint', description: 'results: stdout, file:PATH (.gz compresses) or kafka://host:port/topic', defaultText: 'stdout', parse: text },
+  { name: 'format', key: 'format', value: 'format', description: 'result format on stdout and files', defaultText: 'json', choices: FORMAT_CHOICES, parse: choice('format', FORMAT_CHOICES) },
+  { name: 'dead-letter', key: 'deadLetter', value: 'endpoint', description: 'where dropped frames go, with the reason: stdout, file:PATH or kafka://host:port/topic', parse: text },
+  { name: 'windows', key: 'windows', value: 'list', description: 'window granularities counted in one pass: minute,hour,day,week,month,year or all', defaultText: 'minute', parse: parseGranularities },
+  { name: 'max-delay', key: 'maxDelay', value: 'seconds', description: 'how far a frame may trail the newest ts and still be on time (watermark = max ts - this)', defaultText: String(DEFAULT_ENGINE_OPTIONS.maxDelay), parse: seconds('max-delay') },
+  { name: 'allowed-lateness', key: 'allowedLateness', value: 'seconds', description: 'late frames within this long after a window ends update it (new revision); later ones are dropped', defaultText: String(DEFAULT_ENGINE_OPTIONS.allowedLateness), parse: seconds('allowed-lateness') },
+  { name: 'early-every', key: 'earlyEvery', value: 'seconds', description: 'partial results of still-open windows every this many seconds of event time (0 = off)', defaultText: '0', parse: seconds('early-every') },
+  { name: 'emit', key: 'emit', value: 'mode', description: 'updates: results as soon as known, then revisions; final: only final results', defaultText: 'updates', choices: EMIT_CHOICES, parse: choice('emit', EMIT_CHOICES) },
+  { name: 'max-future-skew', key: 'maxFutureSkew', value: 'seconds', description: 'a ts further ahead of the newest ts is held as suspect until later frames confirm it, else rejected as corrupt-ts', defaultText: String(DEFAULT_ENGINE_OPTIONS.maxFutureSkew), parse: seconds('max-future-skew') },
+  { name: 'tz', key: 'timeZone', value: 'zone', description: 'IANA time zone for hour, day, week, month and year boundaries', defaultText: 'UTC', parse: text },
+  { name: 'method', key: 'method', value: 'method', description: 'exact, hll (HyperLogLog), or auto (exact for minute and hour, hll for longer windows)', defaultText: 'exact', choices: METHOD_CHOICES, parse: choice('method', METHOD_CHOICES) },
+  { name: 'hll-precision', key: 'hllPrecision', value: 'p', description: 'HyperLogLog precision: 2^p registers, error about 1.04/sqrt(2^p)', defaultText: '14', parse: integer('hll-precision', 4, 18) },
+  { name: 'parser', key: 'parser', value: 'parser', description: 'frame decoder: fast (byte scanner), json (JSON.parse) or simdjson', defaultText: 'fast', choices: PARSER_CHOICES, parse: choice('parser', PARSER_CHOICES) },
+  { name: 'max-frame-bytes', key: 'maxFrameBytes', value: 'bytes', description: 'longer frames are reported as too-long', defaultText: '1048576', parse: integer('max-frame-bytes', 16, 256 * 1024 * 1024) },
+  { name: 'group', key: 'group', value: 'id', description: 'Kafka consumer group', defaultText: 'uniqstream', parse: text },
+  { name: 'from-beginning', key: 'fromBeginning', description: 'Kafka: start at the earliest offset when the group has none committed (else the latest)', parse: flag },
+  { name: 'idle-timeout', key: 'idleTimeout', value: 'seconds', description: 'a partition without frames this long stops holding windows back', defaultText: '10', parse: seconds('idle-timeout') },
+  { name: 'until-idle', key: 'untilIdle', value: 'seconds', description: 'stop (flushing every window) after this many seconds without a frame; 0 = run until the input ends', defaultText: '0', parse: seconds('until-idle') },
+  { name: 'checkpoint', key: 'checkpoint', value: 'dir', description: 'save state and position to this directory and resume from it', parse: text },
+  { name: 'checkpoint-interval', key: 'checkpointInterval', value: 'seconds', description: 'seconds between checkpoints', defaultText: '10', parse: seconds('checkpoint-interval') },
+];
+
+/** `UNIQSTREAM_MAX_DELAY` for `max-delay`. */
+export function envName(spec: CountOptionSpec): string {
+  return `UNIQSTREAM_${spec.name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Builds a config from parsed values (by key), filling defaults. */
+export function resolveCountConfig(values: Partial<Record<keyof CountConfig, unknown>>): CountConfig {
+  const merged: Record<string, unknown> = { ...DEFAULT_COUNT_CONFIG };
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) merged[key] = value;
+  return merged as unknown as CountConfig;
+}
+
+/**
+ * Reads values from `UNIQSTREAM_*` environment variables and a config
+ * object (keys are long option names), parsed by the specs. Later sources
+ * win: config file < environment; the app puts its flags on top.
+ */
+export function countValuesFrom(config: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>>): Partial<Record<keyof CountConfig, unknown>> {
+  const values: Partial<Record<keyof CountConfig, unknown>> = {};
+  const known = new Set(COUNT_OPTION_SPECS.map((s) => s.name));
+  for (const key of Object.keys(config)) {
+    if (!known.has(key)) throw new CoreError('BAD_OPTION', `unknown setting "${key}" in the config file`);
+  }
+  for (const spec of COUNT_OPTION_SPECS) {
+    const fromFile = config[spec.name];
+    if (fromFile !== undefined) values[spec.key] = spec.parse(typeof fromFile === 'string' ? fromFile : Array.isArray(fromFile) ? fromFile.join(',') : String(fromFile));
+    const fromEnv = env[envName(spec)];
+    if (fromEnv !== undefined && fromEnv !== '') values[spec.key] = spec.parse(fromEnv);
+  }
+  return values;
+}
+
+/** The engine's share of a count config. */
+export function engineOptionsOf(config: CountConfig): Partial<EngineOptions> {
+  return {
+    windows: config.windows,
+    maxDelay: config.maxDelay,
+    allowedLateness: config.allowedLateness,
+    earlyEvery: config.earlyEvery,
+    emit: config.emit,
+    maxFutureSkew: config.maxFutureSkew,
+    timeZone: config.timeZone,
+    method: config.method,
+    hllPrecision: config.hllPrecision,
+    deadLetters: config.deadLetter !== undefined,
+  };
+}
+
+function text(value: string): string {
+  return value;
+}
+
+function flag(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  throw new CoreError('BAD_OPTION', `expected true or false, got "${value}"`);
+}
+
+function seconds(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new CoreError('BAD_OPTION', `${name} must be a number of seconds >= 0, got "${value}"`);
+    return n;
+  };
+}
+
+function integer(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new CoreError('BAD_OPTION', `${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+    return n;
+  };
+}
+
+function choice<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    const found = choices.find((c) => c === value);
+    if (found === undefined) throw new CoreError('BAD_OPTION', `${name} must be one of ${choices.join(', ')}, got "${value}"`);
+    return found;
+  };
+}
