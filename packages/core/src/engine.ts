@@ -1,5 +1,5 @@
 import { createCalendar, type Calendar } from './calendar.js';
-import { createCounter, type DistinctCounter } from './counter-shim.js';
+import { createCounter, type DistinctCounter } from './counters/index.js';
 import { methodFor, resolveEngineOptions, type EngineOptions } from './options.js';
 import { TsGuard, type Held } from './ts-guard.js';
 import type { DeadLetter, Granularity, Positions, WindowResult } from './types.js';

@@ -47,7 +47,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   revisionInterval: 1,
   earlyEvery: 0,
   emit: 'updates',
-  maxFutureSkew: 60,
+  maxFutureSkew: 5,
   confirmations: 3,
   patience: 1000,
   bootstrapFrames: 16,

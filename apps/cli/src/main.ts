@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { COUNT_OPTION_SPECS, resolveCountConfig, type CountConfig } from '@uniqstream/core';
+import { runCount } from './count.js';
+
+const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+const EXIT_INTERRUPTED = 130;
+
+/** Options that only make sense for the Kafka consumer service. */
+const SERVICE_ONLY = new Set<string>([]);
+
+function buildProgram(run: (files: string[], config: CountConfig, flags: Record<string, unknown>) => Promise<void>): Command {
+  const program = new Command('uniqstream')
+    .description('Count unique users per time window in a stream of JSON log frames (one object per line, with "uid" and "ts").')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ sortOptions: false })
+    // Set before the subcommand exists, so that it inherits it.
+    .exitOverride();
+
+  const count = program
+    .command('count', { isDefault: true })
+    .description('count unique users per window from files, stdin or Kafka; results as JSON lines on stdout')
+    .argument('[files...]', '.jsonl or .jsonl.gz files to read in order; - or none for stdin')
+    .option('--demo', 'count an embedded generated sample stream with late and damaged frames (no input needed)')
+    .option('--progress', 'show a live progress line on stderr (default: when stderr is a terminal)')
+    .option('--no-progress', 'never show the progress line')
+    .option('-q, --quiet', 'no summary or messages on stderr, only errors');
+  for (const spec of COUNT_OPTION_SPECS) {
+    if (SERVICE_ONLY.has(spec.name)) continue;
+    const option = new Option(spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`, spec.description);
+    if (spec.choices) option.choices(spec.choices);
+    else if (spec.value !== undefined) {
+      option.argParser((value: string) => {
+        try {
+          return spec.parse(value);
+        } catch (error) {
+          throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+        }
+      });
+    }
+    if (spec.defaultText !== undefined) option.default(undefined, spec.defaultText);
+    count.addOption(option);
+  }
+  count.addHelpText(
+    'after',
+    `
+Output: one JSON object per result on stdout, e.g.
+  {"window":"minute","start":1468244340,"end":1468244400,"users":5823,"frames":59231,"revision":0,"final":true,"method":"exact"}
+start is inclusive, end exclusive (unix seconds). A window is emitted as soon as the watermark
+(highest ts minus --max-delay) passes its end; late frames within --allowed-lateness emit new
+revisions, and every window's last result has "final":true. A summary goes to stderr.
+
+Examples:
+  uniqstream count --demo
+  uniqstream count sample.jsonl.gz --windows minute,hour --format table
+  zcat sample.jsonl.gz | uniqstream count --dead-letter file:dropped.jsonl > results.jsonl`,
+  );
+  count.action(async (files: string[], flags: Record<string, unknown>) => {
+    const values: Partial<Record<keyof CountConfig, unknown>> = {};
+    for (const spec of COUNT_OPTION_SPECS) {
+      const value = flags[camel(spec.name)];
+      if (value !== undefined) values[spec.key] = value;
+    }
+    await run(files, resolveCountConfig(values), flags);
+  });
+  return program;
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+const VERSION = '0.1.0';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const interrupt = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT_INTERRUPTED);
+    interrupt.abort('SIGINT');
+  });
+  process.on('SIGTERM', () => interrupt.abort('SIGTERM'));
+
+  const program = buildProgram(async (files, config, flags) => {
+    exitCode = await runCount(
+      {
+        files,
+        config,
+        demo: flags['demo'] === true,
+        progress: typeof flags['progress'] === 'boolean' && process.argv.some((a) => a === '--progress' || a === '--no-progress') ? flags['progress'] : undefined,
+        quiet: flags['quiet'] === true,
+      },
+      { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: () => performance.now(), signal: interrupt.signal },
+    );
+  });
+  program.configureOutput({
+    writeErr: (text) => process.stderr.write(text),
+    outputError: (text, write) => write(text.replace(/^error: /, 'uniqstream: error: ')),
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`uniqstream: error: ${describe(error)}\n`);
+    if (process.env['UNIQSTREAM_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return isUsage(error) ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  return exitCode;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const known = 'code' in error && typeof (error as { code: unknown }).code === 'string';
+    return known ? error.message : `${error.message} (unexpected; UNIQSTREAM_DEBUG=1 shows where)`;
+  }
+  return String(error);
+}
+
+function isUsage(error: unknown): boolean {
+  if (!(error instanceof Error) || !('code' in error)) return false;
+  const code = (error as { code: unknown }).code;
+  return code === 'USAGE' || code === 'BAD_OPTION' || code === 'BAD_ENDPOINT' || code === 'UNKNOWN_DECODER';
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

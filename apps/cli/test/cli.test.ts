@@ -1,0 +1,222 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { isUtf8 } from 'node:buffer';
+import { generateChunks } from '@uniqstream/generator';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = new URL('../bin/uniqstream', import.meta.url).pathname;
+const T0 = 1468244340;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the real binary; `input` is written to stdin in pieces of random sizes. */
+function run(args: readonly string[], input?: Buffer, seed = 1): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.stdin.on('error', () => undefined);
+    if (input) {
+      let state = seed;
+      let at = 0;
+      const next = (): void => {
+        while (at < input.length) {
+          state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+          const size = 1 + (state % 9000);
+          const ok = child.stdin.write(input.subarray(at, at + size));
+          at += size;
+          if (!ok) {
+            child.stdin.once('drain', next);
+            return;
+          }
+        }
+        child.stdin.end();
+      };
+      next();
+    } else child.stdin.end();
+  });
+}
+
+/** The FRAMES.md definition, with JSON.parse and Sets: distinct root uids of valid frames per minute. */
+function reference(bytes: Buffer, windowSeconds = 60): Map<number, { users: number; frames: number }> {
+  const sets = new Map<number, Set<string>>();
+  const frames = new Map<number, number>();
+  for (let at = 0; at < bytes.length; ) {
+    const nl = bytes.indexOf(0x0a, at);
+    const line = bytes.subarray(at, nl === -1 ? bytes.length : nl);
+    at = nl === -1 ? bytes.length : nl + 1;
+    // Invalid UTF-8 is malformed; toString() would quietly repair it.
+    if (!isUtf8(line)) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line.toString());
+    } catch {
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    const { uid, ts } = value as { uid?: unknown; ts?: unknown };
+    if (typeof uid !== 'string' || uid === '') continue;
+    const t = typeof ts === 'number' ? ts : typeof ts === 'string' && /^\d+$/.test(ts) ? Number(ts) : NaN;
+    if (!Number.isInteger(t) || t < 0 || t >= 2 ** 32) continue;
+    const start = t - (t % windowSeconds);
+    if (!sets.has(start)) sets.set(start, new Set());
+    sets.get(start)!.add(uid);
+    frames.set(start, (frames.get(start) ?? 0) + 1);
+  }
+  return new Map([...sets].map(([start, set]) => [start, { users: set.size, frames: frames.get(start)! }]));
+}
+
+interface Result {
+  window: string;
+  start: number;
+  end: number;
+  users: number;
+  frames: number;
+  revision: number;
+  final: boolean;
+  method: string;
+}
+
+function finals(stdout: string): Map<string, Result> {
+  const out = new Map<string, Result>();
+  for (const line of stdout.split('\n')) {
+    if (line === '') continue;
+    const r = JSON.parse(line) as Result;
+    if (r.final) {
+      expect(out.has(`${r.window}:${r.start}`)).toBe(false);
+      out.set(`${r.window}:${r.start}`, r);
+    }
+  }
+  return out;
+}
+
+let dir: string;
+let stream: Buffer;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'uniqstream-cli-'));
+  const chunks = [...generateChunks({ seed: 7, users: 3000, rate: 100, start: T0 + 17, duration: 400, frameBytes: 600, lateFraction: 0.3, maxDelay: 5, malformedFraction: 0.01, tsStringFraction: 0.05 })];
+  stream = Buffer.concat(chunks);
+  writeFileSync(join(dir, 'stream.jsonl'), stream);
+  writeFileSync(join(dir, 'stream.jsonl.gz'), gzipSync(stream));
+});
+
+describe('uniqstream count', () => {
+  it('counts a file exactly: the final result of every minute matches a JSON.parse + Set reference', async () => {
+    const result = await run(['count', join(dir, 'stream.jsonl')]);
+    expect(result.code).toBe(0);
+    const expected = reference(stream);
+    const got = finals(result.stdout);
+    expect(got.size).toBe(expected.size);
+    for (const [start, ref] of expected) {
+      expect(got.get(`minute:${start}`)).toMatchObject({ ...ref, end: start + 60, method: 'exact' });
+    }
+    // Disorder stays within the maximum delay: nothing is late, so the first
+    // result of a window already has its final counts.
+    for (const line of result.stdout.trim().split('\n')) {
+      const r = JSON.parse(line) as Result;
+      expect({ users: r.users, frames: r.frames }).toEqual(expected.get(r.start));
+    }
+    expect(result.stderr).toMatch(/read 40,000 frames/);
+    expect(result.stderr).toMatch(/malformed \d+ \(/);
+  });
+
+  it('gives the same output for gzip, for stdin in random pieces, and through - ', async () => {
+    const plain = await run(['count', join(dir, 'stream.jsonl')]);
+    const gz = await run(['count', join(dir, 'stream.jsonl.gz')]);
+    const stdin = await run(['count'], stream, 3);
+    const dash = await run(['count', '-', '--windows', 'minute'], gzipSync(stream), 11);
+    expect(gz.stdout).toBe(plain.stdout);
+    expect(stdin.stdout).toBe(plain.stdout);
+    expect(dash.stdout).toBe(plain.stdout);
+  });
+
+  it('computes several granularities in one pass', async () => {
+    const result = await run(['count', join(dir, 'stream.jsonl'), '--windows', 'minute,hour,day']);
+    expect(result.code).toBe(0);
+    const got = finals(result.stdout);
+    for (const [g, size] of [['minute', 60], ['hour', 3600], ['day', 86400]] as const) {
+      for (const [start, ref] of reference(stream, size)) expect(got.get(`${g}:${start}`)).toMatchObject(ref);
+    }
+  });
+
+  it('agrees across --parser fast, json and simdjson', async () => {
+    const fast = await run(['count', join(dir, 'stream.jsonl'), '--parser', 'fast']);
+    const json = await run(['count', join(dir, 'stream.jsonl'), '--parser', 'json']);
+    const simd = await run(['count', join(dir, 'stream.jsonl'), '--parser', 'simdjson']);
+    expect(json.stdout).toBe(fast.stdout);
+    expect(simd.stdout).toBe(fast.stdout);
+  });
+
+  it('prints a table with --format table', async () => {
+    const result = await run(['count', join(dir, 'stream.jsonl'), '--format', 'table']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/window\s+start\s+end\s+users\s+frames/);
+    expect(lines.some((l) => l.includes('2016-07-11T13:40:00Z'))).toBe(true);
+  });
+
+  it('writes dropped frames with their reason to a dead-letter file', async () => {
+    const letters = join(dir, 'dead.jsonl');
+    const result = await run(['count', join(dir, 'stream.jsonl'), '--dead-letter', `file:${letters}`]);
+    expect(result.code).toBe(0);
+    const rows = readFileSync(letters, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; detail: string });
+    const malformed = Number(/malformed ([\d,]+)/.exec(result.stderr)![1]!.replace(/,/g, ''));
+    expect(rows.length).toBe(malformed);
+    expect(rows.every((r) => r.reason === 'malformed')).toBe(true);
+  });
+
+  it('runs the embedded demo with no input', async () => {
+    const result = await run(['count', '--demo', '--emit', 'final']);
+    expect(result.code).toBe(0);
+    const got = finals(result.stdout);
+    expect(got.size).toBeGreaterThanOrEqual(3);
+    expect(result.stderr).toMatch(/late [\d,]+/);
+  });
+
+  it('explains every option in --help', async () => {
+    const result = await run(['count', '--help']);
+    expect(result.code).toBe(0);
+    for (const flag of ['--windows', '--max-delay', '--allowed-lateness', '--format', '--parser', '--dead-letter', '--tz', '--method', '--from', '--to', '--demo']) {
+      expect(result.stdout).toContain(flag);
+    }
+  });
+
+  it('fails with one clear line for a missing file, a bad option value and an unknown option', async () => {
+    const missing = await run(['count', join(dir, 'nope.jsonl')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/nope\.jsonl/);
+    const bad = await run(['count', '--max-delay', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/max-delay/);
+    expect(bad.stderr).not.toMatch(/at .*\.js:\d+/);
+    const unknown = await run(['count', '--frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option/);
+  });
+
+  it('stops quietly when the reader of stdout goes away', async () => {
+    const result = await new Promise<Run>((resolve) => {
+      const child = spawn('sh', ['-c', `${BIN} count --demo --emit updates | head -1`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(result.stdout.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/EPIPE|Error/);
+  });
+});
