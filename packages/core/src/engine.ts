@@ -3,7 +3,10 @@ import { createCounter, deserializeCounter, type DistinctCounter } from './count
 import { CoreError } from './errors.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { methodFor, resolveEngineOptions, type EngineOptions } from './options.js';
-import { TsGuard, type Held, type TsGuardSnapshot } from './ts-guard.js';
+import { PartitionCounter, type HeldFrame } from './partition.js';
+import { EngineStats } from './stats.js';
+import type { Held, TsGuardSnapshot } from './ts-guard.js';
+import { planStores, WindowStore, type WindowState } from './window-store.js';
 import type { DeadLetter, Granularity, Positions, WindowResult } from './types.js';
 
 /**
@@ -28,7 +31,10 @@ export class CountingEngine {
   /** The effective watermark: windows ending at or before it have been emitted. */
   watermark = Number.NEGATIVE_INFINITY;
 
+  /** Finest first: a child window is always handled before its parents. */
   private readonly stores: WindowStore[];
+  private readonly leaves: WindowStore[];
+  private readonly cascade: boolean;
   private readonly partitions = new Map<number, PartitionCounter>();
   private readonly partitionList: PartitionCounter[] = [];
   private nextFireAt = Number.POSITIVE_INFINITY;
@@ -39,7 +45,10 @@ export class CountingEngine {
   constructor(options: Partial<EngineOptions> = {}) {
     this.options = resolveEngineOptions(options);
     this.calendar = createCalendar(this.options.timeZone);
-    this.stores = this.options.windows.map((g, rank) => new WindowStore(g, rank, methodFor(this.options.method, g)));
+    this.cascade = this.options.aggregation === 'cascade';
+    this.stores = this.options.windows.map((g) => new WindowStore(g, methodFor(this.options.method, g)));
+    planStores(this.stores, this.cascade);
+    this.leaves = this.stores.filter((s) => s.isLeaf);
   }
 
   /** The counter for one input partition; keep it for a whole batch. */
@@ -103,10 +112,7 @@ export class CountingEngine {
     }
     const out: WindowResult[] = [];
     for (const store of this.stores) {
-      for (const window of store.windows.values()) out.push(this.resultOf(store, window, true));
-      store.windows.clear();
-      store.a = null;
-      store.b = null;
+      for (const window of [...store.windows.values()]) this.finalize(store, window, out);
     }
     this.pushResults(out);
     this.nextFireAt = Number.POSITIVE_INFINITY;
@@ -143,13 +149,15 @@ export class CountingEngine {
    */
   safePositions(): Positions {
     const out = new Map<number, number>();
-    const coarsest = this.stores[this.stores.length - 1]!;
     for (const part of this.partitionList) {
       let safe = part.next;
       for (const held of part.guard.held) safe = Math.min(safe, held.item.position);
-      for (const window of coarsest.windows.values()) {
-        const first = window.firstPositions.get(part.id);
-        if (first !== undefined) safe = Math.min(safe, first);
+      for (const store of this.stores) {
+        if (!store.isRoot) continue;
+        for (const window of store.windows.values()) {
+          const first = window.firstPositions.get(part.id);
+          if (first !== undefined) safe = Math.min(safe, first);
+        }
       }
       if (Number.isFinite(safe)) out.set(part.id, safe);
     }
@@ -204,9 +212,9 @@ export class CountingEngine {
   }
 
   /**
-   * An engine with the state of `snapshot`. Windows, time zone, method and
-   * precision must match the options the snapshot was taken with; delays and
-   * lateness may change and apply from here on.
+   * An engine with the state of `snapshot`. Windows, time zone, method,
+   * precision and aggregation must match the options the snapshot was taken
+   * with; delays and lateness may change and apply from here on.
    */
   static restore(snapshot: Uint8Array, options: Partial<EngineOptions> = {}): CountingEngine {
     const engine = new CountingEngine(options);
@@ -216,13 +224,12 @@ export class CountingEngine {
     }
     const was = state.config;
     const now = configOf(engine.options);
-    for (const key of ['windows', 'timeZone', 'method', 'hllPrecision'] as const) {
+    for (const key of ['windows', 'timeZone', 'method', 'hllPrecision', 'aggregation'] as const) {
       if (JSON.stringify(was[key]) !== JSON.stringify(now[key])) {
         throw new CoreError('BAD_CHECKPOINT', `the checkpoint was written with ${key} ${JSON.stringify(was[key])}, this run has ${JSON.stringify(now[key])}: use the same, or start without the checkpoint`);
       }
     }
     engine.watermark = state.watermark;
-    engine.nextFireAt = state.nextFireAt;
     engine.nextEarlyAt = state.nextEarlyAt;
     const stats = engine.stats;
     stats.counted = state.stats.counted;
@@ -243,19 +250,16 @@ export class CountingEngine {
     for (const saved of state.windows) {
       const store = engine.stores.find((s) => s.granularity === saved.granularity);
       if (store === undefined) throw new CoreError('BAD_CHECKPOINT', `checkpoint has a ${saved.granularity} window this run does not count`);
-      store.windows.set(saved.start, {
-        start: saved.start,
-        end: saved.end,
-        finalAt: saved.end + engine.options.allowedLateness,
-        counter: deserializeCounter(saved.counter),
-        frames: saved.frames,
-        revision: saved.revision,
-        fired: saved.fired,
-        changed: saved.changed,
-        lastEmitWatermark: saved.lastEmitWatermark,
-        lastPartition: -1,
-        firstPositions: new Map(saved.firstPositions),
-      });
+      const window = newWindow(saved.start, saved.end, saved.end + engine.options.allowedLateness, deserializeCounter(saved.counter), saved.lastEmitWatermark, saved.fired);
+      window.frames = saved.frames;
+      window.revision = saved.revision;
+      window.changed = saved.changed;
+      for (const [p, position] of saved.firstPositions) window.firstPositions.set(p, position);
+      store.windows.set(saved.start, window);
+    }
+    // Parents before children, so that every window finds its roots.
+    for (const store of [...engine.stores].reverse()) {
+      for (const window of store.windows.values()) engine.link(store, window, engine.watermark);
     }
     // Lateness may differ from the saved run's: plan the next emission afresh.
     engine.nextFireAt = Number.NEGATIVE_INFINITY;
@@ -279,14 +283,17 @@ export class CountingEngine {
     }
   }
 
-  /** @internal the hot path: counts one accepted frame in every granularity. */
+  /**
+   * @internal the hot path: counts one accepted frame. Without cascading it
+   * goes into every granularity; with it, only into the finest, whose windows
+   * are merged into the coarser ones when they are final.
+   */
   place(part: PartitionCounter, hi: number, lo: number, ts: number, position: number, frame: Uint8Array | null): void {
     const watermark = this.watermark;
-    const stores = this.stores;
-    const last = stores.length - 1;
+    const leaves = this.leaves;
     let finest = PLACED_ON_TIME;
-    for (let i = 0; i <= last; i++) {
-      const store = stores[i]!;
+    for (let i = 0; i < leaves.length; i++) {
+      const store = leaves[i]!;
       // Frames mostly fall in the window of the frame before, or, around a
       // boundary, the one before that: two cached windows skip the map.
       let window = store.a;
@@ -296,9 +303,11 @@ export class CountingEngine {
           store.b = store.a;
           store.a = window;
         } else {
-          window = this.findOrCreate(store, ts, watermark);
+          window = this.findOrCreate(store, this.calendar.start(store.granularity, ts), watermark, false);
           if (window === null) {
             if (i === 0) finest = PLACED_DROPPED;
+            // Too late for this window, maybe not for the coarser ones.
+            if (this.cascade) this.placeAbove(part, store, hi, lo, ts, position, watermark);
             continue;
           }
           store.b = store.a;
@@ -307,19 +316,15 @@ export class CountingEngine {
       }
       window.counter.add(hi, lo);
       window.frames++;
-      if (window.fired) {
-        if (i === 0) finest = PLACED_LATE;
-        if (!window.changed) {
-          window.changed = true;
-          const due = window.lastEmitWatermark + this.options.revisionInterval;
-          if (due < this.nextFireAt) this.nextFireAt = due;
+      if (i === 0 && window.fired) finest = PLACED_LATE;
+      this.touch(window);
+      const roots = window.roots;
+      for (let r = 0; r < roots.length; r++) {
+        const root = roots[r]!;
+        if (root.lastPartition !== part.id) {
+          root.lastPartition = part.id;
+          if (!root.firstPositions.has(part.id)) root.firstPositions.set(part.id, position);
         }
-      } else {
-        window.changed = true;
-      }
-      if (i === last && window.lastPartition !== part.id) {
-        window.lastPartition = part.id;
-        if (!window.firstPositions.has(part.id)) window.firstPositions.set(part.id, position);
       }
     }
     if (finest === PLACED_ON_TIME) {
@@ -331,7 +336,7 @@ export class CountingEngine {
       this.stats.late++;
       this.stats.lateDropped++;
       if (this.options.deadLetters && frame !== null) {
-        this.deadLetters.push({ reason: 'late', detail: `behind ${this.stores[0]!.granularity} window by more than the allowed lateness`, origin: part.origin, partition: part.id, position, ts, frame: frame.slice() });
+        this.deadLetters.push({ reason: 'late', detail: `behind ${leaves[0]!.granularity} window by more than the allowed lateness`, origin: part.origin, partition: part.id, position, ts, frame: frame.slice() });
       }
     }
   }
@@ -344,29 +349,49 @@ export class CountingEngine {
     }
   }
 
-  private findOrCreate(store: WindowStore, ts: number, watermark: number): WindowState | null {
-    const start = this.calendar.start(store.granularity, ts);
+  /** Cascading, for a frame too late for its `store` window: count it in the nearest coarser windows that take it. */
+  private placeAbove(part: PartitionCounter, store: WindowStore, hi: number, lo: number, ts: number, position: number, watermark: number): void {
+    for (const parentStore of store.parents) {
+      const window = this.findOrCreate(parentStore, this.calendar.start(parentStore.granularity, ts), watermark, false);
+      if (window === null) {
+        this.placeAbove(part, parentStore, hi, lo, ts, position, watermark);
+        continue;
+      }
+      window.counter.add(hi, lo);
+      window.frames++;
+      this.touch(window);
+      for (const root of window.roots) if (!root.firstPositions.has(part.id)) root.firstPositions.set(part.id, position);
+    }
+  }
+
+  /** Marks a window and, with cascading, every window its result includes it in, as changed. */
+  private touch(window: WindowState): void {
+    if (!window.changed) {
+      window.changed = true;
+      if (window.fired) {
+        const due = window.lastEmitWatermark + this.options.revisionInterval;
+        if (due < this.nextFireAt) this.nextFireAt = due;
+      }
+    }
+    const parents = window.parents;
+    for (let i = 0; i < parents.length; i++) this.touch(parents[i]!);
+  }
+
+  /**
+   * The window of `store` starting at `start`; created if it is not too late
+   * (or if `force`), with its parents when cascading.
+   */
+  private findOrCreate(store: WindowStore, start: number, watermark: number, force: boolean): WindowState | null {
     const existing = store.windows.get(start);
     if (existing !== undefined) return existing;
     const end = this.calendar.end(store.granularity, start);
     const finalAt = end + this.options.allowedLateness;
-    if (finalAt <= watermark) return null;
+    if (finalAt <= watermark && !force) return null;
     const lateBorn = end <= watermark;
-    const window: WindowState = {
-      start,
-      end,
-      finalAt,
-      counter: createCounter(store.method, this.options.hllPrecision),
-      frames: 0,
-      revision: 0,
-      fired: lateBorn,
-      changed: true,
-      // A window born late is emitted at the next revision tick, like an update.
-      lastEmitWatermark: watermark,
-      lastPartition: -1,
-      firstPositions: new Map(),
-    };
+    // A window born late is emitted at the next revision tick, like an update.
+    const window = newWindow(start, end, finalAt, createCounter(store.method, this.options.hllPrecision), watermark, lateBorn);
     store.windows.set(start, window);
+    this.link(store, window, watermark);
     let due = lateBorn ? watermark + this.options.revisionInterval : end;
     const earlyEvery = this.options.earlyEvery;
     if (earlyEvery > 0 && !lateBorn) {
@@ -375,6 +400,18 @@ export class CountingEngine {
     }
     if (due < this.nextFireAt) this.nextFireAt = due;
     return window;
+  }
+
+  /** Connects a window to the parent windows it merges into and to its roots. */
+  private link(store: WindowStore, window: WindowState, watermark: number): void {
+    if (store.isRoot) window.roots.push(window);
+    for (const parentStore of store.parents) {
+      // A parent ends no earlier than its child, so it is never too late for it.
+      const parent = this.findOrCreate(parentStore, this.calendar.start(parentStore.granularity, window.start), watermark, true)!;
+      window.parents.push(parent);
+      parent.children.add(window);
+      for (const root of parent.roots) if (!window.roots.includes(root)) window.roots.push(root);
+    }
   }
 
   /** Emits what the watermark makes due, frees final windows, plans the next call. */
@@ -386,11 +423,11 @@ export class CountingEngine {
     let next = Number.POSITIVE_INFINITY;
     let anyOpen = false;
     const out: WindowResult[] = [];
+    // Finest first, so a child is merged into its parent before the parent's final result.
     for (const store of this.stores) {
-      for (const window of store.windows.values()) {
+      for (const window of [...store.windows.values()]) {
         if (watermark >= window.finalAt) {
-          out.push(this.resultOf(store, window, true));
-          this.free(store, window);
+          this.finalize(store, window, out);
           continue;
         }
         if (!window.fired) {
@@ -423,6 +460,17 @@ export class CountingEngine {
     this.pushResults(out);
   }
 
+  /** The final result; then the window is merged into its parents and freed. */
+  private finalize(store: WindowStore, window: WindowState, out: WindowResult[]): void {
+    out.push(this.resultOf(store, window, true));
+    for (const parent of window.parents) {
+      parent.counter.mergeFrom(window.counter);
+      parent.frames += window.frames;
+      parent.children.delete(window);
+    }
+    store.free(window);
+  }
+
   private pushResults(out: WindowResult[]): void {
     if (out.length === 0) return;
     out.sort(compareResults);
@@ -432,25 +480,51 @@ export class CountingEngine {
 
   private resultOf(store: WindowStore, window: WindowState, final: boolean): WindowResult {
     const revision = this.options.emit === 'final' ? 0 : window.revision++;
-    const counter = window.counter;
+    let counter = window.counter;
+    let frames = window.frames;
+    if (window.children.size > 0) {
+      // Cascading: the window's own counter lacks its children still open.
+      counter = createCounter(store.method, this.options.hllPrecision);
+      counter.mergeFrom(window.counter);
+      const pending = [...window.children];
+      while (pending.length > 0) {
+        const child = pending.pop()!;
+        counter.mergeFrom(child.counter);
+        frames += child.frames;
+        for (const grandchild of child.children) pending.push(grandchild);
+      }
+    }
     const base = {
       window: store.granularity,
       start: window.start,
       end: window.end,
       users: Math.round(counter.count()),
-      frames: window.frames,
+      frames,
       revision,
       final,
       method: counter.method,
     };
     return counter.method === 'hll' ? { ...base, error: roundError(counter.relativeError()) } : base;
   }
+}
 
-  private free(store: WindowStore, window: WindowState): void {
-    store.windows.delete(window.start);
-    if (store.a === window) store.a = null;
-    if (store.b === window) store.b = null;
-  }
+function newWindow(start: number, end: number, finalAt: number, counter: DistinctCounter, watermark: number, lateBorn: boolean): WindowState {
+  return {
+    start,
+    end,
+    finalAt,
+    counter,
+    frames: 0,
+    revision: 0,
+    fired: lateBorn,
+    changed: true,
+    lastEmitWatermark: watermark,
+    parents: [],
+    children: new Set(),
+    roots: [],
+    lastPartition: -1,
+    firstPositions: new Map(),
+  };
 }
 
 const PLACED_ON_TIME = 0;
@@ -464,80 +538,6 @@ function compareResults(a: WindowResult, b: WindowResult): number {
 
 function roundError(error: number): number {
   return Math.round(error * 1e6) / 1e6;
-}
-
-/** What the guard keeps of a frame whose ts is in doubt. */
-export interface HeldFrame {
-  readonly hi: number;
-  readonly lo: number;
-  readonly position: number;
-  readonly origin: string;
-  /** A copy, since the source's buffers are reused or released. */
-  readonly frame: Uint8Array;
-}
-
-/** One input partition's side of the engine: its guard, max ts and position. */
-export class PartitionCounter {
-  readonly guard: TsGuard<HeldFrame>;
-  maxTs = Number.NEGATIVE_INFINITY;
-  hasData = false;
-  idle = false;
-  /** Position to resume from after everything handed in so far. */
-  next = Number.POSITIVE_INFINITY;
-  /** Name of the input the current batch came from. */
-  origin = '';
-
-  constructor(
-    private readonly engine: CountingEngine,
-    readonly id: number,
-  ) {
-    const o = engine.options;
-    this.guard = new TsGuard<HeldFrame>({
-      maxFutureSkew: o.maxFutureSkew,
-      confirmations: o.confirmations,
-      patience: o.patience,
-      bootstrapFrames: o.bootstrapFrames,
-      maxHeld: o.maxHeld,
-    });
-  }
-
-  /** Counts one decoded frame. `frame` is only read if it must be kept or reported. */
-  add(hi: number, lo: number, ts: number, position: number, frame: Uint8Array): void {
-    const guard = this.guard;
-    if (guard.admit(ts)) {
-      this.advance(guard.maxTs);
-      this.engine.place(this, hi, lo, ts, position, frame);
-      if (guard.rejected.length > 0) this.drainGuard();
-      return;
-    }
-    guard.hold(ts, { hi, lo, position, origin: this.origin, frame: frame.slice() });
-    this.drainGuard();
-  }
-
-  /** @internal counts what the guard released and reports what it rejected. */
-  drainGuard(): void {
-    const guard = this.guard;
-    if (guard.rejected.length > 0) {
-      for (const held of guard.rejected) this.engine.rejectCorrupt(this, held);
-      guard.rejected.length = 0;
-    }
-    if (guard.released.length > 0) {
-      // Released frames go through in arrival order, each moving event time
-      // as it would have had it been admitted at once.
-      const released = guard.released.splice(0);
-      for (const held of released) {
-        this.advance(held.ts);
-        this.engine.place(this, held.item.hi, held.item.lo, held.ts, held.item.position, held.item.frame);
-      }
-    }
-  }
-
-  private advance(maxTs: number): void {
-    if (maxTs <= this.maxTs) return;
-    this.maxTs = maxTs;
-    this.hasData = true;
-    this.engine.recomputeWatermark();
-  }
 }
 
 interface EngineState {
@@ -576,63 +576,7 @@ interface EngineState {
   }[];
 }
 
-function configOf(options: EngineOptions): { windows: readonly Granularity[]; timeZone: string; method: string; hllPrecision: number } {
-  return { windows: options.windows, timeZone: options.timeZone, method: options.method, hllPrecision: options.hllPrecision };
+function configOf(options: EngineOptions): { windows: readonly Granularity[]; timeZone: string; method: string; hllPrecision: number; aggregation: string } {
+  return { windows: options.windows, timeZone: options.timeZone, method: options.method, hllPrecision: options.hllPrecision, aggregation: options.aggregation };
 }
 
-interface WindowState {
-  readonly start: number;
-  readonly end: number;
-  /** end + allowed lateness: when the window is final and freed. */
-  readonly finalAt: number;
-  readonly counter: DistinctCounter;
-  frames: number;
-  /** Revision number of the next result. */
-  revision: number;
-  /** Its on-time result (or its first, for a window born late) is out. */
-  fired: boolean;
-  /** Counted frames since its last result. */
-  changed: boolean;
-  lastEmitWatermark: number;
-  /** Commit safety, kept on the coarsest granularity only. */
-  lastPartition: number;
-  readonly firstPositions: Map<number, number>;
-}
-
-class WindowStore {
-  readonly windows = new Map<number, WindowState>();
-  /** Most recently used window. */
-  a: WindowState | null = null;
-  /** The one used before it. */
-  b: WindowState | null = null;
-
-  constructor(
-    readonly granularity: Granularity,
-    readonly rank: number,
-    readonly method: 'exact' | 'hll',
-  ) {}
-}
-
-/** Running totals; frames = counted + lateDropped + corruptTs + malformed + held. */
-export class EngineStats {
-  /** Valid frames counted in their finest window (on time or as a late update). */
-  counted = 0;
-  /** Frames that arrived after their finest window's first result (updated or dropped). */
-  late = 0;
-  /** Frames too late even for the allowed lateness of their finest window. */
-  lateDropped = 0;
-  /** Frames whose ts was far ahead and never confirmed. */
-  corruptTs = 0;
-  resultsEmitted = 0;
-  readonly malformed = new Map<string, number>();
-
-  get malformedTotal(): number {
-    let total = 0;
-    for (const n of this.malformed.values()) total += n;
-    return total;
-  }
-
-  addMalformed(kind: string): void {
-    this.malformed.set(kind, (this.malformed.get(kind) ?? 0) + 1);
-  }
-}

@@ -4,18 +4,22 @@ export * from './endpoint.js';
 export * from './counters/index.js';
 export { createCalendar, type Calendar } from './calendar.js';
 export {
+  AGGREGATION_CHOICES,
   DEFAULT_ENGINE_OPTIONS,
   EMIT_CHOICES,
   METHOD_CHOICES,
   methodFor,
   parseGranularities,
   resolveEngineOptions,
+  type AggregationChoice,
   type EmitChoice,
   type EngineOptions,
   type MethodChoice,
 } from './options.js';
 export { TsGuard, type Held, type TsGuardOptions, type TsGuardSnapshot } from './ts-guard.js';
-export { CountingEngine, EngineStats, PartitionCounter, type HeldFrame } from './engine.js';
+export { CountingEngine } from './engine.js';
+export { EngineStats } from './stats.js';
+export { PartitionCounter, type HeldFrame } from './partition.js';
 export {
   runPipeline,
   type Checkpointer,

@@ -4,6 +4,13 @@ import { GRANULARITIES, type Granularity } from './types.js';
 export const METHOD_CHOICES = ['exact', 'hll', 'auto'] as const;
 export type MethodChoice = (typeof METHOD_CHOICES)[number];
 
+export const AGGREGATION_CHOICES = ['cascade', 'per-frame'] as const;
+/**
+ * `cascade`: frames go into the finest windows only, which are merged into
+ * the coarser ones when final; `per-frame`: every frame into every window.
+ */
+export type AggregationChoice = (typeof AGGREGATION_CHOICES)[number];
+
 export const EMIT_CHOICES = ['updates', 'final'] as const;
 /** `updates`: every result as soon as known, then revisions; `final`: only final results. */
 export type EmitChoice = (typeof EMIT_CHOICES)[number];
@@ -38,6 +45,8 @@ export interface EngineOptions {
   readonly hllPrecision: number;
   /** Build dead letters (frame copies) for dropped frames. */
   readonly deadLetters: boolean;
+  /** How coarser windows are built; the results are the same either way. */
+  readonly aggregation: AggregationChoice;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -56,6 +65,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   method: 'exact',
   hllPrecision: 14,
   deadLetters: false,
+  aggregation: 'cascade',
 };
 
 const MIN_HLL_PRECISION = 4;
@@ -79,6 +89,7 @@ export function resolveEngineOptions(partial: Partial<EngineOptions> = {}): Engi
   positiveInteger('max-held', options.maxHeld);
   if (!Number.isInteger(options.bootstrapFrames) || options.bootstrapFrames < 0) throw bad('bootstrap-frames must be a whole number >= 0');
   if (!METHOD_CHOICES.includes(options.method)) throw bad(`method: expected one of ${METHOD_CHOICES.join(', ')}`);
+  if (!AGGREGATION_CHOICES.includes(options.aggregation)) throw bad(`aggregation: expected one of ${AGGREGATION_CHOICES.join(', ')}`);
   if (!EMIT_CHOICES.includes(options.emit)) throw bad(`emit: expected one of ${EMIT_CHOICES.join(', ')}`);
   if (!Number.isInteger(options.hllPrecision) || options.hllPrecision < MIN_HLL_PRECISION || options.hllPrecision > MAX_HLL_PRECISION) {
     throw bad(`hll-precision must be a whole number from ${MIN_HLL_PRECISION} to ${MAX_HLL_PRECISION}`);

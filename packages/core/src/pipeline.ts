@@ -1,4 +1,5 @@
-import type { CountingEngine, EngineStats } from './engine.js';
+import type { CountingEngine } from './engine.js';
+import type { EngineStats } from './stats.js';
 import type { DeadLetterSink, DecodedFrame, FrameDecoder, Positions, ResultSink, Source } from './types.js';
 
 /** Monotonic milliseconds. Injected: core never reads a clock itself. */

@@ -234,3 +234,29 @@ describe('CountingEngine', () => {
     expect(engine.safePositions().get(0)).toBe(130 * 100);
   });
 });
+
+describe('aggregation strategies', () => {
+  it('cascade (merging finished finer windows into coarser ones) gives exactly the results of per-frame updates', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.subarray(['minute', 'hour', 'day', 'week', 'month', 'year'] as const, { minLength: 1 }),
+        fc.constantFrom('exact', 'hll', 'auto'),
+        fc.constantFrom(0, 30, 400),
+        fc.constantFrom(0, 900),
+        fc.constantFrom('UTC', 'Europe/Zurich'),
+        (seed, windows, method, allowedLateness, earlyEvery, timeZone) => {
+          // Six hours around a midnight that is also a month end, with late stragglers.
+          const frames = disorderedStream({ seed, start: 1469998800 - 3 * 3600, seconds: 6 * 3600, rate: 0.2, users: 40, maxDelay: 5 });
+          for (let k = 0; k < 20; k++) frames.splice(40 + k * 200, 0, { uid: `late${k}`, ts: frames[40 + k * 200]!.ts - 100 - k * 10 });
+          const options = { windows, method, allowedLateness, earlyEvery, timeZone } as const;
+          const perFrame = run(frames, { ...options, aggregation: 'per-frame' }, (i) => i % 2);
+          const cascade = run(frames, { ...options, aggregation: 'cascade' }, (i) => i % 2);
+          expect(cascade.results).toEqual(perFrame.results);
+          expect(cascade.engine.stats).toEqual(perFrame.engine.stats);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  }, 120_000);
+});

@@ -1,7 +1,18 @@
 import type { WindowResult } from '../src/index.js';
 
 /** FNV-1a 64 through BigInt: slow, simple, and independent of the decoder's hash. */
+const hashes = new Map<string, [number, number]>();
+
 export function testHash(uid: string): [number, number] {
+  const cached = hashes.get(uid);
+  if (cached !== undefined) return cached;
+  const hash = fnv64(uid);
+  if (hashes.size > 1_000_000) hashes.clear();
+  hashes.set(uid, hash);
+  return hash;
+}
+
+function fnv64(uid: string): [number, number] {
   let h = 0xcbf29ce484222325n;
   for (const byte of Buffer.from(uid, 'utf8')) {
     h ^= BigInt(byte);
