@@ -1,5 +1,5 @@
 import { CoreError } from './errors.js';
-import { DEFAULT_ENGINE_OPTIONS, EMIT_CHOICES, METHOD_CHOICES, parseGranularities, type EmitChoice, type EngineOptions, type MethodChoice } from './options.js';
+import { AGGREGATION_CHOICES, DEFAULT_ENGINE_OPTIONS, EMIT_CHOICES, METHOD_CHOICES, parseGranularities, type AggregationChoice, type EmitChoice, type EngineOptions, type MethodChoice } from './options.js';
 import type { Granularity } from './types.js';
 
 /**
@@ -32,6 +32,7 @@ export interface CountConfig {
   readonly timeZone: string;
   readonly method: MethodChoice;
   readonly hllPrecision: number;
+  readonly aggregation: AggregationChoice;
   /** Kafka: consumer group id. */
   readonly group: string;
   /** Kafka: read from the earliest offset when the group has none committed. */
@@ -75,6 +76,7 @@ export const DEFAULT_COUNT_CONFIG: CountConfig = {
   timeZone: DEFAULT_ENGINE_OPTIONS.timeZone,
   method: DEFAULT_ENGINE_OPTIONS.method,
   hllPrecision: DEFAULT_ENGINE_OPTIONS.hllPrecision,
+  aggregation: DEFAULT_ENGINE_OPTIONS.aggregation,
   group: 'uniqstream',
   fromBeginning: false,
   idleTimeout: 10,
@@ -96,6 +98,7 @@ export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
   { name: 'tz', key: 'timeZone', value: 'zone', description: 'IANA time zone for hour, day, week, month and year boundaries', defaultText: 'UTC', parse: text },
   { name: 'method', key: 'method', value: 'method', description: 'exact, hll (HyperLogLog), or auto (exact for minute and hour, hll for longer windows)', defaultText: 'exact', choices: METHOD_CHOICES, parse: choice('method', METHOD_CHOICES) },
   { name: 'hll-precision', key: 'hllPrecision', value: 'p', description: 'HyperLogLog precision: 2^p registers, error about 1.04/sqrt(2^p)', defaultText: '14', parse: integer('hll-precision', 4, 18) },
+  { name: 'aggregation', key: 'aggregation', value: 'how', description: 'cascade: count frames in the finest windows and merge them into coarser ones when final; per-frame: every frame into every window (same results)', defaultText: DEFAULT_ENGINE_OPTIONS.aggregation, choices: AGGREGATION_CHOICES, parse: choice('aggregation', AGGREGATION_CHOICES) },
   { name: 'parser', key: 'parser', value: 'parser', description: 'frame decoder: fast (byte scanner), json (JSON.parse) or simdjson', defaultText: 'fast', choices: PARSER_CHOICES, parse: choice('parser', PARSER_CHOICES) },
   { name: 'max-frame-bytes', key: 'maxFrameBytes', value: 'bytes', description: 'longer frames are reported as too-long', defaultText: '1048576', parse: integer('max-frame-bytes', 16, 256 * 1024 * 1024) },
   { name: 'group', key: 'group', value: 'id', description: 'Kafka consumer group', defaultText: 'uniqstream', parse: text },
@@ -150,6 +153,7 @@ export function engineOptionsOf(config: CountConfig): Partial<EngineOptions> {
     timeZone: config.timeZone,
     method: config.method,
     hllPrecision: config.hllPrecision,
+    aggregation: config.aggregation,
     deadLetters: config.deadLetter !== undefined,
   };
 }

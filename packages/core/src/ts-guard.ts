@@ -12,9 +12,21 @@
  * rare and scattered, so they almost never confirm each other, and the
  * majority rule stops even that.
  *
+ * Sparse streams move event time in steps larger than the skew (one frame a
+ * minute, say). So the threshold is the larger of `maxFutureSkew` and
+ * SPACING_FACTOR times the average step of the highest ts, which a stream of
+ * one frame every 50 s puts at about 200 s; a bitflip still moves ts by far
+ * more than that unless it hits one of the lowest bits, which no check can
+ * tell from an honest frame.
+ *
  * The first frames of a partition have no history to compare with, so the
  * guard holds the first `bootstrapFrames` of them and anchors on their median.
  */
+
+/** How many average steps of event time ahead a ts may be before it is suspect. */
+const SPACING_FACTOR = 4;
+/** Weight of the newest step in the running average of steps (1/16). */
+const STEP_WEIGHT = 1 / 16;
 
 export interface TsGuardOptions {
   /** Seconds a ts may be ahead of the highest accepted ts before it is suspect. */
@@ -43,6 +55,10 @@ interface Suspect<T> extends Held<T> {
 export class TsGuard<T> {
   /** Highest accepted ts, or -Infinity before the first accepted frame. */
   maxTs = Number.NEGATIVE_INFINITY;
+  /** Running average of how far each new highest ts moved beyond the last. */
+  step = 0;
+  /** A ts beyond maxTs + this is suspect. */
+  private threshold: number;
   private bootstrapping: Held<T>[] | null;
   private suspects: Suspect<T>[] = [];
   /** Frames that may be counted now, in arrival order. */
@@ -52,6 +68,12 @@ export class TsGuard<T> {
 
   constructor(private readonly options: TsGuardOptions) {
     this.bootstrapping = options.bootstrapFrames > 0 ? [] : null;
+    this.threshold = options.maxFutureSkew;
+  }
+
+  /** Seconds ahead of maxTs beyond which a ts is suspect now. */
+  get skew(): number {
+    return this.threshold;
   }
 
   get heldCount(): number {
@@ -69,8 +91,8 @@ export class TsGuard<T> {
    */
   admit(ts: number): boolean {
     if (this.bootstrapping !== null) return false;
-    if (ts > this.maxTs + this.options.maxFutureSkew) return false;
-    if (ts > this.maxTs) this.maxTs = ts;
+    if (ts > this.maxTs + this.threshold) return false;
+    if (ts > this.maxTs) this.raise(ts);
     // Suspects are rare; this loop is empty nearly always.
     if (this.suspects.length > 0) this.countOrdinary();
     return true;
@@ -100,12 +122,28 @@ export class TsGuard<T> {
     }
   }
 
+  /** Moves maxTs up by an ordinary step, and learns the stream's spacing from it. */
+  private raise(ts: number): void {
+    if (Number.isFinite(this.maxTs)) {
+      this.step += (ts - this.maxTs - this.step) * STEP_WEIGHT;
+      this.threshold = Math.max(this.options.maxFutureSkew, SPACING_FACTOR * this.step);
+    }
+    this.maxTs = ts;
+  }
+
   private endBootstrap(): void {
     const frames = this.bootstrapping ?? [];
     this.bootstrapping = null;
     if (frames.length === 0) return;
     const sorted = frames.map((f) => f.ts).sort((a, b) => a - b);
-    this.maxTs = sorted[(sorted.length - 1) >> 1]!;
+    const median = (sorted.length - 1) >> 1;
+    this.maxTs = sorted[median]!;
+    // The spacing so far: the average step over the lower half, which
+    // corrupt frames far ahead cannot reach.
+    if (median > 0) {
+      this.step = (sorted[median]! - sorted[0]!) / median;
+      this.threshold = Math.max(this.options.maxFutureSkew, SPACING_FACTOR * this.step);
+    }
     for (const frame of frames) {
       if (this.admit(frame.ts)) this.released.push(frame);
       else this.addSuspect(frame.ts, frame.item);
@@ -113,7 +151,7 @@ export class TsGuard<T> {
   }
 
   private addSuspect(ts: number, item: T): void {
-    const skew = this.options.maxFutureSkew;
+    const skew = this.threshold;
     const suspect: Suspect<T> = { ts, item, agreeing: 1, ordinarySince: 0 };
     let confirmed: Suspect<T> | null = null;
     for (const earlier of this.suspects) {
@@ -142,7 +180,7 @@ export class TsGuard<T> {
 
   /** Event time really moved on: accept the suspects that agree with `anchor`. */
   private acceptJump(anchor: Suspect<T>): void {
-    const skew = this.options.maxFutureSkew;
+    const skew = this.threshold;
     const remaining: Suspect<T>[] = [];
     for (const suspect of this.suspects) {
       if (suspect.ts >= anchor.ts - skew) this.accept(suspect);
@@ -180,6 +218,8 @@ export class TsGuard<T> {
   snapshot(): TsGuardSnapshot<T> {
     return {
       maxTs: this.maxTs,
+      step: this.step,
+      threshold: this.threshold,
       bootstrapping: this.bootstrapping ? this.bootstrapping.map((h) => ({ ts: h.ts, item: h.item })) : null,
       suspects: this.suspects.map((s) => ({ ts: s.ts, item: s.item, agreeing: s.agreeing, ordinarySince: s.ordinarySince })),
     };
@@ -187,6 +227,8 @@ export class TsGuard<T> {
 
   restore(snapshot: TsGuardSnapshot<T>): void {
     this.maxTs = snapshot.maxTs;
+    this.step = snapshot.step;
+    this.threshold = snapshot.threshold;
     this.bootstrapping = snapshot.bootstrapping ? snapshot.bootstrapping.map((h) => ({ ...h })) : null;
     this.suspects = snapshot.suspects.map((s) => ({ ...s }));
   }
@@ -194,6 +236,8 @@ export class TsGuard<T> {
 
 export interface TsGuardSnapshot<T> {
   readonly maxTs: number;
+  readonly step: number;
+  readonly threshold: number;
   readonly bootstrapping: readonly Held<T>[] | null;
   readonly suspects: readonly (Held<T> & { readonly agreeing: number; readonly ordinarySince: number })[];
 }

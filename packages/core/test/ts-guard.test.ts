@@ -86,4 +86,26 @@ describe('TsGuard', () => {
     expect(counted.length + rejected.length).toBe(stamps.length);
     expect(rejected.length).toBeGreaterThanOrEqual(40);
   });
+
+  it('learns the spacing of a sparse stream: nothing held back, high bitflips still rejected', () => {
+    const stamps = Array.from({ length: 400 }, (_, i) => T0 + 50 * i);
+    stamps[200] = (stamps[200]! ^ (1 << 20)) >>> 0; // about 12 days away
+    const guard = new TsGuard<number>(OPTIONS);
+    const heldAt: number[] = [];
+    const rejected: number[] = [];
+    stamps.forEach((ts, i) => {
+      if (!guard.admit(ts)) {
+        heldAt.push(i);
+        guard.hold(ts, i);
+      }
+      for (const h of guard.rejected.splice(0)) rejected.push(h.item);
+      guard.released.length = 0;
+    });
+    guard.finish();
+    for (const h of guard.rejected.splice(0)) rejected.push(h.item);
+    expect(heldAt.filter((i) => i >= OPTIONS.bootstrapFrames)).toEqual([200]);
+    expect(rejected).toEqual([200]);
+    expect(guard.skew).toBeGreaterThanOrEqual(150);
+    expect(guard.skew).toBeLessThan(250);
+  });
 });
