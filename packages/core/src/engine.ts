@@ -1,4 +1,5 @@
 import { createCalendar, type Calendar } from './calendar.js';
+import type { CountingStage } from './counting-stage.js';
 import { createCounter, deserializeCounter, type DistinctCounter } from './counters/index.js';
 import { CoreError } from './errors.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
@@ -24,7 +25,7 @@ import type { DeadLetter, Granularity, Positions, WindowResult } from './types.j
  * watermark progress. At `end + allowedLateness` the window's last result is
  * emitted with `final: true` and its state is freed.
  */
-export class CountingEngine {
+export class CountingEngine implements CountingStage {
   readonly options: EngineOptions;
   readonly calendar: Calendar;
   readonly stats = new EngineStats();
@@ -504,7 +505,10 @@ export class CountingEngine {
       final,
       method: counter.method,
     };
-    return counter.method === 'hll' ? { ...base, error: roundError(counter.relativeError()) } : base;
+    const result: WindowResult = counter.method === 'hll' ? { ...base, error: roundError(counter.relativeError()) } : base;
+    if (!this.options.withState) return result;
+    const withState: WindowResult & { readonly state: Uint8Array } = { ...result, state: counter.serialize() };
+    return withState;
   }
 }
 

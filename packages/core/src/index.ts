@@ -43,3 +43,6 @@ export {
   type FormatChoice,
   type ParserChoice,
 } from './count-options.js';
+export type { CountingStage } from './counting-stage.js';
+export { PartitionedEngines, type PartitionProgress } from './partitioned.js';
+export { COMBINE_CHOICES, MergeStage, type CombineChoice, type MergeOptions } from './merge.js';

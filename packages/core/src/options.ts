@@ -47,6 +47,8 @@ export interface EngineOptions {
   readonly deadLetters: boolean;
   /** How coarser windows are built; the results are the same either way. */
   readonly aggregation: AggregationChoice;
+  /** Attach each window's serialized counter to its results (partial results for a merge stage). */
+  readonly withState: boolean;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -66,6 +68,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   hllPrecision: 14,
   deadLetters: false,
   aggregation: 'cascade',
+  withState: false,
 };
 
 const MIN_HLL_PRECISION = 4;

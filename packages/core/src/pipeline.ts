@@ -1,4 +1,4 @@
-import type { CountingEngine } from './engine.js';
+import type { CountingStage } from './counting-stage.js';
 import type { EngineStats } from './stats.js';
 import type { DeadLetterSink, DecodedFrame, FrameDecoder, Positions, ResultSink, Source } from './types.js';
 
@@ -31,13 +31,13 @@ export interface Checkpointer {
    * Saves the engine's state together with the positions it covers, durably,
    * and returns the positions that may now be committed.
    */
-  save(engine: CountingEngine, positions: Positions): Promise<Positions>;
+  save(engine: CountingStage, positions: Positions): Promise<Positions>;
 }
 
 export interface PipelineOptions {
   readonly source: Source;
   readonly decoder: FrameDecoder;
-  readonly engine: CountingEngine;
+  readonly engine: CountingStage;
   readonly sink: ResultSink;
   readonly deadLetters?: DeadLetterSink;
   readonly now: Clock;

@@ -88,6 +88,17 @@ export interface WindowResult {
   readonly error?: number;
 }
 
+/**
+ * A result of one input partition's share of a window, with the window's
+ * counter (exact set or HyperLogLog registers) so that a merge stage can
+ * union the shares of every partition.
+ */
+export interface PartialResult extends WindowResult {
+  readonly partition: number;
+  /** The serialized counter (see deserializeCounter). */
+  readonly state: Uint8Array;
+}
+
 /** Receives results in emission order. */
 export interface ResultSink {
   write(results: readonly WindowResult[]): Promise<void> | void;

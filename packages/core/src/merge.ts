@@ -1,0 +1,138 @@
+import { createCounter, deserializeCounter } from './counters/index.js';
+import { CoreError } from './errors.js';
+import type { PartitionProgress } from './partitioned.js';
+import type { Granularity, PartialResult, WindowResult } from './types.js';
+
+export const COMBINE_CHOICES = ['union', 'sum'] as const;
+/**
+ * `union`: partitions may share users, so their counters are merged (exact
+ * sets united, HyperLogLog registers maxed); `sum`: the input is keyed by
+ * uid, so each user lives in one partition and the counts simply add.
+ */
+export type CombineChoice = (typeof COMBINE_CHOICES)[number];
+
+export interface MergeOptions {
+  /** Input partitions 0..partitions-1; a window waits for all of them. */
+  readonly partitions: number;
+  readonly combine: CombineChoice;
+  /** The counting stage's allowed lateness: a partition is done with a window at end + this. */
+  readonly allowedLateness: number;
+  readonly hllPrecision?: number;
+}
+
+interface MergeWindow {
+  readonly window: Granularity;
+  readonly start: number;
+  readonly end: number;
+  readonly partials: Map<number, PartialResult>;
+  /** What was emitted last, to emit only changes. */
+  last: string;
+}
+
+const RANK: Record<Granularity, number> = { minute: 0, hour: 1, day: 2, week: 3, month: 4, year: 5 };
+const UNKNOWN: PartitionProgress = { partition: -1, watermark: Number.NEGATIVE_INFINITY, idle: false };
+
+/**
+ * Merges partial results of every input partition into whole results.
+ *
+ * A window's result is emitted once every partition's watermark has passed
+ * its end (or the partition is idle), and again whenever a partition's share
+ * changes. It is final once every partition's share is final (or a
+ * partition that had no frames for it is past end + lateness).
+ *
+ * A merged result is a function of the latest partial of each partition
+ * only: `revision` is the sum of the partials' revisions. So a merge stage
+ * that restarts and reads the partials again emits the same records, and a
+ * compacted results topic ends the same.
+ */
+export class MergeStage {
+  private readonly windows = new Map<string, MergeWindow>();
+  private readonly progressOf = new Map<number, PartitionProgress>();
+  private results: WindowResult[] = [];
+
+  constructor(private readonly options: MergeOptions) {
+    if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new CoreError('BAD_OPTION', 'merge: partitions must be a whole number >= 1');
+  }
+
+  /** The latest partial of one partition for one window (a newer revision replaces an older). */
+  addPartial(partial: PartialResult): void {
+    if (partial.partition < 0 || partial.partition >= this.options.partitions) {
+      throw new CoreError('BAD_STATE', `merge: partial from partition ${partial.partition}, but the input has ${this.options.partitions}`);
+    }
+    const key = `${partial.window}:${partial.start}`;
+    let window = this.windows.get(key);
+    if (window === undefined) {
+      window = { window: partial.window, start: partial.start, end: partial.end, partials: new Map(), last: '' };
+      this.windows.set(key, window);
+    }
+    const previous = window.partials.get(partial.partition);
+    if (previous !== undefined && previous.revision > partial.revision) return;
+    window.partials.set(partial.partition, partial);
+    this.evaluate(key, window);
+  }
+
+  /** Where a partition's event time stands (from its heartbeats). */
+  setProgress(progress: PartitionProgress): void {
+    const before = this.progressOf.get(progress.partition);
+    if (before !== undefined && before.watermark >= progress.watermark && before.idle === progress.idle) return;
+    this.progressOf.set(progress.partition, { ...progress, watermark: Math.max(progress.watermark, before?.watermark ?? Number.NEGATIVE_INFINITY) });
+    for (const [key, window] of [...this.windows]) this.evaluate(key, window);
+  }
+
+  takeResults(): WindowResult[] {
+    const out = this.results;
+    this.results = [];
+    out.sort((a, b) => a.end - b.end || RANK[a.window] - RANK[b.window] || a.start - b.start);
+    return out;
+  }
+
+  get openWindows(): number {
+    return this.windows.size;
+  }
+
+  private evaluate(key: string, window: MergeWindow): void {
+    let ready = true;
+    let final = true;
+    for (let p = 0; p < this.options.partitions; p++) {
+      const progress = this.progressOf.get(p) ?? UNKNOWN;
+      const partial = window.partials.get(p);
+      if (!(progress.idle || progress.watermark >= window.end || partial?.final === true)) ready = false;
+      const done = partial !== undefined ? partial.final : progress.watermark >= window.end + this.options.allowedLateness;
+      if (!done) final = false;
+    }
+    if (!ready) return;
+    const result = this.combine(window, final);
+    const signature = `${result.users}:${result.frames}:${result.revision}:${result.final}`;
+    if (signature !== window.last) {
+      window.last = signature;
+      this.results.push(result);
+    }
+    if (final) this.windows.delete(key);
+  }
+
+  private combine(window: MergeWindow, final: boolean): WindowResult {
+    let frames = 0;
+    let revision = 0;
+    let users = 0;
+    let method: 'exact' | 'hll' = 'exact';
+    let error = 0;
+    const partials = [...window.partials.values()];
+    for (const partial of partials) {
+      frames += partial.frames;
+      revision += partial.revision;
+      if (partial.method === 'hll') method = 'hll';
+    }
+    if (this.options.combine === 'sum') {
+      for (const partial of partials) users += partial.users;
+      // Independent errors of the parts add up in quadrature.
+      if (method === 'hll') error = Math.sqrt(partials.reduce((sum, p) => sum + ((p.error ?? 0) * p.users) ** 2, 0)) / Math.max(users, 1);
+    } else if (partials.length > 0) {
+      const union = createCounter(method, this.options.hllPrecision);
+      for (const partial of partials) union.mergeFrom(deserializeCounter(partial.state));
+      users = Math.round(union.count());
+      error = union.relativeError();
+    }
+    const base = { window: window.window, start: window.start, end: window.end, users, frames, revision, final, method };
+    return method === 'hll' ? { ...base, error: Math.round(error * 1e6) / 1e6 } : base;
+  }
+}

@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CountingEngine, MergeStage, PartitionedEngines, type CombineChoice, type PartialResult, type WindowResult } from '../src/index.js';
+import { disorderedStream, lastResults, testHash } from './helpers.js';
+
+const T0 = 1468244340;
+
+/** Runs frames split over partitions through per-partition engines and a merge stage. */
+function partitioned(frames: readonly { uid: string; ts: number }[], partitions: number, partitionOf: (uid: string, i: number) => number, combine: CombineChoice, order: number): { merged: WindowResult[]; partials: PartialResult[] } {
+  const options = { windows: ['minute', 'hour'] as const, method: 'auto' as const, allowedLateness: 20 };
+  const engines = new PartitionedEngines({ windows: options.windows, method: options.method, allowedLateness: options.allowedLateness });
+  const merge = new MergeStage({ partitions, combine, allowedLateness: options.allowedLateness });
+  const merged: WindowResult[] = [];
+  const partials: PartialResult[] = [];
+  const ship = (): void => {
+    const batch = engines.takeResults();
+    partials.push(...batch);
+    const progress = engines.progress();
+    // Partials and heartbeats travel separately; either may arrive first.
+    if (order % 2 === 0) {
+      for (const p of batch) merge.addPartial(p);
+      for (const p of progress) merge.setProgress(p);
+    } else {
+      for (const p of progress) merge.setProgress(p);
+      for (const p of batch) merge.addPartial(p);
+    }
+    merged.push(...merge.takeResults());
+  };
+  frames.forEach((f, i) => {
+    const [hi, lo] = testHash(f.uid);
+    const p = partitionOf(f.uid, i);
+    engines.partition(p).add(hi, lo, f.ts, i, Buffer.from(f.uid));
+    if (i % 97 === 0) ship();
+  });
+  engines.finish();
+  ship();
+  for (let p = 0; p < partitions; p++) merge.setProgress({ partition: p, watermark: Number.POSITIVE_INFINITY, idle: false });
+  merged.push(...merge.takeResults());
+  return { merged, partials };
+}
+
+describe('MergeStage', () => {
+  it('unions the partitions\' shares into the counts one engine over the whole stream gives', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom<CombineChoice>('union', 'sum'), fc.integer({ min: 0, max: 1 }), (seed, partitions, combine, order) => {
+        const frames = disorderedStream({ seed, start: T0, seconds: 300, rate: 6, users: 120, maxDelay: 3 });
+        // Sum needs each user in one partition (keyed by uid); union takes any split.
+        const partitionOf = combine === 'sum' ? (uid: string) => testHash(uid)[1] % partitions : (_: string, i: number) => (i * 7 + seed) % partitions;
+        const { merged } = partitioned(frames, partitions, partitionOf, combine, order);
+        const whole = new CountingEngine({ windows: ['minute', 'hour'], method: 'auto', allowedLateness: 20 });
+        frames.forEach((f, i) => {
+          const [hi, lo] = testHash(f.uid);
+          whole.partition(0).add(hi, lo, f.ts, i, Buffer.from(f.uid));
+        });
+        whole.finish();
+        const expected = lastResults(whole.takeResults());
+        const got = lastResults(merged);
+        expect(got.size).toBe(expected.size);
+        for (const [key, r] of expected) expect(got.get(key)).toMatchObject({ users: r.users, frames: r.frames, final: true, method: r.method });
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('waits until every partition has passed a window before emitting it', () => {
+    const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
+    const partial = (partition: number, users: number, final: boolean): PartialResult => ({ window: 'minute', start: T0, end: T0 + 60, users, frames: users, revision: 0, final, method: 'exact', partition, state: new Uint8Array(0) });
+    merge.addPartial(partial(0, 5, true));
+    merge.setProgress({ partition: 0, watermark: T0 + 61, idle: false });
+    merge.setProgress({ partition: 1, watermark: T0 + 30, idle: false });
+    expect(merge.takeResults()).toEqual([]);
+    merge.setProgress({ partition: 1, watermark: T0 + 61, idle: false });
+    // Partition 1 had no frames in the window and is past its end + lateness: done.
+    expect(merge.takeResults()).toMatchObject([{ users: 5, final: true }]);
+    expect(merge.openWindows).toBe(0);
+  });
+
+  it('does not wait for an idle partition', () => {
+    const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
+    merge.addPartial({ window: 'minute', start: T0, end: T0 + 60, users: 3, frames: 4, revision: 0, final: true, method: 'exact', partition: 0, state: new Uint8Array(0) });
+    merge.setProgress({ partition: 0, watermark: T0 + 65, idle: false });
+    expect(merge.takeResults()).toEqual([]);
+    merge.setProgress({ partition: 1, watermark: Number.NEGATIVE_INFINITY, idle: true });
+    expect(merge.takeResults()).toMatchObject([{ users: 3, frames: 4 }]);
+  });
+
+  it('emits the same final records when it restarts and reads the partials again', () => {
+    const frames = disorderedStream({ seed: 3, start: T0, seconds: 240, rate: 5, users: 80, maxDelay: 3 });
+    const { merged, partials } = partitioned(frames, 3, (_, i) => i % 3, 'union', 0);
+    const replay = new MergeStage({ partitions: 3, combine: 'union', allowedLateness: 20 });
+    for (const p of partials) replay.addPartial(p);
+    for (let p = 0; p < 3; p++) replay.setProgress({ partition: p, watermark: Number.POSITIVE_INFINITY, idle: false });
+    const again = lastResults(replay.takeResults());
+    for (const [key, r] of lastResults(merged)) expect(again.get(key)).toEqual(r);
+  });
+});
