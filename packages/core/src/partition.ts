@@ -42,7 +42,7 @@ export class PartitionCounter {
     if (guard.admit(ts)) {
       this.advance(guard.maxTs);
       this.engine.place(this, hi, lo, ts, position, frame);
-      if (guard.rejected.length > 0) this.drainGuard();
+      if (guard.rejected.length > 0 || guard.released.length > 0) this.drainGuard();
       return;
     }
     guard.hold(ts, { hi, lo, position, origin: this.origin, frame: frame.slice() });

@@ -94,7 +94,7 @@ export class TsGuard<T> {
     if (ts > this.maxTs + this.threshold) return false;
     if (ts > this.maxTs) this.raise(ts);
     // Suspects are rare; this loop is empty nearly always.
-    if (this.suspects.length > 0) this.countOrdinary();
+    if (this.suspects.length > 0) this.weigh(ts);
     return true;
   }
 
@@ -199,11 +199,27 @@ export class TsGuard<T> {
     this.released.push({ ts: suspect.ts, item: suspect.item });
   }
 
-  private countOrdinary(): void {
+  /**
+   * An admitted frame weighs on every suspect: for it when it is at or after
+   * the suspect's time (event time is catching up with it), against it when
+   * it is behind.
+   */
+  private weigh(ts: number): void {
+    const skew = this.threshold;
     let expired = 0;
+    let confirmed: Suspect<T> | null = null;
     for (const suspect of this.suspects) {
-      suspect.ordinarySince++;
-      if (suspect.ordinarySince >= this.options.patience) expired++;
+      if (ts >= suspect.ts - skew) {
+        suspect.agreeing++;
+        if (confirmed === null && this.isConfirmed(suspect)) confirmed = suspect;
+      } else {
+        suspect.ordinarySince++;
+        if (suspect.ordinarySince >= this.options.patience) expired++;
+      }
+    }
+    if (confirmed !== null) {
+      this.acceptJump(confirmed);
+      return;
     }
     if (expired === 0) return;
     const kept: Suspect<T>[] = [];

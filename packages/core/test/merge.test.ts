@@ -58,7 +58,7 @@ describe('MergeStage', () => {
         expect(got.size).toBe(expected.size);
         for (const [key, r] of expected) expect(got.get(key)).toMatchObject({ users: r.users, frames: r.frames, final: true, method: r.method });
       }),
-      { numRuns: 25 },
+      { numRuns: 25, examples: [[647, 4, "sum", 0], [740, 4, "sum", 0]] },
     );
   });
 
