@@ -46,3 +46,4 @@ export {
 export type { CountingStage } from './counting-stage.js';
 export { PartitionedEngines, type PartitionProgress } from './partitioned.js';
 export { COMBINE_CHOICES, MergeStage, type CombineChoice, type MergeOptions } from './merge.js';
+export { decodeSnapshot, encodeSnapshot } from './snapshot.js';

@@ -31,7 +31,7 @@ export interface Checkpointer {
    * Saves the engine's state together with the positions it covers, durably,
    * and returns the positions that may now be committed.
    */
-  save(engine: CountingStage, positions: Positions): Promise<Positions>;
+  save(engine: CountingStage, positions: Positions, ended: boolean): Promise<Positions>;
 }
 
 export interface PipelineOptions {
@@ -110,11 +110,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
     if (letters.length > 0 && deadLetters) await deadLetters.write(letters);
   };
 
-  const commit = async (): Promise<void> => {
+  const commit = async (ended = false): Promise<void> => {
     await sink.flush();
     if (deadLetters) await deadLetters.flush();
     let positions = checkpointer ? engine.consumedPositions() : engine.safePositions();
-    if (checkpointer) positions = await checkpointer.save(engine, positions);
+    if (checkpointer) positions = await checkpointer.save(engine, positions, ended);
     if (source.commit && positions.size > 0) await source.commit(positions);
     committed = positions;
   };
@@ -175,7 +175,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
       engine.finish();
     }
     await drain();
-    await commit();
+    await commit(stopReason === 'end-of-input');
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
