@@ -10,7 +10,7 @@ import type { Granularity } from './types.js';
  * lives here, once.
  */
 
-export const PARSER_CHOICES = ['fast', 'json', 'simdjson'] as const;
+export const PARSER_CHOICES = ['fast', 'fast-js', 'json', 'simdjson'] as const;
 export type ParserChoice = (typeof PARSER_CHOICES)[number];
 export const FORMAT_CHOICES = ['json', 'table'] as const;
 export type FormatChoice = (typeof FORMAT_CHOICES)[number];
@@ -99,7 +99,7 @@ export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
   { name: 'method', key: 'method', value: 'method', description: 'exact, hll (HyperLogLog), or auto (exact for minute and hour, hll for longer windows)', defaultText: 'exact', choices: METHOD_CHOICES, parse: choice('method', METHOD_CHOICES) },
   { name: 'hll-precision', key: 'hllPrecision', value: 'p', description: 'HyperLogLog precision: 2^p registers, error about 1.04/sqrt(2^p)', defaultText: '14', parse: integer('hll-precision', 4, 18) },
   { name: 'aggregation', key: 'aggregation', value: 'how', description: 'cascade: count frames in the finest windows and merge them into coarser ones when final; per-frame: every frame into every window (same results)', defaultText: DEFAULT_ENGINE_OPTIONS.aggregation, choices: AGGREGATION_CHOICES, parse: choice('aggregation', AGGREGATION_CHOICES) },
-  { name: 'parser', key: 'parser', value: 'parser', description: 'frame decoder: fast (byte scanner), json (JSON.parse) or simdjson', defaultText: 'fast', choices: PARSER_CHOICES, parse: choice('parser', PARSER_CHOICES) },
+  { name: 'parser', key: 'parser', value: 'parser', description: 'frame decoder: fast (WebAssembly SIMD byte scanner), fast-js (the same in plain JavaScript), json (JSON.parse) or simdjson', defaultText: 'fast', choices: PARSER_CHOICES, parse: choice('parser', PARSER_CHOICES) },
   { name: 'max-frame-bytes', key: 'maxFrameBytes', value: 'bytes', description: 'longer frames are reported as too-long', defaultText: '1048576', parse: integer('max-frame-bytes', 16, 256 * 1024 * 1024) },
   { name: 'group', key: 'group', value: 'id', description: 'Kafka consumer group', defaultText: 'uniqstream', parse: text },
   { name: 'from-beginning', key: 'fromBeginning', description: 'Kafka: start at the earliest offset when the group has none committed (else the latest)', parse: flag },

@@ -41,7 +41,12 @@ export interface FrameDecoder {
   decode(frame: Uint8Array, out: DecodedFrame): MalformedKind | null;
 }
 
-export const DECODER_KINDS = ['fast', 'json', 'simdjson'] as const;
+/**
+ * `fast` is the WebAssembly SIMD scanner where the engine has WebAssembly
+ * SIMD (Node 16.4+), else the same scanner in JavaScript; `fast-js` is always
+ * the JavaScript one.
+ */
+export const DECODER_KINDS = ['fast', 'fast-js', 'json', 'simdjson'] as const;
 export type DecoderKind = (typeof DECODER_KINDS)[number];
 
 export interface DecoderOptions {

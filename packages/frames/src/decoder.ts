@@ -5,13 +5,15 @@ import { DECODER_KINDS, DEFAULT_MAX_FRAME_BYTES } from './contract.js';
 import type { DecoderKind, DecoderOptions, FrameDecoder } from './contract.js';
 import { FramesError } from './errors.js';
 import { JsonDecoder } from './json.js';
-import { FastDecoder } from './scanner.js';
+import { JsScanDecoder } from './scanner.js';
 import { SimdjsonDecoder } from './simdjson.js';
+import { WasmScanDecoder, wasmScannerAvailable } from './wasm-scanner.js';
 
 /**
- * Every decoder turns a frame into one string (its text, or its latin1 for
- * `indexOf`), which cannot be longer than V8 allows; capping the frame size
- * there is what keeps `decode` from ever throwing.
+ * The json and simdjson decoders turn a frame into one string, which cannot
+ * be longer than V8 allows; capping the frame size there is what keeps their
+ * `decode` from ever throwing. The scanners build no string, but share the
+ * option's range so that every kind accepts the same options.
  */
 const MAX_FRAME_BYTES_LIMIT = bufferConstants.MAX_STRING_LENGTH;
 
@@ -26,9 +28,18 @@ function maxFrameBytesOf(options: DecoderOptions | undefined): number {
   return value;
 }
 
-/** The hand-written byte scanner: the fast path. */
+/**
+ * The byte scanner, the fast path: in WebAssembly SIMD where the engine has
+ * it, else in JavaScript (named `fast` either way).
+ */
 export function createFastDecoder(options?: DecoderOptions): FrameDecoder {
-  return new FastDecoder(maxFrameBytesOf(options));
+  const maxFrameBytes = maxFrameBytesOf(options);
+  return wasmScannerAvailable() ? new WasmScanDecoder(maxFrameBytes) : new JsScanDecoder(maxFrameBytes, 'fast');
+}
+
+/** The byte scanner in JavaScript, string-free, whatever the engine has. */
+export function createFastJsDecoder(options?: DecoderOptions): FrameDecoder {
+  return new JsScanDecoder(maxFrameBytesOf(options));
 }
 
 /** `JSON.parse` of the frame's UTF-8 text: the reference. */
@@ -53,6 +64,8 @@ export function createDecoder(kind: DecoderKind, options?: DecoderOptions): Fram
   switch (kind) {
     case 'fast':
       return createFastDecoder(options);
+    case 'fast-js':
+      return createFastJsDecoder(options);
     case 'json':
       return createJsonDecoder(options);
     case 'simdjson':

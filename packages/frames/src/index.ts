@@ -3,6 +3,7 @@ export type { DecodedFrame, DecoderKind, DecoderOptions, FrameDecoder, Malformed
 export {
   createDecoder,
   createFastDecoder,
+  createFastJsDecoder,
   createJsonDecoder,
   createSimdjsonDecoder,
   isDecoderKind,
@@ -12,3 +13,4 @@ export type { FramesErrorCode } from './errors.js';
 export { hashString, hashUid } from './hash.js';
 export type { UidHash } from './hash.js';
 export { TS_LIMIT } from './ts.js';
+export { wasmScannerAvailable } from './wasm-scanner.js';

@@ -4,18 +4,18 @@ import { DEFAULT_MAX_FRAME_BYTES } from './contract.js';
 import type { DecodedFrame, FrameDecoder, MalformedKind } from './contract.js';
 import { frameText, readFields } from './fields.js';
 import { precheck } from './precheck.js';
-import { FastDecoder } from './scanner.js';
+import { JsScanDecoder } from './scanner.js';
 
 export class JsonDecoder implements FrameDecoder {
   readonly name = 'json';
   private readonly maxFrameBytes: number;
   /** Tells a cut-off frame from a broken one after JSON.parse refused it. */
-  private readonly structure: FastDecoder;
+  private readonly structure: JsScanDecoder;
   private readonly scratch = { uidHi: 0, uidLo: 0, ts: 0 };
 
   constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
     this.maxFrameBytes = maxFrameBytes;
-    this.structure = new FastDecoder(maxFrameBytes);
+    this.structure = new JsScanDecoder(maxFrameBytes);
   }
 
   decode(frame: Uint8Array, out: DecodedFrame): MalformedKind | null {

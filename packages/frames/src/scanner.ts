@@ -1,20 +1,22 @@
 /**
- * The fast decoder: a byte scanner over the frame that never builds the
- * object. It follows strings, escapes and nesting, parses the root object's
- * grammar fully, and looks at keys only at depth 1, so a `"uid"` inside a
- * string or a nested object is never mistaken for the root one.
+ * The `fast-js` decoder, and `fast` where WebAssembly SIMD is missing: a byte
+ * scanner over the frame that never builds the object or a string. It follows
+ * strings, escapes and nesting, parses the root object's grammar fully, and
+ * looks at keys only at depth 1, so a `"uid"` inside a string or a nested
+ * object is never mistaken for the root one. The WebAssembly scanner
+ * (src/wasm/scanner.wat) is the same algorithm with a 16-byte step through
+ * strings; the two are held to the same tests.
  *
  * Where the time goes: a 2 KB frame is ~90% string content in 60-80
- * strings, and a JavaScript loop that only reads every byte of a frame
- * already costs about a quarter of what JSON.parse spends on all of it. So
- * string ends are found with
- * `String.prototype.indexOf('"')` on the frame's latin1 text (one char per
- * byte, so char positions are byte positions), which V8 runs as memchr: about
- * 2x faster than a byte loop over these strings, and 1.4x faster than
- * `Buffer#indexOf` (a C++ binding call per string), even counting the copy
- * into the string. Everything else (the short runs between strings, keys,
- * numbers) is read byte by byte. The bench package's decode suite measures
- * all three.
+ * strings, so finding string ends is most of it. Here that is
+ * `Buffer.prototype.indexOf` with the quote byte, called on the frame (a
+ * Buffer or any Uint8Array view): a native memchr that makes no string and
+ * takes the view's offset into account. It costs a call into C++ per
+ * string, and still decodes ~2.2x as many frames per second as a byte loop
+ * in JavaScript (measured in this decoder, on the benchmark corpus). The
+ * latin1 text + `String#indexOf` trick of the previous scanner was faster
+ * still, but is a 2 KB string per frame. The bench package's decode suite
+ * compares the ways of finding string ends.
  *
  * What it validates: UTF-8 (natively, up front); that every string ends; the
  * root object's grammar, including its scalar values; the nesting balance and
@@ -53,9 +55,9 @@ import {
 } from './bytes.js';
 import { DEFAULT_MAX_FRAME_BYTES } from './contract.js';
 import type { DecodedFrame, FrameDecoder, MalformedKind } from './contract.js';
-import { hashUid } from './hash.js';
 import { precheck } from './precheck.js';
-import { INVALID_TS, numberEnd, tsFromBytes } from './ts.js';
+import { ABSENT, hasBackslash, readRootValues } from './root-values.js';
+import { numberEnd } from './ts.js';
 import { Unescaper } from './unescape.js';
 
 /** `\uXXXX`: backslash, `u`, four hex digits. */
@@ -68,24 +70,14 @@ const MIN_ESCAPED_KEY_BYTES = UNICODE_ESCAPE_BYTES + 1;
 const INITIAL_NESTING = 64;
 /** In ASCII the closer of `{` and `[` is two code points further (`}` 0x7d, `]` 0x5d). */
 const CLOSER_OFFSET = 2;
-const QUOTE_CHAR = '"';
 
 const TRUE = new TextEncoder().encode('true');
 const FALSE = new TextEncoder().encode('false');
 const NULL = new TextEncoder().encode('null');
 
-/** `tsValue` result for a ts string with a malformed escape (INVALID_TS is -1). */
-const BAD_ESCAPE = -2;
-
 const KEY_OTHER = 0;
 const KEY_UID = 1;
 const KEY_TS = 2;
-
-/** The frame as latin1: the same bytes, one char each. */
-function latin1(frame: Uint8Array): string {
-  const buffer = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-  return buffer.toString('latin1');
-}
 
 /**
  * The step functions below take the position to start at and return the
@@ -110,22 +102,26 @@ function whitespaceEnd(b: Uint8Array, i: number, end: number): number {
 }
 
 /**
- * Position after the closing quote of the string whose content starts at
- * `from`, or TRUNCATED. `text` is the frame as latin1.
+ * Buffer's own `indexOf`, borrowed so that plain Uint8Array views need no
+ * Buffer wrapper: it accepts any Uint8Array, searches only that view, and for
+ * a number argument runs memchr over the bytes.
  */
-function stringEnd(b: Uint8Array, text: string, from: number): number {
+const bufferIndexOf: (this: Uint8Array, value: number, byteOffset: number) => number = Buffer.prototype.indexOf;
+
+/** Position after the closing quote of the string whose content starts at `from`, or TRUNCATED. */
+function stringEnd(b: Uint8Array, from: number): number {
   for (;;) {
-    const quote = text.indexOf(QUOTE_CHAR, from);
-    if (quote < 0) return TRUNCATED;
+    const i = bufferIndexOf.call(b, QUOTE, from);
+    if (i < 0) return TRUNCATED;
     // A quote ends the string unless an odd run of backslashes precedes it
     // (`\"` is an escaped quote, `\\"` an escaped backslash and the end).
-    // The run cannot reach past the opening quote, so this is exact for
-    // valid JSON; the common case, no backslash at all, costs one compare.
-    if (b[quote - 1] !== BACKSLASH) return quote + 1;
-    let k = quote - 2;
+    // The run cannot reach past the opening quote, so this is exact; the
+    // common case, no backslash at all, costs one compare.
+    if (b[i - 1] !== BACKSLASH) return i + 1;
+    let k = i - 2;
     while (b[k] === BACKSLASH) k--;
-    if (((quote - 1 - k) & 1) === 0) return quote + 1;
-    from = quote + 1;
+    if (((i - 1 - k) & 1) === 0) return i + 1;
+    from = i + 1;
   }
 }
 
@@ -162,7 +158,7 @@ class NestingStack {
  * Position after the object or array that opens at `i`, checking that
  * brackets balance and match, but not the grammar between them.
  */
-function nestedEnd(b: Uint8Array, text: string, i: number, end: number, stack: NestingStack): number {
+function nestedEnd(b: Uint8Array, i: number, end: number, stack: NestingStack): number {
   let closers = stack.closers;
   let depth = 0;
   for (;;) {
@@ -173,7 +169,7 @@ function nestedEnd(b: Uint8Array, text: string, i: number, end: number, stack: N
     if (i >= end) return TRUNCATED;
     const c = b[i]!;
     if (cls === NESTED_QUOTE) {
-      i = stringEnd(b, text, i + 1);
+      i = stringEnd(b, i + 1);
       if (i < 0) return i;
     } else if (cls === NESTED_OPEN) {
       if (depth === closers.length) closers = stack.grow();
@@ -189,40 +185,36 @@ function nestedEnd(b: Uint8Array, text: string, i: number, end: number, stack: N
   }
 }
 
-function hasBackslash(b: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (b[i] === BACKSLASH) return true;
-  return false;
-}
-
-/** The hand-written byte scanner; see the file comment for what it checks. */
-export class FastDecoder implements FrameDecoder {
-  readonly name = 'fast';
+/** The byte scanner in plain JavaScript; see the file comment for what it checks. */
+export class JsScanDecoder implements FrameDecoder {
+  readonly name: string;
   private readonly maxFrameBytes: number;
   private readonly stack = new NestingStack();
   private readonly unescaper = new Unescaper();
 
-  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+  /** `name` is `fast` when this stands in for the WebAssembly scanner. */
+  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES, name = 'fast-js') {
     this.maxFrameBytes = maxFrameBytes;
+    this.name = name;
   }
 
   decode(frame: Uint8Array, out: DecodedFrame): MalformedKind | null {
     const open = precheck(frame, this.maxFrameBytes);
     if (typeof open !== 'number') return open;
     const end = frame.length;
-    const text = latin1(frame);
     // Where the last root uid and ts values start and end (a later duplicate
-    // replaces an earlier one, as with JSON.parse); -1 when absent.
-    let uidStart = -1;
-    let uidEnd = -1;
-    let tsStart = -1;
-    let tsEnd = -1;
+    // replaces an earlier one, as with JSON.parse).
+    let uidStart = ABSENT;
+    let uidEnd = ABSENT;
+    let tsStart = ABSENT;
+    let tsEnd = ABSENT;
 
     let i = whitespaceEnd(frame, open + 1, end);
     if (i >= end) return 'truncated';
     if (frame[i] !== CLOSE_BRACE) {
       for (;;) {
         if (frame[i] !== QUOTE) return 'invalid-json';
-        const keyEnd = stringEnd(frame, text, i + 1);
+        const keyEnd = stringEnd(frame, i + 1);
         if (keyEnd < 0) return failureKind(keyEnd);
         const key = this.keyKind(frame, i + 1, keyEnd - 1);
         i = whitespaceEnd(frame, keyEnd, end);
@@ -232,8 +224,8 @@ export class FastDecoder implements FrameDecoder {
         if (valueStart >= end) return 'truncated';
         const first = frame[valueStart];
         let valueEnd: number;
-        if (first === QUOTE) valueEnd = stringEnd(frame, text, valueStart + 1);
-        else if (first === OPEN_BRACE || first === OPEN_BRACKET) valueEnd = nestedEnd(frame, text, valueStart, end, this.stack);
+        if (first === QUOTE) valueEnd = stringEnd(frame, valueStart + 1);
+        else if (first === OPEN_BRACE || first === OPEN_BRACKET) valueEnd = nestedEnd(frame, valueStart, end, this.stack);
         else valueEnd = scalarEnd(frame, valueStart, end);
         if (valueEnd < 0) return failureKind(valueEnd);
         if (key === KEY_UID) {
@@ -253,16 +245,7 @@ export class FastDecoder implements FrameDecoder {
       }
     }
     if (whitespaceEnd(frame, i + 1, end) < end) return 'invalid-json';
-
-    if (uidStart < 0) return 'missing-uid';
-    if (frame[uidStart] !== QUOTE || uidEnd - uidStart === 2) return 'invalid-uid';
-    if (!this.hashUidValue(frame, uidStart + 1, uidEnd - 1, out)) return 'invalid-json';
-    if (tsStart < 0) return 'missing-ts';
-    const ts = this.tsValue(frame, tsStart, tsEnd);
-    if (ts === BAD_ESCAPE) return 'invalid-json';
-    if (ts === INVALID_TS) return 'invalid-ts';
-    out.ts = ts;
-    return null;
+    return readRootValues(frame, uidStart, uidEnd, tsStart, tsEnd, out, this.unescaper);
   }
 
   /** Whether the root key `b[start, end)` (between its quotes) is `uid`, `ts` or another. */
@@ -285,37 +268,5 @@ export class FastDecoder implements FrameDecoder {
     if (n === 3 && u[0] === LOWER_U && u[1] === LOWER_I && u[2] === LOWER_D) return KEY_UID;
     if (n === 2 && u[0] === LOWER_T && u[1] === LOWER_S) return KEY_TS;
     return KEY_OTHER;
-  }
-
-  /**
-   * Hashes the decoded uid string whose content (between quotes) is
-   * `b[start, end)`; false when it holds a malformed escape.
-   */
-  private hashUidValue(b: Uint8Array, start: number, end: number, out: DecodedFrame): boolean {
-    // Real uids are plain hex, so their raw bytes are hashed in place; only a
-    // uid with an escape is decoded first, into reused scratch.
-    if (!hasBackslash(b, start, end)) {
-      hashUid(b, start, end, out);
-      return true;
-    }
-    const n = this.unescaper.unescape(b, start, end);
-    if (n < 0) return false;
-    hashUid(this.unescaper.bytes, 0, n, out);
-    return true;
-  }
-
-  /**
-   * The ts of the root value `b[start, end)` (a string with its quotes, or a
-   * scalar): INVALID_TS when it breaks the ts rules, BAD_ESCAPE when the
-   * string holds a malformed escape.
-   */
-  private tsValue(b: Uint8Array, start: number, end: number): number {
-    const first = b[start]!;
-    if (first === MINUS || isDigit(first)) return tsFromBytes(b, start, end);
-    if (first !== QUOTE) return INVALID_TS;
-    if (!hasBackslash(b, start + 1, end - 1)) return tsFromBytes(b, start + 1, end - 1);
-    const n = this.unescaper.unescape(b, start + 1, end - 1);
-    if (n < 0) return BAD_ESCAPE;
-    return tsFromBytes(this.unescaper.bytes, 0, n);
   }
 }

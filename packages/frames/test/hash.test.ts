@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DecodedFrame } from '../src/contract.js';
+import type { DecodedFrame, FrameDecoder } from '../src/contract.js';
 import { hashString, hashUid, murmur3x86128 } from '../src/hash.js';
 import { JsonDecoder } from '../src/json.js';
-import { FastDecoder } from '../src/scanner.js';
+import { JsScanDecoder } from '../src/scanner.js';
+import { WasmScanDecoder } from '../src/wasm-scanner.js';
 import { utf8 } from './support/json-model.js';
 
 describe('murmur3x86128', () => {
@@ -40,9 +41,10 @@ describe('murmur3x86128', () => {
 });
 
 describe('uid hash through the decoders', () => {
-  const fast = new FastDecoder();
+  const fast = new WasmScanDecoder();
+  const fastJs = new JsScanDecoder();
   const json = new JsonDecoder();
-  const decodeUid = (decoder: FastDecoder | JsonDecoder, uidJson: string): [number, number] => {
+  const decodeUid = (decoder: FrameDecoder, uidJson: string): [number, number] => {
     const out: DecodedFrame = { uidHi: 0, uidLo: 0, ts: 0 };
     expect(decoder.decode(utf8(`{"uid":${uidJson},"ts":1}`), out)).toBeNull();
     return [out.uidHi, out.uidLo];
@@ -63,7 +65,7 @@ describe('uid hash through the decoders', () => {
     ];
     for (const [plain, escaped] of spellings) {
       const expected = hashString(JSON.parse(plain) as string);
-      for (const decoder of [fast, json]) {
+      for (const decoder of [fast, fastJs, json]) {
         expect(decodeUid(decoder, plain), plain).toEqual(expected);
         expect(decodeUid(decoder, escaped), escaped).toEqual(expected);
       }
@@ -75,6 +77,7 @@ describe('uid hash through the decoders', () => {
       fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }), (uid) => {
         const expected = hashString(uid);
         expect(decodeUid(fast, JSON.stringify(uid))).toEqual(expected);
+        expect(decodeUid(fastJs, JSON.stringify(uid))).toEqual(expected);
         expect(decodeUid(json, JSON.stringify(uid))).toEqual(expected);
       }),
     );

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { DecodedFrame } from '../src/contract.js';
 import { hashString } from '../src/hash.js';
 import { JsonDecoder } from '../src/json.js';
-import { FastDecoder } from '../src/scanner.js';
+import { WasmScanDecoder } from '../src/wasm-scanner.js';
 import { utf8, validFrameArb } from './support/json-model.js';
 import { referenceDecode } from './support/oracle.js';
 import { realisticFrame } from './support/realistic.js';
 
 const json = new JsonDecoder();
-const fast = new FastDecoder();
+const fast = new WasmScanDecoder();
 const fresh = (): DecodedFrame => ({ uidHi: -1, uidLo: -1, ts: -1 });
 
 describe('json decoder', () => {
