@@ -4,8 +4,9 @@
  * strings, escapes and nesting, parses the root object's grammar fully, and
  * looks at keys only at depth 1, so a `"uid"` inside a string or a nested
  * object is never mistaken for the root one. The WebAssembly scanner
- * (src/wasm/scanner.wat) is the same algorithm with a 16-byte step through
- * strings; the two are held to the same tests.
+ * (src/wasm/scanner.wat) gives the same answers by other means (64-byte
+ * masks, then the same root-level grammar); the two are held to the same
+ * tests, kinds included.
  *
  * Where the time goes: a 2 KB frame is ~90% string content in 60-80
  * strings, so finding string ends is most of it. Here that is

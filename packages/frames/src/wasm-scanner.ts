@@ -1,20 +1,22 @@
 /**
- * The `fast` decoder: the root-level scan runs in WebAssembly with SIMD
+ * The `fast` decoder: the scan runs in WebAssembly with SIMD
  * (src/wasm/scanner.wat, compiled at build time). Each frame is copied into
- * the module's memory (one `Uint8Array#set`, a memcpy), scanned in one call,
- * and the uid and ts are then read in place from the frame at the offsets the
- * scan found. No string is built.
+ * the module's memory (one `Uint8Array#set`, a memcpy) and decoded in one
+ * call, which for the common frame also hashes the uid and reads the ts, so
+ * that JavaScript only reads three numbers back; other frames get the value
+ * ranges, and JavaScript applies the rules to them (src/root-values.ts). No
+ * string is built.
  *
  * Why WebAssembly: a frame is ~90% string content, and JavaScript has no way
  * to search bytes for a quote that is both fast and string-free (see
- * src/scanner.ts). Wasm SIMD compares 16 bytes per step, and the rest of the
- * scan (short runs between strings) runs as compiled code without bounds
- * checks on every typed-array read.
+ * src/scanner.ts). Wasm SIMD classifies 64 bytes per step, and the rest of
+ * the scan runs as compiled code without bounds checks on every typed-array
+ * read.
  */
 
+import { isUtf8 } from 'node:buffer';
 import { DEFAULT_MAX_FRAME_BYTES } from './contract.js';
 import type { DecodedFrame, FrameDecoder, MalformedKind } from './contract.js';
-import { precheck } from './precheck.js';
 import { readRootValues } from './root-values.js';
 import { JsScanDecoder } from './scanner.js';
 import { Unescaper } from './unescape.js';
@@ -23,26 +25,42 @@ import { SCANNER_WASM_BASE64, SIMD_PROBE_BASE64 } from './wasm/scanner-binary.ge
 /** WebAssembly's page size. */
 const PAGE_BYTES = 64 * 1024;
 /**
- * Room after the frame for the 16-byte loads that start near its end (the
- * scanner checks every position it finds against the end, so what lies there
- * does not matter).
+ * Room after the frame for the 64-byte step that starts near its end (the
+ * scanner masks off every byte at or past the end, so what lies there does
+ * not matter).
  */
-const VECTOR_SLACK = 16;
+const BLOCK_SLACK = 64;
+/** Stage 1 reads the frame in blocks of this many bytes and writes a mask of this many bytes per block. */
+const BLOCK_BYTES = 64;
+const MASK_BYTES = 8;
+/** The masks of every block, one empty mask after them, and one spare. */
+const EXTRA_MASKS = 2;
+/** List entries are i32 addresses; stage 1 writes this many per block before counting. */
+const ENTRY_BYTES = 4;
+const UNROLLED_ENTRIES = 4;
+
 /**
  * Wasm memory never shrinks, so one huge frame would pin its size for the
- * decoder's life. Frames that need more than this (~32 MiB of frame) are
+ * decoder's life. Frames that need more than this (~10 MiB of frame) are
  * scanned by the JavaScript scanner instead; real frames are ~2 KB.
  */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 64 * 1024 * 1024;
 
-/** `scan`'s results: OK, or the scanner's failure codes. */
-const SCAN_OK = 0;
-const SCAN_TRUNCATED = -1;
-/** Offsets (bytes) of the four i32 results in the result area. */
+/** `decode`'s results (scanner.wat). */
+const DECODED = 0;
+const RANGES_ONLY = 1;
+const TRUNCATED = -1;
+const INVALID = -2;
+const EMPTY = -3;
+const NOT_OBJECT = -4;
+/** Offsets (bytes) of the result area's i32s: the four value ranges, then h1, h2 and the ts. */
 const UID_START_AT = 0;
 const UID_END_AT = 4;
 const TS_START_AT = 8;
 const TS_END_AT = 12;
+const HASH_HI_AT = 16;
+const HASH_LO_AT = 20;
+const TS_AT = 24;
 const LITTLE_ENDIAN = true;
 
 /**
@@ -59,7 +77,8 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports?: object) => { readonly exports: Readonly<Record<string, unknown>> };
 }
-type ScanFunction = (base: number, length: number, open: number, stack: number) => number;
+/** `decode`: (base, length, stack, quote masks, lists) -> status. */
+type DecodeFunction = (base: number, length: number, stack: number, quoteMasks: number, lists: number) => number;
 
 function webAssembly(): WasmApi | undefined {
   const api = (globalThis as { WebAssembly?: Partial<WasmApi> }).WebAssembly;
@@ -106,9 +125,44 @@ function globalNumber(value: unknown, name: string): number {
   return v;
 }
 
+/**
+ * The scanner's scratch after frame bytes that end at `frameEnd`, for frames
+ * of up to `length` bytes: the nesting stack (one byte per open bracket, so
+ * `length + 1` bytes always suffice), the closing-quote masks (one per
+ * 64-byte block, 8-byte aligned), then the lists (at most one entry per
+ * byte, plus the unconditional stores of the last block).
+ */
+function stackAt(frameEnd: number): number {
+  return frameEnd + BLOCK_SLACK;
+}
+function quoteMasksAt(frameEnd: number, length: number): number {
+  return (stackAt(frameEnd) + length + 1 + MASK_BYTES - 1) & -MASK_BYTES;
+}
+function listsAt(frameEnd: number, length: number): number {
+  return quoteMasksAt(frameEnd, length) + MASK_BYTES * (Math.ceil(length / BLOCK_BYTES) + EXTRA_MASKS);
+}
+function scratchEnd(frameEnd: number, length: number): number {
+  return listsAt(frameEnd, length) + ENTRY_BYTES * (length + UNROLLED_ENTRIES);
+}
+
 export interface WasmScanOptions {
   /** Frames whose scan needs more wasm memory than this go to the JavaScript scanner. */
   readonly memoryLimitBytes?: number;
+}
+
+/** The JavaScript kinds of `decode`'s failures. */
+function failureKind(status: number): MalformedKind {
+  switch (status) {
+    case TRUNCATED:
+      return 'truncated';
+    case EMPTY:
+      return 'empty';
+    case NOT_OBJECT:
+      return 'not-object';
+    case INVALID:
+    default:
+      return 'invalid-json';
+  }
 }
 
 /**
@@ -120,13 +174,13 @@ export class WasmScanDecoder implements FrameDecoder {
   private readonly maxFrameBytes: number;
   private readonly memoryLimitBytes: number;
   private readonly memory: WasmMemory;
-  private readonly scan: ScanFunction;
+  private readonly decodeOne: DecodeFunction;
   private readonly frameBase: number;
   private readonly resultsAt: number;
   /** Views of the current memory buffer; replaced when memory grows. */
   private bytes: Uint8Array;
   private results: DataView;
-  /** Longest frame the current memory holds, with its slack and nesting stack. */
+  /** Longest frame the current memory holds, with its slack and scratch. */
   private capacity: number;
   /** For frames beyond memoryLimitBytes (or when the engine refuses to grow memory). */
   private readonly fallback: JsScanDecoder;
@@ -137,13 +191,15 @@ export class WasmScanDecoder implements FrameDecoder {
     if (scanner === null) throw new TypeError('WebAssembly SIMD is not available in this engine');
     const { exports } = new scanner.api.Instance(scanner.module, {});
     const memory = exports['memory'];
-    const scan = exports['scan'];
-    if (!isMemory(memory) || typeof scan !== 'function') throw new TypeError('scanner module: missing exports');
+    const decodeOne = exports['decode'];
+    if (!isMemory(memory) || typeof decodeOne !== 'function') {
+      throw new TypeError('scanner module: missing exports');
+    }
     this.maxFrameBytes = maxFrameBytes;
     this.memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
     this.memory = memory;
-    // The module's own type: (i32, i32, i32, i32) -> i32.
-    this.scan = scan as ScanFunction;
+    // The module's own types (see the type aliases).
+    this.decodeOne = decodeOne as DecodeFunction;
     this.frameBase = globalNumber(exports['FRAME_BASE'], 'FRAME_BASE');
     this.resultsAt = globalNumber(exports['RESULTS'], 'RESULTS');
     this.fallback = new JsScanDecoder(maxFrameBytes, this.name);
@@ -163,18 +219,33 @@ export class WasmScanDecoder implements FrameDecoder {
   }
 
   decode(frame: Uint8Array, out: DecodedFrame): MalformedKind | null {
-    const open = precheck(frame, this.maxFrameBytes);
-    if (typeof open !== 'number') return open;
     const length = frame.length;
+    // Checked first so that a runaway line is never scanned, not even for UTF-8.
+    if (length > this.maxFrameBytes) return 'too-long';
     if (length > this.capacity && !this.reserve(length)) return this.fallback.decode(frame, out);
+    // Native (simdutf). Before the scan, which finds empty and non-object
+    // frames: a frame of only whitespace is valid UTF-8, so the order of the
+    // checks is still precheck's (src/precheck.ts).
+    if (!isUtf8(frame)) return 'invalid-utf8';
     this.bytes.set(frame, this.frameBase);
-    // The nesting stack goes right after the frame's slack: one byte per
-    // open bracket, so `length` bytes always suffice.
-    const status = this.scan(this.frameBase, length, open, this.frameBase + length + VECTOR_SLACK);
-    if (status !== SCAN_OK) return status === SCAN_TRUNCATED ? 'truncated' : 'invalid-json';
+    const frameEnd = this.frameBase + length;
+    const status = this.decodeOne(
+      this.frameBase,
+      length,
+      stackAt(frameEnd),
+      quoteMasksAt(frameEnd, length),
+      listsAt(frameEnd, length),
+    );
     // Wasm memory is little-endian on every platform; DataView says so.
     const r = this.results;
     const at = this.resultsAt;
+    if (status === DECODED) {
+      out.uidHi = r.getUint32(at + HASH_HI_AT, LITTLE_ENDIAN);
+      out.uidLo = r.getUint32(at + HASH_LO_AT, LITTLE_ENDIAN);
+      out.ts = r.getUint32(at + TS_AT, LITTLE_ENDIAN);
+      return null;
+    }
+    if (status !== RANGES_ONLY) return failureKind(status);
     return readRootValues(
       frame,
       r.getInt32(at + UID_START_AT, LITTLE_ENDIAN),
@@ -186,13 +257,21 @@ export class WasmScanDecoder implements FrameDecoder {
     );
   }
 
-  /** Memory needed to scan a frame of `length` bytes: fixed area, frame, slack, stack. */
+  /** Memory needed to scan a frame of `length` bytes: fixed area, frame, slack and scratch. */
   private bytesFor(length: number): number {
-    return this.frameBase + length + VECTOR_SLACK + length;
+    return scratchEnd(this.frameBase + length, length);
   }
 
   private capacityOf(memoryBytes: number): number {
-    return Math.floor((memoryBytes - this.frameBase - VECTOR_SLACK) / 2);
+    // The longest length that fits: bytesFor only grows with length.
+    let fits = 0;
+    let tooLong = memoryBytes;
+    while (tooLong - fits > 1) {
+      const middle = Math.floor((fits + tooLong) / 2);
+      if (this.bytesFor(middle) <= memoryBytes) fits = middle;
+      else tooLong = middle;
+    }
+    return fits;
   }
 
   /** Grows memory for a frame of `length` bytes; false when that would pass the limit or fails. */
