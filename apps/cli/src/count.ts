@@ -11,8 +11,8 @@ import {
   type Source,
 } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
-import { createDeadLetterSink, openResultSink } from '@uniqstream/sinks';
-import { checkReadable, openFileSource, type FileSource } from '@uniqstream/sources';
+import { createDeadLetterSink, openResultSink, sinkReady, type KafkaLog } from '@uniqstream/sinks';
+import { checkReadable, openFileSource, openSource, type FileSource } from '@uniqstream/sources';
 import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
 import { progressLine, summaryLines } from './report.js';
 
@@ -41,7 +41,11 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     if (!options.quiet) terminal.stderr.write(`uniqstream: ${line}\n`);
   };
 
-  const source = await openInput(options, terminal, say);
+  // Kafka clients report trouble (a broker away, retrying) in one line each.
+  const kafkaLog: KafkaLog = (level, message) => {
+    if (level === 'error' || level === 'warn') say(`kafka: ${message}`);
+  };
+  const source = await openInput(options, terminal, say, kafkaLog);
   const decoder = createDecoder(config.parser, { maxFrameBytes: config.maxFrameBytes });
   const engine = new CountingEngine(engineOptionsOf(config));
 
@@ -54,13 +58,22 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     readerGone = true;
     stop.abort('closed');
   };
-  const sink = openSink(config, terminal, onClosed);
-  const deadLetters = openDeadLetters(config, terminal, onClosed);
+  const sink = openSink(config, terminal, onClosed, kafkaLog);
+  let deadLetters: DeadLetterSink | undefined;
+  try {
+    deadLetters = openDeadLetters(config, terminal, onClosed, kafkaLog);
+  } catch (error) {
+    // A Kafka sink is already connecting: left open, it would keep the process alive.
+    await sink.close().catch(() => undefined);
+    throw error;
+  }
 
   const showProgress = options.progress ?? terminal.stderr.isTTY === true;
   const fileSource = 'bytesRead' in source ? (source as FileSource) : undefined;
   let progressShown = false;
   try {
+    // A Kafka output that cannot be reached fails the run before any input is read.
+    await Promise.all([sinkReady(sink), deadLetters ? sinkReady(deadLetters) : undefined]);
     const summary = await runPipeline({
       source,
       decoder,
@@ -95,7 +108,7 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   }
 }
 
-async function openInput(options: CountRunOptions, terminal: Terminal, say: (line: string) => void): Promise<Source> {
+async function openInput(options: CountRunOptions, terminal: Terminal, say: (line: string) => void, kafkaLog: KafkaLog): Promise<Source> {
   const { config } = options;
   if (options.demo) {
     if (options.files.length > 0 || config.from !== undefined) throw usage('--demo counts its own sample: give no files and no --from');
@@ -114,7 +127,9 @@ async function openInput(options: CountRunOptions, terminal: Terminal, say: (lin
         paths = [endpoint.path];
         break;
       case 'kafka':
-        throw new UniqstreamError('UNSUPPORTED', `reading from Kafka (${config.from}) is not supported yet`);
+        return openSource(endpoint, {
+          kafka: { group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream', log: kafkaLog },
+        });
       case 'stdout':
         throw usage('--from cannot be stdout');
     }
@@ -125,18 +140,18 @@ async function openInput(options: CountRunOptions, terminal: Terminal, say: (lin
   return openFileSource(paths, { maxFrameBytes: config.maxFrameBytes, stdin: terminal.stdin });
 }
 
-function openSink(config: CountConfig, terminal: Terminal, onClosed: () => void): ResultSink {
+function openSink(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog): ResultSink {
   const endpoint = parseEndpoint(config.to, 'output');
-  return openResultSink(endpoint, { format: config.format, stream: terminal.stdout, onClosed });
+  return openResultSink(endpoint, { format: config.format, stream: terminal.stdout, onClosed, kafka: { log: kafkaLog } });
 }
 
-function openDeadLetters(config: CountConfig, terminal: Terminal, onClosed: () => void): DeadLetterSink | undefined {
+function openDeadLetters(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog): DeadLetterSink | undefined {
   if (config.deadLetter === undefined) return undefined;
   const endpoint = parseEndpoint(config.deadLetter, 'output');
   if (endpoint.kind === 'stdout' && parseEndpoint(config.to, 'output').kind === 'stdout') {
     throw usage('results already go to stdout: send dead letters to a file (--dead-letter file:PATH)');
   }
-  return createDeadLetterSink(endpoint, { stream: terminal.stdout, onClosed });
+  return createDeadLetterSink(endpoint, { stream: terminal.stdout, onClosed, kafka: { log: kafkaLog } });
 }
 
 export function usage(message: string): UniqstreamError {

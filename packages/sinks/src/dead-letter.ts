@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Writable } from 'node:stream';
 import type { DeadLetter, DeadLetterSink, Endpoint } from '@uniqstream/core';
 import { SinkError } from './errors.js';
+import { createKafkaDeadLetterSink, type KafkaSinkOptions } from './kafka-sink.js';
 import { FileOutput, StreamOutput, type TextOutput } from './output.js';
 import { jsonNumber } from './result-json.js';
 
@@ -59,9 +60,14 @@ export interface DeadLetterSinkOptions extends DeadLetterFormatOptions {
   readonly append?: boolean;
   /** Called once when the output's reader went away or writing failed. */
   readonly onClosed?: (error: SinkError) => void;
+  /** Used for kafka:// endpoints only. */
+  readonly kafka?: KafkaSinkOptions;
 }
 
-/** Dead letters as JSON lines to stdout or a file (gzip when the name ends in `.gz`). */
+/**
+ * Dead letters as JSON lines to stdout or a file (gzip when the name ends in
+ * `.gz`), or as records to a Kafka topic (connecting starts at once, see sinkReady).
+ */
 export function createDeadLetterSink(endpoint: Endpoint, options: DeadLetterSinkOptions = {}): DeadLetterSink {
   const format: DeadLetterFormatOptions =
     options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes };
@@ -80,7 +86,7 @@ export function createDeadLetterSink(endpoint: Endpoint, options: DeadLetterSink
       return new JsonLinesDeadLetterSink(output, format);
     }
     case 'kafka':
-      throw new SinkError('UNSUPPORTED', `writing dead letters to Kafka (kafka://${endpoint.brokers.join(',')}/${endpoint.topic}) is not supported yet`);
+      return createKafkaDeadLetterSink(endpoint, { ...options.kafka, ...format });
     case 'stdin':
       throw new SinkError('BAD_OPTION', 'stdin is an input, not an output for dead letters');
   }

@@ -9,6 +9,10 @@ export const SINK_ERROR_CODES = [
   /** An endpoint kind this package does not write to (yet). */
   'UNSUPPORTED',
   'BAD_OPTION',
+  /** Kafka could not be reached at start, or stayed away longer than allowed. */
+  'KAFKA_UNAVAILABLE',
+  /** Kafka refused the records or the topic for a reason retrying cannot fix. */
+  'KAFKA_FAILED',
 ] as const;
 export type SinkErrorCode = (typeof SINK_ERROR_CODES)[number];
 

@@ -18,3 +18,18 @@ export {
   type DeadLetterFormatOptions,
   type DeadLetterSinkOptions,
 } from './dead-letter.js';
+export {
+  createKafkaDeadLetterSink,
+  createKafkaResultSink,
+  deadLetterKey,
+  RESULT_TOPIC_CONFIG,
+  resultKey,
+  sinkReady,
+  type KafkaDeadLetterSink,
+  type KafkaResultSink,
+  type KafkaSink,
+  type KafkaSinkOptions,
+  type KafkaTarget,
+} from './kafka-sink.js';
+export { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_MESSAGES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS } from './kafka-writer.js';
+export { KAFKA_LOG_LEVELS, type KafkaLog, type KafkaLogLevel } from './kafka-client.js';

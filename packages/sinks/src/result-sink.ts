@@ -1,5 +1,6 @@
 import type { Endpoint, ResultSink, WindowResult } from '@uniqstream/core';
 import { SinkError } from './errors.js';
+import { createKafkaResultSink, type KafkaSinkOptions } from './kafka-sink.js';
 import { FileOutput, StreamOutput, type TextOutput } from './output.js';
 import { formatResultLines } from './result-json.js';
 import { tableHeader, tableRow } from './table.js';
@@ -54,9 +55,15 @@ export function createFileSink(path: string, options: FileSinkOptions = {}): Res
   return new TextResultSink(output, formatOf(options.format));
 }
 
-export type ResultSinkOptions = StdoutSinkOptions & FileSinkOptions;
+export interface ResultSinkOptions extends StdoutSinkOptions, FileSinkOptions {
+  /** Used for kafka:// endpoints only. */
+  readonly kafka?: KafkaSinkOptions;
+}
 
-/** The result sink for a parsed output endpoint (stdout or a file; Kafka comes later). */
+/**
+ * The result sink for a parsed output endpoint: stdout, a file, or a Kafka
+ * topic (JSON only; connecting starts at once, see sinkReady).
+ */
 export function openResultSink(endpoint: Endpoint, options: ResultSinkOptions = {}): ResultSink {
   switch (endpoint.kind) {
     case 'stdout':
@@ -64,7 +71,10 @@ export function openResultSink(endpoint: Endpoint, options: ResultSinkOptions = 
     case 'file':
       return createFileSink(endpoint.path, options);
     case 'kafka':
-      throw new SinkError('UNSUPPORTED', `writing results to Kafka (kafka://${endpoint.brokers.join(',')}/${endpoint.topic}) is not supported yet`);
+      if (formatOf(options.format) !== 'json') {
+        throw new SinkError('BAD_OPTION', `results go to Kafka as JSON: --format ${String(options.format)} is for stdout and files`);
+      }
+      return createKafkaResultSink(endpoint, options.kafka);
     case 'stdin':
       throw new SinkError('BAD_OPTION', 'stdin is an input, not an output for results');
   }

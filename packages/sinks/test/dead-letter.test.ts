@@ -6,7 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEndpoint, type DeadLetter } from '@uniqstream/core';
-import { createDeadLetterSink, DEFAULT_DEAD_LETTER_FRAME_BYTES, formatDeadLetter } from '../src/index.js';
+import { createDeadLetterSink, DEFAULT_DEAD_LETTER_FRAME_BYTES, formatDeadLetter, sinkReady } from '../src/index.js';
+import { closedPort } from './closed-port.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -121,7 +122,10 @@ describe('createDeadLetterSink', () => {
     expect(text).toBe(letters.map((l) => formatDeadLetter(l, { maxFrameBytes: 8 }) + '\n').join(''));
   });
 
-  it('says Kafka is not supported yet', () => {
-    expect(() => createDeadLetterSink(parseEndpoint('kafka://h:1/dead', 'output'))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }) as unknown as Error);
+  it('gives a Kafka sink for kafka://, which fails in one typed line when no broker answers', async () => {
+    const port = await closedPort();
+    const sink = createDeadLetterSink(parseEndpoint(`kafka://127.0.0.1:${port}/dead`, 'output'), { kafka: { connectTimeoutMs: 300, log: () => undefined } });
+    await expect(sinkReady(sink)).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE', message: expect.stringContaining(`cannot reach Kafka at 127.0.0.1:${port}: `) as unknown });
+    await sink.close();
   });
 });

@@ -8,7 +8,8 @@ import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEndpoint, type WindowResult } from '@uniqstream/core';
-import { createFileSink, createStdoutSink, openResultSink, SinkError } from '../src/index.js';
+import { createFileSink, createStdoutSink, openResultSink, SinkError, sinkReady } from '../src/index.js';
+import { closedPort } from './closed-port.js';
 import { windowResult } from './arbitraries.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -136,8 +137,18 @@ describe('openResultSink', () => {
     expect(parseLines(text())).toEqual([sample]);
   });
 
-  it('says Kafka is not supported yet, with a typed error', () => {
-    const kafka = parseEndpoint('kafka://localhost:9092/results', 'output');
-    expect(() => openResultSink(kafka)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }) as unknown as Error);
+  it('writes results to Kafka as JSON only, refusing a table at once', () => {
+    const kafka = parseEndpoint('kafka://127.0.0.1:9092/results', 'output');
+    expect(() => openResultSink(kafka, { format: 'table' })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }) as unknown as Error);
+  });
+
+  it('gives a Kafka sink for kafka://, which fails in one typed line when no broker answers', async () => {
+    const port = await closedPort();
+    const sink = openResultSink(parseEndpoint(`kafka://127.0.0.1:${port}/results`, 'output'), { kafka: { connectTimeoutMs: 300, log: () => undefined } });
+    const unavailable = { code: 'KAFKA_UNAVAILABLE', message: expect.stringMatching(new RegExp(`^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: [^\\n]*ECONNREFUSED`)) as unknown };
+    await expect(sinkReady(sink)).rejects.toMatchObject(unavailable);
+    await sink.write([sample]);
+    await expect(sink.flush()).rejects.toMatchObject(unavailable);
+    await sink.close();
   });
 });

@@ -8,6 +8,12 @@ export const SOURCE_ERROR_CODES = [
   'READ_FAILED',
   'BAD_OPTION',
   'BAD_STATE',
+  /** Kafka could not be reached at start, or was lost for longer than allowed during a run. */
+  'KAFKA_UNAVAILABLE',
+  /** The topic to read does not exist. */
+  'KAFKA_TOPIC_NOT_FOUND',
+  /** The Kafka consumer stopped for a reason retrying cannot fix. */
+  'KAFKA_FAILED',
 ] as const;
 export type SourceErrorCode = (typeof SOURCE_ERROR_CODES)[number];
 

@@ -10,3 +10,19 @@ export {
   type FileSource,
   type FileSourceOptions,
 } from './file-source.js';
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_WAIT_MS,
+  DEFAULT_MIN_BYTES,
+  DEFAULT_UNAVAILABLE_TIMEOUT_MS,
+  defaultMaxBytesPerPartition,
+  FETCH_TARGET_BYTES,
+  IDLE_TICK_MS,
+  MIN_MAX_BYTES_PER_PARTITION,
+  openKafkaSource,
+  type KafkaSource,
+  type KafkaSourceOptions,
+} from './kafka-source.js';
+export { KAFKA_LOG_LEVELS, type KafkaLog, type KafkaLogLevel } from './kafka-client.js';
+export { DEFAULT_GROUP, openSource, type KafkaEndpointOptions, type OpenSourceOptions } from './open-source.js';

@@ -1,0 +1,84 @@
+import { ensureBroker, restartBroker, stopBroker } from '@uniqstream/kafka-local';
+import { generateChunks } from '@uniqstream/generator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, framesInProgress, hasStackTrace, start } from './cli-process.js';
+import { TestKafka, uniqueName } from './kafka.js';
+import { expectFinalsMatch, latestByKey, linesOf, referenceCounts } from './reference.js';
+
+/**
+ * A broker of this suite's own: restarting the shared one on 9092 would
+ * break other packages' suites running meanwhile (see tools/kafka/README.md).
+ */
+const PORT = Number(process.env['UNIQSTREAM_KAFKA_RESTART_PORT'] ?? 19192);
+const T0 = 1468244340;
+const PARTITIONS = 4;
+const HALF = 20_000;
+let kafka: TestKafka;
+
+beforeAll(async () => {
+  const broker = await ensureBroker({ port: PORT, log: () => undefined });
+  kafka = new TestKafka(broker.bootstrap);
+});
+
+afterAll(async () => {
+  await kafka?.close().catch(() => undefined);
+  await stopBroker({ port: PORT, log: () => undefined });
+});
+
+async function until(condition: () => boolean, what: () => string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting: ${what()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function within<T>(promise: Promise<T>, timeoutMs: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what()}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('uniqstream count across a broker restart', () => {
+  it('reconnects after the broker restarts mid-run and still counts every window exactly', async () => {
+    const frames = linesOf(
+      generateChunks({ seed: 5, users: 3000, rate: 200, start: T0 + 9, frames: 2 * HALF, frameBytes: 1000, lateFraction: 0.3, maxDelay: 5, malformedFraction: 0.005, tsStringFraction: 0.05 }),
+    );
+    const input = uniqueName('restart-in');
+    const output = uniqueName('restart-out');
+    await kafka.createTopic(input, PARTITIONS);
+    kafka.topics.push(output);
+    await kafka.produce(input, frames.slice(0, HALF), PARTITIONS);
+
+    const cli = start(BIN, [
+      'count',
+      '--from', `kafka://${kafka.bootstrap}/${input}`,
+      '--to', `kafka://${kafka.bootstrap}/${output}`,
+      '--group', uniqueName('restart-group'),
+      '--from-beginning',
+      // Long enough to span the moments between the first half and the restart.
+      '--until-idle', '20',
+      // No partition may count as idle while the broker is away: its frames would come late.
+      '--idle-timeout', '600',
+      '--progress',
+    ]);
+    const tail = (): string => cli.stderr().replace(/\r/g, '\n').slice(-500);
+    // The counter has read the first half (and is waiting for more) ...
+    await until(() => framesInProgress(cli.stderr()) >= HALF, () => `the first half to be read: ${tail()}`, 120_000);
+    // ... when the broker goes away and comes back on the same data.
+    await within(restartBroker({ port: PORT, log: () => undefined }), 120_000, () => 'the broker to restart');
+    await within(kafka.produce(input, frames.slice(HALF), PARTITIONS, HALF), 60_000, () => 'the second half to be produced');
+    const result = await within(cli.done, 120_000, () => `the counter to end: ${tail()}`);
+
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/read 40,000 frames/);
+    expectFinalsMatch(latestByKey(await kafka.read(output)), referenceCounts(frames));
+  });
+});

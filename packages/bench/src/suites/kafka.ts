@@ -1,0 +1,329 @@
+/**
+ * Kafka in, Kafka out, against the real local broker (tools/kafka): 1M frames
+ * of about 2 KB (quick: 100k) on a 1-partition and a 4-partition topic,
+ * consumed side by side in the same run by
+ *   (a) a bare kafkajs consumer whose eachBatch only touches every message
+ *       (sums the value lengths): the ceiling, kafkajs's own fetch and decode;
+ *   (b) the real pipeline: openKafkaSource -> the 'fast' decoder -> the
+ *       CountingEngine (minute windows, exact) -> runPipeline -> the Kafka
+ *       result sink, with commits.
+ * Both use the source's default fetch settings for the topic. A second table
+ * measures fetch sizes (maxBytesPerPartition) on part of each topic. Figures are frames
+ * per second from the first batch to the last (b: until the final results
+ * are acknowledged and the offsets committed), and frames per CPU-second of
+ * this process (the broker's JVM not included).
+ *
+ * The input topics are produced once and kept in the broker (named after
+ * their size), so later runs skip straight to measuring.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
+import { CountingEngine, runPipeline, type FrameBatch, type Source } from '@uniqstream/core';
+import { createDecoder } from '@uniqstream/frames';
+import { generateChunks, REALISTIC } from '@uniqstream/generator';
+import { ensureBroker } from '@uniqstream/kafka-local';
+import { createKafkaResultSink } from '@uniqstream/sinks';
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_WAIT_MS,
+  DEFAULT_MIN_BYTES,
+  defaultMaxBytesPerPartition,
+  openKafkaSource,
+} from '@uniqstream/sources';
+import { compare, ratio, summarize, type BenchCase, type Measurement, type ReportTable, type Suite } from '../harness.js';
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const FULL_FRAMES = 1_000_000;
+const QUICK_FRAMES = 100_000;
+/** The fetch-size table reads only this share of each topic. */
+const TUNING_SHARE = 0.2;
+const PARTITION_COUNTS = [1, 4] as const;
+const FETCH_SIZES = [1 * MIB, 4 * MIB] as const;
+/** Frames per produce request: about 512 KB, well under the broker's 1 MB batch limit. */
+const PRODUCE_BATCH = 250;
+/** Produce requests in flight at once while filling the topics. */
+const PRODUCE_IN_FLIGHT = 4;
+const LF = 0x0a;
+const MICROS_PER_SECOND = 1e6;
+const MS_PER_SECOND = 1e3;
+/** Target of the issue: the pipeline at this share of the bare consume rate, or better. */
+const TARGET_RATIO = 0.8;
+const STREAM = { seed: 42, users: 100_000, rate: 1000, start: 1_468_244_384, ...REALISTIC } as const;
+const RESULTS_TOPIC = 'uniqstream-bench-results';
+
+interface FetchSettings {
+  readonly maxBytesPerPartition: number;
+  readonly maxBytes: number;
+  readonly minBytes: number;
+  readonly maxWaitTimeInMs: number;
+}
+
+/** What the source uses by default for a topic of `partitions` partitions. */
+function sourceFetch(partitions: number): FetchSettings {
+  return {
+    maxBytesPerPartition: defaultMaxBytesPerPartition(partitions),
+    maxBytes: DEFAULT_MAX_BYTES,
+    minBytes: DEFAULT_MIN_BYTES,
+    maxWaitTimeInMs: DEFAULT_MAX_WAIT_MS,
+  };
+}
+
+interface Run {
+  /** Frames read: the ones asked for, and the rest of the batch that completed them. */
+  readonly frames: number;
+  /** First batch to the end, seconds. */
+  readonly seconds: number;
+  /** This process's CPU over the same span, seconds. */
+  readonly cpuSeconds: number;
+}
+
+function groupId(): string {
+  return `uniqstream-bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Starts a CPU and wall clock at the first batch. */
+class Span {
+  private startedAt: number | undefined;
+  private cpu: NodeJS.CpuUsage | undefined;
+
+  start(): void {
+    if (this.startedAt !== undefined) return;
+    this.startedAt = performance.now();
+    this.cpu = process.cpuUsage();
+  }
+
+  end(frames: number): Run {
+    if (this.startedAt === undefined || this.cpu === undefined) throw new Error('no batch was read');
+    const used = process.cpuUsage(this.cpu);
+    return { frames, seconds: (performance.now() - this.startedAt) / MS_PER_SECOND, cpuSeconds: (used.user + used.system) / MICROS_PER_SECOND };
+  }
+}
+
+/**
+ * Fills `topic` with `frames` generated frames, round-robin over its
+ * partitions, unless it already holds exactly that. Returns the bytes of the
+ * frames (without line ends), kept in `workDir` for later runs.
+ */
+async function ensureInput(admin: Admin, kafka: Kafka, topic: string, partitions: number, frames: number, workDir: string, log: (m: string) => void): Promise<number> {
+  const sizeFile = join(workDir, `kafka-${frames}.bytes`);
+  const existing = await admin.listTopics();
+  if (existing.includes(topic) && existsSync(sizeFile)) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const held = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
+    if (ends.length === partitions && held === frames) return Number(await readFile(sizeFile, 'utf8'));
+    log(`kafka: ${topic} holds ${held} frames in ${ends.length} partitions; producing it again`);
+  }
+  if (existing.includes(topic)) await admin.deleteTopics({ topics: [topic] });
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  log(`kafka: producing ${frames} frames to ${topic} (${partitions} partition${partitions === 1 ? '' : 's'})`);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const inFlight = new Set<Promise<unknown>>();
+  let batch: Message[] = [];
+  let index = 0;
+  let bytes = 0;
+  const send = async (messages: Message[]): Promise<void> => {
+    const sent = producer.send({ topic, messages, acks: -1 });
+    inFlight.add(sent);
+    void sent.finally(() => inFlight.delete(sent)).catch(() => undefined);
+    if (inFlight.size >= PRODUCE_IN_FLIGHT) await Promise.race(inFlight);
+  };
+  for (const chunk of generateChunks({ ...STREAM, frames })) {
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let at = 0; at < view.length; ) {
+      const end = view.indexOf(LF, at);
+      const line = view.subarray(at, end === -1 ? view.length : end);
+      at = end === -1 ? view.length : end + 1;
+      bytes += line.length;
+      batch.push({ value: line, partition: index++ % partitions });
+      if (batch.length === PRODUCE_BATCH) {
+        await send(batch);
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) await send(batch);
+  await Promise.all(inFlight);
+  await producer.disconnect();
+  await writeFile(sizeFile, String(bytes));
+  return bytes;
+}
+
+/** (a) The ceiling: kafkajs fetching and decoding records, eachBatch touching each one. */
+async function bareConsume(kafka: Kafka, topic: string, frames: number, fetch: FetchSettings): Promise<Run> {
+  const consumer = kafka.consumer({ groupId: groupId(), ...fetch, allowAutoTopicCreation: false });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const span = new Span();
+  let seen = 0;
+  let bytes = 0;
+  let run: Run | undefined;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      span.start();
+      for (const message of batch.messages) bytes += message.value?.length ?? 0;
+      seen += batch.messages.length;
+      resolveOffset(batch.lastOffset());
+      await heartbeat();
+      if (seen >= frames && run === undefined) {
+        run = span.end(seen);
+        finish();
+      }
+    },
+  });
+  await finished;
+  await consumer.disconnect();
+  if (bytes === 0) throw new Error(`read no bytes from ${topic}`);
+  return run!;
+}
+
+/** A source that ends once `frames` frames went through, so a run needs no idle timeout. */
+function endAfter(inner: Source, frames: number, span: Span): Source {
+  return {
+    name: inner.name,
+    async *batches(signal?: AbortSignal): AsyncGenerator<FrameBatch> {
+      let seen = 0;
+      for await (const batch of inner.batches(signal)) {
+        if (batch.frames.length > 0) span.start();
+        seen += batch.frames.length;
+        yield batch;
+        if (seen >= frames) return;
+      }
+    },
+    ...(inner.commit ? { commit: inner.commit.bind(inner) } : {}),
+    close: () => inner.close(),
+  };
+}
+
+/** (b) The real pipeline, Kafka to Kafka. */
+async function pipelineConsume(bootstrap: string, topic: string, frames: number, fetch: FetchSettings): Promise<Run> {
+  const quiet = (): void => undefined;
+  const span = new Span();
+  const kafkaSource = openKafkaSource({ brokers: [bootstrap], topic, group: groupId(), fromBeginning: true, log: quiet, clientId: 'uniqstream-bench', ...fetch });
+  const sink = createKafkaResultSink({ brokers: [bootstrap], topic: RESULTS_TOPIC }, { log: quiet, clientId: 'uniqstream-bench' });
+  try {
+    await sink.ready();
+    const summary = await runPipeline({
+      source: endAfter(kafkaSource, frames, span),
+      decoder: createDecoder('fast'),
+      engine: new CountingEngine({ windows: ['minute'] }),
+      sink,
+      now: () => performance.now(),
+    });
+    const run = span.end(summary.frames);
+    if (summary.frames < frames) throw new Error(`pipeline read ${summary.frames} frames of ${topic}, expected ${frames}`);
+    if (summary.stats.resultsEmitted === 0) throw new Error('pipeline emitted no results');
+    return run;
+  } finally {
+    await Promise.allSettled([kafkaSource.close(), sink.close()]);
+  }
+}
+
+/** Keeps frames/s as the case's figure and frames per CPU-second beside it. */
+class Recorder {
+  private readonly cpu = new Map<string, number[]>();
+
+  case(name: string, run: () => Promise<Run>): BenchCase {
+    return {
+      name,
+      run: async () => {
+        const result = await run();
+        const list = this.cpu.get(name) ?? [];
+        list.push(result.frames / result.cpuSeconds);
+        this.cpu.set(name, list);
+        return result.frames / result.seconds;
+      },
+    };
+  }
+
+  cpuMeasurements(names: readonly string[], warmup: number): Measurement[] {
+    return names.map((name) => summarize(name, 'frames/CPU-s', (this.cpu.get(name) ?? []).slice(warmup)));
+  }
+}
+
+function sizeLabel(bytes: number): string {
+  return bytes >= MIB ? `${bytes / MIB} MiB` : `${bytes / KIB} KiB`;
+}
+
+function pct(value: number): string {
+  return `${(100 * value).toFixed(0)}%`;
+}
+
+function byName(ms: readonly Measurement[], name: string): Measurement {
+  const found = ms.find((m) => m.name === name);
+  if (found === undefined) throw new Error(`no measurement ${name}`);
+  return found;
+}
+
+export const kafkaSuite: Suite = async (ctx) => {
+  const frames = ctx.quick ? QUICK_FRAMES : FULL_FRAMES;
+  const broker = await ensureBroker({ log: (line) => ctx.log(`kafka-local: ${line}`) });
+  const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [broker.bootstrap], logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = new Map<number, string>();
+  let bytes = 0;
+  try {
+    for (const partitions of PARTITION_COUNTS) {
+      const topic = `uniqstream-bench-${partitions}p-${frames}`;
+      bytes = await ensureInput(admin, kafka, topic, partitions, frames, ctx.workDir, ctx.log);
+      topics.set(partitions, topic);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const frameBytes = bytes / frames;
+  const warmup = 1;
+  const progress = (name: string, run: number, value: number): void => ctx.log(`kafka: ${name} run ${run + 1}: ${(value / 1e3).toFixed(1)} k frames/s`);
+
+  const recorder = new Recorder();
+  const mainCases: BenchCase[] = [];
+  for (const partitions of PARTITION_COUNTS) {
+    const topic = topics.get(partitions)!;
+    const fetch = sourceFetch(partitions);
+    mainCases.push(recorder.case(`${partitions}p (a) kafkajs eachBatch, no decoding`, () => bareConsume(kafka, topic, frames, fetch)));
+    mainCases.push(recorder.case(`${partitions}p (b) source -> decode -> count -> Kafka sink`, () => pipelineConsume(broker.bootstrap, topic, frames, fetch)));
+  }
+  const main = await compare(mainCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
+
+  const tuningFrames = Math.round(frames * TUNING_SHARE);
+  const tuningCases: BenchCase[] = [];
+  for (const partitions of PARTITION_COUNTS) {
+    const topic = topics.get(partitions)!;
+    for (const size of FETCH_SIZES) {
+      const fetch: FetchSettings = { ...sourceFetch(partitions), maxBytesPerPartition: size, maxBytes: Math.max(DEFAULT_MAX_BYTES, partitions * size) };
+      const answer = `${sizeLabel(size)} per partition, up to ${sizeLabel(partitions * size)} an answer`;
+      tuningCases.push(recorder.case(`${partitions}p (a) kafkajs, ${answer}`, () => bareConsume(kafka, topic, tuningFrames, fetch)));
+      tuningCases.push(recorder.case(`${partitions}p (b) pipeline, ${answer}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch)));
+    }
+  }
+  const tuning = await compare(tuningCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
+
+  const notes: string[] = [
+    `${frames.toLocaleString('en-US')} frames of ${frameBytes.toFixed(0)} bytes on average (${((frames * frameBytes) / 1e9).toFixed(2)} GB) per topic; broker: Kafka ${broker.version} on ${broker.bootstrap}, same machine.`,
+    `Source fetch settings (both cases of the first table): maxBytesPerPartition ${PARTITION_COUNTS.map((p) => `${sizeLabel(defaultMaxBytesPerPartition(p))} for ${p} partition${p === 1 ? '' : 's'}`).join(', ')}; maxBytes ${sizeLabel(DEFAULT_MAX_BYTES)}, minBytes ${DEFAULT_MIN_BYTES}, maxWaitTimeInMs ${DEFAULT_MAX_WAIT_MS}.`,
+  ];
+  for (const partitions of PARTITION_COUNTS) {
+    const a = byName(main, `${partitions}p (a) kafkajs eachBatch, no decoding`);
+    const b = byName(main, `${partitions}p (b) source -> decode -> count -> Kafka sink`);
+    const r = ratio(b, a);
+    notes.push(
+      `${partitions} partition${partitions === 1 ? '' : 's'}: the pipeline runs at ${pct(r)} of the bare kafkajs rate (median ${(b.median / 1e3).toFixed(1)} k vs ${(a.median / 1e3).toFixed(1)} k frames/s, ${((a.median * frameBytes) / 1e6).toFixed(0)} MB/s of frames at the ceiling): target ${pct(TARGET_RATIO)} ${r >= TARGET_RATIO ? 'met' : 'missed'}.`,
+    );
+  }
+  const tables: ReportTable[] = [
+    { caption: `Kafka -> Kafka, ${frames.toLocaleString('en-US')} frames, side by side (frames/s, first batch to last)`, measurements: main },
+    { caption: 'Same runs, frames per CPU-second of this process (broker not included)', measurements: recorder.cpuMeasurements(mainCases.map((c) => c.name), warmup) },
+    { caption: `Fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`, measurements: tuning },
+    { caption: 'Same runs, frames per CPU-second', measurements: recorder.cpuMeasurements(tuningCases.map((c) => c.name), warmup) },
+  ];
+  return { id: 'kafka', title: 'Kafka source and sink', tables, notes };
+};

@@ -1,0 +1,1 @@
+export { setupForTests as default } from '@uniqstream/kafka-local';

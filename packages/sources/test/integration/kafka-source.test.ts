@@ -1,0 +1,213 @@
+import type { FrameBatch } from '@uniqstream/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openKafkaSource, type KafkaSource, type KafkaSourceOptions } from '../../src/kafka-source.js';
+import { SourceError } from '../../src/errors.js';
+import { BOOTSTRAP, TestKafka, uniqueName } from './kafka-helpers.js';
+
+const quiet = (): void => undefined;
+let kafka: TestKafka;
+
+beforeAll(() => {
+  kafka = new TestKafka();
+});
+
+afterAll(async () => {
+  await kafka.close();
+});
+
+function source(topic: string, options: Partial<KafkaSourceOptions> = {}): KafkaSource {
+  return openKafkaSource({ brokers: [BOOTSTRAP], topic, group: uniqueName('g'), fromBeginning: true, log: quiet, ...options });
+}
+
+/** Deterministic record values: text, binary with invalid UTF-8, and now and then a null (a tombstone). */
+function recordValue(i: number): Buffer | null {
+  if (i % 97 === 13) return null;
+  if (i % 31 === 7) return Buffer.from([0xff, 0xfe, i & 0xff, 0x0a, 0x00, 0x22]);
+  return Buffer.from(`{"uid":"${(i * 7919).toString(16).padStart(19, '0')}","ts":${1468244340 + (i >> 4)},"n":"${'x'.repeat(i % 300)}"}`);
+}
+
+interface Read {
+  readonly partition: number;
+  readonly offset: number;
+  readonly bytes: Buffer;
+}
+
+/** Iterates until `count` frames came and then `ticks` empty batches in a row, checking every batch's shape. */
+async function readAll(src: KafkaSource, topic: string, count: number, ticks = 2): Promise<{ reads: Read[]; tickGaps: number[]; last: Map<number, number> }> {
+  const reads: Read[] = [];
+  const tickGaps: number[] = [];
+  const last = new Map<number, number>();
+  let idle = 0;
+  let lastTickAt: number | undefined;
+  for await (const batch of src.batches() as AsyncIterable<FrameBatch>) {
+    if (batch.frames.length === 0) {
+      const at = performance.now();
+      if (lastTickAt !== undefined) tickGaps.push(at - lastTickAt);
+      lastTickAt = at;
+      if (reads.length >= count && ++idle >= ticks) break;
+      continue;
+    }
+    idle = 0;
+    lastTickAt = undefined;
+    expect(batch.origin).toBe(topic);
+    expect(batch.frames.length).toBe(batch.positions.length);
+    for (let i = 0; i < batch.frames.length; i++) {
+      if (i > 0) expect(batch.positions[i]!).toBeGreaterThan(batch.positions[i - 1]!);
+      reads.push({ partition: batch.partition, offset: batch.positions[i]!, bytes: Buffer.from(batch.frames[i]!) });
+    }
+    expect(batch.next).toBe(batch.positions[batch.positions.length - 1]! + 1);
+    last.set(batch.partition, batch.next);
+  }
+  return { reads, tickGaps, last };
+}
+
+describe('Kafka source against a real broker', () => {
+  it('hands on every record of a 4-partition topic once, as the bytes produced, with its offset; then idle ticks', async () => {
+    const topic = await kafka.createTopic('src-all', 4);
+    const total = 6000;
+    const records = Array.from({ length: total }, (_, i) => ({ partition: (i * 2654435761) % 4 >>> 0, value: recordValue(i) }));
+    await kafka.produce(topic, records);
+    // Small fetches: many batches per partition, interleaved.
+    const group = uniqueName('g');
+    const src = source(topic, { group, maxBytesPerPartition: 16 * 1024 });
+    const { reads, tickGaps, last } = await readAll(src, topic, total);
+
+    const expected = new Map<number, Read[]>();
+    for (const r of records) {
+      const list = expected.get(r.partition) ?? [];
+      list.push({ partition: r.partition, offset: list.length, bytes: r.value ?? Buffer.alloc(0) });
+      expected.set(r.partition, list);
+    }
+    expect(reads).toHaveLength(total);
+    for (const [partition, list] of expected) {
+      expect(reads.filter((r) => r.partition === partition)).toEqual(list);
+    }
+    // About one empty batch per IDLE_TICK_MS (500 ms) once the topic is drained.
+    for (const gap of tickGaps) expect(gap).toBeGreaterThanOrEqual(450);
+    expect(src.assigned()).toEqual([0, 1, 2, 3]);
+    expect([...(await src.lag())].sort()).toEqual([[0, 0], [1, 0], [2, 0], [3, 0]]);
+
+    await src.commit(last);
+    expect(await kafka.committed(group, topic)).toEqual(last);
+    await src.close();
+  });
+
+  it('resumes at the committed offsets; a group without any starts at the latest unless fromBeginning', async () => {
+    const topic = await kafka.createTopic('src-resume', 1);
+    const values = Array.from({ length: 130 }, (_, i) => ({ partition: 0, value: Buffer.from(`frame ${i}`) }));
+    await kafka.produce(topic, values.slice(0, 100));
+    const group = uniqueName('g');
+
+    const first = source(topic, { group });
+    const all = await readAll(first, topic, 100, 1);
+    expect(all.reads.map((r) => r.offset)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    await first.commit(new Map([[0, 60]]));
+    await first.close();
+
+    await kafka.produce(topic, values.slice(100, 120));
+    const again = source(topic, { group });
+    const resumed = await readAll(again, topic, 60, 1);
+    await again.close();
+    expect(resumed.reads.map((r) => r.offset)).toEqual(Array.from({ length: 60 }, (_, i) => 60 + i));
+    expect(resumed.reads.map((r) => r.bytes.toString())).toEqual(values.slice(60, 120).map((v) => v.value.toString()));
+
+    // A new group, latest: only what is produced once it is reading.
+    const latest = source(topic, { fromBeginning: false });
+    const offsets: number[] = [];
+    let produced = false;
+    let ticksAfter = 0;
+    for await (const batch of latest.batches()) {
+      if (batch.frames.length === 0) {
+        if (!produced) {
+          produced = true;
+          await kafka.produce(topic, values.slice(120, 125));
+        } else if (offsets.length >= 5 && ++ticksAfter >= 1) break;
+        continue;
+      }
+      offsets.push(...Array.from(batch.positions));
+    }
+    await latest.close();
+    expect(offsets).toEqual([120, 121, 122, 123, 124]);
+  });
+
+  it('reports the partitions it holds, on joining and when a second member takes some', async () => {
+    const topic = await kafka.createTopic('src-rebalance', 4);
+    const group = uniqueName('g');
+    const changes: { who: string; assigned: readonly number[]; revoked: readonly number[] }[] = [];
+    const stop = new AbortController();
+    const open = (who: string): { src: KafkaSource; done: Promise<void> } => {
+      const src = source(topic, { group, onAssignment: (assigned, revoked) => changes.push({ who, assigned, revoked }) });
+      const done = (async () => {
+        for await (const _ of src.batches(stop.signal)) {
+          // Ticks only: the topic stays empty.
+        }
+      })();
+      return { src, done };
+    };
+    const a = open('a');
+    await until(() => a.src.assigned().length === 4);
+    const b = open('b');
+    await until(() => a.src.assigned().length > 0 && b.src.assigned().length > 0 && a.src.assigned().length + b.src.assigned().length === 4);
+    stop.abort();
+    await Promise.all([a.done, b.done]);
+    const held = [...a.src.assigned(), ...b.src.assigned()].sort();
+    expect(held).toEqual([0, 1, 2, 3]);
+    expect(changes[0]).toEqual({ who: 'a', assigned: [0, 1, 2, 3], revoked: [] });
+    const aLost = changes.filter((c) => c.who === 'a').flatMap((c) => c.revoked);
+    expect([...aLost].sort()).toEqual(b.src.assigned());
+    const bGot = changes.filter((c) => c.who === 'b').flatMap((c) => c.assigned);
+    expect([...bGot].sort()).toEqual(b.src.assigned());
+    await Promise.all([a.src.close(), b.src.close()]);
+  });
+
+  it('never hands on a record twice, though a rejoin makes kafkajs fetch again from the committed offsets', async () => {
+    const topic = await kafka.createTopic('src-redeliver', 2);
+    await kafka.produce(topic, Array.from({ length: 400 }, (_, i) => ({ partition: i % 2, value: Buffer.from(`r${i}`) })));
+    const group = uniqueName('g');
+    const stop = new AbortController();
+    const a = source(topic, { group });
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const batch of a.batches(stop.signal)) {
+        for (const position of Array.from(batch.positions)) seen.push(`${batch.partition}:${position}`);
+      }
+    })();
+    await until(() => seen.length === 400);
+    // Nothing is committed. A second member makes the group rebalance: the
+    // first rejoins, and kafkajs starts the partition it keeps over from the
+    // committed offset (here: the beginning).
+    const b = source(topic, { group });
+    const bStop = new AbortController();
+    const bReading = (async () => {
+      for await (const _ of b.batches(bStop.signal)) {
+        // B reads its partition from the beginning too: another member, its own duty.
+      }
+    })();
+    await until(() => a.assigned().length === 1 && b.assigned().length === 1);
+    // Time for kafkajs to fetch the kept partition again.
+    await new Promise((r) => setTimeout(r, 3000));
+    stop.abort();
+    bStop.abort();
+    await Promise.all([reading, bReading]);
+    await Promise.all([a.close(), b.close()]);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toHaveLength(400);
+  });
+
+  it('says in one line that a topic does not exist', async () => {
+    const src = source(uniqueName('missing'));
+    const failure = await src.batches()[Symbol.asyncIterator]().next().catch((e: unknown) => e);
+    await src.close();
+    expect(failure).toBeInstanceOf(SourceError);
+    expect((failure as SourceError).code).toBe('KAFKA_TOPIC_NOT_FOUND');
+    expect((failure as SourceError).message).toMatch(/^topic missing-\S+ does not exist on Kafka at 127\.0\.0\.1:\d+ \(create it/);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
