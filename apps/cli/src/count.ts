@@ -7,6 +7,7 @@ import {
   UniqstreamError,
   type CountConfig,
   type DeadLetterSink,
+  type Endpoint,
   type ResultSink,
   type Source,
 } from '@uniqstream/core';
@@ -14,6 +15,7 @@ import { createDecoder } from '@uniqstream/frames';
 import { createDeadLetterSink, openResultSink, sinkReady, type KafkaLog } from '@uniqstream/sinks';
 import { checkReadable, openFileSource, openSource, type FileSource } from '@uniqstream/sources';
 import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
+import { CheckpointDir, identify, rewindOutput, type Resume } from './checkpoint.js';
 import { progressLine, summaryLines } from './report.js';
 
 export interface CountRunOptions {
@@ -45,9 +47,37 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   const kafkaLog: KafkaLog = (level, message) => {
     if (level === 'error' || level === 'warn') say(`kafka: ${message}`);
   };
-  const source = await openInput(options, terminal, say, kafkaLog);
+  const input = await planInput(options, terminal, say);
+  const engineOptions = engineOptionsOf(config);
+
+  // --checkpoint: resume from the saved state and position, if any.
+  let checkpoints: CheckpointDir | undefined;
+  let resume: Resume | undefined;
+  if (config.checkpoint !== undefined) {
+    if (input.kind !== 'files' || input.paths.includes('-')) {
+      throw usage('--checkpoint needs input files: stdin and the demo cannot be read again from a position, and Kafka keeps its own (see uniqstream-consumer)');
+    }
+    checkpoints = new CheckpointDir(config.checkpoint, await identify(input.paths));
+    try {
+      resume = await checkpoints.load(engineOptions);
+    } catch (error) {
+      if (error instanceof UniqstreamError && error.code === 'COMPLETE') {
+        say(error.message);
+        return 0;
+      }
+      throw error;
+    }
+  }
+  const outputPath = plainOutputFile(config);
+  if (resume !== undefined) {
+    say(`resuming from the checkpoint in ${config.checkpoint ?? ''} at byte ${resume.position.toLocaleString('en-US')} of the input`);
+    if (outputPath !== null && resume.outputBytes !== null) await rewindOutput(outputPath, resume.outputBytes);
+    else say('results written after that checkpoint are written again');
+  }
+
+  const source = openInput(input, config, terminal, kafkaLog, resume?.position ?? 0);
   const decoder = createDecoder(config.parser, { maxFrameBytes: config.maxFrameBytes });
-  const engine = new CountingEngine(engineOptionsOf(config));
+  const engine = resume?.engine ?? new CountingEngine(engineOptions);
 
   const stop = new AbortController();
   const onUserStop = (): void => stop.abort('signal');
@@ -58,7 +88,7 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     readerGone = true;
     stop.abort('closed');
   };
-  const sink = openSink(config, terminal, onClosed, kafkaLog);
+  const sink = openSink(config, terminal, onClosed, kafkaLog, resume !== undefined && outputPath !== null);
   let deadLetters: DeadLetterSink | undefined;
   try {
     deadLetters = openDeadLetters(config, terminal, onClosed, kafkaLog);
@@ -85,6 +115,7 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
       idleTimeoutMs: config.idleTimeout * 1000,
       untilIdleMs: config.untilIdle * 1000,
       onSignal: 'flush-partial',
+      ...(checkpoints ? { checkpointer: checkpoints.checkpointer(config.checkpointInterval * 1000, outputPath) } : {}),
       ...(showProgress
         ? {
             onProgress: (progress) => {
@@ -108,12 +139,15 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   }
 }
 
-async function openInput(options: CountRunOptions, terminal: Terminal, say: (line: string) => void, kafkaLog: KafkaLog): Promise<Source> {
+type InputPlan = { readonly kind: 'demo' } | { readonly kind: 'kafka'; readonly endpoint: Extract<Endpoint, { kind: 'kafka' }> } | { readonly kind: 'files'; readonly paths: readonly string[] };
+
+/** What to read, checked before anything is opened. */
+async function planInput(options: CountRunOptions, terminal: Terminal, say: (line: string) => void): Promise<InputPlan> {
   const { config } = options;
   if (options.demo) {
     if (options.files.length > 0 || config.from !== undefined) throw usage('--demo counts its own sample: give no files and no --from');
     say(DEMO_DESCRIPTION);
-    return openFileSource(['-'], { stdin: Readable.from(demoChunks()), maxFrameBytes: config.maxFrameBytes });
+    return { kind: 'demo' };
   }
   let paths: string[] = [...options.files];
   if (config.from !== undefined) {
@@ -127,9 +161,7 @@ async function openInput(options: CountRunOptions, terminal: Terminal, say: (lin
         paths = [endpoint.path];
         break;
       case 'kafka':
-        return openSource(endpoint, {
-          kafka: { group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream', log: kafkaLog },
-        });
+        return { kind: 'kafka', endpoint };
       case 'stdout':
         throw usage('--from cannot be stdout');
     }
@@ -137,12 +169,31 @@ async function openInput(options: CountRunOptions, terminal: Terminal, say: (lin
   if (paths.length === 0) paths = ['-'];
   await checkReadable(paths);
   if (paths.includes('-') && terminal.stdin.isTTY === true) say('reading frames from stdin (end with Ctrl-D; --help for files and Kafka)');
-  return openFileSource(paths, { maxFrameBytes: config.maxFrameBytes, stdin: terminal.stdin });
+  return { kind: 'files', paths };
 }
 
-function openSink(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog): ResultSink {
+function openInput(input: InputPlan, config: CountConfig, terminal: Terminal, kafkaLog: KafkaLog, resumeFrom: number): Source {
+  switch (input.kind) {
+    case 'demo':
+      return openFileSource(['-'], { stdin: Readable.from(demoChunks()), maxFrameBytes: config.maxFrameBytes });
+    case 'kafka':
+      return openSource(input.endpoint, {
+        kafka: { group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream', log: kafkaLog },
+      });
+    case 'files':
+      return openFileSource(input.paths, { maxFrameBytes: config.maxFrameBytes, stdin: terminal.stdin, resumeFrom });
+  }
+}
+
+/** The results file when it is a plain (not gzip) file, which a resume can cut back exactly. */
+function plainOutputFile(config: CountConfig): string | null {
   const endpoint = parseEndpoint(config.to, 'output');
-  return openResultSink(endpoint, { format: config.format, stream: terminal.stdout, onClosed, kafka: { log: kafkaLog } });
+  return endpoint.kind === 'file' && !endpoint.path.endsWith('.gz') ? endpoint.path : null;
+}
+
+function openSink(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog, append: boolean): ResultSink {
+  const endpoint = parseEndpoint(config.to, 'output');
+  return openResultSink(endpoint, { format: config.format, stream: terminal.stdout, onClosed, append, kafka: { log: kafkaLog } });
 }
 
 function openDeadLetters(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog): DeadLetterSink | undefined {
