@@ -13,6 +13,9 @@ if [ ! -x "$PNPM" ]; then
   echo "setup: installing pnpm $PNPM_VERSION into $PNPM_HOME_DIR" >&2
   npm install --silent --no-audit --no-fund --prefix "$PNPM_HOME_DIR" "pnpm@$PNPM_VERSION" >&2
 fi
+# turbo runs each package's scripts with `pnpm`: the pinned one comes first.
+PATH="$(pwd)/$PNPM_HOME_DIR/node_modules/.bin:$PATH"
+export PATH
 
 # node-gyp cannot download Node headers on this network; the system ones match.
 if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_version.h ]; then

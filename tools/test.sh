@@ -2,20 +2,31 @@
 # Every test of the repository: each package's unit tests, then the
 # integration tests against a real Kafka broker (started here if none runs,
 # and stopped again at the end).
-set -eu
+#
+# UNIQSTREAM_KAFKA_VERSIONS="4.4.0 3.9.1" runs the integration tests once per
+# Kafka version (default: the version tools/kafka starts by default).
+set -u
 cd "$(dirname "$0")/.."
 PNPM="sh tools/pnpm"
+status=0
 
 echo "== unit tests (every package) ==" >&2
-$PNPM exec turbo run test --concurrency=2 --output-logs=new-only
+$PNPM exec turbo run test --concurrency=2 --continue --output-logs=new-only || status=1
 
-echo "== integration tests (real Kafka broker) ==" >&2
-started_here=0
-if ! sh tools/kafka/bin/kafka-local status >/dev/null 2>&1; then
-  sh tools/kafka/bin/kafka-local start
-  started_here=1
-fi
-status=0
-$PNPM exec turbo run test:integration --concurrency=1 --output-logs=new-only || status=$?
-if [ "$started_here" = 1 ]; then sh tools/kafka/bin/kafka-local stop || true; fi
+for version in ${UNIQSTREAM_KAFKA_VERSIONS:-default}; do
+  if [ "$version" != default ]; then
+    UNIQSTREAM_KAFKA_VERSION=$version
+    export UNIQSTREAM_KAFKA_VERSION
+  fi
+  echo "== integration tests (real Kafka broker, version $version) ==" >&2
+  started_here=0
+  if ! sh tools/kafka/bin/kafka-local status >/dev/null 2>&1; then
+    sh tools/kafka/bin/kafka-local start || { status=1; continue; }
+    started_here=1
+  fi
+  $PNPM exec turbo run test:integration --concurrency=1 --continue --output-logs=new-only --force || status=1
+  if [ "$started_here" = 1 ]; then sh tools/kafka/bin/kafka-local stop || true; fi
+done
+
+if [ "$status" = 0 ]; then echo "== all tests passed ==" >&2; else echo "== some tests FAILED (see above) ==" >&2; fi
 exit $status
