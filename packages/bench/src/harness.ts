@@ -77,6 +77,68 @@ export interface SuiteReport {
   readonly tables: readonly ReportTable[];
   /** Findings in plain sentences: ratios, targets met or missed. */
   readonly notes: readonly string[];
+  /** Tables of things that are not timings (sizes, errors, profiles), after `tables`. */
+  readonly textTables?: readonly TextTable[];
+  /** Charts drawn as SVG files beside the report. */
+  readonly charts?: readonly Chart[];
+  /** The few figures the READMEs quote, with their targets. */
+  readonly headlines?: readonly Headline[];
+  /** Longer prose after the notes, e.g. a paragraph the README quotes. */
+  readonly paragraphs?: readonly string[];
+  /** Set when the suite could not run here, with the reason (e.g. an app not built yet). */
+  readonly skipped?: string;
+}
+
+/** A plain table: a header row and rows of cells already formatted. */
+export interface TextTable {
+  readonly caption: string;
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+/** One median with its spread, as a chart draws it. */
+export interface ChartValue {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface BarChart {
+  readonly kind: 'bar';
+  /** Part of the SVG file name: lowercase letters, digits and dashes. */
+  readonly id: string;
+  readonly title: string;
+  readonly unit: string;
+  readonly bars: readonly (ChartValue & { readonly label: string })[];
+  /** A horizontal line, e.g. a target. */
+  readonly target?: { readonly value: number; readonly label: string };
+}
+
+export interface LineChart {
+  readonly kind: 'line';
+  readonly id: string;
+  readonly title: string;
+  readonly xLabel: string;
+  readonly unit: string;
+  /** Log-scale x axis, for series over powers of ten. */
+  readonly logX: boolean;
+  readonly series: readonly { readonly name: string; readonly points: readonly (ChartValue & { readonly x: number })[] }[];
+  readonly target?: { readonly value: number; readonly label: string };
+}
+
+export type Chart = BarChart | LineChart;
+
+/** A figure the READMEs quote. */
+export interface Headline {
+  /** Stable key, e.g. `e2e.minute.framesPerSecond`. */
+  readonly key: string;
+  /** What it is, for a reader. */
+  readonly label: string;
+  /** The figure, formatted, e.g. `312 k frames/s (298-330 k)`. */
+  readonly value: string;
+  /** The target it is held against, formatted, if there is one. */
+  readonly target?: string;
+  readonly met?: boolean;
 }
 
 export interface ReportTable {

@@ -2,12 +2,14 @@
  * Runs only the Kafka suite (needs Java and Maven for the local broker) and
  * prints its tables as markdown.
  *
- *   node packages/bench/dist/run-kafka.js [--quick] [--runs N]
+ *   node packages/bench/dist/run-kafka.js [--quick] [--runs N] [--no-tuning]
+ *
+ * --no-tuning: only the side-by-side table, not the handoff and fetch-size one.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Measurement, SuiteReport } from './harness.js';
-import { kafkaSuite } from './suites/kafka.js';
+import { kafkaSuiteWith } from './suites/kafka.js';
 
 const DEFAULT_RUNS = 5;
 const QUICK_RUNS = 3;
@@ -50,7 +52,7 @@ mkdirSync(workDir, { recursive: true });
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
-const report = await kafkaSuite({
+const report = await kafkaSuiteWith({ tuning: !argv.includes('--no-tuning') })({
   quick,
   runs: parseRuns(argv, quick),
   workDir,

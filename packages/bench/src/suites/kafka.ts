@@ -4,14 +4,19 @@
  * consumed side by side in the same run by
  *   (a) a bare kafkajs consumer whose eachBatch only touches every message
  *       (sums the value lengths): the ceiling, kafkajs's own fetch and decode;
- *   (b) the real pipeline: openKafkaSource -> the 'fast' decoder -> the
- *       CountingEngine (minute windows, exact) -> runPipeline -> the Kafka
- *       result sink, with commits.
- * Both use the source's default fetch settings for the topic. A second table
- * measures fetch sizes (maxBytesPerPartition) on part of each topic. Figures are frames
- * per second from the first batch to the last (b: until the final results
- * are acknowledged and the offsets committed), and frames per CPU-second of
- * this process (the broker's JVM not included).
+ *   (b) the real pipeline with the source's default, kafkajs on a worker
+ *       thread: openKafkaSource -> the 'fast' decoder -> the CountingEngine
+ *       (minute windows, exact) -> runPipeline -> the Kafka result sink,
+ *       with commits;
+ *   (c) the same pipeline with kafkajs on the pipeline's thread
+ *       (`worker: false`), as before the worker.
+ * All use the source's default fetch settings for the topic. A second table
+ * measures, on part of each topic, the worker's two handoffs (shared ring,
+ * transferred buffer per batch) and another fetch size. Figures are frames
+ * per second from the first batch to the last (pipelines: until the final
+ * results are acknowledged and the offsets committed), CPU per frame of
+ * this process (all its threads; the broker's JVM not included) and the
+ * main thread's busy time per frame (its event loop utilization).
  *
  * The input topics are produced once and kept in the broker (named after
  * their size), so later runs skip straight to measuring.
@@ -19,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
 import { CountingEngine, runPipeline, type FrameBatch, type Source } from '@uniqstream/core';
@@ -30,10 +36,13 @@ import {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_WAIT_MS,
   DEFAULT_MIN_BYTES,
+  DEFAULT_WORKER_BUFFER_BYTES,
+  DEFAULT_WORKER_HANDOFF,
   defaultMaxBytesPerPartition,
   openKafkaSource,
+  type KafkaSourceOptions,
 } from '@uniqstream/sources';
-import { compare, ratio, summarize, type BenchCase, type Measurement, type ReportTable, type Suite } from '../harness.js';
+import { compare, ratio, summarize, type BenchCase, type Measurement, type ReportTable, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -42,7 +51,8 @@ const QUICK_FRAMES = 100_000;
 /** The fetch-size table reads only this share of each topic. */
 const TUNING_SHARE = 0.2;
 const PARTITION_COUNTS = [1, 4] as const;
-const FETCH_SIZES = [1 * MIB, 4 * MIB] as const;
+/** The fetch size the tuning table tries beside the default: 1 MiB for one partition, 4 MiB for four. */
+const OTHER_FETCH_SIZE = { 1: 1 * MIB, 4: 4 * MIB } as const;
 /** Frames per produce request: about 512 KB, well under the broker's 1 MB batch limit. */
 const PRODUCE_BATCH = 250;
 /** Produce requests in flight at once while filling the topics. */
@@ -72,34 +82,54 @@ function sourceFetch(partitions: number): FetchSettings {
   };
 }
 
+/** Where the source runs kafkajs, as openKafkaSource options. */
+interface Placement {
+  readonly label: string;
+  readonly options: Pick<KafkaSourceOptions, 'worker' | 'workerHandoff'>;
+}
+const WORKER: Placement = { label: 'worker source', options: { worker: true } };
+const WORKER_RING: Placement = { label: 'worker source, shared ring', options: { worker: true, workerHandoff: 'shared-ring' } };
+const WORKER_TRANSFER: Placement = { label: 'worker source, transferred buffers', options: { worker: true, workerHandoff: 'transfer' } };
+const IN_THREAD: Placement = { label: 'in-thread source', options: { worker: false } };
+
 interface Run {
   /** Frames read: the ones asked for, and the rest of the batch that completed them. */
   readonly frames: number;
   /** First batch to the end, seconds. */
   readonly seconds: number;
-  /** This process's CPU over the same span, seconds. */
+  /** This process's CPU over the same span (all threads), seconds. */
   readonly cpuSeconds: number;
+  /** Time the main thread's event loop was busy over the same span, seconds. */
+  readonly mainBusySeconds: number;
 }
 
 function groupId(): string {
   return `uniqstream-bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Starts a CPU and wall clock at the first batch. */
+/** Starts a CPU, wall and main-thread busy clock at the first batch. */
 class Span {
   private startedAt: number | undefined;
   private cpu: NodeJS.CpuUsage | undefined;
+  private loop: ReturnType<typeof performance.eventLoopUtilization> | undefined;
 
   start(): void {
     if (this.startedAt !== undefined) return;
     this.startedAt = performance.now();
     this.cpu = process.cpuUsage();
+    this.loop = performance.eventLoopUtilization();
   }
 
   end(frames: number): Run {
-    if (this.startedAt === undefined || this.cpu === undefined) throw new Error('no batch was read');
+    if (this.startedAt === undefined || this.cpu === undefined || this.loop === undefined) throw new Error('no batch was read');
     const used = process.cpuUsage(this.cpu);
-    return { frames, seconds: (performance.now() - this.startedAt) / MS_PER_SECOND, cpuSeconds: (used.user + used.system) / MICROS_PER_SECOND };
+    const loop = performance.eventLoopUtilization(this.loop);
+    return {
+      frames,
+      seconds: (performance.now() - this.startedAt) / MS_PER_SECOND,
+      cpuSeconds: (used.user + used.system) / MICROS_PER_SECOND,
+      mainBusySeconds: loop.active / MS_PER_SECOND,
+    };
   }
 }
 
@@ -203,11 +233,20 @@ function endAfter(inner: Source, frames: number, span: Span): Source {
   };
 }
 
-/** (b) The real pipeline, Kafka to Kafka. */
-async function pipelineConsume(bootstrap: string, topic: string, frames: number, fetch: FetchSettings): Promise<Run> {
+/** (b), (c) The real pipeline, Kafka to Kafka, with kafkajs where `placement` says. */
+async function pipelineConsume(bootstrap: string, topic: string, frames: number, fetch: FetchSettings, placement: Placement): Promise<Run> {
   const quiet = (): void => undefined;
   const span = new Span();
-  const kafkaSource = openKafkaSource({ brokers: [bootstrap], topic, group: groupId(), fromBeginning: true, log: quiet, clientId: 'uniqstream-bench', ...fetch });
+  const kafkaSource = openKafkaSource({
+    brokers: [bootstrap],
+    topic,
+    group: groupId(),
+    fromBeginning: true,
+    log: quiet,
+    clientId: 'uniqstream-bench',
+    ...fetch,
+    ...placement.options,
+  });
   const sink = createKafkaResultSink({ brokers: [bootstrap], topic: RESULTS_TOPIC }, { log: quiet, clientId: 'uniqstream-bench' });
   try {
     await sink.ready();
@@ -227,26 +266,36 @@ async function pipelineConsume(bootstrap: string, topic: string, frames: number,
   }
 }
 
-/** Keeps frames/s as the case's figure and frames per CPU-second beside it. */
+/** Keeps frames/s as the case's figure, and CPU and main-thread time per frame beside it. */
 class Recorder {
   private readonly cpu = new Map<string, number[]>();
+  private readonly main = new Map<string, number[]>();
 
   case(name: string, run: () => Promise<Run>): BenchCase {
     return {
       name,
       run: async () => {
         const result = await run();
-        const list = this.cpu.get(name) ?? [];
-        list.push(result.frames / result.cpuSeconds);
-        this.cpu.set(name, list);
+        push(this.cpu, name, (MICROS_PER_SECOND * result.cpuSeconds) / result.frames);
+        push(this.main, name, (MICROS_PER_SECOND * result.mainBusySeconds) / result.frames);
         return result.frames / result.seconds;
       },
     };
   }
 
   cpuMeasurements(names: readonly string[], warmup: number): Measurement[] {
-    return names.map((name) => summarize(name, 'frames/CPU-s', (this.cpu.get(name) ?? []).slice(warmup)));
+    return names.map((name) => summarize(name, 'µs CPU/frame', (this.cpu.get(name) ?? []).slice(warmup)));
   }
+
+  mainMeasurements(names: readonly string[], warmup: number): Measurement[] {
+    return names.map((name) => summarize(name, 'µs main thread/frame', (this.main.get(name) ?? []).slice(warmup)));
+  }
+}
+
+function push(lists: Map<string, number[]>, name: string, value: number): void {
+  const list = lists.get(name) ?? [];
+  list.push(value);
+  lists.set(name, list);
 }
 
 function sizeLabel(bytes: number): string {
@@ -263,7 +312,19 @@ function byName(ms: readonly Measurement[], name: string): Measurement {
   return found;
 }
 
-export const kafkaSuite: Suite = async (ctx) => {
+export interface KafkaSuiteOptions {
+  /** Also the second table (handoffs, another fetch size); false: only the side-by-side table. */
+  readonly tuning: boolean;
+}
+
+/** The suite, with or without its tuning table. */
+export function kafkaSuiteWith(options: KafkaSuiteOptions): Suite {
+  return (ctx) => runKafkaSuite(ctx, options);
+}
+
+export const kafkaSuite: Suite = kafkaSuiteWith({ tuning: true });
+
+async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Promise<SuiteReport> {
   const frames = ctx.quick ? QUICK_FRAMES : FULL_FRAMES;
   const broker = await ensureBroker({ log: (line) => ctx.log(`kafka-local: ${line}`) });
   const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [broker.bootstrap], logLevel: logLevel.ERROR });
@@ -285,45 +346,66 @@ export const kafkaSuite: Suite = async (ctx) => {
   const progress = (name: string, run: number, value: number): void => ctx.log(`kafka: ${name} run ${run + 1}: ${(value / 1e3).toFixed(1)} k frames/s`);
 
   const recorder = new Recorder();
+  const loadAtStart = loadavg();
+  const bare = (p: number): string => `${p}p (a) kafkajs eachBatch, no decoding`;
+  const piped = (p: number, letter: string, placement: Placement): string => `${p}p (${letter}) ${placement.label} -> decode -> count -> Kafka sink`;
   const mainCases: BenchCase[] = [];
   for (const partitions of PARTITION_COUNTS) {
     const topic = topics.get(partitions)!;
     const fetch = sourceFetch(partitions);
-    mainCases.push(recorder.case(`${partitions}p (a) kafkajs eachBatch, no decoding`, () => bareConsume(kafka, topic, frames, fetch)));
-    mainCases.push(recorder.case(`${partitions}p (b) source -> decode -> count -> Kafka sink`, () => pipelineConsume(broker.bootstrap, topic, frames, fetch)));
+    mainCases.push(recorder.case(bare(partitions), () => bareConsume(kafka, topic, frames, fetch)));
+    mainCases.push(recorder.case(piped(partitions, 'b', WORKER), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, WORKER)));
+    mainCases.push(recorder.case(piped(partitions, 'c', IN_THREAD), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, IN_THREAD)));
   }
   const main = await compare(mainCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
 
   const tuningFrames = Math.round(frames * TUNING_SHARE);
   const tuningCases: BenchCase[] = [];
-  for (const partitions of PARTITION_COUNTS) {
-    const topic = topics.get(partitions)!;
-    for (const size of FETCH_SIZES) {
-      const fetch: FetchSettings = { ...sourceFetch(partitions), maxBytesPerPartition: size, maxBytes: Math.max(DEFAULT_MAX_BYTES, partitions * size) };
-      const answer = `${sizeLabel(size)} per partition, up to ${sizeLabel(partitions * size)} an answer`;
-      tuningCases.push(recorder.case(`${partitions}p (a) kafkajs, ${answer}`, () => bareConsume(kafka, topic, tuningFrames, fetch)));
-      tuningCases.push(recorder.case(`${partitions}p (b) pipeline, ${answer}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch)));
+  if (options.tuning) {
+    for (const partitions of PARTITION_COUNTS) {
+      const topic = topics.get(partitions)!;
+      const fetch = sourceFetch(partitions);
+      const size = OTHER_FETCH_SIZE[partitions];
+      const other: FetchSettings = { ...fetch, maxBytesPerPartition: size, maxBytes: Math.max(DEFAULT_MAX_BYTES, partitions * size) };
+      const otherLabel = `${sizeLabel(size)} per partition`;
+      const defaultLabel = `${sizeLabel(fetch.maxBytesPerPartition)} per partition (default)`;
+      tuningCases.push(recorder.case(`${partitions}p (a) kafkajs, ${defaultLabel}`, () => bareConsume(kafka, topic, tuningFrames, fetch)));
+      tuningCases.push(recorder.case(`${partitions}p ${WORKER_RING.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_RING)));
+      tuningCases.push(recorder.case(`${partitions}p ${WORKER_TRANSFER.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_TRANSFER)));
+      tuningCases.push(recorder.case(`${partitions}p (a) kafkajs, ${otherLabel}`, () => bareConsume(kafka, topic, tuningFrames, other)));
+      tuningCases.push(recorder.case(`${partitions}p ${WORKER.label}, ${otherLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, other, WORKER)));
     }
   }
-  const tuning = await compare(tuningCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
+  const tuning = tuningCases.length === 0 ? [] : await compare(tuningCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
+  const loadAtEnd = loadavg();
 
+  const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   const notes: string[] = [
     `${frames.toLocaleString('en-US')} frames of ${frameBytes.toFixed(0)} bytes on average (${((frames * frameBytes) / 1e9).toFixed(2)} GB) per topic; broker: Kafka ${broker.version} on ${broker.bootstrap}, same machine.`,
-    `Source fetch settings (both cases of the first table): maxBytesPerPartition ${PARTITION_COUNTS.map((p) => `${sizeLabel(defaultMaxBytesPerPartition(p))} for ${p} partition${p === 1 ? '' : 's'}`).join(', ')}; maxBytes ${sizeLabel(DEFAULT_MAX_BYTES)}, minBytes ${DEFAULT_MIN_BYTES}, maxWaitTimeInMs ${DEFAULT_MAX_WAIT_MS}.`,
+    `Source fetch settings (first table): maxBytesPerPartition ${PARTITION_COUNTS.map((p) => `${sizeLabel(defaultMaxBytesPerPartition(p))} for ${p} partition${p === 1 ? '' : 's'}`).join(', ')}; maxBytes ${sizeLabel(DEFAULT_MAX_BYTES)}, minBytes ${DEFAULT_MIN_BYTES}, maxWaitTimeInMs ${DEFAULT_MAX_WAIT_MS}; worker: handoff '${DEFAULT_WORKER_HANDOFF}', up to ${sizeLabel(DEFAULT_WORKER_BUFFER_BYTES)} between the threads.`,
+    `Load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadAtEnd)}; ${availableParallelism()} cores, shared with the broker and other work.`,
   ];
   for (const partitions of PARTITION_COUNTS) {
-    const a = byName(main, `${partitions}p (a) kafkajs eachBatch, no decoding`);
-    const b = byName(main, `${partitions}p (b) source -> decode -> count -> Kafka sink`);
-    const r = ratio(b, a);
-    notes.push(
-      `${partitions} partition${partitions === 1 ? '' : 's'}: the pipeline runs at ${pct(r)} of the bare kafkajs rate (median ${(b.median / 1e3).toFixed(1)} k vs ${(a.median / 1e3).toFixed(1)} k frames/s, ${((a.median * frameBytes) / 1e6).toFixed(0)} MB/s of frames at the ceiling): target ${pct(TARGET_RATIO)} ${r >= TARGET_RATIO ? 'met' : 'missed'}.`,
-    );
+    const a = byName(main, bare(partitions));
+    for (const [letter, placement] of [['b', WORKER], ['c', IN_THREAD]] as const) {
+      const m = byName(main, piped(partitions, letter, placement));
+      const r = ratio(m, a);
+      notes.push(
+        `${partitions} partition${partitions === 1 ? '' : 's'}, (${letter}) ${placement.label}: ${pct(r)} of the bare kafkajs rate (median ${(m.median / 1e3).toFixed(1)} k vs ${(a.median / 1e3).toFixed(1)} k frames/s, ${((a.median * frameBytes) / 1e6).toFixed(0)} MB/s of frames at the ceiling): target ${pct(TARGET_RATIO)} ${r >= TARGET_RATIO ? 'met' : 'missed'}.`,
+      );
+    }
   }
+  const names = (cases: readonly BenchCase[]): string[] => cases.map((c) => c.name);
   const tables: ReportTable[] = [
     { caption: `Kafka -> Kafka, ${frames.toLocaleString('en-US')} frames, side by side (frames/s, first batch to last)`, measurements: main },
-    { caption: 'Same runs, frames per CPU-second of this process (broker not included)', measurements: recorder.cpuMeasurements(mainCases.map((c) => c.name), warmup) },
-    { caption: `Fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`, measurements: tuning },
-    { caption: 'Same runs, frames per CPU-second', measurements: recorder.cpuMeasurements(tuningCases.map((c) => c.name), warmup) },
+    { caption: 'Same runs, CPU per frame of this process (all threads; broker not included)', measurements: recorder.cpuMeasurements(names(mainCases), warmup) },
+    { caption: "Same runs, main thread's busy time per frame (event loop utilization)", measurements: recorder.mainMeasurements(names(mainCases), warmup) },
   ];
+  if (tuning.length > 0) {
+    tables.push(
+      { caption: `Worker handoff and fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`, measurements: tuning },
+      { caption: 'Same runs, CPU per frame (all threads)', measurements: recorder.cpuMeasurements(names(tuningCases), warmup) },
+    );
+  }
   return { id: 'kafka', title: 'Kafka source and sink', tables, notes };
-};
+}

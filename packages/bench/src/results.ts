@@ -1,0 +1,71 @@
+/**
+ * Writes a run's report into packages/bench/results: `<name>.md`, the same
+ * data as `<name>.json`, and one SVG per chart. A complete run (every suite,
+ * full inputs, at least 5 runs) is also copied to latest.md / latest.json,
+ * and the READMEs' generated blocks are rewritten from it.
+ */
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BenchError } from './errors.js';
+import { BENCH_README, RESULTS_DIR, ROOT_README } from './paths.js';
+import { readmeBlock, replaceBlock } from './readme-block.js';
+import { REPORT_VERSION, renderReport, type RunReport } from './report.js';
+import { renderChart } from './svg.js';
+
+export const LATEST = 'latest';
+
+export interface Written {
+  readonly markdown: string;
+  readonly json: string;
+  readonly charts: readonly string[];
+  /** The latest.md copy, when the run was complete. */
+  readonly latest: string | null;
+}
+
+export function writeRun(run: RunReport, complete: boolean, dir = RESULTS_DIR): Written {
+  mkdirSync(dir, { recursive: true });
+  const charts: string[] = [];
+  for (const report of run.reports) {
+    for (const chart of report.charts ?? []) {
+      const file = run.chartFiles[chart.id];
+      if (file === undefined) continue;
+      writeFileSync(join(dir, file), renderChart(chart));
+      charts.push(join(dir, file));
+    }
+  }
+  const markdown = join(dir, `${run.name}.md`);
+  const json = join(dir, `${run.name}.json`);
+  writeFileSync(markdown, renderReport(run));
+  writeFileSync(json, `${JSON.stringify(run, null, 1)}\n`);
+  if (!complete) return { markdown, json, charts, latest: null };
+  // The copies keep the dated chart file names, so both open with their charts.
+  copyFileSync(markdown, join(dir, `${LATEST}.md`));
+  copyFileSync(json, join(dir, `${LATEST}.json`));
+  return { markdown, json, charts, latest: join(dir, `${LATEST}.md`) };
+}
+
+export function readRun(path: string): RunReport {
+  const run = JSON.parse(readFileSync(path, 'utf8')) as RunReport;
+  if (run.version !== REPORT_VERSION) throw new BenchError('BAD_INPUT', `${path} is a version ${String(run.version)} report; this runner reads version ${REPORT_VERSION}`);
+  return run;
+}
+
+/** Rewrites the generated blocks of the root README and the bench README from `run`. */
+export function updateReadmes(run: RunReport, files = { root: ROOT_README, bench: BENCH_README }): string[] {
+  const targets = [
+    { path: files.root, options: { resultsLink: 'packages/bench/results/', paragraphsOf: ['accuracy'], chart: 'e2e-speed' } },
+    { path: files.bench, options: { resultsLink: 'results/', paragraphsOf: ['accuracy', 'serialization'] } },
+  ];
+  // Every README is checked before any is written, so a broken one leaves both as they were.
+  const changes = targets.map((t) => {
+    const text = readFileSync(t.path, 'utf8');
+    return { path: t.path, text, next: replaceBlock(text, readmeBlock(run, t.options)) };
+  });
+  const written: string[] = [];
+  for (const c of changes) {
+    if (c.next === c.text) continue;
+    writeFileSync(c.path, c.next);
+    written.push(c.path);
+  }
+  return written;
+}

@@ -1,0 +1,282 @@
+/**
+ * Scale-out of the Kafka consumer service: one `uniqstream-consumer`
+ * (apps/consumer, the real binary) against two in the same consumer group,
+ * on a 4-partition topic of ~2 KB frames (1M; quick: 100k), the same topic
+ * the kafka suite fills (`uniqstream-bench-4p-<frames>`, produced here when
+ * missing).
+ *
+ * A run starts N instances (role all: each counts its partitions, one of
+ * them also merges) in a fresh group reading from the beginning, and times
+ * from the first frame any instance reads (its /metrics) to the moment the
+ * group's committed offsets are at the end of every partition (every frame
+ * counted and checkpointed) and the merge has read the partials topic to
+ * its end (every result written). Checkpoints every second, so the end is
+ * seen within about a second of being reached. Cases run round-robin, at
+ * least ctx.runs runs each.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { generateChunks, REALISTIC } from '@uniqstream/generator';
+import { ensureBroker } from '@uniqstream/kafka-local';
+import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
+import { percent, si, spread } from '../format.js';
+import { compare, type BenchCase, type Headline, type Measurement, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
+import { CONSUMER_DIST, REPO_ROOT } from '../paths.js';
+
+const ID = 'scale-out';
+const TITLE = 'Kafka scale-out: 1 vs 2 consumer service instances';
+/** The file the service's build produces. */
+const CONSUMER_MAIN = join(CONSUMER_DIST, 'main.js');
+const FULL_FRAMES = 1_000_000;
+const QUICK_FRAMES = 100_000;
+const PARTITIONS = 4;
+const INSTANCE_COUNTS = [1, 2] as const;
+/** The kafka suite's stream, so that both suites share the topic. */
+const STREAM = { seed: 42, users: 100_000, rate: 1000, start: 1_468_244_384, ...REALISTIC } as const;
+/** Frames per produce request: about 512 KB, under the broker's 1 MB batch limit. */
+const PRODUCE_BATCH = 250;
+const PRODUCE_IN_FLIGHT = 4;
+const LF = 0x0a;
+const METRICS_POLL_MS = 100;
+const OFFSETS_POLL_MS = 200;
+const RUN_TIMEOUT_MS = 15 * 60_000;
+const STOP_TIMEOUT_MS = 60_000;
+const MS_PER_SECOND = 1e3;
+const FRAMES_METRIC = /^uniqstream_frames_in_total (\S+)$/m;
+const PARTIALS_IN_METRIC = /^uniqstream_partials_in_total (\S+)$/m;
+
+interface Run {
+  /** First frame read to everything counted, checkpointed and merged. */
+  readonly seconds: number;
+  /** Frames read by all instances: more than the topic holds when a rebalance made a new owner read again from a checkpoint. */
+  readonly framesRead: number;
+  /** Partial results the merge read. */
+  readonly partials: number;
+}
+
+function skipped(reason: string): SuiteReport {
+  return { id: ID, title: TITLE, tables: [], notes: [`Skipped: ${reason}`], skipped: reason };
+}
+
+/** Builds the service (turbo: cached when nothing changed); the runner builds only the CLI. */
+function buildConsumer(log: (m: string) => void): void {
+  log('scale-out: building the consumer service (pnpm turbo run build --filter=@uniqstream/consumer)');
+  const result = spawnSync('pnpm', ['turbo', 'run', 'build', '--filter=@uniqstream/consumer', '--output-logs=errors-only'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) log('scale-out: the build failed; measuring the service already in apps/consumer/dist, if any');
+}
+
+/** Fills `topic` as the kafka suite does (same stream, round-robin over 4 partitions) unless it holds exactly that. */
+async function ensureInput(admin: Admin, kafka: Kafka, topic: string, frames: number, log: (m: string) => void): Promise<void> {
+  const existing = await admin.listTopics();
+  if (existing.includes(topic)) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const held = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
+    if (ends.length === PARTITIONS && held === frames) return;
+    log(`scale-out: ${topic} holds ${held} frames in ${ends.length} partitions; producing it again`);
+    await admin.deleteTopics({ topics: [topic] });
+  }
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  log(`scale-out: producing ${frames} frames to ${topic}`);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const inFlight = new Set<Promise<unknown>>();
+  let batch: Message[] = [];
+  let index = 0;
+  const send = async (messages: Message[]): Promise<void> => {
+    const sent = producer.send({ topic, messages, acks: -1 });
+    inFlight.add(sent);
+    void sent.finally(() => inFlight.delete(sent)).catch(() => undefined);
+    if (inFlight.size >= PRODUCE_IN_FLIGHT) await Promise.race(inFlight);
+  };
+  for (const chunk of generateChunks({ ...STREAM, frames })) {
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let at = 0; at < view.length; ) {
+      const end = view.indexOf(LF, at);
+      batch.push({ value: view.subarray(at, end === -1 ? view.length : end), partition: index++ % PARTITIONS });
+      at = end === -1 ? view.length : end + 1;
+      if (batch.length === PRODUCE_BATCH) {
+        await send(batch);
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) await send(batch);
+  await Promise.all(inFlight);
+  await producer.disconnect();
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A counter of an instance's /metrics; 0 while it does not answer yet. */
+async function metric(port: number, pattern: RegExp): Promise<number> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const match = pattern.exec(await response.text());
+    return match === null ? 0 : Number(match[1]);
+  } catch {
+    return 0;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One run of `instances` instances over the whole topic, in a fresh group. */
+async function runOnce(bootstrap: string, admin: Admin, topic: string, instances: number): Promise<Run> {
+  const group = `uniqstream-bench-scale-${instances}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const partials = `${group}.partials`;
+  const ports: number[] = [];
+  for (let i = 0; i < instances; i++) ports.push(await freePort());
+  const children: ChildProcess[] = [];
+  const stderr: string[] = ports.map(() => '');
+  let failure: string | undefined;
+  try {
+    for (const [i, port] of ports.entries()) {
+      const args = [
+        CONSUMER_MAIN,
+        '--from', `kafka://${bootstrap}/${topic}`,
+        '--to', `kafka://${bootstrap}/${group}.results`,
+        '--group', group,
+        '--from-beginning',
+        '--checkpoint-interval', '1',
+        '--http-port', String(port),
+        '--log-level', 'warn',
+      ];
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', (text: string) => (stderr[i] = (stderr[i]! + text).slice(-4000)));
+      child.on('exit', (code, signal) => {
+        if (code !== 0 && signal !== 'SIGTERM') failure ??= `instance ${i + 1} exited (${code ?? signal}): ${stderr[i]}`;
+      });
+      children.push(child);
+    }
+    const deadline = performance.now() + RUN_TIMEOUT_MS;
+    const check = (): void => {
+      if (failure !== undefined) throw new Error(failure);
+      if (performance.now() > deadline) throw new Error(`run of ${instances} instance(s) not done after ${RUN_TIMEOUT_MS / 60_000} min`);
+    };
+    let started: number | undefined;
+    while (started === undefined) {
+      check();
+      const counts = await Promise.all(ports.map((port) => metric(port, FRAMES_METRIC)));
+      if (counts.some((n) => n > 0)) started = performance.now();
+      else await sleep(METRICS_POLL_MS);
+    }
+    let ended: number | undefined;
+    while (ended === undefined) {
+      check();
+      const [ends, committed, partialEnds, merged] = await Promise.all([
+        admin.fetchTopicOffsets(topic),
+        admin.fetchOffsets({ groupId: group, topics: [topic] }),
+        admin.fetchTopicOffsets(partials).catch(() => []),
+        admin.fetchOffsets({ groupId: `${group}.merge`, topics: [partials] }).catch(() => []),
+      ]);
+      const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
+      const counted = ends.every((e) => at.get(e.partition) === e.high);
+      const partialsEnd = partialEnds.find((e) => e.partition === 0)?.high;
+      const mergedTo = merged[0]?.partitions.find((p) => p.partition === 0)?.offset;
+      if (counted && partialsEnd !== undefined && mergedTo === partialsEnd) ended = performance.now();
+      else await sleep(OFFSETS_POLL_MS);
+    }
+    const framesRead = (await Promise.all(ports.map((port) => metric(port, FRAMES_METRIC)))).reduce((a, b) => a + b, 0);
+    const partialsRead = (await Promise.all(ports.map((port) => metric(port, PARTIALS_IN_METRIC)))).reduce((a, b) => a + b, 0);
+    return { seconds: (ended - started) / MS_PER_SECOND, framesRead, partials: partialsRead };
+  } finally {
+    await Promise.all(children.map((child) => stop(child)));
+    const existing = new Set(await admin.listTopics());
+    const topics = [partials, `${group}.checkpoints`, `${group}.results`].filter((t) => existing.has(t));
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.deleteGroups([group, `${group}.merge`]).catch(() => undefined);
+  }
+}
+
+/** SIGTERM (the service checkpoints and exits), SIGKILL if it does not within a minute. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function caseName(instances: number): string {
+  return `${instances} instance${instances === 1 ? '' : 's'} (role all), ${PARTITIONS} partitions`;
+}
+
+async function measure(ctx: SuiteContext): Promise<SuiteReport> {
+  const frames = ctx.quick ? QUICK_FRAMES : FULL_FRAMES;
+  const broker = await ensureBroker({ log: (line) => ctx.log(`kafka-local: ${line}`) });
+  const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [broker.bootstrap], logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topic = `uniqstream-bench-${PARTITIONS}p-${frames}`;
+  const runs = new Map<number, Run[]>();
+  try {
+    await ensureInput(admin, kafka, topic, frames, ctx.log);
+    const cases: BenchCase[] = INSTANCE_COUNTS.map((instances) => ({
+      name: caseName(instances),
+      run: async () => {
+        const run = await runOnce(broker.bootstrap, admin, topic, instances);
+        runs.set(instances, [...(runs.get(instances) ?? []), run]);
+        return frames / run.seconds;
+      },
+    }));
+    const speed = await compare(cases, {
+      unit: 'frames/s',
+      runs: ctx.runs,
+      // A full run is a minute or so: the first of each case (JIT, page cache, broker) is not counted.
+      warmup: 1,
+      onRun: (name, run, value) => ctx.log(`scale-out: ${name} run ${run + 1}: ${si(value)} frames/s`),
+    });
+    return report(frames, speed, runs, broker.version, broker.bootstrap);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function report(frames: number, speed: Measurement[], runs: ReadonlyMap<number, Run[]>, version: string, bootstrap: string): SuiteReport {
+  const one = speed[0]!;
+  const two = speed[1]!;
+  const gain = two.median / one.median;
+  const reread = (instances: number): number => median((runs.get(instances) ?? []).map((r) => r.framesRead / frames - 1));
+  const partials = median([...runs.values()].flat().map((r) => r.partials));
+  const notes = [
+    `${frames.toLocaleString('en-US')} frames of ~2 KB in ${PARTITIONS} partitions (the kafka suite's topic); broker: Kafka ${version} on ${bootstrap}, same machine. Each instance is the real binary (node apps/consumer/dist/main.js --role all --checkpoint-interval 1), minute windows, exact.`,
+    `2 instances / 1 instance: ${gain.toFixed(2)}x (median ${si(two.median)} vs ${si(one.median)} frames/s). This machine has ${availableParallelism()} cores shared by the broker, both instances and the bench: the second instance adds a process, not a core.`,
+    `Frames read again after rebalances (an instance joining takes partitions whose new owner restarts from their last checkpoint): ${percent(reread(1), 1)} with 1 instance, ${percent(reread(2), 1)} with 2 (median share of the topic).`,
+    `The merge read ${si(partials)} partial results per run (median) for ${si(frames)} frames: its work grows with windows x partitions x revisions, not with frames.`,
+  ];
+  const headlines: Headline[] = [
+    { key: 'scaleOut.oneInstance', label: `Consumer service, 1 instance, ${PARTITIONS} partitions (${si(frames)} frames of ~2 KB)`, value: spread(one, 'frames/s') },
+    { key: 'scaleOut.twoInstances', label: 'Consumer service, 2 instances in one group (same topic)', value: `${spread(two, 'frames/s')}; ${gain.toFixed(2)}x` },
+  ];
+  return {
+    id: ID,
+    title: TITLE,
+    tables: [{ caption: `Kafka -> uniqstream-consumer -> Kafka, ${frames.toLocaleString('en-US')} frames, first frame read to last result merged (frames/s)`, measurements: speed }],
+    notes,
+    headlines,
+  };
+}
+
+export const scaleOutSuite: Suite = async (ctx) => {
+  buildConsumer(ctx.log);
+  if (!existsSync(CONSUMER_MAIN)) return skipped('apps/consumer/dist/main.js is missing: build the consumer service first (pnpm turbo run build --filter=@uniqstream/consumer).');
+  return measure(ctx);
+};
