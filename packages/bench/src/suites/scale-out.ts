@@ -16,7 +16,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import { generateChunks, REALISTIC } from '@uniqstream/generator';
 import { ensureBroker } from '@uniqstream/kafka-local';
 import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
 import { percent, si, spread } from '../format.js';
-import { compare, type BenchCase, type Headline, type Measurement, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
+import { compare, summarize, type BenchCase, type Headline, type Measurement, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
 import { CONSUMER_DIST, REPO_ROOT } from '../paths.js';
 
 const ID = 'scale-out';
@@ -46,12 +46,19 @@ const OFFSETS_POLL_MS = 200;
 const RUN_TIMEOUT_MS = 15 * 60_000;
 const STOP_TIMEOUT_MS = 60_000;
 const MS_PER_SECOND = 1e3;
+/** utime and stime in /proc/<pid>/stat, counted from the field after the command name (field 3 = index 0). */
+const UTIME_FIELD = 11;
+const STIME_FIELD = 12;
+/** USER_HZ: the kernel reports process times in ticks of 1/100 s on every mainstream Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
 const FRAMES_METRIC = /^uniqstream_frames_in_total (\S+)$/m;
 const PARTIALS_IN_METRIC = /^uniqstream_partials_in_total (\S+)$/m;
 
 interface Run {
   /** First frame read to everything counted, checkpointed and merged. */
   readonly seconds: number;
+  /** CPU time of all instances over their whole life (start-up and group joins included). */
+  readonly cpuSeconds: number;
   /** Frames read by all instances: more than the topic holds when a rebalance made a new owner read again from a checkpoint. */
   readonly framesRead: number;
   /** Partial results the merge read. */
@@ -187,15 +194,31 @@ async function runOnce(bootstrap: string, admin: Admin, topic: string, instances
       if (counted && partialsEnd !== undefined && mergedTo === partialsEnd) ended = performance.now();
       else await sleep(OFFSETS_POLL_MS);
     }
+    const cpuSeconds = children.reduce((sum, child) => sum + cpuOf(child.pid), 0);
     const framesRead = (await Promise.all(ports.map((port) => metric(port, FRAMES_METRIC)))).reduce((a, b) => a + b, 0);
     const partialsRead = (await Promise.all(ports.map((port) => metric(port, PARTIALS_IN_METRIC)))).reduce((a, b) => a + b, 0);
-    return { seconds: (ended - started) / MS_PER_SECOND, framesRead, partials: partialsRead };
+    return { seconds: (ended - started) / MS_PER_SECOND, cpuSeconds, framesRead, partials: partialsRead };
   } finally {
     await Promise.all(children.map((child) => stop(child)));
     const existing = new Set(await admin.listTopics());
     const topics = [partials, `${group}.checkpoints`, `${group}.results`].filter((t) => existing.has(t));
     if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.deleteGroups([group, `${group}.merge`]).catch(() => undefined);
+  }
+}
+
+/**
+ * User + system CPU seconds of a running process, from /proc/<pid>/stat
+ * (fields 14 and 15, after the parenthesised command name); 0 elsewhere.
+ */
+function cpuOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[UTIME_FIELD]) + Number(fields[STIME_FIELD])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
   }
 }
 
@@ -254,11 +277,16 @@ function report(frames: number, speed: Measurement[], runs: ReadonlyMap<number, 
   const one = speed[0]!;
   const two = speed[1]!;
   const gain = two.median / one.median;
-  const reread = (instances: number): number => median((runs.get(instances) ?? []).map((r) => r.framesRead / frames - 1));
-  const partials = median([...runs.values()].flat().map((r) => r.partials));
+  // The warm-up run of each case is not in `speed`: left out of these figures the same way.
+  const measured = (instances: number): Run[] => (runs.get(instances) ?? []).slice(1);
+  const reread = (instances: number): number => median(measured(instances).map((r) => r.framesRead / frames - 1));
+  const partials = median(INSTANCE_COUNTS.flatMap((n) => measured(n).map((r) => r.partials)));
+  const cpu = INSTANCE_COUNTS.map((instances, i) => summarize(speed[i]!.name, 'frames/CPU-s', measured(instances).map((r) => frames / r.cpuSeconds)));
+  const cpuGain = cpu[1]!.median / cpu[0]!.median;
   const notes = [
     `${frames.toLocaleString('en-US')} frames of ~2 KB in ${PARTITIONS} partitions (the kafka suite's topic); broker: Kafka ${version} on ${bootstrap}, same machine. Each instance is the real binary (node apps/consumer/dist/main.js --role all --checkpoint-interval 1), minute windows, exact.`,
     `2 instances / 1 instance: ${gain.toFixed(2)}x (median ${si(two.median)} vs ${si(one.median)} frames/s). This machine has ${availableParallelism()} cores shared by the broker, both instances and the bench: the second instance adds a process, not a core.`,
+    `CPU of the service processes (start-up included): ${si(cpu[0]!.median)} frames per CPU-second with 1 instance, ${si(cpu[1]!.median)} with 2 (${cpuGain.toFixed(2)}x): what a second instance costs in CPU, and so how far more machines take the rate (each instance is one Node.js thread for counting and merging).`,
     `Frames read again after rebalances (an instance joining takes partitions whose new owner restarts from their last checkpoint): ${percent(reread(1), 1)} with 1 instance, ${percent(reread(2), 1)} with 2 (median share of the topic).`,
     `The merge read ${si(partials)} partial results per run (median) for ${si(frames)} frames: its work grows with windows x partitions x revisions, not with frames.`,
   ];
@@ -269,7 +297,10 @@ function report(frames: number, speed: Measurement[], runs: ReadonlyMap<number, 
   return {
     id: ID,
     title: TITLE,
-    tables: [{ caption: `Kafka -> uniqstream-consumer -> Kafka, ${frames.toLocaleString('en-US')} frames, first frame read to last result merged (frames/s)`, measurements: speed }],
+    tables: [
+      { caption: `Kafka -> uniqstream-consumer -> Kafka, ${frames.toLocaleString('en-US')} frames, first frame read to last result merged (frames/s)`, measurements: speed },
+      { caption: 'Same runs, frames per CPU-second of all service processes (the broker not included)', measurements: cpu },
+    ],
     notes,
     headlines,
   };

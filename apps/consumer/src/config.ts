@@ -1,0 +1,425 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import {
+  COMBINE_CHOICES,
+  COUNT_OPTION_SPECS,
+  countValuesFrom,
+  engineOptionsOf,
+  parseEndpoint,
+  resolveCountConfig,
+  resolveEngineOptions,
+  UniqstreamError,
+  type CombineChoice,
+  type CountConfig,
+} from '@uniqstream/core';
+import { ConsumerError } from './errors.js';
+
+/**
+ * The service's configuration: the options of `uniqstream count` (core's
+ * COUNT_OPTION_SPECS, registered the way the CLI registers them) plus the
+ * service's own. Sources, lowest first: defaults < config file (`--config`,
+ * JSON, keys = long option names) < `UNIQSTREAM_*` environment < flags.
+ */
+
+export const ROLES = ['all', 'count', 'merge'] as const;
+/** `count`: partitions -> partial results; `merge`: partial results -> results; `all`: both. */
+export type Role = (typeof ROLES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+/** Prometheus's registry lists 9464 for OpenTelemetry-style exporters; free on most hosts. */
+export const DEFAULT_HTTP_PORT = 9464;
+export const DEFAULT_SESSION_TIMEOUT_SECONDS = 30;
+/** The broker's default group.min.session.timeout.ms and group.max.session.timeout.ms. */
+const MIN_SESSION_TIMEOUT_SECONDS = 6;
+const MAX_SESSION_TIMEOUT_SECONDS = 1800;
+const MAX_PORT = 65_535;
+const MS_PER_SECOND = 1000;
+const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
+const CONFIG_ENV = 'UNIQSTREAM_CONFIG';
+const PROGRAM = 'uniqstream-consumer';
+const VERSION = '0.1.0';
+
+export interface KafkaTopicRef {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+}
+
+export interface ServiceConfig {
+  /** The shared counting options (windows, lateness, method, group, ...). */
+  readonly count: CountConfig;
+  /** --from: the topic whose frames are counted. */
+  readonly input: KafkaTopicRef;
+  /** --to: where merged results go; only the merge role needs it. */
+  readonly output?: KafkaTopicRef;
+  readonly role: Role;
+  readonly combine: CombineChoice;
+  readonly partialsTopic: string;
+  readonly checkpointTopic: string;
+  readonly httpHost: string;
+  /** 0 = no HTTP server. */
+  readonly httpPort: number;
+  readonly logLevel: LogLevel;
+  readonly sessionTimeoutMs: number;
+  /** The config file read, if any. */
+  readonly configFile?: string;
+}
+
+interface ServiceValues {
+  role: Role;
+  combine: CombineChoice;
+  partialsTopic: string;
+  checkpointTopic: string;
+  httpHost: string;
+  httpPort: number;
+  logLevel: LogLevel;
+  sessionTimeout: number;
+}
+
+export interface ServiceOptionSpec {
+  /** Long flag name without dashes; also the config-file key and, upper-cased, the environment variable. */
+  readonly name: string;
+  readonly key: keyof ServiceValues;
+  readonly value: string;
+  readonly description: string;
+  readonly defaultText: string;
+  readonly choices?: readonly string[];
+  readonly parse: (text: string) => unknown;
+}
+
+export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
+  {
+    name: 'role',
+    key: 'role',
+    value: 'role',
+    description: 'count: input partitions -> partial results; merge: partial results -> results (one active per group); all: both',
+    defaultText: 'all',
+    choices: ROLES,
+    parse: choice('role', ROLES),
+  },
+  {
+    name: 'combine',
+    key: 'combine',
+    value: 'how',
+    description:
+      'how the merge joins the partitions\' shares of a window: union (partitions may share users: counters are united) or sum (add the counts: ONLY correct when the input topic is keyed by uid, so that each user lives in one partition)',
+    defaultText: 'union',
+    choices: COMBINE_CHOICES,
+    parse: choice('combine', COMBINE_CHOICES),
+  },
+  { name: 'partials-topic', key: 'partialsTopic', value: 'topic', description: 'compacted 1-partition topic of partial results and progress, from the count role to the merge role', defaultText: '<group>.partials', parse: topicName('partials-topic') },
+  { name: 'checkpoint-topic', key: 'checkpointTopic', value: 'topic', description: 'compacted topic of per-partition checkpoints (state + the offset it covers)', defaultText: '<group>.checkpoints', parse: topicName('checkpoint-topic') },
+  { name: 'http-host', key: 'httpHost', value: 'host', description: 'address of the /healthz, /readyz and /metrics server', defaultText: DEFAULT_HTTP_HOST, parse: nonEmpty('http-host') },
+  { name: 'http-port', key: 'httpPort', value: 'port', description: 'port of the HTTP server; 0 = no server', defaultText: String(DEFAULT_HTTP_PORT), parse: integer('http-port', 0, MAX_PORT) },
+  { name: 'log-level', key: 'logLevel', value: 'level', description: 'JSON log lines on stderr from this level up', defaultText: 'info', choices: LOG_LEVELS, parse: choice('log-level', LOG_LEVELS) },
+  {
+    name: 'session-timeout',
+    key: 'sessionTimeout',
+    value: 'seconds',
+    description: 'how long the consumer groups wait for a silent instance (killed, hung) before its partitions move to the others',
+    defaultText: String(DEFAULT_SESSION_TIMEOUT_SECONDS),
+    parse: integer('session-timeout', MIN_SESSION_TIMEOUT_SECONDS, MAX_SESSION_TIMEOUT_SECONDS),
+  },
+];
+
+/** Where the service's meaning of a shared option is narrower than the CLI's. */
+const SERVICE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  from: 'input topic, kafka://host:port/topic (required)',
+  to: 'results topic, kafka://host:port/topic (required for --role all and merge; created compacted if missing)',
+  'dead-letter': 'where dropped frames go, with the reason: kafka://host:port/topic, file:PATH or stdout',
+  'from-beginning': 'start at the earliest offset when the group has no committed offset and no checkpoint (else the latest)',
+  'checkpoint-interval': 'seconds between checkpoints (partials flushed, state and offsets saved, offsets committed)',
+};
+
+/**
+ * Count options that belong to bounded CLI runs. They are not flags here;
+ * from a config file shared with the CLI or the environment, a value that
+ * would change what the service does is refused with the reason.
+ */
+const CLI_ONLY: ReadonlySet<string> = new Set(['checkpoint', 'until-idle', 'format']);
+
+const DEFAULT_SERVICE_VALUES: Omit<ServiceValues, 'partialsTopic' | 'checkpointTopic'> = {
+  role: 'all',
+  combine: 'union',
+  httpHost: DEFAULT_HTTP_HOST,
+  httpPort: DEFAULT_HTTP_PORT,
+  logLevel: 'info',
+  sessionTimeout: DEFAULT_SESSION_TIMEOUT_SECONDS,
+};
+
+export interface ConfigIo {
+  /** Reads the config file as text (default: fs.readFileSync). */
+  readonly readFile: (path: string) => string;
+}
+
+/** What the command line asks for: a run with its configuration, or text to print (help, version). */
+export type CommandLine = { readonly kind: 'run'; readonly config: ServiceConfig } | { readonly kind: 'print'; readonly text: string };
+
+/**
+ * Parses flags, the config file and the environment into a checked
+ * configuration. Throws ConsumerError('BAD_CONFIG') with one line for
+ * anything wrong, before anything connects.
+ */
+export function parseCommandLine(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: ConfigIo): CommandLine {
+  let printed = '';
+  let failure = '';
+  const program = buildProgram();
+  program.exitOverride().configureOutput({
+    writeOut: (text) => void (printed += text),
+    writeErr: (text) => void (printed += text),
+    outputError: (text) => void (failure = text),
+  });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return { kind: 'print', text: printed };
+      throw new ConsumerError('BAD_CONFIG', `${oneLine(failure === '' ? error.message : failure)} (see --help)`, { cause: error });
+    }
+    throw error;
+  }
+  const flags = program.opts<Record<string, unknown>>();
+  return { kind: 'run', config: resolveConfig(flags, env, io) };
+}
+
+function buildProgram(): Command {
+  const program = new Command(PROGRAM)
+    .description('A long-lived Kafka-to-Kafka counter of unique users per event-time window: crash-safe (checkpoints in Kafka) and scaled out by running more instances in one consumer group.')
+    .version(VERSION, '-V, --version')
+    .configureHelp({ sortOptions: false })
+    .option('--config <file>', `JSON file of settings, keys = long option names (also ${CONFIG_ENV}); flags and UNIQSTREAM_* variables override it`);
+  for (const spec of COUNT_OPTION_SPECS) {
+    if (CLI_ONLY.has(spec.name)) continue;
+    const description = SERVICE_DESCRIPTIONS[spec.name] ?? spec.description;
+    program.addOption(optionOf(spec.name, spec.value, description, spec.name === 'to' ? undefined : spec.defaultText, spec.choices, spec.parse));
+  }
+  for (const spec of SERVICE_OPTION_SPECS) {
+    program.addOption(optionOf(spec.name, spec.value, spec.description, spec.defaultText, spec.choices, spec.parse));
+  }
+  program.addHelpText(
+    'after',
+    `
+Every option can also be set in the environment as UNIQSTREAM_<NAME> (UNIQSTREAM_MAX_DELAY=10,
+UNIQSTREAM_ROLE=merge) or in the --config file ({"max-delay": 10, "role": "merge"}).
+
+--combine sum is only right when the input topic is keyed by uid, so that each user lives in one
+partition; with any other partitioning (round-robin, random keys) a user seen in two partitions
+would be counted twice: keep the default, union.
+
+Results go to --to as records keyed "window:start" whose value is the result JSON, e.g.
+  {"window":"minute","start":1468244340,"end":1468244400,"users":5823,"frames":59231,"revision":0,"final":true,"method":"exact"}
+HTTP (default ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}): /healthz, /readyz, /metrics (Prometheus). Logs: JSON lines on stderr.
+SIGTERM or SIGINT: stop fetching, flush, checkpoint, commit, exit 0; open windows continue after a restart.
+
+Example:
+  uniqstream-consumer --from kafka://127.0.0.1:9092/frames --to kafka://127.0.0.1:9092/counts \\
+    --group counters --windows minute,hour --from-beginning`,
+  );
+  return program;
+}
+
+function optionOf(
+  name: string,
+  value: string | undefined,
+  description: string,
+  defaultText: string | undefined,
+  choices: readonly string[] | undefined,
+  parse: (text: string) => unknown,
+): Option {
+  const option = new Option(value === undefined ? `--${name}` : `--${name} <${value}>`, description);
+  if (choices) option.choices(choices);
+  else if (value !== undefined) {
+    option.argParser((text: string) => {
+      try {
+        return parse(text);
+      } catch (error) {
+        throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+      }
+    });
+  }
+  // Shown in help only: an unset flag must stay undefined so that the file and environment apply.
+  if (defaultText !== undefined) option.description = `${description} (default: ${defaultText})`;
+  return option;
+}
+
+function resolveConfig(flags: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>>, io: ConfigIo): ServiceConfig {
+  const flagPath = flags['config'];
+  const configFile = typeof flagPath === 'string' ? flagPath : nonBlank(env[CONFIG_ENV]);
+  const file = configFile === undefined ? {} : readConfigFile(configFile, io);
+
+  const countKeys = new Set(COUNT_OPTION_SPECS.map((s) => s.name));
+  const serviceSpecs = new Map(SERVICE_OPTION_SPECS.map((s) => [s.name, s]));
+  const fileCount: Record<string, unknown> = {};
+  const fileService: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(file)) {
+    if (countKeys.has(key)) fileCount[key] = value;
+    else if (serviceSpecs.has(key)) fileService[key] = value;
+    else throw bad(`unknown setting "${key}" in the config file ${configFile ?? ''} (settings are long option names, e.g. "max-delay")`);
+  }
+
+  const countValues: Partial<Record<keyof CountConfig, unknown>> = {
+    ...from(`the config file ${configFile ?? ''}`, () => countValuesFrom(fileCount, {})),
+    ...from('the environment', () => countValuesFrom({}, env)),
+  };
+  for (const spec of COUNT_OPTION_SPECS) {
+    const value = flags[camel(spec.name)];
+    if (value !== undefined) countValues[spec.key] = value;
+  }
+  refuseCliOnly(countValues);
+
+  const serviceValues: Partial<ServiceValues> = {};
+  for (const spec of SERVICE_OPTION_SPECS) {
+    const fromFile = fileService[spec.name];
+    if (fromFile !== undefined) setValue(serviceValues, spec, from(`the config file ${configFile ?? ''}`, () => spec.parse(settingText(fromFile))));
+    const fromEnv = nonBlank(env[envName(spec.name)]);
+    if (fromEnv !== undefined) setValue(serviceValues, spec, from(`the environment (${envName(spec.name)})`, () => spec.parse(fromEnv)));
+    const flag = flags[camel(spec.name)];
+    if (flag !== undefined) setValue(serviceValues, spec, flag);
+  }
+
+  const count = resolveCountConfig(countValues);
+  from('the counting options', () => resolveEngineOptions(engineOptionsOf(count)));
+  const service: ServiceValues = {
+    ...DEFAULT_SERVICE_VALUES,
+    partialsTopic: `${count.group}.partials`,
+    checkpointTopic: `${count.group}.checkpoints`,
+    ...serviceValues,
+  };
+  return checked(count, service, countValues.to !== undefined, configFile);
+}
+
+function checked(count: CountConfig, service: ServiceValues, toGiven: boolean, configFile: string | undefined): ServiceConfig {
+  if (count.group.trim() === '') throw bad('--group must not be empty');
+  if (count.from === undefined) throw bad('--from is required: the Kafka topic to count, kafka://host:port/topic');
+  const input = kafkaTopic('--from', count.from, 'input');
+  let output: KafkaTopicRef | undefined;
+  if (toGiven) output = kafkaTopic('--to', count.to, 'output');
+  else if (service.role !== 'count') throw bad(`--to is required with --role ${service.role}: the Kafka topic for results, kafka://host:port/topic`);
+  if (count.deadLetter !== undefined) from('--dead-letter', () => parseEndpoint(count.deadLetter!, 'output'));
+  for (const [flag, topic] of [['--partials-topic', service.partialsTopic], ['--checkpoint-topic', service.checkpointTopic]] as const) {
+    if (!TOPIC_PATTERN.test(topic)) throw bad(`${flag} ${topic} is not a valid topic name (letters, digits, '.', '_', '-')`);
+    if (topic === input.topic || topic === output?.topic) throw bad(`${flag} ${topic} is also the input or result topic: give each its own`);
+  }
+  if (service.partialsTopic === service.checkpointTopic) throw bad('--partials-topic and --checkpoint-topic must differ');
+  if (output !== undefined && output.topic === input.topic && output.brokers.join(',') === input.brokers.join(',')) throw bad('--to must not be the --from topic');
+  return {
+    count,
+    input,
+    ...(output === undefined ? {} : { output }),
+    role: service.role,
+    combine: service.combine,
+    partialsTopic: service.partialsTopic,
+    checkpointTopic: service.checkpointTopic,
+    httpHost: service.httpHost,
+    httpPort: service.httpPort,
+    logLevel: service.logLevel,
+    sessionTimeoutMs: service.sessionTimeout * MS_PER_SECOND,
+    ...(configFile === undefined ? {} : { configFile }),
+  };
+}
+
+function kafkaTopic(flag: string, text: string, direction: 'input' | 'output'): KafkaTopicRef {
+  const endpoint = from(flag, () => parseEndpoint(text, direction));
+  if (endpoint.kind !== 'kafka') {
+    throw bad(`${flag} must be a Kafka topic (kafka://host:port/topic), got ${text}: the service reads and writes Kafka only (uniqstream count handles files and stdin)`);
+  }
+  return { brokers: endpoint.brokers, topic: endpoint.topic };
+}
+
+/** Refuses CLI-only settings that would change what the service does. */
+function refuseCliOnly(values: Partial<Record<keyof CountConfig, unknown>>): void {
+  if (values.checkpoint !== undefined) throw bad('checkpoint: the service keeps its checkpoints in Kafka (--checkpoint-topic); a checkpoint directory is for uniqstream count');
+  if (typeof values.untilIdle === 'number' && values.untilIdle > 0) throw bad('until-idle: the service runs until it is stopped (SIGTERM); use uniqstream count --until-idle for a bounded run');
+  if (values.format !== undefined && values.format !== 'json') throw bad(`format: results go to Kafka as JSON, not ${String(values.format)}`);
+}
+
+function readConfigFile(path: string, io: ConfigIo): Record<string, unknown> {
+  let text: string;
+  try {
+    text = io.readFile(path);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : oneLine(String(error));
+    throw bad(`cannot read the config file ${path}: ${reason}`, error);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw bad(`the config file ${path} is not valid JSON: ${oneLine(error instanceof Error ? error.message : String(error))}`, error);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad(`the config file ${path} must hold a JSON object of settings, e.g. {"windows": "minute,hour"}`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Runs a parse and turns its error into BAD_CONFIG naming where the value came from. */
+function from<T>(where: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw bad(error instanceof UniqstreamError ? `${oneLine(message)} (in ${where.trim()})` : `${where.trim()}: ${oneLine(message)}`, error);
+  }
+}
+
+function setValue(values: Partial<ServiceValues>, spec: ServiceOptionSpec, value: unknown): void {
+  (values as Record<string, unknown>)[spec.key] = value;
+}
+
+/** A config-file value as the text a flag would carry (lists joined with commas, as core does). */
+function settingText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}
+
+export function envName(optionName: string): string {
+  return `UNIQSTREAM_${optionName.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function nonBlank(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function bad(message: string, cause?: unknown): ConsumerError {
+  return new ConsumerError('BAD_CONFIG', message, cause === undefined ? undefined : { cause });
+}
+
+function choice<T extends string>(name: string, choices: readonly T[]): (text: string) => T {
+  return (text) => {
+    const found = choices.find((c) => c === text);
+    if (found === undefined) throw bad(`${name} must be one of ${choices.join(', ')}, got "${text}"`);
+    return found;
+  };
+}
+
+function integer(name: string, min: number, max: number): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw bad(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+    return n;
+  };
+}
+
+function topicName(name: string): (text: string) => string {
+  return (text) => {
+    if (!TOPIC_PATTERN.test(text)) throw bad(`${name} "${text}" is not a valid topic name (letters, digits, '.', '_', '-')`);
+    return text;
+  };
+}
+
+function nonEmpty(name: string): (text: string) => string {
+  return (text) => {
+    if (text.trim() === '') throw bad(`${name} must not be empty`);
+    return text.trim();
+  };
+}

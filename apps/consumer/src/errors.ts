@@ -1,0 +1,23 @@
+import { UniqstreamError } from '@uniqstream/core';
+
+/** Closed list of the ways the consumer service can refuse to start or stop working. */
+export const CONSUMER_ERROR_CODES = [
+  /** The configuration (flags, config file, environment) is wrong: exit 2 before anything connects. */
+  'BAD_CONFIG',
+  /** A record in the partials or checkpoint topic is not one this service wrote. */
+  'BAD_RECORD',
+  /** Kafka could not be reached, or refused a topic or a write for a reason retrying cannot fix. */
+  'KAFKA_FAILED',
+  /** The HTTP port for health and metrics could not be opened. */
+  'HTTP_FAILED',
+] as const;
+export type ConsumerErrorCode = (typeof CONSUMER_ERROR_CODES)[number];
+
+/** A consumer-service problem; its message is one line meant for an operator. */
+export class ConsumerError extends UniqstreamError {
+  override readonly name = 'ConsumerError';
+  declare readonly code: ConsumerErrorCode;
+  constructor(code: ConsumerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

@@ -1,0 +1,21 @@
+import type { KafkaLog } from '@uniqstream/sinks';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from './config.js';
+
+const STDERR_FD = 2;
+
+/**
+ * JSON lines on stderr. Written synchronously: the lines before a crash
+ * (or a kill -9) are the ones an operator needs, and there are few of them.
+ */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  return pino(
+    { level, base: { service: 'uniqstream-consumer', pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    destination ?? pino.destination({ dest: STDERR_FD, sync: true }),
+  );
+}
+
+/** The sinks' one-line Kafka log (the result sink's kafkajs client) into pino. */
+export function kafkaLogOf(log: Logger): KafkaLog {
+  return (level, message) => log[level]({ component: 'kafkajs' }, message);
+}

@@ -1,0 +1,251 @@
+import type { Granularity, WindowResult } from '@uniqstream/core';
+import { createKafkaResultSink, resultKey, type KafkaResultSink } from '@uniqstream/sinks';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { KafkaTopicRef, ServiceConfig } from './config.js';
+import { ConsumerError } from './errors.js';
+import { describeKafkaError, STATE_FETCH } from './kafka.js';
+import { kafkaLogOf } from './log.js';
+import { MergeState } from './merge-state.js';
+import type { ServiceMetrics } from './metrics.js';
+import { RecordWriter } from './record-writer.js';
+
+const PARTIALS_PARTITION = 0;
+const MAX_HEARTBEAT_INTERVAL_MS = 3_000;
+const HEARTBEATS_PER_SESSION = 3;
+const MAX_WAIT_MS = 250;
+/** Fetches in a row without records after which the rebuild counts as caught up (the log's tail may be compacted away). */
+const EMPTY_FETCHES_AT_END = 3;
+/** Merge lag (records) up to which the merge counts as caught up for /readyz. */
+const CAUGHT_UP_LAG = 1_000;
+const RANK: Record<Granularity, number> = { minute: 0, hour: 1, day: 2, week: 3, month: 4, year: 5 };
+
+export interface MergingContext {
+  readonly config: ServiceConfig;
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly log: Logger;
+  readonly metrics: ServiceMetrics;
+  readonly signal: AbortSignal;
+  readonly inputPartitions: number;
+}
+
+export interface MergingRole {
+  /** Resolves once stopped (after the signal) with its results flushed; rejects on failure. */
+  readonly done: Promise<void>;
+  notReady(): string | null;
+  describe(): string;
+}
+
+/**
+ * The merge role. Every instance with it joins the consumer group
+ * `<group>.merge` on the 1-partition partials topic, so exactly one of them
+ * merges at a time and another takes over when it stops or dies. On getting
+ * the partition, it reads the compacted topic from its beginning to rebuild
+ * the merge state (publishing only each window's latest result once caught
+ * up), then follows it: partials and progress go into MergeState, merged
+ * results to --to (key window:start, the result JSON), and once a final
+ * result is acknowledged the window's partial keys get tombstones.
+ */
+export function startMerging(context: MergingContext): MergingRole {
+  const { config, kafka, log, metrics } = context;
+  const output = config.output as KafkaTopicRef;
+  const topic = config.partialsTopic;
+  const group = `${config.count.group}.merge`;
+  const sink: KafkaResultSink = createKafkaResultSink(output, { log: kafkaLogOf(log), clientId: 'uniqstream-consumer' });
+  const tombstones = new RecordWriter(kafka, topic, 'tombstones of final windows');
+  const newState = (): MergeState =>
+    new MergeState({ partitions: context.inputPartitions, combine: config.combine, allowedLateness: config.count.allowedLateness, hllPrecision: config.count.hllPrecision });
+
+  let state: MergeState | undefined;
+  /** A generation of the assignment: work of an older one is dropped. */
+  let generation = 0;
+  let seeking = false;
+  let rebuilding = false;
+  let rebuildEnd = 0;
+  let rebuildRecords = 0;
+  let rebuilt = new Map<string, WindowResult>();
+  let emptyFetches = 0;
+  let lag = Number.POSITIVE_INFINITY;
+  let failure: unknown;
+  let fail: (error: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined);
+  /** Merge work runs one piece at a time (batches, the end of a rebuild). */
+  let work: Promise<void> = Promise.resolve();
+  const serial = (piece: () => Promise<void>): Promise<void> => {
+    work = work.then(piece).catch((error: unknown) => {
+      failure ??= error;
+      fail(error);
+    });
+    return work;
+  };
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: group,
+    sessionTimeout: config.sessionTimeoutMs,
+    heartbeatInterval: Math.min(MAX_HEARTBEAT_INTERVAL_MS, Math.floor(config.sessionTimeoutMs / HEARTBEATS_PER_SESSION)),
+    ...STATE_FETCH,
+    maxWaitTimeInMs: MAX_WAIT_MS,
+    allowAutoTopicCreation: false,
+  });
+
+  /** Writes results, waits for them, then deletes what final windows no longer need. */
+  const publish = async (results: readonly WindowResult[], merge: MergeState): Promise<void> => {
+    if (results.length > 0) {
+      await sink.write(results);
+      metrics.resultsEmitted.inc(results.length);
+    }
+    await sink.flush();
+    merge.resultsDurable();
+    const keys = merge.takeTombstones();
+    if (keys.length > 0) {
+      tombstones.write(keys.map((key) => ({ key, value: null, partition: PARTIALS_PARTITION })));
+      await tombstones.flush();
+      metrics.tombstones.inc(keys.length);
+    }
+    metrics.openWindows.set({ role: 'merge' }, merge.openWindows);
+  };
+
+  const finishRebuild = async (merge: MergeState): Promise<void> => {
+    rebuilding = false;
+    const latest = [...rebuilt.values()].sort((a, b) => a.end - b.end || RANK[a.window] - RANK[b.window] || a.start - b.start);
+    rebuilt = new Map();
+    await publish(latest, merge);
+    log.info({ records: rebuildRecords, results: latest.length, openWindows: merge.openWindows }, `merge rebuilt from ${rebuildRecords} records of ${topic}; following it now`);
+  };
+
+  const onAssigned = async (mine: number): Promise<void> => {
+    const offsets = await context.admin.fetchTopicOffsets(topic);
+    const partition = offsets.find((o) => o.partition === PARTIALS_PARTITION);
+    if (mine !== generation) return;
+    const low = Number(partition?.low ?? 0);
+    rebuildEnd = Number(partition?.high ?? 0);
+    rebuildRecords = 0;
+    rebuilt = new Map();
+    state = newState();
+    rebuilding = true;
+    emptyFetches = 0;
+    consumer.seek({ topic, partition: PARTIALS_PARTITION, offset: String(low) });
+    consumer.resume([{ topic, partitions: [PARTIALS_PARTITION] }]);
+    seeking = false;
+    metrics.mergeActive.set(1);
+    log.info({ group, from: low, to: rebuildEnd }, `merging: reading ${topic} from offset ${low} to rebuild (${rebuildEnd - low} records)`);
+    if (rebuildEnd <= low) await finishRebuild(state);
+  };
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    const assigned = (event.payload.memberAssignment[topic] ?? []).includes(PARTIALS_PARTITION);
+    const wasActive = state !== undefined || seeking;
+    generation++;
+    if (!assigned) {
+      state = undefined;
+      seeking = false;
+      rebuilding = false;
+      metrics.mergeActive.set(0);
+      if (wasActive) log.info({ group }, 'merge moved to another instance');
+      else log.info({ group }, 'merge standing by (another instance merges)');
+      return;
+    }
+    // Nothing is read before the consumer seeks to the beginning: the state is rebuilt from the whole topic.
+    consumer.pause([{ topic, partitions: [PARTIALS_PARTITION] }]);
+    seeking = true;
+    state = undefined;
+    const mine = generation;
+    void serial(() => onAssigned(mine));
+  });
+  consumer.on(consumer.events.FETCH, () => {
+    if (!rebuilding) return;
+    emptyFetches++;
+    const merge = state;
+    if (emptyFetches >= EMPTY_FETCHES_AT_END && merge !== undefined) {
+      void serial(async () => {
+        if (rebuilding && state === merge) await finishRebuild(merge);
+      });
+    }
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (event.payload.restart) {
+      log.warn({ reason: describeKafkaError(event.payload.error) }, 'the merge consumer stopped; kafkajs restarts it');
+      return;
+    }
+    fail(new ConsumerError('KAFKA_FAILED', `merging ${topic} failed: ${describeKafkaError(event.payload.error)}`, { cause: event.payload.error }));
+  });
+
+  const eachBatch = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> => {
+    emptyFetches = 0;
+    const mine = generation;
+    await serial(async () => {
+      const merge = state;
+      if (merge === undefined || seeking || mine !== generation) return;
+      const replaysBefore = merge.counts.replays;
+      for (const message of batch.messages) {
+        const key = message.key?.toString();
+        if (key === undefined) continue;
+        try {
+          merge.apply(key, message.value);
+        } catch (error) {
+          if (!(error instanceof ConsumerError)) throw error;
+          log.error({ key, offset: message.offset, reason: error.message }, `skipping a record of ${topic} the merge cannot read`);
+        }
+      }
+      metrics.partialsIn.inc(batch.messages.length);
+      metrics.replaysIgnored.inc(merge.counts.replays - replaysBefore);
+      const next = Number(batch.lastOffset()) + 1;
+      lag = Math.max(0, Number(batch.highWatermark) - next);
+      metrics.mergeLag.set(lag);
+      const results = merge.takeResults();
+      if (rebuilding) {
+        rebuildRecords += batch.messages.length;
+        for (const result of results) rebuilt.set(resultKey(result), result);
+        if (next >= rebuildEnd) await finishRebuild(merge);
+      } else {
+        await publish(results, merge);
+      }
+      resolveOffset(batch.lastOffset());
+      // Only for monitoring (kafka-consumer-groups --describe): a merge always rebuilds from the beginning.
+      await consumer.commitOffsets([{ topic, partition: PARTIALS_PARTITION, offset: String(next) }]).catch(() => undefined);
+    });
+    if (failure !== undefined) throw failure;
+    await heartbeat();
+  };
+
+  const run = async (): Promise<void> => {
+    metrics.mergeActive.set(0);
+    await Promise.all([sink.ready(), tombstones.connect()]);
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatch });
+    } catch (error) {
+      throw new ConsumerError('KAFKA_FAILED', `cannot start merging ${topic}: ${describeKafkaError(error)}`, { cause: error });
+    }
+    try {
+      await Promise.race([stopped(context.signal), failed]);
+    } finally {
+      // Stop fetching first: kafkajs waits for the batch in hand, whose results are then flushed.
+      await consumer.disconnect().catch(() => undefined);
+      await work.catch(() => undefined);
+      await Promise.allSettled([sink.close(), tombstones.close()]);
+      metrics.mergeActive.set(0);
+    }
+    if (failure !== undefined) throw failure;
+    log.info({ group }, 'merging stopped');
+  };
+
+  return {
+    done: run(),
+    notReady: () => {
+      if (state === undefined && !seeking) return 'merge: standing by (another instance merges)';
+      if (seeking || rebuilding) return `merge: rebuilding from ${topic}`;
+      if (lag > CAUGHT_UP_LAG && Number.isFinite(lag)) return `merge: ${lag} records behind on ${topic}`;
+      return null;
+    },
+    describe: () => (state === undefined ? 'merge: standing by' : `merge: ${rebuilding ? 'rebuilding' : 'following'} ${topic}, ${state.openWindows} windows open`),
+  };
+}
+
+function stopped(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}

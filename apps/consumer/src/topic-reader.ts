@@ -1,0 +1,101 @@
+import type { Admin, Kafka } from 'kafkajs';
+import { ConsumerError } from './errors.js';
+import { describeKafkaError, STATE_FETCH } from './kafka.js';
+
+/** Fetches in a row that brought nothing before the rest of a partition counts as gone (compaction removed its tail). */
+const EMPTY_FETCHES_AT_END = 3;
+const SESSION_TIMEOUT_MS = 10_000;
+const HEARTBEAT_INTERVAL_MS = 3_000;
+const MAX_WAIT_MS = 250;
+
+export interface ReadToEndOptions {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly topic: string;
+  /** Partitions to read; the others are paused. */
+  readonly partitions: readonly number[];
+  /** A group of its own: it commits nothing and is deleted afterwards. */
+  readonly groupId: string;
+  readonly timeoutMs: number;
+  /** Every record, in offset order per partition. */
+  readonly onRecord: (partition: number, offset: number, key: string | null, value: Buffer | null) => void;
+}
+
+/**
+ * Reads partitions of a topic from their beginning up to the end they had
+ * when the call started (a compacted topic of state: the latest record per
+ * key is the one that counts). kafkajs has no consumer without a group, so
+ * this joins a throwaway group, which is deleted again.
+ */
+export async function readToEnd(options: ReadToEndOptions): Promise<number> {
+  const { kafka, admin, topic } = options;
+  const wanted = new Set(options.partitions);
+  const ends = new Map<number, number>();
+  for (const offsets of await admin.fetchTopicOffsets(topic)) {
+    if (wanted.has(offsets.partition) && Number(offsets.high) > Number(offsets.low)) ends.set(offsets.partition, Number(offsets.high));
+  }
+  if (ends.size === 0) return 0;
+
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    ...STATE_FETCH,
+    sessionTimeout: SESSION_TIMEOUT_MS,
+    heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+    maxWaitTimeInMs: MAX_WAIT_MS,
+    allowAutoTopicCreation: false,
+  });
+  let records = 0;
+  let emptyFetches = 0;
+  let finish: (error?: unknown) => void = () => undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    finish = (error?: unknown) => (error === undefined ? resolve() : reject(error));
+  });
+  const reached = new Set<number>();
+  const check = (): void => {
+    if (reached.size >= ends.size) finish();
+  };
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    const others = (event.payload.memberAssignment[topic] ?? []).filter((p) => !ends.has(p));
+    if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+  });
+  consumer.on(consumer.events.FETCH, () => {
+    emptyFetches++;
+    if (emptyFetches >= EMPTY_FETCHES_AT_END) {
+      for (const p of ends.keys()) reached.add(p);
+      check();
+    }
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) finish(event.payload.error);
+  });
+  const timer = setTimeout(() => finish(new ConsumerError('KAFKA_FAILED', `reading ${topic} took longer than ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        emptyFetches = 0;
+        const end = ends.get(batch.partition);
+        if (end === undefined || reached.has(batch.partition)) return;
+        for (const message of batch.messages) {
+          const offset = Number(message.offset);
+          if (offset >= end) break;
+          records++;
+          options.onRecord(batch.partition, offset, message.key?.toString() ?? null, message.value);
+        }
+        if (Number(batch.lastOffset()) + 1 >= end) reached.add(batch.partition);
+        check();
+      },
+    });
+    await finished;
+    return records;
+  } catch (error) {
+    if (error instanceof ConsumerError) throw error;
+    throw new ConsumerError('KAFKA_FAILED', `cannot read ${topic}: ${describeKafkaError(error)}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => undefined);
+    await admin.deleteGroups([options.groupId]).catch(() => undefined);
+  }
+}

@@ -1,0 +1,99 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { TestKafka, uniqueName } from './kafka.js';
+import { produceOver } from './produce.js';
+import { serviceArgs, ServiceProcess, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
+import { expectMatchesReference, latestByKey, testStream } from './stream.js';
+
+const PARTITIONS = 4;
+const FRAMES = 30_000;
+/** Input arrives over this long, so that most kills land while frames flow. */
+const PRODUCE_SECONDS = 30;
+const KILLS = 6;
+/** After joining with partitions, an instance lives this long (uniformly at random) before its SIGKILL. */
+const MIN_LIFE_MS = 300;
+const MAX_EXTRA_LIFE_MS = 2_500;
+
+const holdsPartitions = (line: LogLine): boolean => line.msg.startsWith('joined group') && (line['partitions'] as number[]).length > 0;
+
+/**
+ * Crash safety of the real binary against the real broker: one instance
+ * (counting and merging) killed with SIGKILL at random moments while its
+ * input arrives, restarted each time, must end with the same results topic
+ * (the latest record of every key, as compaction keeps it) as an
+ * uninterrupted run over the same input, and both equal to the exact
+ * counts: nothing lost, nothing counted twice.
+ */
+describe('kill -9 at random moments', () => {
+  const kafka = new TestKafka();
+  const stream = testStream({ seed: 23, frames: FRAMES, partitions: PARTITIONS });
+
+  afterAll(async () => {
+    await kafka.close();
+  });
+
+  function runTopics(input: string, prefix: string): RunTopics {
+    const group = uniqueName(prefix);
+    const run = { input, results: `${group}.results`, group };
+    const { partials, checkpoints } = topicsOf(group);
+    kafka.track(group, [run.results, partials, checkpoints]);
+    return run;
+  }
+
+  it('restarted after every kill, ends exactly like an uninterrupted run', async () => {
+    const input = uniqueName('consumer-kill-in');
+    await kafka.createTopic(input, PARTITIONS);
+    const head = Math.round(FRAMES * 0.1);
+    await kafka.produce(input, stream.frames.slice(0, head));
+
+    const crashed = runTopics(input, 'kill9');
+    let producing = true;
+    const produced = (async () => {
+      await produceOver(kafka, input, stream.frames.slice(head), PRODUCE_SECONDS);
+      await kafka.produce(input, stream.closing);
+      producing = false;
+    })();
+    const instances: ServiceProcess[] = [];
+    let killedWhileProducing = 0;
+    try {
+      for (let kill = 0; kill < KILLS; kill++) {
+        const instance = new ServiceProcess(serviceArgs(crashed), crashed.group);
+        instances.push(instance);
+        // In the group with partitions (after the killed one's session expired), then a random moment of work.
+        await instance.waitForLog(holdsPartitions);
+        await new Promise((resolve) => setTimeout(resolve, MIN_LIFE_MS + Math.random() * MAX_EXTRA_LIFE_MS));
+        if (producing) killedWhileProducing++;
+        instance.kill('SIGKILL');
+        expect((await instance.exited).signal).toBe('SIGKILL');
+      }
+      await produced;
+      const last = new ServiceProcess(serviceArgs(crashed), crashed.group);
+      instances.push(last);
+      await waitUntilDone(kafka, crashed);
+      expect(await last.stop(), last.stderr().slice(-2000)).toEqual({ code: 0, signal: null });
+    } finally {
+      for (const instance of instances) instance.kill('SIGKILL');
+    }
+
+    // The kills landed mid-stream: most while frames were still arriving, and restarts resumed from checkpoints.
+    expect(killedWhileProducing).toBeGreaterThanOrEqual(3);
+    const adoptions = instances.slice(1).flatMap((p) => p.logs().filter((l) => l.msg.includes('adopted its checkpoint')));
+    expect(adoptions.length).toBeGreaterThanOrEqual(KILLS);
+    // The merge was killed too, and rebuilt its state from the partials topic.
+    expect(instances.slice(1).filter((p) => p.logs().some((l) => l.msg.startsWith('merge rebuilt') && (l['records'] as number) > 0)).length).toBeGreaterThanOrEqual(KILLS - 1);
+
+    const clean = runTopics(input, 'clean');
+    const uninterrupted = new ServiceProcess(serviceArgs(clean), clean.group);
+    try {
+      await waitUntilDone(kafka, clean);
+      expect(await uninterrupted.stop(), uninterrupted.stderr().slice(-2000)).toEqual({ code: 0, signal: null });
+    } finally {
+      uninterrupted.kill('SIGKILL');
+    }
+
+    const afterCrashes = latestByKey(await kafka.read(crashed.results));
+    const withoutCrashes = latestByKey(await kafka.read(clean.results));
+    expectMatchesReference(withoutCrashes, stream.reference);
+    // Record for record, revisions included.
+    expect(afterCrashes).toEqual(withoutCrashes);
+  });
+});

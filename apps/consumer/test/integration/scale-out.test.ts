@@ -1,0 +1,110 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { TestKafka, uniqueName } from './kafka.js';
+import { produceOver } from './produce.js';
+import { serviceArgs, ServiceProcess, topicsOf, waitUntilDone, type LogLine } from './service-process.js';
+import { expectMatchesReference, latestByKey, testStream } from './stream.js';
+
+const PARTITIONS = 4;
+const FRAMES = 24_000;
+/** Input arrives over this long, so that instances join, rebalance and die while it flows. */
+const PRODUCE_SECONDS = 8;
+/** A first share of the input is there before the instances start. */
+const HEAD_SHARE = 0.2;
+
+/**
+ * Several instances of the real binary in one consumer group share the 4
+ * input partitions; each holds the state of its own. 1, 2 and 3 instances
+ * (one of the 3 killed with SIGKILL mid-run, and not restarted: its
+ * partitions and possibly the merge move to the others) must all end with
+ * the results topic holding exactly the reference counts of every window,
+ * final.
+ */
+describe('scale-out: instances in one consumer group', () => {
+  const kafka = new TestKafka();
+  const stream = testStream({ seed: 11, frames: FRAMES, partitions: PARTITIONS });
+  const finals = new Map<number, Map<string, string>>();
+
+  afterAll(async () => {
+    await kafka.close();
+  });
+
+  /** Runs `instances` instances over a fresh input topic; `chaos` may kill one of them while the input flows. */
+  async function run(instances: number, chaos?: (running: readonly ServiceProcess[]) => Promise<void>): Promise<{ latest: Map<string, string>; processes: ServiceProcess[] }> {
+    const input = uniqueName(`consumer-scale-${instances}`);
+    const group = uniqueName(`scale-${instances}`);
+    const results = `${group}.results`;
+    const { partials, checkpoints } = topicsOf(group);
+    kafka.track(group, [results, partials, checkpoints]);
+    await kafka.createTopic(input, PARTITIONS);
+    const head = Math.round(FRAMES * HEAD_SHARE);
+    await kafka.produce(input, stream.frames.slice(0, head));
+    const topics = { input, results, group };
+    const processes: ServiceProcess[] = [];
+    try {
+      for (let i = 0; i < instances; i++) processes.push(new ServiceProcess(serviceArgs(topics), group));
+      await Promise.all([
+        (async () => {
+          await produceOver(kafka, input, stream.frames.slice(head), PRODUCE_SECONDS);
+          await kafka.produce(input, stream.closing);
+        })(),
+        chaos?.(processes),
+      ]);
+      await waitUntilDone(kafka, topics);
+      const exits = await Promise.all(processes.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? p.stop() : p.exited)));
+      for (const [i, exit] of exits.entries()) {
+        if (exit.signal !== 'SIGKILL') expect(exit, processes[i]!.stderr().slice(-2000)).toEqual({ code: 0, signal: null });
+      }
+    } finally {
+      for (const p of processes) p.kill('SIGKILL');
+    }
+    return { latest: latestByKey(await kafka.read(results)), processes };
+  }
+
+  /** The partitions an instance held after its last group join. */
+  function lastAssignment(process: ServiceProcess): number[] {
+    const joins = process.logs().filter((l) => l.msg.startsWith('joined group'));
+    return (joins[joins.length - 1]?.['partitions'] as number[] | undefined) ?? [];
+  }
+
+  const holdsPartitions = (line: LogLine): boolean => line.msg.startsWith('joined group') && (line['partitions'] as number[]).length > 0;
+
+  it('1 instance holds every partition and counts every window exactly', async () => {
+    const { latest, processes } = await run(1);
+    expect(lastAssignment(processes[0]!)).toEqual([0, 1, 2, 3]);
+    expectMatchesReference(latest, stream.reference);
+    finals.set(1, latest);
+  });
+
+  it('2 instances split the partitions and give the same results', async () => {
+    const { latest, processes } = await run(2);
+    const held = processes.map(lastAssignment);
+    // Both took part: the partitions were split between them, each partition held once.
+    expect(held.every((h) => h.length > 0)).toBe(true);
+    expect(held.flat().sort()).toEqual([0, 1, 2, 3]);
+    expectMatchesReference(latest, stream.reference);
+    expect(latest).toEqual(finals.get(1));
+    finals.set(2, latest);
+  });
+
+  it('3 instances, the merging one killed mid-run, give the same results', async () => {
+    let killed: ServiceProcess | undefined;
+    const { latest, processes } = await run(3, async (running) => {
+      // Every instance in the group and counting, then kill the one that merges (it counts too):
+      // both its partitions and the merge must move to the survivors.
+      await Promise.all(running.map((p) => p.waitForLog(holdsPartitions)));
+      const merging = await Promise.race(running.map((p) => p.waitForLog((l) => l.msg.startsWith('merging: reading')).then(() => p)));
+      await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1500));
+      killed = merging;
+      merging.kill('SIGKILL');
+    });
+    expect(killed).toBeDefined();
+    expect((await killed!.exited).signal).toBe('SIGKILL');
+    const survivors = processes.filter((p) => p !== killed);
+    // The survivors took over every partition and the merge.
+    expect(survivors.map(lastAssignment).flat().sort()).toEqual([0, 1, 2, 3]);
+    expect(survivors.some((p) => p.logs().some((l) => l.msg.startsWith('merging: reading')))).toBe(true);
+    expectMatchesReference(latest, stream.reference);
+    // Byte for byte the same records as one instance's (revisions included), when that test ran.
+    if (finals.has(1)) expect(latest).toEqual(finals.get(1));
+  });
+});

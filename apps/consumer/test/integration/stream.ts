@@ -1,0 +1,116 @@
+import { isUtf8 } from 'node:buffer';
+import { generateChunks } from '@uniqstream/generator';
+import { expect } from 'vitest';
+import type { ReadRecord, TestRecord } from './kafka.js';
+
+const LF = 0x0a;
+const MINUTE = 60;
+/** How far the closing frames jump ahead: past every data window's end + the allowed lateness. */
+const CLOSING_JUMP_SECONDS = 2 * 3600;
+/** Enough agreeing frames for the timestamp guard to accept the jump (it needs 3). */
+const CLOSING_FRAMES = 5;
+
+export interface TestStream {
+  /** Generated frames in arrival order, round-robin over the partitions. */
+  readonly frames: readonly TestRecord[];
+  /**
+   * Per partition, a few valid frames two hours after the last one: they
+   * move every partition's watermark past every data window, so that all of
+   * them end final, as time moving on does in a live stream.
+   */
+  readonly closing: readonly TestRecord[];
+  /** Exact distinct users and frames per minute of the data frames. */
+  readonly reference: ReadonlyMap<number, Counts>;
+}
+
+export interface Counts {
+  readonly users: number;
+  readonly frames: number;
+}
+
+/** A small realistic stream: late frames, a tail, malformed frames and string timestamps (no bitflips: no counter can tell a low-bit flip from an honest frame). */
+export function testStream(options: { readonly seed: number; readonly frames: number; readonly partitions: number }): TestStream {
+  const lines: Buffer[] = [];
+  for (const chunk of generateChunks({
+    seed: options.seed,
+    users: 3000,
+    rate: 50,
+    start: 1_468_244_384,
+    frames: options.frames,
+    frameBytes: 300,
+    lateFraction: 0.05,
+    maxDelay: 5,
+    tailFraction: 0.002,
+    tailDelay: 40,
+    malformedFraction: 0.01,
+    tsStringFraction: 0.05,
+  })) {
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let at = 0; at < view.length; ) {
+      const end = view.indexOf(LF, at);
+      lines.push(view.subarray(at, end === -1 ? view.length : end));
+      at = end === -1 ? view.length : end + 1;
+    }
+  }
+  const frames = lines.map((value, i) => ({ partition: i % options.partitions, value }));
+  const reference = referenceCounts(lines);
+  const lastStart = Math.max(...reference.keys());
+  const closingTs = lastStart + CLOSING_JUMP_SECONDS;
+  const closing: TestRecord[] = [];
+  for (let i = 0; i < CLOSING_FRAMES; i++) {
+    for (let p = 0; p < options.partitions; p++) closing.push({ partition: p, value: Buffer.from(`{"uid":"closing-${p}-${i}","ts":${closingTs}}`) });
+  }
+  return { frames, closing, reference };
+}
+
+/**
+ * FRAMES.md's definition with JSON.parse and a Set per window: distinct
+ * root uids of the valid frames whose ts falls in each minute.
+ */
+export function referenceCounts(frames: Iterable<Uint8Array>): Map<number, Counts> {
+  const sets = new Map<number, Set<string>>();
+  const counts = new Map<number, number>();
+  for (const bytes of frames) {
+    const line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Invalid UTF-8 is malformed; toString() would quietly repair it.
+    if (!isUtf8(line)) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line.toString());
+    } catch {
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    const { uid, ts } = value as { uid?: unknown; ts?: unknown };
+    if (typeof uid !== 'string' || uid === '') continue;
+    const t = typeof ts === 'number' ? ts : typeof ts === 'string' && /^\d+$/.test(ts) ? Number(ts) : Number.NaN;
+    if (!Number.isInteger(t) || t < 0 || t >= 2 ** 32) continue;
+    const start = t - (t % MINUTE);
+    let set = sets.get(start);
+    if (set === undefined) sets.set(start, (set = new Set()));
+    set.add(uid);
+    counts.set(start, (counts.get(start) ?? 0) + 1);
+  }
+  return new Map([...sets].map(([start, set]) => [start, { users: set.size, frames: counts.get(start)! }]));
+}
+
+/** The latest value of every key, as a compacted topic keeps it (one partition: offset order). */
+export function latestByKey(records: readonly ReadRecord[]): Map<string, string> {
+  const latest = new Map<string, string>();
+  for (const record of records) {
+    if (record.key === null) continue;
+    if (record.value === null) latest.delete(record.key);
+    else latest.set(record.key, record.value.toString());
+  }
+  return latest;
+}
+
+/** Every reference window has a final latest result with exactly its counts, under its key, and there is no other window. */
+export function expectMatchesReference(latest: ReadonlyMap<string, string>, reference: ReadonlyMap<number, Counts>): void {
+  expect(reference.size).toBeGreaterThanOrEqual(3);
+  expect([...latest.keys()].sort()).toEqual([...reference.keys()].map((start) => `minute:${start}`).sort());
+  for (const [start, counts] of reference) {
+    const result = JSON.parse(latest.get(`minute:${start}`)!) as Record<string, unknown>;
+    expect(result).toMatchObject({ window: 'minute', start, end: start + MINUTE, ...counts, final: true, method: 'exact' });
+  }
+}
