@@ -30,6 +30,8 @@ interface MergeWindow {
 }
 
 const RANK: Record<Granularity, number> = { minute: 0, hour: 1, day: 2, week: 3, month: 4, year: 5 };
+/** Closed windows remembered (oldest forgotten first): a year of minutes per partition is far more than replays reach. */
+const MAX_CLOSED = 100_000;
 const UNKNOWN: PartitionProgress = { partition: -1, watermark: Number.NEGATIVE_INFINITY, idle: false };
 
 /**
@@ -47,6 +49,12 @@ const UNKNOWN: PartitionProgress = { partition: -1, watermark: Number.NEGATIVE_I
  */
 export class MergeStage {
   private readonly windows = new Map<string, MergeWindow>();
+  /**
+   * Windows already final, so that a partial replayed after a counting
+   * instance restarted from an older checkpoint does not open them again
+   * with only its own share. Bounded: replays reach back seconds, not days.
+   */
+  private readonly closed = new Set<string>();
   private readonly progressOf = new Map<number, PartitionProgress>();
   private results: WindowResult[] = [];
 
@@ -60,6 +68,7 @@ export class MergeStage {
       throw new CoreError('BAD_STATE', `merge: partial from partition ${partial.partition}, but the input has ${this.options.partitions}`);
     }
     const key = `${partial.window}:${partial.start}`;
+    if (this.closed.has(key)) return;
     let window = this.windows.get(key);
     if (window === undefined) {
       window = { window: partial.window, start: partial.start, end: partial.end, partials: new Map(), last: '' };
@@ -97,7 +106,9 @@ export class MergeStage {
       const progress = this.progressOf.get(p) ?? UNKNOWN;
       const partial = window.partials.get(p);
       if (!(progress.idle || progress.watermark >= window.end || partial?.final === true)) ready = false;
-      const done = partial !== undefined ? partial.final : progress.watermark >= window.end + this.options.allowedLateness;
+      // A partition with no share is done once past end + lateness, or idle
+      // (one that never gets frames must not hold windows open forever).
+      const done = partial !== undefined ? partial.final : progress.idle || progress.watermark >= window.end + this.options.allowedLateness;
       if (!done) final = false;
     }
     if (!ready) return;
@@ -107,7 +118,11 @@ export class MergeStage {
       window.last = signature;
       this.results.push(result);
     }
-    if (final) this.windows.delete(key);
+    if (final) {
+      this.windows.delete(key);
+      this.closed.add(key);
+      if (this.closed.size > MAX_CLOSED) this.closed.delete(this.closed.values().next().value!);
+    }
   }
 
   private combine(window: MergeWindow, final: boolean): WindowResult {

@@ -20,7 +20,10 @@ const PREAMBLE_BYTES = MAGIC_BYTES + VERSION_BYTES + LENGTH_BYTES;
 export function encodeSnapshot(value: unknown): Uint8Array {
   const blobs: Uint8Array[] = [];
   let blobBytes = 0;
-  const header = JSON.stringify(value, (_key, v: unknown) => {
+  const header = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    // A Buffer's toJSON runs before the replacer: look at the value itself.
+    const original = key === '' ? v : this[key];
+    if (original instanceof Uint8Array) v = original;
     if (v instanceof Uint8Array) {
       const ref = { $blob: [blobBytes, v.length] };
       blobs.push(v);
@@ -64,7 +67,8 @@ export function decodeSnapshot(bytes: Uint8Array): unknown {
         if (Array.isArray(blob) && blob.length === 2) {
           const [offset, length] = blob as [number, number];
           if (blobStart + offset + length > bytes.length) throw new CoreError('BAD_CHECKPOINT', 'checkpoint is truncated');
-          return bytes.slice(blobStart + offset, blobStart + offset + length);
+          // A copy: Buffer#slice would be a view keeping the whole input alive.
+          return Uint8Array.prototype.slice.call(bytes, blobStart + offset, blobStart + offset + length);
         }
         if (typeof record['$num'] === 'string') return Number(record['$num']);
       }

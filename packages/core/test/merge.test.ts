@@ -94,3 +94,27 @@ describe('MergeStage', () => {
     for (const [key, r] of lastResults(merged)) expect(again.get(key)).toEqual(r);
   });
 });
+
+describe('MergeStage after a replay', () => {
+  const share = (partition: number, users: number): PartialResult => ({ window: 'minute', start: T0, end: T0 + 60, users, frames: users, revision: 0, final: true, method: 'exact', partition, state: new Uint8Array(0) });
+
+  it('ignores a partition\'s share replayed after the window is final', () => {
+    const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
+    merge.addPartial(share(0, 1));
+    merge.addPartial(share(1, 1));
+    merge.setProgress({ partition: 0, watermark: T0 + 70, idle: false });
+    merge.setProgress({ partition: 1, watermark: T0 + 70, idle: false });
+    expect(merge.takeResults()).toMatchObject([{ users: 2, final: true }]);
+    merge.addPartial(share(1, 1));
+    expect(merge.takeResults()).toEqual([]);
+    expect(merge.openWindows).toBe(0);
+  });
+
+  it('does not let a partition that never gets frames keep windows from being final', () => {
+    const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
+    merge.addPartial(share(0, 4));
+    merge.setProgress({ partition: 0, watermark: T0 + 70, idle: false });
+    merge.setProgress({ partition: 1, watermark: Number.NEGATIVE_INFINITY, idle: true });
+    expect(merge.takeResults()).toMatchObject([{ users: 4, final: true }]);
+  });
+});

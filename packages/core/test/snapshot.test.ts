@@ -21,6 +21,10 @@ describe('engine snapshots', () => {
   it('round-trips blobs and non-finite numbers through the container', () => {
     const value = { a: Number.NEGATIVE_INFINITY, b: [new Uint8Array([1, 2, 3]), new Uint8Array(0)], c: 'x', d: { e: Number.POSITIVE_INFINITY } };
     expect(decodeSnapshot(encodeSnapshot(value))).toEqual(value);
+    // Buffers (as kafkajs hands records over) are blobs too, and decoding copies out of them.
+    const fromBuffer = decodeSnapshot(Buffer.from(encodeSnapshot({ blob: Buffer.from([7, 8, 9]) }))) as { blob: Uint8Array };
+    expect([...fromBuffer.blob]).toEqual([7, 8, 9]);
+    expect(fromBuffer.blob.buffer.byteLength).toBe(3);
     expect(() => decodeSnapshot(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))).toThrow(/not a uniqstream checkpoint/);
     const bytes = encodeSnapshot(value);
     expect(() => decodeSnapshot(bytes.subarray(0, bytes.length - 2))).toThrow(/truncated/);
