@@ -29,7 +29,9 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
     .option('-q, --quiet', 'no summary or messages on stderr, only errors');
   for (const spec of COUNT_OPTION_SPECS) {
     if (SERVICE_ONLY.has(spec.name)) continue;
-    const option = new Option(spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`, spec.description);
+    // Defaults live in core's resolveCountConfig; the help only shows them.
+    const description = spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`;
+    const option = new Option(spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`, description);
     if (spec.choices) option.choices(spec.choices);
     else if (spec.value !== undefined) {
       option.argParser((value: string) => {
@@ -40,7 +42,6 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
         }
       });
     }
-    if (spec.defaultText !== undefined) option.default(undefined, spec.defaultText);
     count.addOption(option);
   }
   count.addHelpText(
