@@ -16,13 +16,18 @@ export {
   DEFAULT_MAX_WAIT_MS,
   DEFAULT_MIN_BYTES,
   DEFAULT_UNAVAILABLE_TIMEOUT_MS,
+  DEFAULT_WORKER,
+  DEFAULT_WORKER_BUFFER_BYTES,
+  DEFAULT_WORKER_HANDOFF,
   defaultMaxBytesPerPartition,
   FETCH_TARGET_BYTES,
   IDLE_TICK_MS,
   MIN_MAX_BYTES_PER_PARTITION,
   openKafkaSource,
+  WORKER_HANDOFFS,
   type KafkaSource,
   type KafkaSourceOptions,
+  type WorkerHandoff,
 } from './kafka-source.js';
 export { KAFKA_LOG_LEVELS, type KafkaLog, type KafkaLogLevel } from './kafka-client.js';
 export { DEFAULT_GROUP, openSource, type KafkaEndpointOptions, type OpenSourceOptions } from './open-source.js';

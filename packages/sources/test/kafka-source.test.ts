@@ -43,13 +43,20 @@ describe('toFrameBatch', () => {
   });
 });
 
+/*
+ * Below, kafkajs runs on the test's thread (worker: false): the worker
+ * thread runs the built script, so its cases are in test/integration
+ * (which builds first), and the link to it is in kafka-worker-link.test.ts.
+ */
 describe('openKafkaSource', () => {
-  it('refuses empty brokers, topic or group', () => {
+  it('refuses empty brokers, topic or group, and bad worker settings', () => {
     const base = { brokers: ['127.0.0.1:9092'], topic: 't', group: 'g', fromBeginning: false };
-    for (const bad of [{ ...base, brokers: [] }, { ...base, topic: '' }, { ...base, group: '' }]) {
+    for (const bad of [{ ...base, brokers: [] }, { ...base, topic: '' }, { ...base, group: '' }, { ...base, workerBufferBytes: 1024 }]) {
       expect(() => openKafkaSource(bad)).toThrow(SourceError);
     }
+    expect(() => openKafkaSource({ ...base, workerHandoff: 'pigeon' as never })).toThrow(/workerHandoff must be 'shared-ring' or 'transfer', got pigeon/);
     expect(openKafkaSource(base).name).toBe('kafka://127.0.0.1:9092/t');
+    expect(openKafkaSource({ ...base, worker: false }).name).toBe('kafka://127.0.0.1:9092/t');
   });
 
   it('fails with one KAFKA_UNAVAILABLE line when no broker answers within the timeout', async () => {
@@ -61,6 +68,7 @@ describe('openKafkaSource', () => {
       group: 'g',
       fromBeginning: true,
       connectTimeoutMs: 800,
+      worker: false,
       log: (level, line) => lines.push(`${level} ${line}`),
     });
     const started = performance.now();
@@ -82,7 +90,7 @@ describe('openKafkaSource', () => {
 
   it('can be iterated only once', async () => {
     const port = await closedPort();
-    const source = openKafkaSource({ brokers: [`127.0.0.1:${port}`], topic: 't', group: 'g', fromBeginning: true, connectTimeoutMs: 1, log: () => undefined });
+    const source = openKafkaSource({ brokers: [`127.0.0.1:${port}`], topic: 't', group: 'g', fromBeginning: true, connectTimeoutMs: 1, worker: false, log: () => undefined });
     await expect(source.batches()[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
     await expect(source.batches()[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'BAD_STATE' });
     await source.close();
@@ -90,7 +98,7 @@ describe('openKafkaSource', () => {
 
   it('ends quietly when the signal aborts while it waits for a broker', async () => {
     const port = await closedPort();
-    const source = openKafkaSource({ brokers: [`127.0.0.1:${port}`], topic: 't', group: 'g', fromBeginning: true, connectTimeoutMs: 60_000, log: () => undefined });
+    const source = openKafkaSource({ brokers: [`127.0.0.1:${port}`], topic: 't', group: 'g', fromBeginning: true, connectTimeoutMs: 60_000, worker: false, log: () => undefined });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     const seen: unknown[] = [];

@@ -9,11 +9,22 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
+export interface ReadRecord {
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string | null;
+  readonly value: Buffer | null;
+}
+
 /** A test's own kafkajs client: it writes the input and checks the output, independently of the code under test. */
 export class TestKafka {
-  readonly kafka = new Kafka({ clientId: 'sources-it', brokers: [BOOTSTRAP], logLevel: logLevel.NOTHING });
+  readonly kafka: Kafka;
   private admin: Admin | undefined;
   private readonly topics: string[] = [];
+
+  constructor(readonly bootstrap = BOOTSTRAP) {
+    this.kafka = new Kafka({ clientId: 'sources-it', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  }
 
   async createTopic(prefix: string, partitions: number): Promise<string> {
     const topic = uniqueName(prefix);
@@ -33,6 +44,36 @@ export class TestKafka {
       await producer.send({ topic, messages, acks: -1 });
     }
     await producer.disconnect();
+  }
+
+  /** Every record of `topic` now, in offset order per partition (a consumer group of its own). */
+  async read(topic: string): Promise<ReadRecord[]> {
+    const admin = await this.adminClient();
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, Number(e.high)]));
+    const records: ReadRecord[] = [];
+    const left = new Set([...ends].filter(([, high]) => high > 0).map(([partition]) => partition));
+    if (left.size === 0) return records;
+    const consumer = this.kafka.consumer({ groupId: uniqueName('read') });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            const offset = Number(message.offset);
+            records.push({ partition, offset, key: message.key?.toString() ?? null, value: message.value });
+            if (offset + 1 >= ends.get(partition)! && left.delete(partition) && left.size === 0) resolve();
+          },
+        })
+        .catch(reject);
+    });
+    await consumer.disconnect();
+    return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  }
+
+  async ends(topic: string): Promise<Map<number, number>> {
+    const admin = await this.adminClient();
+    return new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, Number(e.high)]));
   }
 
   async committed(group: string, topic: string): Promise<Map<number, number>> {

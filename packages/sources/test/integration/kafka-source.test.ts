@@ -15,8 +15,15 @@ afterAll(async () => {
   await kafka.close();
 });
 
+/** Where the source runs kafkajs: each suite below runs once per placement. */
+const PLACEMENTS = [
+  { name: 'on a worker thread (default)', options: {} },
+  { name: 'on the same thread (worker: false)', options: { worker: false } },
+] as const satisfies readonly { name: string; options: Partial<KafkaSourceOptions> }[];
+let placement: Partial<KafkaSourceOptions> = {};
+
 function source(topic: string, options: Partial<KafkaSourceOptions> = {}): KafkaSource {
-  return openKafkaSource({ brokers: [BOOTSTRAP], topic, group: uniqueName('g'), fromBeginning: true, log: quiet, ...options });
+  return openKafkaSource({ brokers: [BOOTSTRAP], topic, group: uniqueName('g'), fromBeginning: true, log: quiet, ...placement, ...options });
 }
 
 /** Deterministic record values: text, binary with invalid UTF-8, and now and then a null (a tombstone). */
@@ -61,7 +68,11 @@ async function readAll(src: KafkaSource, topic: string, count: number, ticks = 2
   return { reads, tickGaps, last };
 }
 
-describe('Kafka source against a real broker', () => {
+describe.each(PLACEMENTS)('Kafka source against a real broker, kafkajs $name', ({ options }) => {
+  beforeAll(() => {
+    placement = options;
+  });
+
   it('hands on every record of a 4-partition topic once, as the bytes produced, with its offset; then idle ticks', async () => {
     const topic = await kafka.createTopic('src-all', 4);
     const total = 6000;

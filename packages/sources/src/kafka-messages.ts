@@ -1,0 +1,59 @@
+import type { SourceErrorCode } from './errors.js';
+import type { KafkaLogLevel } from './kafka-client.js';
+import type { ReaderSettings } from './kafka-reader.js';
+import type { RingMemory } from './kafka-ring.js';
+
+/*
+ * What the Kafka source and its reader thread say to each other. Plain data
+ * only (structured clone); batch bytes travel through the ring, or as a
+ * transferred ArrayBuffer, never in a message's copy.
+ */
+
+/** The reader thread's workerData. */
+export interface WorkerSetup {
+  readonly reader: ReaderSettings;
+  readonly ring: RingMemory;
+}
+
+/** One kafkajs batch, its values written to the ring (or to `own`). */
+export interface BatchMessage {
+  readonly kind: 'batch';
+  readonly partition: number;
+  /** Offset of the batch's bytes in the ring; -1 when they are in `own`. */
+  readonly at: number;
+  /** Bytes of all its values. */
+  readonly size: number;
+  /** What to release once the pipeline is done with it (Reservation.held). */
+  readonly held: number;
+  /** End of value i within the batch's bytes (value i starts where i - 1 ends). Transferred. */
+  readonly ends: Uint32Array;
+  /** Kafka offset of value i. Transferred. */
+  readonly offsets: Float64Array;
+  /** Last offset + 1. */
+  readonly next: number;
+  /** The bytes (the first `size` of it), when they did not go to the ring. Transferred. */
+  readonly own?: ArrayBuffer;
+}
+
+export type FromWorker =
+  | { readonly kind: 'log'; readonly level: KafkaLogLevel; readonly message: string }
+  | { readonly kind: 'consuming' }
+  | { readonly kind: 'started' }
+  | { readonly kind: 'failed'; readonly code: SourceErrorCode; readonly message: string; readonly cause: string }
+  | { readonly kind: 'joined'; readonly assignment: readonly number[] }
+  | { readonly kind: 'fetched' }
+  | { readonly kind: 'crashed'; readonly reason: string; readonly restart: boolean }
+  | BatchMessage
+  | { readonly kind: 'committed'; readonly id: number }
+  | { readonly kind: 'lag'; readonly id: number; readonly lag: readonly (readonly [number, number])[] }
+  | { readonly kind: 'lag-failed'; readonly id: number; readonly code: SourceErrorCode; readonly message: string }
+  | { readonly kind: 'closed' };
+
+export type ToWorker =
+  /** The source's caller stopped before the reader joined: give up waiting for a broker. */
+  | { readonly kind: 'stop-starting' }
+  /** A batch's own buffer, done with: transferred back for the next batch. */
+  | { readonly kind: 'recycle'; readonly buffer: ArrayBuffer }
+  | { readonly kind: 'commit'; readonly id: number; readonly positions: readonly (readonly [number, number])[] }
+  | { readonly kind: 'lag'; readonly id: number; readonly assignment: readonly number[]; readonly delivered: readonly (readonly [number, number])[] }
+  | { readonly kind: 'close' };

@@ -1,0 +1,237 @@
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { SourceError } from './errors.js';
+import {
+  createKafka,
+  describeKafkaError,
+  GaveUp,
+  PROBE_RETRY,
+  quietened,
+  retryUntil,
+  RUN_RETRY,
+  SocketTracker,
+  type KafkaLog,
+} from './kafka-client.js';
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/**
+ * Fetch sizes for frames of about 2 KB, chosen by the `kafka` benchmark
+ * (packages/bench/src/suites/kafka.ts; figures in the README). kafkajs
+ * fetches, then hands the batches over, then fetches again: fewer, larger
+ * answers cost less waiting, but answers much over ~4 MiB cost more in
+ * kafkajs than they save. So a fetch aims at FETCH_TARGET_BYTES in all,
+ * split over the topic's partitions, with at least 1 MiB (~500 frames) each.
+ */
+export const FETCH_TARGET_BYTES = 4 * MIB;
+export const MIN_MAX_BYTES_PER_PARTITION = 1 * MIB;
+export const DEFAULT_MAX_BYTES = 16 * MIB;
+
+/** The default maxBytesPerPartition for a topic of `partitions` partitions: 4 MiB for 1, 2 MiB for 2, 1 MiB from 4. */
+export function defaultMaxBytesPerPartition(partitions: number): number {
+  return Math.max(MIN_MAX_BYTES_PER_PARTITION, Math.floor(FETCH_TARGET_BYTES / Math.max(1, partitions)));
+}
+/**
+ * A fetch returns as soon as there is anything: a backlog fills fetches
+ * anyway, and a live tail is not held back to fill one.
+ */
+export const DEFAULT_MIN_BYTES = 1;
+/** How long the broker holds a fetch while there is nothing: paces fetches (and idle ticks) when idle. */
+export const DEFAULT_MAX_WAIT_MS = 250;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+const SESSION_TIMEOUT_MS = 30_000;
+export const HEARTBEAT_INTERVAL_MS = 3_000;
+
+/**
+ * What the reader needs, all plain data: the worker thread gets it as
+ * workerData (functions cannot cross threads).
+ */
+export interface ReaderSettings {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly group: string;
+  readonly fromBeginning: boolean;
+  readonly clientId: string;
+  readonly verbose: boolean;
+  readonly connectTimeoutMs: number;
+  /** Undefined: defaultMaxBytesPerPartition(partitions of the topic). */
+  readonly maxBytesPerPartition: number | undefined;
+  readonly maxBytes: number;
+  readonly minBytes: number;
+  readonly maxWaitTimeInMs: number;
+}
+
+/** What the reader tells its owner, on the thread where kafkajs runs. */
+export interface ReaderEvents {
+  /** The consumer exists and is about to join: the clock for "Kafka lost" starts. */
+  consuming(): void;
+  /** After every group join: the partitions of the topic held now, ascending. */
+  joined(assignment: readonly number[]): void;
+  /** A fetch answered (with data or not). */
+  fetched(): void;
+  /** kafkajs's consumer crashed; `restart`: it restarts itself (a broker away), else it stopped for good. */
+  crashed(reason: string, restart: boolean, cause: unknown): void;
+}
+
+/**
+ * The kafkajs side of the Kafka source: waits for a broker, checks the
+ * topic, joins the group and runs the consumer with the owner's eachBatch;
+ * commits and reads lag on request. It runs on whichever thread holds
+ * kafkajs: the caller's (worker: false) or the source's worker thread.
+ */
+export class KafkaReader {
+  private readonly where: string;
+  private readonly kafka: Kafka;
+  private readonly probeKafka: Kafka;
+  private readonly sockets = new SocketTracker();
+  private consumer: Consumer | undefined;
+  private admin: Admin | undefined;
+
+  constructor(
+    private readonly settings: ReaderSettings,
+    private readonly log: KafkaLog,
+    private readonly now: () => number,
+    private readonly events: ReaderEvents,
+    private readonly eachBatch: (payload: EachBatchPayload) => Promise<void>,
+  ) {
+    this.where = settings.brokers.join(',');
+    const client = { brokers: settings.brokers, clientId: settings.clientId, log, verbose: settings.verbose, now, sockets: this.sockets };
+    this.kafka = createKafka({ ...client, retry: RUN_RETRY });
+    this.probeKafka = createKafka({ ...client, log: quietened(log), retry: PROBE_RETRY });
+  }
+
+  /**
+   * Waits for a broker, checks the topic, joins the group and starts
+   * fetching. Returns quietly, without a consumer, once `signal` aborts
+   * (the source closes or its caller stopped reading); fails with
+   * KAFKA_UNAVAILABLE or KAFKA_TOPIC_NOT_FOUND.
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    const { settings } = this;
+    const probe = this.probeKafka.admin();
+    try {
+      await retryUntil(() => probe.connect(), {
+        timeoutMs: settings.connectTimeoutMs,
+        now: this.now,
+        signal,
+        onFirstFailure: (reason) => this.log('warn', `waiting for Kafka at ${this.where}: ${reason}`),
+      });
+    } catch (error) {
+      if (signal.aborted) return;
+      const reason = error instanceof GaveUp ? error.reason : describeKafkaError(error);
+      throw new SourceError('KAFKA_UNAVAILABLE', `cannot reach Kafka at ${this.where}: ${reason}`, { cause: error });
+    } finally {
+      await probe.disconnect().catch(() => undefined);
+    }
+    let partitions: number;
+    try {
+      const admin = this.kafka.admin();
+      this.admin = admin;
+      await admin.connect();
+      const topics = await admin.listTopics();
+      if (!topics.includes(settings.topic)) {
+        throw new SourceError(
+          'KAFKA_TOPIC_NOT_FOUND',
+          `topic ${settings.topic} does not exist on Kafka at ${this.where} (create it, e.g. kafka-topics --bootstrap-server ${settings.brokers[0]} --create --topic ${settings.topic})`,
+        );
+      }
+      const metadata = await admin.fetchTopicMetadata({ topics: [settings.topic] });
+      partitions = metadata.topics[0]?.partitions.length ?? 1;
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      throw new SourceError('KAFKA_UNAVAILABLE', `cannot read the topics of Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+    }
+    // A consumer made now would connect after close() disconnected everything.
+    if (signal.aborted) return;
+
+    const consumer = this.kafka.consumer({
+      groupId: settings.group,
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      maxBytesPerPartition: settings.maxBytesPerPartition ?? defaultMaxBytesPerPartition(partitions),
+      maxBytes: settings.maxBytes,
+      minBytes: settings.minBytes,
+      maxWaitTimeInMs: settings.maxWaitTimeInMs,
+      allowAutoTopicCreation: false,
+      retry: { ...RUN_RETRY },
+    });
+    this.consumer = consumer;
+    this.watch(consumer);
+    this.events.consuming();
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [settings.topic], fromBeginning: settings.fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        // One batch at a time: the pipeline is one synchronous loop.
+        partitionsConsumedConcurrently: 1,
+        eachBatch: this.eachBatch,
+      });
+    } catch (error) {
+      throw new SourceError('KAFKA_UNAVAILABLE', `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * Commits `positions` (partition -> next offset), already limited to the
+   * partitions held. A failed commit is logged, not thrown: reading again
+   * from an older commit loses nothing.
+   */
+  async commit(positions: ReadonlyMap<number, number>): Promise<void> {
+    const consumer = this.consumer;
+    if (consumer === undefined || positions.size === 0) return;
+    const offsets = [...positions].map(([partition, next]) => ({ topic: this.settings.topic, partition, offset: String(next) }));
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (error) {
+      // At least once: a commit that did not happen means re-reading, never losing.
+      this.log('warn', `could not commit offsets of ${this.settings.topic} (${describeKafkaError(error)}); the next commit covers them`);
+    }
+  }
+
+  /**
+   * Messages behind per partition of `assignment`: the high watermark minus
+   * the next offset to hand on (`delivered`, else the group's committed
+   * offset, else where fromBeginning starts).
+   */
+  async lag(assignment: readonly number[], delivered: ReadonlyMap<number, number>): Promise<Map<number, number>> {
+    const admin = this.admin;
+    if (admin === undefined) return new Map();
+    const { topic, group, fromBeginning } = this.settings;
+    let ends: Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
+    let committed: Awaited<ReturnType<Admin['fetchOffsets']>>;
+    try {
+      [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+    } catch (error) {
+      throw new SourceError('KAFKA_UNAVAILABLE', `cannot read the lag of ${topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+    }
+    const committedAt = new Map<number, number>();
+    for (const p of committed[0]?.partitions ?? []) committedAt.set(p.partition, Number(p.offset));
+    const out = new Map<number, number>();
+    for (const end of ends) {
+      if (!assignment.includes(end.partition)) continue;
+      const high = Number(end.high);
+      const groupAt = committedAt.get(end.partition) ?? -1;
+      const position = delivered.get(end.partition) ?? (groupAt >= 0 ? groupAt : fromBeginning ? Number(end.low) : high);
+      out.set(end.partition, Math.max(0, high - position));
+    }
+    return out;
+  }
+
+  /** Leaves the group and disconnects; ends any connection kafkajs left open. The owner first releases a parked eachBatch. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.consumer?.disconnect(), this.admin?.disconnect()]);
+    const left = this.sockets.destroyAll();
+    if (left > 0) this.log('debug', `closed ${left} connection${left === 1 ? '' : 's'} kafkajs left open`);
+  }
+
+  private watch(consumer: Consumer): void {
+    const { GROUP_JOIN, FETCH, CRASH } = consumer.events;
+    consumer.on(GROUP_JOIN, (event) => {
+      this.events.joined((event.payload.memberAssignment[this.settings.topic] ?? []).slice().sort((a, b) => a - b));
+    });
+    consumer.on(FETCH, () => this.events.fetched());
+    consumer.on(CRASH, (event) => this.events.crashed(describeKafkaError(event.payload.error), event.payload.restart, event.payload.error));
+  }
+}

@@ -1,0 +1,240 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { FrameBatch } from '@uniqstream/core';
+import { SourceError } from './errors.js';
+import type { BackendHost, KafkaBackend } from './kafka-backend.js';
+import type { BatchMessage, FromWorker, ToWorker, WorkerSetup } from './kafka-messages.js';
+import type { ReaderSettings } from './kafka-reader.js';
+import { FrameRing, type RingHandoff } from './kafka-ring.js';
+
+/**
+ * close() waits this long for the reader thread to leave the group and
+ * disconnect (kafkajs's own requests time out well before), then ends it.
+ */
+export const WORKER_CLOSE_TIMEOUT_MS = 35_000;
+
+/**
+ * The reader thread's script: beside this module in dist/. Run from the
+ * TypeScript sources (the package's own tests), this module is
+ * src/kafka-worker-link.ts and Node cannot run src/kafka-worker.ts in a
+ * thread, so the built one is used: build the package first.
+ */
+export function workerScript(from: string = import.meta.url): URL {
+  return new URL(from.endsWith('.ts') ? '../dist/kafka-worker.js' : './kafka-worker.js', from);
+}
+
+/**
+ * The caller's Node flags for the reader thread, without those a thread
+ * started from a file refuses: `--input-type` (a caller run as `node
+ * --input-type=module -e ...`) would fail the thread at start.
+ */
+export function workerExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--input-type') i++;
+    else if (!arg.startsWith('--input-type=')) out.push(arg);
+  }
+  return out;
+}
+
+export interface WorkerLinkOptions {
+  readonly reader: ReaderSettings;
+  readonly ringBytes: number;
+  readonly handoff: RingHandoff;
+}
+
+interface Request<T> {
+  readonly resolve: (value: T) => void;
+  readonly reject: (error: SourceError) => void;
+}
+
+/**
+ * The Kafka source's side of its reader thread (kafka-worker.ts): starts
+ * it, turns its descriptors into FrameBatches of views of each batch's
+ * bytes (a transferred buffer, or the shared ring), gives the room (and the
+ * buffer) back once the pipeline is done with a batch, passes the thread's
+ * log lines and group events to the source, and forwards commits, lag
+ * requests and close.
+ */
+export class WorkerLink implements KafkaBackend {
+  private readonly ring: FrameRing;
+  private worker: Worker | undefined;
+  private nextRequest = 1;
+  private readonly commits = new Map<number, Request<void>>();
+  private readonly lags = new Map<number, Request<Map<number, number>>>();
+  private startWaiter: Request<void> | undefined;
+  private closing = false;
+  private gone = false;
+  private exited: Promise<void> = Promise.resolve();
+  private onClosed: () => void = () => undefined;
+
+  constructor(
+    private readonly host: BackendHost,
+    private readonly options: WorkerLinkOptions,
+    private readonly script: URL = workerScript(),
+  ) {
+    this.ring = FrameRing.create(options.ringBytes, options.handoff);
+  }
+
+  start(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    const path = fileURLToPath(this.script);
+    if (!existsSync(path)) return Promise.reject(new SourceError('BAD_STATE', `the Kafka reader thread's script ${path} is missing (build @uniqstream/sources)`));
+    const setup: WorkerSetup = { reader: this.options.reader, ring: this.ring.memory };
+    const worker = new Worker(this.script, { workerData: setup, execArgv: workerExecArgv(process.execArgv) });
+    this.worker = worker;
+    this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (message: FromWorker) => this.receive(message));
+    worker.on('error', (error) => this.lost(`the Kafka reader thread failed: ${error.message.split('\n')[0] ?? ''}`, error));
+    worker.on('exit', (code) => this.lost(`the Kafka reader thread stopped (exit code ${code})`, undefined));
+    return new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+      signal.addEventListener(
+        'abort',
+        () => {
+          // Like the in-thread reader: stop waiting for a broker, end quietly.
+          this.send({ kind: 'stop-starting' });
+          this.settleStart(undefined);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  commit(positions: ReadonlyMap<number, number>): Promise<void> {
+    if (this.worker === undefined || this.closing || positions.size === 0) return Promise.resolve();
+    const id = this.nextRequest++;
+    return new Promise<void>((resolve, reject) => {
+      this.commits.set(id, { resolve, reject });
+      this.send({ kind: 'commit', id, positions: [...positions] });
+    });
+  }
+
+  lag(assignment: readonly number[], delivered: ReadonlyMap<number, number>): Promise<Map<number, number>> {
+    if (this.worker === undefined || this.closing) return Promise.resolve(new Map());
+    const id = this.nextRequest++;
+    return new Promise<Map<number, number>>((resolve, reject) => {
+      this.lags.set(id, { resolve, reject });
+      this.send({ kind: 'lag', id, assignment: [...assignment], delivered: [...delivered] });
+    });
+  }
+
+  stop(): void {
+    // The reader thread sees it before its next batch and holds kafkajs there.
+    this.ring.close();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.ring.close();
+    const worker = this.worker;
+    if (worker === undefined) return;
+    const closed = new Promise<void>((resolve) => (this.onClosed = resolve));
+    this.send({ kind: 'close' });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, WORKER_CLOSE_TIMEOUT_MS)));
+    await Promise.race([closed, this.exited, late]);
+    clearTimeout(timer);
+    // Whatever kafkajs still has armed (timers, sockets) ends with the thread.
+    await worker.terminate();
+    this.settleAll();
+  }
+
+  private receive(message: FromWorker): void {
+    switch (message.kind) {
+      case 'batch':
+        this.batch(message);
+        return;
+      case 'fetched':
+        this.host.fetched();
+        return;
+      case 'log':
+        this.host.log(message.level, message.message);
+        return;
+      case 'joined':
+        this.host.joined(message.assignment);
+        return;
+      case 'consuming':
+        this.host.consuming();
+        return;
+      case 'crashed':
+        this.host.crashed(message.reason, message.restart, new Error(message.reason));
+        return;
+      case 'started':
+        this.settleStart(undefined);
+        return;
+      case 'failed':
+        this.settleStart(new SourceError(message.code, message.message, message.cause === '' ? {} : { cause: new Error(message.cause) }));
+        return;
+      case 'committed':
+        this.commits.get(message.id)?.resolve();
+        this.commits.delete(message.id);
+        return;
+      case 'lag':
+        this.lags.get(message.id)?.resolve(new Map(message.lag));
+        this.lags.delete(message.id);
+        return;
+      case 'lag-failed':
+        this.lags.get(message.id)?.reject(new SourceError(message.code, message.message));
+        this.lags.delete(message.id);
+        return;
+      case 'closed':
+        this.onClosed();
+        return;
+    }
+  }
+
+  /** Frames as views of the batch's bytes: no copy, no string, on this thread. */
+  private batch(message: BatchMessage): void {
+    const own = message.own;
+    const bytes = own !== undefined ? new Uint8Array(own, 0, message.size) : this.ring.view(message.at, message.size);
+    const { ends } = message;
+    const count = ends.length;
+    const frames = new Array<Uint8Array>(count);
+    let start = 0;
+    for (let i = 0; i < count; i++) {
+      const end = ends[i]!;
+      frames[i] = bytes.subarray(start, end);
+      start = end;
+    }
+    const batch: FrameBatch = { partition: message.partition, frames, positions: message.offsets, next: message.next, origin: this.options.reader.topic };
+    // Offers settle in the order the pipeline takes them, so room is released in the order it was reserved.
+    void this.host.offer(batch).then(() => {
+      // Back before the room, so that the reader, woken by the room, finds it to reuse. Views of
+      // it left behind (if any) become empty: the pipeline is done with them.
+      if (own !== undefined && !this.closing) this.worker?.postMessage({ kind: 'recycle', buffer: own } satisfies ToWorker, [own]);
+      this.ring.release(message.held);
+    });
+  }
+
+  private settleStart(error: SourceError | undefined): void {
+    const waiter = this.startWaiter;
+    this.startWaiter = undefined;
+    if (error === undefined) waiter?.resolve();
+    else waiter?.reject(error);
+  }
+
+  private lost(reason: string, cause: unknown): void {
+    // An error is followed by an exit: one failure is enough.
+    if (this.closing || this.gone) return;
+    this.gone = true;
+    const error = new SourceError('KAFKA_FAILED', `reading ${this.options.reader.topic} from Kafka failed: ${reason}`, cause === undefined ? {} : { cause });
+    this.settleStart(error);
+    this.settleAll();
+    this.host.failed(error);
+  }
+
+  /** Requests the thread will not answer any more: a commit not made is re-reading, never losing. */
+  private settleAll(): void {
+    for (const request of this.commits.values()) request.resolve();
+    this.commits.clear();
+    for (const request of this.lags.values()) request.resolve(new Map());
+    this.lags.clear();
+  }
+
+  private send(message: ToWorker): void {
+    this.worker?.postMessage(message);
+  }
+}

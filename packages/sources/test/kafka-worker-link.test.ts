@@ -1,0 +1,229 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { FrameBatch } from '@uniqstream/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SourceError } from '../src/errors.js';
+import type { BackendHost } from '../src/kafka-backend.js';
+import type { KafkaLogLevel } from '../src/kafka-client.js';
+import type { ReaderSettings } from '../src/kafka-reader.js';
+import { MIN_RING_BYTES } from '../src/kafka-ring.js';
+import { WorkerLink, workerExecArgv, workerScript } from '../src/kafka-worker-link.js';
+
+/*
+ * The source's side of the reader thread, against small stand-in threads
+ * that speak its protocol (so no broker and no kafkajs): frames built from
+ * the descriptors, room released and buffers sent back only when the
+ * pipeline is done, requests answered, a thread that dies.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'uniqstream-link-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function script(name: string, body: string): URL {
+  const path = join(dir, `${name}.mjs`);
+  writeFileSync(path, `import { parentPort, workerData } from 'node:worker_threads';\n${body}`);
+  return pathToFileURL(path);
+}
+
+const READER: ReaderSettings = {
+  brokers: ['127.0.0.1:1'],
+  topic: 'stream',
+  group: 'g',
+  fromBeginning: true,
+  clientId: 'test',
+  verbose: false,
+  connectTimeoutMs: 1000,
+  maxBytesPerPartition: undefined,
+  maxBytes: 1 << 20,
+  minBytes: 1,
+  maxWaitTimeInMs: 100,
+};
+
+/** A stand-in that answers requests like the reader thread, and logs what it gets back. */
+const ANSWERS = `
+parentPort.on('message', (m) => {
+  if (m.kind === 'recycle') parentPort.postMessage({ kind: 'log', level: 'debug', message: 'recycled ' + m.buffer.byteLength });
+  if (m.kind === 'commit') parentPort.postMessage({ kind: 'log', level: 'info', message: 'commit ' + JSON.stringify(m.positions) });
+  if (m.kind === 'commit') parentPort.postMessage({ kind: 'committed', id: m.id });
+  if (m.kind === 'lag') parentPort.postMessage({ kind: 'lag', id: m.id, lag: m.assignment.map((p) => [p, 100 - (new Map(m.delivered).get(p) ?? 0)]) });
+  if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' });
+});
+const control = new Int32Array(workerData.ring.control);
+`;
+
+interface Offered {
+  readonly batch: FrameBatch;
+  readonly done: (taken: boolean) => void;
+}
+
+class FakeHost implements BackendHost {
+  readonly offers: Offered[] = [];
+  readonly lines: string[] = [];
+  readonly events: string[] = [];
+  failure: SourceError | undefined;
+  readonly log = (level: KafkaLogLevel, message: string): void => void this.lines.push(`${level} ${message}`);
+  offer(batch: FrameBatch): Promise<boolean> {
+    return new Promise((resolve) => this.offers.push({ batch, done: resolve }));
+  }
+  delivered(): number {
+    return 0;
+  }
+  consuming(): void {
+    this.events.push('consuming');
+  }
+  joined(assignment: readonly number[]): void {
+    this.events.push(`joined ${assignment.join(',')}`);
+  }
+  fetched(): void {
+    this.events.push('fetched');
+  }
+  crashed(reason: string, restart: boolean): void {
+    this.events.push(`crashed ${reason} ${restart}`);
+  }
+  failed(error: SourceError): void {
+    this.failure = error;
+  }
+}
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const text = (frames: readonly Uint8Array[]): string[] => frames.map((f) => Buffer.from(f).toString());
+
+describe('WorkerLink', () => {
+  it("builds frames as views of a batch's own buffer, and gives it and its room back only once the pipeline is done", async () => {
+    const host = new FakeHost();
+    const url = script(
+      'own',
+      `${ANSWERS}
+parentPort.postMessage({ kind: 'consuming' });
+parentPort.postMessage({ kind: 'joined', assignment: [0, 1] });
+parentPort.postMessage({ kind: 'started' });
+parentPort.postMessage({ kind: 'fetched' });
+const bytes = new Uint8Array(4096);
+bytes.set(Buffer.from('abcde'));
+Atomics.add(control, 0, 5);
+parentPort.postMessage({ kind: 'batch', partition: 1, at: -1, size: 5, held: 5, ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, own: bytes.buffer }, [bytes.buffer]);
+`,
+    );
+    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, url);
+    await link.start(new AbortController().signal);
+    await until(() => host.offers.length === 1);
+    expect(host.events).toEqual(['consuming', 'joined 0,1', 'fetched']);
+    const { batch, done } = host.offers[0]!;
+    expect(batch.partition).toBe(1);
+    expect(batch.origin).toBe('stream');
+    expect(text(batch.frames)).toEqual(['ab', '', 'cde']);
+    expect(Array.from(batch.positions)).toEqual([10, 11, 14]);
+    expect(batch.next).toBe(15);
+    const control = new Int32Array((link as unknown as { ring: { memory: { control: SharedArrayBuffer } } }).ring.memory.control);
+    // Still the pipeline's: held, and not sent back.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(Atomics.load(control, 0)).toBe(5);
+    expect(host.lines.filter((l) => l.includes('recycled'))).toEqual([]);
+    done(true);
+    await until(() => host.lines.includes('debug recycled 4096'));
+    expect(Atomics.load(control, 0)).toBe(0);
+    // The views left behind are emptied, never pointing at reused memory.
+    expect(batch.frames[2]!.length).toBe(0);
+    await link.close();
+  });
+
+  it('builds frames as views of the shared ring at the offset given', async () => {
+    const host = new FakeHost();
+    const url = script(
+      'ring',
+      `${ANSWERS}
+const data = new Uint8Array(workerData.ring.data);
+data.set(Buffer.from('xyz{"a":1}'), 1000);
+Atomics.add(control, 0, 10);
+parentPort.postMessage({ kind: 'started' });
+parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 10, ends: Uint32Array.of(3, 10), offsets: Float64Array.of(0, 1), next: 2 });
+`,
+    );
+    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'shared-ring' }, url);
+    await link.start(new AbortController().signal);
+    await until(() => host.offers.length === 1);
+    expect(text(host.offers[0]!.batch.frames)).toEqual(['xyz', '{"a":1}']);
+    const control = new Int32Array((link as unknown as { ring: { memory: { control: SharedArrayBuffer } } }).ring.memory.control);
+    expect(Atomics.load(control, 0)).toBe(10);
+    host.offers[0]!.done(true);
+    await until(() => Atomics.load(control, 0) === 0);
+    await link.close();
+  });
+
+  it('forwards commits and lag requests and hands back the answers', async () => {
+    const host = new FakeHost();
+    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, script('answers', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });`));
+    await link.start(new AbortController().signal);
+    await link.commit(new Map([[0, 42], [3, 7]]));
+    expect(host.lines).toContain('info commit [[0,42],[3,7]]');
+    expect(await link.lag([0, 3], new Map([[0, 60]]))).toEqual(new Map([[0, 40], [3, 100]]));
+    await link.close();
+    // After close: nothing to ask.
+    expect(await link.lag([0], new Map())).toEqual(new Map());
+  });
+
+  it('fails the start with the typed error the thread reports, in one line', async () => {
+    const host = new FakeHost();
+    const url = script('fails', `${ANSWERS}\nparentPort.postMessage({ kind: 'failed', code: 'KAFKA_TOPIC_NOT_FOUND', message: 'topic stream does not exist', cause: '' });`);
+    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, url);
+    const failure = await link.start(new AbortController().signal).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(SourceError);
+    expect(failure).toMatchObject({ code: 'KAFKA_TOPIC_NOT_FOUND', message: 'topic stream does not exist' });
+    await link.close();
+  });
+
+  it('turns a thread that throws or exits into one KAFKA_FAILED line', async () => {
+    for (const [name, body] of [
+      ['throws', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nsetTimeout(() => { throw new Error('boom\\n    at somewhere'); }, 10);`],
+      ['exits', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nsetTimeout(() => process.exit(3), 10);`],
+    ] as const) {
+      const host = new FakeHost();
+      const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, script(name, body));
+      await link.start(new AbortController().signal);
+      await until(() => host.failure !== undefined);
+      expect(host.failure!.code).toBe('KAFKA_FAILED');
+      expect(host.failure!.message).toMatch(name === 'throws' ? /^reading stream from Kafka failed: the Kafka reader thread failed: boom$/ : /^reading stream from Kafka failed: .*exit code 3/);
+      await link.close();
+    }
+  });
+
+  it('gives up waiting for the thread to start once the signal aborts, and tells it to stop', async () => {
+    const host = new FakeHost();
+    const url = script('slow', `${ANSWERS}\nparentPort.on('message', (m) => { if (m.kind === 'stop-starting') parentPort.postMessage({ kind: 'log', level: 'debug', message: 'told to stop' }); });`);
+    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, url);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    await link.start(controller.signal);
+    await until(() => host.lines.includes('debug told to stop'));
+    await link.close();
+  });
+
+  it('says which script is missing, with BAD_STATE', async () => {
+    const link = new WorkerLink(new FakeHost(), { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, pathToFileURL(join(dir, 'nope.js')));
+    await expect(link.start(new AbortController().signal)).rejects.toMatchObject({ code: 'BAD_STATE', message: expect.stringMatching(/nope\.js is missing \(build @uniqstream\/sources\)$/) });
+  });
+});
+
+describe('workerScript', () => {
+  it('is the built script beside the built module, and the built one when run from the sources', () => {
+    expect(workerScript('file:///p/dist/kafka-worker-link.js').href).toBe('file:///p/dist/kafka-worker.js');
+    expect(workerScript('file:///p/src/kafka-worker-link.ts').href).toBe('file:///p/dist/kafka-worker.js');
+  });
+});
+
+describe('workerExecArgv', () => {
+  it('passes the caller flags on, except --input-type, which a thread started from a file refuses', () => {
+    expect(workerExecArgv(['--input-type=module', '-e', 'code', '--max-old-space-size=100'])).toEqual(['-e', 'code', '--max-old-space-size=100']);
+    expect(workerExecArgv(['--input-type', 'module', '--enable-source-maps'])).toEqual(['--enable-source-maps']);
+    expect(workerExecArgv([])).toEqual([]);
+  });
+});
