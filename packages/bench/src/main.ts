@@ -15,7 +15,7 @@ import type { Suite, SuiteContext, SuiteReport } from './harness.js';
 import { withHeadlines } from './headlines.js';
 import { describeMachine, formatLoad, recordEnd } from './machine.js';
 import { REPO_ROOT, WORK_DIR } from './paths.js';
-import { chartFileName, REPORT_VERSION, stampOf, type RunReport, type SuiteFailure } from './report.js';
+import { chartFileName, REPORT_VERSION, renderReport, stampOf, type RunReport, type SuiteFailure } from './report.js';
 import { updateReadmes, writeRun } from './results.js';
 
 /** At least this many runs per figure for a report that updates latest.md and the READMEs. */
@@ -77,6 +77,7 @@ interface Options {
   readonly runs: number;
   readonly readme: boolean;
   readonly build: boolean;
+  readonly print: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -96,6 +97,7 @@ function parseOptions(argv: readonly string[]): Options {
       return n;
     }, DEFAULT_RUNS)
     .option('--no-readme', 'do not rewrite the READMEs even after a complete run')
+    .option('--print', 'print the report on stdout and write nothing (a quick look at one suite while working on it)', false)
     .option('--no-build', 'do not build the CLI first (turbo; cached when nothing changed)')
     .showHelpAfterError()
     .exitOverride();
@@ -170,6 +172,10 @@ async function main(argv: readonly string[]): Promise<number> {
     failures,
     chartFiles,
   };
+  if (options.print) {
+    process.stdout.write(renderReport(run));
+    return failures.length === 0 ? 0 : EXIT_FAILURE;
+  }
   const written = writeRun(run, complete);
   log(`report: ${relative(REPO_ROOT, written.markdown)} (${written.charts.length} charts)`);
   if (written.latest !== null) {
