@@ -1,10 +1,5 @@
+import { integrationTestConfig } from '@uniqstream/kafka-local';
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({
-  test: {
-    include: ['test/integration/**/*.test.ts'],
-    globalSetup: ['test/support/build.ts', 'test/integration/kafka-setup.ts'],
-    testTimeout: 300_000,
-    hookTimeout: 300_000,
-  },
-});
+// The simulator is built first (test/support/build.ts), then the shared broker is ensured.
+export default defineConfig({ test: integrationTestConfig({ testTimeout: 300_000, hookTimeout: 300_000, globalSetup: ['test/support/build.ts'] }) });

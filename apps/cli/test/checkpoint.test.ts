@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateChunks } from '@uniqstream/generator';
@@ -9,15 +9,53 @@ const BIN = new URL('../bin/uniqstream', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'uniqstream-ckpt-'));
 const input = join(dir, 'in.jsonl');
 
-function run(args: readonly string[], killAfterMs?: number): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+interface Kill {
+  /** The checkpoint file to watch. */
+  readonly file: string;
+  /** Kill after the run has replaced it this many times ... */
+  readonly afterSaves: number;
+  /** ... and then this many ms more, so kills land anywhere between two saves. */
+  readonly extraMs: number;
+}
+
+const POLL_MS = 5;
+
+function inodeOf(file: string): number | undefined {
+  try {
+    return statSync(file).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Kills are paced by the run's own checkpoints rather than by the clock:
+ * on a loaded or a fast machine alike, every killed run has made progress
+ * and none has finished before its kill.
+ */
+function run(args: readonly string[], kill?: Kill): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     // Spawn node directly (not the sh shim) so that SIGKILL hits the counter itself.
     const child = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    let poller: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    if (kill !== undefined) {
+      let last = inodeOf(kill.file);
+      let saves = 0;
+      poller = setInterval(() => {
+        const now = inodeOf(kill.file);
+        if (now === undefined || now === last) return;
+        last = now;
+        if (++saves < kill.afterSaves) return;
+        clearInterval(poller);
+        timer = setTimeout(() => child.kill('SIGKILL'), kill.extraMs);
+      }, POLL_MS);
+    }
     child.on('close', (code, signal) => {
+      clearInterval(poller);
       clearTimeout(timer);
       resolve({ code, signal, stderr });
     });
@@ -44,8 +82,8 @@ describe('uniqstream count --checkpoint', () => {
     let seed = 7;
     for (let attempt = 0; attempt < 40; attempt++) {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      const killAfter = kills < 6 ? 250 + (seed % 500) : undefined;
-      const result = await run(args, killAfter);
+      const kill = kills < 6 ? { file: join(checkpoint, 'checkpoint.bin'), afterSaves: 1 + (seed % 4), extraMs: (seed >>> 8) % 40 } : undefined;
+      const result = await run(args, kill);
       if (/resuming from the checkpoint/.test(result.stderr)) resumed++;
       if (result.signal === 'SIGKILL') {
         kills++;
@@ -68,15 +106,17 @@ describe('uniqstream count --checkpoint', () => {
 
   it('refuses a checkpoint made for other input, and stdin', async () => {
     const checkpoint = join(dir, 'other');
-    const first = await run(['count', input, '--checkpoint', checkpoint, '--to', `file:${join(dir, 'o1.jsonl')}`], 300);
-    expect(first.signal === 'SIGKILL' || first.code === 0).toBe(true);
+    const first = await run(['count', input, '--checkpoint', checkpoint, '--to', `file:${join(dir, 'o1.jsonl')}`, '--checkpoint-interval', '0.05'], {
+      file: join(checkpoint, 'checkpoint.bin'),
+      afterSaves: 1,
+      extraMs: 0,
+    });
+    expect(first.signal).toBe('SIGKILL');
     const otherInput = join(dir, 'other.jsonl');
     writeFileSync(otherInput, readFileSync(input).subarray(0, 10_000));
-    if (existsSync(join(checkpoint, 'checkpoint.bin'))) {
-      const mismatch = await run(['count', otherInput, '--checkpoint', checkpoint]);
-      expect(mismatch.code).toBe(1);
-      expect(mismatch.stderr).toMatch(/other input/);
-    }
+    const mismatch = await run(['count', otherInput, '--checkpoint', checkpoint]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/other input/);
     const stdin = await run(['count', '-', '--checkpoint', join(dir, 'stdin')]);
     expect(stdin.code).toBe(2);
     expect(stdin.stderr).toMatch(/--checkpoint needs input files/);

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { isUtf8 } from 'node:buffer';
 import { generateChunks } from '@uniqstream/generator';
+import { linesOf, referenceCounts, type Counts } from '@uniqstream/reference';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = new URL('../bin/uniqstream', import.meta.url).pathname;
@@ -48,33 +48,9 @@ function run(args: readonly string[], input?: Buffer, seed = 1): Promise<Run> {
   });
 }
 
-/** The FRAMES.md definition, with JSON.parse and Sets: distinct root uids of valid frames per minute. */
-function reference(bytes: Buffer, windowSeconds = 60): Map<number, { users: number; frames: number }> {
-  const sets = new Map<number, Set<string>>();
-  const frames = new Map<number, number>();
-  for (let at = 0; at < bytes.length; ) {
-    const nl = bytes.indexOf(0x0a, at);
-    const line = bytes.subarray(at, nl === -1 ? bytes.length : nl);
-    at = nl === -1 ? bytes.length : nl + 1;
-    // Invalid UTF-8 is malformed; toString() would quietly repair it.
-    if (!isUtf8(line)) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line.toString());
-    } catch {
-      continue;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
-    const { uid, ts } = value as { uid?: unknown; ts?: unknown };
-    if (typeof uid !== 'string' || uid === '') continue;
-    const t = typeof ts === 'number' ? ts : typeof ts === 'string' && /^\d+$/.test(ts) ? Number(ts) : NaN;
-    if (!Number.isInteger(t) || t < 0 || t >= 2 ** 32) continue;
-    const start = t - (t % windowSeconds);
-    if (!sets.has(start)) sets.set(start, new Set());
-    sets.get(start)!.add(uid);
-    frames.set(start, (frames.get(start) ?? 0) + 1);
-  }
-  return new Map([...sets].map(([start, set]) => [start, { users: set.size, frames: frames.get(start)! }]));
+/** The FRAMES.md definition, with JSON.parse and Sets: distinct root uids of valid frames per window. */
+function reference(bytes: Buffer, windowSeconds = 60): Map<number, Counts> {
+  return referenceCounts(linesOf(bytes), windowSeconds);
 }
 
 interface Result {

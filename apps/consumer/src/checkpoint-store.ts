@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { KafkaError, readToEnd, type KafkaTopicWriter } from '@uniqstream/kafka';
 import type { Admin, Kafka } from 'kafkajs';
-import { ConsumerError } from './errors.js';
+import { ConsumerError, consumerErrorOf } from './errors.js';
+import { STATE_FETCH } from './kafka.js';
 import { checkpointKey, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './records.js';
-import type { RecordWriter } from './record-writer.js';
-import { readToEnd } from './topic-reader.js';
 
 const READ_TIMEOUT_MS = 120_000;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -11,8 +11,8 @@ const DECIMAL = /^(0|[1-9][0-9]*)$/;
 export interface CheckpointStoreOptions {
   readonly kafka: Kafka;
   readonly admin: Admin;
-  /** Writes to the checkpoint topic. */
-  readonly writer: RecordWriter;
+  /** Writes to the checkpoint topic (see createStateWriter). */
+  readonly writer: KafkaTopicWriter;
   readonly topic: string;
   /** Partitions of the checkpoint topic. */
   readonly topicPartitions: number;
@@ -47,6 +47,7 @@ export class CheckpointStore {
       partitions: [...new Set(partitions.map((p) => this.home(p)))],
       groupId: `${this.options.group}.checkpoint-reader.${randomBytes(6).toString('hex')}`,
       timeoutMs: READ_TIMEOUT_MS,
+      ...STATE_FETCH,
       onRecord: (_partition, _offset, key, value) => {
         if (key === null || !DECIMAL.test(key)) return;
         const partition = Number(key);
@@ -55,6 +56,8 @@ export class CheckpointStore {
         if (value === null) latest.delete(partition);
         else latest.set(partition, value);
       },
+    }).catch((error: unknown) => {
+      throw error instanceof KafkaError ? consumerErrorOf(error) : error;
     });
     const out = new Map<number, Checkpoint>();
     for (const [partition, value] of latest) {
@@ -71,16 +74,17 @@ export class CheckpointStore {
   }
 
   connect(): Promise<void> {
-    return this.options.writer.connect();
+    return this.options.writer.ready();
   }
 
+  /** Does not flush: a checkpoint not acknowledged by then is not one. */
   close(): Promise<void> {
-    return this.options.writer.close();
+    return this.options.writer.close({ flush: false });
   }
 
   /** Queues checkpoints; flush() makes them durable. */
-  write(checkpoints: readonly Checkpoint[]): void {
-    this.options.writer.write(checkpoints.map((c) => ({ key: checkpointKey(c.partition), value: encodeCheckpoint(c), partition: this.home(c.partition) })));
+  write(checkpoints: readonly Checkpoint[]): Promise<void> {
+    return this.options.writer.write(checkpoints.map((c) => ({ key: checkpointKey(c.partition), value: encodeCheckpoint(c), partition: this.home(c.partition) })));
   }
 
   flush(): Promise<void> {

@@ -19,11 +19,11 @@ import type { Logger } from 'pino';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { ServiceConfig } from './config.js';
 import { ConsumerError } from './errors.js';
+import { createStateWriter } from './kafka.js';
 import { kafkaLogOf } from './log.js';
 import type { ServiceMetrics } from './metrics.js';
 import { PartitionSource } from './partition-source.js';
 import { encodePartial, encodeProgress, partialKey, progressKey, type Checkpoint } from './records.js';
-import { RecordWriter } from './record-writer.js';
 
 const MS_PER_SECOND = 1000;
 /** How often the pipeline reports progress, which updates the metrics. */
@@ -70,11 +70,11 @@ export function startCounting(context: CountingContext): CountingRole {
   const { config, kafka, log, metrics, now } = context;
   const count = config.count;
   const engines = new PartitionedEngines(engineOptionsOf(count));
-  const partials = new RecordWriter(kafka, config.partialsTopic, 'partial results');
+  const partials = createStateWriter(kafka, config.partialsTopic, 'partial results');
   const store = new CheckpointStore({
     kafka,
     admin: context.admin,
-    writer: new RecordWriter(kafka, config.checkpointTopic, 'checkpoints'),
+    writer: createStateWriter(kafka, config.checkpointTopic, 'checkpoints'),
     topic: config.checkpointTopic,
     topicPartitions: context.checkpointPartitions,
     inputTopic: config.input.topic,
@@ -95,11 +95,12 @@ export function startCounting(context: CountingContext): CountingRole {
         const partial = results[i] as PartialResult;
         messages[i] = { key: partialKey(partial.window, partial.start, partial.partition), value: encodePartial(partial) };
       }
-      partials.write(messages);
       metrics.partialsOut.inc(results.length);
+      return partials.write(messages);
     },
     flush: () => partials.flush(),
-    close: () => partials.close(),
+    // Not flushed: what is not acknowledged by then is replayed from the checkpoint.
+    close: () => partials.close({ flush: false }),
   };
 
   const progressOf = (partition: number): PartitionProgress => {
@@ -123,7 +124,7 @@ export function startCounting(context: CountingContext): CountingRole {
     }
     let bytes = 0;
     if (records.length > 0) {
-      store.write(records);
+      await store.write(records);
       await store.flush();
       for (const record of records) {
         checkpointed.set(record.partition, record.offset);
@@ -140,7 +141,7 @@ export function startCounting(context: CountingContext): CountingRole {
       progress.push({ key: progressKey(partition), value: encodeProgress(p) });
     }
     if (progress.length > 0) {
-      partials.write(progress);
+      await partials.write(progress);
       await partials.flush();
     }
     metrics.checkpoints.inc();
@@ -237,7 +238,7 @@ export function startCounting(context: CountingContext): CountingRole {
     let deadLetters: DeadLetterSink | undefined;
     metrics.countingSince = now();
     try {
-      await Promise.all([partials.connect(), store.connect()]);
+      await Promise.all([partials.ready(), store.connect()]);
       if (count.deadLetter !== undefined) {
         deadLetters = createDeadLetterSink(parseEndpoint(count.deadLetter, 'output'), { kafka: { log: kafkaLogOf(log), clientId: 'uniqstream-consumer' } });
         await sinkReady(deadLetters);
@@ -262,7 +263,7 @@ export function startCounting(context: CountingContext): CountingRole {
       return summary;
     } finally {
       await source.close();
-      await Promise.allSettled([partials.close(), store.close(), deadLetters?.close()]);
+      await Promise.allSettled([partialSink.close(), store.close(), deadLetters?.close()]);
     }
   };
 

@@ -1,4 +1,5 @@
 import { UniqstreamError } from '@uniqstream/core';
+import type { KafkaError } from '@uniqstream/kafka';
 
 /** Closed list of the ways the consumer service can refuse to start or stop working. */
 export const CONSUMER_ERROR_CODES = [
@@ -20,4 +21,9 @@ export class ConsumerError extends UniqstreamError {
   constructor(code: ConsumerErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
+}
+
+/** A failure of @uniqstream/kafka's plumbing (state writers, readers, the broker wait) as KAFKA_FAILED, same message. */
+export function consumerErrorOf(error: KafkaError): ConsumerError {
+  return new ConsumerError('KAFKA_FAILED', error.message, { cause: error });
 }

@@ -1,37 +1,29 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Admin, type ConfigResourceTypes, type IResourceConfigEntry, type LogEntry, type logCreator } from 'kafkajs';
+import {
+  createKafka,
+  describeKafkaError,
+  KafkaError,
+  KafkaTopicWriter,
+  PROBE_RETRY,
+  quietened,
+  RUN_RETRY,
+  waitForBroker,
+  type SocketTracker,
+} from '@uniqstream/kafka';
+import type { Admin, ConfigResourceTypes, IResourceConfigEntry, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { ConsumerError } from './errors.js';
+import { ConsumerError, consumerErrorOf } from './errors.js';
+import { kafkaLogOf } from './log.js';
 
 /*
- * kafkajs settings for the service's own clients. The values follow
- * @uniqstream/sources' kafka-client.ts (not exported there): keep them in
- * step.
+ * What the service's own Kafka clients and topics need beyond
+ * @uniqstream/kafka: the settings of the compacted state topics, and
+ * setting them up.
  */
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
-/** kafkajs's 1 s default gives false alarms on a loaded machine. */
-const CONNECTION_TIMEOUT_MS = 3_000;
-const REQUEST_TIMEOUT_MS = 30_000;
-/**
- * About 40 s of backoff before kafkajs gives up on a request. Every field is
- * set because kafkajs takes its defaults from NODE_ENV (tiny ones under test
- * runners).
- */
-const RUN_RETRY = { initialRetryTime: 300, maxRetryTime: 10_000, factor: 0.2, multiplier: 2, retries: 8 } as const;
-/**
- * Producers of state retry for as long as it takes (kafkajs warns that a
- * limited count may break the idempotent producer's guarantees); a broker
- * that stays away stops the service through its consumers, which give up.
- */
-export const PRODUCER_RETRY = { ...RUN_RETRY, retries: Number.MAX_SAFE_INTEGER } as const;
-/** A message repeated within this long is counted, not logged again (kafkajs logs every retry). */
-const REPEAT_WINDOW_MS = 10_000;
-const FIRST_BACKOFF_MS = 250;
 /** ConfigResourceTypes.TOPIC: kafkajs's enum is not a named export Node's ESM loader sees in its CommonJS build. */
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
-const MAX_BACKOFF_MS = 2_000;
 
 /**
  * The largest record the partials and checkpoint topics take: a checkpoint
@@ -56,44 +48,19 @@ export const STATE_TOPIC_CONFIG: readonly IResourceConfigEntry[] = [
 /** kafkajs fetch sizes for the state topics, so that the largest record fits one answer. */
 export const STATE_FETCH = { maxBytesPerPartition: MAX_RECORD_BYTES, maxBytes: 2 * MAX_RECORD_BYTES } as const;
 
-export function createKafka(brokers: readonly string[], clientId: string, log: Logger, retry: { readonly retries: number } = RUN_RETRY): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: [...brokers],
-    connectionTimeout: CONNECTION_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    retry: { ...RUN_RETRY, ...retry },
-    logLevel: logLevel.WARN,
-    logCreator: pinoLogCreator(log),
-  });
+export interface ServiceClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** kafkajs's own lines go here as `component: "kafkajs"`, one each (see kafkaLogOf). */
+  readonly log: Logger;
+  readonly now: () => number;
+  /** Where the client's connections are remembered, to end those kafkajs leaves open. */
+  readonly sockets: SocketTracker;
 }
 
-/**
- * Routes kafkajs's warnings and errors into pino as one line each (no
- * stacks), with a count instead of a repeat for the same line within 10 s.
- * kafkajs logs every error answer of a broker at ERROR, also the retriable
- * ones it then retries (`Response ...`): those are debug lines here.
- */
-export function pinoLogCreator(log: Logger): logCreator {
-  const lastShown = new Map<string, { at: number; suppressed: number }>();
-  return () => (entry: LogEntry) => {
-    const { message, error } = entry.log as { message?: unknown; error?: unknown };
-    const text = firstLine(String(message ?? ''));
-    const answered = entry.namespace === 'Connection' && text.startsWith('Response ');
-    const level = answered ? 'debug' : entry.level === logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
-    const key = `${level} ${entry.namespace} ${text.replace(/\d+/g, '#')}`;
-    const at = performance.now();
-    const seen = lastShown.get(key);
-    if (seen !== undefined && at - seen.at < REPEAT_WINDOW_MS) {
-      seen.suppressed++;
-      return;
-    }
-    lastShown.set(key, { at, suppressed: 0 });
-    const fields: Record<string, unknown> = { component: 'kafkajs', namespace: entry.namespace };
-    if (typeof error === 'string' && error !== '' && !text.includes(error)) fields['error'] = firstLine(error);
-    if (seen !== undefined && seen.suppressed > 0) fields['repeats'] = seen.suppressed;
-    log[level](fields, text);
-  };
+/** The service's shared client: uniqstream's settings, retries of a run. */
+export function createServiceKafka(options: ServiceClientOptions): Kafka {
+  return createKafka({ ...options, log: kafkaLogOf(options.log), verbose: false, retry: RUN_RETRY });
 }
 
 /**
@@ -101,30 +68,33 @@ export function pinoLogCreator(log: Logger): logCreator {
  * by itself, with backoff, until `timeoutMs` passes (a broker still
  * starting) or `signal` aborts. Resolves false when aborted.
  */
-export async function waitForKafka(brokers: readonly string[], options: { timeoutMs: number; signal: AbortSignal; log: Logger }): Promise<boolean> {
-  const where = brokers.join(',');
+export async function waitForKafka(options: ServiceClientOptions & { readonly timeoutMs: number; readonly signal: AbortSignal }): Promise<boolean> {
   // The probe's own failures are expected while waiting: debug lines only.
-  const probe = createKafka(brokers, 'uniqstream-consumer-probe', options.log.child({}, { level: 'silent' }), { retries: 0 }).admin();
-  const deadline = performance.now() + options.timeoutMs;
-  let backoff = FIRST_BACKOFF_MS;
+  const probe = createKafka({ ...options, clientId: `${options.clientId}-probe`, log: quietened(kafkaLogOf(options.log)), verbose: false, retry: PROBE_RETRY });
+  const log = options.log;
   try {
-    for (let tries = 1; ; tries++) {
-      if (options.signal.aborted) return false;
-      try {
-        await probe.connect();
-        return true;
-      } catch (error) {
-        if (options.signal.aborted) return false;
-        const left = deadline - performance.now();
-        if (left <= 0) throw new ConsumerError('KAFKA_FAILED', `cannot reach Kafka at ${where}: ${describeKafkaError(error)}`, { cause: error });
-        if (tries === 1) options.log.warn({ reason: describeKafkaError(error) }, `waiting for Kafka at ${where}`);
-        await sleep(Math.min(backoff, left), undefined, { signal: options.signal }).catch(() => undefined);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-      }
-    }
-  } finally {
-    await probe.disconnect().catch(() => undefined);
+    await waitForBroker(probe, options.brokers, { timeoutMs: options.timeoutMs, now: options.now, signal: options.signal, log: (level, message) => log[level](message) });
+    return true;
+  } catch (error) {
+    if (options.signal.aborted) return false;
+    throw error instanceof KafkaError ? consumerErrorOf(error) : error;
   }
+}
+
+/** How much one send of a state writer holds at most; a larger record goes alone. */
+const SEND_BYTES = 1024 * KIB;
+
+/**
+ * Keyed records to one of the service's topics (partials, checkpoints,
+ * tombstones) through the shared client's idempotent producer, in the order
+ * written, which partials followed by progress rely on. Sends wait for their
+ * acknowledgement for as long as it takes (kafkajs keeps retrying; a broker
+ * that stays away stops the service through its consumers), and close()
+ * does not flush: what is not acknowledged then is replayed from the
+ * checkpoints.
+ */
+export function createStateWriter(kafka: Kafka, topic: string, what: string): KafkaTopicWriter {
+  return new KafkaTopicWriter({ kafka, topic, what, unavailableTimeoutMs: 0, batchBytes: SEND_BYTES, errorOf: consumerErrorOf });
 }
 
 export interface TopicSpec {
@@ -166,30 +136,4 @@ export async function partitionCount(admin: Admin, topic: string): Promise<numbe
   if (!topics.includes(topic)) throw new ConsumerError('KAFKA_FAILED', `topic ${topic} does not exist (create it with the partitions you want to scale to, e.g. kafka-topics --create --topic ${topic} --partitions 4)`);
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   return metadata.topics[0]?.partitions.length ?? 0;
-}
-
-/**
- * True for the heartbeat answer that means "the group is rebalancing, rejoin":
- * this member still holds its partitions, and the group waits for it.
- */
-export function isRebalanceInProgress(error: unknown): boolean {
-  return (error as { type?: unknown } | null)?.type === 'REBALANCE_IN_PROGRESS';
-}
-
-/** One line for a kafkajs error: its message and, when different, its root cause's. */
-export function describeKafkaError(error: unknown): string {
-  const top = error instanceof Error ? error.message : String(error);
-  let root: unknown = error;
-  const seen = new Set<unknown>();
-  while (root instanceof Error && root.cause !== undefined && !seen.has(root.cause)) {
-    seen.add(root.cause);
-    root = root.cause;
-  }
-  const deepest = root instanceof Error ? root.message : String(root);
-  return firstLine(deepest !== '' && !top.includes(deepest) ? `${top}: ${deepest}` : top);
-}
-
-function firstLine(text: string): string {
-  const end = text.indexOf('\n');
-  return (end === -1 ? text : text.slice(0, end)).trim();
 }

@@ -1,4 +1,4 @@
-import type { KafkaLog } from '@uniqstream/sinks';
+import type { KafkaLog } from '@uniqstream/kafka';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
@@ -15,7 +15,10 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   );
 }
 
-/** The sinks' one-line Kafka log (the result sink's kafkajs client) into pino. */
+/**
+ * @uniqstream/kafka's one-line kafkajs log (of the service's clients and
+ * of the sinks') into pino, as `component: "kafkajs"`.
+ */
 export function kafkaLogOf(log: Logger): KafkaLog {
   return (level, message) => log[level]({ component: 'kafkajs' }, message);
 }

@@ -1,14 +1,14 @@
 import type { Granularity, WindowResult } from '@uniqstream/core';
 import { createKafkaResultSink, resultKey, type KafkaResultSink } from '@uniqstream/sinks';
+import { describeKafkaError } from '@uniqstream/kafka';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaTopicRef, ServiceConfig } from './config.js';
 import { ConsumerError } from './errors.js';
-import { describeKafkaError, STATE_FETCH } from './kafka.js';
+import { createStateWriter, STATE_FETCH } from './kafka.js';
 import { kafkaLogOf } from './log.js';
 import { MergeState } from './merge-state.js';
 import type { ServiceMetrics } from './metrics.js';
-import { RecordWriter } from './record-writer.js';
 
 const PARTIALS_PARTITION = 0;
 const MAX_HEARTBEAT_INTERVAL_MS = 3_000;
@@ -53,7 +53,7 @@ export function startMerging(context: MergingContext): MergingRole {
   const topic = config.partialsTopic;
   const group = `${config.count.group}.merge`;
   const sink: KafkaResultSink = createKafkaResultSink(output, { log: kafkaLogOf(log), clientId: 'uniqstream-consumer' });
-  const tombstones = new RecordWriter(kafka, topic, 'tombstones of final windows');
+  const tombstones = createStateWriter(kafka, topic, 'tombstones of final windows');
   const newState = (): MergeState =>
     new MergeState({ partitions: context.inputPartitions, combine: config.combine, allowedLateness: config.count.allowedLateness, hllPrecision: config.count.hllPrecision });
 
@@ -100,7 +100,7 @@ export function startMerging(context: MergingContext): MergingRole {
     merge.resultsDurable();
     const keys = merge.takeTombstones();
     if (keys.length > 0) {
-      tombstones.write(keys.map((key) => ({ key, value: null, partition: PARTIALS_PARTITION })));
+      await tombstones.write(keys.map((key) => ({ key, value: null, partition: PARTIALS_PARTITION })));
       await tombstones.flush();
       metrics.tombstones.inc(keys.length);
     }
@@ -212,7 +212,7 @@ export function startMerging(context: MergingContext): MergingRole {
 
   const run = async (): Promise<void> => {
     metrics.mergeActive.set(0);
-    await Promise.all([sink.ready(), tombstones.connect()]);
+    await Promise.all([sink.ready(), tombstones.ready()]);
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -226,7 +226,7 @@ export function startMerging(context: MergingContext): MergingRole {
       // Stop fetching first: kafkajs waits for the batch in hand, whose results are then flushed.
       await consumer.disconnect().catch(() => undefined);
       await work.catch(() => undefined);
-      await Promise.allSettled([sink.close(), tombstones.close()]);
+      await Promise.allSettled([sink.close(), tombstones.close({ flush: false })]);
       metrics.mergeActive.set(0);
     }
     if (failure !== undefined) throw failure;

@@ -1,9 +1,9 @@
 import type { FrameBatch, Positions, Source } from '@uniqstream/core';
+import { describeKafkaError, isRebalanceInProgress } from '@uniqstream/kafka';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_WAIT_MS, DEFAULT_MIN_BYTES, defaultMaxBytesPerPartition, IDLE_TICK_MS } from '@uniqstream/sources';
 import type { Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ConsumerError } from './errors.js';
-import { describeKafkaError, isRebalanceInProgress } from './kafka.js';
 
 /** The heartbeat, also how soon a rebalance is noticed while batches flow. */
 const MAX_HEARTBEAT_INTERVAL_MS = 3_000;

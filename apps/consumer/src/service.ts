@@ -1,14 +1,14 @@
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_CONNECT_TIMEOUT_MS, describeKafkaError, SocketTracker } from '@uniqstream/kafka';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config.js';
 import { startCounting, type CountingRole } from './counting.js';
 import { ConsumerError } from './errors.js';
 import { startHealthServer, type HealthServer, type Readiness } from './http.js';
-import { createKafka, describeKafkaError, ensureTopic, partitionCount, STATE_TOPIC_CONFIG, waitForKafka } from './kafka.js';
+import { createServiceKafka, ensureTopic, partitionCount, STATE_TOPIC_CONFIG, waitForKafka } from './kafka.js';
 import { startMerging, type MergingRole } from './merging.js';
 import { ServiceMetrics } from './metrics.js';
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const CLIENT_ID = 'uniqstream-consumer';
 
 export interface ServiceEnvironment {
@@ -52,14 +52,15 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
     log.info({ address: server.address }, `serving /healthz, /readyz and /metrics on http://${config.httpHost}:${server.address.port}`);
     environment.onListening?.(server.address);
   }
-  const kafka = createKafka(config.input.brokers, CLIENT_ID, log);
+  const client = { brokers: config.input.brokers, clientId: CLIENT_ID, log, now, sockets: new SocketTracker() };
+  const kafka = createServiceKafka(client);
   const admin = kafka.admin();
   const stop = new AbortController();
   const onStop = (): void => stop.abort(environment.signal.reason);
   if (environment.signal.aborted) onStop();
   else environment.signal.addEventListener('abort', onStop, { once: true });
   try {
-    const connected = await waitForKafka(config.input.brokers, { timeoutMs: environment.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal: stop.signal, log });
+    const connected = await waitForKafka({ ...client, timeoutMs: environment.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal: stop.signal });
     if (!connected) {
       log.info('stopped before Kafka answered');
       return;
@@ -91,6 +92,9 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
   } finally {
     environment.signal.removeEventListener('abort', onStop);
     await admin.disconnect().catch(() => undefined);
+    // Every consumer and producer of the shared client has disconnected: what kafkajs left open ends here.
+    const left = client.sockets.destroyAll();
+    if (left > 0) log.debug(`closed ${left} connection${left === 1 ? '' : 's'} kafkajs left open`);
     await server?.close();
   }
 }

@@ -1,32 +1,30 @@
-import { logLevel, type LogEntry } from 'kafkajs';
+import { SocketTracker } from '@uniqstream/kafka';
 import { describe, expect, it } from 'vitest';
-import { isRebalanceInProgress, pinoLogCreator } from '../src/kafka.js';
+import { createServiceKafka } from '../src/kafka.js';
 import { createLogger } from '../src/log.js';
 
-function entry(level: logLevel, namespace: string, message: string, error?: string): LogEntry {
-  return { namespace, level, label: 'x', log: { timestamp: '', message, ...(error === undefined ? {} : { error }) } };
-}
-
-describe('kafkajs logs in pino', () => {
-  it('become one JSON line each at their level, answered errors as debug, repeats counted', () => {
+describe('the service client', () => {
+  it("logs kafkajs's lines into pino, one JSON line each at their level, answered errors as debug, repeats counted", () => {
     const lines: Record<string, unknown>[] = [];
     const log = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-    const write = pinoLogCreator(log)(logLevel.WARN);
-    write(entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092\n    at stack', 'ECONNREFUSED'));
-    write(entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'));
-    write(entry(logLevel.ERROR, 'Connection', 'Response Metadata(key: 3, version: 6)', 'The coordinator is loading'));
-    write(entry(logLevel.WARN, 'Runner', 'The group is rebalancing, re-joining'));
+    let now = 0;
+    const kafka = createServiceKafka({ brokers: ['127.0.0.1:9092'], clientId: 'test', log, now: () => now, sockets: new SocketTracker() });
+    // What kafkajs's own code calls: its logger, through the logCreator the client was made with.
+    const connection = kafka.logger().namespace('Connection');
+    connection.error('Connection error: connect ECONNREFUSED 127.0.0.1:9092\n    at stack', { error: 'ECONNREFUSED' });
+    now += 1_000;
+    connection.error('Connection error: connect ECONNREFUSED 127.0.0.1:9092', { error: 'ECONNREFUSED' });
+    connection.error('Response Metadata(key: 3, version: 6)', { error: 'The coordinator is loading' });
+    kafka.logger().namespace('Runner').warn('The group is rebalancing, re-joining');
+    // Below the client's level (warnings and errors only): not logged.
+    kafka.logger().namespace('Consumer').info('Starting');
+    now += 60_000;
+    connection.error('Connection error: connect ECONNREFUSED 127.0.0.1:9092', { error: 'ECONNREFUSED' });
     expect(lines.map((l) => [l['level'], l['msg'], l['component']])).toEqual([
-      [50, 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', 'kafkajs'],
-      [20, 'Response Metadata(key: 3, version: 6)', 'kafkajs'],
-      [40, 'The group is rebalancing, re-joining', 'kafkajs'],
+      [50, 'connection: Connection error: connect ECONNREFUSED 127.0.0.1:9092', 'kafkajs'],
+      [20, 'connection: Response Metadata(key: 3, version: 6): The coordinator is loading', 'kafkajs'],
+      [40, 'runner: The group is rebalancing, re-joining', 'kafkajs'],
+      [50, 'connection: Connection error: connect ECONNREFUSED 127.0.0.1:9092 (1 more like it before)', 'kafkajs'],
     ]);
-  });
-
-  it('tells the heartbeat answer that allows a checkpoint before rejoining', () => {
-    expect(isRebalanceInProgress(Object.assign(new Error('rebalancing'), { type: 'REBALANCE_IN_PROGRESS' }))).toBe(true);
-    // Out of the generation already: the partitions may be someone else's by now.
-    expect(isRebalanceInProgress(Object.assign(new Error('gone'), { type: 'ILLEGAL_GENERATION' }))).toBe(false);
-    expect(isRebalanceInProgress(new Error('other'))).toBe(false);
   });
 });

@@ -1,17 +1,8 @@
-import { createServer } from 'node:net';
+import { closedPort } from '@uniqstream/kafka-local';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine, type ServiceConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { runService } from '../src/service.js';
-
-/** A port nothing listens on (bound and released again). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function configFor(kafkaPort: number, httpPort: number): ServiceConfig {
   const parsed = parseCommandLine(
@@ -38,7 +29,7 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
 
 describe('runService', () => {
   it('stops at once and cleanly when asked to while it waits for Kafka, serving health meanwhile', async () => {
-    const [kafkaPort, httpPort] = [await freePort(), await freePort()];
+    const [kafkaPort, httpPort] = [await closedPort(), await closedPort()];
     const { lines, log } = capture();
     const stop = new AbortController();
     const running = runService(configFor(kafkaPort, httpPort), { log, signal: stop.signal, connectTimeoutMs: 120_000 });
@@ -61,7 +52,7 @@ describe('runService', () => {
 
   it('fails with KAFKA_FAILED, one line, when no broker answers in time', async () => {
     const { log } = capture();
-    await expect(runService(configFor(await freePort(), 0), { log, signal: new AbortController().signal, connectTimeoutMs: 1_000 })).rejects.toMatchObject({
+    await expect(runService(configFor(await closedPort(), 0), { log, signal: new AbortController().signal, connectTimeoutMs: 1_000 })).rejects.toMatchObject({
       code: 'KAFKA_FAILED',
       message: expect.stringMatching(/^cannot reach Kafka at 127\.0\.0\.1:\d+: [^\n]+$/),
     });
@@ -71,7 +62,7 @@ describe('runService', () => {
     const { lines, log } = capture();
     const stop = new AbortController();
     stop.abort();
-    await runService(configFor(await freePort(), 0), { log, signal: stop.signal });
+    await runService(configFor(await closedPort(), 0), { log, signal: stop.signal });
     const start = lines.find((l) => String(l['msg']).startsWith('starting:'));
     expect(start).toMatchObject({ level: 30, role: 'all', from: expect.stringMatching(/^kafka:\/\//), group: 'uniqstream', windows: ['minute'], http: 'off' });
   });

@@ -1,4 +1,5 @@
 import { UniqstreamError } from '@uniqstream/core';
+import type { KafkaError, KafkaErrorCode } from '@uniqstream/kafka';
 
 /** Closed list of the ways a sink can fail. */
 export const SINK_ERROR_CODES = [
@@ -23,6 +24,19 @@ export class SinkError extends UniqstreamError {
   constructor(code: SinkErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
+}
+
+/** The SinkError code of each @uniqstream/kafka failure. */
+const KAFKA_CODES: Readonly<Record<KafkaErrorCode, SinkErrorCode>> = {
+  BAD_OPTION: 'BAD_OPTION',
+  UNAVAILABLE: 'KAFKA_UNAVAILABLE',
+  FAILED: 'KAFKA_FAILED',
+  CLOSED: 'CLOSED',
+};
+
+/** A failure of @uniqstream/kafka's writer as a SinkError: the same message, the matching code. */
+export function sinkErrorOf(error: KafkaError): SinkError {
+  return new SinkError(KAFKA_CODES[error.code], error.message, { cause: error });
 }
 
 interface SystemErrorLike {

@@ -31,5 +31,13 @@ export {
   type KafkaSinkOptions,
   type KafkaTarget,
 } from './kafka-sink.js';
-export { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_MESSAGES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS } from './kafka-writer.js';
-export { KAFKA_LOG_LEVELS, type KafkaLog, type KafkaLogLevel } from './kafka-client.js';
+// The Kafka plumbing is @uniqstream/kafka's; what the sinks' options name is re-exported for apps.
+export {
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_BATCH_MESSAGES,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_UNAVAILABLE_TIMEOUT_MS,
+  KAFKA_LOG_LEVELS,
+  type KafkaLog,
+  type KafkaLogLevel,
+} from '@uniqstream/kafka';

@@ -1,29 +1,19 @@
 import type { DeadLetter, DeadLetterSink, ResultSink, WindowResult } from '@uniqstream/core';
+import { KafkaTopicWriter, type OwnClientSettings, type TopicWriterSettings } from '@uniqstream/kafka';
 import type { Message } from 'kafkajs';
 import { formatDeadLetter, type DeadLetterFormatOptions } from './dead-letter.js';
-import type { KafkaLog } from './kafka-client.js';
-import { KafkaTopicWriter } from './kafka-writer.js';
+import { sinkErrorOf } from './errors.js';
 import { formatResultJson } from './result-json.js';
 
-/** Settings of a Kafka sink besides where it writes. */
-export interface KafkaSinkOptions {
-  /** Partitions when the sink creates its topic (default 1). */
-  readonly partitions?: number;
-  /** Default `uniqstream`. */
-  readonly clientId?: string;
-  /** One line per event; default: kafkajs errors on stderr, nothing else. */
-  readonly log?: KafkaLog;
-  /** Also kafkajs's own info lines (as 'debug'). */
-  readonly verbose?: boolean;
-  /** How long to wait for a broker at start (default 30 s). */
-  readonly connectTimeoutMs?: number;
-  /** How long a send may go unacknowledged before the sink fails (default 5 min, 0 = forever). */
-  readonly unavailableTimeoutMs?: number;
-  /** Most bytes of values per send (default 512 KiB, under the broker's 1 MB batch limit). */
-  readonly batchBytes?: number;
-  /** Most records per send (default 5000). */
-  readonly batchMessages?: number;
-}
+/**
+ * Settings of a Kafka sink besides where it writes: partitions (when it
+ * creates the topic), clientId, log, verbose, connectTimeoutMs,
+ * unavailableTimeoutMs, batchBytes and batchMessages, as @uniqstream/kafka's
+ * KafkaTopicWriter takes them.
+ */
+export interface KafkaSinkOptions
+  extends Pick<OwnClientSettings, 'partitions' | 'clientId' | 'log' | 'verbose' | 'connectTimeoutMs'>,
+    Pick<TopicWriterSettings, 'unavailableTimeoutMs' | 'batchBytes' | 'batchMessages'> {}
 
 export interface KafkaTarget {
   readonly brokers: readonly string[];
@@ -59,7 +49,7 @@ export function deadLetterKey(letter: DeadLetter): string {
  * the sink creates is compacted, so it keeps every window's latest revision.
  */
 export function createKafkaResultSink(target: KafkaTarget, options: KafkaSinkOptions = {}): KafkaResultSink {
-  const writer = new KafkaTopicWriter({ ...options, ...target, what: 'results', topicConfig: RESULT_TOPIC_CONFIG });
+  const writer = new KafkaTopicWriter({ ...options, ...target, what: 'results', topicConfig: RESULT_TOPIC_CONFIG, errorOf: sinkErrorOf });
   return {
     name: writer.name,
     ready: () => writer.ready(),
@@ -83,7 +73,7 @@ export function createKafkaDeadLetterSink(
   options: KafkaSinkOptions & DeadLetterFormatOptions = {},
 ): KafkaDeadLetterSink {
   const format: DeadLetterFormatOptions = options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes };
-  const writer = new KafkaTopicWriter({ ...options, ...target, what: 'dead letters' });
+  const writer = new KafkaTopicWriter({ ...options, ...target, what: 'dead letters', errorOf: sinkErrorOf });
   return {
     name: writer.name,
     ready: () => writer.ready(),

@@ -6,8 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEndpoint, type DeadLetter } from '@uniqstream/core';
+import { closedPort } from '@uniqstream/kafka-local';
 import { createDeadLetterSink, DEFAULT_DEAD_LETTER_FRAME_BYTES, formatDeadLetter, sinkReady } from '../src/index.js';
-import { closedPort } from './closed-port.js';
 
 let dir: string;
 beforeAll(async () => {

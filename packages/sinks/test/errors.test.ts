@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UniqstreamError } from '@uniqstream/core';
-import { openError, SINK_ERROR_CODES, SinkError, writeError } from '../src/errors.js';
+import { KAFKA_ERROR_CODES, KafkaError } from '@uniqstream/kafka';
+import { openError, SINK_ERROR_CODES, SinkError, sinkErrorOf, writeError } from '../src/errors.js';
 
 function systemError(code: string): Error {
   return Object.assign(new Error(`${code}: something`), { code });
@@ -23,5 +24,18 @@ describe('sink errors', () => {
     expect(openError('x/y.jsonl', systemError('ENOENT')).message).toBe('cannot write x/y.jsonl: no such directory');
     expect(openError('y.jsonl', systemError('EACCES')).message).toBe('cannot write y.jsonl: permission denied');
     expect(openError('dir', systemError('EISDIR')).code).toBe('OPEN_FAILED');
+  });
+
+  it("turns each of the Kafka writer's failures into the SinkError of the same meaning, keeping its line", () => {
+    const expected = { BAD_OPTION: 'BAD_OPTION', UNAVAILABLE: 'KAFKA_UNAVAILABLE', FAILED: 'KAFKA_FAILED', CLOSED: 'CLOSED' } as const;
+    expect(Object.keys(expected).sort()).toEqual([...KAFKA_ERROR_CODES].sort());
+    for (const code of KAFKA_ERROR_CODES) {
+      const from = new KafkaError(code, `cannot reach Kafka at h:1: ${code}`);
+      const mapped = sinkErrorOf(from);
+      expect(mapped).toBeInstanceOf(SinkError);
+      expect(mapped.code).toBe(expected[code]);
+      expect(mapped.message).toBe(from.message);
+      expect(mapped.cause).toBe(from);
+    }
   });
 });

@@ -1,10 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter, WindowResult } from '@uniqstream/core';
+import { closedPort } from '@uniqstream/kafka-local';
 import { createKafkaResultSink, deadLetterKey, resultKey, sinkReady } from '../src/kafka-sink.js';
 import { createStdoutSink } from '../src/result-sink.js';
 import { SinkError } from '../src/errors.js';
-import { closedPort } from './closed-port.js';
 
 const result: WindowResult = { window: 'hour', start: 1468242000, end: 1468245600, users: 7, frames: 9, revision: 2, final: false, method: 'exact' };
 

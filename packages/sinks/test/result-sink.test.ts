@@ -8,8 +8,8 @@ import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEndpoint, type WindowResult } from '@uniqstream/core';
+import { closedPort } from '@uniqstream/kafka-local';
 import { createFileSink, createStdoutSink, openResultSink, SinkError, sinkReady } from '../src/index.js';
-import { closedPort } from './closed-port.js';
 import { windowResult } from './arbitraries.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

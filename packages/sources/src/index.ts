@@ -11,11 +11,9 @@ export {
   type FileSourceOptions,
 } from './file-source.js';
 export {
-  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_WAIT_MS,
   DEFAULT_MIN_BYTES,
-  DEFAULT_UNAVAILABLE_TIMEOUT_MS,
   DEFAULT_WORKER,
   DEFAULT_WORKER_BUFFER_BYTES,
   DEFAULT_WORKER_HANDOFF,
@@ -29,5 +27,6 @@ export {
   type KafkaSourceOptions,
   type WorkerHandoff,
 } from './kafka-source.js';
-export { KAFKA_LOG_LEVELS, type KafkaLog, type KafkaLogLevel } from './kafka-client.js';
+// The Kafka plumbing is @uniqstream/kafka's; what the source's options name is re-exported for apps.
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, KAFKA_LOG_LEVELS, type KafkaLog, type KafkaLogLevel } from '@uniqstream/kafka';
 export { DEFAULT_GROUP, openSource, type KafkaEndpointOptions, type OpenSourceOptions } from './open-source.js';

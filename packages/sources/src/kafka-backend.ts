@@ -1,6 +1,6 @@
 import type { FrameBatch } from '@uniqstream/core';
+import type { KafkaLog } from '@uniqstream/kafka';
 import type { SourceError } from './errors.js';
-import type { KafkaLog } from './kafka-client.js';
 
 /**
  * Where the Kafka source's kafkajs consumer runs: on the caller's thread

@@ -1,5 +1,5 @@
+import type { KafkaLogLevel } from '@uniqstream/kafka';
 import type { SourceErrorCode } from './errors.js';
-import type { KafkaLogLevel } from './kafka-client.js';
 import type { ReaderSettings } from './kafka-reader.js';
 import type { RingMemory } from './kafka-ring.js';
 

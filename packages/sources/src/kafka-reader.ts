@@ -1,16 +1,6 @@
+import { createKafka, describeKafkaError, PROBE_RETRY, quietened, RUN_RETRY, SocketTracker, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { SourceError } from './errors.js';
-import {
-  createKafka,
-  describeKafkaError,
-  GaveUp,
-  PROBE_RETRY,
-  quietened,
-  retryUntil,
-  RUN_RETRY,
-  SocketTracker,
-  type KafkaLog,
-} from './kafka-client.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -38,7 +28,6 @@ export function defaultMaxBytesPerPartition(partitions: number): number {
 export const DEFAULT_MIN_BYTES = 1;
 /** How long the broker holds a fetch while there is nothing: paces fetches (and idle ticks) when idle. */
 export const DEFAULT_MAX_WAIT_MS = 250;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const SESSION_TIMEOUT_MS = 30_000;
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 
@@ -108,20 +97,11 @@ export class KafkaReader {
    */
   async start(signal: AbortSignal): Promise<void> {
     const { settings } = this;
-    const probe = this.probeKafka.admin();
     try {
-      await retryUntil(() => probe.connect(), {
-        timeoutMs: settings.connectTimeoutMs,
-        now: this.now,
-        signal,
-        onFirstFailure: (reason) => this.log('warn', `waiting for Kafka at ${this.where}: ${reason}`),
-      });
+      await waitForBroker(this.probeKafka, settings.brokers, { timeoutMs: settings.connectTimeoutMs, now: this.now, signal, log: this.log });
     } catch (error) {
       if (signal.aborted) return;
-      const reason = error instanceof GaveUp ? error.reason : describeKafkaError(error);
-      throw new SourceError('KAFKA_UNAVAILABLE', `cannot reach Kafka at ${this.where}: ${reason}`, { cause: error });
-    } finally {
-      await probe.disconnect().catch(() => undefined);
+      throw new SourceError('KAFKA_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
     }
     let partitions: number;
     try {

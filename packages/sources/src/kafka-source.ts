@@ -1,22 +1,14 @@
 import type { Batch, EachBatchPayload } from 'kafkajs';
 import type { FrameBatch, Positions, Source } from '@uniqstream/core';
+import { DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, defaultKafkaLog, type KafkaLog } from '@uniqstream/kafka';
 import { SourceError } from './errors.js';
 import type { BackendHost, KafkaBackend } from './kafka-backend.js';
-import { DEFAULT_CLIENT_ID, defaultKafkaLog, type KafkaLog } from './kafka-client.js';
 import { Handoff } from './kafka-handoff.js';
-import {
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_MAX_BYTES,
-  DEFAULT_MAX_WAIT_MS,
-  DEFAULT_MIN_BYTES,
-  KafkaReader,
-  type ReaderSettings,
-} from './kafka-reader.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_WAIT_MS, DEFAULT_MIN_BYTES, KafkaReader, type ReaderSettings } from './kafka-reader.js';
 import { DEFAULT_RING_BYTES, isRingHandoff, RING_HANDOFFS, type RingHandoff } from './kafka-ring.js';
 import { WorkerLink } from './kafka-worker-link.js';
 
 export {
-  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_WAIT_MS,
   DEFAULT_MIN_BYTES,
@@ -27,8 +19,6 @@ export {
 
 /** With no data, an empty batch this often lets the pipeline check idleness. */
 export const IDLE_TICK_MS = 500;
-/** Connection lost during a run: retry this long before failing (0 = forever). */
-export const DEFAULT_UNAVAILABLE_TIMEOUT_MS = 5 * 60_000;
 /**
  * kafkajs on a thread of its own by default: the `kafka` benchmark
  * (packages/bench/src/suites/kafka.ts, figures in the README) measured it

@@ -12,9 +12,9 @@
  * imported.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { describeKafkaError, type KafkaLog } from '@uniqstream/kafka';
 import type { EachBatchPayload } from 'kafkajs';
 import { SourceError } from './errors.js';
-import { describeKafkaError, type KafkaLog } from './kafka-client.js';
 import type { BatchMessage, FromWorker, ToWorker, WorkerSetup } from './kafka-messages.js';
 import { HEARTBEAT_INTERVAL_MS, KafkaReader } from './kafka-reader.js';
 import { FrameRing } from './kafka-ring.js';

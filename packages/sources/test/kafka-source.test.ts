@@ -1,16 +1,7 @@
-import { createServer } from 'node:net';
+import { closedPort } from '@uniqstream/kafka-local';
 import { describe, expect, it } from 'vitest';
 import { defaultMaxBytesPerPartition, openKafkaSource, toFrameBatch } from '../src/kafka-source.js';
 import { SourceError } from '../src/errors.js';
-
-/** A loopback port nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function message(offset: number, value: Buffer | null): { offset: string; value: Buffer | null; key: null; timestamp: string; attributes: number; headers: Record<string, never> } {
   return { offset: String(offset), value, key: null, timestamp: '0', attributes: 0, headers: {} };

@@ -1,8 +1,7 @@
-import { createServer } from 'node:net';
 import { generateChunks } from '@uniqstream/generator';
+import { closedPort, roundRobin, TestKafka, uniqueName } from '@uniqstream/kafka-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, hasStackTrace, run, start, type Finished, type Running } from './cli-process.js';
-import { TestKafka, uniqueName } from './kafka.js';
 import { expectFinalsMatch, latestByKey, linesOf, referenceCounts } from './reference.js';
 
 const T0 = 1468244340;
@@ -10,14 +9,6 @@ let kafka: TestKafka;
 let frames: Buffer[];
 /** Started first, checked last: it spends its time waiting for a broker that is not there. */
 let unreachable: { port: number; running: Running };
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   kafka = new TestKafka();
@@ -42,8 +33,8 @@ async function countKafkaToKafka(partitions: number, extra: readonly string[] = 
   const output = uniqueName('cli-out');
   const group = uniqueName('cli-group');
   await kafka.createTopic(input, partitions);
-  kafka.topics.push(output);
-  await kafka.produce(input, frames, partitions);
+  kafka.track({ topics: [output] });
+  await kafka.produce(input, roundRobin(frames, partitions));
   const result = await run(BIN, ['count', '--from', `kafka://${kafka.bootstrap}/${input}`, '--to', `kafka://${kafka.bootstrap}/${output}`, '--group', group, '--from-beginning', '--until-idle', '3', ...extra]);
   return { result, input, output, group };
 }
@@ -64,7 +55,7 @@ describe('uniqstream count, Kafka to Kafka', () => {
 
   it('sends dropped frames to a dead-letter topic, keyed by where they were', async () => {
     const letters = uniqueName('cli-dead');
-    kafka.topics.push(letters);
+    kafka.track({ topics: [letters] });
     const { result, input } = await countKafkaToKafka(1, ['--dead-letter', `kafka://${kafka.bootstrap}/${letters}`]);
     expect(result.code).toBe(0);
     const malformed = Number(/malformed ([\d,]+)/.exec(result.stderr)![1]!.replace(/,/g, ''));

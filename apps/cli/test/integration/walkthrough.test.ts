@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { generateChunks } from '@uniqstream/generator';
+import { TestKafka } from '@uniqstream/kafka-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasStackTrace, run, type Finished } from './cli-process.js';
-import { TestKafka } from './kafka.js';
 import { expectFinalsMatch, latestByKey, linesOf, referenceCounts } from './reference.js';
 
 /*
@@ -23,7 +23,7 @@ let dir: string;
 let sample: Buffer[];
 
 beforeAll(async () => {
-  kafka = new TestKafka('127.0.0.1:9092');
+  kafka = new TestKafka({ bootstrap: '127.0.0.1:9092' });
   await kafka.deleteTopics(['stream', 'processed']);
   await kafka.deleteGroup('uniqstream');
   dir = mkdtempSync(join(tmpdir(), 'uniqstream-walkthrough-'));

@@ -1,4 +1,4 @@
-import type { TestKafka, TestRecord } from './kafka.js';
+import type { TestKafka, TestRecord } from '@uniqstream/kafka-local';
 
 const STEPS_PER_SECOND = 4;
 

@@ -1,7 +1,7 @@
+import { uniqueName } from '@uniqstream/kafka-local';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TestKafka, uniqueName } from './kafka.js';
 import { produceOver } from './produce.js';
-import { serviceArgs, ServiceProcess, topicsOf, waitUntilDone, type LogLine } from './service-process.js';
+import { serviceArgs, ServiceProcess, testKafka, topicsOf, waitUntilDone, type LogLine } from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 const PARTITIONS = 4;
@@ -20,7 +20,7 @@ const HEAD_SHARE = 0.2;
  * final.
  */
 describe('scale-out: instances in one consumer group', () => {
-  const kafka = new TestKafka();
+  const kafka = testKafka();
   const stream = testStream({ seed: 11, frames: FRAMES, partitions: PARTITIONS });
   const finals = new Map<number, Map<string, string>>();
 
@@ -34,7 +34,7 @@ describe('scale-out: instances in one consumer group', () => {
     const group = uniqueName(`scale-${instances}`);
     const results = `${group}.results`;
     const { partials, checkpoints } = topicsOf(group);
-    kafka.track(group, [results, partials, checkpoints]);
+    kafka.track({ groups: [group, `${group}.merge`], topics: [results, partials, checkpoints] });
     await kafka.createTopic(input, PARTITIONS);
     const head = Math.round(FRAMES * HEAD_SHARE);
     await kafka.produce(input, stream.frames.slice(0, head));

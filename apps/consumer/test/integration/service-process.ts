@@ -3,7 +3,12 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BOOTSTRAP, type TestKafka } from './kafka.js';
+import { testBootstrap, TestKafka } from '@uniqstream/kafka-local';
+
+/** The tests' own client; CONSUMER_IT_KEEP=1 leaves the topics and groups of the runs for a look after a failure. */
+export function testKafka(): TestKafka {
+  return new TestKafka({ clientId: 'consumer-it', keep: process.env['CONSUMER_IT_KEEP'] === '1' });
+}
 
 /** The real binary, as an operator runs it. */
 export const BIN = fileURLToPath(new URL('../../bin/uniqstream-consumer', import.meta.url));
@@ -115,8 +120,8 @@ export function topicsOf(group: string): { readonly partials: string; readonly c
 /** The flags of a test run: short intervals and timeouts so that the 2-core machine gets through quickly. */
 export function serviceArgs(run: RunTopics, extra: readonly string[] = []): string[] {
   return [
-    '--from', `kafka://${BOOTSTRAP}/${run.input}`,
-    '--to', `kafka://${BOOTSTRAP}/${run.results}`,
+    '--from', `kafka://${testBootstrap()}/${run.input}`,
+    '--to', `kafka://${testBootstrap()}/${run.results}`,
     '--group', run.group,
     '--from-beginning',
     '--checkpoint-interval', '1',

@@ -1,9 +1,8 @@
-import { isUtf8 } from 'node:buffer';
 import { generateChunks } from '@uniqstream/generator';
+import type { ReadRecord, TestRecord } from '@uniqstream/kafka-local';
+import { linesOf, referenceCounts, type Counts } from '@uniqstream/reference';
 import { expect } from 'vitest';
-import type { ReadRecord, TestRecord } from './kafka.js';
 
-const LF = 0x0a;
 const MINUTE = 60;
 /** How far the closing frames jump ahead: past every data window's end + the allowed lateness. */
 const CLOSING_JUMP_SECONDS = 2 * 3600;
@@ -23,15 +22,10 @@ export interface TestStream {
   readonly reference: ReadonlyMap<number, Counts>;
 }
 
-export interface Counts {
-  readonly users: number;
-  readonly frames: number;
-}
-
 /** A small realistic stream: late frames, a tail, malformed frames and string timestamps (no bitflips: no counter can tell a low-bit flip from an honest frame). */
 export function testStream(options: { readonly seed: number; readonly frames: number; readonly partitions: number }): TestStream {
-  const lines: Buffer[] = [];
-  for (const chunk of generateChunks({
+  const lines = linesOf(
+    generateChunks({
     seed: options.seed,
     users: 3000,
     rate: 50,
@@ -44,14 +38,8 @@ export function testStream(options: { readonly seed: number; readonly frames: nu
     tailDelay: 40,
     malformedFraction: 0.01,
     tsStringFraction: 0.05,
-  })) {
-    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let at = 0; at < view.length; ) {
-      const end = view.indexOf(LF, at);
-      lines.push(view.subarray(at, end === -1 ? view.length : end));
-      at = end === -1 ? view.length : end + 1;
-    }
-  }
+    }),
+  );
   const frames = lines.map((value, i) => ({ partition: i % options.partitions, value }));
   const reference = referenceCounts(lines);
   const lastStart = Math.max(...reference.keys());
@@ -61,37 +49,6 @@ export function testStream(options: { readonly seed: number; readonly frames: nu
     for (let p = 0; p < options.partitions; p++) closing.push({ partition: p, value: Buffer.from(`{"uid":"closing-${p}-${i}","ts":${closingTs}}`) });
   }
   return { frames, closing, reference };
-}
-
-/**
- * FRAMES.md's definition with JSON.parse and a Set per window: distinct
- * root uids of the valid frames whose ts falls in each minute.
- */
-export function referenceCounts(frames: Iterable<Uint8Array>): Map<number, Counts> {
-  const sets = new Map<number, Set<string>>();
-  const counts = new Map<number, number>();
-  for (const bytes of frames) {
-    const line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    // Invalid UTF-8 is malformed; toString() would quietly repair it.
-    if (!isUtf8(line)) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line.toString());
-    } catch {
-      continue;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
-    const { uid, ts } = value as { uid?: unknown; ts?: unknown };
-    if (typeof uid !== 'string' || uid === '') continue;
-    const t = typeof ts === 'number' ? ts : typeof ts === 'string' && /^\d+$/.test(ts) ? Number(ts) : Number.NaN;
-    if (!Number.isInteger(t) || t < 0 || t >= 2 ** 32) continue;
-    const start = t - (t % MINUTE);
-    let set = sets.get(start);
-    if (set === undefined) sets.set(start, (set = new Set()));
-    set.add(uid);
-    counts.set(start, (counts.get(start) ?? 0) + 1);
-  }
-  return new Map([...sets].map(([start, set]) => [start, { users: set.size, frames: counts.get(start)! }]));
 }
 
 /** The latest value of every key, as a compacted topic keeps it (one partition: offset order). */

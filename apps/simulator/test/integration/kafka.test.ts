@@ -1,53 +1,24 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestKafka, type ReadRecord } from '@uniqstream/kafka-local';
+import { afterAll, describe, expect, it } from 'vitest';
 import { sim } from '../support/bin.js';
 import { splitLines, validFrame } from '../support/reference.js';
 
-const bootstrap = process.env.UNIQSTREAM_KAFKA_BOOTSTRAP ?? '127.0.0.1:9092';
-const kafka = new Kafka({ clientId: 'uniqstream-sim-test', brokers: [bootstrap], logLevel: logLevel.NOTHING });
-const admin = kafka.admin();
+const kafka = new TestKafka({ clientId: 'uniqstream-sim-test' });
+const bootstrap = kafka.bootstrap;
 const run = `${Date.now().toString(36)}-${process.pid}`;
 
-interface Received {
-  readonly partition: number;
-  readonly offset: number;
-  readonly key: string | null;
-  readonly value: Buffer;
-}
-
-/** Reads a topic from the beginning until `count` messages have come, then each partition in offset order. */
-async function readTopic(topic: string, count: number): Promise<Map<number, Received[]>> {
-  const consumer = kafka.consumer({ groupId: `sim-test-${topic}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const byPartition = new Map<number, Received[]>();
-  let total = 0;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`only ${total} of ${count} messages arrived`)), 120_000);
-    consumer
-      .run({
-        eachBatch: async ({ batch }) => {
-          const list = byPartition.get(batch.partition) ?? [];
-          for (const m of batch.messages) {
-            list.push({ partition: batch.partition, offset: Number(m.offset), key: m.key === null ? null : m.key.toString(), value: m.value ?? Buffer.alloc(0) });
-          }
-          byPartition.set(batch.partition, list);
-          total += batch.messages.length;
-          if (total >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      })
-      .catch(reject);
-  });
-  await consumer.disconnect();
-  for (const list of byPartition.values()) list.sort((a, b) => a.offset - b.offset);
+/** Everything in `topic` now, each partition in offset order; the simulator has exited, so that is all it wrote. */
+async function readTopic(topic: string): Promise<Map<number, ReadRecord[]>> {
+  kafka.track({ topics: [topic] });
+  const byPartition = new Map<number, ReadRecord[]>();
+  for (const record of await kafka.read(topic)) byPartition.set(record.partition, [...(byPartition.get(record.partition) ?? []), record]);
   return byPartition;
 }
+
+const valueOf = (record: ReadRecord): Buffer => record.value ?? Buffer.alloc(0);
 
 /** True when `sub` appears in `all` in the same order (not necessarily next to each other). */
 function isSubsequence(sub: readonly Buffer[], all: readonly Buffer[]): boolean {
@@ -58,11 +29,8 @@ function isSubsequence(sub: readonly Buffer[], all: readonly Buffer[]): boolean 
 
 const sortedHex = (values: readonly Buffer[]) => values.map((v) => v.toString('hex')).sort();
 
-beforeAll(async () => {
-  await admin.connect();
-});
 afterAll(async () => {
-  await admin.disconnect();
+  await kafka.close();
 });
 
 describe('uniqstream-sim --to kafka://', () => {
@@ -73,21 +41,20 @@ describe('uniqstream-sim --to kafka://', () => {
     const topic = `sim-uid-${run}`;
     const result = sim([...common, '--to', `kafka://${bootstrap}/${topic}`, '--partitions', '3', '--key', 'uid', '--compression', 'gzip', '--batch-bytes', '200000']);
     expect(result.status).toBe(0);
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    expect(metadata.topics[0]!.partitions).toHaveLength(3);
+    expect(await kafka.partitions(topic)).toBe(3);
 
-    const received = await readTopic(topic, lines.length);
+    const received = await readTopic(topic);
     const all = [...received.values()].flat();
     expect(all).toHaveLength(lines.length);
-    expect(sortedHex(all.map((m) => m.value))).toEqual(sortedHex(lines));
-    for (const list of received.values()) expect(isSubsequence(list.map((m) => m.value), lines)).toBe(true);
+    expect(sortedHex(all.map(valueOf))).toEqual(sortedHex(lines));
+    for (const list of received.values()) expect(isSubsequence(list.map(valueOf), lines)).toBe(true);
     expect(received.size).toBe(3);
 
     const partitionOfKey = new Map<string, number>();
     let wrongKey = 0;
     let split = 0;
     for (const m of all) {
-      const frame = validFrame(m.value);
+      const frame = validFrame(valueOf(m));
       if (frame !== null && m.key !== frame.uid) wrongKey++;
       if (m.key === null) continue;
       const seen = partitionOfKey.get(m.key);
@@ -102,10 +69,10 @@ describe('uniqstream-sim --to kafka://', () => {
     const topic = `sim-none-${run}`;
     const result = sim([...common, '--to', `kafka://${bootstrap}/${topic}`, '--partitions', '4', '--key', 'none']);
     expect(result.status).toBe(0);
-    const received = await readTopic(topic, lines.length);
+    const received = await readTopic(topic);
     for (let p = 0; p < 4; p++) {
       const expected = lines.filter((_line, i) => i % 4 === p);
-      const got = (received.get(p) ?? []).map((m) => m.value);
+      const got = (received.get(p) ?? []).map(valueOf);
       expect(got.length).toBe(expected.length);
       expect(got.every((v, i) => v.equals(expected[i]!))).toBe(true);
     }
@@ -117,19 +84,18 @@ describe('uniqstream-sim --to kafka://', () => {
     writeFileSync(path, Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
     const result = sim(['replay', path, '--to', `kafka://${bootstrap}/${topic}`, '--partitions', '2', '--quiet']);
     expect(result.status).toBe(0);
-    const received = await readTopic(topic, lines.length);
+    const received = await readTopic(topic);
     const all = [...received.values()].flat();
-    expect(sortedHex(all.map((m) => m.value))).toEqual(sortedHex(lines));
-    for (const list of received.values()) expect(isSubsequence(list.map((m) => m.value), lines)).toBe(true);
+    expect(sortedHex(all.map(valueOf))).toEqual(sortedHex(lines));
+    for (const list of received.values()) expect(isSubsequence(list.map(valueOf), lines)).toBe(true);
   });
 
   it('leaves an existing topic as it is and says so', async () => {
     const topic = `sim-exists-${run}`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await kafka.createTopic(topic, 2);
     const result = sim(['--frames', '10', '--frame-bytes', '50', '--to', `kafka://${bootstrap}/${topic}`, '--partitions', '5']);
     expect(result.status).toBe(0);
     expect(result.stderr).toContain(`topic ${topic} already exists with 2 partition(s)`);
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    expect(metadata.topics[0]!.partitions).toHaveLength(2);
+    expect(await kafka.partitions(topic)).toBe(2);
   });
 });

@@ -1,19 +1,18 @@
 import { isUtf8 } from 'node:buffer';
 import type { DeadLetter, WindowResult } from '@uniqstream/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestKafka, uniqueName } from '@uniqstream/kafka-local';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createKafkaDeadLetterSink, createKafkaResultSink } from '../../src/kafka-sink.js';
-import { BOOTSTRAP, TestKafka, uniqueName } from './kafka-helpers.js';
 
 const quiet = (): void => undefined;
-let kafka: TestKafka;
+const kafka = new TestKafka();
 
-beforeAll(() => {
-  kafka = new TestKafka();
-});
+afterAll(() => kafka.close());
 
-afterAll(async () => {
-  await kafka.close();
-});
+/** Every record of the topic, by partition and offset, its value as text. */
+async function readText(topic: string): Promise<{ key: string | null; value: string | null }[]> {
+  return (await kafka.read(topic)).map((r) => ({ key: r.key, value: r.value?.toString() ?? null }));
+}
 
 const GRANULARITY_SECONDS = { minute: 60, hour: 3600 } as const;
 
@@ -36,19 +35,19 @@ function results(count: number): WindowResult[] {
 describe('Kafka result sink against a real broker', () => {
   it('creates a compacted topic and writes one record per result: key window:start, value the JSON line, revisions in order', async () => {
     const topic = uniqueName('results');
-    kafka.topics.push(topic);
-    const sink = createKafkaResultSink({ brokers: [BOOTSTRAP], topic }, { partitions: 3, batchMessages: 7, log: quiet });
+    kafka.track({ topics: [topic] });
+    const sink = createKafkaResultSink({ brokers: [kafka.bootstrap], topic }, { partitions: 3, batchMessages: 7, log: quiet });
     await sink.ready();
     const written = results(200);
     // In pieces, as the pipeline writes after each batch; several sends per piece.
     for (let i = 0; i < written.length; i += 23) await sink.write(written.slice(i, i + 23));
     await sink.flush();
     // flush() waited for every ack: all of it is readable now.
-    expect(await kafka.highWatermarks(topic)).toBe(written.length);
+    expect([...(await kafka.endOffsets(topic)).values()].reduce((sum, end) => sum + end, 0)).toBe(written.length);
     expect(await kafka.partitions(topic)).toBe(3);
     expect(await kafka.topicConfig(topic, 'cleanup.policy')).toBe('compact');
 
-    const records = await kafka.read(topic);
+    const records = await readText(topic);
     expect(records).toHaveLength(written.length);
     const byKey = new Map<string, WindowResult[]>();
     for (const record of records) {
@@ -70,13 +69,13 @@ describe('Kafka result sink against a real broker', () => {
   it('writes into an existing topic as it is, and close() sends what is still queued', async () => {
     const topic = uniqueName('existing');
     await kafka.createTopic(topic, 2);
-    const sink = createKafkaResultSink({ brokers: [BOOTSTRAP], topic }, { partitions: 5, log: quiet });
+    const sink = createKafkaResultSink({ brokers: [kafka.bootstrap], topic }, { partitions: 5, log: quiet });
     const written = results(30);
     await sink.write(written);
     await sink.close();
     expect(await kafka.partitions(topic)).toBe(2);
     expect(await kafka.topicConfig(topic, 'cleanup.policy')).toBe('delete');
-    const values = (await kafka.read(topic)).map((r) => JSON.parse(r.value!) as WindowResult);
+    const values = (await readText(topic)).map((r) => JSON.parse(r.value!) as WindowResult);
     expect(values.sort((a, b) => a.users - b.users)).toEqual(written.map((r) => ({ ...r })));
   });
 });
@@ -84,8 +83,8 @@ describe('Kafka result sink against a real broker', () => {
 describe('Kafka dead-letter sink against a real broker', () => {
   it('writes every letter keyed origin:partition:position, large frames and invalid UTF-8 included, in batches under the broker limit', async () => {
     const topic = uniqueName('dead');
-    kafka.topics.push(topic);
-    const sink = createKafkaDeadLetterSink({ brokers: [BOOTSTRAP], topic }, { log: quiet, maxFrameBytes: 8 * 1024 });
+    kafka.track({ topics: [topic] });
+    const sink = createKafkaDeadLetterSink({ brokers: [kafka.bootstrap], topic }, { log: quiet, maxFrameBytes: 8 * 1024 });
     // 600 letters of ~8 KB of CJK text (3 bytes a character): about 5 MB, far over one 1 MB record batch.
     const letters: DeadLetter[] = Array.from({ length: 600 }, (_, i) => ({
       reason: i % 2 === 0 ? 'malformed' : 'late',
@@ -98,7 +97,7 @@ describe('Kafka dead-letter sink against a real broker', () => {
     }));
     for (let i = 0; i < letters.length; i += 300) await sink.write(letters.slice(i, i + 300));
     await sink.flush();
-    const records = await kafka.read(topic);
+    const records = await readText(topic);
     expect(records).toHaveLength(letters.length);
     const byKey = new Map(records.map((r) => [r.key, r.value]));
     for (const letter of letters) {

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { isUtf8 } from 'node:buffer';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { CountingEngine, runPipeline, type DecodedFrame, type FrameBatch, type FrameDecoder, type ResultSink, type Source, type WindowResult } from '@uniqstream/core';
+import { TestKafka, uniqueName } from '@uniqstream/kafka-local';
+import { referenceCounts as referenceCountsOf, referenceFrame, type Counts } from '@uniqstream/reference';
 import { expect } from 'vitest';
 import { openKafkaSource, type KafkaSourceOptions } from '../../src/kafka-source.js';
 import { MIN_RING_BYTES } from '../../src/kafka-ring.js';
-import { TestKafka, uniqueName } from './kafka-helpers.js';
 
 /*
  * What a Kafka -> count -> Kafka test needs besides the source under test:
@@ -40,48 +39,9 @@ export function testFrame(i: number, perSecond: number): Buffer | null {
   return Buffer.from(json);
 }
 
-interface Parsed {
-  readonly uid: string;
-  readonly ts: number;
-}
-
-/** FRAMES.md's rules with JSON.parse: a root `uid` string and a whole-second `ts` (number or digits). */
-function parse(frame: Uint8Array): Parsed | undefined {
-  const bytes = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-  if (!isUtf8(bytes)) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString());
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const { uid, ts } = value as { uid?: unknown; ts?: unknown };
-  if (typeof uid !== 'string' || uid === '') return undefined;
-  const t = typeof ts === 'number' ? ts : typeof ts === 'string' && /^\d+$/.test(ts) ? Number(ts) : Number.NaN;
-  if (!Number.isInteger(t) || t < 0 || t >= 2 ** 32) return undefined;
-  return { uid, ts: t };
-}
-
-export interface Counts {
-  readonly users: number;
-  readonly frames: number;
-}
-
-/** Minute window start -> distinct uids and frames, over the valid frames. */
+/** Minute window start -> distinct uids and frames, over the valid frames (null: a tombstone). */
 export function referenceCounts(frames: Iterable<Buffer | null>): Map<number, Counts> {
-  const sets = new Map<number, Set<string>>();
-  const counts = new Map<number, number>();
-  for (const frame of frames) {
-    const parsed = frame === null ? undefined : parse(frame);
-    if (parsed === undefined) continue;
-    const start = parsed.ts - (parsed.ts % MINUTE);
-    let set = sets.get(start);
-    if (set === undefined) sets.set(start, (set = new Set()));
-    set.add(parsed.uid);
-    counts.set(start, (counts.get(start) ?? 0) + 1);
-  }
-  return new Map([...sets].map(([start, set]) => [start, { users: set.size, frames: counts.get(start)! }]));
+  return referenceCountsOf([...frames].filter((frame): frame is Buffer => frame !== null), MINUTE);
 }
 
 /** A slow, obviously right decoder: JSON.parse, and the uid's SHA-1 as its 64-bit hash. */
@@ -89,8 +49,8 @@ export const jsonDecoder: FrameDecoder = {
   name: 'json-test',
   decode(frame: Uint8Array, out: DecodedFrame): string | null {
     if (frame.length === 0) return 'empty';
-    const parsed = parse(frame);
-    if (parsed === undefined) return 'malformed';
+    const parsed = referenceFrame(frame);
+    if (parsed === null) return 'malformed';
     const hash = createHash('sha1').update(parsed.uid).digest();
     out.uidHi = hash.readUInt32BE(0);
     out.uidLo = hash.readUInt32BE(4);
@@ -101,33 +61,27 @@ export const jsonDecoder: FrameDecoder = {
 
 /** Writes every result as JSON to `topic`, keyed `window:start`, acknowledged by all replicas on flush. */
 export class KafkaTestSink implements ResultSink {
-  private readonly producer: Producer;
   private pending: WindowResult[] = [];
-  private connected: Promise<void> | undefined;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: TestKafka,
     private readonly topic: string,
-  ) {
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  }
+  ) {}
 
   write(results: readonly WindowResult[]): void {
     this.pending.push(...results);
   }
 
   async flush(): Promise<void> {
-    this.connected ??= this.producer.connect();
-    await this.connected;
     const results = this.pending;
     this.pending = [];
     if (results.length === 0) return;
-    await this.producer.send({ topic: this.topic, acks: -1, messages: results.map((r) => ({ key: `${r.window}:${r.start}`, value: JSON.stringify(r) })) });
+    await this.kafka.produce(this.topic, results.map((r) => ({ key: `${r.window}:${r.start}`, value: JSON.stringify(r) })));
   }
 
   async close(): Promise<void> {
     await this.flush();
-    await this.producer.disconnect();
+    await this.kafka.close();
   }
 }
 
@@ -209,7 +163,7 @@ export async function countThrough(bootstrap: string, input: string, output: str
     ...options,
   });
   const source = new Expecting(inner, expected);
-  const sink = new KafkaTestSink(new TestKafka(bootstrap).kafka, output);
+  const sink = new KafkaTestSink(new TestKafka({ bootstrap }), output);
   try {
     const running = runPipeline({
       source,

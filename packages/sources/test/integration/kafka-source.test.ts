@@ -1,19 +1,13 @@
 import type { FrameBatch } from '@uniqstream/core';
+import { TestKafka, uniqueName } from '@uniqstream/kafka-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKafkaSource, type KafkaSource, type KafkaSourceOptions } from '../../src/kafka-source.js';
 import { SourceError } from '../../src/errors.js';
-import { BOOTSTRAP, TestKafka, uniqueName } from './kafka-helpers.js';
 
 const quiet = (): void => undefined;
-let kafka: TestKafka;
+const kafka = new TestKafka();
 
-beforeAll(() => {
-  kafka = new TestKafka();
-});
-
-afterAll(async () => {
-  await kafka.close();
-});
+afterAll(() => kafka.close());
 
 /** Where the source runs kafkajs: each suite below runs once per placement. */
 const PLACEMENTS = [
@@ -23,7 +17,7 @@ const PLACEMENTS = [
 let placement: Partial<KafkaSourceOptions> = {};
 
 function source(topic: string, options: Partial<KafkaSourceOptions> = {}): KafkaSource {
-  return openKafkaSource({ brokers: [BOOTSTRAP], topic, group: uniqueName('g'), fromBeginning: true, log: quiet, ...placement, ...options });
+  return openKafkaSource({ brokers: [kafka.bootstrap], topic, group: uniqueName('g'), fromBeginning: true, log: quiet, ...placement, ...options });
 }
 
 /** Deterministic record values: text, binary with invalid UTF-8, and now and then a null (a tombstone). */
@@ -74,7 +68,7 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, kafkajs $name', (
   });
 
   it('hands on every record of a 4-partition topic once, as the bytes produced, with its offset; then idle ticks', async () => {
-    const topic = await kafka.createTopic('src-all', 4);
+    const topic = await kafka.createTopic(uniqueName('src-all'), 4);
     const total = 6000;
     const records = Array.from({ length: total }, (_, i) => ({ partition: (i * 2654435761) % 4 >>> 0, value: recordValue(i) }));
     await kafka.produce(topic, records);
@@ -104,7 +98,7 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, kafkajs $name', (
   });
 
   it('resumes at the committed offsets; a group without any starts at the latest unless fromBeginning', async () => {
-    const topic = await kafka.createTopic('src-resume', 1);
+    const topic = await kafka.createTopic(uniqueName('src-resume'), 1);
     const values = Array.from({ length: 130 }, (_, i) => ({ partition: 0, value: Buffer.from(`frame ${i}`) }));
     await kafka.produce(topic, values.slice(0, 100));
     const group = uniqueName('g');
@@ -142,7 +136,7 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, kafkajs $name', (
   });
 
   it('reports the partitions it holds, on joining and when a second member takes some', async () => {
-    const topic = await kafka.createTopic('src-rebalance', 4);
+    const topic = await kafka.createTopic(uniqueName('src-rebalance'), 4);
     const group = uniqueName('g');
     const changes: { who: string; assigned: readonly number[]; revoked: readonly number[] }[] = [];
     const stop = new AbortController();
@@ -172,7 +166,7 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, kafkajs $name', (
   });
 
   it('never hands on a record twice, though a rejoin makes kafkajs fetch again from the committed offsets', async () => {
-    const topic = await kafka.createTopic('src-redeliver', 2);
+    const topic = await kafka.createTopic(uniqueName('src-redeliver'), 2);
     await kafka.produce(topic, Array.from({ length: 400 }, (_, i) => ({ partition: i % 2, value: Buffer.from(`r${i}`) })));
     const group = uniqueName('g');
     const stop = new AbortController();

@@ -1,7 +1,6 @@
-import { ensureBroker, restartBroker, stopBroker } from '@uniqstream/kafka-local';
+import { ensureBroker, restartBroker, SuiteBroker, uniqueName } from '@uniqstream/kafka-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countThrough, finalCounts, latestByWindow, referenceCounts, testFrame } from './count-helpers.js';
-import { TestKafka } from './kafka-helpers.js';
 
 /**
  * A broker of this suite's own: restarting the shared one on 9092 would
@@ -12,17 +11,10 @@ const PORT = Number(process.env['UNIQSTREAM_SOURCES_RESTART_PORT'] ?? 19292);
 const PARTITIONS = 4;
 const HALF = 6_000;
 const PER_SECOND = 20;
-let kafka: TestKafka;
+const broker = new SuiteBroker(PORT);
 
-beforeAll(async () => {
-  const broker = await ensureBroker({ port: PORT, log: () => undefined });
-  kafka = new TestKafka(broker.bootstrap);
-});
-
-afterAll(async () => {
-  await kafka?.close().catch(() => undefined);
-  await stopBroker({ port: PORT, log: () => undefined });
-});
+beforeAll(() => broker.start());
+afterAll(() => broker.stop());
 
 async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -34,10 +26,11 @@ async function until(condition: () => boolean, what: string, timeoutMs: number):
 
 describe('worker source across a broker restart', () => {
   it('reads on after the broker restarts mid-run and still counts every window exactly, each record once', async () => {
+    const { kafka } = broker;
     const frames = Array.from({ length: 2 * HALF }, (_, i) => testFrame(i, PER_SECOND));
     const records = frames.map((value, i) => ({ partition: i % PARTITIONS, value }));
-    const input = await kafka.createTopic('restart-in', PARTITIONS);
-    const output = await kafka.createTopic('restart-out', 1);
+    const input = await kafka.createTopic(uniqueName('restart-in'), PARTITIONS);
+    const output = await kafka.createTopic(uniqueName('restart-out'), 1);
     await kafka.produce(input, records.slice(0, HALF));
 
     const run = await countThrough(kafka.bootstrap, input, output, 2 * HALF, { worker: true }, async (source) => {
@@ -51,7 +44,7 @@ describe('worker source across a broker restart', () => {
 
     expect(run.extra).toBe(0);
     expect(finalCounts(latestByWindow(await kafka.read(output)))).toEqual(referenceCounts(frames));
-    expect(await kafka.committed(run.group, input)).toEqual(await kafka.ends(input));
+    expect(await kafka.committed(run.group, input)).toEqual(await kafka.endOffsets(input));
     // The reader thread saw the broker go away (kafkajs's own lines, passed on to the source's log; kafkajs
     // usually rides a quick restart out with retries, so "lost Kafka ... reconnecting" is not always said) ...
     expect(run.lines.some((l) => /^error connection: Connection error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/.test(l))).toBe(true);

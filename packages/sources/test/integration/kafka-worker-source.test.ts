@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort, TestKafka, uniqueName } from '@uniqstream/kafka-local';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SourceError } from '../../src/errors.js';
 import { openKafkaSource } from '../../src/kafka-source.js';
 import { MIN_RING_BYTES } from '../../src/kafka-ring.js';
 import { countThrough, finalCounts, latestByWindow, referenceCounts, SMALL_FETCH, testFrame } from './count-helpers.js';
-import { BOOTSTRAP, TestKafka, uniqueName } from './kafka-helpers.js';
 
 /*
  * The Kafka source with kafkajs on its worker thread, end to end: Kafka ->
@@ -17,15 +16,9 @@ import { BOOTSTRAP, TestKafka, uniqueName } from './kafka-helpers.js';
 
 const FRAMES = 12_000;
 const PER_SECOND = 20;
-let kafka: TestKafka;
+const kafka = new TestKafka();
 
-beforeAll(() => {
-  kafka = new TestKafka();
-});
-
-afterAll(async () => {
-  await kafka.close();
-});
+afterAll(() => kafka.close());
 
 describe.each([
   { partitions: 1, handoff: 'transfer' },
@@ -35,17 +28,17 @@ describe.each([
 ] as const)('Kafka -> worker source ($handoff) -> count -> Kafka, $partitions partition(s)', ({ partitions, handoff }) => {
   it('counts every window exactly as the reference, each record once, and commits the end of every partition', async () => {
     const frames = Array.from({ length: FRAMES }, (_, i) => testFrame(i, PER_SECOND));
-    const input = await kafka.createTopic('w-in', partitions);
-    const output = await kafka.createTopic('w-out', 1);
+    const input = await kafka.createTopic(uniqueName('w-in'), partitions);
+    const output = await kafka.createTopic(uniqueName('w-out'), 1);
     await kafka.produce(input, frames.map((value, i) => ({ partition: i % partitions, value })));
 
-    const run = await countThrough(BOOTSTRAP, input, output, FRAMES, { worker: true, workerHandoff: handoff });
+    const run = await countThrough(kafka.bootstrap, input, output, FRAMES, { worker: true, workerHandoff: handoff });
 
     expect(run.extra).toBe(0);
     const reference = referenceCounts(frames);
     expect(reference.size).toBeGreaterThan(5);
     expect(finalCounts(latestByWindow(await kafka.read(output)))).toEqual(reference);
-    expect(await kafka.committed(run.group, input)).toEqual(await kafka.ends(input));
+    expect(await kafka.committed(run.group, input)).toEqual(await kafka.endOffsets(input));
     expect(run.lines.filter((l) => l.startsWith('error') || l.startsWith('warn'))).toEqual([]);
   });
 });
@@ -76,13 +69,13 @@ describe('worker source failures and shutdown', () => {
   });
 
   it('lets the process exit by itself after close(), also when the reader was held back by a full buffer', async () => {
-    const topic = await kafka.createTopic('w-exit', 2);
+    const topic = await kafka.createTopic(uniqueName('w-exit'), 2);
     await kafka.produce(topic, Array.from({ length: 3000 }, (_, i) => ({ partition: i % 2, value: Buffer.from(`${i} ${'x'.repeat(400)}`) })));
     const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
     // One batch, then the reader is left waiting for room (64 KiB, fetches of 16 KiB) when the caller stops.
     const program = `
       const { openKafkaSource } = await import(${JSON.stringify(entry)});
-      const source = openKafkaSource({ brokers: [${JSON.stringify(BOOTSTRAP)}], topic: ${JSON.stringify(topic)}, group: 'exit-' + Date.now(), fromBeginning: true,
+      const source = openKafkaSource({ brokers: [${JSON.stringify(kafka.bootstrap)}], topic: ${JSON.stringify(topic)}, group: 'exit-' + Date.now(), fromBeginning: true,
         maxBytesPerPartition: ${SMALL_FETCH}, workerBufferBytes: ${MIN_RING_BYTES}, log: () => {} });
       let frames = 0;
       for await (const batch of source.batches()) { frames += batch.frames.length; if (frames > 0) break; }
@@ -109,11 +102,3 @@ describe('worker source failures and shutdown', () => {
     expect(exitCode).toBe(0);
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -1,9 +1,10 @@
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { connect } from 'node:net';
-import { DEFAULT_KAFKA_VERSION, VERSION_ENV } from '../../src/index.js';
+import { DEFAULT_KAFKA_VERSION, TestKafka, VERSION_ENV } from '../../src/index.js';
 
 /** Kept apart from 9092, where other packages' tests share a broker. */
 const DEFAULT_TEST_PORT = 19092;
+const READ_TIMEOUT_MS = 60_000;
 
 export function testPort(): number {
   const text = process.env['KAFKA_LOCAL_TEST_PORT'];
@@ -37,50 +38,16 @@ export interface ReadRecord {
 
 /**
  * Everything in `topic` up to its current end, read by a throwaway consumer
- * group (nothing committed), in offset order per partition.
+ * group (nothing committed), in offset order per partition, as text.
  */
 export async function readAll(topic: string, options: { readUncommitted?: boolean } = {}): Promise<ReadRecord[]> {
-  const client = kafka('kafka-local-it-reader');
-  const admin = client.admin();
-  await admin.connect();
-  const ends = new Map<number, number>();
-  for (const p of await admin.fetchTopicOffsets(topic)) ends.set(p.partition, Number(p.high));
-  await admin.disconnect();
-  const records: ReadRecord[] = [];
-  const pending = new Set([...ends].filter(([, end]) => end > 0).map(([partition]) => partition));
-  if (pending.size === 0) return records;
-  const consumer = client.consumer({
-    groupId: freshTopic('reader'),
-    readUncommitted: options.readUncommitted ?? false,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`readAll(${topic}) timed out`)), 60_000);
-    // Emitted for every batch, also those holding only transaction markers or
-    // aborted records, which never reach eachBatch: the way to see the end.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (Number(payload.lastOffset) + 1 >= (ends.get(payload.partition) ?? 0)) pending.delete(payload.partition);
-      if (pending.size === 0) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    consumer
-      .run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) records.push(toRecord(batch.partition, m));
-        },
-      })
-      .catch(reject);
-  });
-  await consumer.disconnect();
-  return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
-}
-
-function toRecord(partition: number, m: KafkaMessage): ReadRecord {
-  return { partition, offset: Number(m.offset), key: m.key?.toString('utf8') ?? null, value: m.value?.toString('utf8') ?? null };
+  const reader = new TestKafka({ bootstrap: bootstrap(), clientId: 'kafka-local-it-reader', keep: true });
+  try {
+    const records = await reader.read(topic, { readUncommitted: options.readUncommitted ?? false, timeoutMs: READ_TIMEOUT_MS });
+    return records.map((r) => ({ ...r, value: r.value?.toString('utf8') ?? null }));
+  } finally {
+    await reader.close();
+  }
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
 import { logLevel, type LogEntry } from 'kafkajs';
-import { describeKafkaError, GaveUp, quietened, REPEAT_WINDOW_MS, retryUntil, summarizingLogCreator, type KafkaLogLevel } from '../src/kafka-client.js';
+import { describe, expect, it } from 'vitest';
+import { defaultKafkaLog, quietened, REPEAT_WINDOW_MS, summarizingLogCreator, type KafkaLogLevel } from '../src/log.js';
 
 function entry(level: logLevel, namespace: string, message: string, extra: Record<string, unknown> = {}): LogEntry {
   return { namespace, level, label: logLevel[level], log: { timestamp: '2024-01-01T00:00:00.000Z', message, ...extra } };
@@ -18,6 +18,13 @@ describe('summarizingLogCreator', () => {
       ['warn', 'runner: The group is rebalancing, re-joining: The group is rebalancing'],
       ['debug', 'consumer: Starting'],
     ]);
+  });
+
+  it("takes lines of kafkajs's root logger, which has no namespace, without a prefix", () => {
+    const lines: string[] = [];
+    const log = summarizingLogCreator((_level, message) => lines.push(message), () => 0)(logLevel.INFO);
+    log({ ...entry(logLevel.WARN, '', 'KafkaJS v2.0.0 switched default partitioner'), namespace: undefined as unknown as string });
+    expect(lines).toEqual(['KafkaJS v2.0.0 switched default partitioner']);
   });
 
   it('takes error answers of the broker, which kafkajs retries, for debug lines', () => {
@@ -54,58 +61,16 @@ describe('summarizingLogCreator', () => {
   });
 });
 
-describe('describeKafkaError', () => {
-  it('adds the root cause of wrapped errors, on one line', () => {
-    const root = new Error('connect ECONNREFUSED 127.0.0.1:9092\n    at TCPConnectWrap');
-    const wrapped = new Error('Number of retries exceeded', { cause: new Error('Connection error', { cause: root }) });
-    expect(describeKafkaError(wrapped)).toBe('Number of retries exceeded: connect ECONNREFUSED 127.0.0.1:9092');
-    expect(describeKafkaError(new Error('Connection error: connect ECONNREFUSED x', { cause: new Error('connect ECONNREFUSED x') }))).toBe(
-      'Connection error: connect ECONNREFUSED x',
-    );
-    expect(describeKafkaError('plain')).toBe('plain');
-  });
-});
-
-describe('retryUntil', () => {
-  it('retries with backoff until the attempt succeeds, reporting the first failure once', async () => {
-    let tries = 0;
-    const reasons: string[] = [];
-    await retryUntil(
-      async () => {
-        if (++tries < 3) throw new Error(`refused ${tries}`);
-      },
-      { timeoutMs: 10_000, now: () => performance.now(), onFirstFailure: (r) => reasons.push(r) },
-    );
-    expect(tries).toBe(3);
-    expect(reasons).toEqual(['refused 1']);
-  });
-
-  it('gives up with the last reason once the time is up, having tried at the deadline', async () => {
-    let tries = 0;
-    const started = performance.now();
-    const failure = await retryUntil(
-      async () => {
-        tries++;
-        throw new Error(`refused ${tries}`);
-      },
-      { timeoutMs: 600, now: () => performance.now() },
-    ).catch((e: unknown) => e);
-    const elapsed = performance.now() - started;
-    expect(failure).toBeInstanceOf(GaveUp);
-    expect((failure as GaveUp).reason).toBe(`refused ${tries}`);
-    expect(tries).toBeGreaterThanOrEqual(3);
-    expect(elapsed).toBeGreaterThanOrEqual(550);
-  });
-
-  it('stops waiting when the signal aborts', async () => {
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
-    const failure = await retryUntil(
-      async () => {
-        throw new Error('refused');
-      },
-      { timeoutMs: 60_000, now: () => performance.now(), signal: controller.signal },
-    ).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(GaveUp);
+describe('defaultKafkaLog', () => {
+  it('writes errors only, one prefixed line each, on stderr', () => {
+    const written: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      for (const level of ['error', 'warn', 'info', 'debug'] as const) defaultKafkaLog(level, `${level} line`);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(written).toEqual(['uniqstream: kafka: error line\n']);
   });
 });

@@ -1,6 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { ConsumerError } from './errors.js';
-import { describeKafkaError, STATE_FETCH } from './kafka.js';
+import { describeKafkaError } from './describe-error.js';
+import { KafkaError } from './errors.js';
 
 /** Fetches in a row that brought nothing before the rest of a partition counts as gone (compaction removed its tail). */
 const EMPTY_FETCHES_AT_END = 3;
@@ -10,6 +10,7 @@ const MAX_WAIT_MS = 250;
 
 export interface ReadToEndOptions {
   readonly kafka: Kafka;
+  /** A connected admin of the same cluster: for the end offsets, and to delete the group afterwards. */
   readonly admin: Admin;
   readonly topic: string;
   /** Partitions to read; the others are paused. */
@@ -17,28 +18,37 @@ export interface ReadToEndOptions {
   /** A group of its own: it commits nothing and is deleted afterwards. */
   readonly groupId: string;
   readonly timeoutMs: number;
+  /** kafkajs fetch sizes: large enough that the largest record fits one answer (kafkajs's defaults otherwise). */
+  readonly maxBytesPerPartition?: number;
+  readonly maxBytes?: number;
   /** Every record, in offset order per partition. */
   readonly onRecord: (partition: number, offset: number, key: string | null, value: Buffer | null) => void;
 }
 
 /**
  * Reads partitions of a topic from their beginning up to the end they had
- * when the call started (a compacted topic of state: the latest record per
- * key is the one that counts). kafkajs has no consumer without a group, so
- * this joins a throwaway group, which is deleted again.
+ * when the call started (e.g. a compacted topic of state: the latest record
+ * per key is the one that counts) and resolves with the number of records.
+ * kafkajs has no consumer without a group, so this joins a throwaway group,
+ * which is deleted again. Rejects with KafkaError('FAILED').
  */
 export async function readToEnd(options: ReadToEndOptions): Promise<number> {
   const { kafka, admin, topic } = options;
   const wanted = new Set(options.partitions);
   const ends = new Map<number, number>();
-  for (const offsets of await admin.fetchTopicOffsets(topic)) {
-    if (wanted.has(offsets.partition) && Number(offsets.high) > Number(offsets.low)) ends.set(offsets.partition, Number(offsets.high));
+  try {
+    for (const offsets of await admin.fetchTopicOffsets(topic)) {
+      if (wanted.has(offsets.partition) && Number(offsets.high) > Number(offsets.low)) ends.set(offsets.partition, Number(offsets.high));
+    }
+  } catch (error) {
+    throw new KafkaError('FAILED', `cannot read the offsets of ${topic}: ${describeKafkaError(error)}`, { cause: error });
   }
   if (ends.size === 0) return 0;
 
   const consumer = kafka.consumer({
     groupId: options.groupId,
-    ...STATE_FETCH,
+    ...(options.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: options.maxBytesPerPartition }),
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     sessionTimeout: SESSION_TIMEOUT_MS,
     heartbeatInterval: HEARTBEAT_INTERVAL_MS,
     maxWaitTimeInMs: MAX_WAIT_MS,
@@ -68,7 +78,7 @@ export async function readToEnd(options: ReadToEndOptions): Promise<number> {
   consumer.on(consumer.events.CRASH, (event) => {
     if (!event.payload.restart) finish(event.payload.error);
   });
-  const timer = setTimeout(() => finish(new ConsumerError('KAFKA_FAILED', `reading ${topic} took longer than ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
+  const timer = setTimeout(() => finish(new KafkaError('FAILED', `reading ${topic} took longer than ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -91,8 +101,8 @@ export async function readToEnd(options: ReadToEndOptions): Promise<number> {
     await finished;
     return records;
   } catch (error) {
-    if (error instanceof ConsumerError) throw error;
-    throw new ConsumerError('KAFKA_FAILED', `cannot read ${topic}: ${describeKafkaError(error)}`, { cause: error });
+    if (error instanceof KafkaError) throw error;
+    throw new KafkaError('FAILED', `cannot read ${topic}: ${describeKafkaError(error)}`, { cause: error });
   } finally {
     clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);

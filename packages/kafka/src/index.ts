@@ -1,0 +1,29 @@
+export { KAFKA_ERROR_CODES, KafkaError, type KafkaErrorCode } from './errors.js';
+export {
+  CONNECTION_TIMEOUT_MS,
+  createKafka,
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_UNAVAILABLE_TIMEOUT_MS,
+  PROBE_RETRY,
+  PRODUCER_RETRY,
+  REQUEST_TIMEOUT_MS,
+  RUN_RETRY,
+  type KafkaClientOptions,
+  type RetrySettings,
+} from './client.js';
+export { defaultKafkaLog, KAFKA_LOG_LEVELS, quietened, REPEAT_WINDOW_MS, summarizingLogCreator, type KafkaLog, type KafkaLogLevel } from './log.js';
+export { SocketTracker } from './sockets.js';
+export { describeKafkaError, isRebalanceInProgress } from './describe-error.js';
+export { GaveUp, retryUntil, waitForBroker, type BrokerWaitOptions, type WaitOptions } from './retry.js';
+export { readToEnd, type ReadToEndOptions } from './topic-reader.js';
+export {
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_BATCH_MESSAGES,
+  KafkaTopicWriter,
+  type CloseOptions,
+  type KafkaTopicWriterOptions,
+  type OwnClientSettings,
+  type SharedClientSettings,
+  type TopicWriterSettings,
+} from './topic-writer.js';

@@ -1,0 +1,302 @@
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { createKafka, DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, PROBE_RETRY, PRODUCER_RETRY, RUN_RETRY } from './client.js';
+import { describeKafkaError } from './describe-error.js';
+import { KafkaError, type KafkaErrorCode } from './errors.js';
+import { defaultKafkaLog, quietened, type KafkaLog } from './log.js';
+import { waitForBroker } from './retry.js';
+import { SocketTracker } from './sockets.js';
+
+const KIB = 1024;
+/** acks=-1: every in-sync replica has the records; the idempotent producer requires it. */
+const ACKS_ALL = -1;
+/**
+ * Most bytes of values per send. The broker refuses a record batch over
+ * message.max.bytes (1 MB by default), and one send makes one batch per
+ * partition: this stays well under it.
+ */
+export const DEFAULT_BATCH_BYTES = 512 * KIB;
+/** Most records per send. */
+export const DEFAULT_BATCH_MESSAGES = 5_000;
+/** Sends queued behind the one in flight before write() waits. */
+const MAX_QUEUED_SENDS = 4;
+/** Bytes a record adds to its value on the wire, roughly: for the batch size bound. */
+const RECORD_OVERHEAD_BYTES = 64;
+const MS_PER_SECOND = 1000;
+
+/** What every writer takes, whichever client it produces with. */
+export interface TopicWriterSettings {
+  readonly topic: string;
+  /** What the topic holds, for messages: `results`, `dead letters`. */
+  readonly what: string;
+  /** How long a send may go unacknowledged before the writer fails with UNAVAILABLE (default 5 min, 0 = forever). */
+  readonly unavailableTimeoutMs?: number;
+  /** Most bytes of values per send (default 512 KiB). A larger record goes alone. */
+  readonly batchBytes?: number;
+  /** Most records per send (default 5000). */
+  readonly batchMessages?: number;
+  /**
+   * What the writer throws instead of each KafkaError, e.g. the caller's own
+   * typed error with the same message (default: the KafkaError itself).
+   * A failed send is remembered and thrown again by every later call, so
+   * mapping here saves mapping at each of them.
+   */
+  readonly errorOf?: (error: KafkaError) => Error;
+}
+
+/** The writer makes clients of its own, waits for a broker and creates the topic when it is missing. */
+export interface OwnClientSettings {
+  /** `host:port` of one or more brokers. */
+  readonly brokers: readonly string[];
+  readonly kafka?: undefined;
+  /** Partitions when this writer creates the topic (default 1). */
+  readonly partitions?: number;
+  /** Topic settings when this writer creates the topic, e.g. cleanup.policy=compact. */
+  readonly topicConfig?: Readonly<Record<string, string>>;
+  /** Default `uniqstream`. */
+  readonly clientId?: string;
+  /** One line per event; default: kafkajs errors on stderr, nothing else. */
+  readonly log?: KafkaLog;
+  /** Also kafkajs's own info lines (as 'debug'). */
+  readonly verbose?: boolean;
+  /** How long to wait for a broker at start (default 30 s). */
+  readonly connectTimeoutMs?: number;
+  /** Monotonic ms for the connect deadline and log pacing (default performance.now). */
+  readonly now?: () => number;
+}
+
+/** The writer produces through a client of its caller's, who has set up the topic. */
+export interface SharedClientSettings {
+  readonly kafka: Kafka;
+  readonly brokers?: undefined;
+}
+
+export type KafkaTopicWriterOptions = TopicWriterSettings & (OwnClientSettings | SharedClientSettings);
+
+/** What close() does with records not acknowledged yet. */
+export interface CloseOptions {
+  /**
+   * True (default): send them and wait for their acknowledgement first.
+   * False: disconnect at once, for a caller whose own replay covers what is
+   * lost (a send kafkajs retries forever would otherwise hold close()).
+   */
+  readonly flush?: boolean;
+}
+
+/**
+ * Keyed records to one topic through kafkajs's idempotent producer (acks
+ * -1, one request in flight): `write()` queues, full batches are sent one
+ * after the other (so records keep their order, which a compacted topic of
+ * revisions needs), `flush()` sends the rest and waits for every ack.
+ *
+ * Connecting starts at once, in the background; `ready()` waits for it.
+ * With `brokers`, the writer waits for a broker (KafkaError 'UNAVAILABLE'
+ * when none answers within connectTimeoutMs), creates the topic when it is
+ * missing, and ends its connections with close(). With `kafka`, it only
+ * connects a producer of that client.
+ */
+export class KafkaTopicWriter {
+  readonly name: string;
+  readonly topic: string;
+  private readonly options: KafkaTopicWriterOptions;
+  private readonly log: KafkaLog;
+  private readonly where: string;
+  private readonly kafka: Kafka;
+  /** With `brokers`: the writer's own connections, ended by close(). */
+  private readonly sockets: SocketTracker | undefined;
+  private readonly producer: Producer;
+  private readonly started: Promise<void>;
+  private readonly batchBytes: number;
+  private readonly batchMessages: number;
+  private pending: Message[] = [];
+  private pendingBytes = 0;
+  /** The last send queued: sends run one after the other. */
+  private tail: Promise<void> = Promise.resolve();
+  private queuedSends = 0;
+  private failure: Error | undefined;
+  private closed = false;
+  private readonly stopConnecting = new AbortController();
+
+  constructor(options: KafkaTopicWriterOptions) {
+    this.options = options;
+    this.topic = options.topic;
+    this.batchBytes = this.positive('batchBytes', options.batchBytes ?? DEFAULT_BATCH_BYTES);
+    this.batchMessages = this.positive('batchMessages', options.batchMessages ?? DEFAULT_BATCH_MESSAGES);
+    if (options.kafka !== undefined) {
+      this.where = 'Kafka';
+      this.name = `kafka:${options.topic}`;
+      this.log = defaultKafkaLog;
+      this.kafka = options.kafka;
+      this.sockets = undefined;
+      this.producer = this.createProducer();
+      this.started = this.connectProducer();
+    } else {
+      if (options.brokers.length === 0) throw this.error('BAD_OPTION', 'no Kafka broker given');
+      const partitions = this.positive('partitions', options.partitions ?? 1);
+      this.where = `Kafka at ${options.brokers.join(',')}`;
+      this.name = `kafka://${options.brokers.join(',')}/${options.topic}`;
+      this.log = options.log ?? defaultKafkaLog;
+      const now = options.now ?? (() => performance.now());
+      this.sockets = new SocketTracker();
+      const client = { brokers: options.brokers, clientId: options.clientId ?? DEFAULT_CLIENT_ID, log: this.log, verbose: options.verbose ?? false, now, sockets: this.sockets };
+      this.kafka = createKafka({ ...client, retry: RUN_RETRY });
+      const probe = createKafka({ ...client, log: quietened(this.log), retry: PROBE_RETRY });
+      this.producer = this.createProducer();
+      this.started = this.setUp(options, probe, partitions, now);
+    }
+    // Reported by ready(), write() and flush(); not an unhandled rejection meanwhile.
+    this.started.catch(() => undefined);
+  }
+
+  /** Resolves once connected (with the topic in place); rejects with a KafkaError (or what errorOf makes of it) otherwise. */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  /** Queues records; resolves at once unless several batches wait to be sent. */
+  async write(messages: readonly Message[]): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.closed) throw this.error('CLOSED', `${this.name} is closed`);
+    for (const message of messages) {
+      this.pending.push(message);
+      this.pendingBytes += sizeOf(message) + RECORD_OVERHEAD_BYTES;
+      if (this.pending.length >= this.batchMessages || this.pendingBytes >= this.batchBytes) this.sendPending();
+    }
+    if (this.queuedSends > MAX_QUEUED_SENDS) await this.tail;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Sends what is queued and waits until the broker has acknowledged everything written so far. */
+  async flush(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    this.sendPending();
+    await this.tail;
+    if (this.failure !== undefined) throw this.failure;
+    // Nothing was written, perhaps, but a writer that cannot connect should say so.
+    await this.started;
+  }
+
+  /** Flushes (unless told not to), then disconnects; a failed flush still disconnects and is rethrown. */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.closed) return;
+    try {
+      const unsent = this.pending.length > 0 || this.queuedSends > 0;
+      if ((options.flush ?? true) && this.failure === undefined && unsent) await this.flush();
+    } finally {
+      this.closed = true;
+      this.stopConnecting.abort();
+      // A connect still under way would otherwise finish after the disconnect and keep the process alive.
+      await this.started.catch(() => undefined);
+      await this.producer.disconnect().catch(() => undefined);
+      const left = this.sockets?.destroyAll() ?? 0;
+      if (left > 0) this.log('debug', `closed ${left} connection${left === 1 ? '' : 's'} kafkajs left open`);
+    }
+  }
+
+  private createProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Java's murmur2 partitioner (also kafkajs's default; naming it silences kafkajs's notice).
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // The idempotent producer keeps retrying; UNAVAILABLE is decided here, by time.
+      retry: { ...PRODUCER_RETRY },
+    });
+  }
+
+  private sendPending(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.queuedSends++;
+    this.tail = this.tail.then(async () => {
+      try {
+        if (this.failure === undefined) await this.send(batch);
+      } catch (error) {
+        // send() rejects with the writer's own errors only.
+        this.failure ??= error as Error;
+      } finally {
+        this.queuedSends--;
+      }
+    });
+  }
+
+  private async send(messages: Message[]): Promise<void> {
+    await this.started;
+    const limit = this.options.unavailableTimeoutMs ?? DEFAULT_UNAVAILABLE_TIMEOUT_MS;
+    const sent = this.producer.send({ topic: this.topic, messages, acks: ACKS_ALL }).catch((error: unknown) => {
+      throw this.error('FAILED', `cannot write ${this.options.what} to ${this.topic} on ${this.where}: ${describeKafkaError(error)}`, error);
+    });
+    if (limit === 0) {
+      await sent;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(this.error('UNAVAILABLE', `cannot write ${this.options.what} to ${this.where}: no acknowledgement for ${Math.round(limit / MS_PER_SECOND)} s`));
+      }, limit);
+    });
+    try {
+      await Promise.race([sent, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A KafkaError, or what the caller's errorOf makes of it. */
+  private error(code: KafkaErrorCode, message: string, cause?: unknown): Error {
+    return this.mapped(new KafkaError(code, message, cause === undefined ? {} : { cause }));
+  }
+
+  private mapped(error: KafkaError): Error {
+    return this.options.errorOf?.(error) ?? error;
+  }
+
+  private positive(name: string, value: number): number {
+    if (!Number.isSafeInteger(value) || value < 1) throw this.error('BAD_OPTION', `${name} must be a positive integer, got ${value}`);
+    return value;
+  }
+
+  private async connectProducer(): Promise<void> {
+    try {
+      await this.producer.connect();
+    } catch (error) {
+      throw this.error('FAILED', `cannot connect the producer of ${this.options.what} (${this.topic}): ${describeKafkaError(error)}`, error);
+    }
+  }
+
+  private async setUp(own: OwnClientSettings, probe: Kafka, partitions: number, now: () => number): Promise<void> {
+    try {
+      await waitForBroker(probe, own.brokers, { timeoutMs: own.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, now, signal: this.stopConnecting.signal, log: this.log });
+    } catch (error) {
+      throw error instanceof KafkaError ? this.mapped(error) : error;
+    }
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const config = Object.entries(own.topicConfig ?? {}).map(([name, value]) => ({ name, value }));
+      const created = await admin.createTopics({
+        topics: [{ topic: this.topic, numPartitions: partitions, configEntries: config }],
+        waitForLeaders: true,
+      });
+      if (created) {
+        const settings = config.map((c) => `${c.name}=${c.value}`).join(', ');
+        this.log('info', `created topic ${this.topic} for ${this.options.what} (${partitions} partition${partitions === 1 ? '' : 's'}${settings === '' ? '' : `, ${settings}`})`);
+      }
+      if (!this.stopConnecting.signal.aborted) await this.producer.connect();
+    } catch (error) {
+      throw this.error('FAILED', `cannot set up topic ${this.topic} on ${this.where}: ${describeKafkaError(error)}`, error);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}
+
+function sizeOf(message: Message): number {
+  const value = message.value;
+  if (value === null) return 0;
+  // Frames in dead letters hold multi-byte text: count bytes, not characters.
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}

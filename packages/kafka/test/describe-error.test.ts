@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { describeKafkaError, isRebalanceInProgress } from '../src/describe-error.js';
+
+describe('describeKafkaError', () => {
+  it('adds the root cause of wrapped errors, on one line', () => {
+    const root = new Error('connect ECONNREFUSED 127.0.0.1:9092\n    at TCPConnectWrap');
+    const wrapped = new Error('Number of retries exceeded', { cause: new Error('Connection error', { cause: root }) });
+    expect(describeKafkaError(wrapped)).toBe('Number of retries exceeded: connect ECONNREFUSED 127.0.0.1:9092');
+    expect(describeKafkaError(new Error('Connection error: connect ECONNREFUSED x', { cause: new Error('connect ECONNREFUSED x') }))).toBe(
+      'Connection error: connect ECONNREFUSED x',
+    );
+    expect(describeKafkaError('plain')).toBe('plain');
+  });
+
+  it('stops at a cause that loops back', () => {
+    const a = new Error('a');
+    const b = new Error('b', { cause: a });
+    (a as { cause?: unknown }).cause = b;
+    // Ends (no endless walk); the walk comes back to the top, which is the whole description.
+    expect(describeKafkaError(a)).toBe('a');
+  });
+});
+
+describe('isRebalanceInProgress', () => {
+  it('tells the heartbeat answer that allows a checkpoint before rejoining', () => {
+    expect(isRebalanceInProgress(Object.assign(new Error('rebalancing'), { type: 'REBALANCE_IN_PROGRESS' }))).toBe(true);
+    // Out of the generation already: the partitions may be someone else's by now.
+    expect(isRebalanceInProgress(Object.assign(new Error('gone'), { type: 'ILLEGAL_GENERATION' }))).toBe(false);
+    expect(isRebalanceInProgress(new Error('other'))).toBe(false);
+    expect(isRebalanceInProgress(null)).toBe(false);
+  });
+});

@@ -1,1 +1,0 @@
-export { setupForTests as default } from '@uniqstream/kafka-local';

@@ -1,0 +1,1 @@
+export { referenceFrame, referenceCounts, linesOf, type ReferenceFrame, type Counts } from './reference.js';
