@@ -22,14 +22,11 @@
  * their size), so later runs skip straight to measuring.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { CountingEngine, runPipeline, type FrameBatch, type Source } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
-import { generateChunks, REALISTIC } from '@uniqstream/generator';
 import { ensureBroker } from '@uniqstream/kafka-local';
 import { createKafkaResultSink } from '@uniqstream/sinks';
 import {
@@ -42,6 +39,7 @@ import {
   openKafkaSource,
   type KafkaSourceOptions,
 } from '@uniqstream/sources';
+import { ensureKafkaInput } from '../kafka-input.js';
 import { compare, ratio, summarize, type BenchCase, type Measurement, type ReportTable, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
 
 const KIB = 1024;
@@ -53,16 +51,10 @@ const TUNING_SHARE = 0.2;
 const PARTITION_COUNTS = [1, 4] as const;
 /** The fetch size the tuning table tries beside the default: 1 MiB for one partition, 4 MiB for four. */
 const OTHER_FETCH_SIZE = { 1: 1 * MIB, 4: 4 * MIB } as const;
-/** Frames per produce request: about 512 KB, well under the broker's 1 MB batch limit. */
-const PRODUCE_BATCH = 250;
-/** Produce requests in flight at once while filling the topics. */
-const PRODUCE_IN_FLIGHT = 4;
-const LF = 0x0a;
 const MICROS_PER_SECOND = 1e6;
 const MS_PER_SECOND = 1e3;
 /** Target of the issue: the pipeline at this share of the bare consume rate, or better. */
 const TARGET_RATIO = 0.8;
-const STREAM = { seed: 42, users: 100_000, rate: 1000, start: 1_468_244_384, ...REALISTIC } as const;
 const RESULTS_TOPIC = 'uniqstream-bench-results';
 
 interface FetchSettings {
@@ -131,56 +123,6 @@ class Span {
       mainBusySeconds: loop.active / MS_PER_SECOND,
     };
   }
-}
-
-/**
- * Fills `topic` with `frames` generated frames, round-robin over its
- * partitions, unless it already holds exactly that. Returns the bytes of the
- * frames (without line ends), kept in `workDir` for later runs.
- */
-async function ensureInput(admin: Admin, kafka: Kafka, topic: string, partitions: number, frames: number, workDir: string, log: (m: string) => void): Promise<number> {
-  const sizeFile = join(workDir, `kafka-${frames}.bytes`);
-  const existing = await admin.listTopics();
-  if (existing.includes(topic) && existsSync(sizeFile)) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const held = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
-    if (ends.length === partitions && held === frames) return Number(await readFile(sizeFile, 'utf8'));
-    log(`kafka: ${topic} holds ${held} frames in ${ends.length} partitions; producing it again`);
-  }
-  if (existing.includes(topic)) await admin.deleteTopics({ topics: [topic] });
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  log(`kafka: producing ${frames} frames to ${topic} (${partitions} partition${partitions === 1 ? '' : 's'})`);
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  const inFlight = new Set<Promise<unknown>>();
-  let batch: Message[] = [];
-  let index = 0;
-  let bytes = 0;
-  const send = async (messages: Message[]): Promise<void> => {
-    const sent = producer.send({ topic, messages, acks: -1 });
-    inFlight.add(sent);
-    void sent.finally(() => inFlight.delete(sent)).catch(() => undefined);
-    if (inFlight.size >= PRODUCE_IN_FLIGHT) await Promise.race(inFlight);
-  };
-  for (const chunk of generateChunks({ ...STREAM, frames })) {
-    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let at = 0; at < view.length; ) {
-      const end = view.indexOf(LF, at);
-      const line = view.subarray(at, end === -1 ? view.length : end);
-      at = end === -1 ? view.length : end + 1;
-      bytes += line.length;
-      batch.push({ value: line, partition: index++ % partitions });
-      if (batch.length === PRODUCE_BATCH) {
-        await send(batch);
-        batch = [];
-      }
-    }
-  }
-  if (batch.length > 0) await send(batch);
-  await Promise.all(inFlight);
-  await producer.disconnect();
-  await writeFile(sizeFile, String(bytes));
-  return bytes;
 }
 
 /** (a) The ceiling: kafkajs fetching and decoding records, eachBatch touching each one. */
@@ -335,7 +277,7 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   try {
     for (const partitions of PARTITION_COUNTS) {
       const topic = `uniqstream-bench-${partitions}p-${frames}`;
-      bytes = await ensureInput(admin, kafka, topic, partitions, frames, ctx.workDir, ctx.log);
+      bytes = await ensureKafkaInput({ admin, kafka, topic, partitions, frames, workDir: ctx.workDir, label: 'kafka', log: ctx.log });
       topics.set(partitions, topic);
     }
   } finally {

@@ -20,10 +20,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { generateChunks, REALISTIC } from '@uniqstream/generator';
 import { ensureBroker } from '@uniqstream/kafka-local';
-import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { percent, si, spread } from '../format.js';
+import { ensureKafkaInput } from '../kafka-input.js';
 import { compare, summarize, type BenchCase, type Headline, type Measurement, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
 import { CONSUMER_DIST, REPO_ROOT } from '../paths.js';
 
@@ -35,12 +35,6 @@ const FULL_FRAMES = 1_000_000;
 const QUICK_FRAMES = 100_000;
 const PARTITIONS = 4;
 const INSTANCE_COUNTS = [1, 2] as const;
-/** The kafka suite's stream, so that both suites share the topic. */
-const STREAM = { seed: 42, users: 100_000, rate: 1000, start: 1_468_244_384, ...REALISTIC } as const;
-/** Frames per produce request: about 512 KB, under the broker's 1 MB batch limit. */
-const PRODUCE_BATCH = 250;
-const PRODUCE_IN_FLIGHT = 4;
-const LF = 0x0a;
 const METRICS_POLL_MS = 100;
 const OFFSETS_POLL_MS = 200;
 const RUN_TIMEOUT_MS = 15 * 60_000;
@@ -74,46 +68,6 @@ function buildConsumer(log: (m: string) => void): void {
   log('scale-out: building the consumer service (pnpm turbo run build --filter=@uniqstream/consumer)');
   const result = spawnSync('pnpm', ['turbo', 'run', 'build', '--filter=@uniqstream/consumer', '--output-logs=errors-only'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   if (result.status !== 0) log('scale-out: the build failed; measuring the service already in apps/consumer/dist, if any');
-}
-
-/** Fills `topic` as the kafka suite does (same stream, round-robin over 4 partitions) unless it holds exactly that. */
-async function ensureInput(admin: Admin, kafka: Kafka, topic: string, frames: number, log: (m: string) => void): Promise<void> {
-  const existing = await admin.listTopics();
-  if (existing.includes(topic)) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const held = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
-    if (ends.length === PARTITIONS && held === frames) return;
-    log(`scale-out: ${topic} holds ${held} frames in ${ends.length} partitions; producing it again`);
-    await admin.deleteTopics({ topics: [topic] });
-  }
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
-  log(`scale-out: producing ${frames} frames to ${topic}`);
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  const inFlight = new Set<Promise<unknown>>();
-  let batch: Message[] = [];
-  let index = 0;
-  const send = async (messages: Message[]): Promise<void> => {
-    const sent = producer.send({ topic, messages, acks: -1 });
-    inFlight.add(sent);
-    void sent.finally(() => inFlight.delete(sent)).catch(() => undefined);
-    if (inFlight.size >= PRODUCE_IN_FLIGHT) await Promise.race(inFlight);
-  };
-  for (const chunk of generateChunks({ ...STREAM, frames })) {
-    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let at = 0; at < view.length; ) {
-      const end = view.indexOf(LF, at);
-      batch.push({ value: view.subarray(at, end === -1 ? view.length : end), partition: index++ % PARTITIONS });
-      at = end === -1 ? view.length : end + 1;
-      if (batch.length === PRODUCE_BATCH) {
-        await send(batch);
-        batch = [];
-      }
-    }
-  }
-  if (batch.length > 0) await send(batch);
-  await Promise.all(inFlight);
-  await producer.disconnect();
 }
 
 async function freePort(): Promise<number> {
@@ -245,7 +199,7 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
   const topic = `uniqstream-bench-${PARTITIONS}p-${frames}`;
   const runs = new Map<number, Run[]>();
   try {
-    await ensureInput(admin, kafka, topic, frames, ctx.log);
+    await ensureKafkaInput({ admin, kafka, topic, partitions: PARTITIONS, frames, workDir: ctx.workDir, label: ID, log: ctx.log });
     const cases: BenchCase[] = INSTANCE_COUNTS.map((instances) => ({
       name: caseName(instances),
       run: async () => {
