@@ -68,6 +68,8 @@ export function startMerging(context: MergingContext): MergingRole {
   let emptyFetches = 0;
   let lag = Number.POSITIVE_INFINITY;
   let failure: unknown;
+  /** Set once the role stops: the consumer is going away, and the next merger rebuilds from the topic. */
+  let stopping = false;
   let fail: (error: unknown) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined);
@@ -75,6 +77,11 @@ export function startMerging(context: MergingContext): MergingRole {
   let work: Promise<void> = Promise.resolve();
   const serial = (piece: () => Promise<void>): Promise<void> => {
     work = work.then(piece).catch((error: unknown) => {
+      // Work cut short by the stop (kafkajs refuses a seek once its consumer stopped) is not a failure.
+      if (stopping) {
+        log.warn({ reason: describeKafkaError(error) }, `merge work cut short by the stop; the next merger rebuilds it from ${topic}`);
+        return;
+      }
       failure ??= error;
       fail(error);
     });
@@ -118,7 +125,7 @@ export function startMerging(context: MergingContext): MergingRole {
   const onAssigned = async (mine: number): Promise<void> => {
     const offsets = await context.admin.fetchTopicOffsets(topic);
     const partition = offsets.find((o) => o.partition === PARTIALS_PARTITION);
-    if (mine !== generation) return;
+    if (mine !== generation || stopping) return;
     const low = Number(partition?.low ?? 0);
     rebuildEnd = Number(partition?.high ?? 0);
     rebuildRecords = 0;
@@ -223,6 +230,7 @@ export function startMerging(context: MergingContext): MergingRole {
     try {
       await Promise.race([stopped(context.signal), failed]);
     } finally {
+      stopping = true;
       // Stop fetching first: kafkajs waits for the batch in hand, whose results are then flushed.
       await consumer.disconnect().catch(() => undefined);
       await work.catch(() => undefined);

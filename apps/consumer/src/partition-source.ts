@@ -8,6 +8,11 @@ import { ConsumerError } from './errors.js';
 /** The heartbeat, also how soon a rebalance is noticed while batches flow. */
 const MAX_HEARTBEAT_INTERVAL_MS = 3_000;
 const HEARTBEATS_PER_SESSION = 3;
+/**
+ * A fetch answers within its max wait when the broker is well; no answer for
+ * this much longer means an outage, and idle ticks stop meanwhile.
+ */
+const FETCH_STALE_MARGIN_MS = 2_000;
 /** A null record value is handed on as no bytes, which the decoder reports as 'empty'. */
 const EMPTY_VALUE = Buffer.alloc(0);
 
@@ -94,6 +99,12 @@ export class PartitionSource implements Source {
   private started = false;
   private closed = false;
   private joinedGroup = false;
+  /** When a fetch last answered (data or not). */
+  private lastFetchAt = Number.NEGATIVE_INFINITY;
+  /** Seen without the group or without fetches answering since it last yielded. */
+  private cutOff = false;
+  /** Back from an outage: the next thing yielded is a tick marked `resumed`. */
+  private resumed = false;
   private releaseParked: () => void = () => undefined;
   private readonly parked: Promise<void>;
 
@@ -153,6 +164,17 @@ export class PartitionSource implements Source {
         if (aborted(signal)) break;
         const offered = await this.take(IDLE_TICK_MS, signal);
         if (this.failure !== undefined) throw this.failure;
+        // Out of the group or unanswered, then back: the silence between was an outage, not idleness.
+        if (!this.healthy()) this.cutOff = true;
+        else if (this.cutOff) {
+          this.cutOff = false;
+          this.resumed = true;
+        }
+        if (this.resumed) {
+          this.resumed = false;
+          idleSince = performance.now();
+          yield { partition: -1, frames: [], positions: [], next: -1, origin: this.topic, resumed: true };
+        }
         if (offered !== undefined) {
           const batch = offered.batch;
           if (!this.owned.has(batch.partition) || !this.target.has(batch.partition) || this.dirty) {
@@ -170,7 +192,7 @@ export class PartitionSource implements Source {
           continue;
         }
         const at = performance.now();
-        if (this.joinedGroup && at - idleSince >= IDLE_TICK_MS) {
+        if (this.healthy() && at - idleSince >= IDLE_TICK_MS) {
           idleSince = at;
           yield { partition: -1, frames: [], positions: [], next: -1, origin: this.topic };
         }
@@ -242,11 +264,15 @@ export class PartitionSource implements Source {
   }
 
   private watch(consumer: Consumer): void {
-    const { GROUP_JOIN, CRASH } = consumer.events;
+    const { GROUP_JOIN, CRASH, FETCH } = consumer.events;
+    consumer.on(FETCH, () => {
+      this.lastFetchAt = performance.now();
+    });
     consumer.on(GROUP_JOIN, (event) => {
       const now = (event.payload.memberAssignment[this.topic] ?? []).slice().sort((a, b) => a - b);
       this.target = new Set(now);
       this.joinedGroup = true;
+      this.lastFetchAt = performance.now();
       const gained = now.filter((p) => !this.owned.has(p));
       // Nothing of a gained partition may be fetched before its state is adopted and the consumer has sought to its offset.
       if (gained.length > 0) consumer.pause([{ topic: this.topic, partitions: gained }]);
@@ -270,6 +296,13 @@ export class PartitionSource implements Source {
       this.failure = new ConsumerError('KAFKA_FAILED', `reading ${this.topic} failed: ${reason}`, { cause: event.payload.error });
       this.wake();
     });
+  }
+
+  /** In the group and fetches answer, so "no batch" means the topic is idle. */
+  private healthy(): boolean {
+    if (!this.joinedGroup) return false;
+    // Without partitions kafkajs does not fetch, and there is nothing to be idle.
+    return this.target.size === 0 || performance.now() - this.lastFetchAt < DEFAULT_MAX_WAIT_MS + FETCH_STALE_MARGIN_MS;
   }
 
   /** Brings the engines in line with the assignment; runs between batches. */

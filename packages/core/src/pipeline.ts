@@ -123,6 +123,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
     for await (const batch of source.batches(stop.signal)) {
       const at = now();
       const count = batch.frames.length;
+      if (batch.resumed === true) {
+        lastAnyFrameAt = at;
+        for (const partition of lastFrameAt.keys()) lastFrameAt.set(partition, at);
+      }
       if (count > 0) {
         const part = engine.partition(batch.partition);
         part.origin = batch.origin;

@@ -47,6 +47,12 @@ export interface FrameBatch {
   readonly origin: string;
   /** For line-oriented inputs: the 1-based line number in `origin` of frames[0]. */
   readonly firstLine?: number;
+  /**
+   * The source was cut off from its input until now (a broker outage, say):
+   * the time without frames before this batch says nothing about the input,
+   * so idle clocks (`idleTimeoutMs`, `untilIdleMs`) start again from here.
+   */
+  readonly resumed?: boolean;
 }
 
 /** Where reading resumes: partition -> next position. */

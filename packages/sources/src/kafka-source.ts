@@ -156,6 +156,10 @@ class KafkaSourceImpl implements KafkaSource, BackendHost {
   /** When the last fetch answered (data or not). */
   private lastFetchAt = Number.NEGATIVE_INFINITY;
   private troubleSince: number | undefined;
+  /** Seen unhealthy by the batches loop since it last handed anything on. */
+  private cutOff = false;
+  /** Back from an outage: the next thing handed on is a tick marked `resumed`. */
+  private resumed = false;
   private lastTrouble = '';
   private readonly staleAfterMs: number;
   /** Aborted by close(): ends a wait for the broker at start. */
@@ -211,6 +215,18 @@ class KafkaSourceImpl implements KafkaSource, BackendHost {
       while (!this.closed && signal?.aborted !== true) {
         const pending = await this.handoff.take(IDLE_TICK_MS, signal);
         if (this.failure !== undefined) throw this.failure;
+        // Unhealthy (no fetch answered, or out of the group) and healthy again: the silence between was an outage.
+        if (!this.healthy(this.now())) this.cutOff = true;
+        else if (this.cutOff) {
+          this.cutOff = false;
+          this.resumed = true;
+        }
+        if (this.resumed) {
+          // Before the first frames after an outage: its silence was not idleness.
+          this.resumed = false;
+          idleSince = this.now();
+          yield this.tick(true);
+        }
         if (pending !== undefined) {
           const batch = pending.batch;
           this.handedOn.set(batch.partition, batch.next);
@@ -318,6 +334,8 @@ class KafkaSourceImpl implements KafkaSource, BackendHost {
     if (this.troubleSince === undefined) return;
     const seconds = (this.now() - this.troubleSince) / 1000;
     this.troubleSince = undefined;
+    this.resumed = true;
+    this.handoff.wake();
     this.log('info', `reconnected to Kafka at ${this.where} after ${seconds.toFixed(1)} s`);
   }
 
@@ -335,8 +353,8 @@ class KafkaSourceImpl implements KafkaSource, BackendHost {
     throw new SourceError('KAFKA_UNAVAILABLE', `lost Kafka at ${this.where} for ${Math.round((at - since) / 1000)} s: ${reason}`);
   }
 
-  private tick(): FrameBatch {
-    return { partition: -1, frames: [], positions: [], next: -1, origin: this.topic };
+  private tick(resumed = false): FrameBatch {
+    return { partition: -1, frames: [], positions: [], next: -1, origin: this.topic, resumed };
   }
 }
 

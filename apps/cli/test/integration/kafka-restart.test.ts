@@ -1,5 +1,5 @@
 import { generateChunks } from '@uniqstream/generator';
-import { restartBroker, roundRobin, SuiteBroker, uniqueName } from '@uniqstream/kafka-local';
+import { roundRobin, startBroker, stopBroker, SuiteBroker, uniqueName } from '@uniqstream/kafka-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, framesInProgress, hasStackTrace, start } from './cli-process.js';
 import { expectFinalsMatch, latestByKey, linesOf, referenceCounts } from './reference.js';
@@ -12,6 +12,10 @@ const PORT = Number(process.env['UNIQSTREAM_KAFKA_RESTART_PORT'] ?? 19192);
 const T0 = 1468244340;
 const PARTITIONS = 4;
 const HALF = 20_000;
+/** Longer than --until-idle (20 s) and --idle-timeout (10 s): an outage is not idleness. */
+const OUTAGE_MS = 25_000;
+/** Many of the source's idle ticks (every 0.5 s), well within --until-idle. */
+const QUIET_AFTER_OUTAGE_MS = 8_000;
 const broker = new SuiteBroker(PORT);
 
 beforeAll(() => broker.start());
@@ -55,17 +59,20 @@ describe('uniqstream count across a broker restart', () => {
       '--to', `kafka://${kafka.bootstrap}/${output}`,
       '--group', uniqueName('restart-group'),
       '--from-beginning',
-      // Long enough to span the moments between the first half and the restart.
+      // The broker's absence is not idleness: both idle clocks (this one and
+      // --idle-timeout, 10 s) start again when the counter is back in its group.
       '--until-idle', '20',
-      // No partition may count as idle while the broker is away: its frames would come late.
-      '--idle-timeout', '600',
       '--progress',
     ]);
     const tail = (): string => cli.stderr().replace(/\r/g, '\n').slice(-500);
     // The counter has read the first half (and is waiting for more) ...
     await until(() => framesInProgress(cli.stderr()) >= HALF, () => `the first half to be read: ${tail()}`, 120_000);
-    // ... when the broker goes away and comes back on the same data.
-    await within(restartBroker({ port: PORT, log: () => undefined }), 120_000, () => 'the broker to restart');
+    // ... when the broker goes away for longer than both idle limits, and comes back on the same data.
+    await within(stopBroker({ port: PORT, log: () => undefined }), 120_000, () => 'the broker to stop');
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+    await within(startBroker({ port: PORT, log: () => undefined }), 120_000, () => 'the broker to start again');
+    // The counter is back and finds nothing new for a while before the second half comes.
+    await new Promise((resolve) => setTimeout(resolve, QUIET_AFTER_OUTAGE_MS));
     await within(kafka.produce(input, roundRobin(frames.slice(HALF), PARTITIONS, HALF)), 60_000, () => 'the second half to be produced');
     const result = await within(cli.done, 120_000, () => `the counter to end: ${tail()}`);
 
