@@ -264,9 +264,16 @@ export class PartitionSource implements Source {
   }
 
   private watch(consumer: Consumer): void {
-    const { GROUP_JOIN, CRASH, FETCH } = consumer.events;
+    const { GROUP_JOIN, CRASH, FETCH, REQUEST } = consumer.events;
+    // A fetch round ends also when kafkajs lost its connection, or has no offsets to fetch from,
+    // with nothing: it says the broker answered only when a Fetch request completed in it.
+    let answered = false;
+    consumer.on(REQUEST, (event) => {
+      if (event.payload.apiName === 'Fetch') answered = true;
+    });
     consumer.on(FETCH, () => {
-      this.lastFetchAt = performance.now();
+      if (answered) this.lastFetchAt = performance.now();
+      answered = false;
     });
     consumer.on(GROUP_JOIN, (event) => {
       const now = (event.payload.memberAssignment[this.topic] ?? []).slice().sort((a, b) => a - b);

@@ -341,7 +341,9 @@ class KafkaSourceImpl implements KafkaSource, BackendHost {
 
   /** In the group and fetches answer, so "no batch" means the topic is idle. */
   private healthy(at: number): boolean {
-    return this.joinedGroup && this.troubleSince === undefined && at - this.lastFetchAt < this.staleAfterMs;
+    if (!this.joinedGroup || this.troubleSince !== undefined) return false;
+    // Without partitions kafkajs sends no fetch, and there is nothing to be idle.
+    return this.assignment.length === 0 || at - this.lastFetchAt < this.staleAfterMs;
   }
 
   private checkUnavailable(at: number): void {
