@@ -1,5 +1,5 @@
 import type { FrameBatch, Positions, Source } from '@uniqstream/core';
-import { describeKafkaError, isRebalanceInProgress } from '@uniqstream/kafka';
+import { describeKafkaError, FETCH_STALE_MARGIN_MS, isRebalanceInProgress, onFetchAnswered } from '@uniqstream/kafka';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_WAIT_MS, DEFAULT_MIN_BYTES, defaultMaxBytesPerPartition, IDLE_TICK_MS } from '@uniqstream/sources';
 import type { Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -8,11 +8,6 @@ import { ConsumerError } from './errors.js';
 /** The heartbeat, also how soon a rebalance is noticed while batches flow. */
 const MAX_HEARTBEAT_INTERVAL_MS = 3_000;
 const HEARTBEATS_PER_SESSION = 3;
-/**
- * A fetch answers within its max wait when the broker is well; no answer for
- * this much longer means an outage, and idle ticks stop meanwhile.
- */
-const FETCH_STALE_MARGIN_MS = 2_000;
 /** A null record value is handed on as no bytes, which the decoder reports as 'empty'. */
 const EMPTY_VALUE = Buffer.alloc(0);
 
@@ -103,8 +98,6 @@ export class PartitionSource implements Source {
   private lastFetchAt = Number.NEGATIVE_INFINITY;
   /** Seen without the group or without fetches answering since it last yielded. */
   private cutOff = false;
-  /** Back from an outage: the next thing yielded is a tick marked `resumed`. */
-  private resumed = false;
   private releaseParked: () => void = () => undefined;
   private readonly parked: Promise<void>;
 
@@ -168,10 +161,6 @@ export class PartitionSource implements Source {
         if (!this.healthy()) this.cutOff = true;
         else if (this.cutOff) {
           this.cutOff = false;
-          this.resumed = true;
-        }
-        if (this.resumed) {
-          this.resumed = false;
           idleSince = performance.now();
           yield { partition: -1, frames: [], positions: [], next: -1, origin: this.topic, resumed: true };
         }
@@ -264,16 +253,9 @@ export class PartitionSource implements Source {
   }
 
   private watch(consumer: Consumer): void {
-    const { GROUP_JOIN, CRASH, FETCH, REQUEST } = consumer.events;
-    // A fetch round ends also when kafkajs lost its connection, or has no offsets to fetch from,
-    // with nothing: it says the broker answered only when a Fetch request completed in it.
-    let answered = false;
-    consumer.on(REQUEST, (event) => {
-      if (event.payload.apiName === 'Fetch') answered = true;
-    });
-    consumer.on(FETCH, () => {
-      if (answered) this.lastFetchAt = performance.now();
-      answered = false;
+    const { GROUP_JOIN, CRASH } = consumer.events;
+    onFetchAnswered(consumer, () => {
+      this.lastFetchAt = performance.now();
     });
     consumer.on(GROUP_JOIN, (event) => {
       const now = (event.payload.memberAssignment[this.topic] ?? []).slice().sort((a, b) => a - b);

@@ -16,6 +16,7 @@ export { defaultKafkaLog, KAFKA_LOG_LEVELS, quietened, REPEAT_WINDOW_MS, summari
 export { SocketTracker } from './sockets.js';
 export { describeKafkaError, isRebalanceInProgress } from './describe-error.js';
 export { GaveUp, retryUntil, waitForBroker, type BrokerWaitOptions, type WaitOptions } from './retry.js';
+export { FETCH_STALE_MARGIN_MS, onFetchAnswered } from './fetch-answers.js';
 export { readToEnd, type ReadToEndOptions } from './topic-reader.js';
 export {
   DEFAULT_BATCH_BYTES,

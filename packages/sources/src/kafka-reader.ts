@@ -1,4 +1,4 @@
-import { createKafka, describeKafkaError, PROBE_RETRY, quietened, RUN_RETRY, SocketTracker, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
+import { createKafka, describeKafkaError, onFetchAnswered, PROBE_RETRY, quietened, RUN_RETRY, SocketTracker, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { SourceError } from './errors.js';
 
@@ -207,24 +207,11 @@ export class KafkaReader {
   }
 
   private watch(consumer: Consumer): void {
-    const { GROUP_JOIN, FETCH, CRASH, REQUEST } = consumer.events;
+    const { GROUP_JOIN, CRASH } = consumer.events;
     consumer.on(GROUP_JOIN, (event) => {
       this.events.joined((event.payload.memberAssignment[this.settings.topic] ?? []).slice().sort((a, b) => a - b));
     });
-    /*
-     * kafkajs ends a fetch round (FETCH) also when its broker connection was
-     * closed, or when it has no offsets to fetch from, returning nothing: a
-     * round alone does not say that the broker answered. A completed Fetch
-     * request does.
-     */
-    let answered = false;
-    consumer.on(REQUEST, (event) => {
-      if (event.payload.apiName === 'Fetch') answered = true;
-    });
-    consumer.on(FETCH, () => {
-      if (answered) this.events.fetched();
-      answered = false;
-    });
+    onFetchAnswered(consumer, () => this.events.fetched());
     consumer.on(CRASH, (event) => this.events.crashed(describeKafkaError(event.payload.error), event.payload.restart, event.payload.error));
   }
 }

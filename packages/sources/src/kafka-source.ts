@@ -1,6 +1,6 @@
 import type { Batch, EachBatchPayload } from 'kafkajs';
 import type { FrameBatch, Positions, Source } from '@uniqstream/core';
-import { DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, defaultKafkaLog, type KafkaLog } from '@uniqstream/kafka';
+import { DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, defaultKafkaLog, FETCH_STALE_MARGIN_MS, type KafkaLog } from '@uniqstream/kafka';
 import { SourceError } from './errors.js';
 import type { BackendHost, KafkaBackend } from './kafka-backend.js';
 import { Handoff } from './kafka-handoff.js';
@@ -36,12 +36,6 @@ export type WorkerHandoff = RingHandoff;
 export const DEFAULT_WORKER_HANDOFF: WorkerHandoff = 'transfer';
 /** Fetched bytes held between the threads at most: about four fetch answers. */
 export const DEFAULT_WORKER_BUFFER_BYTES = DEFAULT_RING_BYTES;
-/**
- * A fetch answers within maxWait when the broker is well; no answer for
- * this much longer means the connection is in trouble, and idle ticks stop:
- * "no frames" then means "cannot tell", not "idle".
- */
-const FETCH_STALE_MARGIN_MS = 2_000;
 /** A null record value is handed on as no bytes, which the decoder reports as 'empty'. */
 const EMPTY_VALUE = Buffer.alloc(0);
 
@@ -158,8 +152,6 @@ class KafkaSourceImpl implements KafkaSource, BackendHost {
   private troubleSince: number | undefined;
   /** Seen unhealthy by the batches loop since it last handed anything on. */
   private cutOff = false;
-  /** Back from an outage: the next thing handed on is a tick marked `resumed`. */
-  private resumed = false;
   private lastTrouble = '';
   private readonly staleAfterMs: number;
   /** Aborted by close(): ends a wait for the broker at start. */
@@ -219,11 +211,6 @@ class KafkaSourceImpl implements KafkaSource, BackendHost {
         if (!this.healthy(this.now())) this.cutOff = true;
         else if (this.cutOff) {
           this.cutOff = false;
-          this.resumed = true;
-        }
-        if (this.resumed) {
-          // Before the first frames after an outage: its silence was not idleness.
-          this.resumed = false;
           idleSince = this.now();
           yield this.tick(true);
         }
@@ -334,8 +321,6 @@ class KafkaSourceImpl implements KafkaSource, BackendHost {
     if (this.troubleSince === undefined) return;
     const seconds = (this.now() - this.troubleSince) / 1000;
     this.troubleSince = undefined;
-    this.resumed = true;
-    this.handoff.wake();
     this.log('info', `reconnected to Kafka at ${this.where} after ${seconds.toFixed(1)} s`);
   }
 
