@@ -135,10 +135,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
         lastAnyFrameAt = at;
         const list = batch.frames;
         const positions = batch.positions;
+        const knownUtf8 = batch.knownUtf8 === true;
         for (let i = 0; i < count; i++) {
           const frame = list[i]!;
           bytes += frame.length + NEWLINE_BYTES;
-          const kind = decoder.decode(frame, scratch);
+          const kind = decoder.decode(frame, scratch, knownUtf8);
           if (kind === null) part.add(scratch.uidHi, scratch.uidLo, scratch.ts, positions[i]!, frame);
           else engine.malformed(kind, batch.origin, batch.partition, positions[i]!, frame);
         }

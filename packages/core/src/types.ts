@@ -26,15 +26,21 @@ export interface FrameDecoder {
    * Decodes `frame` (one line, without its line terminator) into `out`.
    * Returns null when the frame is valid, or the kind of damage
    * (`'truncated'`, `'missing-uid'`, ...) when it is not. Never throws.
+   * `knownUtf8`: the source has checked that the frame is valid UTF-8, so
+   * the decoder may skip that check (see `FrameBatch.knownUtf8`).
    */
-  decode(frame: Uint8Array, out: DecodedFrame): string | null;
+  decode(frame: Uint8Array, out: DecodedFrame, knownUtf8?: boolean): string | null;
 }
 
 /** A batch of raw frames read from one input partition. */
 export interface FrameBatch {
   /** Input partition: the Kafka partition, or 0 for stdin and files. */
   readonly partition: number;
-  /** Raw frame bytes, one line each, without the line terminator. */
+  /**
+   * Raw frame bytes, one line each, without the line terminator. Valid until
+   * the next batch is requested: sources reuse their buffers, so whatever
+   * must outlive the batch is copied.
+   */
   readonly frames: readonly Uint8Array[];
   /**
    * Where each frame starts: its Kafka offset, or its byte offset in the
@@ -53,6 +59,12 @@ export interface FrameBatch {
    * so idle clocks (`idleTimeoutMs`, `untilIdleMs`) start again from here.
    */
   readonly resumed?: boolean;
+  /**
+   * Every frame of the batch is valid UTF-8: the source checked the bytes
+   * that hold them in one pass (one native call per chunk instead of one per
+   * frame), and the decoder need not check each frame again.
+   */
+  readonly knownUtf8?: boolean;
 }
 
 /** Where reading resumes: partition -> next position. */

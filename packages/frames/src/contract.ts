@@ -37,8 +37,13 @@ export interface FrameDecoder {
    * whitespace) into `out`. Returns null when the frame is valid, or the kind
    * of damage when it is not, in which case `out` holds no meaning. Never
    * throws.
+   *
+   * `knownUtf8`: the caller has already checked that `frame` is valid UTF-8
+   * (a source validates a whole chunk of lines in one call, which is cheaper
+   * than one call per frame), so the decoder may skip its own check. Passing
+   * true for a frame that is not valid UTF-8 is the caller's error.
    */
-  decode(frame: Uint8Array, out: DecodedFrame): MalformedKind | null;
+  decode(frame: Uint8Array, out: DecodedFrame, knownUtf8?: boolean): MalformedKind | null;
 }
 
 /**

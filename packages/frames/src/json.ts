@@ -18,8 +18,8 @@ export class JsonDecoder implements FrameDecoder {
     this.structure = new JsScanDecoder(maxFrameBytes);
   }
 
-  decode(frame: Uint8Array, out: DecodedFrame): MalformedKind | null {
-    const open = precheck(frame, this.maxFrameBytes);
+  decode(frame: Uint8Array, out: DecodedFrame, knownUtf8 = false): MalformedKind | null {
+    const open = precheck(frame, this.maxFrameBytes, knownUtf8);
     if (typeof open !== 'number') return open;
     let root: unknown;
     try {

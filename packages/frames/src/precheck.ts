@@ -12,7 +12,7 @@ import type { MalformedKind } from './contract.js';
  * Index of the frame's opening `{` (after leading whitespace), or the kind of
  * damage that makes parsing pointless.
  */
-export function precheck(frame: Uint8Array, maxFrameBytes: number): number | MalformedKind {
+export function precheck(frame: Uint8Array, maxFrameBytes: number, knownUtf8 = false): number | MalformedKind {
   const end = frame.length;
   // Checked first so that a runaway line is never scanned, not even for UTF-8.
   if (end > maxFrameBytes) return 'too-long';
@@ -20,6 +20,6 @@ export function precheck(frame: Uint8Array, maxFrameBytes: number): number | Mal
   while (i < end && isWhitespace(frame[i]!)) i++;
   if (i === end) return 'empty';
   // Native (simdutf) and several GB/s: a fraction of the scan that follows.
-  if (!isUtf8(frame)) return 'invalid-utf8';
+  if (!knownUtf8 && !isUtf8(frame)) return 'invalid-utf8';
   return frame[i] === OPEN_BRACE ? i : 'not-object';
 }

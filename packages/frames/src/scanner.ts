@@ -199,8 +199,8 @@ export class JsScanDecoder implements FrameDecoder {
     this.name = name;
   }
 
-  decode(frame: Uint8Array, out: DecodedFrame): MalformedKind | null {
-    const open = precheck(frame, this.maxFrameBytes);
+  decode(frame: Uint8Array, out: DecodedFrame, knownUtf8 = false): MalformedKind | null {
+    const open = precheck(frame, this.maxFrameBytes, knownUtf8);
     if (typeof open !== 'number') return open;
     const end = frame.length;
     // Where the last root uid and ts values start and end (a later duplicate

@@ -77,16 +77,16 @@ export class SimdjsonDecoder implements FrameDecoder {
     this.fallback = new JsonDecoder(maxFrameBytes);
   }
 
-  decode(frame: Uint8Array, out: DecodedFrame): MalformedKind | null {
-    const open = precheck(frame, this.maxFrameBytes);
+  decode(frame: Uint8Array, out: DecodedFrame, knownUtf8 = false): MalformedKind | null {
+    const open = precheck(frame, this.maxFrameBytes, knownUtf8);
     if (typeof open !== 'number') return open;
     let root: unknown;
     try {
       const text = frameText(frame);
-      if (text.includes(UNICODE_ESCAPE) && MISREAD_ESCAPE.test(text)) return this.fallback.decode(frame, out);
+      if (text.includes(UNICODE_ESCAPE) && MISREAD_ESCAPE.test(text)) return this.fallback.decode(frame, out, knownUtf8);
       root = this.simdjson.parse(text);
     } catch {
-      return this.fallback.decode(frame, out);
+      return this.fallback.decode(frame, out, knownUtf8);
     }
     // Precheck saw `{` first and simdjson accepted the whole text.
     return readFields(root as object, out);

@@ -218,15 +218,15 @@ export class WasmScanDecoder implements FrameDecoder {
     return this.capacity;
   }
 
-  decode(frame: Uint8Array, out: DecodedFrame): MalformedKind | null {
+  decode(frame: Uint8Array, out: DecodedFrame, knownUtf8 = false): MalformedKind | null {
     const length = frame.length;
     // Checked first so that a runaway line is never scanned, not even for UTF-8.
     if (length > this.maxFrameBytes) return 'too-long';
-    if (length > this.capacity && !this.reserve(length)) return this.fallback.decode(frame, out);
+    if (length > this.capacity && !this.reserve(length)) return this.fallback.decode(frame, out, knownUtf8);
     // Native (simdutf). Before the scan, which finds empty and non-object
     // frames: a frame of only whitespace is valid UTF-8, so the order of the
     // checks is still precheck's (src/precheck.ts).
-    if (!isUtf8(frame)) return 'invalid-utf8';
+    if (!knownUtf8 && !isUtf8(frame)) return 'invalid-utf8';
     this.bytes.set(frame, this.frameBase);
     const frameEnd = this.frameBase + length;
     const status = this.decodeOne(

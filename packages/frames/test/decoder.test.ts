@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DECODER_KINDS,
@@ -10,7 +11,7 @@ import {
   isDecoderKind,
 } from '../src/index.js';
 import type { DecodedFrame, DecoderKind, FrameDecoder } from '../src/index.js';
-import { utf8 } from './support/json-model.js';
+import { utf8, validFrameArb } from './support/json-model.js';
 
 const fresh = (): DecodedFrame => ({ uidHi: 0, uidLo: 0, ts: 0 });
 
@@ -71,5 +72,24 @@ describe('createDecoder', () => {
       if (decoder === undefined) continue;
       for (const input of inputs) expect(MALFORMED_KINDS).toContain(decoder.decode(utf8(input), fresh()));
     }
+  });
+
+  it('decodes a frame the caller vouches is UTF-8 (knownUtf8) exactly as one it checks itself', () => {
+    const decoders = DECODER_KINDS.map(available).filter((d): d is FrameDecoder => d !== undefined);
+    fc.assert(
+      fc.property(validFrameArb, ({ bytes }) => {
+        for (const decoder of decoders) {
+          const checked = fresh();
+          const vouched = fresh();
+          const kind = decoder.decode(bytes, checked);
+          expect(decoder.decode(bytes, vouched, true)).toBe(kind);
+          if (kind === null) expect(vouched).toEqual(checked);
+        }
+      }),
+      { numRuns: 500 },
+    );
+    // Without the promise, each decoder still finds the bad byte itself.
+    const invalid = Uint8Array.of(...utf8('{"uid":"a'), 0xff, ...utf8('","ts":1}'));
+    for (const decoder of decoders) expect(decoder.decode(invalid, fresh())).toBe('invalid-utf8');
   });
 });

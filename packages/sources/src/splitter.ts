@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FrameBatch } from '@uniqstream/core';
 
 const LF = 0x0a;
@@ -25,8 +26,9 @@ export interface SplitterOptions {
  * Splits one input's chunks into batches of frames at `\n`. Frames are views
  * of the chunks (no copy, no decoding); the split holds no reference to a
  * batch once it is returned and never writes into a chunk, so the views stay
- * valid as long as the caller keeps them. A line that spans chunks is copied
- * once into a buffer of its own.
+ * valid as long as the chunk's bytes do. The start of a line that spans
+ * chunks is copied (a chunk may be reused for a later read once the next one
+ * is pushed), and the whole line becomes one buffer of its own.
  */
 export class LineSplitter {
   private readonly origin: string;
@@ -85,6 +87,13 @@ export class LineSplitter {
     let frames: Uint8Array[] = [];
     let positions: number[] = [];
     let firstLine = this.line;
+    /**
+     * Whether the frames of the next batch are known to be valid UTF-8. A
+     * valid span stays valid when cut at `\n` (an ASCII byte is never part of
+     * a multi-byte sequence), so one native check of the chunk's complete
+     * lines covers all of them: cheaper than one call per frame.
+     */
+    let knownUtf8 = true;
 
     if (this.pos > this.lineStart) {
       const nl = chunk.indexOf(LF, offset);
@@ -94,19 +103,27 @@ export class LineSplitter {
         return NO_BATCHES;
       }
       this.append(chunk.subarray(offset, nl));
-      frames.push(this.takeOpenLine());
+      const wasCut = this.rawBytes !== this.keptBytes;
+      const open = this.takeOpenLine();
+      knownUtf8 = !wasCut && isUtf8(open);
+      frames.push(open);
       positions.push(this.lineStart);
       offset = nl + 1;
     }
+    const lastLf = chunk.lastIndexOf(LF);
+    // A cut line may end inside a multi-byte sequence: such chunks keep the per-frame check.
+    let spanUtf8 = lastLf < offset || isUtf8(chunk.subarray(offset, lastLf));
+    knownUtf8 &&= spanUtf8;
 
     const max = this.maxFrameBytes;
     const batchFrames = this.batchFrames;
     for (;;) {
       if (frames.length === batchFrames) {
-        (batches ??= []).push(this.batch(frames, positions, base + offset, firstLine));
+        (batches ??= []).push(this.batch(frames, positions, base + offset, firstLine, knownUtf8));
         if (this.line !== undefined) firstLine = this.line += frames.length;
         frames = [];
         positions = [];
+        knownUtf8 = spanUtf8;
       }
       const nl = chunk.indexOf(LF, offset);
       if (nl === -1) break;
@@ -114,7 +131,10 @@ export class LineSplitter {
       if (end > offset && chunk[end - 1] === CR) end--;
       // Cutting after stripping the CR is right: a line longer than
       // max + 1 keeps max + 1 bytes either way, a shorter one is whole.
-      if (end - offset > max) end = offset + max + 1;
+      if (end - offset > max) {
+        end = offset + max + 1;
+        spanUtf8 = knownUtf8 = false;
+      }
       frames.push(chunk.subarray(offset, end));
       positions.push(base + offset);
       offset = nl + 1;
@@ -124,7 +144,7 @@ export class LineSplitter {
     this.pos = base + length;
     if (offset < length) this.append(chunk.subarray(offset));
     if (frames.length > 0) {
-      const last = this.batch(frames, positions, this.lineStart, firstLine);
+      const last = this.batch(frames, positions, this.lineStart, firstLine, knownUtf8);
       if (this.line !== undefined) this.line += frames.length;
       if (batches === undefined) return [last];
       batches.push(last);
@@ -137,26 +157,26 @@ export class LineSplitter {
     if (this.pos === this.lineStart) return undefined;
     const firstLine = this.line;
     const frame = this.takeOpenLine();
-    const batch = this.batch([frame], [this.lineStart], this.pos, firstLine);
+    const batch = this.batch([frame], [this.lineStart], this.pos, firstLine, false);
     if (this.line !== undefined) this.line += 1;
     this.lineStart = this.pos;
     return batch;
   }
 
-  private batch(frames: Uint8Array[], positions: number[], next: number, firstLine: number | undefined): FrameBatch {
+  private batch(frames: Uint8Array[], positions: number[], next: number, firstLine: number | undefined, knownUtf8: boolean): FrameBatch {
     return firstLine === undefined
-      ? { partition: 0, frames, positions, next, origin: this.origin }
-      : { partition: 0, frames, positions, next, origin: this.origin, firstLine };
+      ? { partition: 0, frames, positions, next, origin: this.origin, knownUtf8 }
+      : { partition: 0, frames, positions, next, origin: this.origin, firstLine, knownUtf8 };
   }
 
   private append(piece: Buffer): void {
     this.rawBytes += piece.length;
     const room = this.maxFrameBytes + 1 - this.keptBytes;
     if (room <= 0 || piece.length === 0) return;
-    const kept = piece.length > room ? piece.subarray(0, room) : piece;
+    const kept = Buffer.from(piece.length > room ? piece.subarray(0, room) : piece);
     this.pieces.push(kept);
     this.keptBytes += kept.length;
-    // Many tiny chunks (a slow pipe) would pile up small views; merging at
+    // Many tiny chunks (a slow pipe) would pile up small pieces; merging at
     // doubling counts keeps the copying linear in the line's length.
     if (this.pieces.length >= this.compactAt) {
       this.pieces = [Buffer.concat(this.pieces, this.keptBytes)];

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,6 +191,20 @@ describe('openFileSource', () => {
       controller.abort();
     }
     expect(frames).toEqual(['1']);
+  });
+
+  it('closes the file when iteration stops early, with a read still in flight', async () => {
+    const path = await file('x'.repeat(100) + '\n' + 'y\n'.repeat(5000));
+    const openFiles = (): number => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    for (let run = 0; run < 20; run++) {
+      const source = openFileSource([path], { highWaterMark: 256, batchFrames: 1 });
+      for await (const batch of source.batches()) {
+        expect(Buffer.from(batch.frames[0]!).toString()).toBe('x'.repeat(100));
+        break;
+      }
+    }
+    expect(openFiles()).toBe(before);
   });
 
   it('stops quietly when closed while iterating, even while stdin waits for input', async () => {

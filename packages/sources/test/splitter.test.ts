@@ -78,6 +78,22 @@ function flatten(batches: readonly FrameBatch[]): { frames: Buffer[]; positions:
   return { frames, positions };
 }
 
+/** An independent UTF-8 check (WHATWG TextDecoder, not node:buffer's isUtf8). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+function validUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Valid text with, sometimes, bytes that no UTF-8 allows (a lone continuation byte, a cut sequence, 0xff). */
+const maybeInvalid = fc
+  .array(fc.oneof(alphabet.map((piece) => Buffer.from(piece)), fc.constantFrom(Buffer.of(0xff), Buffer.of(0x80), Buffer.of(0xc3), Buffer.of(0xe2, 0x82))), { maxLength: 120 })
+  .map((parts) => Buffer.concat(parts));
+
 describe('LineSplitter', () => {
   it('yields exactly the frames of text.split at any chunk boundaries', () => {
     fc.assert(
@@ -91,6 +107,39 @@ describe('LineSplitter', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('marks a batch knownUtf8 only when every frame in it is valid UTF-8', () => {
+    fc.assert(
+      fc.property(maybeInvalid, cuts, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), (bytes, cutsAt, batchFrames, maxFrameBytes) => {
+        const batches = runSplitter(chunksAt(bytes, cutsAt), { batchFrames, maxFrameBytes });
+        for (const batch of batches) {
+          if (batch.knownUtf8 === true) expect(batch.frames.every(validUtf8)).toBe(true);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('marks every batch of valid, uncut lines knownUtf8 (all but a last line without its newline)', () => {
+    fc.assert(
+      fc.property(text, cuts, fc.integer({ min: 1, max: 5 }), (input, cutsAt, batchFrames) => {
+        const batches = runSplitter(chunksAt(Buffer.from(input), cutsAt), { batchFrames });
+        const terminated = input.endsWith('\n') ? batches : batches.slice(0, -1);
+        expect(terminated.map((b) => b.knownUtf8)).toEqual(terminated.map(() => true));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('leaves the check to the decoder for a batch with an invalid frame or a line cut at maxFrameBytes', () => {
+    const invalid = runSplitter([Buffer.from('{"a":1}\n'), Buffer.of(0x7b, 0xff, 0x7d, 0x0a)]);
+    expect(invalid.map((b) => b.knownUtf8)).toEqual([true, false]);
+    // 'é' is two bytes: the cut after 4 + 1 bytes keeps the first byte of the third.
+    const cut = runSplitter([Buffer.from('ééé\nab\n')], { maxFrameBytes: 4 });
+    expect(cut[0]!.frames[0]).toEqual(Buffer.from('ééé').subarray(0, 5));
+    expect(validUtf8(cut[0]!.frames[0]!)).toBe(false);
+    expect(cut.map((b) => b.knownUtf8)).toEqual([false]);
   });
 
   it('gives each batch its next position, first line, and at most batchFrames frames', () => {
