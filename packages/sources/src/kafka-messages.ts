@@ -31,6 +31,8 @@ export interface BatchMessage {
   readonly offsets: Float64Array;
   /** Last offset + 1. */
   readonly next: number;
+  /** Every value is valid UTF-8 (checked on the reader thread, once for the batch). */
+  readonly utf8: boolean;
   /** The bytes (the first `size` of it), when they did not go to the ring. Transferred. */
   readonly own?: ArrayBuffer;
 }

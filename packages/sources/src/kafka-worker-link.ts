@@ -199,7 +199,7 @@ export class WorkerLink implements KafkaBackend {
       frames[i] = bytes.subarray(start, end);
       start = end;
     }
-    const batch: FrameBatch = { partition: message.partition, frames, positions: message.offsets, next: message.next, origin: this.options.reader.topic };
+    const batch: FrameBatch = { partition: message.partition, frames, positions: message.offsets, next: message.next, origin: this.options.reader.topic, knownUtf8: message.utf8 };
     // Offers settle in the order the pipeline takes them, so room is released in the order it was reserved.
     void this.host.offer(batch).then(() => {
       // Back before the room, so that the reader, woken by the room, finds it to reuse. Views of

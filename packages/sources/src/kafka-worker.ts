@@ -18,6 +18,7 @@ import { SourceError } from './errors.js';
 import type { BatchMessage, FromWorker, ToWorker, WorkerSetup } from './kafka-messages.js';
 import { HEARTBEAT_INTERVAL_MS, KafkaReader } from './kafka-reader.js';
 import { FrameRing } from './kafka-ring.js';
+import { packedValuesAreUtf8 } from './packed-utf8.js';
 
 /**
  * kafkajs reports every fetch; the source only needs to know that fetches
@@ -113,7 +114,9 @@ async function eachBatch(payload: EachBatchPayload): Promise<void> {
     offsets[i] = Number(message.offset);
   }
   const next = offsets[count - 1]! + 1;
-  const described: BatchMessage = { kind: 'batch', partition: batch.partition, at: space.at, size, held: space.held, ends, offsets, next };
+  // Here, on the reader thread, the pipeline's thread is spared a check per frame.
+  const utf8 = packedValuesAreUtf8(bytes, ends);
+  const described: BatchMessage = { kind: 'batch', partition: batch.partition, at: space.at, size, held: space.held, ends, offsets, next, utf8 };
   if (space.at < 0) post({ ...described, own: bytes.buffer as ArrayBuffer }, [ends.buffer, offsets.buffer, bytes.buffer as ArrayBuffer]);
   else post(described, [ends.buffer, offsets.buffer]);
   handedOn.set(batch.partition, next);

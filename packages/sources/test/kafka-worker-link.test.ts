@@ -110,7 +110,7 @@ parentPort.postMessage({ kind: 'fetched' });
 const bytes = new Uint8Array(4096);
 bytes.set(Buffer.from('abcde'));
 Atomics.add(control, 0, 5);
-parentPort.postMessage({ kind: 'batch', partition: 1, at: -1, size: 5, held: 5, ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, own: bytes.buffer }, [bytes.buffer]);
+parentPort.postMessage({ kind: 'batch', partition: 1, at: -1, size: 5, held: 5, ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, utf8: true, own: bytes.buffer }, [bytes.buffer]);
 `,
     );
     const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, url);
@@ -123,6 +123,8 @@ parentPort.postMessage({ kind: 'batch', partition: 1, at: -1, size: 5, held: 5, 
     expect(text(batch.frames)).toEqual(['ab', '', 'cde']);
     expect(Array.from(batch.positions)).toEqual([10, 11, 14]);
     expect(batch.next).toBe(15);
+    // The reader thread's UTF-8 verdict travels with the batch.
+    expect(batch.knownUtf8).toBe(true);
     const control = new Int32Array((link as unknown as { ring: { memory: { control: SharedArrayBuffer } } }).ring.memory.control);
     // Still the pipeline's: held, and not sent back.
     await new Promise((r) => setTimeout(r, 50));
@@ -145,13 +147,14 @@ const data = new Uint8Array(workerData.ring.data);
 data.set(Buffer.from('xyz{"a":1}'), 1000);
 Atomics.add(control, 0, 10);
 parentPort.postMessage({ kind: 'started' });
-parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 10, ends: Uint32Array.of(3, 10), offsets: Float64Array.of(0, 1), next: 2 });
+parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 10, ends: Uint32Array.of(3, 10), offsets: Float64Array.of(0, 1), next: 2, utf8: false });
 `,
     );
     const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'shared-ring' }, url);
     await link.start(new AbortController().signal);
     await until(() => host.offers.length === 1);
     expect(text(host.offers[0]!.batch.frames)).toEqual(['xyz', '{"a":1}']);
+    expect(host.offers[0]!.batch.knownUtf8).toBe(false);
     const control = new Int32Array((link as unknown as { ring: { memory: { control: SharedArrayBuffer } } }).ring.memory.control);
     expect(Atomics.load(control, 0)).toBe(10);
     host.offers[0]!.done(true);
