@@ -18,6 +18,10 @@ import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
 import { CheckpointDir, identify, rewindOutput, type Resume } from './checkpoint.js';
 import { progressLine, summaryLines } from './report.js';
 
+/** 128 + the signal's number, as shells report a process stopped by it. */
+const EXIT_INTERRUPTED = 130;
+const EXIT_TERMINATED = 143;
+
 export interface CountRunOptions {
   readonly files: readonly string[];
   readonly config: CountConfig;
@@ -131,7 +135,7 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     if (progressShown) terminal.stderr.write('\r\x1b[K');
     if (summary === null) return 0;
     if (!options.quiet) for (const line of summaryLines(summary)) say(line);
-    if (summary.stopReason === 'signal' && !readerGone) return 130;
+    if (summary.stopReason === 'signal' && !readerGone) return terminal.signal.reason === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     return 0;
   } finally {
     terminal.signal.removeEventListener('abort', onUserStop);

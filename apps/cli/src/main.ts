@@ -5,6 +5,7 @@ import { runCount } from './count.js';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
+/** A second Ctrl-C: 128 + SIGINT's number, as shells report it. */
 const EXIT_INTERRUPTED = 130;
 
 /** Options that only make sense for the Kafka consumer service. */
@@ -14,9 +15,13 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
   const program = new Command('uniqstream')
     .description('Count unique users per time window in a stream of JSON log frames (one object per line, with "uid" and "ts").')
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(add --help for usage)')
     .configureHelp({ sortOptions: false })
-    // Set before the subcommand exists, so that it inherits it.
+    // One line, with the program's name, for every usage error (commander's own included).
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      outputError: (text, write) => write(`uniqstream: ${text.trimEnd()} (see --help)\n`),
+    })
+    // Set before the subcommand exists, so that it inherits them.
     .exitOverride();
 
   const count = program
@@ -97,10 +102,6 @@ async function main(argv: readonly string[]): Promise<number> {
       },
       { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: () => performance.now(), signal: interrupt.signal },
     );
-  });
-  program.configureOutput({
-    writeErr: (text) => process.stderr.write(text),
-    outputError: (text, write) => write(text.replace(/^error: /, 'uniqstream: error: ')),
   });
   try {
     await program.parseAsync([...argv], { from: 'user' });

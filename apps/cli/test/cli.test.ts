@@ -181,6 +181,35 @@ describe('uniqstream count', () => {
     const unknown = await run(['count', '--frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown option/);
+    // Commander's usage errors read like ours: one line, the program's name first.
+    for (const usage of [bad, unknown]) {
+      expect(usage.stderr.trim().split('\n')).toHaveLength(1);
+      expect(usage.stderr).toMatch(/^uniqstream: error: /);
+    }
+  });
+
+  it('on SIGINT or SIGTERM flushes what it has and exits 130 or 143, as shells expect', async () => {
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve, reject) => {
+        // stdin stays open, so only the signal ends the run; the first result shows it is under way.
+        const child = spawn(BIN, ['count', '--max-delay', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => {
+          if (stdout === '') child.kill(signal);
+          stdout += d.toString();
+        });
+        child.on('error', reject);
+        child.on('close', (exit, by) => resolve({ code: exit, signal: by, stdout }));
+        // One frame a second into the next minute: the first minute closes, the second stays open.
+        const seconds = Array.from({ length: 65 }, (_, i) => i + 1);
+        child.stdin.write(seconds.map((s) => `{"uid":"u${s % 3}","ts":${T0 + s}}\n`).join(''));
+      });
+      expect(result).toMatchObject({ code, signal: null });
+      const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Result);
+      expect(lines[0]).toMatchObject({ window: 'minute', start: T0, users: 3, frames: 59 });
+      // The minute still open is flushed as a non-final result rather than lost.
+      expect(lines.at(-1)).toMatchObject({ window: 'minute', start: T0 + 60, users: 3, frames: 6, final: false });
+    }
   });
 
   it('stops quietly when the reader of stdout goes away', async () => {

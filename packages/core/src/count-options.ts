@@ -4,10 +4,11 @@ import type { Granularity } from './types.js';
 
 /**
  * The options of a counting run, shared by `uniqstream count` and the
- * consumer service so that both take the same flags, environment variables
- * (`UNIQSTREAM_MAX_DELAY`, ...) and config-file keys (`"max-delay"`). Apps
- * register these with their command-line parser; the parsing and checking
- * lives here, once.
+ * consumer service so that both take the same flags; the service also reads
+ * them from environment variables (`UNIQSTREAM_MAX_DELAY`, ...) and
+ * config-file keys (`"max-delay"`), the CLI from flags only. Apps register
+ * these with their command-line parser; the parsing and checking lives here,
+ * once.
  */
 
 export const PARSER_CHOICES = ['fast', 'fast-js', 'json', 'simdjson'] as const;
