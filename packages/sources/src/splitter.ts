@@ -102,7 +102,8 @@ export class LineSplitter {
         this.pos = base + length;
         return NO_BATCHES;
       }
-      this.append(chunk.subarray(offset, nl));
+      // No copy: the line is complete now, and this chunk stays valid for the batch.
+      this.append(chunk.subarray(offset, nl), false);
       const wasCut = this.rawBytes !== this.keptBytes;
       const open = this.takeOpenLine();
       knownUtf8 = !wasCut && isUtf8(open);
@@ -169,11 +170,13 @@ export class LineSplitter {
       : { partition: 0, frames, positions, next, origin: this.origin, firstLine, knownUtf8 };
   }
 
-  private append(piece: Buffer): void {
+  /** `copy`: the piece must outlive its chunk (the line goes on in a later one). */
+  private append(piece: Buffer, copy = true): void {
     this.rawBytes += piece.length;
     const room = this.maxFrameBytes + 1 - this.keptBytes;
     if (room <= 0 || piece.length === 0) return;
-    const kept = Buffer.from(piece.length > room ? piece.subarray(0, room) : piece);
+    const part = piece.length > room ? piece.subarray(0, room) : piece;
+    const kept = copy ? Buffer.from(part) : part;
     this.pieces.push(kept);
     this.keptBytes += kept.length;
     // Many tiny chunks (a slow pipe) would pile up small pieces; merging at

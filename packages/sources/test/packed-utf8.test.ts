@@ -1,17 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { packedValuesAreUtf8 } from '../src/packed-utf8.js';
-
-/** The reference: WHATWG's strict decoder on each value alone. */
-const strict = new TextDecoder('utf-8', { fatal: true });
-function valid(bytes: Uint8Array): boolean {
-  try {
-    strict.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { validUtf8 } from './support/utf8.js';
 
 /** Values of valid text cut anywhere (so characters split across values), and odd bytes. */
 const piece = fc.oneof(
@@ -29,7 +19,7 @@ describe('packedValuesAreUtf8', () => {
         const cuts = [...new Set([...list.map((_, i) => list.slice(0, i + 1).reduce((n, v) => n + v.length, 0)), ...recuts.map((c) => c % (all.length + 1))])].sort((a, b) => a - b);
         if (cuts.at(-1) !== all.length) cuts.push(all.length);
         const parts = cuts.map((end, i) => all.subarray(i === 0 ? 0 : cuts[i - 1], end));
-        expect(packedValuesAreUtf8(all, cuts)).toBe(parts.every(valid));
+        expect(packedValuesAreUtf8(all, cuts)).toBe(parts.every(validUtf8));
       }),
       { numRuns: 3000 },
     );

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FrameBatch } from '@uniqstream/core';
 import { LineSplitter } from '../src/splitter.js';
+import { validUtf8 } from './support/utf8.js';
 
 /** The trusted reference: String.split, the empty piece after a final `\n` dropped, one `\r` stripped. */
 function referenceLines(text: string): string[] {
@@ -76,17 +77,6 @@ function flatten(batches: readonly FrameBatch[]): { frames: Buffer[]; positions:
     });
   }
   return { frames, positions };
-}
-
-/** An independent UTF-8 check (WHATWG TextDecoder, not node:buffer's isUtf8). */
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-function validUtf8(bytes: Uint8Array): boolean {
-  try {
-    strictUtf8.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Valid text with, sometimes, bytes that no UTF-8 allows (a lone continuation byte, a cut sequence, 0xff). */
