@@ -22,10 +22,12 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
       outputError: (text, write) => write(`uniqstream: ${text.trimEnd()} (see --help)\n`),
     })
     // Set before the subcommand exists, so that it inherits them.
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', '\n`uniqstream FILE...` is `uniqstream count FILE...`; `uniqstream count --help` lists every option.');
 
   const count = program
     .command('count', { isDefault: true })
+    .summary('(the default command) count unique users per window from files, stdin or Kafka')
     .description('count unique users per window from files, stdin or Kafka; results as JSON lines on stdout')
     .argument('[files...]', '.jsonl or .jsonl.gz files to read in order; - or none for stdin')
     .option('--demo', 'count an embedded generated sample stream with late and damaged frames (no input needed)')

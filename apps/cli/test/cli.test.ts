@@ -169,6 +169,15 @@ describe('uniqstream count', () => {
     }
   });
 
+  it('says in the top-level help that count is the default command, and runs it for bare file names', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/count .*\(the default command\)/);
+    const missing = await run([join(dir, 'nope.jsonl')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.jsonl/);
+  });
+
   it('fails with one clear line for a missing file, a bad option value and an unknown option', async () => {
     const missing = await run(['count', join(dir, 'nope.jsonl')]);
     expect(missing.code).toBe(1);

@@ -86,10 +86,10 @@ export const DEFAULT_COUNT_CONFIG: CountConfig = {
 };
 
 export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
-  { name: 'from', key: 'from', value: 'endpoint', description: 'input: FILE (.jsonl or .jsonl.gz), - for stdin, or kafka://host:port/topic', parse: text },
-  { name: 'to', key: 'to', value: 'endpoint', description: 'results: stdout, file:PATH (.gz compresses) or kafka://host:port/topic', defaultText: 'stdout', parse: text },
+  { name: 'from', key: 'from', value: 'endpoint', description: 'input: FILE or file:FILE (.jsonl or .jsonl.gz), - or stdin, or kafka://host:port/topic', parse: text },
+  { name: 'to', key: 'to', value: 'endpoint', description: 'results: stdout, PATH or file:PATH (.gz compresses), or kafka://host:port/topic', defaultText: 'stdout', parse: text },
   { name: 'format', key: 'format', value: 'format', description: 'result format on stdout and files', defaultText: 'json', choices: FORMAT_CHOICES, parse: choice('format', FORMAT_CHOICES) },
-  { name: 'dead-letter', key: 'deadLetter', value: 'endpoint', description: 'where dropped frames go, with the reason: stdout, file:PATH or kafka://host:port/topic', parse: text },
+  { name: 'dead-letter', key: 'deadLetter', value: 'endpoint', description: 'where dropped frames go, with the reason: stdout, PATH or file:PATH, or kafka://host:port/topic', parse: text },
   { name: 'windows', key: 'windows', value: 'list', description: 'window granularities counted in one pass: minute,hour,day,week,month,year or all', defaultText: 'minute', parse: parseGranularities },
   { name: 'max-delay', key: 'maxDelay', value: 'seconds', description: 'how far a frame may trail the newest ts and still be on time (watermark = max ts - this)', defaultText: String(DEFAULT_ENGINE_OPTIONS.maxDelay), parse: seconds('max-delay') },
   { name: 'allowed-lateness', key: 'allowedLateness', value: 'seconds', description: 'late frames within this long after a window ends update it (new revision); later ones are dropped', defaultText: String(DEFAULT_ENGINE_OPTIONS.allowedLateness), parse: seconds('allowed-lateness') },

@@ -11,6 +11,11 @@ import { resolveVersion, type KafkaVersion } from './version.js';
 /** A cold fetch (empty ~/.m2) is about 100 MB from Maven Central; allow a slow link. */
 const FETCH_LOCK_TIMEOUT_MS = 15 * 60_000;
 const BYTES_PER_MB = 1024 * 1024;
+/**
+ * Maven gives up on an artifact after its own few quick retries; a fresh CI
+ * machine fetching ~100 MB must not fail a whole run on one network blip.
+ */
+export const MAVEN_RETRY_DELAYS_MS: readonly number[] = [5_000, 20_000];
 /** Maven 3.8 colours its output even in batch mode. */
 const ANSI_ESCAPE = /\u001b\[[0-9;]*m/g;
 
@@ -31,7 +36,11 @@ export async function ensureJars(version: KafkaVersion, log: LogFn): Promise<str
     const staging = `${layout.libs}.partial-${process.pid}`;
     await rm(staging, { recursive: true, force: true });
     try {
-      await runMaven(version, staging, layout.mavenLog, layout.pom);
+      await withRetries(() => runMaven(version, staging, layout.mavenLog, layout.pom), {
+        delaysMs: MAVEN_RETRY_DELAYS_MS,
+        retryable: (error) => error instanceof KafkaLocalError && error.code === 'MAVEN_FAILED',
+        onRetry: (error, delayMs) => log(`${error instanceof Error ? error.message : String(error)}; trying again in ${delayMs / 1000} s`),
+      });
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
       throw error;
@@ -49,6 +58,29 @@ export async function ensureJars(version: KafkaVersion, log: LogFn): Promise<str
     );
     return layout.libs;
   });
+}
+
+export interface RetryOptions {
+  /** One delay per retry: [] tries once. */
+  readonly delaysMs: readonly number[];
+  readonly retryable: (error: unknown) => boolean;
+  readonly onRetry: (error: unknown, delayMs: number) => void;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Runs `attempt` until it succeeds, a failure is not retryable, or the delays run out (the last failure is thrown). */
+export async function withRetries<T>(attempt: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let retry = 0; ; retry++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const delayMs = options.delaysMs[retry];
+      if (delayMs === undefined || !options.retryable(error)) throw error;
+      options.onRetry(error, delayMs);
+      await sleep(delayMs);
+    }
+  }
 }
 
 async function runMaven(version: KafkaVersion, outputDir: string, logFile: string, pom: string): Promise<void> {
