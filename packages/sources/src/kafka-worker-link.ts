@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { FrameBatch } from '@uniqstream/core';
 import { SourceError } from './errors.js';
@@ -39,10 +40,51 @@ export function workerExecArgv(argv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * Starts the reader thread with the caller's Node flags (workerExecArgv).
+ * A thread given its flags explicitly refuses V8 and process-wide ones
+ * (`node --trace-gc`, `--max-old-space-size=4096`): those hold for every
+ * thread already, so the refused ones are left out and it starts again.
+ */
+export function startThread(script: URL, workerData: unknown, callerArgv: readonly string[] = process.execArgv): Worker {
+  const execArgv = workerExecArgv(callerArgv);
+  try {
+    return new Worker(script, { workerData, execArgv });
+  } catch (error) {
+    const refused = refusedFlags(error);
+    if (refused.length === 0) throw error;
+    return new Worker(script, { workerData, execArgv: execArgv.filter((arg) => !refused.includes(arg)) });
+  }
+}
+
+/** Node names the flags a thread refused only in its error message: "... invalid execArgv flags: --a, --b". */
+function refusedFlags(error: unknown): string[] {
+  if (!(error instanceof Error) || (error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') return [];
+  const listed = /flags: (.*)$/.exec(error.message)?.[1];
+  return listed === undefined ? [] : listed.split(', ');
+}
+
+/** V8's flag for the old generation's first size (MB); 0 is V8's own choice. */
+const INITIAL_OLD_SPACE_FLAG = '--initial-old-space-size';
+
+/**
+ * The V8 flag that gives the reader thread an old generation of
+ * `initialOldSpaceMb` from the start, or undefined to leave V8's flags
+ * alone: when the caller's Node flags (`callerArgv`, NODE_OPTIONS) set it,
+ * theirs holds.
+ */
+export function readerHeapFlag(initialOldSpaceMb: number, callerArgv: readonly string[], nodeOptions: string | undefined): string | undefined {
+  const named = (arg: string): boolean => arg === INITIAL_OLD_SPACE_FLAG || arg.startsWith(`${INITIAL_OLD_SPACE_FLAG}=`);
+  if (callerArgv.some(named) || (nodeOptions ?? '').split(/\s+/).some(named)) return undefined;
+  return `${INITIAL_OLD_SPACE_FLAG}=${initialOldSpaceMb}`;
+}
+
 export interface WorkerLinkOptions {
   readonly reader: ReaderSettings;
   readonly ringBytes: number;
   readonly handoff: RingHandoff;
+  /** See KafkaSourceOptions.readerOldSpaceMb. */
+  readonly initialOldSpaceMb: number;
 }
 
 interface Request<T> {
@@ -83,7 +125,11 @@ export class WorkerLink implements KafkaBackend {
     const path = fileURLToPath(this.script);
     if (!existsSync(path)) return Promise.reject(new SourceError('BAD_STATE', `the Kafka reader thread's script ${path} is missing (build @uniqstream/sources)`));
     const setup: WorkerSetup = { reader: this.options.reader, ring: this.ring.memory };
-    const worker = new Worker(this.script, { workerData: setup, execArgv: workerExecArgv(process.execArgv) });
+    // V8 reads its heap flags when a thread's heap is made: set now, this one holds for the reader
+    // thread (the caller's heap is made already). Process-wide, it also holds for threads started later.
+    const heapFlag = readerHeapFlag(this.options.initialOldSpaceMb, process.execArgv, process.env['NODE_OPTIONS']);
+    if (heapFlag !== undefined) setFlagsFromString(heapFlag);
+    const worker = startThread(this.script, setup);
     this.worker = worker;
     this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (message: FromWorker) => this.receive(message));

@@ -46,6 +46,10 @@ describe('openKafkaSource', () => {
       expect(() => openKafkaSource(bad)).toThrow(SourceError);
     }
     expect(() => openKafkaSource({ ...base, workerHandoff: 'pigeon' as never })).toThrow(/workerHandoff must be 'shared-ring' or 'transfer', got pigeon/);
+    for (const readerOldSpaceMb of [-1, 1.5, Number.NaN, 1e9]) {
+      expect(() => openKafkaSource({ ...base, readerOldSpaceMb })).toThrow(/readerOldSpaceMb must be an integer from 0 to 65536/);
+    }
+    expect(openKafkaSource({ ...base, readerOldSpaceMb: 0 }).name).toBe('kafka://127.0.0.1:9092/t');
     expect(openKafkaSource(base).name).toBe('kafka://127.0.0.1:9092/t');
     expect(openKafkaSource({ ...base, worker: false }).name).toBe('kafka://127.0.0.1:9092/t');
   });

@@ -9,7 +9,7 @@ import { SourceError } from '../src/errors.js';
 import type { BackendHost } from '../src/kafka-backend.js';
 import type { ReaderSettings } from '../src/kafka-reader.js';
 import { MIN_RING_BYTES } from '../src/kafka-ring.js';
-import { WorkerLink, workerExecArgv, workerScript } from '../src/kafka-worker-link.js';
+import { readerHeapFlag, startThread, WorkerLink, workerExecArgv, workerScript } from '../src/kafka-worker-link.js';
 
 /*
  * The source's side of the reader thread, against small stand-in threads
@@ -113,7 +113,7 @@ Atomics.add(control, 0, 5);
 parentPort.postMessage({ kind: 'batch', partition: 1, at: -1, size: 5, held: 5, ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, utf8: true, own: bytes.buffer }, [bytes.buffer]);
 `,
     );
-    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, url);
+    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, url);
     await link.start(new AbortController().signal);
     await until(() => host.offers.length === 1);
     expect(host.events).toEqual(['consuming', 'joined 0,1', 'fetched']);
@@ -150,7 +150,7 @@ parentPort.postMessage({ kind: 'started' });
 parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 10, ends: Uint32Array.of(3, 10), offsets: Float64Array.of(0, 1), next: 2, utf8: false });
 `,
     );
-    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'shared-ring' }, url);
+    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'shared-ring', initialOldSpaceMb: 0 }, url);
     await link.start(new AbortController().signal);
     await until(() => host.offers.length === 1);
     expect(text(host.offers[0]!.batch.frames)).toEqual(['xyz', '{"a":1}']);
@@ -164,7 +164,7 @@ parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 
 
   it('forwards commits and lag requests and hands back the answers', async () => {
     const host = new FakeHost();
-    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, script('answers', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });`));
+    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, script('answers', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });`));
     await link.start(new AbortController().signal);
     await link.commit(new Map([[0, 42], [3, 7]]));
     expect(host.lines).toContain('info commit [[0,42],[3,7]]');
@@ -177,7 +177,7 @@ parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 
   it('fails the start with the typed error the thread reports, in one line', async () => {
     const host = new FakeHost();
     const url = script('fails', `${ANSWERS}\nparentPort.postMessage({ kind: 'failed', code: 'KAFKA_TOPIC_NOT_FOUND', message: 'topic stream does not exist', cause: '' });`);
-    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, url);
+    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, url);
     const failure = await link.start(new AbortController().signal).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(SourceError);
     expect(failure).toMatchObject({ code: 'KAFKA_TOPIC_NOT_FOUND', message: 'topic stream does not exist' });
@@ -190,7 +190,7 @@ parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 
       ['exits', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nsetTimeout(() => process.exit(3), 10);`],
     ] as const) {
       const host = new FakeHost();
-      const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, script(name, body));
+      const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, script(name, body));
       await link.start(new AbortController().signal);
       await until(() => host.failure !== undefined);
       expect(host.failure!.code).toBe('KAFKA_FAILED');
@@ -202,7 +202,7 @@ parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 
   it('gives up waiting for the thread to start once the signal aborts, and tells it to stop', async () => {
     const host = new FakeHost();
     const url = script('slow', `${ANSWERS}\nparentPort.on('message', (m) => { if (m.kind === 'stop-starting') parentPort.postMessage({ kind: 'log', level: 'debug', message: 'told to stop' }); });`);
-    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, url);
+    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, url);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     await link.start(controller.signal);
@@ -211,7 +211,7 @@ parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 
   });
 
   it('says which script is missing, with BAD_STATE', async () => {
-    const link = new WorkerLink(new FakeHost(), { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer' }, pathToFileURL(join(dir, 'nope.js')));
+    const link = new WorkerLink(new FakeHost(), { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, pathToFileURL(join(dir, 'nope.js')));
     await expect(link.start(new AbortController().signal)).rejects.toMatchObject({ code: 'BAD_STATE', message: expect.stringMatching(/nope\.js is missing \(build @uniqstream\/sources\)$/) });
   });
 });
@@ -228,5 +228,28 @@ describe('workerExecArgv', () => {
     expect(workerExecArgv(['--input-type=module', '-e', 'code', '--max-old-space-size=100'])).toEqual(['-e', 'code', '--max-old-space-size=100']);
     expect(workerExecArgv(['--input-type', 'module', '--enable-source-maps'])).toEqual(['--enable-source-maps']);
     expect(workerExecArgv([])).toEqual([]);
+  });
+});
+
+describe('startThread', () => {
+  it('starts the thread when the caller ran with V8 flags, which a thread may not be given, and passes the others on', async () => {
+    const echo = script('echo-argv', 'parentPort.postMessage(process.execArgv);');
+    const thread = startThread(echo, {}, ['--trace-gc', '--enable-source-maps', '--max-old-space-size=4096', '--input-type=module']);
+    const argv = await new Promise<unknown>((resolve, reject) => {
+      thread.once('message', resolve);
+      thread.once('error', reject);
+    });
+    await thread.terminate();
+    expect(argv).toEqual(['--enable-source-maps']);
+  });
+});
+
+describe('readerHeapFlag', () => {
+  it("sets V8's first old generation size, unless the caller's flags or NODE_OPTIONS already do", () => {
+    expect(readerHeapFlag(128, ['--enable-source-maps'], undefined)).toBe('--initial-old-space-size=128');
+    expect(readerHeapFlag(0, [], '--max-old-space-size=4096')).toBe('--initial-old-space-size=0');
+    expect(readerHeapFlag(128, ['--initial-old-space-size=32'], undefined)).toBeUndefined();
+    expect(readerHeapFlag(128, [], '--trace-gc  --initial-old-space-size=32')).toBeUndefined();
+    expect(readerHeapFlag(128, ['--initial-old-space-size', '32'], '')).toBeUndefined();
   });
 });

@@ -12,7 +12,8 @@
  *       (`worker: false`), as before the worker.
  * All use the source's default fetch settings for the topic. A second table
  * measures, on part of each topic, the worker's two handoffs (shared ring,
- * transferred buffer per batch) and another fetch size. Figures are frames
+ * transferred buffer per batch), the reader thread's first old space (and
+ * the bare consumer in a thread with each), and another fetch size. Figures are frames
  * per second from the first batch to the last (pipelines: until the final
  * results are acknowledged and the offsets committed), CPU per frame of
  * this process (all its threads; the broker's JVM not included) and the
@@ -23,6 +24,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { CountingEngine, runPipeline, type FrameBatch, type Source } from '@uniqstream/core';
@@ -33,12 +36,14 @@ import {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_WAIT_MS,
   DEFAULT_MIN_BYTES,
+  DEFAULT_READER_OLD_SPACE_MB,
   DEFAULT_WORKER_BUFFER_BYTES,
   DEFAULT_WORKER_HANDOFF,
   defaultMaxBytesPerPartition,
   openKafkaSource,
   type KafkaSourceOptions,
 } from '@uniqstream/sources';
+import type { BareThreadJob, BareThreadRun } from '../bare-thread.js';
 import { ensureKafkaInput } from '../kafka-input.js';
 import { compare, ratio, summarize, type BenchCase, type Measurement, type ReportTable, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
 
@@ -77,11 +82,12 @@ function sourceFetch(partitions: number): FetchSettings {
 /** Where the source runs kafkajs, as openKafkaSource options. */
 interface Placement {
   readonly label: string;
-  readonly options: Pick<KafkaSourceOptions, 'worker' | 'workerHandoff'>;
+  readonly options: Pick<KafkaSourceOptions, 'worker' | 'workerHandoff' | 'readerOldSpaceMb'>;
 }
 const WORKER: Placement = { label: 'worker source', options: { worker: true } };
 const WORKER_RING: Placement = { label: 'worker source, shared ring', options: { worker: true, workerHandoff: 'shared-ring' } };
 const WORKER_TRANSFER: Placement = { label: 'worker source, transferred buffers', options: { worker: true, workerHandoff: 'transfer' } };
+const WORKER_V8_HEAP: Placement = { label: "worker source, V8's own first old space", options: { worker: true, readerOldSpaceMb: 0 } };
 const IN_THREAD: Placement = { label: 'in-thread source', options: { worker: false } };
 
 interface Run {
@@ -155,6 +161,27 @@ async function bareConsume(kafka: Kafka, topic: string, frames: number, fetch: F
   await consumer.disconnect();
   if (bytes === 0) throw new Error(`read no bytes from ${topic}`);
   return run!;
+}
+
+/**
+ * (a) in a thread of its own, whose heap starts with an old space of
+ * `oldSpaceMb` (0: V8's own): the ceiling with the reader thread's setting.
+ */
+async function bareConsumeInThread(bootstrap: string, topic: string, frames: number, fetch: FetchSettings, oldSpaceMb: number): Promise<Run> {
+  setFlagsFromString(`--initial-old-space-size=${oldSpaceMb}`);
+  const job: BareThreadJob = { bootstrap, topic, frames, fetch };
+  const worker = new Worker(new URL('../bare-thread.js', import.meta.url), { workerData: job });
+  try {
+    const answer = await new Promise<{ ok: true; run: BareThreadRun } | { ok: false; message: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the bare kafkajs thread stopped (exit code ${code})`)));
+    });
+    if (!answer.ok) throw new Error(answer.message);
+    return { frames: answer.run.frames, seconds: answer.run.seconds, cpuSeconds: answer.run.cpuSeconds, mainBusySeconds: 0 };
+  } finally {
+    await worker.terminate();
+  }
 }
 
 /** A source that ends once `frames` frames went through, so a run needs no idle timeout. */
@@ -314,6 +341,11 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
       tuningCases.push(recorder.case(`${partitions}p (a) kafkajs, ${defaultLabel}`, () => bareConsume(kafka, topic, tuningFrames, fetch)));
       tuningCases.push(recorder.case(`${partitions}p ${WORKER_RING.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_RING)));
       tuningCases.push(recorder.case(`${partitions}p ${WORKER_TRANSFER.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_TRANSFER)));
+      const heap = (mb: number): string => (mb === 0 ? "V8's own first old space" : `first old space ${mb} MB (the reader thread's default)`);
+      for (const mb of [0, DEFAULT_READER_OLD_SPACE_MB]) {
+        tuningCases.push(recorder.case(`${partitions}p (a) kafkajs in a thread, ${heap(mb)}`, () => bareConsumeInThread(broker.bootstrap, topic, tuningFrames, fetch, mb)));
+      }
+      tuningCases.push(recorder.case(`${partitions}p ${WORKER_V8_HEAP.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_V8_HEAP)));
       tuningCases.push(recorder.case(`${partitions}p (a) kafkajs, ${otherLabel}`, () => bareConsume(kafka, topic, tuningFrames, other)));
       tuningCases.push(recorder.case(`${partitions}p ${WORKER.label}, ${otherLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, other, WORKER)));
     }
@@ -325,6 +357,7 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   const notes: string[] = [
     `${frames.toLocaleString('en-US')} frames of ${frameBytes.toFixed(0)} bytes on average (${((frames * frameBytes) / 1e9).toFixed(2)} GB) per topic; broker: Kafka ${broker.version} on ${broker.bootstrap}, same machine.`,
     `Source fetch settings (first table): maxBytesPerPartition ${PARTITION_COUNTS.map((p) => `${sizeLabel(defaultMaxBytesPerPartition(p))} for ${p} partition${p === 1 ? '' : 's'}`).join(', ')}; maxBytes ${sizeLabel(DEFAULT_MAX_BYTES)}, minBytes ${DEFAULT_MIN_BYTES}, maxWaitTimeInMs ${DEFAULT_MAX_WAIT_MS}; worker: handoff '${DEFAULT_WORKER_HANDOFF}', up to ${sizeLabel(DEFAULT_WORKER_BUFFER_BYTES)} between the threads.`,
+    `(a) in the first table runs kafkajs on this process's main thread, whose heap V8 made with its own first old space; the source's reader thread starts with ${DEFAULT_READER_OLD_SPACE_MB} MB (KafkaSourceOptions.readerOldSpaceMb). The tuning table measures both settings on both.`,
     `Load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadAtEnd)}; ${availableParallelism()} cores, shared with the broker and other work.`,
   ];
   for (const partitions of PARTITION_COUNTS) {
@@ -345,7 +378,7 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   ];
   if (tuning.length > 0) {
     tables.push(
-      { caption: `Worker handoff and fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`, measurements: tuning },
+      { caption: `Worker handoff, reader heap and fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`, measurements: tuning },
       { caption: 'Same runs, CPU per frame (all threads)', measurements: recorder.cpuMeasurements(names(tuningCases), warmup) },
     );
   }
