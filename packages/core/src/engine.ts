@@ -174,6 +174,12 @@ export class CountingEngine implements CountingStage {
   snapshot(): Uint8Array {
     const state: EngineState = {
       config: configOf(this.options),
+      plan: {
+        allowedLateness: this.options.allowedLateness,
+        revisionInterval: this.options.revisionInterval,
+        earlyEvery: this.options.earlyEvery,
+        emit: this.options.emit,
+      },
       watermark: this.watermark,
       nextFireAt: this.nextFireAt,
       nextEarlyAt: this.nextEarlyAt,
@@ -262,11 +268,34 @@ export class CountingEngine implements CountingStage {
     for (const store of [...engine.stores].reverse()) {
       for (const window of store.windows.values()) engine.link(store, window, engine.watermark);
     }
-    // Lateness may differ from the saved run's: plan the next emission afresh.
-    engine.nextFireAt = Number.NEGATIVE_INFINITY;
-    if (Number.isFinite(engine.watermark)) engine.fire();
-    else engine.nextFireAt = Number.POSITIVE_INFINITY;
+    // Nothing is emitted here: results go out at the next rise of the watermark, as in the
+    // uninterrupted run (a window a late frame marked just before the snapshot would otherwise get
+    // a revision early, without the frames that come before that rise). With the saved run's
+    // emission settings, its plan holds; with others, they apply from here on.
+    const samePlan = (['allowedLateness', 'revisionInterval', 'earlyEvery', 'emit'] as const).every((key) => state.plan?.[key] === engine.options[key]);
+    engine.nextFireAt = samePlan ? state.nextFireAt : engine.planNextFire();
     return engine;
+  }
+
+  /** When fire() would next have something to do, from the windows as they are (what fire() plans, without emitting). */
+  private planNextFire(): number {
+    const { emit, earlyEvery, revisionInterval } = this.options;
+    const updates = emit === 'updates';
+    let next = Number.POSITIVE_INFINITY;
+    let anyOpen = false;
+    for (const store of this.stores) {
+      for (const window of store.windows.values()) {
+        if (!window.fired) {
+          anyOpen = true;
+          if (window.end < next) next = window.end;
+          continue;
+        }
+        if (window.finalAt < next) next = window.finalAt;
+        if (window.changed && updates && window.lastEmitWatermark + revisionInterval < next) next = window.lastEmitWatermark + revisionInterval;
+      }
+    }
+    if (updates && earlyEvery > 0 && anyOpen && this.nextEarlyAt < next) next = this.nextEarlyAt;
+    return next;
   }
 
   /** @internal called by PartitionCounter when its max ts rose. */
@@ -546,6 +575,8 @@ function roundError(error: number): number {
 
 interface EngineState {
   readonly config: ReturnType<typeof configOf>;
+  /** The settings nextFireAt was planned with (absent in older checkpoints: planned afresh). */
+  readonly plan?: Pick<EngineOptions, 'allowedLateness' | 'revisionInterval' | 'earlyEvery' | 'emit'>;
   readonly watermark: number;
   readonly nextFireAt: number;
   readonly nextEarlyAt: number;

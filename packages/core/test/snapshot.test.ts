@@ -65,6 +65,51 @@ describe('engine snapshots', () => {
     );
   });
 
+  it('emits revisions at the same frames as an uninterrupted run, whatever frame the snapshot follows', () => {
+    // Late frames well behind the watermark: each one marks a window that is due for a revision
+    // already, which goes out at the next rise of the watermark, not at the snapshot.
+    const frames = disorderedStream({ seed: 9, start: T0, seconds: 600, rate: 4, users: 40, maxDelay: 40, lateFraction: 0.1 });
+    const options: Partial<EngineOptions> = { windows: ['minute'], maxDelay: 5, allowedLateness: 60 };
+    const straight: WindowResult[] = [];
+    const whole = new CountingEngine(options);
+    feed(whole, frames, 0, frames.length, straight);
+    whole.finish();
+    straight.push(...whole.takeResults());
+    expect(straight.filter((r) => r.revision > 0 && !r.final).length).toBeGreaterThan(20);
+
+    // Snapshots right after a late frame are the ones at risk; every tenth other frame too.
+    const cuts: number[] = [];
+    let newest = Number.NEGATIVE_INFINITY;
+    frames.forEach((f, i) => {
+      if (i > 0 && (f.ts < newest - 5 || i % 10 === 0)) cuts.push(i + 1);
+      newest = Math.max(newest, f.ts);
+    });
+    expect(cuts.length).toBeGreaterThan(300);
+    for (const cut of cuts) {
+      const out: WindowResult[] = [];
+      const first = new CountingEngine(options);
+      feed(first, frames, 0, cut, out);
+      const engine = CountingEngine.restore(first.snapshot(), options);
+      out.push(...engine.takeResults());
+      feed(engine, frames, cut, frames.length, out);
+      engine.finish();
+      out.push(...engine.takeResults());
+      if (JSON.stringify(out) !== JSON.stringify(straight)) expect(out, `snapshot after frame ${cut}`).toEqual(straight);
+    }
+  }, 60_000);
+
+  it('applies a changed allowed lateness from the next rise of the watermark on', () => {
+    const first = new CountingEngine({ windows: ['minute'], maxDelay: 0, allowedLateness: 120 });
+    const part = first.partition(0);
+    for (let s = 0; s < 130; s++) part.add(s % 7, 1, T0 + s, s, Buffer.from('x'));
+    // Minutes 0 and 1 have had their on-time results; with 120 s of lateness neither is final yet.
+    expect(first.takeResults().map((r) => [r.start - T0, r.final])).toEqual([[0, false], [60, false]]);
+    const engine = CountingEngine.restore(first.snapshot(), { windows: ['minute'], maxDelay: 0, allowedLateness: 0 });
+    expect(engine.takeResults()).toEqual([]);
+    engine.partition(0).add(1, 1, T0 + 130, 130, Buffer.from('x'));
+    expect(engine.takeResults().map((r) => [r.start - T0, r.final])).toEqual([[0, true], [60, true]]);
+  });
+
   it('refuses a snapshot taken with other windows, naming the difference', () => {
     const engine = new CountingEngine({ windows: ['minute'] });
     const bytes = engine.snapshot();
