@@ -277,7 +277,7 @@ export class CountingEngine implements CountingStage {
     return engine;
   }
 
-  /** When fire() would next have something to do, from the windows as they are (what fire() plans, without emitting). */
+  /** The watermark at which fire() next has something to do, from the windows as they are (nothing is emitted). */
   private planNextFire(): number {
     const { emit, earlyEvery, revisionInterval } = this.options;
     const updates = emit === 'updates';
@@ -450,8 +450,6 @@ export class CountingEngine implements CountingStage {
     const { emit, earlyEvery, revisionInterval } = this.options;
     const updates = emit === 'updates';
     const early = updates && earlyEvery > 0 && watermark >= this.nextEarlyAt;
-    let next = Number.POSITIVE_INFINITY;
-    let anyOpen = false;
     const out: WindowResult[] = [];
     // Finest first, so a child is merged into its parent before the parent's final result.
     for (const store of this.stores) {
@@ -466,27 +464,19 @@ export class CountingEngine implements CountingStage {
             if (updates) out.push(this.resultOf(store, window, false));
             window.changed = false;
             window.lastEmitWatermark = watermark;
-          } else {
-            anyOpen = true;
-            if (early && window.changed) {
-              out.push(this.resultOf(store, window, false));
-              window.changed = false;
-            }
-            if (window.end < next) next = window.end;
-            continue;
+          } else if (early && window.changed) {
+            out.push(this.resultOf(store, window, false));
+            window.changed = false;
           }
         } else if (window.changed && updates && watermark >= window.lastEmitWatermark + revisionInterval) {
           out.push(this.resultOf(store, window, false));
           window.changed = false;
           window.lastEmitWatermark = watermark;
         }
-        if (window.finalAt < next) next = window.finalAt;
-        if (window.changed && updates && window.lastEmitWatermark + revisionInterval < next) next = window.lastEmitWatermark + revisionInterval;
       }
     }
     if (early) this.nextEarlyAt = (Math.floor(watermark / earlyEvery) + 1) * earlyEvery;
-    if (updates && earlyEvery > 0 && anyOpen && this.nextEarlyAt < next) next = this.nextEarlyAt;
-    this.nextFireAt = next;
+    this.nextFireAt = this.planNextFire();
     this.pushResults(out);
   }
 

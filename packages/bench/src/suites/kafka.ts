@@ -23,7 +23,6 @@
  * The input topics are produced once and kept in the broker (named after
  * their size), so later runs skip straight to measuring.
  */
-import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -44,7 +43,8 @@ import {
   openKafkaSource,
   type KafkaSourceOptions,
 } from '@uniqstream/sources';
-import type { BareThreadJob, BareThreadRun } from '../bare-thread.js';
+import { bareConsume, benchGroupId, type FetchSettings } from '../bare-consume.js';
+import type { BareThreadAnswer, BareThreadJob } from '../bare-thread.js';
 import { ensureKafkaInput } from '../kafka-input.js';
 import { compare, ratio, summarize, type BenchCase, type Measurement, type ReportTable, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
 
@@ -62,13 +62,6 @@ const MS_PER_SECOND = 1e3;
 /** Target of the issue: the pipeline at this share of the bare consume rate, or better. */
 const TARGET_RATIO = 0.8;
 const RESULTS_TOPIC = 'uniqstream-bench-results';
-
-interface FetchSettings {
-  readonly maxBytesPerPartition: number;
-  readonly maxBytes: number;
-  readonly minBytes: number;
-  readonly maxWaitTimeInMs: number;
-}
 
 /** What the source uses by default for a topic of `partitions` partitions. */
 function sourceFetch(partitions: number): FetchSettings {
@@ -102,9 +95,6 @@ interface Run {
   readonly mainBusySeconds: number;
 }
 
-function groupId(): string {
-  return `uniqstream-bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-}
 
 /** Starts a CPU, wall and main-thread busy clock at the first batch. */
 class Span {
@@ -132,36 +122,10 @@ class Span {
   }
 }
 
-/** (a) The ceiling: kafkajs fetching and decoding records, eachBatch touching each one. */
-async function bareConsume(kafka: Kafka, topic: string, frames: number, fetch: FetchSettings): Promise<Run> {
-  const consumer = kafka.consumer({ groupId: groupId(), ...fetch, allowAutoTopicCreation: false });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const span = new Span();
-  let seen = 0;
-  let bytes = 0;
-  let run: Run | undefined;
-  let finish: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-      span.start();
-      for (const message of batch.messages) bytes += message.value?.length ?? 0;
-      seen += batch.messages.length;
-      resolveOffset(batch.lastOffset());
-      await heartbeat();
-      if (seen >= frames && run === undefined) {
-        run = span.end(seen);
-        finish();
-      }
-    },
-  });
-  await finished;
-  await consumer.disconnect();
-  if (bytes === 0) throw new Error(`read no bytes from ${topic}`);
-  return run!;
+/** (a) on this thread: kafkajs fetching and decoding records, eachBatch touching each one. */
+async function bareConsumeHere(kafka: Kafka, topic: string, frames: number, fetch: FetchSettings): Promise<Run> {
+  const run = await bareConsume(kafka, topic, frames, fetch);
+  return { frames: run.frames, seconds: run.seconds, cpuSeconds: run.cpuSeconds, mainBusySeconds: run.busySeconds };
 }
 
 /**
@@ -173,14 +137,14 @@ async function bareConsumeInThread(bootstrap: string, topic: string, frames: num
   const job: BareThreadJob = { bootstrap, topic, frames, fetch };
   const worker = new Worker(new URL('../bare-thread.js', import.meta.url), { workerData: job });
   try {
-    const answer = await new Promise<{ ok: true; run: BareThreadRun } | { ok: false; message: string }>((resolve, reject) => {
+    const answer = await new Promise<BareThreadAnswer>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the bare kafkajs thread stopped (exit code ${code})`)));
     });
     if (!answer.ok) throw new Error(answer.message);
     // Its own thread's busy time stands in for the main thread's: kafkajs's whole work is there.
-    return { frames: answer.run.frames, seconds: answer.run.seconds, cpuSeconds: answer.run.cpuSeconds, mainBusySeconds: answer.run.threadBusySeconds };
+    return { frames: answer.run.frames, seconds: answer.run.seconds, cpuSeconds: answer.run.cpuSeconds, mainBusySeconds: answer.run.busySeconds };
   } finally {
     await worker.terminate();
   }
@@ -211,7 +175,7 @@ async function pipelineConsume(bootstrap: string, topic: string, frames: number,
   const kafkaSource = openKafkaSource({
     brokers: [bootstrap],
     topic,
-    group: groupId(),
+    group: benchGroupId(),
     fromBeginning: true,
     log: quiet,
     clientId: 'uniqstream-bench',
@@ -340,7 +304,7 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
       const other: FetchSettings = { ...fetch, maxBytesPerPartition: size, maxBytes: Math.max(DEFAULT_MAX_BYTES, partitions * size) };
       const otherLabel = `${sizeLabel(size)} per partition`;
       const defaultLabel = `${sizeLabel(fetch.maxBytesPerPartition)} per partition (default)`;
-      tuningCases.push(recorder.case(`${partitions}p (a) kafkajs on the main thread, ${defaultLabel}`, () => bareConsume(kafka, topic, tuningFrames, fetch)));
+      tuningCases.push(recorder.case(`${partitions}p (a) kafkajs on the main thread, ${defaultLabel}`, () => bareConsumeHere(kafka, topic, tuningFrames, fetch)));
       tuningCases.push(recorder.case(`${partitions}p ${WORKER_RING.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_RING)));
       tuningCases.push(recorder.case(`${partitions}p ${WORKER_TRANSFER.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_TRANSFER)));
       const heap = (mb: number): string => (mb === 0 ? "V8's own first old space" : `first old space ${mb} MB (the reader thread's default)`);
@@ -348,7 +312,7 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
         tuningCases.push(recorder.case(`${partitions}p (a) kafkajs in a thread, ${heap(mb)}`, () => bareConsumeInThread(broker.bootstrap, topic, tuningFrames, fetch, mb)));
       }
       tuningCases.push(recorder.case(`${partitions}p ${WORKER_V8_HEAP.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_V8_HEAP)));
-      tuningCases.push(recorder.case(`${partitions}p (a) kafkajs on the main thread, ${otherLabel}`, () => bareConsume(kafka, topic, tuningFrames, other)));
+      tuningCases.push(recorder.case(`${partitions}p (a) kafkajs on the main thread, ${otherLabel}`, () => bareConsumeHere(kafka, topic, tuningFrames, other)));
       tuningCases.push(recorder.case(`${partitions}p ${WORKER.label}, ${otherLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, other, WORKER)));
     }
   }
