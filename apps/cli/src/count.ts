@@ -13,7 +13,7 @@ import {
 } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
 import { createDeadLetterSink, openResultSink, sinkReady, type KafkaLog } from '@uniqstream/sinks';
-import { checkReadable, openFileSource, openSource, type FileSource } from '@uniqstream/sources';
+import { checkReadable, openFileSource, openSource, type FileSource, type KafkaFetch } from '@uniqstream/sources';
 import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
 import { CheckpointDir, identify, rewindOutput, type Resume } from './checkpoint.js';
 import { progressLine, summaryLines } from './report.js';
@@ -29,6 +29,8 @@ export interface CountRunOptions {
   /** Live progress on stderr: undefined = when stderr is a terminal. */
   readonly progress: boolean | undefined;
   readonly quiet: boolean;
+  /** Kafka input: who fetches records (default: the source's, DEFAULT_KAFKA_FETCH). */
+  readonly kafkaFetch?: KafkaFetch;
 }
 
 export interface Terminal {
@@ -79,7 +81,7 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     else say('results written after that checkpoint are written again');
   }
 
-  const source = openInput(input, config, terminal, kafkaLog, resume?.position ?? 0);
+  const source = openInput(input, config, terminal, kafkaLog, resume?.position ?? 0, options.kafkaFetch);
   const decoder = createDecoder(config.parser, { maxFrameBytes: config.maxFrameBytes });
   const engine = resume?.engine ?? new CountingEngine(engineOptions);
 
@@ -176,13 +178,13 @@ async function planInput(options: CountRunOptions, terminal: Terminal, say: (lin
   return { kind: 'files', paths };
 }
 
-function openInput(input: InputPlan, config: CountConfig, terminal: Terminal, kafkaLog: KafkaLog, resumeFrom: number): Source {
+function openInput(input: InputPlan, config: CountConfig, terminal: Terminal, kafkaLog: KafkaLog, resumeFrom: number, fetch: KafkaFetch | undefined): Source {
   switch (input.kind) {
     case 'demo':
       return openFileSource(['-'], { stdin: Readable.from(demoChunks()), maxFrameBytes: config.maxFrameBytes });
     case 'kafka':
       return openSource(input.endpoint, {
-        kafka: { group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream', log: kafkaLog },
+        kafka: { group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream', log: kafkaLog, ...(fetch === undefined ? {} : { fetch }) },
       });
     case 'files':
       return openFileSource(input.paths, { maxFrameBytes: config.maxFrameBytes, stdin: terminal.stdin, resumeFrom });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { COUNT_OPTION_SPECS, resolveCountConfig, type CountConfig } from '@uniqstream/core';
+import { DEFAULT_KAFKA_FETCH, KAFKA_FETCHES, type KafkaFetch } from '@uniqstream/sources';
 import { runCount } from './count.js';
 
 const EXIT_USAGE = 2;
@@ -51,6 +52,11 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
     }
     count.addOption(option);
   }
+  count.addOption(
+    new Option('--kafka-fetch <how>', `Kafka: who fetches records: direct (uniqstream's own Fetch requests, record batches read in place) or kafkajs (its consumer) (default: ${DEFAULT_KAFKA_FETCH})`).choices(
+      KAFKA_FETCHES,
+    ),
+  );
   count.addHelpText(
     'after',
     `
@@ -101,6 +107,7 @@ async function main(argv: readonly string[]): Promise<number> {
         demo: flags['demo'] === true,
         progress: typeof flags['progress'] === 'boolean' && process.argv.some((a) => a === '--progress' || a === '--no-progress') ? flags['progress'] : undefined,
         quiet: flags['quiet'] === true,
+        ...(flags['kafkaFetch'] === undefined ? {} : { kafkaFetch: flags['kafkaFetch'] as KafkaFetch }),
       },
       { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: () => performance.now(), signal: interrupt.signal },
     );

@@ -164,7 +164,7 @@ describe('uniqstream count', () => {
   it('explains every option in --help', async () => {
     const result = await run(['count', '--help']);
     expect(result.code).toBe(0);
-    for (const flag of ['--windows', '--max-delay', '--allowed-lateness', '--format', '--parser', '--dead-letter', '--tz', '--method', '--from', '--to', '--demo']) {
+    for (const flag of ['--windows', '--max-delay', '--allowed-lateness', '--format', '--parser', '--dead-letter', '--tz', '--method', '--from', '--to', '--demo', '--kafka-fetch']) {
       expect(result.stdout).toContain(flag);
     }
   });

@@ -11,6 +11,7 @@ export {
   type FileSourceOptions,
 } from './file-source.js';
 export {
+  DEFAULT_KAFKA_FETCH,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_WAIT_MS,
   DEFAULT_MIN_BYTES,
@@ -21,9 +22,11 @@ export {
   defaultMaxBytesPerPartition,
   FETCH_TARGET_BYTES,
   IDLE_TICK_MS,
+  KAFKA_FETCHES,
   MIN_MAX_BYTES_PER_PARTITION,
   openKafkaSource,
   WORKER_HANDOFFS,
+  type KafkaFetch,
   type KafkaSource,
   type KafkaSourceOptions,
   type WorkerHandoff,

@@ -1,6 +1,8 @@
 import { createKafka, describeKafkaError, onFetchAnswered, PROBE_RETRY, quietened, RUN_RETRY, SocketTracker, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { SourceError } from './errors.js';
+import { DirectFetcher } from './kafka-fetcher.js';
+import type { FoundRecords } from './kafka-record-batch.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -29,6 +31,10 @@ export const DEFAULT_MIN_BYTES = 1;
 /** How long the broker holds a fetch while there is nothing: paces fetches (and idle ticks) when idle. */
 export const DEFAULT_MAX_WAIT_MS = 250;
 const SESSION_TIMEOUT_MS = 30_000;
+
+/** Who fetches records: the source's own Fetch requests, walked in place ('direct'), or kafkajs's consumer. */
+export const KAFKA_FETCHES = ['direct', 'kafkajs'] as const;
+export type KafkaFetch = (typeof KAFKA_FETCHES)[number];
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 
 /**
@@ -48,6 +54,7 @@ export interface ReaderSettings {
   readonly maxBytes: number;
   readonly minBytes: number;
   readonly maxWaitTimeInMs: number;
+  readonly fetch: KafkaFetch;
 }
 
 /** What the reader tells its owner, on the thread where kafkajs runs. */
@@ -63,6 +70,16 @@ export interface ReaderEvents {
 }
 
 /**
+ * Where records go: kafkajs's batches (fetch 'kafkajs'), or the direct
+ * path's records of one partition (fetch 'direct'; reused once the promise
+ * resolves).
+ */
+export interface ReaderDelivery {
+  readonly eachBatch: (payload: EachBatchPayload) => Promise<void>;
+  readonly records?: (partition: number, found: FoundRecords) => Promise<void>;
+}
+
+/**
  * The kafkajs side of the Kafka source: waits for a broker, checks the
  * topic, joins the group and runs the consumer with the owner's eachBatch;
  * commits and reads lag on request. It runs on whichever thread holds
@@ -75,14 +92,16 @@ export class KafkaReader {
   private readonly sockets = new SocketTracker();
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
+  private fetcher: DirectFetcher | undefined;
 
   constructor(
     private readonly settings: ReaderSettings,
     private readonly log: KafkaLog,
     private readonly now: () => number,
     private readonly events: ReaderEvents,
-    private readonly eachBatch: (payload: EachBatchPayload) => Promise<void>,
+    private readonly delivery: ReaderDelivery,
   ) {
+    if (settings.fetch === 'direct' && delivery.records === undefined) throw new Error('direct fetching needs a records handler');
     this.where = settings.brokers.join(',');
     const client = { brokers: settings.brokers, clientId: settings.clientId, log, verbose: settings.verbose, now, sockets: this.sockets };
     this.kafka = createKafka({ ...client, retry: RUN_RETRY });
@@ -124,11 +143,35 @@ export class KafkaReader {
     // A consumer made now would connect after close() disconnected everything.
     if (signal.aborted) return;
 
+    const maxBytesPerPartition = settings.maxBytesPerPartition ?? defaultMaxBytesPerPartition(partitions);
+    const records = this.delivery.records;
+    if (settings.fetch === 'direct' && records !== undefined && this.admin !== undefined) {
+      this.fetcher = new DirectFetcher(
+        {
+          topic: settings.topic,
+          group: settings.group,
+          fromBeginning: settings.fromBeginning,
+          clientId: settings.clientId,
+          maxBytesPerPartition,
+          maxBytes: settings.maxBytes,
+          minBytes: settings.minBytes,
+          maxWaitMs: settings.maxWaitTimeInMs,
+          connectTimeoutMs: settings.connectTimeoutMs,
+        },
+        this.admin,
+        this.log,
+        {
+          deliver: records,
+          fetched: () => this.events.fetched(),
+          failed: (error) => this.events.crashed(error.message, false, error),
+        },
+      );
+    }
     const consumer = this.kafka.consumer({
       groupId: settings.group,
       sessionTimeout: SESSION_TIMEOUT_MS,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
-      maxBytesPerPartition: settings.maxBytesPerPartition ?? defaultMaxBytesPerPartition(partitions),
+      maxBytesPerPartition,
       maxBytes: settings.maxBytes,
       minBytes: settings.minBytes,
       maxWaitTimeInMs: settings.maxWaitTimeInMs,
@@ -146,7 +189,7 @@ export class KafkaReader {
         eachBatchAutoResolve: false,
         // One batch at a time: the pipeline is one synchronous loop.
         partitionsConsumedConcurrently: 1,
-        eachBatch: this.eachBatch,
+        eachBatch: this.delivery.eachBatch,
       });
     } catch (error) {
       throw new SourceError('KAFKA_UNAVAILABLE', `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
@@ -201,6 +244,7 @@ export class KafkaReader {
 
   /** Leaves the group and disconnects; ends any connection kafkajs left open. The owner first releases a parked eachBatch. */
   async close(): Promise<void> {
+    await this.fetcher?.stop();
     await Promise.allSettled([this.consumer?.disconnect(), this.admin?.disconnect()]);
     const left = this.sockets.destroyAll();
     if (left > 0) this.log('debug', `closed ${left} connection${left === 1 ? '' : 's'} kafkajs left open`);
@@ -208,10 +252,16 @@ export class KafkaReader {
 
   private watch(consumer: Consumer): void {
     const { GROUP_JOIN, CRASH } = consumer.events;
+    const fetcher = this.fetcher;
     consumer.on(GROUP_JOIN, (event) => {
-      this.events.joined((event.payload.memberAssignment[this.settings.topic] ?? []).slice().sort((a, b) => a - b));
+      const held = (event.payload.memberAssignment[this.settings.topic] ?? []).slice().sort((a, b) => a - b);
+      // Emitted before kafkajs's first fetch of the generation (also after it restarted with a new consumer group): paused, it fetches nothing.
+      if (fetcher !== undefined) consumer.pause([{ topic: this.settings.topic }]);
+      this.events.joined(held);
+      fetcher?.assign(held);
     });
-    onFetchAnswered(consumer, () => this.events.fetched());
+    // A paused kafkajs consumer still ends fetch rounds; only the direct path's answers say the broker serves records.
+    if (fetcher === undefined) onFetchAnswered(consumer, () => this.events.fetched());
     consumer.on(CRASH, (event) => this.events.crashed(describeKafkaError(event.payload.error), event.payload.restart, event.payload.error));
   }
 }

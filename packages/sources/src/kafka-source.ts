@@ -4,7 +4,7 @@ import { DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIME
 import { SourceError } from './errors.js';
 import type { BackendHost, KafkaBackend } from './kafka-backend.js';
 import { Handoff } from './kafka-handoff.js';
-import { DEFAULT_MAX_BYTES, DEFAULT_MAX_WAIT_MS, DEFAULT_MIN_BYTES, KafkaReader, type ReaderSettings } from './kafka-reader.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_WAIT_MS, DEFAULT_MIN_BYTES, KAFKA_FETCHES, KafkaReader, type KafkaFetch, type ReaderSettings } from './kafka-reader.js';
 import { DEFAULT_RING_BYTES, isRingHandoff, RING_HANDOFFS, type RingHandoff } from './kafka-ring.js';
 import { WorkerLink } from './kafka-worker-link.js';
 
@@ -25,6 +25,14 @@ export const IDLE_TICK_MS = 500;
  * ahead of the in-thread consumer on 1 and 4 partitions.
  */
 export const DEFAULT_WORKER = true;
+/**
+ * The worker fetches records itself by default: kafkajs's consumer, which
+ * keeps the group, commits and metadata, makes an object, two Buffer views
+ * and two offset strings per record, most of its cost per frame; the
+ * `kafka` benchmark measures both paths side by side.
+ */
+export const DEFAULT_KAFKA_FETCH: KafkaFetch = 'direct';
+export { KAFKA_FETCHES, type KafkaFetch };
 /** How the worker hands batches to the source's thread (see KafkaSourceOptions.workerHandoff). */
 export const WORKER_HANDOFFS = RING_HANDOFFS;
 export type WorkerHandoff = RingHandoff;
@@ -90,6 +98,13 @@ export interface KafkaSourceOptions {
    * value Buffers.
    */
   readonly worker?: boolean;
+  /**
+   * With the worker: who fetches records, 'direct' (default: Fetch requests
+   * of the source's own, record batches walked in place; kafkajs keeps the
+   * group, offsets, commits and metadata, and fetches nothing) or 'kafkajs'
+   * (its consumer's batches). Without the worker kafkajs always fetches.
+   */
+  readonly fetch?: KafkaFetch;
   /** With the worker: bytes of fetched frames held between the threads at most (default 16 MiB). */
   readonly workerBufferBytes?: number;
   /**
@@ -184,6 +199,11 @@ class KafkaSourceImpl implements KafkaSource, BackendHost {
     if (options.workerHandoff !== undefined && !isRingHandoff(options.workerHandoff)) {
       throw new SourceError('BAD_OPTION', `workerHandoff must be 'shared-ring' or 'transfer', got ${String(options.workerHandoff)}`);
     }
+    if (options.fetch !== undefined && !(KAFKA_FETCHES as readonly string[]).includes(options.fetch)) {
+      throw new SourceError('BAD_OPTION', `fetch must be 'direct' or 'kafkajs', got ${String(options.fetch)}`);
+    }
+    const worker = options.worker ?? DEFAULT_WORKER;
+    if (!worker && options.fetch === 'direct') throw new SourceError('BAD_OPTION', "fetch 'direct' runs on the worker thread; it needs worker: true");
     const oldSpace = options.readerOldSpaceMb;
     if (oldSpace !== undefined && !(Number.isInteger(oldSpace) && oldSpace >= 0 && oldSpace <= MAX_READER_OLD_SPACE_MB)) {
       throw new SourceError('BAD_OPTION', `readerOldSpaceMb must be an integer from 0 to ${MAX_READER_OLD_SPACE_MB}, got ${String(oldSpace)}`);
@@ -207,9 +227,9 @@ class KafkaSourceImpl implements KafkaSource, BackendHost {
       maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
       minBytes: options.minBytes ?? DEFAULT_MIN_BYTES,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? DEFAULT_MAX_WAIT_MS,
+      fetch: worker ? (options.fetch ?? DEFAULT_KAFKA_FETCH) : 'kafkajs',
     };
-    this.backend =
-      (options.worker ?? DEFAULT_WORKER)
+    this.backend = worker
         ? new WorkerLink(this, {
             reader,
             ringBytes: options.workerBufferBytes ?? DEFAULT_WORKER_BUFFER_BYTES,
@@ -390,7 +410,7 @@ class ThreadReader implements KafkaBackend {
     log: KafkaLog,
     now: () => number,
   ) {
-    this.reader = new KafkaReader(settings, log, now, host, (payload) => this.eachBatch(payload));
+    this.reader = new KafkaReader(settings, log, now, host, { eachBatch: (payload) => this.eachBatch(payload) });
     this.parked = new Promise<void>((resolve) => (this.releaseParked = resolve));
   }
 

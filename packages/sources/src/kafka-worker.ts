@@ -1,7 +1,8 @@
 /*
- * The Kafka source's reader thread (node:worker_threads): kafkajs fetches
- * and decodes records here, on another core, while the pipeline decodes
- * and counts frames on the source's thread. Each batch's record values are
+ * The Kafka source's reader thread (node:worker_threads): records are
+ * fetched here (by the direct fetch path, or kafkajs's consumer), on
+ * another core, while the pipeline decodes and counts frames on the
+ * source's thread. Each batch's record values are
  * copied, one after the other, into a buffer of the batch's own (moved to
  * the source's thread with the descriptor, and moved back for reuse once
  * the pipeline is done with it) or into the shared ring; a small
@@ -16,8 +17,9 @@ import { describeKafkaError, type KafkaLog } from '@uniqstream/kafka';
 import type { EachBatchPayload } from 'kafkajs';
 import { SourceError } from './errors.js';
 import type { BatchMessage, FromWorker, ToWorker, WorkerSetup } from './kafka-messages.js';
+import type { FoundRecords } from './kafka-record-batch.js';
 import { HEARTBEAT_INTERVAL_MS, KafkaReader } from './kafka-reader.js';
-import { FrameRing } from './kafka-ring.js';
+import { FrameRing, type Reservation } from './kafka-ring.js';
 import { packedValuesAreUtf8 } from './packed-utf8.js';
 
 /**
@@ -71,7 +73,7 @@ const reader = new KafkaReader(
       post({ kind: 'crashed', reason, restart });
     },
   },
-  eachBatch,
+  { eachBatch, records },
 );
 
 async function eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -113,17 +115,60 @@ async function eachBatch(payload: EachBatchPayload): Promise<void> {
     ends[i] = end;
     offsets[i] = Number(message.offset);
   }
-  const next = offsets[count - 1]! + 1;
-  // Here, on the reader thread, the pipeline's thread is spared a check per frame.
-  const utf8 = packedValuesAreUtf8(bytes, ends);
-  const described: BatchMessage = { kind: 'batch', partition: batch.partition, at: space.at, size, held: space.held, ends, offsets, next, utf8 };
-  if (space.at < 0) post({ ...described, own: bytes.buffer as ArrayBuffer }, [ends.buffer, offsets.buffer, bytes.buffer as ArrayBuffer]);
-  else post(described, [ends.buffer, offsets.buffer]);
-  handedOn.set(batch.partition, next);
+  const next = handOn(batch.partition, space, size, ends, offsets);
   if (!isRunning() || isStale()) return;
   // Only kafkajs's fetch position: offsets are committed when the pipeline says so.
   resolveOffset(String(next - 1));
   await heartbeat();
+}
+
+/**
+ * The direct fetch path's records of one partition: copied now, since the
+ * fetcher reuses them (and the answer's bytes) once this resolves. kafkajs
+ * is paused there and heartbeats on its own, so a wait for room needs none.
+ */
+async function records(partition: number, found: FoundRecords): Promise<void> {
+  if (closing || ring.closed) {
+    await parked;
+    return;
+  }
+  const count = found.count;
+  const size = found.size;
+  const space = await ring.reserve(size, { waitMs: HEARTBEAT_INTERVAL_MS, onWait: () => undefined });
+  if (space === undefined) {
+    await parked;
+    return;
+  }
+  const ends = new Uint32Array(count);
+  const offsets = new Float64Array(count);
+  const bytes = space.bytes;
+  const { start, length, offset, source } = found;
+  let end = 0;
+  for (let i = 0; i < count; i++) {
+    const valueLength = length[i]!;
+    // A null value (a tombstone, length -1) is an empty frame, which the decoder reports as 'empty'.
+    if (valueLength > 0) {
+      const from = start[i]!;
+      bytes.set(source[i]!.subarray(from, from + valueLength), end);
+      end += valueLength;
+    }
+    ends[i] = end;
+    offsets[i] = offset[i]!;
+  }
+  handOn(partition, space, size, ends, offsets);
+}
+
+/** Posts a batch whose values were packed into `space` (value i ends at ends[i]); returns its last offset + 1. */
+function handOn(partition: number, space: Reservation, size: number, ends: Uint32Array<ArrayBuffer>, offsets: Float64Array<ArrayBuffer>): number {
+  const next = offsets[offsets.length - 1]! + 1;
+  const bytes = space.bytes;
+  // Here, on the reader thread, the pipeline's thread is spared a check per frame.
+  const utf8 = packedValuesAreUtf8(bytes, ends);
+  const described: BatchMessage = { kind: 'batch', partition, at: space.at, size, held: space.held, ends, offsets, next, utf8 };
+  if (space.at < 0) post({ ...described, own: bytes.buffer as ArrayBuffer }, [ends.buffer, offsets.buffer, bytes.buffer as ArrayBuffer]);
+  else post(described, [ends.buffer, offsets.buffer]);
+  handedOn.set(partition, next);
+  return next;
 }
 
 const stopStarting = new AbortController();

@@ -39,6 +39,7 @@ const READER: ReaderSettings = {
   maxBytes: 1 << 20,
   minBytes: 1,
   maxWaitTimeInMs: 100,
+  fetch: 'direct',
 };
 
 /** A stand-in that answers requests like the reader thread, and logs what it gets back. */

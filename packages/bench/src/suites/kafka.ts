@@ -5,12 +5,17 @@
  *   (a) a bare kafkajs consumer whose eachBatch only touches every message
  *       (sums the value lengths): the ceiling, kafkajs's own fetch and decode,
  *       in a thread whose heap has the source's reader-thread setting;
- *   (b) the real pipeline with the source's default, kafkajs on a worker
- *       thread: openKafkaSource -> the 'fast' decoder -> the CountingEngine
+ *   (b) the real pipeline with the source's defaults, a reader thread that
+ *       fetches records itself (direct fetch; kafkajs keeps the group):
+ *       openKafkaSource -> the 'fast' decoder -> the CountingEngine
  *       (minute windows, exact) -> runPipeline -> the Kafka result sink,
  *       with commits;
  *   (c) the same pipeline with kafkajs on the pipeline's thread
- *       (`worker: false`), as before the worker.
+ *       (`worker: false`), as before the worker;
+ *   (d) the same pipeline with kafkajs's consumer fetching on the reader
+ *       thread (`fetch: 'kafkajs'`), as before the direct fetch;
+ *   (e) the source alone with its defaults, frames handed on and touched,
+ *       nothing decoded: the ceiling of uniqstream's own fetch path.
  * All use the source's default fetch settings for the topic. A second table
  * measures, on part of each topic, the worker's two handoffs (shared ring,
  * transferred buffer per batch), the reader thread's first old space (and
@@ -76,9 +81,10 @@ function sourceFetch(partitions: number): FetchSettings {
 /** Where the source runs kafkajs, as openKafkaSource options. */
 interface Placement {
   readonly label: string;
-  readonly options: Pick<KafkaSourceOptions, 'worker' | 'workerHandoff' | 'readerOldSpaceMb'>;
+  readonly options: Pick<KafkaSourceOptions, 'worker' | 'workerHandoff' | 'readerOldSpaceMb' | 'fetch'>;
 }
-const WORKER: Placement = { label: 'worker source', options: { worker: true } };
+const WORKER: Placement = { label: 'worker source, direct fetch', options: { worker: true } };
+const WORKER_KAFKAJS: Placement = { label: 'worker source, kafkajs fetching', options: { worker: true, fetch: 'kafkajs' } };
 const WORKER_RING: Placement = { label: 'worker source, shared ring', options: { worker: true, workerHandoff: 'shared-ring' } };
 const WORKER_TRANSFER: Placement = { label: 'worker source, transferred buffers', options: { worker: true, workerHandoff: 'transfer' } };
 const WORKER_V8_HEAP: Placement = { label: "worker source, V8's own first old space", options: { worker: true, readerOldSpaceMb: 0 } };
@@ -168,7 +174,29 @@ function endAfter(inner: Source, frames: number, span: Span): Source {
   };
 }
 
-/** (b), (c) The real pipeline, Kafka to Kafka, with kafkajs where `placement` says. */
+/**
+ * (e) The source alone with its defaults (reader thread, direct fetch):
+ * every frame handed on and touched (its length summed), nothing decoded,
+ * counted or produced: the ceiling of uniqstream's own fetch path.
+ */
+async function sourceOnly(bootstrap: string, topic: string, frames: number, fetch: FetchSettings): Promise<Run> {
+  const span = new Span();
+  const kafkaSource = openKafkaSource({ brokers: [bootstrap], topic, group: benchGroupId(), fromBeginning: true, log: () => undefined, clientId: 'uniqstream-bench', ...fetch });
+  let seen = 0;
+  let bytes = 0;
+  try {
+    for await (const batch of endAfter(kafkaSource, frames, span).batches()) {
+      for (const frame of batch.frames) bytes += frame.length;
+      seen += batch.frames.length;
+    }
+  } finally {
+    await kafkaSource.close();
+  }
+  if (seen < frames || bytes === 0) throw new Error(`the source handed on ${seen} frames of ${topic}, expected ${frames}`);
+  return span.end(seen);
+}
+
+/** (b), (c), (d) The real pipeline, Kafka to Kafka, with the reader where `placement` says. */
 async function pipelineConsume(bootstrap: string, topic: string, frames: number, fetch: FetchSettings, placement: Placement): Promise<Run> {
   const quiet = (): void => undefined;
   const span = new Span();
@@ -284,13 +312,16 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   const loadAtStart = loadavg();
   const bare = (p: number): string => `${p}p (a) kafkajs eachBatch, no decoding (own thread, ${DEFAULT_READER_OLD_SPACE_MB} MB first old space)`;
   const piped = (p: number, letter: string, placement: Placement): string => `${p}p (${letter}) ${placement.label} -> decode -> count -> Kafka sink`;
+  const sourceAlone = (p: number): string => `${p}p (e) ${WORKER.label}, frames only: no decoding, counting or sink`;
   const mainCases: BenchCase[] = [];
   for (const partitions of PARTITION_COUNTS) {
     const topic = topics.get(partitions)!;
     const fetch = sourceFetch(partitions);
     mainCases.push(recorder.case(bare(partitions), () => bareConsumeInThread(broker.bootstrap, topic, frames, fetch, DEFAULT_READER_OLD_SPACE_MB)));
+    mainCases.push(recorder.case(sourceAlone(partitions), () => sourceOnly(broker.bootstrap, topic, frames, fetch)));
     mainCases.push(recorder.case(piped(partitions, 'b', WORKER), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, WORKER)));
     mainCases.push(recorder.case(piped(partitions, 'c', IN_THREAD), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, IN_THREAD)));
+    mainCases.push(recorder.case(piped(partitions, 'd', WORKER_KAFKAJS), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, WORKER_KAFKAJS)));
   }
   const main = await compare(mainCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
 
@@ -327,8 +358,13 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
     `Load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadAtEnd)}; ${availableParallelism()} cores, shared with the broker and other work.`,
   ];
   for (const partitions of PARTITION_COUNTS) {
+    const e = byName(main, sourceAlone(partitions));
+    const b = byName(main, piped(partitions, 'b', WORKER));
+    notes.push(
+      `${partitions} partition${partitions === 1 ? '' : 's'}: (e) the source alone (direct fetch, no decoding) ${(e.median / 1e3).toFixed(1)} k frames/s, ${pct(ratio(e, byName(main, bare(partitions))))} of bare kafkajs; the pipeline (b) runs at ${pct(ratio(b, e))} of it.`,
+    );
     const a = byName(main, bare(partitions));
-    for (const [letter, placement] of [['b', WORKER], ['c', IN_THREAD]] as const) {
+    for (const [letter, placement] of [['b', WORKER], ['c', IN_THREAD], ['d', WORKER_KAFKAJS]] as const) {
       const m = byName(main, piped(partitions, letter, placement));
       const r = ratio(m, a);
       notes.push(

@@ -1,5 +1,6 @@
 import type { FrameBatch } from '@uniqstream/core';
 import { TestKafka, uniqueName } from '@uniqstream/kafka-local';
+import { CompressionTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKafkaSource, type KafkaSource, type KafkaSourceOptions } from '../../src/kafka-source.js';
 import { SourceError } from '../../src/errors.js';
@@ -9,10 +10,11 @@ const kafka = new TestKafka();
 
 afterAll(() => kafka.close());
 
-/** Where the source runs kafkajs: each suite below runs once per placement. */
+/** Where the source runs, and who fetches: each suite below runs once per placement. */
 const PLACEMENTS = [
-  { name: 'on a worker thread (default)', options: {} },
-  { name: 'on the same thread (worker: false)', options: { worker: false } },
+  { name: 'on a worker thread, direct fetch (default)', options: {} },
+  { name: 'on a worker thread, kafkajs fetching', options: { fetch: 'kafkajs' } },
+  { name: 'on the same thread (worker: false), kafkajs fetching', options: { worker: false } },
 ] as const satisfies readonly { name: string; options: Partial<KafkaSourceOptions> }[];
 let placement: Partial<KafkaSourceOptions> = {};
 
@@ -62,7 +64,7 @@ async function readAll(src: KafkaSource, topic: string, count: number, ticks = 2
   return { reads, tickGaps, last };
 }
 
-describe.each(PLACEMENTS)('Kafka source against a real broker, kafkajs $name', ({ options }) => {
+describe.each(PLACEMENTS)('Kafka source against a real broker, $name', ({ options }) => {
   beforeAll(() => {
     placement = options;
   });
@@ -135,6 +137,31 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, kafkajs $name', (
     expect(offsets).toEqual([120, 121, 122, 123, 124]);
   });
 
+  it('starts over at the earliest offset when the committed one was deleted (retention), and reads on from there', async () => {
+    const topic = await kafka.createTopic(uniqueName('src-deleted'), 1);
+    await kafka.produce(topic, Array.from({ length: 100 }, (_, i) => ({ partition: 0, value: Buffer.from(`frame ${i}`) })));
+    const group = uniqueName('g');
+    const first = source(topic, { group });
+    await readAll(first, topic, 100, 1);
+    await first.commit(new Map([[0, 10]]));
+    await first.close();
+    // What retention does: records below 50 are gone, the group's offset 10 with them.
+    const admin = kafka.kafka.admin();
+    await admin.connect();
+    try {
+      // kafkajs's deleteTopicRecords finds leaders in metadata it does not load itself.
+      await admin.fetchTopicMetadata({ topics: [topic] });
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '50' }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const again = source(topic, { group });
+    const { reads } = await readAll(again, topic, 50, 1);
+    await again.close();
+    expect(reads.map((r) => r.offset)).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
+    expect(reads.map((r) => r.bytes.toString())).toEqual(Array.from({ length: 50 }, (_, i) => `frame ${50 + i}`));
+  });
+
   it('reports the partitions it holds, on joining and when a second member takes some', async () => {
     const topic = await kafka.createTopic(uniqueName('src-rebalance'), 4);
     const group = uniqueName('g');
@@ -197,6 +224,35 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, kafkajs $name', (
     await Promise.all([a.close(), b.close()]);
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toHaveLength(400);
+  });
+
+  it('reads gzip batches, and of transactions only the committed ones, like a plain kafkajs consumer', async () => {
+    const topic = await kafka.createTopic(uniqueName('src-txn'), 1);
+    const value = (tag: string, i: number): Buffer => Buffer.from(`{"uid":"${tag}-${i}","ts":${1468244340 + i}}`);
+    await kafka.produce(topic, Array.from({ length: 50 }, (_, i) => ({ partition: 0, value: value('plain', i) })));
+    const producer = kafka.kafka.producer({ transactionalId: uniqueName('txn'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      await producer.send({ topic, compression: CompressionTypes.GZIP, messages: Array.from({ length: 40 }, (_, i) => ({ partition: 0, value: value('gzip', i) })) });
+      const aborted = await producer.transaction();
+      await aborted.send({ topic, messages: Array.from({ length: 30 }, (_, i) => ({ partition: 0, value: value('aborted', i) })) });
+      await aborted.abort();
+      const committed = await producer.transaction();
+      await committed.send({ topic, compression: CompressionTypes.GZIP, messages: Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: value('committed', i) })) });
+      await committed.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    await kafka.produce(topic, Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: value('after', i) })));
+    // The reference: kafkajs's own consumer (read committed, its default), none of uniqstream's code.
+    const reference = (await kafka.read(topic)).map((r) => ({ offset: r.offset, bytes: r.value ?? Buffer.alloc(0) }));
+    expect(reference.map((r) => r.bytes.toString('utf8')).filter((v) => v.includes('aborted'))).toEqual([]);
+    expect(reference).toHaveLength(50 + 40 + 20 + 10);
+
+    const src = source(topic);
+    const { reads } = await readAll(src, topic, reference.length);
+    await src.close();
+    expect(reads.map((r) => ({ offset: r.offset, bytes: r.bytes }))).toEqual(reference);
   });
 
   it('says in one line that a topic does not exist', async () => {

@@ -21,18 +21,20 @@ const kafka = new TestKafka();
 afterAll(() => kafka.close());
 
 describe.each([
-  { partitions: 1, handoff: 'transfer' },
-  { partitions: 4, handoff: 'transfer' },
-  { partitions: 1, handoff: 'shared-ring' },
-  { partitions: 4, handoff: 'shared-ring' },
-] as const)('Kafka -> worker source ($handoff) -> count -> Kafka, $partitions partition(s)', ({ partitions, handoff }) => {
+  { partitions: 1, handoff: 'transfer', fetch: 'direct' },
+  { partitions: 4, handoff: 'transfer', fetch: 'direct' },
+  { partitions: 1, handoff: 'shared-ring', fetch: 'direct' },
+  { partitions: 4, handoff: 'shared-ring', fetch: 'direct' },
+  { partitions: 1, handoff: 'transfer', fetch: 'kafkajs' },
+  { partitions: 4, handoff: 'transfer', fetch: 'kafkajs' },
+] as const)('Kafka -> worker source ($handoff, $fetch fetch) -> count -> Kafka, $partitions partition(s)', ({ partitions, handoff, fetch }) => {
   it('counts every window exactly as the reference, each record once, and commits the end of every partition', async () => {
     const frames = Array.from({ length: FRAMES }, (_, i) => testFrame(i, PER_SECOND));
     const input = await kafka.createTopic(uniqueName('w-in'), partitions);
     const output = await kafka.createTopic(uniqueName('w-out'), 1);
     await kafka.produce(input, frames.map((value, i) => ({ partition: i % partitions, value })));
 
-    const run = await countThrough(kafka.bootstrap, input, output, FRAMES, { worker: true, workerHandoff: handoff });
+    const run = await countThrough(kafka.bootstrap, input, output, FRAMES, { worker: true, workerHandoff: handoff, fetch });
 
     expect(run.extra).toBe(0);
     const reference = referenceCounts(frames);
