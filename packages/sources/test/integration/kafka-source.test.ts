@@ -162,6 +162,55 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, $name', ({ option
     expect(reads.map((r) => r.bytes.toString())).toEqual(Array.from({ length: 50 }, (_, i) => `frame ${50 + i}`));
   });
 
+  it('starts over at the earliest offset when retention deletes what it was about to read, mid-run', async () => {
+    const topic = await kafka.createTopic(uniqueName('src-range'), 1);
+    const total = 200;
+    const deletedBelow = 150;
+    const valueAt = (i: number): Buffer => Buffer.from(`${i} `.padEnd(2000, 'x'));
+    // A produce call per 5 records: record batches of ~10 KB, so that a 16 KiB fetch takes one or two.
+    for (let i = 0; i < total; i += 5) await kafka.produce(topic, Array.from({ length: 5 }, (_, j) => ({ partition: 0, value: valueAt(i + j) })));
+    // Small fetches and the smallest buffer between the threads: the reader is held back a few dozen records in.
+    const lines: string[] = [];
+    const src = source(topic, { maxBytesPerPartition: 16 * 1024, workerBufferBytes: 64 * 1024, log: (level, line) => lines.push(`${level} ${line}`) });
+    const iterator = src.batches()[Symbol.asyncIterator]();
+    const offsets: number[] = [];
+    const take = (batch: FrameBatch): void => {
+      for (let i = 0; i < batch.frames.length; i++) {
+        expect(Buffer.from(batch.frames[i]!).equals(valueAt(batch.positions[i]!))).toBe(true);
+        offsets.push(batch.positions[i]!);
+      }
+    };
+    let first = await iterator.next();
+    while (!first.done && first.value.frames.length === 0) first = await iterator.next();
+    if (first.done) throw new Error('the source ended before its first batch');
+    take(first.value);
+    // While the pipeline holds the reader back, retention removes everything below 150.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const admin = kafka.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.fetchTopicMetadata({ topics: [topic] });
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: String(deletedBelow) }] });
+    } finally {
+      await admin.disconnect();
+    }
+    while (offsets[offsets.length - 1] !== total - 1) {
+      const next = await iterator.next();
+      if (next.done) break;
+      take(next.value);
+    }
+    await src.close();
+    expect(offsets[0]).toBe(0);
+    expect(offsets[offsets.length - 1]).toBe(total - 1);
+    for (let i = 1; i < offsets.length; i++) expect(offsets[i]!).toBeGreaterThan(offsets[i - 1]!);
+    // Read before the deletion, or from 150 on: nothing deleted was waited for, nothing after it skipped.
+    expect(offsets.filter((o) => o >= deletedBelow)).toEqual(Array.from({ length: total - deletedBelow }, (_, i) => deletedBelow + i));
+    expect(offsets.length).toBeLessThan(total);
+    // The direct path says so itself (kafkajs resets quietly at its log level).
+    const direct = placement.worker !== false && placement.fetch !== 'kafkajs';
+    if (direct) expect(lines.filter((l) => /^warn offset \d+ of \S+ partition 0 is out of range; reading from the earliest offset$/.test(l))).toHaveLength(1);
+  });
+
   it('reports the partitions it holds, on joining and when a second member takes some', async () => {
     const topic = await kafka.createTopic(uniqueName('src-rebalance'), 4);
     const group = uniqueName('g');
