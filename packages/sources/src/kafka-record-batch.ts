@@ -207,7 +207,8 @@ function isAbortMarker(bytes: Uint8Array, view: DataView, at: number, end: numbe
   return view.getInt16(cursor + CONTROL_TYPE_AT) === ABORT_MARKER;
 }
 
-function readInt64(view: DataView, at: number): number {
+/** A big-endian int64 as a number: exact up to 2^53, where Kafka's offsets and producer ids stay. */
+export function readInt64(view: DataView, at: number): number {
   return view.getInt32(at) * TWO_POW_32 + view.getUint32(at + 4);
 }
 

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import type { AbortedTransaction } from './kafka-record-batch.js';
+import { readInt64, type AbortedTransaction } from './kafka-record-batch.js';
 
 /*
  * The one Kafka request the direct fetch path makes itself: Fetch v4
@@ -29,7 +29,6 @@ const FETCH_PARTITION_BYTES = INT32 + INT64 + INT32;
 /** producer id, first offset. */
 const ABORTED_BYTES = INT64 + INT64;
 const NULL_LENGTH = -1;
-const TWO_POW_32 = 2 ** 32;
 /** Reads of a socket without a known answer size (size prefixes, small answers): about what Node reads by default. */
 const SCRATCH_BYTES = 64 * 1024;
 /** A rest of an answer at least this large is read into the answer's buffer directly. */
@@ -125,10 +124,6 @@ export function decodeFetch(body: Uint8Array, topic: string): FetchedPartition[]
     }
   }
   return out;
-}
-
-function readInt64(view: DataView, at: number): number {
-  return view.getInt32(at) * TWO_POW_32 + view.getUint32(at + 4);
 }
 
 /** The connection failed or closed, or an answer did not come in time. */

@@ -95,27 +95,21 @@ async function eachBatch(payload: EachBatchPayload): Promise<void> {
   let size = 0;
   for (let i = first; i < messages.length; i++) size += messages[i]!.value?.length ?? 0;
   // Heartbeats while the pipeline is behind keep the group from dropping this member.
-  const space = await ring.reserve(size, { waitMs: HEARTBEAT_INTERVAL_MS, onWait: () => heartbeat() });
-  if (space === undefined) {
-    await parked;
-    return;
-  }
-  const ends = new Uint32Array(count);
-  const offsets = new Float64Array(count);
-  const bytes = space.bytes;
-  let end = 0;
-  for (let i = 0; i < count; i++) {
-    const message = messages[first + i]!;
-    const value = message.value;
-    // A null value (a tombstone) is an empty frame, which the decoder reports as 'empty'.
-    if (value !== null) {
-      bytes.set(value, end);
-      end += value.length;
+  const next = await pack(batch.partition, count, size, () => heartbeat(), (bytes, ends, offsets) => {
+    let end = 0;
+    for (let i = 0; i < count; i++) {
+      const message = messages[first + i]!;
+      const value = message.value;
+      // A null value (a tombstone) is an empty frame, which the decoder reports as 'empty'.
+      if (value !== null) {
+        bytes.set(value, end);
+        end += value.length;
+      }
+      ends[i] = end;
+      offsets[i] = Number(message.offset);
     }
-    ends[i] = end;
-    offsets[i] = Number(message.offset);
-  }
-  const next = handOn(batch.partition, space, size, ends, offsets);
+  });
+  if (next === undefined) return;
   if (!isRunning() || isStale()) return;
   // Only kafkajs's fetch position: offsets are committed when the pipeline says so.
   resolveOffset(String(next - 1));
@@ -128,34 +122,46 @@ async function eachBatch(payload: EachBatchPayload): Promise<void> {
  * is paused there and heartbeats on its own, so a wait for room needs none.
  */
 async function records(partition: number, found: FoundRecords): Promise<void> {
-  if (closing || ring.closed) {
-    await parked;
-    return;
-  }
-  const count = found.count;
-  const size = found.size;
-  const space = await ring.reserve(size, { waitMs: HEARTBEAT_INTERVAL_MS, onWait: () => undefined });
+  const { count, start, length, offset, source } = found;
+  await pack(partition, count, found.size, () => undefined, (bytes, ends, offsets) => {
+    let end = 0;
+    for (let i = 0; i < count; i++) {
+      const valueLength = length[i]!;
+      // A null value (a tombstone, length -1) is an empty frame, which the decoder reports as 'empty'.
+      if (valueLength > 0) {
+        const from = start[i]!;
+        bytes.set(source[i]!.subarray(from, from + valueLength), end);
+        end += valueLength;
+      }
+      ends[i] = end;
+      offsets[i] = offset[i]!;
+    }
+  });
+}
+
+/**
+ * Reserves room for `count` values of `size` bytes (calling `onWait` while
+ * the pipeline is behind), lets `write` pack them (value i ending at
+ * ends[i]) with their offsets, and posts the batch. Returns its last offset
+ * + 1, or undefined (after parking until close) when the source stopped
+ * reading.
+ */
+async function pack(
+  partition: number,
+  count: number,
+  size: number,
+  onWait: () => Promise<void> | void,
+  write: (bytes: Uint8Array, ends: Uint32Array, offsets: Float64Array) => void,
+): Promise<number | undefined> {
+  const space = closing || ring.closed ? undefined : await ring.reserve(size, { waitMs: HEARTBEAT_INTERVAL_MS, onWait });
   if (space === undefined) {
     await parked;
-    return;
+    return undefined;
   }
   const ends = new Uint32Array(count);
   const offsets = new Float64Array(count);
-  const bytes = space.bytes;
-  const { start, length, offset, source } = found;
-  let end = 0;
-  for (let i = 0; i < count; i++) {
-    const valueLength = length[i]!;
-    // A null value (a tombstone, length -1) is an empty frame, which the decoder reports as 'empty'.
-    if (valueLength > 0) {
-      const from = start[i]!;
-      bytes.set(source[i]!.subarray(from, from + valueLength), end);
-      end += valueLength;
-    }
-    ends[i] = end;
-    offsets[i] = offset[i]!;
-  }
-  handOn(partition, space, size, ends, offsets);
+  write(space.bytes, ends, offsets);
+  return handOn(partition, space, size, ends, offsets);
 }
 
 /** Posts a batch whose values were packed into `space` (value i ends at ends[i]); returns its last offset + 1. */
