@@ -119,6 +119,7 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
       now: terminal.now,
       signal: stop.signal,
       idleTimeoutMs: config.idleTimeout * 1000,
+      wallClockAfterMs: config.wallClockAfter * 1000,
       untilIdleMs: config.untilIdle * 1000,
       onSignal: 'flush-partial',
       ...(checkpoints ? { checkpointer: checkpoints.checkpointer(config.checkpointInterval * 1000, outputPath) } : {}),

@@ -252,6 +252,7 @@ export function startCounting(context: CountingContext): CountingRole {
         now,
         signal: context.signal,
         idleTimeoutMs,
+        wallClockAfterMs: count.wallClockAfter * MS_PER_SECOND,
         checkpointer,
         // A service keeps open windows over a restart: they are in the checkpoint.
         onSignal: 'keep',

@@ -1,5 +1,6 @@
 import { PartitionedEngines, type PartialResult, type WindowResult } from '@uniqstream/core';
 import { hashString } from '@uniqstream/frames';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MergeState } from '../src/merge-state.js';
 import { decodePartial, encodePartial, encodeProgress, partialKey, progressKey, windowKey } from '../src/records.js';
@@ -273,3 +274,155 @@ describe('MergeState', () => {
     expect(() => state.apply('something', new Uint8Array(4))).toThrow(expect.objectContaining({ code: 'BAD_RECORD' }));
   });
 });
+
+/** How the counting side behaves in one property run. */
+interface Schedule {
+  readonly seed: number;
+  /** Chance per step that the partition picked pauses (stops getting frames, goes idle). */
+  readonly pause: number;
+  /** Largest run of frames one partition reads in a step: large runs race its event time ahead of the others. */
+  readonly maxRun: number;
+  /** Chance per step of a checkpoint of the partition picked, and of a crash (back to its last checkpoint). */
+  readonly checkpoint: number;
+  readonly crash: number;
+}
+
+/**
+ * The partials topic as independent counting instances write it: each
+ * partition's records in its own order (partials as made, a checkpoint's
+ * progress after its partials, replays after a crash), the partitions'
+ * records interleaved at random, so that one partition's writes may be
+ * delayed far behind another's. Partitions pause at random for a while:
+ * they go idle (their progress says so, and what late frames changed goes
+ * out) while the others read ahead, then come back with frames of the
+ * windows the others have already passed.
+ */
+function pausingLog(streams: readonly Frame[][], schedule: Schedule): LogRecord[] {
+  const random = rng(schedule.seed);
+  const options = { windows: ['minute'] as const, allowedLateness: ALLOWED_LATENESS, maxDelay: 5 };
+  const closed = streams.map((stream, p) => {
+    const last = Math.max(...stream.map((f) => f.ts));
+    return [...stream, ...Array.from({ length: CLOSING_FRAMES }, (_, i) => ({ uid: `closing-${p}-${i}`, ts: last + CLOSING_JUMP }))];
+  });
+  const engines = new PartitionedEngines(options);
+  const queues: LogRecord[][] = closed.map(() => []);
+  const cursor = closed.map(() => 0);
+  const saved = new Map<number, { offset: number; state: Uint8Array }>();
+  const pausedFor = closed.map(() => 0);
+  const drain = (): void => {
+    for (const result of engines.takeResults()) queues[result.partition]!.push({ key: partialKey(result.window, result.start, result.partition), value: encodePartial(result) });
+  };
+  const checkpoint = (p: number): void => {
+    drain();
+    const state = engines.snapshot(p);
+    if (state === undefined) return;
+    saved.set(p, { offset: cursor[p]!, state });
+    const progress = engines.progress().find((q) => q.partition === p)!;
+    queues[p]!.push({ key: progressKey(p), value: encodeProgress(progress) });
+  };
+  const unfinished = (): number[] => closed.map((_, p) => p).filter((p) => cursor[p]! < closed[p]!.length);
+  for (let left = unfinished(); left.length > 0; left = unfinished()) {
+    const p = left[Math.floor(random() * left.length)]!;
+    if (pausedFor[p]! > 0) {
+      pausedFor[p]!--;
+      continue;
+    }
+    if (cursor[p]! > 0 && random() < schedule.pause) {
+      // Silent for a while (in steps of the others): idle, as the idle timeout would say.
+      pausedFor[p] = 1 + Math.floor(random() * 40);
+      engines.setIdle(p, true);
+      checkpoint(p);
+      continue;
+    }
+    engines.setIdle(p, false);
+    const run = 1 + Math.floor(random() * schedule.maxRun);
+    const part = engines.partition(p);
+    for (let k = 0; k < run && cursor[p]! < closed[p]!.length; k++) {
+      const at = cursor[p]!;
+      const frame = closed[p]![at]!;
+      const [hi, lo] = hashString(frame.uid);
+      part.add(hi, lo, frame.ts, at, Buffer.from(JSON.stringify(frame)));
+      part.next = at + 1;
+      cursor[p] = at + 1;
+    }
+    drain();
+    if (random() < schedule.checkpoint) checkpoint(p);
+    if (random() < schedule.crash) {
+      // What it wrote since its last checkpoint stays in the topic; it is written again.
+      engines.release(p);
+      const last = saved.get(p);
+      cursor[p] = last?.offset ?? 0;
+      if (last !== undefined) engines.adopt(p, last.state);
+    }
+  }
+  for (let p = 0; p < closed.length; p++) checkpoint(p);
+  // One partials topic: the partitions' writes interleaved, each in its own order, any of them held back.
+  const log: LogRecord[] = [];
+  const heads = queues.map(() => 0);
+  for (let open = queues.map((_, p) => p); open.length > 0; open = open.filter((p) => heads[p]! < queues[p]!.length)) {
+    const p = open[Math.floor(random() * open.length)]!;
+    const take = 1 + Math.floor(random() * 60);
+    log.push(...queues[p]!.slice(heads[p], heads[p]! + take));
+    heads[p] = heads[p]! + take;
+  }
+  return log;
+}
+
+describe('MergeState with partitions that pause, return, lag behind and replay', () => {
+  const streams = partitionStreams(19, 6_000, 30);
+  const expected = reference(streams);
+
+  it('publishes a final result only with every partition\'s share, whatever the order of their writes', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+          pause: fc.constantFrom(0.02, 0.1, 0.3),
+          maxRun: fc.constantFrom(20, 400, 3000),
+          checkpoint: fc.constantFrom(0.05, 0.3),
+          crash: fc.constantFrom(0, 0.02, 0.1),
+        }),
+        fc.constantFrom(1, 13, 200),
+        (schedule, batch) => {
+          const log = pausingLog(streams, schedule);
+          const run = merge(log, batch);
+          expectExact(run.written, expected);
+          // Read again from the beginning (a new merger), with the deletes the first one wrote.
+          const again = merge(run.log, batch);
+          for (const result of again.written) if (result.final) expect(result).toMatchObject(expected.get(windowKey(result.window, result.start))!);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+
+  it('a partition idle while the others pass a window, then back with frames of it, is in its final result', () => {
+    // Partition 3 is silent and idle from the start of the second minute while 0-2 read far ahead.
+    const stream = partitionStreams(5, 12_000, 20);
+    const log: LogRecord[] = [];
+    const engines = new PartitionedEngines({ windows: ['minute'], allowedLateness: ALLOWED_LATENESS, maxDelay: 5 });
+    const feed = (p: number, frames: readonly Frame[], first: number): void => {
+      frames.forEach((frame, i) => {
+        const [hi, lo] = hashString(frame.uid);
+        engines.partition(p).add(hi, lo, frame.ts, first + i, new Uint8Array(0));
+      });
+      for (const result of engines.takeResults()) log.push({ key: partialKey(result.window, result.start, result.partition), value: encodePartial(result) });
+      for (const progress of engines.progress()) if (progress.partition === p) log.push({ key: progressKey(p), value: encodeProgress(progress) });
+    };
+    const cut = stream[3]!.findIndex((f) => f.ts >= START + 90);
+    feed(3, stream[3]!.slice(0, cut), 0);
+    engines.setIdle(3, true);
+    feed(3, [], cut);
+    for (const p of [0, 1, 2]) feed(p, stream[p]!, 0);
+    engines.setIdle(3, false);
+    feed(3, stream[3]!.slice(cut), cut);
+    for (let p = 0; p < PARTITIONS; p++) feed(p, [{ uid: 'closing', ts: START + CLOSING_JUMP }, { uid: 'closing', ts: START + CLOSING_JUMP }, { uid: 'closing', ts: START + CLOSING_JUMP }], 1e6);
+    const run = merge(log, 1);
+    const finals = run.written.filter((r) => r.final && r.start < START + CLOSING_JUMP - 3600);
+    const truth = reference(stream);
+    expect(finals.length).toBe(truth.size);
+    for (const result of finals) expect({ users: result.users, frames: result.frames }).toEqual(truth.get(windowKey(result.window, result.start)));
+    expect(run.replays).toBe(0);
+  });
+});
+

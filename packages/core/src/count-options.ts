@@ -40,6 +40,8 @@ export interface CountConfig {
   readonly fromBeginning: boolean;
   /** Seconds without frames after which a partition stops holding the watermark back. */
   readonly idleTimeout: number;
+  /** Seconds without frames after which a partition's event time follows the wall clock; 0 = never. */
+  readonly wallClockAfter: number;
   /** End the run after this many seconds without a frame; 0 = never. */
   readonly untilIdle: number;
   /** Directory for checkpoints; unset = none. */
@@ -81,6 +83,7 @@ export const DEFAULT_COUNT_CONFIG: CountConfig = {
   group: 'uniqstream',
   fromBeginning: false,
   idleTimeout: 10,
+  wallClockAfter: 0,
   untilIdle: 0,
   checkpointInterval: 10,
 };
@@ -105,6 +108,7 @@ export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
   { name: 'group', key: 'group', value: 'id', description: 'Kafka consumer group', defaultText: 'uniqstream', parse: text },
   { name: 'from-beginning', key: 'fromBeginning', description: 'Kafka: start at the earliest offset when the group has none committed (else the latest)', parse: flag },
   { name: 'idle-timeout', key: 'idleTimeout', value: 'seconds', description: 'a partition without frames this long stops holding windows back', defaultText: '10', parse: seconds('idle-timeout') },
+  { name: 'wall-clock-after', key: 'wallClockAfter', value: 'seconds', description: 'after this many seconds without a frame, a partition\'s event time moves on with the wall clock, so its last windows come out and close; frames that arrive later behind it are late (0 = event time moves only with frames)', defaultText: '0', parse: seconds('wall-clock-after') },
   { name: 'until-idle', key: 'untilIdle', value: 'seconds', description: 'stop (flushing every window) after this many seconds without a frame; 0 = run until the input ends', defaultText: '0', parse: seconds('until-idle') },
   { name: 'checkpoint', key: 'checkpoint', value: 'dir', description: 'save state and position to this directory and resume from it', parse: text },
   { name: 'checkpoint-interval', key: 'checkpointInterval', value: 'seconds', description: 'seconds between checkpoints', defaultText: '10', parse: seconds('checkpoint-interval') },

@@ -12,6 +12,8 @@ export interface CountingStage {
   partition(id: number): PartitionCounter;
   malformed(kind: string, origin: string, partition: number, position: number, frame: Uint8Array): void;
   setIdle(id: number, idle: boolean): void;
+  /** A partition without frames for a while: its event time moves `seconds` past its newest ts. */
+  advanceSilent(id: number, seconds: number): void;
   takeResults(): WindowResult[];
   takeDeadLetters(): DeadLetter[];
   /** End of input: every open window's final result. */

@@ -80,6 +80,26 @@ export class CountingEngine implements CountingStage {
     if (part === undefined || part.idle === idle) return;
     part.idle = idle;
     this.recomputeWatermark();
+    // Revisions wait for the watermark to rise; an idle input does not make it
+    // rise, so what was counted since the last result would wait for new
+    // frames. Once every partition is idle, it goes out now.
+    if (idle && this.partitionList.every((p) => p.idle || !p.hasData)) this.emitChanged(false);
+  }
+
+  /**
+   * A partition has had no frame for a while: its event time moves on to
+   * `seconds` past its newest ts (the wall-clock time of the silence, less
+   * the allowance the caller gives), and the watermark with it. Frames that
+   * arrive later behind the watermark are late like any other. Only a
+   * partition that has had frames has an event time to move.
+   */
+  advanceSilent(id: number, seconds: number): void {
+    const part = this.partitions.get(id);
+    if (part === undefined || !part.hasData || !(seconds > 0)) return;
+    const to = part.maxTs + Math.floor(seconds);
+    if (to <= part.clockTs) return;
+    part.clockTs = to;
+    this.recomputeWatermark();
   }
 
   /** Results emitted since the last call, in emission order. */
@@ -124,15 +144,26 @@ export class CountingEngine implements CountingStage {
    * open window that changed since its last result. State is kept.
    */
   flushOpen(): void {
+    this.emitChanged(true);
+  }
+
+  /**
+   * A non-final result of every window that changed since its last result
+   * (updates only): of the windows already emitted, or of every open one.
+   */
+  private emitChanged(unfiredToo: boolean): void {
     if (this.options.emit !== 'updates') return;
     const out: WindowResult[] = [];
     for (const store of this.stores) {
       for (const window of store.windows.values()) {
-        if (!window.changed) continue;
+        if (!window.changed || !(window.fired || unfiredToo)) continue;
         out.push(this.resultOf(store, window, false));
         window.changed = false;
+        if (window.fired) window.lastEmitWatermark = this.watermark;
       }
     }
+    if (out.length === 0) return;
+    this.nextFireAt = this.planNextFire();
     this.pushResults(out);
   }
 
@@ -194,6 +225,7 @@ export class CountingEngine implements CountingStage {
       partitions: this.partitionList.map((part) => ({
         id: part.id,
         maxTs: part.maxTs,
+        clockTs: part.clockTs,
         hasData: part.hasData,
         idle: part.idle,
         next: part.next,
@@ -224,6 +256,16 @@ export class CountingEngine implements CountingStage {
    * with; delays and lateness may change and apply from here on.
    */
   static restore(snapshot: Uint8Array, options: Partial<EngineOptions> = {}): CountingEngine {
+    try {
+      return CountingEngine.restoreState(snapshot, options);
+    } catch (error) {
+      if (error instanceof CoreError) throw error;
+      // Fields of the wrong kind (a header edited by hand, say) fail deep inside: one typed error for all of them.
+      throw new CoreError('BAD_CHECKPOINT', `checkpoint state is damaged (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    }
+  }
+
+  private static restoreState(snapshot: Uint8Array, options: Partial<EngineOptions>): CountingEngine {
     const engine = new CountingEngine(options);
     const state = decodeSnapshot(snapshot) as EngineState;
     if (state === null || typeof state !== 'object' || !Array.isArray(state.windows) || !Array.isArray(state.partitions)) {
@@ -233,7 +275,7 @@ export class CountingEngine implements CountingStage {
     const now = configOf(engine.options);
     for (const key of ['windows', 'timeZone', 'method', 'hllPrecision', 'aggregation'] as const) {
       if (JSON.stringify(was[key]) !== JSON.stringify(now[key])) {
-        throw new CoreError('BAD_CHECKPOINT', `the checkpoint was written with ${key} ${JSON.stringify(was[key])}, this run has ${JSON.stringify(now[key])}: use the same, or start without the checkpoint`);
+        throw new CoreError('CHECKPOINT_MISMATCH', `the checkpoint was written with ${key} ${JSON.stringify(was[key])}, this run has ${JSON.stringify(now[key])}: use the same, or start without the checkpoint`);
       }
     }
     engine.watermark = state.watermark;
@@ -248,6 +290,8 @@ export class CountingEngine implements CountingStage {
     for (const saved of state.partitions) {
       const part = engine.partition(saved.id);
       part.maxTs = saved.maxTs;
+      // Absent in checkpoints from before wall-clock advance.
+      part.clockTs = saved.clockTs ?? Number.NEGATIVE_INFINITY;
       part.hasData = saved.hasData;
       part.idle = saved.idle;
       part.next = saved.next;
@@ -256,7 +300,7 @@ export class CountingEngine implements CountingStage {
     }
     for (const saved of state.windows) {
       const store = engine.stores.find((s) => s.granularity === saved.granularity);
-      if (store === undefined) throw new CoreError('BAD_CHECKPOINT', `checkpoint has a ${saved.granularity} window this run does not count`);
+      if (store === undefined) throw new CoreError('CHECKPOINT_MISMATCH', `checkpoint has a ${saved.granularity} window this run does not count`);
       const window = newWindow(saved.start, saved.end, saved.end + engine.options.allowedLateness, deserializeCounter(saved.counter), saved.lastEmitWatermark, saved.fired);
       window.frames = saved.frames;
       window.revision = saved.revision;
@@ -301,8 +345,22 @@ export class CountingEngine implements CountingStage {
   /** @internal called by PartitionCounter when its max ts rose. */
   recomputeWatermark(): void {
     let min = Number.POSITIVE_INFINITY;
+    let active = false;
     for (const part of this.partitionList) {
-      if (part.hasData && !part.idle && part.maxTs < min) min = part.maxTs;
+      if (!part.hasData || part.idle) continue;
+      active = true;
+      const eventTime = part.clockTs > part.maxTs ? part.clockTs : part.maxTs;
+      if (eventTime < min) min = eventTime;
+    }
+    if (!active) {
+      // Every partition idle: only the wall clock (advanceSilent) moves event
+      // time, and then no further than the partition furthest behind. Without
+      // it this minimum is never above the watermark already reached.
+      for (const part of this.partitionList) {
+        if (!part.hasData) continue;
+        const eventTime = part.clockTs > part.maxTs ? part.clockTs : part.maxTs;
+        if (eventTime < min) min = eventTime;
+      }
     }
     if (min === Number.POSITIVE_INFINITY) return;
     const candidate = min - this.options.maxDelay;
@@ -581,6 +639,7 @@ interface EngineState {
   readonly partitions: readonly {
     readonly id: number;
     readonly maxTs: number;
+    readonly clockTs?: number;
     readonly hasData: boolean;
     readonly idle: boolean;
     readonly next: number;

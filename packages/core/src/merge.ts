@@ -39,8 +39,10 @@ const UNKNOWN: PartitionProgress = { partition: -1, watermark: Number.NEGATIVE_I
  *
  * A window's result is emitted once every partition's watermark has passed
  * its end (or the partition is idle), and again whenever a partition's share
- * changes. It is final once every partition's share is final (or a
- * partition that had no frames for it is past end + lateness).
+ * changes. It is final once every partition's share is final, or, for a
+ * partition that has no share, once that partition's own watermark is past
+ * end + lateness: idleness alone never makes a window final, since an idle
+ * partition may come back with frames for it.
  *
  * A merged result is a function of the latest partial of each partition
  * only: `revision` is the sum of the partials' revisions. So a merge stage
@@ -75,7 +77,11 @@ export class MergeStage {
       this.windows.set(key, window);
     }
     const previous = window.partials.get(partial.partition);
-    if (previous !== undefined && previous.revision > partial.revision) return;
+    // A replay after a restart writes a partition's shares again, and may number
+    // them lower where the first run had emitted a revision on going idle:
+    // keep the newest share by revision, but a final share is the partition's
+    // last word either way (a window whose shares are all final must close).
+    if (previous !== undefined && (previous.final || (!partial.final && previous.revision > partial.revision))) return;
     window.partials.set(partial.partition, partial);
     this.evaluate(key, window);
   }
@@ -105,10 +111,15 @@ export class MergeStage {
     for (let p = 0; p < this.options.partitions; p++) {
       const progress = this.progressOf.get(p) ?? UNKNOWN;
       const partial = window.partials.get(p);
+      // An idle partition does not hold a window's results back: they come
+      // out, not final, and are revised if it returns with frames for it.
       if (!(progress.idle || progress.watermark >= window.end || partial?.final === true)) ready = false;
-      // A partition with no share is done once past end + lateness, or idle
-      // (one that never gets frames must not hold windows open forever).
-      const done = partial !== undefined ? partial.final : progress.idle || progress.watermark >= window.end + this.options.allowedLateness;
+      // Final is a promise, so only a partition's own event time may close a
+      // window for it: its engine drops frames for the window only once its
+      // watermark has passed end + lateness. Idleness is a pause in arrival,
+      // not in event time: an idle partition may still hold frames for the
+      // window, and makes its shares final when it has passed it.
+      const done = partial !== undefined ? partial.final : progress.watermark >= window.end + this.options.allowedLateness;
       if (!done) final = false;
     }
     if (!ready) return;

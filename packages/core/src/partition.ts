@@ -15,6 +15,11 @@ export interface HeldFrame {
 export class PartitionCounter {
   readonly guard: TsGuard<HeldFrame>;
   maxTs = Number.NEGATIVE_INFINITY;
+  /**
+   * Event time the wall clock has moved this partition to while it had no
+   * frames (see CountingEngine.advanceSilent); never goes back.
+   */
+  clockTs = Number.NEGATIVE_INFINITY;
   hasData = false;
   idle = false;
   /** Position to resume from after everything handed in so far. */

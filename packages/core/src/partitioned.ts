@@ -76,6 +76,10 @@ export class PartitionedEngines implements CountingStage {
     this.engines.get(id)?.setIdle(id, idle);
   }
 
+  advanceSilent(id: number, seconds: number): void {
+    this.engines.get(id)?.advanceSilent(id, seconds);
+  }
+
   takeResults(): PartialResult[] {
     const out: PartialResult[] = [];
     for (const [partition, engine] of this.engines) {

@@ -44,6 +44,13 @@ export interface PipelineOptions {
   readonly signal?: AbortSignal;
   /** A partition without frames for this long stops holding the watermark back. 0 = never. */
   readonly idleTimeoutMs?: number;
+  /**
+   * After this long without a frame, a partition's event time follows the
+   * clock: it moves on by the time the silence lasts beyond this, so that its
+   * last windows come out (and become final) although no frame moves them.
+   * 0 = never (event time moves only with frames).
+   */
+  readonly wallClockAfterMs?: number;
   /** End the run (flushing every window) after this long without a frame. 0 = never. */
   readonly untilIdleMs?: number;
   /** Commit positions at most this often; they are always committed at the end. */
@@ -58,6 +65,7 @@ export interface PipelineOptions {
 const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 const DEFAULT_COMMIT_INTERVAL_MS = 5_000;
 const DEFAULT_PROGRESS_INTERVAL_MS = 1_000;
+const MS_PER_SECOND = 1000;
 /** Bytes of the line terminator each frame had in the input. */
 const NEWLINE_BYTES = 1;
 
@@ -73,6 +81,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
   const { source, decoder, engine, sink, deadLetters, now } = options;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const untilIdleMs = options.untilIdleMs ?? 0;
+  const wallClockAfterMs = options.wallClockAfterMs ?? 0;
   const commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
   const progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
   const checkpointer = options.checkpointer;
@@ -149,6 +158,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
       if (idleTimeoutMs > 0) {
         for (const [partition, seen] of lastFrameAt) {
           if (at - seen >= idleTimeoutMs) engine.setIdle(partition, true);
+        }
+      }
+      if (wallClockAfterMs > 0) {
+        for (const [partition, seen] of lastFrameAt) {
+          const beyond = at - seen - wallClockAfterMs;
+          if (beyond >= MS_PER_SECOND) engine.advanceSilent(partition, Math.floor(beyond / MS_PER_SECOND));
         }
       }
       await drain();

@@ -219,6 +219,74 @@ describe('CountingEngine', () => {
     expect(results[0]!.users).toBe(6);
   });
 
+  it('emits what late frames changed once every partition is idle, without waiting for the watermark to rise', () => {
+    const engine = new CountingEngine({ allowedLateness: 60, maxDelay: 5, bootstrapFrames: 0 });
+    const add = (p: number, uid: string, ts: number): void => {
+      const [hi, lo] = testHash(uid);
+      engine.partition(p).add(hi, lo, ts, 0, NO_BYTES);
+    };
+    for (let s = 0; s < 70; s++) {
+      add(0, `a${s % 5}`, T0 + s);
+      add(1, `b${s % 3}`, T0 + s);
+    }
+    expect(engine.takeResults()).toMatchObject([{ start: T0, users: 8, revision: 0, final: false }]);
+    // Late frames for the first minute; the watermark stays where it was.
+    add(0, 'late-0', T0 + 10);
+    add(1, 'late-1', T0 + 20);
+    expect(engine.takeResults()).toEqual([]);
+    engine.setIdle(0, true);
+    // Partition 1 still has frames to come, which bring the watermark on.
+    expect(engine.takeResults()).toEqual([]);
+    engine.setIdle(1, true);
+    expect(engine.takeResults()).toMatchObject([{ start: T0, users: 10, frames: 122, revision: 1, final: false }]);
+    // Nothing more to say until something changes.
+    engine.setIdle(1, false);
+    engine.setIdle(1, true);
+    expect(engine.takeResults()).toEqual([]);
+  });
+
+  it('moves a silent partition\'s event time by the seconds it is given, and drops frames behind it as late', () => {
+    const engine = new CountingEngine({ allowedLateness: 60, maxDelay: 5, bootstrapFrames: 0 });
+    const part = engine.partition(0);
+    for (let s = 0; s < 50; s++) {
+      const [hi, lo] = testHash(`u${s % 7}`);
+      part.add(hi, lo, T0 + s, s, NO_BYTES);
+    }
+    expect(engine.watermark).toBe(T0 + 44);
+    engine.advanceSilent(0, 20);
+    // Newest ts T0 + 49, 20 s on, less the max delay.
+    expect(engine.watermark).toBe(T0 + 64);
+    expect(engine.takeResults()).toMatchObject([{ start: T0, users: 7, final: false }]);
+    // Less than before changes nothing: event time does not go back.
+    engine.advanceSilent(0, 5);
+    expect(engine.watermark).toBe(T0 + 64);
+    engine.advanceSilent(0, 80);
+    expect(engine.takeResults()).toMatchObject([{ start: T0, users: 7, final: true }]);
+    const [hi, lo] = testHash('straggler');
+    part.add(hi, lo, T0 + 30, 51, NO_BYTES);
+    expect(engine.stats).toMatchObject({ lateDropped: 1 });
+    // The moved event time is part of the state.
+    const restored = CountingEngine.restore(engine.snapshot(), { allowedLateness: 60, maxDelay: 5, bootstrapFrames: 0 });
+    expect(restored.watermark).toBe(engine.watermark);
+    expect(restored.partition(0).clockTs).toBe(T0 + 49 + 80);
+  });
+
+  it('does not move a partition that never had a frame, nor the watermark while another partition is active and behind', () => {
+    const engine = new CountingEngine({ allowedLateness: 0, maxDelay: 5, bootstrapFrames: 0 });
+    engine.advanceSilent(3, 100);
+    expect(engine.watermark).toBe(Number.NEGATIVE_INFINITY);
+    for (let s = 0; s < 10; s++) {
+      const [hi, lo] = testHash(`u${s}`);
+      engine.partition(0).add(hi, lo, T0 + s, s, NO_BYTES);
+      engine.partition(1).add(hi, lo, T0 + s, s, NO_BYTES);
+    }
+    engine.advanceSilent(0, 100);
+    // Partition 1 is neither idle nor silent: it holds the watermark.
+    expect(engine.watermark).toBe(T0 + 4);
+    engine.setIdle(1, true);
+    expect(engine.watermark).toBe(T0 + 9 + 100 - 5);
+  });
+
   it('says which positions are safe to commit: not past a frame of an open window', () => {
     const engine = new CountingEngine({ allowedLateness: 0, bootstrapFrames: 0 });
     const part = engine.partition(0);

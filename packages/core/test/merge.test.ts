@@ -75,13 +75,16 @@ describe('MergeStage', () => {
     expect(merge.openWindows).toBe(0);
   });
 
-  it('does not wait for an idle partition', () => {
+  it('does not wait for an idle partition to publish a window, but does to make it final', () => {
     const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
     merge.addPartial({ window: 'minute', start: T0, end: T0 + 60, users: 3, frames: 4, revision: 0, final: true, method: 'exact', partition: 0, state: new Uint8Array(0) });
     merge.setProgress({ partition: 0, watermark: T0 + 65, idle: false });
     expect(merge.takeResults()).toEqual([]);
-    merge.setProgress({ partition: 1, watermark: Number.NEGATIVE_INFINITY, idle: true });
-    expect(merge.takeResults()).toMatchObject([{ users: 3, frames: 4 }]);
+    merge.setProgress({ partition: 1, watermark: T0 + 30, idle: true });
+    expect(merge.takeResults()).toMatchObject([{ users: 3, frames: 4, final: false }]);
+    // The idle partition comes back with frames for the window: they count.
+    merge.addPartial({ window: 'minute', start: T0, end: T0 + 60, users: 2, frames: 2, revision: 0, final: true, method: 'exact', partition: 1, state: new Uint8Array(0) });
+    expect(merge.takeResults()).toMatchObject([{ users: 5, frames: 6, revision: 0, final: true }]);
   });
 
   it('emits the same final records when it restarts and reads the partials again', () => {
@@ -110,11 +113,31 @@ describe('MergeStage after a replay', () => {
     expect(merge.openWindows).toBe(0);
   });
 
-  it('does not let a partition that never gets frames keep windows from being final', () => {
+  it('publishes, but does not close, a window while a partition without frames is idle', () => {
     const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
     merge.addPartial(share(0, 4));
     merge.setProgress({ partition: 0, watermark: T0 + 70, idle: false });
     merge.setProgress({ partition: 1, watermark: Number.NEGATIVE_INFINITY, idle: true });
+    expect(merge.takeResults()).toMatchObject([{ users: 4, final: false }]);
+    expect(merge.openWindows).toBe(1);
+    // Its own event time passes the window (frames of later minutes, or the wall clock): final.
+    merge.setProgress({ partition: 1, watermark: T0 + 60, idle: false });
     expect(merge.takeResults()).toMatchObject([{ users: 4, final: true }]);
   });
+
+  it('takes a partition\'s final share even when a replay numbered it lower, and nothing of it after', () => {
+    const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
+    const at = (partition: number, users: number, revision: number, final: boolean): PartialResult => ({ ...share(partition, users), revision, final });
+    merge.setProgress({ partition: 0, watermark: T0 + 60, idle: false });
+    merge.setProgress({ partition: 1, watermark: T0 + 60, idle: false });
+    merge.addPartial(at(0, 3, 2, false));
+    merge.addPartial(at(1, 1, 0, true));
+    // An older revision of partition 0, replayed: ignored.
+    merge.addPartial(at(0, 2, 1, false));
+    expect(merge.takeResults().at(-1)).toMatchObject({ users: 4, final: false });
+    // The replay's final share has revision 1 where the first run got to 2 by going idle once more.
+    merge.addPartial(at(0, 5, 1, true));
+    expect(merge.takeResults()).toMatchObject([{ users: 6, final: true }]);
+  });
 });
+
