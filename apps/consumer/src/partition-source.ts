@@ -153,7 +153,9 @@ export class PartitionSource implements Source {
       let idleSince = performance.now();
       while (!this.closed && signal?.aborted !== true) {
         this.finishCurrent('taken');
-        await this.reconcile();
+        // Partitions gained (after a rebalance, say) were not read here before: the time
+        // without their frames says nothing of the input, as after an outage.
+        if (await this.reconcile()) this.cutOff = true;
         if (aborted(signal)) break;
         const offered = await this.take(IDLE_TICK_MS, signal);
         if (this.failure !== undefined) throw this.failure;
@@ -294,8 +296,9 @@ export class PartitionSource implements Source {
     return this.target.size === 0 || performance.now() - this.lastFetchAt < DEFAULT_MAX_WAIT_MS + FETCH_STALE_MARGIN_MS;
   }
 
-  /** Brings the engines in line with the assignment; runs between batches. */
-  private async reconcile(): Promise<void> {
+  /** Brings the engines in line with the assignment; runs between batches. True when it gained partitions. */
+  private async reconcile(): Promise<boolean> {
+    let gainedAny = false;
     while (this.dirty && !this.closed) {
       this.dirty = false;
       const lost = [...this.owned].filter((p) => !this.target.has(p)).sort((a, b) => a - b);
@@ -309,6 +312,7 @@ export class PartitionSource implements Source {
       }
       const gained = [...this.target].filter((p) => !this.owned.has(p)).sort((a, b) => a - b);
       if (gained.length === 0) continue;
+      gainedAny = true;
       const offsets = await this.options.hooks.assign(gained);
       const consumer = this.consumer;
       for (const p of gained) {
@@ -330,6 +334,7 @@ export class PartitionSource implements Source {
         for (const done of requests) done();
       }
     }
+    return gainedAny;
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {

@@ -1,4 +1,5 @@
 import { uniqueName } from '@uniqstream/kafka-local';
+import { testRandom } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { produceOver } from './produce.js';
 import { serviceArgs, ServiceProcess, testKafka, topicsOf, waitUntilDone, type LogLine } from './service-process.js';
@@ -23,12 +24,15 @@ describe('scale-out: instances in one consumer group', () => {
   const kafka = testKafka();
   const stream = testStream({ seed: 11, frames: FRAMES, partitions: PARTITIONS });
   const finals = new Map<number, Map<string, string>>();
+  const random = testRandom('scale-out kill moment');
 
   afterAll(async () => {
     await kafka.close();
   });
 
-  /** Runs `instances` instances over a fresh input topic; `chaos` may kill one of them while the input flows. */
+  /**
+   * Runs `instances` instances over a fresh input topic (no idleness: the runs are held to each
+   * other record for record, and a revision emitted on going idle depends on the wall clock); `chaos` may kill one of them while the input flows. */
   async function run(instances: number, chaos?: (running: readonly ServiceProcess[]) => Promise<void>): Promise<{ latest: Map<string, string>; processes: ServiceProcess[] }> {
     const input = uniqueName(`consumer-scale-${instances}`);
     const group = uniqueName(`scale-${instances}`);
@@ -41,7 +45,7 @@ describe('scale-out: instances in one consumer group', () => {
     const topics = { input, results, group };
     const processes: ServiceProcess[] = [];
     try {
-      for (let i = 0; i < instances; i++) processes.push(new ServiceProcess(serviceArgs(topics), group));
+      for (let i = 0; i < instances; i++) processes.push(new ServiceProcess(serviceArgs(topics, ['--idle-timeout', '0']), group));
       await Promise.all([
         (async () => {
           await produceOver(kafka, input, stream.frames.slice(head), PRODUCE_SECONDS);
@@ -93,7 +97,7 @@ describe('scale-out: instances in one consumer group', () => {
       // both its partitions and the merge must move to the survivors.
       await Promise.all(running.map((p) => p.waitForLog(holdsPartitions)));
       const merging = await Promise.race(running.map((p) => p.waitForLog((l) => l.msg.startsWith('merging: reading')).then(() => p)));
-      await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1500));
+      await new Promise((resolve) => setTimeout(resolve, 500 + random.next() * 1500));
       killed = merging;
       merging.kill('SIGKILL');
     });
