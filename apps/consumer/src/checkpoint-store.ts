@@ -6,7 +6,22 @@ import { STATE_FETCH } from './kafka.js';
 import { checkpointKey, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './records.js';
 
 const READ_TIMEOUT_MS = 120_000;
+/** Readable checkpoints kept per partition while reading: the latest, and one to fall back on. */
+const KEPT_PER_PARTITION = 2;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+/** A checkpoint as read back, with where it is in the checkpoint topic. */
+export interface StoredCheckpoint extends Checkpoint {
+  readonly recordOffset: number;
+}
+
+/** A record under a partition's key that is not a checkpoint this service can read. */
+export interface UnreadableCheckpoint {
+  readonly partition: number;
+  readonly key: string;
+  readonly offset: number;
+  readonly reason: string;
+}
 
 export interface CheckpointStoreOptions {
   readonly kafka: Kafka;
@@ -36,10 +51,19 @@ export class CheckpointStore {
     this.topic = options.topic;
   }
 
-  /** The latest checkpoint of each of `partitions` that has one. */
-  async load(partitions: readonly number[]): Promise<Map<number, Checkpoint>> {
+  /**
+   * The checkpoints of each of `partitions` that has any readable one,
+   * newest first (the latest and the one before it, if the topic still holds
+   * it: a fallback when the latest cannot be adopted). A record this service
+   * cannot read (damaged, or written by something else) is skipped and
+   * reported through `onUnreadable`, so that one bad record cannot hold a
+   * partition in a crash loop. A readable checkpoint of another input topic
+   * under a key means two runs share the topic: that is refused.
+   */
+  async load(partitions: readonly number[], onUnreadable: (skipped: UnreadableCheckpoint) => void): Promise<Map<number, StoredCheckpoint[]>> {
     const wanted = new Set(partitions);
-    const latest = new Map<number, Buffer>();
+    const found = new Map<number, StoredCheckpoint[]>();
+    let misplaced: ConsumerError | undefined;
     await readToEnd({
       kafka: this.options.kafka,
       admin: this.options.admin,
@@ -48,29 +72,37 @@ export class CheckpointStore {
       groupId: `${this.options.group}.checkpoint-reader.${randomBytes(6).toString('hex')}`,
       timeoutMs: READ_TIMEOUT_MS,
       ...STATE_FETCH,
-      onRecord: (_partition, _offset, key, value) => {
+      onRecord: (_partition, offset, key, value) => {
         if (key === null || !DECIMAL.test(key)) return;
         const partition = Number(key);
         if (!wanted.has(partition)) return;
         // Offset order: a later record replaces an earlier one, as compaction will.
-        if (value === null) latest.delete(partition);
-        else latest.set(partition, value);
+        if (value === null) {
+          found.delete(partition);
+          return;
+        }
+        let checkpoint: Checkpoint;
+        try {
+          checkpoint = decodeCheckpoint(value);
+        } catch (error) {
+          onUnreadable({ partition, key, offset, reason: error instanceof Error ? error.message : String(error) });
+          return;
+        }
+        if (checkpoint.topic !== this.options.inputTopic || checkpoint.partition !== partition) {
+          misplaced ??= new ConsumerError(
+            'BAD_RECORD',
+            `${this.topic} holds a checkpoint of ${checkpoint.topic} partition ${checkpoint.partition} under key ${partition} (offset ${offset}), not of ${this.options.inputTopic}: give each input topic its own --checkpoint-topic (or --group)`,
+          );
+          return;
+        }
+        const kept = found.get(partition) ?? [];
+        found.set(partition, [{ ...checkpoint, recordOffset: offset }, ...kept].slice(0, KEPT_PER_PARTITION));
       },
     }).catch((error: unknown) => {
       throw error instanceof KafkaError ? consumerErrorOf(error) : error;
     });
-    const out = new Map<number, Checkpoint>();
-    for (const [partition, value] of latest) {
-      const checkpoint = decodeCheckpoint(value);
-      if (checkpoint.topic !== this.options.inputTopic || checkpoint.partition !== partition) {
-        throw new ConsumerError(
-          'BAD_RECORD',
-          `${this.topic} holds a checkpoint of ${checkpoint.topic} partition ${checkpoint.partition} under key ${partition}, not of ${this.options.inputTopic}: give each input topic its own --checkpoint-topic (or --group)`,
-        );
-      }
-      out.set(partition, checkpoint);
-    }
-    return out;
+    if (misplaced !== undefined) throw misplaced;
+    return found;
   }
 
   connect(): Promise<void> {

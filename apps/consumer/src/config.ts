@@ -24,6 +24,16 @@ export const ROLES = ['all', 'count', 'merge'] as const;
 /** `count`: partitions -> partial results; `merge`: partial results -> results; `all`: both. */
 export type Role = (typeof ROLES)[number];
 
+export const MISSING_CHECKPOINT_CHOICES = ['rebuild', 'continue'] as const;
+/**
+ * What a partition with committed offsets but no usable checkpoint does:
+ * `rebuild` reads it again from its earliest offset, writing nothing of what
+ * comes before the committed offset, so that the windows open there get
+ * their frames back; `continue` starts at the committed offset with empty
+ * state, and the windows open there come out short.
+ */
+export type MissingCheckpointChoice = (typeof MISSING_CHECKPOINT_CHOICES)[number];
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -62,6 +72,7 @@ export interface ServiceConfig {
   readonly httpPort: number;
   readonly logLevel: LogLevel;
   readonly sessionTimeoutMs: number;
+  readonly missingCheckpoint: MissingCheckpointChoice;
   /** The config file read, if any. */
   readonly configFile?: string;
 }
@@ -75,6 +86,7 @@ interface ServiceValues {
   httpPort: number;
   logLevel: LogLevel;
   sessionTimeout: number;
+  missingCheckpoint: MissingCheckpointChoice;
 }
 
 export interface ServiceOptionSpec {
@@ -121,6 +133,16 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     defaultText: String(DEFAULT_SESSION_TIMEOUT_SECONDS),
     parse: integer('session-timeout', MIN_SESSION_TIMEOUT_SECONDS, MAX_SESSION_TIMEOUT_SECONDS),
   },
+  {
+    name: 'missing-checkpoint',
+    key: 'missingCheckpoint',
+    value: 'how',
+    description:
+      'a partition with committed offsets but no usable checkpoint (deleted, compacted away, damaged): rebuild (read it again from its earliest offset; nothing before the committed offset is written again, and the windows open there get their frames back) or continue (start at the committed offset with empty state: the windows open there come out short)',
+    defaultText: 'rebuild',
+    choices: MISSING_CHECKPOINT_CHOICES,
+    parse: choice('missing-checkpoint', MISSING_CHECKPOINT_CHOICES),
+  },
 ];
 
 /** Where the service's meaning of a shared option is narrower than the CLI's. */
@@ -146,6 +168,7 @@ const DEFAULT_SERVICE_VALUES: Omit<ServiceValues, 'partialsTopic' | 'checkpointT
   httpPort: DEFAULT_HTTP_PORT,
   logLevel: 'info',
   sessionTimeout: DEFAULT_SESSION_TIMEOUT_SECONDS,
+  missingCheckpoint: 'rebuild',
 };
 
 export interface ConfigIo {
@@ -315,6 +338,7 @@ function checked(count: CountConfig, service: ServiceValues, toGiven: boolean, c
     httpPort: service.httpPort,
     logLevel: service.logLevel,
     sessionTimeoutMs: service.sessionTimeout * MS_PER_SECOND,
+    missingCheckpoint: service.missingCheckpoint,
     ...(configFile === undefined ? {} : { configFile }),
   };
 }

@@ -1,4 +1,5 @@
 import {
+  CoreError,
   engineOptionsOf,
   parseEndpoint,
   PartitionedEngines,
@@ -14,12 +15,13 @@ import {
 } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
 import { createDeadLetterSink, sinkReady } from '@uniqstream/sinks';
+import { KafkaError, topicOffsets } from '@uniqstream/kafka';
 import type { Admin, Kafka, Message } from 'kafkajs';
 import type { Logger } from 'pino';
-import { CheckpointStore } from './checkpoint-store.js';
+import { CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
 import type { ServiceConfig } from './config.js';
-import { ConsumerError } from './errors.js';
-import { createStateWriter } from './kafka.js';
+import { ConsumerError, consumerErrorOf } from './errors.js';
+import { committedOffsets, createStateWriter } from './kafka.js';
 import { kafkaLogOf } from './log.js';
 import type { ServiceMetrics } from './metrics.js';
 import { PartitionSource } from './partition-source.js';
@@ -88,14 +90,31 @@ export function startCounting(context: CountingContext): CountingRole {
   /** When each held partition without state yet was assigned, for its idleness. */
   const assignedAt = new Map<number, number>();
 
+  /**
+   * Partitions read again from their earliest offset to rebuild lost state,
+   * with the committed offset the replay ends at: what they produce before it
+   * was written when those frames were first counted.
+   */
+  const rebuilding = new Map<number, number>();
+  const replaying = (partition: number): boolean => {
+    const until = rebuilding.get(partition);
+    if (until === undefined) return false;
+    const at = engines.engine(partition).consumedPositions().get(partition) ?? 0;
+    if (at <= until) return true;
+    rebuilding.delete(partition);
+    log.info({ partition, offset: until }, `partition ${partition}: rebuilt its state up to offset ${until}; its results go out again from here`);
+    return false;
+  };
+
   const partialSink: ResultSink = {
     write(results: readonly WindowResult[]) {
-      const messages: Message[] = new Array<Message>(results.length);
-      for (let i = 0; i < results.length; i++) {
-        const partial = results[i] as PartialResult;
-        messages[i] = { key: partialKey(partial.window, partial.start, partial.partition), value: encodePartial(partial) };
+      const messages: Message[] = [];
+      for (const result of results) {
+        const partial = result as PartialResult;
+        if (rebuilding.size > 0 && replaying(partial.partition)) continue;
+        messages.push({ key: partialKey(partial.window, partial.start, partial.partition), value: encodePartial(partial) });
       }
-      metrics.partialsOut.inc(results.length);
+      metrics.partialsOut.inc(messages.length);
       return partials.write(messages);
     },
     flush: () => partials.flush(),
@@ -109,6 +128,73 @@ export function startCounting(context: CountingContext): CountingRole {
     // No frame yet: nothing holds the merge back once the partition has been quiet for the idle timeout.
     const since = assignedAt.get(partition) ?? now();
     return { partition, watermark: Number.NEGATIVE_INFINITY, idle: idleTimeoutMs > 0 && now() - since >= idleTimeoutMs };
+  };
+
+  /**
+   * Adopts the newest of a partition's checkpoints that can be adopted; a
+   * damaged one is reported and the one before it tried. Undefined when none
+   * can. A sound checkpoint written with other counting options stops the
+   * service: every instance of a group must count the same way.
+   */
+  const adoptNewest = (partition: number, candidates: readonly StoredCheckpoint[]): StoredCheckpoint | undefined => {
+    for (const saved of candidates) {
+      try {
+        engines.adopt(partition, saved.engine);
+        return saved;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (error instanceof CoreError && error.code === 'CHECKPOINT_MISMATCH') {
+          throw new ConsumerError(
+            'BAD_CONFIG',
+            `partition ${partition}: its checkpoint (key "${partition}" at offset ${saved.recordOffset} of ${config.checkpointTopic}) does not fit this instance: ${reason}. Run every instance of group ${count.group} with the same counting options`,
+            { cause: error },
+          );
+        }
+        log.error(
+          { partition, topic: config.checkpointTopic, key: String(partition), offset: saved.recordOffset, reason },
+          `partition ${partition}: cannot adopt the checkpoint at offset ${saved.recordOffset} of ${config.checkpointTopic} (${reason}); trying an older one`,
+        );
+      }
+    }
+    return undefined;
+  };
+
+  /**
+   * Where partitions without a usable checkpoint start. Without committed
+   * offsets they are new to the group: the committed-or-reset rule applies.
+   * With them, state was lost (a checkpoint deleted, compacted away, never
+   * written, or damaged): --missing-checkpoint decides.
+   */
+  const startsWithoutCheckpoint = async (partitions: readonly number[]): Promise<Map<number, number | undefined>> => {
+    const out = new Map<number, number | undefined>();
+    const [committed, bounds] = await Promise.all([committedOffsets(context.admin, count.group, config.input.topic), topicOffsets(context.admin, config.input.topic)]).catch((error: unknown) => {
+      throw error instanceof KafkaError ? consumerErrorOf(error) : error;
+    });
+    for (const partition of partitions) {
+      assignedAt.set(partition, now());
+      metrics.baseline(partition, undefined);
+      const at = committed.get(partition);
+      const low = Number(bounds.find((b) => b.partition === partition)?.low ?? 0);
+      if (at === undefined) {
+        out.set(partition, undefined);
+        log.info({ partition }, `partition ${partition}: new to group ${count.group}, starting ${count.fromBeginning ? 'from the beginning' : 'from the end'}`);
+      } else if (config.missingCheckpoint === 'continue' || at <= low) {
+        out.set(partition, undefined);
+        log.warn(
+          { partition, offset: at, missingCheckpoint: config.missingCheckpoint },
+          `partition ${partition}: committed offset ${at} but no usable checkpoint in ${config.checkpointTopic}: continuing at ${at} with empty state, so the windows open there miss the frames before it and come out short${at <= low ? ' (nothing before it is left to read again)' : ' (--missing-checkpoint rebuild reads them again)'}`,
+        );
+      } else {
+        out.set(partition, low);
+        rebuilding.set(partition, at);
+        source.cutAt(partition, at);
+        log.warn(
+          { partition, offset: at, from: low, records: at - low, missingCheckpoint: config.missingCheckpoint },
+          `partition ${partition}: committed offset ${at} but no usable checkpoint in ${config.checkpointTopic}: reading it again from offset ${low} to rebuild the windows open at ${at} (${at - low} records; nothing before ${at} is written again)`,
+        );
+      }
+    }
+    return out;
   };
 
   /** Steps 1-3 above for the held partitions; returns the positions that may be committed. */
@@ -171,22 +257,20 @@ export function startCounting(context: CountingContext): CountingRole {
     },
     hooks: {
       assign: async (gained) => {
-        const loaded = await store.load(gained);
+        const loaded = await store.load(gained, (skipped) =>
+          log.error(
+            { partition: skipped.partition, topic: config.checkpointTopic, key: skipped.key, offset: skipped.offset, reason: skipped.reason },
+            `partition ${skipped.partition}: skipping the record under key "${skipped.key}" at offset ${skipped.offset} of ${config.checkpointTopic}, which is not a checkpoint this service can read (${skipped.reason})`,
+          ),
+        );
         const offsets = new Map<number, number | undefined>();
+        const missing: number[] = [];
         for (const partition of gained) {
           engines.release(partition);
-          const saved = loaded.get(partition);
+          const saved = adoptNewest(partition, loaded.get(partition) ?? []);
           if (saved === undefined) {
-            assignedAt.set(partition, now());
-            metrics.baseline(partition, undefined);
-            offsets.set(partition, undefined);
-            log.info({ partition }, `partition ${partition}: no checkpoint, starting ${count.fromBeginning ? 'from the committed offset or the beginning' : 'from the committed offset or the end'}`);
+            missing.push(partition);
             continue;
-          }
-          try {
-            engines.adopt(partition, saved.engine);
-          } catch (error) {
-            throw new ConsumerError('BAD_RECORD', `cannot adopt the checkpoint of partition ${partition}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
           }
           checkpointed.set(partition, saved.offset);
           metrics.baseline(partition, engines.engine(partition).stats);
@@ -196,6 +280,7 @@ export function startCounting(context: CountingContext): CountingRole {
             `partition ${partition}: adopted its checkpoint, resuming at offset ${saved.offset}`,
           );
         }
+        if (missing.length > 0) for (const [partition, offset] of await startsWithoutCheckpoint(missing)) offsets.set(partition, offset);
         metrics.assignedPartitions.set(source.ownedPartitions().length + gained.length);
         return offsets;
       },
@@ -203,6 +288,7 @@ export function startCounting(context: CountingContext): CountingRole {
         // What the lost partitions produced goes out now, before their new owner gets far.
         await partials.flush();
         for (const partition of lost) {
+          rebuilding.delete(partition);
           engines.release(partition);
           checkpointed.delete(partition);
           progressWritten.delete(partition);
@@ -240,8 +326,14 @@ export function startCounting(context: CountingContext): CountingRole {
     try {
       await Promise.all([partials.ready(), store.connect()]);
       if (count.deadLetter !== undefined) {
-        deadLetters = createDeadLetterSink(parseEndpoint(count.deadLetter, 'output'), { kafka: { log: kafkaLogOf(log), clientId: 'uniqstream-consumer' } });
-        await sinkReady(deadLetters);
+        const sink = createDeadLetterSink(parseEndpoint(count.deadLetter, 'output'), { kafka: { log: kafkaLogOf(log), clientId: 'uniqstream-consumer' } });
+        await sinkReady(sink);
+        deadLetters = {
+          // Frames before a rebuild's end were reported when first counted.
+          write: (letters) => sink.write(rebuilding.size === 0 ? letters : letters.filter((l) => !(l.position < (rebuilding.get(l.partition) ?? Number.NEGATIVE_INFINITY)))),
+          flush: () => sink.flush(),
+          close: () => sink.close(),
+        };
       }
       const summary = await runPipeline({
         source,

@@ -1,10 +1,14 @@
 import {
   createKafka,
   describeKafkaError,
+  GaveUp,
+  isTransient,
   KafkaError,
   KafkaTopicWriter,
+  OFFSETS_RETRY_MS,
   PROBE_RETRY,
   quietened,
+  retryUntil,
   RUN_RETRY,
   waitForBroker,
   type SocketTracker,
@@ -111,23 +115,33 @@ export interface TopicSpec {
  * compacted is reported, since its records would expire.
  */
 export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<number> {
+  let partitions = 0;
   try {
-    const created = await admin.createTopics({
-      topics: [{ topic: spec.topic, numPartitions: spec.partitions, configEntries: [...spec.configEntries] }],
-      waitForLeaders: true,
-    });
-    if (created) log.info({ topic: spec.topic, partitions: spec.partitions }, `created topic ${spec.topic} for ${spec.what}`);
-    const partitions = await partitionCount(admin, spec.topic);
-    if (!created) {
-      const described = await admin.describeConfigs({ resources: [{ type: TOPIC_RESOURCE, name: spec.topic, configNames: ['cleanup.policy'] }], includeSynonyms: false });
-      const policy = described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
-      if (!policy.split(',').includes('compact')) log.warn({ topic: spec.topic, policy }, `topic ${spec.topic} (${spec.what}) is not compacted: its records expire with retention, and a restart may then lose state`);
-    }
-    return partitions;
-  } catch (error) {
+    // Instances started together race to create the topic; the loser's broker may not know it for a moment.
+    await retryUntil(
+      async () => {
+        partitions = await setUpTopic(admin, spec, log);
+      },
+      { timeoutMs: OFFSETS_RETRY_MS, now: () => performance.now(), retryIf: isTransient },
+    );
+  } catch (failure) {
+    const error = failure instanceof GaveUp ? failure.cause : failure;
     if (error instanceof ConsumerError) throw error;
     throw new ConsumerError('KAFKA_FAILED', `cannot set up topic ${spec.topic} (${spec.what}): ${describeKafkaError(error)}`, { cause: error });
   }
+  return partitions;
+}
+
+async function setUpTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<number> {
+  const created = await admin.createTopics({ topics: [{ topic: spec.topic, numPartitions: spec.partitions, configEntries: [...spec.configEntries] }], waitForLeaders: true });
+  if (created) log.info({ topic: spec.topic, partitions: spec.partitions }, `created topic ${spec.topic} for ${spec.what}`);
+  const partitions = await partitionCount(admin, spec.topic);
+  if (!created) {
+    const described = await admin.describeConfigs({ resources: [{ type: TOPIC_RESOURCE, name: spec.topic, configNames: ['cleanup.policy'] }], includeSynonyms: false });
+    const policy = described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
+    if (!policy.split(',').includes('compact')) log.warn({ topic: spec.topic, policy }, `topic ${spec.topic} (${spec.what}) is not compacted: its records expire with retention, and a restart may then lose state`);
+  }
+  return partitions;
 }
 
 /** Partitions of an existing topic; KAFKA_FAILED when it does not exist. */
@@ -137,3 +151,27 @@ export async function partitionCount(admin: Admin, topic: string): Promise<numbe
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   return metadata.topics[0]?.partitions.length ?? 0;
 }
+
+/**
+ * The offsets `group` has committed on `topic`, per partition (partitions
+ * without one are absent). Asked again while the broker settles, as
+ * topicOffsets does. Rejects with KafkaError('FAILED').
+ */
+export async function committedOffsets(admin: Pick<Admin, 'fetchOffsets'>, group: string, topic: string, timeoutMs = OFFSETS_RETRY_MS): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  try {
+    await retryUntil(
+      async () => {
+        out.clear();
+        for (const entry of await admin.fetchOffsets({ groupId: group, topics: [topic] })) {
+          for (const { partition, offset } of entry.partitions) if (Number(offset) >= 0) out.set(partition, Number(offset));
+        }
+      },
+      { timeoutMs, now: () => performance.now(), retryIf: isTransient },
+    );
+  } catch (error) {
+    throw new KafkaError('FAILED', `cannot read the offsets group ${group} committed on ${topic}: ${error instanceof GaveUp ? error.reason : String(error)}`, { cause: error });
+  }
+  return out;
+}
+

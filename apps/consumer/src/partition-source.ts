@@ -85,6 +85,8 @@ export class PartitionSource implements Source {
   private readonly delivered = new Map<number, number>();
   /** Per partition, the log end offset last seen. */
   private readonly highs = new Map<number, number>();
+  /** Per partition, a position no batch handed on may straddle (see cutAt). */
+  private readonly cuts = new Map<number, number>();
   private dirty = false;
   private rebalanceRequests: (() => void)[] = [];
   private readonly queue: Offered[] = [];
@@ -130,6 +132,15 @@ export class PartitionSource implements Source {
    */
   heldPartitions(): number[] {
     return this.ownedPartitions().filter((p) => this.target.has(p));
+  }
+
+  /**
+   * Hands on the frames of `partition` before `position` and those from it
+   * in separate batches, so that the pipeline's results after a batch tell
+   * which side of it they come from (the replay of a rebuild ends there).
+   */
+  cutAt(partition: number, position: number): void {
+    this.cuts.set(partition, position);
   }
 
   /** Messages behind per held partition: log end offset - next offset to hand on. */
@@ -178,7 +189,16 @@ export class PartitionSource implements Source {
           if (fresh === undefined) continue;
           this.delivered.set(fresh.partition, fresh.next);
           this.options.onBatch?.(fresh.partition, fresh.frames.length, byteLength(fresh.frames));
-          yield fresh;
+          const cut = this.cuts.get(fresh.partition);
+          if (cut !== undefined && fresh.next > cut) {
+            this.cuts.delete(fresh.partition);
+            const before = below(fresh, cut);
+            if (before !== undefined) yield before;
+            const after = dropBelow(fresh, cut);
+            if (after !== undefined) yield after;
+          } else {
+            yield fresh;
+          }
           idleSince = performance.now();
           continue;
         }
@@ -308,6 +328,7 @@ export class PartitionSource implements Source {
           this.owned.delete(p);
           this.delivered.delete(p);
           this.highs.delete(p);
+          this.cuts.delete(p);
         }
       }
       const gained = [...this.target].filter((p) => !this.owned.has(p)).sort((a, b) => a - b);
@@ -433,6 +454,16 @@ function dropBelow(batch: FrameBatch, from: number): FrameBatch | undefined {
   if (first === batch.frames.length) return undefined;
   const kept = Float64Array.from({ length: batch.frames.length - first }, (_, i) => positions[first + i]!);
   return { partition: batch.partition, frames: batch.frames.slice(first), positions: kept, next: batch.next, origin: batch.origin };
+}
+
+/** The batch's records below `to`; undefined when there are none. */
+function below(batch: FrameBatch, to: number): FrameBatch | undefined {
+  const positions = batch.positions;
+  let end = 0;
+  while (end < batch.frames.length && positions[end]! < to) end++;
+  if (end === 0) return undefined;
+  const kept = Float64Array.from({ length: end }, (_, i) => positions[i]!);
+  return { partition: batch.partition, frames: batch.frames.slice(0, end), positions: kept, next: to, origin: batch.origin };
 }
 
 function byteLength(frames: readonly Uint8Array[]): number {

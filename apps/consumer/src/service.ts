@@ -119,6 +119,7 @@ function summaryOf(config: ServiceConfig): Record<string, unknown> {
     checkpointInterval: count.checkpointInterval,
     idleTimeout: count.idleTimeout,
     sessionTimeoutMs: config.sessionTimeoutMs,
+    missingCheckpoint: config.missingCheckpoint,
     deadLetter: count.deadLetter,
     http: config.httpPort > 0 ? `${config.httpHost}:${config.httpPort}` : 'off',
     configFile: config.configFile,

@@ -51,6 +51,7 @@ describe('parseCommandLine', () => {
       httpPort: DEFAULT_HTTP_PORT,
       logLevel: 'info',
       sessionTimeoutMs: 30_000,
+      missingCheckpoint: 'rebuild',
     });
   });
 
@@ -92,6 +93,7 @@ describe('parseCommandLine', () => {
     expect(load(BASE, { UNIQSTREAM_CONFIG: 'x.json' }, { 'x.json': '{"method":"hll"}' }).count.method).toBe('hll');
     expect(envName('session-timeout')).toBe('UNIQSTREAM_SESSION_TIMEOUT');
     expect(load(BASE, { UNIQSTREAM_SESSION_TIMEOUT: '6', UNIQSTREAM_COMBINE: 'sum', UNIQSTREAM_FROM_BEGINNING: 'true' })).toMatchObject({ sessionTimeoutMs: 6000, combine: 'sum', count: { fromBeginning: true } });
+    expect(load(BASE, { UNIQSTREAM_MISSING_CHECKPOINT: 'continue', UNIQSTREAM_WALL_CLOCK_AFTER: '30' })).toMatchObject({ missingCheckpoint: 'continue', count: { wallClockAfter: 30 } });
   });
 
   it.each([

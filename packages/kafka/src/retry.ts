@@ -11,6 +11,8 @@ export interface WaitOptions {
   readonly signal?: AbortSignal | undefined;
   /** Called once, after the first failure, while retrying. */
   readonly onFirstFailure?: (reason: string) => void;
+  /** Which failures are worth another attempt (default: all); any other ends the retrying at once. */
+  readonly retryIf?: (error: unknown) => boolean;
 }
 
 /** Backoff between attempts: short at first (a broker still starting), then capped. */
@@ -32,7 +34,7 @@ export async function retryUntil(attempt: () => Promise<void>, options: WaitOpti
     } catch (error) {
       const reason = describeKafkaError(error);
       const left = deadline - options.now();
-      if (options.signal?.aborted === true || left <= 0) throw new GaveUp(reason, tries, error);
+      if (options.signal?.aborted === true || left <= 0 || options.retryIf?.(error) === false) throw new GaveUp(reason, tries, error);
       if (tries === 1) options.onFirstFailure?.(reason);
       try {
         await sleep(Math.min(backoff, left), undefined, options.signal === undefined ? {} : { signal: options.signal });
@@ -85,3 +87,23 @@ export async function waitForBroker(probe: Kafka, brokers: readonly string[], op
     await admin.disconnect().catch(() => undefined);
   }
 }
+
+/** Chains longer than this are not followed (a cause that refers back to itself). */
+const MAX_CAUSES = 8;
+
+/**
+ * A failure the broker may not give again in a moment: kafkajs marks its
+ * retriable answers (a leader being elected, a topic another client has just
+ * created and this broker does not know yet, a coordinator loading), also
+ * inside the error it gives up with after its own retries.
+ */
+export function isTransient(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < MAX_CAUSES && typeof current === 'object' && current !== null; depth++) {
+    const record = current as { retriable?: unknown; originalError?: unknown; cause?: unknown };
+    if (record.retriable === true) return true;
+    current = record.originalError ?? record.cause;
+  }
+  return false;
+}
+

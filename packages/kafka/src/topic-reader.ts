@@ -1,12 +1,15 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { describeKafkaError } from './describe-error.js';
 import { KafkaError } from './errors.js';
+import { GaveUp, isTransient, retryUntil } from './retry.js';
 
 /** Fetches in a row that brought nothing before the rest of a partition counts as gone (compaction removed its tail). */
 const EMPTY_FETCHES_AT_END = 3;
 const SESSION_TIMEOUT_MS = 10_000;
 const HEARTBEAT_INTERVAL_MS = 3_000;
 const MAX_WAIT_MS = 250;
+/** How long a topic's offsets are asked for again while the cluster settles (a topic just created, a leader moving). */
+export const OFFSETS_RETRY_MS = 30_000;
 
 export interface ReadToEndOptions {
   readonly kafka: Kafka;
@@ -36,12 +39,8 @@ export async function readToEnd(options: ReadToEndOptions): Promise<number> {
   const { kafka, admin, topic } = options;
   const wanted = new Set(options.partitions);
   const ends = new Map<number, number>();
-  try {
-    for (const offsets of await admin.fetchTopicOffsets(topic)) {
-      if (wanted.has(offsets.partition) && Number(offsets.high) > Number(offsets.low)) ends.set(offsets.partition, Number(offsets.high));
-    }
-  } catch (error) {
-    throw new KafkaError('FAILED', `cannot read the offsets of ${topic}: ${describeKafkaError(error)}`, { cause: error });
+  for (const offsets of await topicOffsets(admin, topic)) {
+    if (wanted.has(offsets.partition) && Number(offsets.high) > Number(offsets.low)) ends.set(offsets.partition, Number(offsets.high));
   }
   if (ends.size === 0) return 0;
 
@@ -109,3 +108,26 @@ export async function readToEnd(options: ReadToEndOptions): Promise<number> {
     await admin.deleteGroups([options.groupId]).catch(() => undefined);
   }
 }
+
+/**
+ * A topic's low and high offsets per partition. Asked again for up to
+ * `timeoutMs` while the broker answers with an error: a topic another
+ * instance has just created, or whose leader is moving, answers "not the
+ * leader" or "unknown topic" for a moment. Rejects with KafkaError('FAILED').
+ */
+export async function topicOffsets(admin: Pick<Admin, 'fetchTopicOffsets'>, topic: string, timeoutMs = OFFSETS_RETRY_MS): Promise<{ partition: number; low: string; high: string }[]> {
+  let offsets: { partition: number; low: string; high: string }[] = [];
+  try {
+    await retryUntil(
+      async () => {
+        offsets = await admin.fetchTopicOffsets(topic);
+      },
+      { timeoutMs, now: () => performance.now(), retryIf: isTransient },
+    );
+  } catch (error) {
+    const reason = error instanceof GaveUp ? error.reason : describeKafkaError(error);
+    throw new KafkaError('FAILED', `cannot read the offsets of ${topic}: ${reason}`, { cause: error });
+  }
+  return offsets;
+}
+

@@ -3,7 +3,7 @@ import { createKafka, DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNA
 import { describeKafkaError } from './describe-error.js';
 import { KafkaError, type KafkaErrorCode } from './errors.js';
 import { defaultKafkaLog, quietened, type KafkaLog } from './log.js';
-import { waitForBroker } from './retry.js';
+import { GaveUp, isTransient, retryUntil, waitForBroker } from './retry.js';
 import { SocketTracker } from './sockets.js';
 
 const KIB = 1024;
@@ -22,6 +22,8 @@ const MAX_QUEUED_SENDS = 4;
 /** Bytes a record adds to its value on the wire, roughly: for the batch size bound. */
 const RECORD_OVERHEAD_BYTES = 64;
 const MS_PER_SECOND = 1000;
+/** How long creating the topic is tried again while the broker answers with a transient error. */
+const TOPIC_SETUP_RETRY_MS = 30_000;
 
 /** What every writer takes, whichever client it produces with. */
 export interface TopicWriterSettings {
@@ -277,9 +279,15 @@ export class KafkaTopicWriter {
     try {
       await admin.connect();
       const config = Object.entries(own.topicConfig ?? {}).map(([name, value]) => ({ name, value }));
-      const created = await admin.createTopics({
-        topics: [{ topic: this.topic, numPartitions: partitions, configEntries: config }],
-        waitForLeaders: true,
+      let created = false;
+      // Another client creating the same topic at the same moment makes the broker answer that it does not host it yet.
+      await retryUntil(
+        async () => {
+          created = await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: partitions, configEntries: config }], waitForLeaders: true });
+        },
+        { timeoutMs: TOPIC_SETUP_RETRY_MS, now, retryIf: isTransient },
+      ).catch((error: unknown) => {
+        throw error instanceof GaveUp ? error.cause : error;
       });
       if (created) {
         const settings = config.map((c) => `${c.name}=${c.value}`).join(', ');

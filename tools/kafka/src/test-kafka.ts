@@ -230,7 +230,9 @@ export class TestKafka {
 
   private async producer(): Promise<Producer> {
     if (this.producerClient === undefined) {
-      this.producerClient = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      // Idempotent: a send retried after a transient answer (a topic whose leaders are still
+      // being elected) must not write the input twice, or the tests' truth would be wrong.
+      this.producerClient = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
       await this.producerClient.connect();
     }
     return this.producerClient;
