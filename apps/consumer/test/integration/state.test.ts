@@ -138,6 +138,22 @@ describe('damaged or missing state', () => {
     }
   });
 
+  it('with --wall-clock-after, the last window comes out final after the input stops', async () => {
+    const run = await fresh('wall-clock', 1);
+    const t0 = 1_468_244_340;
+    // Up to 2 s before the minute's end: only time moving on can close it.
+    const frames = Array.from({ length: 59 }, (_, s) => ({ partition: 0, value: Buffer.from(`{"uid":"u${s % 23}","ts":${t0 + s}}`) }));
+    await kafka.produce(run.input, frames);
+    const instance = new ServiceProcess(serviceArgs(run, ['--wall-clock-after', '1', '--allowed-lateness', '0']), run.group);
+    try {
+      const truth = referenceCounts(frames.map((r) => r.value)).get(t0)!;
+      expect(await resultOf(run, t0, (r) => r['final'] === true)).toMatchObject({ ...truth, final: true });
+      expect(await instance.stop()).toEqual({ code: 0, signal: null });
+    } finally {
+      instance.kill('SIGKILL');
+    }
+  });
+
   /** Polls the results topic until the window starting at `start` has a latest result that `ok` accepts. */
   async function resultOf(run: RunTopics, start: number, ok: (result: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
     const deadline = performance.now() + timeoutMs;
