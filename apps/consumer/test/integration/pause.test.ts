@@ -1,7 +1,7 @@
 import { uniqueName } from '@uniqstream/kafka-local';
 import { testRandom } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serviceArgs, ServiceProcess, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
+import { serviceArgs, ServiceProcess, stopAllCleanly, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 const PARTITIONS = 4;
@@ -77,10 +77,7 @@ describe('the input pauses longer than the idle timeout', () => {
       if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
       await kafka.produce(input, [...stream.frames.slice(cut), ...stream.closing]);
       await waitUntilDone(kafka, topics);
-      const exits = await Promise.all(processes.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? p.stop() : p.exited)));
-      for (const [i, exit] of exits.entries()) {
-        if (exit.signal !== 'SIGKILL') expect(exit, processes[i]!.stderr().slice(-2000)).toEqual({ code: 0, signal: null });
-      }
+      await stopAllCleanly(processes);
     } finally {
       for (const p of processes) p.kill('SIGKILL');
     }

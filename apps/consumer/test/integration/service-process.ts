@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testBootstrap, TestKafka } from '@uniqstream/kafka-local';
+import { expect } from 'vitest';
 
 /** The tests' own client; CONSUMER_IT_KEEP=1 leaves the topics and groups of the runs for a look after a failure. */
 export function testKafka(): TestKafka {
@@ -172,3 +173,12 @@ export async function waitUntilDone(kafka: TestKafka, run: RunTopics, timeoutMs 
     lastResults = results;
   }
 }
+
+/** Stops (SIGTERM) every instance still running; each must exit 0, except those killed with SIGKILL on purpose. */
+export async function stopAllCleanly(processes: readonly ServiceProcess[]): Promise<void> {
+  const exits = await Promise.all(processes.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? p.stop() : p.exited)));
+  for (const [i, exit] of exits.entries()) {
+    if (exit.signal !== 'SIGKILL') expect(exit, processes[i]!.stderr().slice(-3000)).toEqual({ code: 0, signal: null });
+  }
+}
+

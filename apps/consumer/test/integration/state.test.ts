@@ -3,7 +3,7 @@ import { encodeSnapshot } from '@uniqstream/core';
 import { uniqueName, type TestRecord } from '@uniqstream/kafka-local';
 import { referenceCounts } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serviceArgs, ServiceProcess, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
+import { serviceArgs, ServiceProcess, stopAllCleanly, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 const PARTITIONS = 4;
@@ -41,8 +41,7 @@ describe('damaged or missing state', () => {
     const processes = Array.from({ length: instances }, () => new ServiceProcess(serviceArgs(run, extra), run.group));
     try {
       await waitUntilDone(kafka, run);
-      const exits = await Promise.all(processes.map((p) => p.stop()));
-      for (const [i, exit] of exits.entries()) expect(exit, processes[i]!.stderr().slice(-3000)).toEqual({ code: 0, signal: null });
+      await stopAllCleanly(processes);
     } finally {
       for (const p of processes) p.kill('SIGKILL');
     }
@@ -76,29 +75,27 @@ describe('damaged or missing state', () => {
     expectMatchesReference(latestByKey(await kafka.read(run.results)), stream.reference);
   });
 
-  it('reads a partition again to rebuild the state of checkpoints that are gone, and ends exact', async () => {
-    const run = await fresh('rebuild');
+  /** Half the input counted, every partition's checkpoints deleted (offsets stay committed), the rest counted with `extra` flags. */
+  async function checkpointsLost(name: string, extra: readonly string[]): Promise<{ run: RunTopics; second: ServiceProcess[] }> {
+    const run = await fresh(name);
     await kafka.produce(run.input, stream.frames.slice(0, half));
     await counted(run);
     const { checkpoints } = topicsOf(run.group);
     const checkpointPartitions = await kafka.partitions(checkpoints);
     await kafka.produce(checkpoints, Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p % checkpointPartitions, key: String(p), value: null })));
     await kafka.produce(run.input, [...stream.frames.slice(half), ...stream.closing]);
-    const second = await counted(run);
+    return { run, second: await counted(run, 1, extra) };
+  }
+
+  it('reads a partition again to rebuild the state of checkpoints that are gone, and ends exact', async () => {
+    const { run, second } = await checkpointsLost('rebuild', []);
     const rebuilt = lines(second, WARN, /no usable checkpoint .* reading it again from offset 0/);
     expect(rebuilt.map((l) => l['partition']).sort()).toEqual([0, 1, 2, 3]);
     expectMatchesReference(latestByKey(await kafka.read(run.results)), stream.reference);
   });
 
   it('with --missing-checkpoint continue, says which windows come out short', async () => {
-    const run = await fresh('continue');
-    await kafka.produce(run.input, stream.frames.slice(0, half));
-    await counted(run);
-    const { checkpoints } = topicsOf(run.group);
-    const checkpointPartitions = await kafka.partitions(checkpoints);
-    await kafka.produce(checkpoints, Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p % checkpointPartitions, key: String(p), value: null })));
-    await kafka.produce(run.input, [...stream.frames.slice(half), ...stream.closing]);
-    const second = await counted(run, 1, ['--missing-checkpoint', 'continue']);
+    const { run, second } = await checkpointsLost('continue', ['--missing-checkpoint', 'continue']);
     expect(lines(second, WARN, /no usable checkpoint .* continuing at \d+ with empty state, so the windows open there miss the frames before it/)).toHaveLength(PARTITIONS);
     // As the warning says: the window open at the cut lost its first frames.
     const latest = latestByKey(await kafka.read(run.results));
