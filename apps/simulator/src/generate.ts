@@ -22,7 +22,7 @@ export async function runGenerate(config: GenerateConfig, io: SimIo): Promise<vo
   const resolved = resolveOptions(config.stream);
   const truth = config.truthPath === null ? undefined : new GroundTruth({ tz: resolved.tz, users: resolved.users });
   const truthFile = config.truthPath === null ? null : await TruthFile.open(config.truthPath);
-  const output = await openOutput(config.target, config.kafka, io, config.gzipLevel);
+  const output = await openOutput(config.target, config.kafka, io, config.gzipLevel, config.quiet);
   const progress = new Progress(io, config.progress, config.quiet, resolved.frames);
   const hooks = truth === undefined ? {} : { truth };
   let failed = false;
