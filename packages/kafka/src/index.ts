@@ -14,7 +14,7 @@ export {
 } from './client.js';
 export { defaultKafkaLog, KAFKA_LOG_LEVELS, quietened, REPEAT_WINDOW_MS, summarizingLogCreator, type KafkaLog, type KafkaLogLevel } from './log.js';
 export { SocketTracker } from './sockets.js';
-export { describeKafkaError, isRebalanceInProgress } from './describe-error.js';
+export { describeKafkaError, isBrokerAway, isRebalanceInProgress } from './describe-error.js';
 export { GaveUp, retryUntil, waitForBroker, type BrokerWaitOptions, type WaitOptions } from './retry.js';
 export { FETCH_STALE_MARGIN_MS, onFetchAnswered } from './fetch-answers.js';
 export { readToEnd, type ReadToEndOptions } from './topic-reader.js';

@@ -11,6 +11,8 @@ export interface WaitOptions {
   readonly signal?: AbortSignal | undefined;
   /** Called once, after the first failure, while retrying. */
   readonly onFirstFailure?: (reason: string) => void;
+  /** Which failures to retry (default: all); any other gives up at once. */
+  readonly retryIf?: (error: unknown) => boolean;
 }
 
 /** Backoff between attempts: short at first (a broker still starting), then capped. */
@@ -19,8 +21,9 @@ const MAX_BACKOFF_MS = 2_000;
 
 /**
  * Runs `attempt` until it succeeds, backing off between failures, for up to
- * `timeoutMs`. Rejects with the last failure's one-line description when time
- * is up (or when `signal` aborts).
+ * `timeoutMs` (Infinity: until it succeeds). Rejects with the last failure's
+ * one-line description when time is up, when `signal` aborts, or at once for
+ * a failure `retryIf` does not retry.
  */
 export async function retryUntil(attempt: () => Promise<void>, options: WaitOptions): Promise<void> {
   const deadline = options.now() + options.timeoutMs;
@@ -32,12 +35,13 @@ export async function retryUntil(attempt: () => Promise<void>, options: WaitOpti
     } catch (error) {
       const reason = describeKafkaError(error);
       const left = deadline - options.now();
-      if (options.signal?.aborted === true || left <= 0) throw new GaveUp(reason, tries, error);
+      if (options.signal?.aborted === true || left <= 0 || options.retryIf?.(error) === false) throw new GaveUp(reason, tries, error);
       if (tries === 1) options.onFirstFailure?.(reason);
       try {
         await sleep(Math.min(backoff, left), undefined, options.signal === undefined ? {} : { signal: options.signal });
       } catch {
-        // Aborted: the next failed attempt reports it.
+        // Aborted: no attempt after that (the caller may be tearing down what attempts use).
+        throw new GaveUp(reason, tries, error);
       }
     }
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
