@@ -52,7 +52,8 @@ function addOutputOptions(command: Command): Command {
     )
     .addOption(new Option('--compression <codec>', 'Kafka: compression of the batches').choices(['none', 'gzip']).default(DEFAULT_KAFKA_SETTINGS.compression))
     .option('--batch-bytes <n>', 'Kafka: bytes of frames per send call', integer(1024, MAX_KAFKA_FRAME_BYTES), DEFAULT_KAFKA_SETTINGS.batchBytes)
-    .option('--kafka-wait <seconds>', 'Kafka: keep retrying an unreachable broker this long', duration, DEFAULT_KAFKA_SETTINGS.waitSeconds)
+    .option('--kafka-wait <seconds>', 'Kafka: how long to wait for a broker at start', duration, DEFAULT_KAFKA_SETTINGS.waitSeconds)
+    .option('--kafka-outage <seconds>', 'Kafka: how long sends keep retrying while the broker is away (frames wait meanwhile) before the run fails; 0: as long as it takes', duration, DEFAULT_KAFKA_SETTINGS.outageSeconds)
     .option('--progress', 'report progress on stderr (on by default when stderr is a terminal)')
     .option('-q, --quiet', 'no progress, summary or notes on stderr, only errors');
 }
@@ -64,6 +65,7 @@ function kafkaSettings(o: Record<string, unknown>): KafkaSettings {
     compression: o.compression as 'gzip' | 'none',
     batchBytes: o.batchBytes as number,
     waitSeconds: o.kafkaWait as number,
+    outageSeconds: o.kafkaOutage as number,
   };
 }
 
