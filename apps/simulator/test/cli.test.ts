@@ -20,9 +20,10 @@ describe('uniqstream-sim --help', () => {
       '--seed', '--users', '--zipf', '--rate', '--start', '--frames', '--duration', '--frame-bytes', '--realtime',
       '--late-fraction', '--max-delay', '--tail-fraction', '--tail-delay', '--bitflip-fraction', '--malformed-fraction',
       '--ts-string-fraction', '--crlf', '--tz', '--truth', '--to', '--partitions', '--key', '--compression', '--progress',
+      '--kafka-wait', '--kafka-outage', '-q, --quiet', '-V, --version',
     ];
     for (const flag of flags) expect(text).toContain(flag);
-    for (const shown of ['(default: 1)', '(default: 100000)', '(default: 1000)', '(default: 2048)', '(default: "stdout")', 'default 100000', '(default: 60']) {
+    for (const shown of ['(default: 1)', '(default: 100000)', '(default: 1000)', '(default: 2048)', '(default: "stdout")', 'default 100000', '(default: 60', 'as long as it takes (default: 300)']) {
       expect(text).toContain(shown);
     }
   });
