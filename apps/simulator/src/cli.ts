@@ -8,6 +8,7 @@ import { duration, fraction, integer, oneOf, positive } from './parse.js';
 import { runReplay } from './replay.js';
 import { DEFAULT_GZIP_LEVEL } from './output.js';
 import { parseTarget, type Target } from './target.js';
+import { readVersion } from './version.js';
 
 const NAME = 'uniqstream-sim';
 /** The FRAMES.md example's ts: 2016-07-11 13:39:44 UTC. A fixed default keeps runs reproducible. */
@@ -51,9 +52,10 @@ function addOutputOptions(command: Command): Command {
     )
     .addOption(new Option('--compression <codec>', 'Kafka: compression of the batches').choices(['none', 'gzip']).default(DEFAULT_KAFKA_SETTINGS.compression))
     .option('--batch-bytes <n>', 'Kafka: bytes of frames per send call', integer(1024, MAX_KAFKA_FRAME_BYTES), DEFAULT_KAFKA_SETTINGS.batchBytes)
-    .option('--kafka-wait <seconds>', 'Kafka: keep retrying an unreachable broker this long', duration, DEFAULT_KAFKA_SETTINGS.waitSeconds)
+    .option('--kafka-wait <seconds>', 'Kafka: how long to wait for a broker at start', duration, DEFAULT_KAFKA_SETTINGS.waitSeconds)
+    .option('--kafka-outage <seconds>', 'Kafka: how long sends keep retrying while the broker is away (frames wait meanwhile) before the run fails; 0: as long as it takes', duration, DEFAULT_KAFKA_SETTINGS.outageSeconds)
     .option('--progress', 'report progress on stderr (on by default when stderr is a terminal)')
-    .option('--quiet', 'no progress and no summary line on stderr');
+    .option('-q, --quiet', 'no progress, summary or notes on stderr, only errors');
 }
 
 function kafkaSettings(o: Record<string, unknown>): KafkaSettings {
@@ -63,6 +65,7 @@ function kafkaSettings(o: Record<string, unknown>): KafkaSettings {
     compression: o.compression as 'gzip' | 'none',
     batchBytes: o.batchBytes as number,
     waitSeconds: o.kafkaWait as number,
+    outageSeconds: o.kafkaOutage as number,
   };
 }
 
@@ -76,6 +79,7 @@ export function buildProgram(io: SimIo, act: (config: { generate: GenerateConfig
   program
     .description('Makes realistic streams of JSON log frames (late, out of order, corrupt) with their exact ground truth, to stdout, files or Kafka.')
     .usage('[options]  |  replay <file> [options]')
+    .version(readVersion(), '-V, --version')
     .enablePositionalOptions()
     .showSuggestionAfterError(false)
     .exitOverride()

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { GroundTruth, generateChunks, generateFrames, resolveOptions } from '@uniqstream/generator';
 import type { GenerateConfig } from './cli.js';
+import { DeliveredTruth } from './delivered-truth.js';
 import type { SimIo } from './io.js';
 import { openOutput } from './open-output.js';
 import type { ByteOutput, Output } from './output.js';
@@ -20,9 +21,13 @@ const FRAMES_PER_TURN = 1024;
 /** Generates the configured stream into its output, with ground truth and progress. */
 export async function runGenerate(config: GenerateConfig, io: SimIo): Promise<void> {
   const resolved = resolveOptions(config.stream);
-  const truth = config.truthPath === null ? undefined : new GroundTruth({ tz: resolved.tz, users: resolved.users });
+  const truthOptions = { tz: resolved.tz, users: resolved.users };
+  // Kafka: a frame counts once the broker acknowledged it, so a run an outage
+  // cuts short has the truth of what is in the topic.
+  const truth = config.truthPath === null ? undefined : config.target.kind === 'kafka' ? new DeliveredTruth(truthOptions) : new GroundTruth(truthOptions);
   const truthFile = config.truthPath === null ? null : await TruthFile.open(config.truthPath);
-  const output = await openOutput(config.target, config.kafka, io, config.gzipLevel);
+  const onDelivered = truth instanceof DeliveredTruth ? (frames: number) => truth.deliver(frames) : undefined;
+  const output = await openOutput(config.target, config.kafka, io, { gzipLevel: config.gzipLevel, quiet: config.quiet, ...(onDelivered === undefined ? {} : { onDelivered }) });
   const progress = new Progress(io, config.progress, config.quiet, resolved.frames);
   const hooks = truth === undefined ? {} : { truth };
   let failed = false;
@@ -47,8 +52,10 @@ export async function runGenerate(config: GenerateConfig, io: SimIo): Promise<vo
     const closing = output.close();
     if (failed) await closing.catch(() => undefined);
     else await closing;
-    // Cut short (Ctrl-C or a closed pipe): the truth covers exactly the frames sent.
+    // Cut short (Ctrl-C, a closed pipe, a broker away too long): the truth
+    // covers exactly the frames delivered.
     if (truth !== undefined && truthFile !== null) {
+      if (truth instanceof DeliveredTruth) truth.dropUndelivered();
       truth.finish();
       await truthFile.close(truth);
     }

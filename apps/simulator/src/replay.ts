@@ -32,7 +32,7 @@ export async function runReplay(config: ReplayConfig, io: SimIo): Promise<void> 
   }
   file.on('error', onInputError);
   if (source !== file) source.on('error', onInputError);
-  const output = await openOutput(config.target, config.kafka, io, config.gzipLevel);
+  const output = await openOutput(config.target, config.kafka, io, { gzipLevel: config.gzipLevel, quiet: config.quiet });
   const progress = new Progress(io, config.progress, config.quiet, null);
   const pacer = config.rate === null ? null : new Pacer(io);
   let parts: Buffer[] = [];

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -20,9 +20,10 @@ describe('uniqstream-sim --help', () => {
       '--seed', '--users', '--zipf', '--rate', '--start', '--frames', '--duration', '--frame-bytes', '--realtime',
       '--late-fraction', '--max-delay', '--tail-fraction', '--tail-delay', '--bitflip-fraction', '--malformed-fraction',
       '--ts-string-fraction', '--crlf', '--tz', '--truth', '--to', '--partitions', '--key', '--compression', '--progress',
+      '--kafka-wait', '--kafka-outage', '-q, --quiet', '-V, --version',
     ];
     for (const flag of flags) expect(text).toContain(flag);
-    for (const shown of ['(default: 1)', '(default: 100000)', '(default: 1000)', '(default: 2048)', '(default: "stdout")', 'default 100000', '(default: 60']) {
+    for (const shown of ['(default: 1)', '(default: 100000)', '(default: 1000)', '(default: 2048)', '(default: "stdout")', 'default 100000', '(default: 60', 'as long as it takes (default: 300)']) {
       expect(text).toContain(shown);
     }
   });
@@ -31,6 +32,39 @@ describe('uniqstream-sim --help', () => {
     const replay = sim(['replay', '--help']);
     expect(replay.status).toBe(0);
     expect(replay.stdout.toString()).toContain('--rate');
+  });
+});
+
+describe('uniqstream-sim --version', () => {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+  it.each([['--version'], ['-V']])('%s prints the version of package.json on stdout and exits 0', (flag) => {
+    const result = sim([flag]);
+    expect(result.status).toBe(0);
+    expect(result.stdout.toString()).toBe(`${manifest.version}\n`);
+    expect(result.stderr).toBe('');
+  });
+});
+
+describe('uniqstream-sim -q', () => {
+  it('prints neither progress nor the summary, even with --progress', () => {
+    const loud = sim(['--frames', '50', '--frame-bytes', '100', '--progress']);
+    const quiet = sim(['--frames', '50', '--frame-bytes', '100', '--progress', '-q']);
+    expect(loud.stderr).toMatch(/^uniqstream-sim: 50 frames /);
+    expect(quiet.status).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect(quiet.stdout.equals(loud.stdout)).toBe(true);
+  });
+
+  it('quiets replay too, and still reports an error in one line', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sim-quiet-')), 'frames.jsonl');
+    writeFileSync(path, sim(['--frames', '5', '--frame-bytes', '100', '-q']).stdout);
+    const replayed = sim(['replay', path, '-q']);
+    expect(replayed.status).toBe(0);
+    expect(replayed.stderr).toBe('');
+    const missing = sim(['replay', `${path}.missing`, '-q']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^uniqstream-sim: cannot read .*\n$/);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
+import { buildCommand } from './build.js';
 import { BenchError } from './errors.js';
 import { MB } from './format.js';
 import { summarize, type BenchCase, type Measurement } from './harness.js';
@@ -106,7 +107,7 @@ export function cliBuilt(): boolean {
 
 /** Runs `uniqstream count ...args` to the end and returns its summary and usage. */
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
-  if (!cliBuilt()) throw new BenchError('NOT_BUILT', `${CLI_MAIN} is missing: build the CLI (pnpm turbo run build --filter=@uniqstream/cli)`);
+  if (!cliBuilt()) throw new BenchError('NOT_BUILT', `${CLI_MAIN} is missing: build the CLI (${buildCommand('@uniqstream/cli')})`);
   const command = options.nodeFlags === undefined ? [CLI_BIN] : [process.execPath, ...options.nodeFlags, CLI_MAIN];
   const timed = existsSync(GNU_TIME);
   const [file, ...rest] = timed ? [GNU_TIME, '-f', TIME_FORMAT, ...command] : command;

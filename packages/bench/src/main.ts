@@ -1,14 +1,14 @@
 /**
- * `pnpm bench`: runs every suite (or those named with --suite) one after the
+ * `npm run bench`: runs every suite (or those named with --suite) one after the
  * other, shows progress on stderr, and writes the dated report, its charts
  * and, for a complete run, latest.md and the READMEs' performance sections.
  *
  *   node packages/bench/dist/main.js [--quick] [--suite e2e,scaling] [--runs 5] [--no-readme] [--no-build]
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { buildCommand, buildPackage } from './build.js';
 import { cliBuilt } from './cli-run.js';
 import { BenchError } from './errors.js';
 import type { Suite, SuiteContext, SuiteReport } from './harness.js';
@@ -24,6 +24,7 @@ const DEFAULT_RUNS = 5;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 const MS_PER_SECOND = 1e3;
+const CLI_PACKAGE = '@uniqstream/cli';
 
 /**
  * Each suite module is imported only when its suite runs, so a suite that
@@ -107,9 +108,8 @@ function parseOptions(argv: readonly string[]): Options {
 
 /** The suites depend on the CLI, which is not a dependency of this package: build it (turbo caches it). */
 function buildCli(log: (m: string) => void): void {
-  log('building the CLI (pnpm turbo run build --filter=@uniqstream/cli)');
-  const result = spawnSync('pnpm', ['turbo', 'run', 'build', '--filter=@uniqstream/cli', '--output-logs=errors-only'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (result.status === 0) return;
+  log(`building the CLI (${buildCommand(CLI_PACKAGE)})`);
+  if (buildPackage(CLI_PACKAGE)) return;
   if (cliBuilt()) log('the CLI build failed; measuring the CLI already in apps/cli/dist');
   else throw new BenchError('NOT_BUILT', 'the CLI could not be built and apps/cli/dist is missing');
 }
@@ -163,7 +163,7 @@ async function main(argv: readonly string[]): Promise<number> {
     name,
     startedAt: started.toISOString(),
     durationSeconds: (Date.now() - startedAt) / MS_PER_SECOND,
-    command: ['pnpm bench', ...argv].join(' '),
+    command: ['npm run bench', ...(argv.length === 0 ? [] : ['--', ...argv])].join(' '),
     quick: options.quick,
     runs: options.runs,
     suites: selected.map((s) => s.id),

@@ -51,7 +51,7 @@ export function readmeBlock(run: RunReport, options: BlockOptions): string {
   const m = run.machine;
   const report = `${options.resultsLink}${run.name}.md`;
   const lines = [
-    `_Generated from [the benchmark report of ${run.startedAt.slice(0, 10)}](${report}) by \`pnpm bench\`; edits between the bench markers are overwritten._`,
+    `_Generated from [the benchmark report of ${run.startedAt.slice(0, 10)}](${report}) by \`npm run bench\`; edits between the bench markers are overwritten._`,
     '',
     `Measured on ${run.startedAt.slice(0, 10)} on a **shared** machine (${m.cpuModel}, ${m.cpuCount} logical CPUs, ${(m.memoryTotalBytes / 1e9).toFixed(0)} GB, Node.js ${m.node}, ${m.kernel.split(' ').slice(0, 2).join(' ')}; load average ${formatLoad(m.loadAtStart)} at the start, ${formatLoad(m.loadAtEnd)} at the end). Each figure is the median of ${run.runs} runs with min-max in brackets; comparisons were run side by side.`,
     '',
@@ -67,7 +67,7 @@ export function readmeBlock(run: RunReport, options: BlockOptions): string {
   if (run.failures.length > 0) lines.push('', `Not measured in this run: ${run.failures.map((f) => `${f.title} (${f.error.split('\n')[0]})`).join('; ')}.`);
   const skipped = run.reports.filter((r) => r.skipped !== undefined);
   if (skipped.length > 0) lines.push('', `Skipped: ${skipped.map((r) => `${r.title} (${r.skipped})`).join('; ')}`);
-  lines.push('', `Reproduce with \`pnpm bench\` (${Math.round(run.durationSeconds / 60)} minutes here; \`pnpm bench --quick\` for a look in a few minutes). Every report: [${options.resultsLink}](${options.resultsLink}).`);
+  lines.push('', `Reproduce with \`npm run bench\` (${Math.round(run.durationSeconds / 60)} minutes here; \`npm run bench -- --quick\` for a look in a few minutes). Every report: [${options.resultsLink}](${options.resultsLink}).`);
   return lines.join('\n');
 }
 

@@ -1,7 +1,7 @@
 /**
  * Rewrites the performance sections of the root README and the bench README
  * (between `<!-- bench:start -->` and `<!-- bench:end -->`) from a report's
- * JSON, by default results/latest.json. `pnpm bench` does this itself after
+ * JSON, by default results/latest.json. `npm run bench` does this itself after
  * a complete run; this is for doing it again, e.g. after editing the text
  * around the markers.
  *

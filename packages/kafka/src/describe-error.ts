@@ -22,6 +22,58 @@ export function isRebalanceInProgress(error: unknown): boolean {
   return (error as { type?: unknown } | null)?.type === 'REBALANCE_IN_PROGRESS';
 }
 
+/** kafkajs errors that mean no broker answered: refused, closed or timed-out connections, no metadata. */
+const BROKER_AWAY_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  // A request still waiting for a broker that went away holds the broker's lock.
+  'KafkaJSLockTimeout',
+]);
+/** Broker answers that mean it is (re)starting: its partitions have no leader or replicas yet. */
+const BROKER_STARTING_ANSWERS = new Set(['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION']);
+
+/**
+ * True when `error`, or an error it wraps, says the broker is away or
+ * still starting (what waiting can fix), as opposed to Kafka refusing the
+ * request (a record too large, a topic that does not exist).
+ */
+export function isBrokerAway(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    if (BROKER_AWAY_ERRORS.has(e.name)) return true;
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && BROKER_STARTING_ANSWERS.has(type)) return true;
+  }
+  return false;
+}
+
+/** Chains longer than this are not followed (a cause that refers back to itself). */
+const MAX_CAUSES = 8;
+
+/**
+ * A failure the broker may not give again in a moment: kafkajs marks its
+ * retriable answers (a leader being elected, a topic another client has just
+ * created and this broker does not know yet, a coordinator loading), also
+ * inside the error it gives up with after its own retries. Wider than
+ * isBrokerAway: "unknown topic" counts, which is right while a topic is being
+ * created, and wrong for a topic that should already exist.
+ */
+export function isTransient(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < MAX_CAUSES && typeof current === 'object' && current !== null; depth++) {
+    const record = current as { retriable?: unknown; originalError?: unknown; cause?: unknown };
+    if (record.retriable === true) return true;
+    current = record.originalError ?? record.cause;
+  }
+  return false;
+}
+
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

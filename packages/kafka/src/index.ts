@@ -14,8 +14,8 @@ export {
 } from './client.js';
 export { defaultKafkaLog, KAFKA_LOG_LEVELS, quietened, REPEAT_WINDOW_MS, summarizingLogCreator, type KafkaLog, type KafkaLogLevel } from './log.js';
 export { SocketTracker } from './sockets.js';
-export { describeKafkaError, isRebalanceInProgress } from './describe-error.js';
-export { GaveUp, isTransient, retryUntil, waitForBroker, type BrokerWaitOptions, type WaitOptions } from './retry.js';
+export { describeKafkaError, isBrokerAway, isRebalanceInProgress, isTransient } from './describe-error.js';
+export { GaveUp, retryUntil, waitForBroker, type BrokerWaitOptions, type WaitOptions } from './retry.js';
 export { FETCH_STALE_MARGIN_MS, onFetchAnswered } from './fetch-answers.js';
 export { OFFSETS_RETRY_MS, readToEnd, topicOffsets, type ReadToEndOptions } from './topic-reader.js';
 export {

@@ -11,7 +11,7 @@ export interface WaitOptions {
   readonly signal?: AbortSignal | undefined;
   /** Called once, after the first failure, while retrying. */
   readonly onFirstFailure?: (reason: string) => void;
-  /** Which failures are worth another attempt (default: all); any other ends the retrying at once. */
+  /** Which failures to retry (default: all); any other gives up at once. */
   readonly retryIf?: (error: unknown) => boolean;
 }
 
@@ -21,8 +21,9 @@ const MAX_BACKOFF_MS = 2_000;
 
 /**
  * Runs `attempt` until it succeeds, backing off between failures, for up to
- * `timeoutMs`. Rejects with the last failure's one-line description when time
- * is up (or when `signal` aborts).
+ * `timeoutMs` (Infinity: until it succeeds). Rejects with the last failure's
+ * one-line description when time is up, when `signal` aborts, or at once for
+ * a failure `retryIf` does not retry.
  */
 export async function retryUntil(attempt: () => Promise<void>, options: WaitOptions): Promise<void> {
   const deadline = options.now() + options.timeoutMs;
@@ -39,7 +40,8 @@ export async function retryUntil(attempt: () => Promise<void>, options: WaitOpti
       try {
         await sleep(Math.min(backoff, left), undefined, options.signal === undefined ? {} : { signal: options.signal });
       } catch {
-        // Aborted: the next failed attempt reports it.
+        // Aborted: no attempt after that (the caller may be tearing down what attempts use).
+        throw new GaveUp(reason, tries, error);
       }
     }
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -87,23 +89,3 @@ export async function waitForBroker(probe: Kafka, brokers: readonly string[], op
     await admin.disconnect().catch(() => undefined);
   }
 }
-
-/** Chains longer than this are not followed (a cause that refers back to itself). */
-const MAX_CAUSES = 8;
-
-/**
- * A failure the broker may not give again in a moment: kafkajs marks its
- * retriable answers (a leader being elected, a topic another client has just
- * created and this broker does not know yet, a coordinator loading), also
- * inside the error it gives up with after its own retries.
- */
-export function isTransient(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < MAX_CAUSES && typeof current === 'object' && current !== null; depth++) {
-    const record = current as { retriable?: unknown; originalError?: unknown; cause?: unknown };
-    if (record.retriable === true) return true;
-    current = record.originalError ?? record.cause;
-  }
-  return false;
-}
-

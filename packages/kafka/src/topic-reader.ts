@@ -1,7 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { describeKafkaError } from './describe-error.js';
+import { describeKafkaError, isTransient } from './describe-error.js';
 import { KafkaError } from './errors.js';
-import { GaveUp, isTransient, retryUntil } from './retry.js';
+import { GaveUp, retryUntil } from './retry.js';
 
 /** Fetches in a row that brought nothing before the rest of a partition counts as gone (compaction removed its tail). */
 const EMPTY_FETCHES_AT_END = 3;

@@ -1,9 +1,9 @@
-import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { createKafka, DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, PROBE_RETRY, PRODUCER_RETRY, RUN_RETRY } from './client.js';
-import { describeKafkaError } from './describe-error.js';
+import { describeKafkaError, isBrokerAway, isTransient } from './describe-error.js';
 import { KafkaError, type KafkaErrorCode } from './errors.js';
-import { defaultKafkaLog, quietened, type KafkaLog } from './log.js';
-import { GaveUp, isTransient, retryUntil, waitForBroker } from './retry.js';
+import { defaultKafkaLog, quietened, type KafkaLog, type KafkaLogLevel } from './log.js';
+import { GaveUp, retryUntil, waitForBroker } from './retry.js';
 import { SocketTracker } from './sockets.js';
 
 const KIB = 1024;
@@ -25,17 +25,36 @@ const MS_PER_SECOND = 1000;
 /** How long creating the topic is tried again while the broker answers with a transient error. */
 const TOPIC_SETUP_RETRY_MS = 30_000;
 
+const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP } as const;
+
+/** What a send that passed its deadline rejects with, to tell it from kafkajs's own failures. */
+class NoAcknowledgement extends Error {
+  override readonly name = 'NoAcknowledgement';
+}
+
 /** What every writer takes, whichever client it produces with. */
 export interface TopicWriterSettings {
   readonly topic: string;
   /** What the topic holds, for messages: `results`, `dead letters`. */
   readonly what: string;
-  /** How long a send may go unacknowledged before the writer fails with UNAVAILABLE (default 5 min, 0 = forever). */
+  /**
+   * How long a send may go unacknowledged before the writer fails with
+   * UNAVAILABLE (default 5 min, 0 = forever). While the broker is away the
+   * send is retried, with the same records in the same order.
+   */
   readonly unavailableTimeoutMs?: number;
   /** Most bytes of values per send (default 512 KiB). A larger record goes alone. */
   readonly batchBytes?: number;
   /** Most records per send (default 5000). */
   readonly batchMessages?: number;
+  /** Compression of the record batches (default none). */
+  readonly compression?: 'none' | 'gzip';
+  /**
+   * Told after each send the broker acknowledged, with its number of
+   * records, in write order: the records written so far that are certainly
+   * in the topic (e.g. to count only those).
+   */
+  readonly onAcknowledged?: (records: number) => void;
   /**
    * What the writer throws instead of each KafkaError, e.g. the caller's own
    * typed error with the same message (default: the KafkaError itself).
@@ -70,6 +89,8 @@ export interface OwnClientSettings {
 export interface SharedClientSettings {
   readonly kafka: Kafka;
   readonly brokers?: undefined;
+  /** The writer's own lines (an outage, its end); default: errors on stderr, nothing else. */
+  readonly log?: KafkaLog;
 }
 
 export type KafkaTopicWriterOptions = TopicWriterSettings & (OwnClientSettings | SharedClientSettings);
@@ -89,6 +110,12 @@ export interface CloseOptions {
  * -1, one request in flight): `write()` queues, full batches are sent one
  * after the other (so records keep their order, which a compacted topic of
  * revisions needs), `flush()` sends the rest and waits for every ack.
+ *
+ * A send the broker's absence fails is sent again, the same records by the
+ * same producer (so the broker drops what it had already written), until
+ * it is acknowledged or unavailableTimeoutMs has passed. The writer says
+ * once at 'warn' that it lost the broker, and at 'info' when it is back;
+ * meanwhile kafkajs's complaints about its own clients are 'debug'.
  *
  * Connecting starts at once, in the background; `ready()` waits for it.
  * With `brokers`, the writer waits for a broker (KafkaError 'UNAVAILABLE'
@@ -116,7 +143,14 @@ export class KafkaTopicWriter {
   private queuedSends = 0;
   private failure: Error | undefined;
   private closed = false;
-  private readonly stopConnecting = new AbortController();
+  /** Aborted by close(): ends a wait for a broker and a send's retries. */
+  private readonly stopping = new AbortController();
+  /** Monotonic ms, for send deadlines and the outage's length. */
+  private readonly now: () => number;
+  /** Since when sends find no broker (monotonic ms); undefined while they are acknowledged. */
+  private outageSince: number | undefined;
+  /** The latest sign of the outage, for the error if it outlasts unavailableTimeoutMs. */
+  private trouble = '';
 
   constructor(options: KafkaTopicWriterOptions) {
     this.options = options;
@@ -126,7 +160,8 @@ export class KafkaTopicWriter {
     if (options.kafka !== undefined) {
       this.where = 'Kafka';
       this.name = `kafka:${options.topic}`;
-      this.log = defaultKafkaLog;
+      this.log = options.log ?? defaultKafkaLog;
+      this.now = () => performance.now();
       this.kafka = options.kafka;
       this.sockets = undefined;
       this.producer = this.createProducer();
@@ -138,9 +173,10 @@ export class KafkaTopicWriter {
       this.name = `kafka://${options.brokers.join(',')}/${options.topic}`;
       this.log = options.log ?? defaultKafkaLog;
       const now = options.now ?? (() => performance.now());
+      this.now = now;
       this.sockets = new SocketTracker();
       const client = { brokers: options.brokers, clientId: options.clientId ?? DEFAULT_CLIENT_ID, log: this.log, verbose: options.verbose ?? false, now, sockets: this.sockets };
-      this.kafka = createKafka({ ...client, retry: RUN_RETRY });
+      this.kafka = createKafka({ ...client, log: (level, line) => this.clientLine(level, line), retry: RUN_RETRY });
       const probe = createKafka({ ...client, log: quietened(this.log), retry: PROBE_RETRY });
       this.producer = this.createProducer();
       this.started = this.setUp(options, probe, partitions, now);
@@ -152,6 +188,26 @@ export class KafkaTopicWriter {
   /** Resolves once connected (with the topic in place); rejects with a KafkaError (or what errorOf makes of it) otherwise. */
   ready(): Promise<void> {
     return this.started;
+  }
+
+  /**
+   * The topic's partition count, asked of the cluster once connected (for a
+   * caller that spreads records over the partitions itself).
+   */
+  async partitions(): Promise<number> {
+    await this.started;
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const metadata = await admin.fetchTopicMetadata({ topics: [this.topic] });
+      const count = metadata.topics[0]?.partitions.length ?? 0;
+      if (count === 0) throw new Error(`topic ${this.topic} has no partitions`);
+      return count;
+    } catch (error) {
+      throw this.error('FAILED', `cannot read the partitions of ${this.topic} on ${this.where}: ${describeKafkaError(error)}`, error);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** Queues records; resolves at once unless several batches wait to be sent. */
@@ -185,7 +241,7 @@ export class KafkaTopicWriter {
       if ((options.flush ?? true) && this.failure === undefined && unsent) await this.flush();
     } finally {
       this.closed = true;
-      this.stopConnecting.abort();
+      this.stopping.abort();
       // A connect still under way would otherwise finish after the disconnect and keep the process alive.
       await this.started.catch(() => undefined);
       await this.producer.disconnect().catch(() => undefined);
@@ -224,27 +280,89 @@ export class KafkaTopicWriter {
     });
   }
 
+  /**
+   * Sends one batch, again while the broker is away, until it is
+   * acknowledged or unavailableTimeoutMs has passed since the first try.
+   * kafkajs gives a failed request's sequence numbers back, so the same
+   * records sent again by the same producer keep theirs, and the broker
+   * drops any it had already written.
+   */
   private async send(messages: Message[]): Promise<void> {
     await this.started;
     const limit = this.options.unavailableTimeoutMs ?? DEFAULT_UNAVAILABLE_TIMEOUT_MS;
-    const sent = this.producer.send({ topic: this.topic, messages, acks: ACKS_ALL }).catch((error: unknown) => {
-      throw this.error('FAILED', `cannot write ${this.options.what} to ${this.topic} on ${this.where}: ${describeKafkaError(error)}`, error);
+    const timeoutMs = limit === 0 ? Number.POSITIVE_INFINITY : limit;
+    const deadline = this.now() + timeoutMs;
+    try {
+      await retryUntil(() => this.sendOnce(messages, deadline), {
+        timeoutMs,
+        now: this.now,
+        signal: this.stopping.signal,
+        retryIf: isBrokerAway,
+        onFirstFailure: (reason) => this.lost(reason),
+      });
+    } catch (error) {
+      const cause = error instanceof GaveUp ? error.cause : error;
+      if (cause instanceof NoAcknowledgement || (isBrokerAway(cause) && !this.stopping.signal.aborted)) {
+        const latest = cause instanceof NoAcknowledgement ? this.trouble : describeKafkaError(cause);
+        const reason = latest === '' ? '' : `: ${latest}`;
+        throw this.error('UNAVAILABLE', `cannot write ${this.options.what} to ${this.where}: no acknowledgement for ${secondsOf(limit)} s${reason}`, cause);
+      }
+      throw this.error('FAILED', `cannot write ${this.options.what} to ${this.topic} on ${this.where}: ${describeKafkaError(cause)}`, cause);
+    }
+    this.recovered();
+    this.options.onAcknowledged?.(messages.length);
+  }
+
+  /** One producer.send, given up (NoAcknowledgement) at `deadline`; kafkajs's own retries run meanwhile. */
+  private async sendOnce(messages: Message[], deadline: number): Promise<void> {
+    const compression = COMPRESSION[this.options.compression ?? 'none'];
+    const sent = this.producer.send({ topic: this.topic, messages, acks: ACKS_ALL, compression }).catch((error: unknown) => {
+      this.trouble = describeKafkaError(error);
+      throw error;
     });
-    if (limit === 0) {
+    if (deadline === Number.POSITIVE_INFINITY) {
       await sent;
       return;
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(this.error('UNAVAILABLE', `cannot write ${this.options.what} to ${this.where}: no acknowledgement for ${Math.round(limit / MS_PER_SECOND)} s`));
-      }, limit);
+      timer = setTimeout(() => reject(new NoAcknowledgement('no acknowledgement')), Math.max(0, deadline - this.now()));
     });
+    // The send goes on in kafkajs after a timeout; its failure is not this writer's any more.
+    sent.catch(() => undefined);
     try {
       await Promise.race([sent, timeout]);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The first sign, during a send, that the broker is away: said once per outage. */
+  private lost(reason: string): void {
+    this.trouble = reason;
+    if (this.outageSince !== undefined) return;
+    this.outageSince = this.now();
+    const limit = this.options.unavailableTimeoutMs ?? DEFAULT_UNAVAILABLE_TIMEOUT_MS;
+    const patience = limit === 0 ? 'until it is back' : `for up to ${secondsOf(limit)} s`;
+    this.log('warn', `lost ${this.where} while writing ${this.options.what} (${reason}); keeping them and retrying ${patience}`);
+  }
+
+  private recovered(): void {
+    if (this.outageSince === undefined) return;
+    const seconds = (this.now() - this.outageSince) / MS_PER_SECOND;
+    this.outageSince = undefined;
+    this.log('info', `${this.where} acknowledges ${this.options.what} again, after ${seconds.toFixed(1)} s`);
+  }
+
+  /**
+   * kafkajs's lines about the writer's own client. A complaint while a send
+   * is under way is the first sign of a broker gone away: the writer says so
+   * once (lost), and the client's lines are debug until a send is
+   * acknowledged again, since kafkajs repeats them at every retry.
+   */
+  private clientLine(level: KafkaLogLevel, line: string): void {
+    if ((level === 'error' || level === 'warn') && this.queuedSends > 0) this.lost(line);
+    this.log(this.outageSince === undefined ? level : 'debug', line);
   }
 
   /** A KafkaError, or what the caller's errorOf makes of it. */
@@ -271,7 +389,7 @@ export class KafkaTopicWriter {
 
   private async setUp(own: OwnClientSettings, probe: Kafka, partitions: number, now: () => number): Promise<void> {
     try {
-      await waitForBroker(probe, own.brokers, { timeoutMs: own.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, now, signal: this.stopConnecting.signal, log: this.log });
+      await waitForBroker(probe, own.brokers, { timeoutMs: own.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, now, signal: this.stopping.signal, log: this.log });
     } catch (error) {
       throw error instanceof KafkaError ? this.mapped(error) : error;
     }
@@ -293,13 +411,18 @@ export class KafkaTopicWriter {
         const settings = config.map((c) => `${c.name}=${c.value}`).join(', ');
         this.log('info', `created topic ${this.topic} for ${this.options.what} (${partitions} partition${partitions === 1 ? '' : 's'}${settings === '' ? '' : `, ${settings}`})`);
       }
-      if (!this.stopConnecting.signal.aborted) await this.producer.connect();
+      if (!this.stopping.signal.aborted) await this.producer.connect();
     } catch (error) {
       throw this.error('FAILED', `cannot set up topic ${this.topic} on ${this.where}: ${describeKafkaError(error)}`, error);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
   }
+}
+
+/** `300`, `5`, `0.3`: whole seconds, or tenths below one. */
+function secondsOf(ms: number): number {
+  return Number((ms / MS_PER_SECOND).toFixed(1));
 }
 
 function sizeOf(message: Message): number {

@@ -37,6 +37,35 @@ describe('retryUntil', () => {
     expect(elapsed).toBeGreaterThanOrEqual(550);
   });
 
+  it('gives up at once on a failure retryIf does not retry', async () => {
+    let tries = 0;
+    const failure = await retryUntil(
+      async () => {
+        tries++;
+        throw new Error(tries === 1 ? 'away' : 'refused for good');
+      },
+      { timeoutMs: 60_000, now: () => performance.now(), retryIf: (error) => (error as Error).message === 'away' },
+    ).catch((e: unknown) => e);
+    expect(tries).toBe(2);
+    expect(failure).toBeInstanceOf(GaveUp);
+    expect((failure as GaveUp).reason).toBe('refused for good');
+  });
+
+  it('makes no attempt after the signal aborted its wait', async () => {
+    const controller = new AbortController();
+    let tries = 0;
+    setTimeout(() => controller.abort(), 30);
+    const failure = await retryUntil(
+      async () => {
+        tries++;
+        throw new Error('refused');
+      },
+      { timeoutMs: 60_000, now: () => performance.now(), signal: controller.signal },
+    ).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(GaveUp);
+    expect(tries).toBe(1);
+  });
+
   it('stops waiting when the signal aborts', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);

@@ -1,4 +1,5 @@
 import { closedPort } from '@uniqstream/kafka-local';
+import { CompressionTypes, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Kafka, type Message, type ProducerRecord } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createKafka, PROBE_RETRY } from '../src/client.js';
 import { KafkaError } from '../src/errors.js';
@@ -53,5 +54,113 @@ describe('KafkaTopicWriter', () => {
     await writer.close({ flush: false });
     expect(sockets.closing).toBe(false);
     sockets.destroyAll();
+  });
+});
+
+/** A kafkajs client of the caller's whose producer answers each send as `answer` says (resolve, or throw). */
+function scriptedClient(answer: (call: number) => Promise<void>): { kafka: Kafka; sends: ProducerRecord[] } {
+  const sends: ProducerRecord[] = [];
+  const producer = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    send: async (record: ProducerRecord) => {
+      sends.push(record);
+      await answer(sends.length);
+      return [];
+    },
+  };
+  const admin = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({ topics: topics.map((name) => ({ name, partitions: [{}, {}, {}] })) }),
+  };
+  return { kafka: { producer: () => producer, admin: () => admin } as unknown as Kafka, sends };
+}
+
+/** What kafkajs throws once its own retries of an absent broker run out. */
+function brokerAway(): Error {
+  return new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { retryCount: 8, retryTime: 10_000 });
+}
+
+const records = (count: number): Message[] => Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
+
+describe('KafkaTopicWriter while the broker is away', () => {
+  it('sends the same records again until they are acknowledged, says so once, and tells each acknowledged send in order', async () => {
+    const { kafka, sends } = scriptedClient(async (call) => {
+      if (call <= 3) throw brokerAway();
+    });
+    const lines: string[] = [];
+    const acknowledged: number[] = [];
+    const writer = new KafkaTopicWriter({ kafka, topic: 't', what: 'frames', batchMessages: 2, log: (level, line) => lines.push(`${level} ${line}`), onAcknowledged: (n) => acknowledged.push(n) });
+    await writer.write(records(5));
+    await writer.flush();
+    await writer.close();
+    // Three failed tries of the first batch, then it and the two others.
+    expect(sends.map((s) => s.messages.map((m) => m.key).join(','))).toEqual(['k0,k1', 'k0,k1', 'k0,k1', 'k0,k1', 'k2,k3', 'k4']);
+    expect(acknowledged).toEqual([2, 2, 1]);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^warn lost Kafka while writing frames \(.*ECONNREFUSED 127\.0\.0\.1:9092\); keeping them and retrying for up to 300 s$/);
+    expect(lines[1]).toMatch(/^info Kafka acknowledges frames again, after \d+\.\d s$/);
+  });
+
+  it('fails with UNAVAILABLE and the last reason once unavailableTimeoutMs has passed', async () => {
+    const { kafka, sends } = scriptedClient(async () => {
+      throw brokerAway();
+    });
+    const acknowledged: number[] = [];
+    const writer = new KafkaTopicWriter({ kafka, topic: 't', what: 'frames', unavailableTimeoutMs: 1_000, log: () => undefined, onAcknowledged: (n) => acknowledged.push(n) });
+    await writer.write(records(3));
+    const failure = await writer.flush().catch((e: unknown) => e);
+    await writer.close();
+    expect(failure).toMatchObject({ name: 'KafkaError', code: 'UNAVAILABLE', message: 'cannot write frames to Kafka: no acknowledgement for 1 s: Connection error: connect ECONNREFUSED 127.0.0.1:9092' });
+    expect(sends.length).toBeGreaterThan(1);
+    expect(acknowledged).toEqual([]);
+  });
+
+  it('fails with UNAVAILABLE when a send hangs past unavailableTimeoutMs', async () => {
+    const { kafka } = scriptedClient(() => new Promise(() => undefined));
+    const writer = new KafkaTopicWriter({ kafka, topic: 't', what: 'frames', unavailableTimeoutMs: 300, log: () => undefined });
+    await writer.write(records(1));
+    await expect(writer.flush()).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'cannot write frames to Kafka: no acknowledgement for 0.3 s' });
+    await writer.close();
+  });
+
+  it('fails at once with FAILED for what waiting cannot fix', async () => {
+    const tooLarge = Object.assign(new KafkaJSProtocolError('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' });
+    const { kafka, sends } = scriptedClient(async () => {
+      throw tooLarge;
+    });
+    const writer = new KafkaTopicWriter({ kafka, topic: 't', what: 'frames', log: () => undefined });
+    await writer.write(records(1));
+    await expect(writer.flush()).rejects.toMatchObject({ code: 'FAILED', message: expect.stringMatching(/^cannot write frames to t on Kafka: The request included a message larger/) as string });
+    expect(sends).toHaveLength(1);
+    await writer.close();
+  });
+
+  it('stops retrying at close({ flush: false })', async () => {
+    const { kafka, sends } = scriptedClient(async () => {
+      throw brokerAway();
+    });
+    const writer = new KafkaTopicWriter({ kafka, topic: 't', what: 'frames', unavailableTimeoutMs: 0, log: () => undefined });
+    await writer.write(records(1));
+    const flushing = writer.flush().catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await writer.close({ flush: false });
+    await flushing;
+    const tries = sends.length;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(sends.length).toBe(tries);
+  });
+});
+
+describe('KafkaTopicWriter', () => {
+  it('compresses batches as asked and tells the partition count of its topic', async () => {
+    const { kafka, sends } = scriptedClient(async () => undefined);
+    const writer = new KafkaTopicWriter({ kafka, topic: 't', what: 'frames', compression: 'gzip' });
+    await writer.write(records(2));
+    await writer.flush();
+    expect(sends[0]?.compression).toBe(CompressionTypes.GZIP);
+    expect(await writer.partitions()).toBe(3);
+    await writer.close();
   });
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/uniqstream-sim', import.meta.url));
@@ -18,4 +18,24 @@ export function sim(args: readonly string[], options: { input?: Buffer; cwd?: st
     ...(options.input === undefined ? {} : { input: options.input }),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr.toString('utf8') };
+}
+
+export interface Running {
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  readonly done: Promise<{ readonly status: number | null; readonly stderr: string }>;
+  kill(): void;
+}
+
+/** Starts the shim from the repository root without waiting for it; stdout is dropped. */
+export function start(args: readonly string[]): Running {
+  const child = spawn(BIN, [...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  const err: Buffer[] = [];
+  child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const stderr = (): string => Buffer.concat(err).toString('utf8');
+  const done = new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr: stderr() }));
+  });
+  return { stderr, done, kill: () => child.kill('SIGKILL') };
 }

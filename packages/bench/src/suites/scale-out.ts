@@ -14,7 +14,7 @@
  * seen within about a second of being reached. Cases run round-robin, at
  * least ctx.runs runs each.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -22,15 +22,17 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ensureBroker } from '@uniqstream/kafka-local';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { buildCommand, buildPackage } from '../build.js';
 import { percent, si, spread } from '../format.js';
 import { ensureKafkaInput } from '../kafka-input.js';
 import { compare, summarize, type BenchCase, type Headline, type Measurement, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
-import { CONSUMER_DIST, REPO_ROOT } from '../paths.js';
+import { CONSUMER_DIST } from '../paths.js';
 
 const ID = 'scale-out';
 const TITLE = 'Kafka scale-out: 1 vs 2 consumer service instances';
 /** The file the service's build produces. */
 const CONSUMER_MAIN = join(CONSUMER_DIST, 'main.js');
+const CONSUMER_PACKAGE = '@uniqstream/consumer';
 const FULL_FRAMES = 1_000_000;
 const QUICK_FRAMES = 100_000;
 const PARTITIONS = 4;
@@ -65,9 +67,8 @@ function skipped(reason: string): SuiteReport {
 
 /** Builds the service (turbo: cached when nothing changed); the runner builds only the CLI. */
 function buildConsumer(log: (m: string) => void): void {
-  log('scale-out: building the consumer service (pnpm turbo run build --filter=@uniqstream/consumer)');
-  const result = spawnSync('pnpm', ['turbo', 'run', 'build', '--filter=@uniqstream/consumer', '--output-logs=errors-only'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (result.status !== 0) log('scale-out: the build failed; measuring the service already in apps/consumer/dist, if any');
+  log(`scale-out: building the consumer service (${buildCommand(CONSUMER_PACKAGE)})`);
+  if (!buildPackage(CONSUMER_PACKAGE)) log('scale-out: the build failed; measuring the service already in apps/consumer/dist, if any');
 }
 
 async function freePort(): Promise<number> {
@@ -262,6 +263,6 @@ function report(frames: number, speed: Measurement[], runs: ReadonlyMap<number, 
 
 export const scaleOutSuite: Suite = async (ctx) => {
   buildConsumer(ctx.log);
-  if (!existsSync(CONSUMER_MAIN)) return skipped('apps/consumer/dist/main.js is missing: build the consumer service first (pnpm turbo run build --filter=@uniqstream/consumer).');
+  if (!existsSync(CONSUMER_MAIN)) return skipped(`apps/consumer/dist/main.js is missing: build the consumer service first (${buildCommand(CONSUMER_PACKAGE)}).`);
   return measure(ctx);
 };
