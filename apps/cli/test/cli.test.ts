@@ -143,6 +143,16 @@ describe('uniqstream count', () => {
     expect(lines.some((l) => l.includes('2016-07-11T13:40:00Z'))).toBe(true);
   });
 
+  it('counts every byte read in the summary, the cut-off rest of a too-long frame included', async () => {
+    const path = join(dir, 'long-frame.jsonl');
+    const content = Buffer.from(`{"uid":"a","ts":${T0}}\n{"uid":"b","ts":${T0},"pad":"${'x'.repeat(3_000_000)}"}\n{"uid":"c","ts":${T0 + 1}}\n`);
+    writeFileSync(path, content);
+    const result = await run(['count', path]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/read 3 frames \(3\.0 MB\)/);
+    expect(result.stderr).toMatch(/too-long 1/);
+  });
+
   it('writes dropped frames with their reason to a dead-letter file', async () => {
     const letters = join(dir, 'dead.jsonl');
     const result = await run(['count', join(dir, 'stream.jsonl'), '--dead-letter', `file:${letters}`]);
