@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -219,6 +220,66 @@ describe('openFileSource', () => {
     expect(frames).toEqual(['first']);
     expect(stdin.destroyed).toBe(true);
   });
+});
+
+describe('named pipes and devices', () => {
+  let pipes = 0;
+  function fifo(): string {
+    const path = join(dir, `pipe${pipes++}`);
+    execFileSync('mkfifo', [path]);
+    return path;
+  }
+
+  /** A writer process, `cat file > pipe`: it waits in open() until the pipe has a reader. Resolves to its exit. */
+  async function writer(pipe: string, content: string | Buffer): Promise<{ code: number | null; signal: string | null }> {
+    const source = await file(content);
+    return new Promise((resolve, reject) => {
+      const child = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', source, pipe], { stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  it('reads a named pipe once, to the end of what its writer sends, after checkReadable looked at it', async () => {
+    const pipe = fifo();
+    const content = Array.from({ length: 20_000 }, (_, i) => `{"uid":"u${i}","ts":${1468244340 + i}}`).join('\n') + '\n';
+    const wrote = writer(pipe, content);
+    // Opening the pipe here would let the writer in and closing it again would kill it with SIGPIPE.
+    await checkReadable([pipe]);
+    const seen = await readAll([pipe]);
+    expect(seen.frames).toEqual(reference([content]).frames);
+    expect(await wrote).toEqual({ code: 0, signal: null });
+  }, 20_000);
+
+  it('waits for the writer of a named pipe on the event loop, and stops quietly when aborted before it came', async () => {
+    const pipe = fifo();
+    const controller = new AbortController();
+    const source = openFileSource([pipe]);
+    // Timers still run while the source waits: the wait does not block the process.
+    setTimeout(() => controller.abort(), 100);
+    const frames: string[] = [];
+    for await (const batch of source.batches(controller.signal)) frames.push(...batch.frames.map((f) => Buffer.from(f).toString()));
+    expect(frames).toEqual([]);
+    await source.close();
+  }, 20_000);
+
+  it('reads a pipe whose writer comes later, and a character device, as streams', async () => {
+    const pipe = fifo();
+    const source = openFileSource(['/dev/null', pipe]);
+    expect(source.totalBytes).toBeUndefined();
+    const late = new Promise((resolve) => setTimeout(resolve, 100)).then(() => writer(pipe, 'a\nb'));
+    const frames: string[] = [];
+    for await (const batch of source.batches()) frames.push(...batch.frames.map((f) => Buffer.from(f).toString()));
+    expect(frames).toEqual(['a', 'b']);
+    expect(await late).toEqual({ code: 0, signal: null });
+  }, 20_000);
+
+  it('reads a gzip stream from a named pipe', async () => {
+    const pipe = fifo();
+    const wrote = writer(pipe, gzipSync('x\ny\n'));
+    expect((await readAll([pipe])).frames).toEqual(['x', 'y']);
+    expect(await wrote).toEqual({ code: 0, signal: null });
+  }, 20_000);
 });
 
 describe('errors', () => {
