@@ -101,6 +101,11 @@ class TextResultSink implements ResultSink {
     return this.output.write(this.format === 'json' ? formatResultLines(results) : this.table(results));
   }
 
+  /** A named pipe's output waits for its reader (sinkReady calls this). */
+  async ready(): Promise<void> {
+    await this.output.ready?.();
+  }
+
   flush(): Promise<void> {
     return this.output.flush();
   }
