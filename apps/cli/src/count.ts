@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import {
   CountingEngine,
@@ -63,6 +64,9 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     if (input.kind !== 'files' || input.paths.includes('-')) {
       throw usage('--checkpoint needs input files: stdin and the demo cannot be read again from a position, and Kafka keeps its own (see uniqstream-consumer)');
     }
+    for (const path of input.paths) {
+      if (!(await stat(path)).isFile()) throw usage(`--checkpoint needs input files: ${path} is not a regular file, and a pipe or device cannot be read again from a position`);
+    }
     checkpoints = new CheckpointDir(config.checkpoint, await identify(input.paths));
     try {
       resume = await checkpoints.load(engineOptions);
@@ -87,7 +91,9 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
 
   const stop = new AbortController();
   const onUserStop = (): void => stop.abort('signal');
-  terminal.signal.addEventListener('abort', onUserStop, { once: true });
+  // A signal that came while the input was checked would not fire again.
+  if (terminal.signal.aborted) onUserStop();
+  else terminal.signal.addEventListener('abort', onUserStop, { once: true });
   let readerGone = false;
   const onClosed = (): void => {
     // The reader of our output went away (`| head`): stop quietly.
@@ -108,8 +114,13 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   const fileSource = 'bytesRead' in source ? (source as FileSource) : undefined;
   let progressShown = false;
   try {
-    // A Kafka output that cannot be reached fails the run before any input is read.
-    await Promise.all([sinkReady(sink), deadLetters ? sinkReady(deadLetters) : undefined]);
+    // A Kafka output that cannot be reached fails the run before any input is read; a named
+    // pipe waits for its reader. A signal ends either wait.
+    await Promise.race([Promise.all([sinkReady(sink), deadLetters ? sinkReady(deadLetters) : undefined]), aborted(stop.signal)]);
+    if (stop.signal.aborted && !readerGone) {
+      say('stopped by a signal while waiting for the outputs, before reading any input');
+      return exitCodeOfSignal(terminal.signal);
+    }
     const summary = await runPipeline({
       source,
       decoder,
@@ -137,12 +148,22 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     if (progressShown) terminal.stderr.write('\r\x1b[K');
     if (summary === null) return 0;
     if (!options.quiet) for (const line of summaryLines(summary)) say(line);
-    if (summary.stopReason === 'signal' && !readerGone) return terminal.signal.reason === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+    if (summary.stopReason === 'signal' && !readerGone) return exitCodeOfSignal(terminal.signal);
     return 0;
   } finally {
     terminal.signal.removeEventListener('abort', onUserStop);
     await Promise.allSettled([source.close(), sink.close(), deadLetters?.close()]);
   }
+}
+
+function exitCodeOfSignal(signal: AbortSignal): number {
+  return signal.reason === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+}
+
+/** Resolves when `signal` aborts (never, if it does not). */
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 type InputPlan = { readonly kind: 'demo' } | { readonly kind: 'kafka'; readonly endpoint: Extract<Endpoint, { kind: 'kafka' }> } | { readonly kind: 'files'; readonly paths: readonly string[] };

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,7 +104,7 @@ describe('uniqstream count --checkpoint', () => {
     expect(again.stderr).toMatch(/already counted/);
   }, 600_000);
 
-  it('refuses a checkpoint made for other input, and stdin', async () => {
+  it('refuses a checkpoint made for other input, stdin and a named pipe', async () => {
     const checkpoint = join(dir, 'other');
     const first = await run(['count', input, '--checkpoint', checkpoint, '--to', `file:${join(dir, 'o1.jsonl')}`, '--checkpoint-interval', '0.05'], {
       file: join(checkpoint, 'checkpoint.bin'),
@@ -120,5 +120,10 @@ describe('uniqstream count --checkpoint', () => {
     const stdin = await run(['count', '-', '--checkpoint', join(dir, 'stdin')]);
     expect(stdin.code).toBe(2);
     expect(stdin.stderr).toMatch(/--checkpoint needs input files/);
+    const pipe = join(dir, 'pipe');
+    execFileSync('mkfifo', [pipe]);
+    const fifo = await run(['count', pipe, '--checkpoint', join(dir, 'fifo')]);
+    expect(fifo.code).toBe(2);
+    expect(fifo.stderr).toMatch(/--checkpoint needs input files: .*pipe is not a regular file/);
   }, 120_000);
 });

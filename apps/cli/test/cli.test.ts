@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -244,3 +244,93 @@ describe('uniqstream count', () => {
     expect(result.stderr).not.toMatch(/EPIPE|Error/);
   });
 });
+
+describe('named pipes and devices', () => {
+  let pipes = 0;
+  function fifo(): string {
+    const path = join(dir, `pipe${pipes++}`);
+    execFileSync('mkfifo', [path]);
+    return path;
+  }
+
+  /** `sh -c command`; resolves to its exit code and signal. */
+  function shell(command: string, ...args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('sh', ['-c', command, 'sh', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout }));
+    });
+  }
+
+  it('reads a named pipe once, as a stream: the same results as the file, and its writer is not killed', async () => {
+    const pipe = fifo();
+    const counted = run(['count', pipe]);
+    const writer = await shell('sleep 0.2; cat "$1" > "$2"', join(dir, 'stream.jsonl'), pipe);
+    expect(writer).toMatchObject({ code: 0, signal: null });
+    const result = await counted;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe((await run(['count', join(dir, 'stream.jsonl')])).stdout);
+  });
+
+  it('ends on SIGINT or SIGTERM while a named pipe has no writer yet, with the summary and the usual exit code', async () => {
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const pipe = fifo();
+      const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(BIN, ['count', pipe], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (exit, by) => resolve({ code: exit, signal: by, stderr }));
+        // Signal once it holds the pipe open (its handlers are in place by then), or after 5 s anyway.
+        const deadline = Date.now() + 5000;
+        const poll = setInterval(() => {
+          if (holds(child.pid!, pipe) || Date.now() > deadline) {
+            clearInterval(poll);
+            child.kill(signal);
+          }
+        }, 20);
+        child.on('close', () => clearInterval(poll));
+      });
+      expect(result).toMatchObject({ code, signal: null });
+      expect(result.stderr).toMatch(/read 0 frames/);
+      expect(result.stderr).toMatch(/stopped: signal/);
+    }
+  });
+
+  it('writes results to /dev/null and dead letters to a device, and results into a named pipe', async () => {
+    const devices = await run(['count', join(dir, 'stream.jsonl'), '--to', '/dev/null', '--dead-letter', 'file:/dev/null']);
+    expect(devices.code).toBe(0);
+    expect(devices.stderr).not.toMatch(/error/);
+    const pipe = fifo();
+    const reader = shell('cat "$1"', pipe);
+    const counted = await run(['count', join(dir, 'stream.jsonl'), '--to', pipe]);
+    expect(counted.code).toBe(0);
+    expect((await reader).stdout).toBe((await run(['count', join(dir, 'stream.jsonl')])).stdout);
+  });
+
+  it('reads /dev/stdin when stdin is a socket, and /dev/null as empty input', async () => {
+    const viaPath = await run(['count', '/dev/stdin'], stream, 5);
+    expect(viaPath.code).toBe(0);
+    expect(viaPath.stdout).toBe((await run(['count', join(dir, 'stream.jsonl')])).stdout);
+    const empty = await run(['count', '/dev/null']);
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).toMatch(/read 0 frames \(0 B\)/);
+  });
+});
+
+/** Whether process `pid` has `path` open. */
+function holds(pid: number, path: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
