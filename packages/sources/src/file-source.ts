@@ -1,9 +1,9 @@
-import { constants, statSync, type Stats } from 'node:fs';
+import { constants, createReadStream, statSync, type Stats } from 'node:fs';
 import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { FrameBatch, Source } from '@uniqstream/core';
 import { fileError, SourceError } from './errors.js';
-import { GZIP_MAGIC_LENGTH, gunzipChunks, gzipError, isGzipHeader, isZlibError, peekGzip } from './gzip.js';
+import { GZIP_LOCATE_STEP_BYTES, GZIP_MAGIC_LENGTH, gunzipChunks, gzipError, isGzipHeader, isZlibError, locateGzipDamage, peekGzip, type GzipDamage } from './gzip.js';
 import { recycledChunks } from './recycled-reader.js';
 import { openSpecialFile } from './special-file.js';
 import { LineSplitter } from './splitter.js';
@@ -86,9 +86,8 @@ interface OpenedInput {
   readonly chunks: AsyncIterable<Buffer>;
   /** Where splitting starts: a seek skips bytes without reading them. */
   readonly seekedTo: number;
-  readonly gzip: boolean;
-  /** Compressed bytes consumed by zlib, for error messages. */
-  readonly compressedOffset: () => number;
+  /** Gzip only: where the compressed data is damaged, for the message of a zlib error. */
+  readonly damage?: () => Promise<GzipDamage>;
 }
 
 interface SkippedInput {
@@ -185,7 +184,7 @@ class FileSourceImpl implements FileSource {
           }
         } catch (error) {
           if (this.stopped(abort)) return;
-          if (input.gzip && isZlibError(error)) throw gzipError(displayName(path), input.compressedOffset(), error);
+          if (input.damage !== undefined && isZlibError(error)) throw gzipError(displayName(path), await input.damage(), error);
           throw fileError(displayName(path), error);
         }
         if (this.stopped(abort)) return;
@@ -262,13 +261,20 @@ class FileSourceImpl implements FileSource {
       this.currentBytes = seekedTo;
       // A regular file never blocks a read for long, so nothing needs destroying on abort: the
       // batch loop stops at the next batch, and ending the iteration closes the handle.
-      if (!gzip) return { chunks: this.countBytes(recycledChunks(handle, seekedTo, this.highWaterMark), seekedTo), seekedTo, gzip, compressedOffset: () => 0 };
+      if (!gzip) return { chunks: this.countBytes(recycledChunks(handle, seekedTo, this.highWaterMark), seekedTo), seekedTo };
       const raw = handle.createReadStream({ start: seekedTo, highWaterMark: this.highWaterMark });
       this.track(raw);
       const counted = this.countBytes(raw, seekedTo);
       const gunzip = gunzipChunks(counted, this.highWaterMark);
       this.track(gunzip);
-      return { chunks: gunzip, seekedTo, gzip, compressedOffset: () => gunzip.bytesWritten };
+      const highWaterMark = this.highWaterMark;
+      // A file can be read again: a replay finds the damaged spot to the step (see locateGzipDamage).
+      const damage = async (): Promise<GzipDamage> => {
+        const knownGood = gunzip.bytesWritten;
+        const found = await locateGzipDamage(createReadStream(path, { highWaterMark }), knownGood).catch(() => undefined);
+        return found === undefined ? { offset: knownGood, span: this.currentBytes - knownGood } : { offset: found, span: GZIP_LOCATE_STEP_BYTES };
+      };
+      return { chunks: gunzip, seekedTo, damage };
     } catch (error) {
       await handle.close().catch(() => {});
       throw fileError(path, error);
@@ -283,10 +289,11 @@ class FileSourceImpl implements FileSource {
   private async openStream(raw: Readable): Promise<OpenedInput> {
     this.track(raw);
     const peeked = await peekGzip(this.countBytes(raw, 0));
-    if (!peeked.gzip) return { chunks: peeked.chunks, seekedTo: 0, gzip: false, compressedOffset: () => 0 };
+    if (!peeked.gzip) return { chunks: peeked.chunks, seekedTo: 0 };
     const gunzip = gunzipChunks(peeked.chunks, this.highWaterMark);
     this.track(gunzip);
-    return { chunks: gunzip, seekedTo: 0, gzip: true, compressedOffset: () => gunzip.bytesWritten };
+    // A stream cannot be read again: zlib got as far as bytesWritten, and failed before the end of what it was given.
+    return { chunks: gunzip, seekedTo: 0, damage: async () => ({ offset: gunzip.bytesWritten, span: this.currentBytes - gunzip.bytesWritten }) };
   }
 
   private async *countBytes(raw: AsyncIterable<unknown>, from: number): AsyncGenerator<Buffer> {

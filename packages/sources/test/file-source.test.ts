@@ -4,11 +4,12 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameBatch } from '@uniqstream/core';
 import { checkReadable, openFileSource, SourceError, type FileSourceOptions } from '../src/index.js';
+import { GZIP_LOCATE_STEP_BYTES } from '../src/gzip.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -340,6 +341,45 @@ describe('errors', () => {
     const truncated = await file(good.subarray(0, good.length - 10), '.gz');
     expect((await failure([truncated])).code).toBe('GZIP_CORRUPT');
   });
+
+  it('says where in a gzip file zlib met the damage, to the step, also far into the file', async () => {
+    const lines = Array.from({ length: 60_000 }, (_, i) => `{"uid":"${(i * 2654435761 >>> 0).toString(16)}","ts":${1468244340 + i},"n":${i % 977}}`);
+    const good = gzipSync(lines.join('\n') + '\n');
+    for (const at of [5000, Math.floor(good.length * 0.7)]) {
+      const corrupt = Buffer.from(good);
+      corrupt.fill(0xff, at, at + 8);
+      const detected = firstFailingPrefix(corrupt);
+      expect(detected).toBeGreaterThan(at);
+      const path = await file(corrupt, '.gz');
+      const error = await failure([path]);
+      const reported = Number(/near compressed byte (\d+)/.exec(error.message)?.[1]);
+      expect(reported).toBeLessThan(detected);
+      expect(reported).toBeGreaterThanOrEqual(detected - GZIP_LOCATE_STEP_BYTES);
+    }
+    // Data that just ends: the end is where zlib noticed.
+    const truncated = await file(good.subarray(0, 3000), '.gz');
+    expect((await failure([truncated])).message).toMatch(/near compressed byte (29[4-9]\d|3000):/);
+  });
+
+  /** The oracle: the shortest prefix zlib refuses (a shorter one inflates, as far as it goes). */
+  function firstFailingPrefix(bytes: Buffer): number {
+    const fails = (length: number): boolean => {
+      try {
+        gunzipSync(bytes.subarray(0, length), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    let low = 0;
+    let high = bytes.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (fails(middle)) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
 
   it('refuses bad options with a typed error', () => {
     expect(() => openFileSource([], { batchFrames: 0 })).toThrow(SourceError);
