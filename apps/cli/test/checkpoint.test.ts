@@ -8,6 +8,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const BIN = new URL('../bin/uniqstream', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'uniqstream-ckpt-'));
 const input = join(dir, 'in.jsonl');
+const WINDOWS = 'minute,hour';
+
+/**
+ * The moments of the kills come from this seed, printed so that a failure can
+ * be replayed: UNIQSTREAM_TEST_SEED=<seed> pnpm exec vitest run test/checkpoint.test.ts
+ */
+const SEED = process.env['UNIQSTREAM_TEST_SEED'] === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env['UNIQSTREAM_TEST_SEED']);
+console.info(`checkpoint.test.ts: kill moments from seed ${SEED} (replay with UNIQSTREAM_TEST_SEED=${SEED})`);
+
+/** The same small linear congruential generator everywhere in these tests: a seed gives one sequence. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+}
 
 interface Kill {
   /** The checkpoint file to watch. */
@@ -68,35 +82,54 @@ beforeAll(() => {
   expect(BIN).toBeTruthy();
 });
 
+let referenceRun: Promise<string> | undefined;
+/** The results of an uninterrupted run, made once. */
+function reference(): Promise<string> {
+  referenceRun ??= (async () => {
+    const path = join(dir, 'reference.jsonl');
+    const straight = await run(['count', input, '--windows', WINDOWS, '--to', `file:${path}`]);
+    expect(straight.code).toBe(0);
+    return readFileSync(path, 'utf8');
+  })();
+  return referenceRun;
+}
+
+let checkpoints = 0;
+/** Arguments of a run with a checkpoint directory of its own, and where its file is. */
+function checkpointed(extra: readonly string[] = []): { args: string[]; file: string; output: string } {
+  const state = join(dir, `state${checkpoints}`);
+  const output = join(dir, `out${checkpoints++}.jsonl`);
+  return {
+    args: ['count', input, '--windows', WINDOWS, '--to', `file:${output}`, '--checkpoint', state, '--checkpoint-interval', '0.05', ...extra],
+    file: join(state, 'checkpoint.bin'),
+    output,
+  };
+}
+
 describe('uniqstream count --checkpoint', () => {
   it('killed with SIGKILL at random moments and restarted, ends with exactly the output of an uninterrupted run', async () => {
-    const reference = join(dir, 'reference.jsonl');
-    const straight = await run(['count', input, '--windows', 'minute,hour', '--to', `file:${reference}`]);
-    expect(straight.code).toBe(0);
-
-    const output = join(dir, 'resumed.jsonl');
-    const checkpoint = join(dir, 'state');
-    const args = ['count', input, '--windows', 'minute,hour', '--to', `file:${output}`, '--checkpoint', checkpoint, '--checkpoint-interval', '0.05'];
+    const expected = await reference();
+    const { args, file, output } = checkpointed();
+    const next = random(SEED);
     let kills = 0;
     let resumed = 0;
-    let seed = 7;
     for (let attempt = 0; attempt < 40; attempt++) {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      const kill = kills < 6 ? { file: join(checkpoint, 'checkpoint.bin'), afterSaves: 1 + (seed % 4), extraMs: (seed >>> 8) % 40 } : undefined;
+      const draw = next();
+      const kill = kills < 6 ? { file, afterSaves: 1 + (draw % 4), extraMs: (draw >>> 8) % 40 } : undefined;
       const result = await run(args, kill);
       if (/resuming from the checkpoint/.test(result.stderr)) resumed++;
       if (result.signal === 'SIGKILL') {
         kills++;
         continue;
       }
-      expect(result.code).toBe(0);
+      expect(result.code, `seed ${SEED}: ${result.stderr}`).toBe(0);
       break;
     }
-    expect(kills).toBeGreaterThanOrEqual(5);
+    expect(kills, `seed ${SEED}`).toBeGreaterThanOrEqual(5);
     // Most restarts picked up a checkpoint rather than starting over.
-    expect(resumed).toBeGreaterThanOrEqual(3);
-    expect(existsSync(join(checkpoint, 'checkpoint.bin'))).toBe(true);
-    expect(readFileSync(output, 'utf8')).toBe(readFileSync(reference, 'utf8'));
+    expect(resumed, `seed ${SEED}`).toBeGreaterThanOrEqual(3);
+    expect(existsSync(file)).toBe(true);
+    expect(readFileSync(output, 'utf8'), `seed ${SEED}`).toBe(expected);
 
     // The checkpoint now says the input was counted to its end.
     const again = await run(args);
