@@ -16,7 +16,7 @@ import { createDecoder } from '@uniqstream/frames';
 import { createDeadLetterSink, openResultSink, sinkReady, type KafkaLog } from '@uniqstream/sinks';
 import { checkReadable, openFileSource, openSource, type FileSource, type KafkaFetch } from '@uniqstream/sources';
 import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
-import { CheckpointDir, identify, rewindOutput, type Resume } from './checkpoint.js';
+import { CheckpointDir, DEFAULT_CHECKPOINT_DAMAGED, identify, rewindOutput, UnusableCheckpointError, type CheckpointDamagedChoice, type Resume } from './checkpoint.js';
 import { progressLine, summaryLines } from './report.js';
 
 /** 128 + the signal's number, as shells report a process stopped by it. */
@@ -32,6 +32,8 @@ export interface CountRunOptions {
   readonly quiet: boolean;
   /** Kafka input: who fetches records (default: the source's, DEFAULT_KAFKA_FETCH). */
   readonly kafkaFetch?: KafkaFetch;
+  /** A damaged checkpoint: refuse to run (default), or count from the beginning. */
+  readonly checkpointDamaged?: CheckpointDamagedChoice;
 }
 
 export interface Terminal {
@@ -75,7 +77,11 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
         say(error.message);
         return 0;
       }
-      throw error;
+      if (error instanceof UnusableCheckpointError && (options.checkpointDamaged ?? DEFAULT_CHECKPOINT_DAMAGED) === 'restart') {
+        say(`warning: checkpoint ${error.file} ${error.problem}: counting from the beginning (--checkpoint-damaged restart)`);
+      } else {
+        throw error;
+      }
     }
   }
   const outputPath = plainOutputFile(config);

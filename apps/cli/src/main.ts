@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { COUNT_OPTION_SPECS, resolveCountConfig, type CountConfig } from '@uniqstream/core';
 import { DEFAULT_KAFKA_FETCH, KAFKA_FETCHES, type KafkaFetch } from '@uniqstream/sources';
+import { CHECKPOINT_DAMAGED_CHOICES, DEFAULT_CHECKPOINT_DAMAGED, type CheckpointDamagedChoice } from './checkpoint.js';
 import { runCount } from './count.js';
 
 const EXIT_USAGE = 2;
@@ -57,6 +58,12 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
       KAFKA_FETCHES,
     ),
   );
+  count.addOption(
+    new Option(
+      '--checkpoint-damaged <what>',
+      `a --checkpoint file that is damaged or from an older version: refuse (stop with an error) or restart (warn and count from the beginning) (default: ${DEFAULT_CHECKPOINT_DAMAGED})`,
+    ).choices(CHECKPOINT_DAMAGED_CHOICES),
+  );
   count.addHelpText(
     'after',
     `
@@ -108,6 +115,7 @@ async function main(argv: readonly string[]): Promise<number> {
         progress: typeof flags['progress'] === 'boolean' && process.argv.some((a) => a === '--progress' || a === '--no-progress') ? flags['progress'] : undefined,
         quiet: flags['quiet'] === true,
         ...(flags['kafkaFetch'] === undefined ? {} : { kafkaFetch: flags['kafkaFetch'] as KafkaFetch }),
+        ...(flags['checkpointDamaged'] === undefined ? {} : { checkpointDamaged: flags['checkpointDamaged'] as CheckpointDamagedChoice }),
       },
       { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: () => performance.now(), signal: interrupt.signal },
     );

@@ -1,9 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { encodeSnapshot, engineOptionsOf, resolveCountConfig } from '@uniqstream/core';
 import { generateChunks } from '@uniqstream/generator';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointDir, identify, UnusableCheckpointError } from '../src/checkpoint.js';
 
 const BIN = new URL('../bin/uniqstream', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'uniqstream-ckpt-'));
@@ -106,6 +109,13 @@ function checkpointed(extra: readonly string[] = []): { args: string[]; file: st
   };
 }
 
+/** Runs until the run has saved a checkpoint twice, then kills it: a checkpoint from the middle of the input. */
+async function midRunCheckpoint(args: readonly string[], file: string): Promise<Buffer> {
+  const killed = await run(args, { file, afterSaves: 2, extraMs: 0 });
+  expect(killed.signal).toBe('SIGKILL');
+  return readFileSync(file);
+}
+
 describe('uniqstream count --checkpoint', () => {
   it('killed with SIGKILL at random moments and restarted, ends with exactly the output of an uninterrupted run', async () => {
     const expected = await reference();
@@ -160,3 +170,113 @@ describe('uniqstream count --checkpoint', () => {
     expect(fifo.stderr).toMatch(/--checkpoint needs input files: .*pipe is not a regular file/);
   }, 120_000);
 });
+
+describe('a damaged --checkpoint file', () => {
+  /** One line on stderr that names the file and says how to start over. */
+  function expectRefusal(result: { code: number | null; stderr: string }, file: string, problem: RegExp): void {
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`checkpoint ${file} `);
+    expect(lines[0]).toMatch(problem);
+    expect(lines[0]).toMatch(/remove it to count from the beginning, or pass --checkpoint-damaged restart$/);
+  }
+
+  it('is refused in one line, whether bytes in its middle were garbled or its position was edited by hand', async () => {
+    const { args, file } = checkpointed();
+    const pristine = await midRunCheckpoint(args, file);
+    const next = random(SEED ^ 0x5eed);
+    const middle = Math.floor(pristine.length / 2);
+
+    const garbled = Buffer.from(pristine);
+    for (let i = 0; i < 64; i++) garbled[middle + i] = (garbled[middle + i]! + 1 + (next() % 255)) & 0xff;
+    writeFileSync(file, garbled);
+    expectRefusal(await run(args), file, /is damaged \(its checksum does not match\)/);
+
+    const ones = Buffer.from(pristine);
+    ones.fill(0xff, middle, middle + 8);
+    writeFileSync(file, ones);
+    expectRefusal(await run(args), file, /is damaged/);
+
+    // Position: one digit changed by hand, the same length, so the file still decodes.
+    writeFileSync(file, editPosition(pristine));
+    expectRefusal(await run(args), file, /is damaged \(its checksum does not match\)/);
+
+    writeFileSync(file, pristine.subarray(0, pristine.length - 1));
+    expectRefusal(await run(args), file, /is damaged/);
+
+    // The file as it was resumes.
+    writeFileSync(file, pristine);
+    const resumed = await run(args);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from the checkpoint/);
+  });
+
+  it('with --checkpoint-damaged restart, starts over with a warning and ends exactly like an uninterrupted run', async () => {
+    const expected = await reference();
+    const { args, file, output } = checkpointed(['--checkpoint-damaged', 'restart']);
+    const pristine = await midRunCheckpoint(args, file);
+    writeFileSync(file, editPosition(pristine));
+    const restarted = await run(args);
+    expect(restarted.code).toBe(0);
+    const warnings = restarted.stderr.split('\n').filter((l) => /warning/.test(l));
+    expect(warnings).toEqual([`uniqstream: warning: checkpoint ${file} is damaged (its checksum does not match): counting from the beginning (--checkpoint-damaged restart)`]);
+    expect(restarted.stderr).not.toMatch(/resuming/);
+    expect(readFileSync(output, 'utf8')).toBe(expected);
+  });
+
+  it('written by an older uniqstream (format 1) is refused in one clear line', async () => {
+    const { args, file } = checkpointed();
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, encodeSnapshot({ format: 'uniqstream-cli-checkpoint/1', inputs: [], position: 0, complete: false, outputBytes: null, engine: new Uint8Array(8) }));
+    expectRefusal(await run(args), file, /was written by an older uniqstream \(format 1, without a checksum\)/);
+  });
+
+  it('is refused whatever bytes are garbled and wherever it is cut', async () => {
+    const { args, file } = checkpointed();
+    const pristine = await midRunCheckpoint(args, file);
+    const state = join(dir, 'garbled');
+    mkdirSync(state, { recursive: true });
+    const copy = join(state, 'checkpoint.bin');
+    const checkpoint = new CheckpointDir(state, await identify([input]));
+    const engineOptions = engineOptionsOf(resolveCountConfig({ windows: WINDOWS.split(',') }));
+    copyFileSync(file, copy);
+    await expect(checkpoint.load(engineOptions)).resolves.toMatchObject({ position: expect.any(Number) });
+
+    const refused = async (bytes: Uint8Array): Promise<void> => {
+      writeFileSync(copy, bytes);
+      const error = await checkpoint.load(engineOptions).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(UnusableCheckpointError);
+      expect((error as Error).message).not.toContain('\n');
+      expect((error as Error).message).toContain(copy);
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 64 }), async (at, noise) => {
+        const garbled = Buffer.from(pristine);
+        const start = at % pristine.length;
+        // Every byte of the noise changes the byte it lands on.
+        noise.forEach((n, i) => {
+          if (start + i < garbled.length) garbled[start + i] = garbled[start + i]! ^ (n | 1);
+        });
+        await refused(garbled);
+      }),
+      { numRuns: 300, seed: SEED },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), async (cut) => refused(pristine.subarray(0, cut % pristine.length))),
+      { numRuns: 100, seed: SEED },
+    );
+  });
+});
+
+/** The checkpoint with one digit of its saved input position changed, as an edit by hand would. */
+function editPosition(bytes: Buffer): Buffer {
+  const text = bytes.toString('latin1');
+  const match = /"position":(\d+)/.exec(text);
+  expect(match).not.toBeNull();
+  const digits = match![1]!;
+  const last = digits.length - 1;
+  const edited = digits.slice(0, last) + String((Number(digits[last]) + 5) % 10);
+  const at = match!.index + '"position":'.length;
+  return Buffer.from(text.slice(0, at) + edited + text.slice(at + digits.length), 'latin1');
+}
