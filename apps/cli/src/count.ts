@@ -226,7 +226,7 @@ function plainOutputFile(config: CountConfig): string | null {
 
 function openSink(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog, append: boolean): ResultSink {
   const endpoint = parseEndpoint(config.to, 'output');
-  return openResultSink(endpoint, { format: config.format, stream: terminal.stdout, onClosed, append, kafka: { log: kafkaLog } });
+  return openResultSink(endpoint, { format: config.format, timeZone: config.timeZone, stream: terminal.stdout, onClosed, append, kafka: { log: kafkaLog } });
 }
 
 function openDeadLetters(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog): DeadLetterSink | undefined {

@@ -143,6 +143,17 @@ describe('uniqstream count', () => {
     expect(lines.some((l) => l.includes('2016-07-11T13:40:00Z'))).toBe(true);
   });
 
+  it('prints the table in the --tz time zone, named in the header', async () => {
+    const result = await run(['count', join(dir, 'stream.jsonl'), '--format', 'table', '--tz', 'Europe/Zurich', '--windows', 'minute,day']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^window\s+start \(Europe\/Zurich\)\s+end \(Europe\/Zurich\)\s+users/);
+    expect(lines.some((l) => /^minute\s+2016-07-11T15:40:00\+02:00\s+2016-07-11T15:41:00\+02:00\s/.test(l))).toBe(true);
+    // The day is Zurich's, from local midnight.
+    expect(lines.some((l) => /^day\s+2016-07-11T00:00:00\+02:00\s+2016-07-12T00:00:00\+02:00\s/.test(l))).toBe(true);
+    expect(result.stdout).not.toMatch(/\d{2}Z\s/);
+  });
+
   it('counts every byte read in the summary, the cut-off rest of a too-long frame included', async () => {
     const path = join(dir, 'long-frame.jsonl');
     const content = Buffer.from(`{"uid":"a","ts":${T0}}\n{"uid":"b","ts":${T0},"pad":"${'x'.repeat(3_000_000)}"}\n{"uid":"c","ts":${T0 + 1}}\n`);
