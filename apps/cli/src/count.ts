@@ -17,7 +17,7 @@ import { createDeadLetterSink, openResultSink, sinkReady, type KafkaLog } from '
 import { checkReadable, openFileSource, openSource, type FileSource, type KafkaFetch } from '@uniqstream/sources';
 import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
 import { CheckpointDir, DEFAULT_CHECKPOINT_DAMAGED, identify, rewindOutput, UnusableCheckpointError, type CheckpointDamagedChoice, type Resume } from './checkpoint.js';
-import { progressLine, summaryLines } from './report.js';
+import { noValidFrameLine, progressLine, summaryLines } from './report.js';
 
 /** 128 + the signal's number, as shells report a process stopped by it. */
 const EXIT_INTERRUPTED = 130;
@@ -154,6 +154,8 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     if (progressShown) terminal.stderr.write('\r\x1b[K');
     if (summary === null) return 0;
     if (!options.quiet) for (const line of summaryLines(summary)) say(line);
+    const noValidFrame = noValidFrameLine(summary);
+    if (noValidFrame !== undefined) say(noValidFrame);
     if (summary.stopReason === 'signal' && !readerGone) return exitCodeOfSignal(terminal.signal);
     return 0;
   } finally {

@@ -154,6 +154,12 @@ describe('uniqstream count', () => {
     expect(result.stdout).not.toMatch(/\d{2}Z\s/);
   });
 
+  it('says "1 frame", not "1 frames"', async () => {
+    const result = await run(['count'], Buffer.from(`{"uid":"a","ts":${T0}}\n`));
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/read 1 frame \(/);
+  });
+
   it('counts every byte read in the summary, the cut-off rest of a too-long frame included', async () => {
     const path = join(dir, 'long-frame.jsonl');
     const content = Buffer.from(`{"uid":"a","ts":${T0}}\n{"uid":"b","ts":${T0},"pad":"${'x'.repeat(3_000_000)}"}\n{"uid":"c","ts":${T0 + 1}}\n`);
@@ -162,6 +168,19 @@ describe('uniqstream count', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/read 3 frames \(3\.0 MB\)/);
     expect(result.stderr).toMatch(/too-long 1/);
+  });
+
+  it('warns in one line when input was read but not one frame of it was valid', async () => {
+    let state = 99;
+    const noise = Buffer.from(Array.from({ length: 200_000 }, () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24));
+    const result = await run(['count'], noise);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/counted 0,/);
+    const warnings = result.stderr.split('\n').filter((l) => /warning/.test(l));
+    expect(warnings).toEqual([expect.stringMatching(/^uniqstream: warning: no valid frame in 200,000 bytes: is this JSON lines/)]);
+    // One valid frame is enough to say nothing.
+    const mixed = await run(['count'], Buffer.concat([noise, Buffer.from(`\n{"uid":"a","ts":${T0}}\n`)]));
+    expect(mixed.stderr).not.toMatch(/warning/);
   });
 
   it('writes dropped frames with their reason to a dead-letter file', async () => {
