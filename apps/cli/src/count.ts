@@ -22,6 +22,7 @@ import { noValidFrameLine, progressLine, summaryLines } from './report.js';
 /** 128 + the signal's number, as shells report a process stopped by it. */
 const EXIT_INTERRUPTED = 130;
 const EXIT_TERMINATED = 143;
+const MS_PER_SECOND = 1000;
 
 export interface CountRunOptions {
   readonly files: readonly string[];
@@ -32,6 +33,8 @@ export interface CountRunOptions {
   readonly quiet: boolean;
   /** Kafka input: who fetches records (default: the source's, DEFAULT_KAFKA_FETCH). */
   readonly kafkaFetch?: KafkaFetch;
+  /** Kafka: how long to keep retrying a broker that cannot be reached at start (default: the sources' and sinks' own, 30 s). */
+  readonly kafkaWaitSeconds?: number;
   /** A damaged checkpoint: refuse to run (default), or count from the beginning. */
   readonly checkpointDamaged?: CheckpointDamagedChoice;
 }
@@ -55,6 +58,10 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   // Kafka clients report trouble (a broker away, retrying) in one line each.
   const kafkaLog: KafkaLog = (level, message) => {
     if (level === 'error' || level === 'warn') say(`kafka: ${message}`);
+  };
+  const kafka = {
+    log: kafkaLog,
+    ...(options.kafkaWaitSeconds === undefined ? {} : { connectTimeoutMs: options.kafkaWaitSeconds * MS_PER_SECOND }),
   };
   const input = await planInput(options, terminal, say);
   const engineOptions = engineOptionsOf(config);
@@ -91,7 +98,7 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     else say('results written after that checkpoint are written again');
   }
 
-  const source = openInput(input, config, terminal, kafkaLog, resume?.position ?? 0, options.kafkaFetch);
+  const source = openInput(input, config, terminal, kafka, resume?.position ?? 0, options.kafkaFetch);
   const decoder = createDecoder(config.parser, { maxFrameBytes: config.maxFrameBytes });
   const engine = resume?.engine ?? new CountingEngine(engineOptions);
 
@@ -106,10 +113,10 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     readerGone = true;
     stop.abort('closed');
   };
-  const sink = openSink(config, terminal, onClosed, kafkaLog, resume !== undefined && outputPath !== null);
+  const sink = openSink(config, terminal, onClosed, kafka, resume !== undefined && outputPath !== null);
   let deadLetters: DeadLetterSink | undefined;
   try {
-    deadLetters = openDeadLetters(config, terminal, onClosed, kafkaLog);
+    deadLetters = openDeadLetters(config, terminal, onClosed, kafka);
   } catch (error) {
     // A Kafka sink is already connecting: left open, it would keep the process alive.
     await sink.close().catch(() => undefined);
@@ -174,6 +181,11 @@ function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
+interface KafkaClientOptions {
+  readonly log: KafkaLog;
+  readonly connectTimeoutMs?: number;
+}
+
 type InputPlan = { readonly kind: 'demo' } | { readonly kind: 'kafka'; readonly endpoint: Extract<Endpoint, { kind: 'kafka' }> } | { readonly kind: 'files'; readonly paths: readonly string[] };
 
 /** What to read, checked before anything is opened. */
@@ -207,13 +219,13 @@ async function planInput(options: CountRunOptions, terminal: Terminal, say: (lin
   return { kind: 'files', paths };
 }
 
-function openInput(input: InputPlan, config: CountConfig, terminal: Terminal, kafkaLog: KafkaLog, resumeFrom: number, fetch: KafkaFetch | undefined): Source {
+function openInput(input: InputPlan, config: CountConfig, terminal: Terminal, kafka: KafkaClientOptions, resumeFrom: number, fetch: KafkaFetch | undefined): Source {
   switch (input.kind) {
     case 'demo':
       return openFileSource(['-'], { stdin: Readable.from(demoChunks()), maxFrameBytes: config.maxFrameBytes });
     case 'kafka':
       return openSource(input.endpoint, {
-        kafka: { group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream', log: kafkaLog, ...(fetch === undefined ? {} : { fetch }) },
+        kafka: { ...kafka, group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream', ...(fetch === undefined ? {} : { fetch }) },
       });
     case 'files':
       return openFileSource(input.paths, { maxFrameBytes: config.maxFrameBytes, stdin: terminal.stdin, resumeFrom });
@@ -226,18 +238,18 @@ function plainOutputFile(config: CountConfig): string | null {
   return endpoint.kind === 'file' && !endpoint.path.endsWith('.gz') ? endpoint.path : null;
 }
 
-function openSink(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog, append: boolean): ResultSink {
+function openSink(config: CountConfig, terminal: Terminal, onClosed: () => void, kafka: KafkaClientOptions, append: boolean): ResultSink {
   const endpoint = parseEndpoint(config.to, 'output');
-  return openResultSink(endpoint, { format: config.format, timeZone: config.timeZone, stream: terminal.stdout, onClosed, append, kafka: { log: kafkaLog } });
+  return openResultSink(endpoint, { format: config.format, timeZone: config.timeZone, stream: terminal.stdout, onClosed, append, kafka });
 }
 
-function openDeadLetters(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog): DeadLetterSink | undefined {
+function openDeadLetters(config: CountConfig, terminal: Terminal, onClosed: () => void, kafka: KafkaClientOptions): DeadLetterSink | undefined {
   if (config.deadLetter === undefined) return undefined;
   const endpoint = parseEndpoint(config.deadLetter, 'output');
   if (endpoint.kind === 'stdout' && parseEndpoint(config.to, 'output').kind === 'stdout') {
     throw usage('results already go to stdout: send dead letters to a file (--dead-letter file:PATH)');
   }
-  return createDeadLetterSink(endpoint, { stream: terminal.stdout, onClosed, kafka: { log: kafkaLog } });
+  return createDeadLetterSink(endpoint, { stream: terminal.stdout, onClosed, kafka });
 }
 
 export function usage(message: string): UniqstreamError {

@@ -183,6 +183,15 @@ describe('uniqstream count', () => {
     expect(mixed.stderr).not.toMatch(/warning/);
   });
 
+  it('gives up on an unreachable Kafka broker after --kafka-wait seconds, in one error line', async () => {
+    const result = await run(['count', '--from', 'kafka://127.0.0.1:1/stream', '--kafka-wait', '1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^uniqstream: error: cannot reach Kafka at 127\.0\.0\.1:1/m);
+    const bad = await run(['count', '--kafka-wait', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/kafka-wait/);
+  });
+
   it('writes dropped frames with their reason to a dead-letter file', async () => {
     const letters = join(dir, 'dead.jsonl');
     const result = await run(['count', join(dir, 'stream.jsonl'), '--dead-letter', `file:${letters}`]);
@@ -204,9 +213,17 @@ describe('uniqstream count', () => {
   it('explains every option in --help', async () => {
     const result = await run(['count', '--help']);
     expect(result.code).toBe(0);
-    for (const flag of ['--windows', '--max-delay', '--allowed-lateness', '--format', '--parser', '--dead-letter', '--tz', '--method', '--from', '--to', '--demo', '--kafka-fetch']) {
+    for (const flag of ['--windows', '--max-delay', '--allowed-lateness', '--format', '--parser', '--dead-letter', '--tz', '--method', '--from', '--to', '--demo', '--kafka-fetch', '--kafka-wait', '--checkpoint-damaged']) {
       expect(result.stdout).toContain(flag);
     }
+  });
+
+  it('names its exit codes and shows a Kafka example in count --help', async () => {
+    const result = await run(['count', '--help']);
+    expect(result.code).toBe(0);
+    const codes = result.stdout.slice(result.stdout.indexOf('Exit codes:'));
+    for (const code of ['0', '1', '2', '130', '143']) expect(codes).toMatch(new RegExp(`^  ${code} +\\S`, 'm'));
+    expect(result.stdout).toMatch(/uniqstream count --from kafka:\/\/\S+ --to kafka:\/\/\S+/);
   });
 
   it('says in the top-level help that count is the default command, and runs it for bare file names', async () => {
