@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import {
   CountingEngine,
@@ -15,12 +16,13 @@ import { createDecoder } from '@uniqstream/frames';
 import { createDeadLetterSink, openResultSink, sinkReady, type KafkaLog } from '@uniqstream/sinks';
 import { checkReadable, openFileSource, openSource, type FileSource, type KafkaFetch } from '@uniqstream/sources';
 import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
-import { CheckpointDir, identify, rewindOutput, type Resume } from './checkpoint.js';
-import { progressLine, summaryLines } from './report.js';
+import { CheckpointDir, DEFAULT_CHECKPOINT_DAMAGED, identify, rewindOutput, UnusableCheckpointError, type CheckpointDamagedChoice, type Resume } from './checkpoint.js';
+import { noValidFrameLine, progressLine, summaryLines } from './report.js';
 
 /** 128 + the signal's number, as shells report a process stopped by it. */
 const EXIT_INTERRUPTED = 130;
 const EXIT_TERMINATED = 143;
+const MS_PER_SECOND = 1000;
 
 export interface CountRunOptions {
   readonly files: readonly string[];
@@ -31,6 +33,10 @@ export interface CountRunOptions {
   readonly quiet: boolean;
   /** Kafka input: who fetches records (default: the source's, DEFAULT_KAFKA_FETCH). */
   readonly kafkaFetch?: KafkaFetch;
+  /** Kafka: how long to keep retrying a broker that cannot be reached at start (default: the sources' and sinks' own, 30 s). */
+  readonly kafkaWaitSeconds?: number;
+  /** A damaged checkpoint: refuse to run (default), or count from the beginning. */
+  readonly checkpointDamaged?: CheckpointDamagedChoice;
 }
 
 export interface Terminal {
@@ -53,6 +59,10 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   const kafkaLog: KafkaLog = (level, message) => {
     if (level === 'error' || level === 'warn') say(`kafka: ${message}`);
   };
+  const kafka = {
+    log: kafkaLog,
+    ...(options.kafkaWaitSeconds === undefined ? {} : { connectTimeoutMs: options.kafkaWaitSeconds * MS_PER_SECOND }),
+  };
   const input = await planInput(options, terminal, say);
   const engineOptions = engineOptionsOf(config);
 
@@ -63,6 +73,9 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     if (input.kind !== 'files' || input.paths.includes('-')) {
       throw usage('--checkpoint needs input files: stdin and the demo cannot be read again from a position, and Kafka keeps its own (see uniqstream-consumer)');
     }
+    for (const path of input.paths) {
+      if (!(await stat(path)).isFile()) throw usage(`--checkpoint needs input files: ${path} is not a regular file, and a pipe or device cannot be read again from a position`);
+    }
     checkpoints = new CheckpointDir(config.checkpoint, await identify(input.paths));
     try {
       resume = await checkpoints.load(engineOptions);
@@ -71,7 +84,11 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
         say(error.message);
         return 0;
       }
-      throw error;
+      if (error instanceof UnusableCheckpointError && (options.checkpointDamaged ?? DEFAULT_CHECKPOINT_DAMAGED) === 'restart') {
+        say(`warning: checkpoint ${error.file} ${error.problem}: counting from the beginning (--checkpoint-damaged restart)`);
+      } else {
+        throw error;
+      }
     }
   }
   const outputPath = plainOutputFile(config);
@@ -81,23 +98,25 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     else say('results written after that checkpoint are written again');
   }
 
-  const source = openInput(input, config, terminal, kafkaLog, resume?.position ?? 0, options.kafkaFetch);
+  const source = openInput(input, config, terminal, kafka, resume?.position ?? 0, options.kafkaFetch);
   const decoder = createDecoder(config.parser, { maxFrameBytes: config.maxFrameBytes });
   const engine = resume?.engine ?? new CountingEngine(engineOptions);
 
   const stop = new AbortController();
   const onUserStop = (): void => stop.abort('signal');
-  terminal.signal.addEventListener('abort', onUserStop, { once: true });
+  // A signal that came while the input was checked would not fire again.
+  if (terminal.signal.aborted) onUserStop();
+  else terminal.signal.addEventListener('abort', onUserStop, { once: true });
   let readerGone = false;
   const onClosed = (): void => {
     // The reader of our output went away (`| head`): stop quietly.
     readerGone = true;
     stop.abort('closed');
   };
-  const sink = openSink(config, terminal, onClosed, kafkaLog, resume !== undefined && outputPath !== null);
+  const sink = openSink(config, terminal, onClosed, kafka, resume !== undefined && outputPath !== null);
   let deadLetters: DeadLetterSink | undefined;
   try {
-    deadLetters = openDeadLetters(config, terminal, onClosed, kafkaLog);
+    deadLetters = openDeadLetters(config, terminal, onClosed, kafka);
   } catch (error) {
     // A Kafka sink is already connecting: left open, it would keep the process alive.
     await sink.close().catch(() => undefined);
@@ -108,8 +127,13 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   const fileSource = 'bytesRead' in source ? (source as FileSource) : undefined;
   let progressShown = false;
   try {
-    // A Kafka output that cannot be reached fails the run before any input is read.
-    await Promise.all([sinkReady(sink), deadLetters ? sinkReady(deadLetters) : undefined]);
+    // A Kafka output that cannot be reached fails the run before any input is read; a named
+    // pipe waits for its reader. A signal ends either wait.
+    await Promise.race([Promise.all([sinkReady(sink), deadLetters ? sinkReady(deadLetters) : undefined]), aborted(stop.signal)]);
+    if (stop.signal.aborted && !readerGone) {
+      say('stopped by a signal while waiting for the outputs, before reading any input');
+      return exitCodeOfSignal(terminal.signal);
+    }
     const summary = await runPipeline({
       source,
       decoder,
@@ -138,12 +162,29 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     if (progressShown) terminal.stderr.write('\r\x1b[K');
     if (summary === null) return 0;
     if (!options.quiet) for (const line of summaryLines(summary)) say(line);
-    if (summary.stopReason === 'signal' && !readerGone) return terminal.signal.reason === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+    const noValidFrame = noValidFrameLine(summary);
+    if (noValidFrame !== undefined) say(noValidFrame);
+    if (summary.stopReason === 'signal' && !readerGone) return exitCodeOfSignal(terminal.signal);
     return 0;
   } finally {
     terminal.signal.removeEventListener('abort', onUserStop);
     await Promise.allSettled([source.close(), sink.close(), deadLetters?.close()]);
   }
+}
+
+function exitCodeOfSignal(signal: AbortSignal): number {
+  return signal.reason === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+}
+
+/** Resolves when `signal` aborts (never, if it does not). */
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+interface KafkaClientOptions {
+  readonly log: KafkaLog;
+  readonly connectTimeoutMs?: number;
 }
 
 type InputPlan = { readonly kind: 'demo' } | { readonly kind: 'kafka'; readonly endpoint: Extract<Endpoint, { kind: 'kafka' }> } | { readonly kind: 'files'; readonly paths: readonly string[] };
@@ -179,13 +220,13 @@ async function planInput(options: CountRunOptions, terminal: Terminal, say: (lin
   return { kind: 'files', paths };
 }
 
-function openInput(input: InputPlan, config: CountConfig, terminal: Terminal, kafkaLog: KafkaLog, resumeFrom: number, fetch: KafkaFetch | undefined): Source {
+function openInput(input: InputPlan, config: CountConfig, terminal: Terminal, kafka: KafkaClientOptions, resumeFrom: number, fetch: KafkaFetch | undefined): Source {
   switch (input.kind) {
     case 'demo':
       return openFileSource(['-'], { stdin: Readable.from(demoChunks()), maxFrameBytes: config.maxFrameBytes });
     case 'kafka':
       return openSource(input.endpoint, {
-        kafka: { group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream', log: kafkaLog, ...(fetch === undefined ? {} : { fetch }) },
+        kafka: { ...kafka, group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream', ...(fetch === undefined ? {} : { fetch }) },
       });
     case 'files':
       return openFileSource(input.paths, { maxFrameBytes: config.maxFrameBytes, stdin: terminal.stdin, resumeFrom });
@@ -198,18 +239,18 @@ function plainOutputFile(config: CountConfig): string | null {
   return endpoint.kind === 'file' && !endpoint.path.endsWith('.gz') ? endpoint.path : null;
 }
 
-function openSink(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog, append: boolean): ResultSink {
+function openSink(config: CountConfig, terminal: Terminal, onClosed: () => void, kafka: KafkaClientOptions, append: boolean): ResultSink {
   const endpoint = parseEndpoint(config.to, 'output');
-  return openResultSink(endpoint, { format: config.format, stream: terminal.stdout, onClosed, append, kafka: { log: kafkaLog } });
+  return openResultSink(endpoint, { format: config.format, timeZone: config.timeZone, stream: terminal.stdout, onClosed, append, kafka });
 }
 
-function openDeadLetters(config: CountConfig, terminal: Terminal, onClosed: () => void, kafkaLog: KafkaLog): DeadLetterSink | undefined {
+function openDeadLetters(config: CountConfig, terminal: Terminal, onClosed: () => void, kafka: KafkaClientOptions): DeadLetterSink | undefined {
   if (config.deadLetter === undefined) return undefined;
   const endpoint = parseEndpoint(config.deadLetter, 'output');
   if (endpoint.kind === 'stdout' && parseEndpoint(config.to, 'output').kind === 'stdout') {
     throw usage('results already go to stdout: send dead letters to a file (--dead-letter file:PATH)');
   }
-  return createDeadLetterSink(endpoint, { stream: terminal.stdout, onClosed, kafka: { log: kafkaLog } });
+  return createDeadLetterSink(endpoint, { stream: terminal.stdout, onClosed, kafka });
 }
 
 export function usage(message: string): UniqstreamError {

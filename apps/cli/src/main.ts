@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { COUNT_OPTION_SPECS, resolveCountConfig, type CountConfig } from '@uniqstream/core';
-import { DEFAULT_KAFKA_FETCH, KAFKA_FETCHES, type KafkaFetch } from '@uniqstream/sources';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_KAFKA_FETCH, KAFKA_FETCHES, type KafkaFetch } from '@uniqstream/sources';
+import { CHECKPOINT_DAMAGED_CHOICES, DEFAULT_CHECKPOINT_DAMAGED, type CheckpointDamagedChoice } from './checkpoint.js';
 import { runCount } from './count.js';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
 /** A second Ctrl-C: 128 + SIGINT's number, as shells report it. */
 const EXIT_INTERRUPTED = 130;
+const MS_PER_SECOND = 1000;
 
 /** Options that only make sense for the Kafka consumer service. */
 const SERVICE_ONLY = new Set<string>([]);
@@ -57,6 +59,17 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
       KAFKA_FETCHES,
     ),
   );
+  count.addOption(
+    new Option('--kafka-wait <seconds>', `Kafka: keep retrying an unreachable broker this long at start, then fail (default: ${DEFAULT_CONNECT_TIMEOUT_MS / MS_PER_SECOND})`).argParser(
+      positiveSeconds('kafka-wait'),
+    ),
+  );
+  count.addOption(
+    new Option(
+      '--checkpoint-damaged <what>',
+      `a --checkpoint file that is damaged or from an older version: refuse (stop with an error) or restart (warn and count from the beginning) (default: ${DEFAULT_CHECKPOINT_DAMAGED})`,
+    ).choices(CHECKPOINT_DAMAGED_CHOICES),
+  );
   count.addHelpText(
     'after',
     `
@@ -68,8 +81,18 @@ revisions, and every window's last result has "final":true. A summary goes to st
 
 Examples:
   uniqstream count --demo
-  uniqstream count sample.jsonl.gz --windows minute,hour --format table
-  zcat sample.jsonl.gz | uniqstream count --dead-letter file:dropped.jsonl > results.jsonl`,
+  uniqstream count sample.jsonl.gz --windows minute,hour --format table --tz Europe/Zurich
+  zcat sample.jsonl.gz | uniqstream count --dead-letter file:dropped.jsonl > results.jsonl
+  uniqstream count --from kafka://127.0.0.1:9092/stream --to kafka://127.0.0.1:9092/processed \\
+    --group counters --from-beginning --until-idle 5
+
+Exit codes:
+  0    done (also when the reader of stdout went away, or the checkpoint says the input was counted)
+  1    the run failed: unreadable input, corrupt gzip, Kafka out of reach or no such topic,
+       a checkpoint for other input, or a damaged one
+  2    bad command line: unknown option, bad value, options that do not go together
+  130  stopped by Ctrl-C (SIGINT); open windows are flushed as non-final results
+  143  stopped by SIGTERM, the same way`,
   );
   count.action(async (files: string[], flags: Record<string, unknown>) => {
     const values: Partial<Record<keyof CountConfig, unknown>> = {};
@@ -80,6 +103,15 @@ Examples:
     await run(files, resolveCountConfig(values), flags);
   });
   return program;
+}
+
+/** A number of seconds above 0 (fractions allowed), as the option parser wants it. */
+function positiveSeconds(name: string): (value: string) => number {
+  return (value) => {
+    const seconds = Number(value.trim());
+    if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError(`${name} must be a number of seconds > 0, got "${value}"`);
+    return seconds;
+  };
 }
 
 function camel(name: string): string {
@@ -108,6 +140,8 @@ async function main(argv: readonly string[]): Promise<number> {
         progress: typeof flags['progress'] === 'boolean' && process.argv.some((a) => a === '--progress' || a === '--no-progress') ? flags['progress'] : undefined,
         quiet: flags['quiet'] === true,
         ...(flags['kafkaFetch'] === undefined ? {} : { kafkaFetch: flags['kafkaFetch'] as KafkaFetch }),
+        ...(flags['kafkaWait'] === undefined ? {} : { kafkaWaitSeconds: flags['kafkaWait'] as number }),
+        ...(flags['checkpointDamaged'] === undefined ? {} : { checkpointDamaged: flags['checkpointDamaged'] as CheckpointDamagedChoice }),
       },
       { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: () => performance.now(), signal: interrupt.signal },
     );

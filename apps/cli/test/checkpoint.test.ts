@@ -1,13 +1,30 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { encodeSnapshot, engineOptionsOf, resolveCountConfig } from '@uniqstream/core';
 import { generateChunks } from '@uniqstream/generator';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointDir, identify, UnusableCheckpointError } from '../src/checkpoint.js';
 
 const BIN = new URL('../bin/uniqstream', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'uniqstream-ckpt-'));
 const input = join(dir, 'in.jsonl');
+const WINDOWS = 'minute,hour';
+
+/**
+ * The moments of the kills come from this seed, printed so that a failure can
+ * be replayed: UNIQSTREAM_TEST_SEED=<seed> pnpm exec vitest run test/checkpoint.test.ts
+ */
+const SEED = process.env['UNIQSTREAM_TEST_SEED'] === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env['UNIQSTREAM_TEST_SEED']);
+console.info(`checkpoint.test.ts: kill moments from seed ${SEED} (replay with UNIQSTREAM_TEST_SEED=${SEED})`);
+
+/** The same small linear congruential generator everywhere in these tests: a seed gives one sequence. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+}
 
 interface Kill {
   /** The checkpoint file to watch. */
@@ -68,35 +85,61 @@ beforeAll(() => {
   expect(BIN).toBeTruthy();
 });
 
+let referenceRun: Promise<string> | undefined;
+/** The results of an uninterrupted run, made once. */
+function reference(): Promise<string> {
+  referenceRun ??= (async () => {
+    const path = join(dir, 'reference.jsonl');
+    const straight = await run(['count', input, '--windows', WINDOWS, '--to', `file:${path}`]);
+    expect(straight.code).toBe(0);
+    return readFileSync(path, 'utf8');
+  })();
+  return referenceRun;
+}
+
+let checkpoints = 0;
+/** Arguments of a run with a checkpoint directory of its own, and where its file is. */
+function checkpointed(extra: readonly string[] = []): { args: string[]; file: string; output: string } {
+  const state = join(dir, `state${checkpoints}`);
+  const output = join(dir, `out${checkpoints++}.jsonl`);
+  return {
+    args: ['count', input, '--windows', WINDOWS, '--to', `file:${output}`, '--checkpoint', state, '--checkpoint-interval', '0.05', ...extra],
+    file: join(state, 'checkpoint.bin'),
+    output,
+  };
+}
+
+/** Runs until the run has saved a checkpoint twice, then kills it: a checkpoint from the middle of the input. */
+async function midRunCheckpoint(args: readonly string[], file: string): Promise<Buffer> {
+  const killed = await run(args, { file, afterSaves: 2, extraMs: 0 });
+  expect(killed.signal).toBe('SIGKILL');
+  return readFileSync(file);
+}
+
 describe('uniqstream count --checkpoint', () => {
   it('killed with SIGKILL at random moments and restarted, ends with exactly the output of an uninterrupted run', async () => {
-    const reference = join(dir, 'reference.jsonl');
-    const straight = await run(['count', input, '--windows', 'minute,hour', '--to', `file:${reference}`]);
-    expect(straight.code).toBe(0);
-
-    const output = join(dir, 'resumed.jsonl');
-    const checkpoint = join(dir, 'state');
-    const args = ['count', input, '--windows', 'minute,hour', '--to', `file:${output}`, '--checkpoint', checkpoint, '--checkpoint-interval', '0.05'];
+    const expected = await reference();
+    const { args, file, output } = checkpointed();
+    const next = random(SEED);
     let kills = 0;
     let resumed = 0;
-    let seed = 7;
     for (let attempt = 0; attempt < 40; attempt++) {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      const kill = kills < 6 ? { file: join(checkpoint, 'checkpoint.bin'), afterSaves: 1 + (seed % 4), extraMs: (seed >>> 8) % 40 } : undefined;
+      const draw = next();
+      const kill = kills < 6 ? { file, afterSaves: 1 + (draw % 4), extraMs: (draw >>> 8) % 40 } : undefined;
       const result = await run(args, kill);
       if (/resuming from the checkpoint/.test(result.stderr)) resumed++;
       if (result.signal === 'SIGKILL') {
         kills++;
         continue;
       }
-      expect(result.code).toBe(0);
+      expect(result.code, `seed ${SEED}: ${result.stderr}`).toBe(0);
       break;
     }
-    expect(kills).toBeGreaterThanOrEqual(5);
+    expect(kills, `seed ${SEED}`).toBeGreaterThanOrEqual(5);
     // Most restarts picked up a checkpoint rather than starting over.
-    expect(resumed).toBeGreaterThanOrEqual(3);
-    expect(existsSync(join(checkpoint, 'checkpoint.bin'))).toBe(true);
-    expect(readFileSync(output, 'utf8')).toBe(readFileSync(reference, 'utf8'));
+    expect(resumed, `seed ${SEED}`).toBeGreaterThanOrEqual(3);
+    expect(existsSync(file)).toBe(true);
+    expect(readFileSync(output, 'utf8'), `seed ${SEED}`).toBe(expected);
 
     // The checkpoint now says the input was counted to its end.
     const again = await run(args);
@@ -104,7 +147,7 @@ describe('uniqstream count --checkpoint', () => {
     expect(again.stderr).toMatch(/already counted/);
   }, 600_000);
 
-  it('refuses a checkpoint made for other input, and stdin', async () => {
+  it('refuses a checkpoint made for other input, stdin and a named pipe', async () => {
     const checkpoint = join(dir, 'other');
     const first = await run(['count', input, '--checkpoint', checkpoint, '--to', `file:${join(dir, 'o1.jsonl')}`, '--checkpoint-interval', '0.05'], {
       file: join(checkpoint, 'checkpoint.bin'),
@@ -120,5 +163,120 @@ describe('uniqstream count --checkpoint', () => {
     const stdin = await run(['count', '-', '--checkpoint', join(dir, 'stdin')]);
     expect(stdin.code).toBe(2);
     expect(stdin.stderr).toMatch(/--checkpoint needs input files/);
+    const pipe = join(dir, 'pipe');
+    execFileSync('mkfifo', [pipe]);
+    const fifo = await run(['count', pipe, '--checkpoint', join(dir, 'fifo')]);
+    expect(fifo.code).toBe(2);
+    expect(fifo.stderr).toMatch(/--checkpoint needs input files: .*pipe is not a regular file/);
   }, 120_000);
 });
+
+describe('a damaged --checkpoint file', () => {
+  /** One line on stderr that names the file and says how to start over. */
+  function expectRefusal(result: { code: number | null; stderr: string }, file: string, problem: RegExp): void {
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`checkpoint ${file} `);
+    expect(lines[0]).toMatch(problem);
+    expect(lines[0]).toMatch(/remove it to count from the beginning, or pass --checkpoint-damaged restart$/);
+  }
+
+  it('is refused in one line, whether bytes in its middle were garbled or its position was edited by hand', async () => {
+    const { args, file } = checkpointed();
+    const pristine = await midRunCheckpoint(args, file);
+    const next = random(SEED ^ 0x5eed);
+    const middle = Math.floor(pristine.length / 2);
+
+    const garbled = Buffer.from(pristine);
+    for (let i = 0; i < 64; i++) garbled[middle + i] = (garbled[middle + i]! + 1 + (next() % 255)) & 0xff;
+    writeFileSync(file, garbled);
+    expectRefusal(await run(args), file, /is damaged \(its checksum does not match\)/);
+
+    const ones = Buffer.from(pristine);
+    ones.fill(0xff, middle, middle + 8);
+    writeFileSync(file, ones);
+    expectRefusal(await run(args), file, /is damaged/);
+
+    // Position: one digit changed by hand, the same length, so the file still decodes.
+    writeFileSync(file, editPosition(pristine));
+    expectRefusal(await run(args), file, /is damaged \(its checksum does not match\)/);
+
+    writeFileSync(file, pristine.subarray(0, pristine.length - 1));
+    expectRefusal(await run(args), file, /is damaged/);
+
+    // The file as it was resumes.
+    writeFileSync(file, pristine);
+    const resumed = await run(args);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from the checkpoint/);
+  });
+
+  it('with --checkpoint-damaged restart, starts over with a warning and ends exactly like an uninterrupted run', async () => {
+    const expected = await reference();
+    const { args, file, output } = checkpointed(['--checkpoint-damaged', 'restart']);
+    const pristine = await midRunCheckpoint(args, file);
+    writeFileSync(file, editPosition(pristine));
+    const restarted = await run(args);
+    expect(restarted.code).toBe(0);
+    const warnings = restarted.stderr.split('\n').filter((l) => /warning/.test(l));
+    expect(warnings).toEqual([`uniqstream: warning: checkpoint ${file} is damaged (its checksum does not match): counting from the beginning (--checkpoint-damaged restart)`]);
+    expect(restarted.stderr).not.toMatch(/resuming/);
+    expect(readFileSync(output, 'utf8')).toBe(expected);
+  });
+
+  it('written by an older uniqstream (format 1) is refused in one clear line', async () => {
+    const { args, file } = checkpointed();
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, encodeSnapshot({ format: 'uniqstream-cli-checkpoint/1', inputs: [], position: 0, complete: false, outputBytes: null, engine: new Uint8Array(8) }));
+    expectRefusal(await run(args), file, /was written by an older uniqstream \(format 1, without a checksum\)/);
+  });
+
+  it('is refused whatever bytes are garbled and wherever it is cut', async () => {
+    const { args, file } = checkpointed();
+    const pristine = await midRunCheckpoint(args, file);
+    const state = join(dir, 'garbled');
+    mkdirSync(state, { recursive: true });
+    const copy = join(state, 'checkpoint.bin');
+    const checkpoint = new CheckpointDir(state, await identify([input]));
+    const engineOptions = engineOptionsOf(resolveCountConfig({ windows: WINDOWS.split(',') }));
+    copyFileSync(file, copy);
+    await expect(checkpoint.load(engineOptions)).resolves.toMatchObject({ position: expect.any(Number) });
+
+    const refused = async (bytes: Uint8Array): Promise<void> => {
+      writeFileSync(copy, bytes);
+      const error = await checkpoint.load(engineOptions).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(UnusableCheckpointError);
+      expect((error as Error).message).not.toContain('\n');
+      expect((error as Error).message).toContain(copy);
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 64 }), async (at, noise) => {
+        const garbled = Buffer.from(pristine);
+        const start = at % pristine.length;
+        // Every byte of the noise changes the byte it lands on.
+        noise.forEach((n, i) => {
+          if (start + i < garbled.length) garbled[start + i] = garbled[start + i]! ^ (n | 1);
+        });
+        await refused(garbled);
+      }),
+      { numRuns: 300, seed: SEED },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), async (cut) => refused(pristine.subarray(0, cut % pristine.length))),
+      { numRuns: 100, seed: SEED },
+    );
+  });
+});
+
+/** The checkpoint with one digit of its saved input position changed, as an edit by hand would. */
+function editPosition(bytes: Buffer): Buffer {
+  const text = bytes.toString('latin1');
+  const match = /"position":(\d+)/.exec(text);
+  expect(match).not.toBeNull();
+  const digits = match![1]!;
+  const last = digits.length - 1;
+  const edited = digits.slice(0, last) + String((Number(digits[last]) + 5) % 10);
+  const at = match!.index + '"position":'.length;
+  return Buffer.from(text.slice(0, at) + edited + text.slice(at + digits.length), 'latin1');
+}

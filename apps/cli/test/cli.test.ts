@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -143,6 +143,55 @@ describe('uniqstream count', () => {
     expect(lines.some((l) => l.includes('2016-07-11T13:40:00Z'))).toBe(true);
   });
 
+  it('prints the table in the --tz time zone, named in the header', async () => {
+    const result = await run(['count', join(dir, 'stream.jsonl'), '--format', 'table', '--tz', 'Europe/Zurich', '--windows', 'minute,day']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^window\s+start \(Europe\/Zurich\)\s+end \(Europe\/Zurich\)\s+users/);
+    expect(lines.some((l) => /^minute\s+2016-07-11T15:40:00\+02:00\s+2016-07-11T15:41:00\+02:00\s/.test(l))).toBe(true);
+    // The day is Zurich's, from local midnight.
+    expect(lines.some((l) => /^day\s+2016-07-11T00:00:00\+02:00\s+2016-07-12T00:00:00\+02:00\s/.test(l))).toBe(true);
+    expect(result.stdout).not.toMatch(/\d{2}Z\s/);
+  });
+
+  it('says "1 frame", not "1 frames"', async () => {
+    const result = await run(['count'], Buffer.from(`{"uid":"a","ts":${T0}}\n`));
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/read 1 frame \(/);
+  });
+
+  it('counts every byte read in the summary, the cut-off rest of a too-long frame included', async () => {
+    const path = join(dir, 'long-frame.jsonl');
+    const content = Buffer.from(`{"uid":"a","ts":${T0}}\n{"uid":"b","ts":${T0},"pad":"${'x'.repeat(3_000_000)}"}\n{"uid":"c","ts":${T0 + 1}}\n`);
+    writeFileSync(path, content);
+    const result = await run(['count', path]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/read 3 frames \(3\.0 MB\)/);
+    expect(result.stderr).toMatch(/too-long 1/);
+  });
+
+  it('warns in one line when input was read but not one frame of it was valid', async () => {
+    let state = 99;
+    const noise = Buffer.from(Array.from({ length: 200_000 }, () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24));
+    const result = await run(['count'], noise);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/counted 0,/);
+    const warnings = result.stderr.split('\n').filter((l) => /warning/.test(l));
+    expect(warnings).toEqual([expect.stringMatching(/^uniqstream: warning: no valid frame in 200,000 bytes: is this JSON lines/)]);
+    // One valid frame is enough to say nothing.
+    const mixed = await run(['count'], Buffer.concat([noise, Buffer.from(`\n{"uid":"a","ts":${T0}}\n`)]));
+    expect(mixed.stderr).not.toMatch(/warning/);
+  });
+
+  it('gives up on an unreachable Kafka broker after --kafka-wait seconds, in one error line', async () => {
+    const result = await run(['count', '--from', 'kafka://127.0.0.1:1/stream', '--kafka-wait', '1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^uniqstream: error: cannot reach Kafka at 127\.0\.0\.1:1/m);
+    const bad = await run(['count', '--kafka-wait', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/kafka-wait/);
+  });
+
   it('writes dropped frames with their reason to a dead-letter file', async () => {
     const letters = join(dir, 'dead.jsonl');
     const result = await run(['count', join(dir, 'stream.jsonl'), '--dead-letter', `file:${letters}`]);
@@ -164,9 +213,17 @@ describe('uniqstream count', () => {
   it('explains every option in --help', async () => {
     const result = await run(['count', '--help']);
     expect(result.code).toBe(0);
-    for (const flag of ['--windows', '--max-delay', '--allowed-lateness', '--format', '--parser', '--dead-letter', '--tz', '--method', '--from', '--to', '--demo', '--kafka-fetch']) {
+    for (const flag of ['--windows', '--max-delay', '--allowed-lateness', '--format', '--parser', '--dead-letter', '--tz', '--method', '--from', '--to', '--demo', '--kafka-fetch', '--kafka-wait', '--checkpoint-damaged']) {
       expect(result.stdout).toContain(flag);
     }
+  });
+
+  it('names its exit codes and shows a Kafka example in count --help', async () => {
+    const result = await run(['count', '--help']);
+    expect(result.code).toBe(0);
+    const codes = result.stdout.slice(result.stdout.indexOf('Exit codes:'));
+    for (const code of ['0', '1', '2', '130', '143']) expect(codes).toMatch(new RegExp(`^  ${code} +\\S`, 'm'));
+    expect(result.stdout).toMatch(/uniqstream count --from kafka:\/\/\S+ --to kafka:\/\/\S+/);
   });
 
   it('says in the top-level help that count is the default command, and runs it for bare file names', async () => {
@@ -234,3 +291,93 @@ describe('uniqstream count', () => {
     expect(result.stderr).not.toMatch(/EPIPE|Error/);
   });
 });
+
+describe('named pipes and devices', () => {
+  let pipes = 0;
+  function fifo(): string {
+    const path = join(dir, `pipe${pipes++}`);
+    execFileSync('mkfifo', [path]);
+    return path;
+  }
+
+  /** `sh -c command`; resolves to its exit code and signal. */
+  function shell(command: string, ...args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('sh', ['-c', command, 'sh', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout }));
+    });
+  }
+
+  it('reads a named pipe once, as a stream: the same results as the file, and its writer is not killed', async () => {
+    const pipe = fifo();
+    const counted = run(['count', pipe]);
+    const writer = await shell('sleep 0.2; cat "$1" > "$2"', join(dir, 'stream.jsonl'), pipe);
+    expect(writer).toMatchObject({ code: 0, signal: null });
+    const result = await counted;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe((await run(['count', join(dir, 'stream.jsonl')])).stdout);
+  });
+
+  it('ends on SIGINT or SIGTERM while a named pipe has no writer yet, with the summary and the usual exit code', async () => {
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const pipe = fifo();
+      const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(BIN, ['count', pipe], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (exit, by) => resolve({ code: exit, signal: by, stderr }));
+        // Signal once it holds the pipe open (its handlers are in place by then), or after 5 s anyway.
+        const deadline = Date.now() + 5000;
+        const poll = setInterval(() => {
+          if (holds(child.pid!, pipe) || Date.now() > deadline) {
+            clearInterval(poll);
+            child.kill(signal);
+          }
+        }, 20);
+        child.on('close', () => clearInterval(poll));
+      });
+      expect(result).toMatchObject({ code, signal: null });
+      expect(result.stderr).toMatch(/read 0 frames/);
+      expect(result.stderr).toMatch(/stopped: signal/);
+    }
+  });
+
+  it('writes results to /dev/null and dead letters to a device, and results into a named pipe', async () => {
+    const devices = await run(['count', join(dir, 'stream.jsonl'), '--to', '/dev/null', '--dead-letter', 'file:/dev/null']);
+    expect(devices.code).toBe(0);
+    expect(devices.stderr).not.toMatch(/error/);
+    const pipe = fifo();
+    const reader = shell('cat "$1"', pipe);
+    const counted = await run(['count', join(dir, 'stream.jsonl'), '--to', pipe]);
+    expect(counted.code).toBe(0);
+    expect((await reader).stdout).toBe((await run(['count', join(dir, 'stream.jsonl')])).stdout);
+  });
+
+  it('reads /dev/stdin when stdin is a socket, and /dev/null as empty input', async () => {
+    const viaPath = await run(['count', '/dev/stdin'], stream, 5);
+    expect(viaPath.code).toBe(0);
+    expect(viaPath.stdout).toBe((await run(['count', join(dir, 'stream.jsonl')])).stdout);
+    const empty = await run(['count', '/dev/null']);
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).toMatch(/read 0 frames \(0 B\)/);
+  });
+});
+
+/** Whether process `pid` has `path` open. */
+function holds(pid: number, path: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}

@@ -7,7 +7,7 @@ export type Clock = () => number;
 
 export interface PipelineProgress {
   readonly frames: number;
-  /** Frame bytes read, line terminators included. */
+  /** Input bytes read: frames with their line terminators (see FrameBatch.bytes). */
   readonly bytes: number;
   readonly elapsedMs: number;
   readonly watermark: number;
@@ -145,9 +145,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
         const list = batch.frames;
         const positions = batch.positions;
         const knownUtf8 = batch.knownUtf8 === true;
+        const batchBytes = batch.bytes;
+        if (batchBytes !== undefined) bytes += batchBytes;
         for (let i = 0; i < count; i++) {
           const frame = list[i]!;
-          bytes += frame.length + NEWLINE_BYTES;
+          if (batchBytes === undefined) bytes += frame.length + NEWLINE_BYTES;
           const kind = decoder.decode(frame, scratch, knownUtf8);
           if (kind === null) part.add(scratch.uidHi, scratch.uidLo, scratch.ts, positions[i]!, frame);
           else engine.malformed(kind, batch.origin, batch.partition, positions[i]!, frame);

@@ -65,6 +65,12 @@ export interface FrameBatch {
    * frame), and the decoder need not check each frame again.
    */
   readonly knownUtf8?: boolean;
+  /**
+   * Bytes of input the batch covers: its frames with their line terminators,
+   * and the parts of too-long lines the source cut off. Without it, the
+   * pipeline counts each frame's length plus one terminator byte.
+   */
+  readonly bytes?: number;
 }
 
 /** Where reading resumes: partition -> next position. */

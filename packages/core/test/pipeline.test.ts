@@ -105,6 +105,15 @@ describe('runPipeline', () => {
     expect(source.commits.at(-1)).toEqual(new Map([[0, 7]]));
   });
 
+  it('counts the bytes a batch says it covers (cut-off rests of too-long lines), else each frame and its newline', async () => {
+    const { clock, source, sink } = setUp([
+      { atMs: 0, batch: { ...frames(0, 0, [`a ${T0}`, 'x'.repeat(11)]), bytes: 5000 } },
+      { atMs: 1, batch: frames(0, 2, [`b ${T0}`]) },
+    ]);
+    const summary = await runPipeline({ source, decoder: textDecoder, engine: engine(), sink, now: clock.now });
+    expect(summary.bytes).toBe(5000 + `b ${T0}\n`.length);
+  });
+
   it('with untilIdleMs, ends (flushing every window) once that long has passed without a frame', async () => {
     const { source, sink, clock } = setUp([
       { atMs: 0, batch: frames(0, 0, [`a ${T0}`, `b ${T0}`, `a ${T0 + 1}`]) },

@@ -105,6 +105,11 @@ class JsonLinesDeadLetterSink implements DeadLetterSink {
     return this.output.write(text);
   }
 
+  /** A named pipe's output waits for its reader (sinkReady calls this). */
+  async ready(): Promise<void> {
+    await this.output.ready?.();
+  }
+
   flush(): Promise<void> {
     return this.output.flush();
   }

@@ -1,5 +1,7 @@
-import { createWriteStream, fsync, openSync, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, fstatSync, fsync, openSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import { openError, SinkError, writeError } from './errors.js';
 
@@ -10,6 +12,8 @@ export interface TextOutput {
   /** Resolves when everything written so far has reached the OS (and disk, for files). */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /** Resolves when the output can take writes; absent when it can at once. */
+  ready?(): Promise<void>;
 }
 
 export interface StreamOutputOptions {
@@ -43,6 +47,16 @@ export class StreamOutput implements TextOutput {
 
   get failed(): SinkError | undefined {
     return this.failure;
+  }
+
+  /** The stream holds more than its high-water mark: a writer in front of it should wait (drain()). */
+  get needsDrain(): boolean {
+    return this.stream.writableNeedDrain;
+  }
+
+  /** Resolves on 'drain', or when the stream fails or closes. */
+  drain(): Promise<void> {
+    return this.drained();
   }
 
   write(text: string | Uint8Array): Promise<void> {
@@ -139,78 +153,111 @@ export interface FileOutputOptions {
   readonly gzip?: boolean;
   /** Add to the end of an existing file instead of replacing it. */
   readonly append?: boolean;
-  /** fsync on flush() and close(), so flushed results survive a crash of the machine (default true). */
+  /** fsync a regular file on flush() and close(), so flushed results survive a crash of the machine (default true). */
   readonly fsync?: boolean;
   readonly onClosed?: ((error: SinkError) => void) | undefined;
 }
 
 const GZIP_SUFFIX = '.gz';
+/** How often to try again to open a named pipe that has no reader yet. */
+export const PIPE_READER_POLL_MS = 50;
 
 /**
  * A file, plain or gzip. The file is opened at once, so a bad path fails
  * here with one clear line, not at the first result.
+ *
+ * Only a regular file is fsynced: a device (`/dev/null`) or a pipe has
+ * nothing to make durable, and fsync refuses it (EINVAL). A named pipe is
+ * opened when a reader has opened it (as a shell's `> pipe` would), waiting
+ * on timers rather than in open(), which would block the whole process:
+ * `ready()` resolves then, writes wait for it, and close() gives up waiting.
  */
 export class FileOutput implements TextOutput {
-  private readonly file: WriteStream;
-  private readonly out: StreamOutput;
+  private out: StreamOutput | undefined;
+  /** The open file, or a named pipe once its reader has come. */
+  private readonly opened: Promise<StreamOutput>;
   private readonly gzip: Gzip | undefined;
-  private readonly fd: number;
+  private fd: number | undefined;
   private readonly fsync: boolean;
+  private readonly stopWaiting = new AbortController();
   private closed = false;
 
   constructor(
     private readonly path: string,
-    options: FileOutputOptions = {},
+    private readonly options: FileOutputOptions = {},
   ) {
-    let fd: number;
-    try {
-      fd = openSync(path, options.append === true ? 'a' : 'w');
-    } catch (error) {
-      throw openError(path, error);
+    if (isNamedPipe(path)) {
+      this.fsync = false;
+      this.opened = openPipeForWriting(path, this.stopWaiting.signal).then((fd) => this.attach(new Socket({ fd, readable: false, writable: true })));
+      // A close() before the reader came rejects it; whoever waits on it sees that.
+      this.opened.catch(() => undefined);
+    } else {
+      let fd: number;
+      try {
+        fd = openSync(path, options.append === true ? 'a' : 'w');
+      } catch (error) {
+        throw openError(path, error);
+      }
+      this.fd = fd;
+      this.fsync = (options.fsync ?? true) && fstatSync(fd).isFile();
+      this.opened = Promise.resolve(this.attach(createWriteStream(path, { fd, autoClose: true })));
     }
-    this.fd = fd;
-    this.fsync = options.fsync ?? true;
-    this.file = createWriteStream(path, { fd, autoClose: true });
-    this.out = new StreamOutput(this.file, { name: path, end: true, onClosed: options.onClosed });
     if (options.gzip ?? path.endsWith(GZIP_SUFFIX)) {
       const gzip = createGzip();
       // Compressed bytes go to the file by hand (not pipe) so flush() can
-      // wait for the last of them to be written.
+      // wait for the last of them to be written; in order, since callbacks
+      // on one promise run in the order they were added.
       gzip.on('data', (chunk: Buffer) => {
-        this.out.write(chunk).catch(() => {});
+        const out = this.out;
+        if (out !== undefined) out.write(chunk).catch(() => {});
+        else void this.opened.then((o) => o.write(chunk)).catch(() => {});
       });
-      gzip.on('error', (error) => this.out.reportError(error));
+      gzip.on('error', (error) => void this.opened.then((o) => o.reportError(error), () => undefined));
       this.gzip = gzip;
     }
   }
 
+  /** Resolves when the output is open: at once, or for a named pipe when its reader has come. */
+  async ready(): Promise<void> {
+    await this.opened;
+  }
+
   async write(text: string): Promise<void> {
-    const gzip = this.gzip;
-    if (gzip === undefined) return this.out.write(text);
-    const failure = this.out.failed;
-    if (failure !== undefined) throw failure;
     if (this.closed) throw new SinkError('CLOSED', `${this.path} sink is closed`);
+    const out = this.out ?? (await this.opened);
+    const gzip = this.gzip;
+    if (gzip === undefined) return out.write(text);
+    const failure = out.failed;
+    if (failure !== undefined) throw failure;
     if (!gzip.write(text)) await once(gzip, 'drain');
     // The file is the slow end: wait for it as well, or memory would grow.
-    if (this.file.writableNeedDrain) await once(this.file, 'drain');
-    const late = this.out.failed;
+    if (out.needsDrain) await out.drain();
+    const late = out.failed;
     if (late !== undefined) throw late;
   }
 
   async flush(): Promise<void> {
+    const out = await this.opened;
     const gzip = this.gzip;
     if (gzip !== undefined) {
       // A sync flush ends the deflate block so what is on disk decompresses up to here.
       await new Promise<void>((resolve) => gzip.flush(zlibConstants.Z_SYNC_FLUSH, () => resolve()));
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    await this.out.flush();
-    if (this.fsync) await syncFd(this.fd);
+    await out.flush();
+    if (this.fsync && this.fd !== undefined) await syncFd(this.fd);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const out = this.out;
+    if (out === undefined) {
+      // A named pipe whose reader never came: nothing was written, nothing to end.
+      this.stopWaiting.abort();
+      this.gzip?.destroy();
+      return;
+    }
     const gzip = this.gzip;
     if (gzip !== undefined) {
       await new Promise<void>((resolve) => {
@@ -218,11 +265,45 @@ export class FileOutput implements TextOutput {
         gzip.end();
       });
     }
-    if (this.fsync && this.out.failed === undefined) {
-      await this.out.flush().catch(() => {});
+    if (this.fsync && this.fd !== undefined && out.failed === undefined) {
+      await out.flush().catch(() => {});
       await syncFd(this.fd).catch(() => {});
     }
-    await this.out.close();
+    await out.close();
+  }
+
+  private attach(stream: Writable): StreamOutput {
+    this.out = new StreamOutput(stream, { name: this.path, end: true, onClosed: this.options.onClosed });
+    return this.out;
+  }
+}
+
+/** True when `path` is a named pipe (an existing one: other paths are files to create). */
+function isNamedPipe(path: string): boolean {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens a named pipe for writing once a reader has opened it. With
+ * O_NONBLOCK, open() answers at once (ENXIO while there is no reader), so
+ * the wait is a timer that `signal` can end.
+ */
+async function openPipeForWriting(path: string, signal: AbortSignal): Promise<number> {
+  for (;;) {
+    try {
+      return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENXIO') throw openError(path, error);
+    }
+    try {
+      await delay(PIPE_READER_POLL_MS, undefined, { signal });
+    } catch {
+      throw new SinkError('CLOSED', `${path} was closed before a reader opened it`);
+    }
   }
 }
 

@@ -12,6 +12,8 @@ export type ResultFormat = (typeof RESULT_FORMATS)[number];
 export interface StdoutSinkOptions {
   /** JSON lines (default) or a fixed-width table for people. */
   readonly format?: ResultFormat;
+  /** IANA time zone of the table's times (default UTC); JSON carries unix seconds. */
+  readonly timeZone?: string;
   /** Where to write instead of process.stdout (tests, embedding). */
   readonly stream?: Writable;
   /**
@@ -24,6 +26,8 @@ export interface StdoutSinkOptions {
 
 export interface FileSinkOptions {
   readonly format?: ResultFormat;
+  /** IANA time zone of the table's times (default UTC). */
+  readonly timeZone?: string;
   /** Compress with gzip; default: when the path ends in `.gz`. */
   readonly gzip?: boolean;
   /** Add to an existing file (a new gzip member for .gz) instead of replacing it. */
@@ -35,24 +39,26 @@ export interface FileSinkOptions {
 
 /** Results to stdout. close() flushes but leaves stdout open. */
 export function createStdoutSink(options: StdoutSinkOptions = {}): ResultSink {
+  const format = formatOf(options.format, options.timeZone);
   const stream = options.stream ?? process.stdout;
   const output = new StreamOutput(stream, {
     name: stream === process.stdout ? 'stdout' : 'output',
     end: false,
     onClosed: options.onClosed,
   });
-  return new TextResultSink(output, formatOf(options.format));
+  return new TextResultSink(output, format, options.timeZone);
 }
 
 /** Results to a file, created or replaced now (gzip when the name ends in `.gz`). */
 export function createFileSink(path: string, options: FileSinkOptions = {}): ResultSink {
+  const format = formatOf(options.format, options.timeZone);
   const output = new FileOutput(path, {
     ...(options.gzip === undefined ? {} : { gzip: options.gzip }),
     ...(options.append === undefined ? {} : { append: options.append }),
     ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
     onClosed: options.onClosed,
   });
-  return new TextResultSink(output, formatOf(options.format));
+  return new TextResultSink(output, format, options.timeZone);
 }
 
 export interface ResultSinkOptions extends StdoutSinkOptions, FileSinkOptions {
@@ -80,11 +86,13 @@ export function openResultSink(endpoint: Endpoint, options: ResultSinkOptions = 
   }
 }
 
-function formatOf(format: ResultFormat | undefined): ResultFormat {
+/** The format, checked before anything is opened (an unknown time zone of a table included). */
+function formatOf(format: ResultFormat | undefined, timeZone?: string): ResultFormat {
   const value = format ?? 'json';
   if (!(RESULT_FORMATS as readonly string[]).includes(value)) {
     throw new SinkError('BAD_OPTION', `unknown format ${String(value)}: expected json or table`);
   }
+  if (value === 'table') tableHeader(timeZone);
   return value;
 }
 
@@ -94,11 +102,17 @@ class TextResultSink implements ResultSink {
   constructor(
     private readonly output: TextOutput,
     private readonly format: ResultFormat,
+    private readonly timeZone: string | undefined,
   ) {}
 
   write(results: readonly WindowResult[]): Promise<void> {
     if (results.length === 0) return Promise.resolve();
     return this.output.write(this.format === 'json' ? formatResultLines(results) : this.table(results));
+  }
+
+  /** A named pipe's output waits for its reader (sinkReady calls this). */
+  async ready(): Promise<void> {
+    await this.output.ready?.();
   }
 
   flush(): Promise<void> {
@@ -112,10 +126,10 @@ class TextResultSink implements ResultSink {
   private table(results: readonly WindowResult[]): string {
     let text = '';
     if (!this.headerWritten) {
-      text = tableHeader();
+      text = tableHeader(this.timeZone);
       this.headerWritten = true;
     }
-    for (const result of results) text += tableRow(result);
+    for (const result of results) text += tableRow(result, this.timeZone);
     return text;
   }
 }

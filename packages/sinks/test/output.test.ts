@@ -1,8 +1,20 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SinkError } from '../src/errors.js';
-import { StreamOutput } from '../src/output.js';
+import { FileOutput, StreamOutput } from '../src/output.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'uniqstream-output-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** A writable that takes `delayMs` per chunk and records how full it got. */
 function slowWritable(highWaterMark: number, delayMs: number) {
@@ -95,5 +107,63 @@ describe('StreamOutput', () => {
     const output = new StreamOutput(stream, { name: 'x', end: true });
     await output.close();
     await expect(output.write('late\n')).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
+
+describe('FileOutput', () => {
+  it('writes to a device such as /dev/null: only regular files are fsynced (fsync refuses the rest)', async () => {
+    for (const gzip of [false, true]) {
+      const output = new FileOutput('/dev/null', { gzip });
+      await output.write('{"a":1}\n');
+      await output.flush();
+      await output.write('{"a":2}\n');
+      await output.close();
+    }
+  });
+
+  let pipes = 0;
+  function fifo(): string {
+    const path = join(dir, `pipe${pipes++}`);
+    execFileSync('mkfifo', [path]);
+    return path;
+  }
+
+  /** `cat pipe`: resolves to everything it read once the pipe's writer closed it. */
+  function reader(pipe: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('cat', [pipe], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+      child.on('error', reject);
+      child.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+  }
+
+  it('opens a named pipe once a reader has come, without blocking the process meanwhile, and writes through it', async () => {
+    for (const gzip of [false, true]) {
+      const pipe = fifo();
+      const output = new FileOutput(pipe, { gzip });
+      let ready = false;
+      const opened = output.ready().then(() => (ready = true));
+      // Timers run while the output waits for its reader.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(ready).toBe(false);
+      const read = reader(pipe);
+      await opened;
+      await output.write('first\n');
+      await output.flush();
+      await output.write('second\n');
+      await output.close();
+      const bytes = await read;
+      expect((gzip ? gunzipSync(bytes) : bytes).toString()).toBe('first\nsecond\n');
+    }
+  });
+
+  it('stops waiting for the reader of a named pipe when closed', async () => {
+    const output = new FileOutput(fifo());
+    const ready = output.ready().then(() => undefined, (error: unknown) => error);
+    await output.close();
+    expect(await ready).toMatchObject({ code: 'CLOSED' });
+    await expect(output.write('x\n')).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });

@@ -62,6 +62,20 @@ describe('createStdoutSink', () => {
     expect(lines[2]).toMatch(/\bno\s+hll ±0\.81%$/);
   });
 
+  it('writes the table in the time zone it is given, and refuses an unknown zone before opening anything', async () => {
+    const stream = new PassThrough();
+    const text = collect(stream);
+    const sink = createStdoutSink({ format: 'table', timeZone: 'Europe/Zurich', stream });
+    await sink.write([sample]);
+    await sink.close();
+    const lines = text().trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^window\s+start \(Europe\/Zurich\)/);
+    expect(lines[1]!.split(/\s+/).slice(0, 3)).toEqual(['minute', '2016-07-11T15:39:00+02:00', '2016-07-11T15:40:00+02:00']);
+    const path = join(dir, 'never.txt');
+    expect(() => createFileSink(path, { format: 'table', timeZone: 'Nowhere/Else' })).toThrow(/unknown time zone/);
+    await expect(readFile(path)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('ends quietly under `| head -1`: no stack trace, exit 0, CLOSED reported', () => {
     const child = [
       'node', '--import', join(here, 'fixtures/register-ts.mjs'), join(here, 'fixtures/write-until-closed.ts'),

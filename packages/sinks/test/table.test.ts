@@ -77,3 +77,42 @@ describe('table', () => {
     expect(tableRow(huge).trim().split(/\s+/)).toEqual(expectedCells(huge));
   });
 });
+
+describe('table in a time zone', () => {
+  const zurich = 'Europe/Zurich';
+
+  it('names the zone in the header and writes local times with their offset', () => {
+    const header = tableHeader(zurich);
+    expect(header).toMatch(/^window\s+start \(Europe\/Zurich\)\s+end \(Europe\/Zurich\)\s+users\s+frames\s+revision\s+final\s+method\n$/);
+    const summer: WindowResult = { window: 'minute', start: 1468244340, end: 1468244400, users: 3, frames: 4, revision: 0, final: true, method: 'exact' };
+    expect(tableRow(summer, zurich).split(/\s+/).slice(0, 3)).toEqual(['minute', '2016-07-11T15:39:00+02:00', '2016-07-11T15:40:00+02:00']);
+    const winter: WindowResult = { ...summer, window: 'day', start: 1451602800, end: 1451689200 };
+    expect(tableRow(winter, zurich).split(/\s+/).slice(0, 3)).toEqual(['day', '2016-01-01T00:00:00+01:00', '2016-01-02T00:00:00+01:00']);
+    // UTC, however it is spelled, keeps the plain table.
+    expect(tableHeader('Etc/UTC')).toBe(tableHeader());
+  });
+
+  it('writes times that parse back to the same second, each cell under its title', () => {
+    const header = tableHeader(zurich);
+    const startAt = header.indexOf('start');
+    const endAt = header.indexOf('end (');
+    fc.assert(
+      fc.property(fitting, fc.constantFrom(zurich, 'America/St_Johns', 'Asia/Kolkata', 'Pacific/Chatham'), (result, zone) => {
+        const row = tableRow(result, zone);
+        const [, start, end] = row.trim().split(/\s+/);
+        expect(start).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
+        expect(Date.parse(start!) / 1000).toBe(result.start);
+        expect(Date.parse(end!) / 1000).toBe(result.end);
+        if (zone === zurich) {
+          expect(row.slice(startAt, startAt + start!.length)).toBe(start);
+          expect(row.slice(endAt, endAt + end!.length)).toBe(end);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses an unknown zone in one line', () => {
+    expect(() => tableHeader('Mars/Olympus')).toThrow(/unknown time zone Mars\/Olympus/);
+  });
+});

@@ -1,10 +1,11 @@
-import { statSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants, createReadStream, statSync, type Stats } from 'node:fs';
+import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { FrameBatch, Source } from '@uniqstream/core';
 import { fileError, SourceError } from './errors.js';
-import { GZIP_MAGIC_LENGTH, gunzipChunks, gzipError, isGzipHeader, isZlibError, peekGzip } from './gzip.js';
+import { GZIP_LOCATE_STEP_BYTES, GZIP_MAGIC_LENGTH, gunzipChunks, gzipError, isGzipHeader, isZlibError, locateGzipDamage, peekGzip, type GzipDamage } from './gzip.js';
 import { recycledChunks } from './recycled-reader.js';
+import { openSpecialFile } from './special-file.js';
 import { LineSplitter } from './splitter.js';
 
 const KIB = 1024;
@@ -51,18 +52,27 @@ export function openFileSource(paths: readonly string[], options: FileSourceOpti
   return new FileSourceImpl(paths.length === 0 ? [STDIN_PATH] : [...paths], options);
 }
 
-/** Fails with the first input that cannot be read (missing, unreadable, a directory). */
+/**
+ * Fails with the first input that cannot be read (missing, unreadable, a
+ * directory). Named pipes, devices and sockets are checked for permission
+ * only: opening a pipe waits for its writer, and closing it again would
+ * throw away what the writer sent (and kill the writer with SIGPIPE).
+ */
 export async function checkReadable(paths: readonly string[]): Promise<void> {
   for (const path of paths) {
     if (path === STDIN_PATH) continue;
-    let handle: FileHandle | undefined;
     try {
-      handle = await open(path, 'r');
-      if ((await handle.stat()).isDirectory()) throw new SourceError('FILE_UNREADABLE', `cannot read ${path}: it is a directory`);
+      const stats = await stat(path);
+      if (stats.isDirectory()) throw new SourceError('FILE_UNREADABLE', `cannot read ${path}: it is a directory`);
+      if (!stats.isFile()) {
+        await access(path, constants.R_OK);
+        continue;
+      }
+      // open() can refuse what access() allows (ACLs, mandatory access control).
+      const handle = await open(path, 'r');
+      await handle.close();
     } catch (error) {
       throw fileError(path, error);
-    } finally {
-      await handle?.close();
     }
   }
 }
@@ -76,9 +86,8 @@ interface OpenedInput {
   readonly chunks: AsyncIterable<Buffer>;
   /** Where splitting starts: a seek skips bytes without reading them. */
   readonly seekedTo: number;
-  readonly gzip: boolean;
-  /** Compressed bytes consumed by zlib, for error messages. */
-  readonly compressedOffset: () => number;
+  /** Gzip only: where the compressed data is damaged, for the message of a zlib error. */
+  readonly damage?: () => Promise<GzipDamage>;
 }
 
 interface SkippedInput {
@@ -97,6 +106,8 @@ class FileSourceImpl implements FileSource {
   private readonly stdin: Readable | undefined;
   private started = false;
   private closed = false;
+  /** The signals of the iteration under way, combined. */
+  private abort: AbortSignal | undefined;
   /** Bytes of inputs already finished, plus bytes read of the current one. */
   private doneBytes = 0;
   private currentBytes = 0;
@@ -130,6 +141,7 @@ class FileSourceImpl implements FileSource {
     this.started = true;
     const signals = [this.signal, signal].filter((s): s is AbortSignal => s !== undefined);
     const abort = signals.length === 0 ? undefined : AbortSignal.any(signals);
+    this.abort = abort;
     const onAbort = (): void => this.destroyOpen();
     abort?.addEventListener('abort', onAbort);
     try {
@@ -137,7 +149,14 @@ class FileSourceImpl implements FileSource {
       let skip = this.resumeFrom;
       for (const path of this.paths) {
         if (this.stopped(abort)) return;
-        const input = await this.openInput(path, skip);
+        let input: OpenedInput | SkippedInput;
+        try {
+          input = await this.openInput(path, skip);
+        } catch (error) {
+          // A stop while waiting for a pipe's first bytes ends the wait with an error.
+          if (this.stopped(abort)) return;
+          throw error;
+        }
         if ('skippedBytes' in input) {
           this.doneBytes += input.skippedBytes;
           position += input.skippedBytes;
@@ -165,7 +184,7 @@ class FileSourceImpl implements FileSource {
           }
         } catch (error) {
           if (this.stopped(abort)) return;
-          if (input.gzip && isZlibError(error)) throw gzipError(displayName(path), input.compressedOffset(), error);
+          if (input.damage !== undefined && isZlibError(error)) throw gzipError(displayName(path), await input.damage(), error);
           throw fileError(displayName(path), error);
         }
         if (this.stopped(abort)) return;
@@ -186,8 +205,14 @@ class FileSourceImpl implements FileSource {
     this.destroyOpen();
   }
 
-  private stopped(abort: AbortSignal | undefined): boolean {
+  private stopped(abort: AbortSignal | undefined = this.abort): boolean {
     return this.closed || abort?.aborted === true;
+  }
+
+  /** Registers a stream to destroy on a stop; one opened after the stop is destroyed at once. */
+  private track(stream: Closable): void {
+    this.open.add(stream);
+    if (this.stopped()) this.destroyOpen();
   }
 
   private finishInput(): void {
@@ -203,7 +228,19 @@ class FileSourceImpl implements FileSource {
 
   /** Opens one input, or skips a regular file that lies wholly before `skip`. */
   private async openInput(path: string, skip: number): Promise<OpenedInput | SkippedInput> {
-    if (path === STDIN_PATH) return this.openStream(this.stdin ?? process.stdin);
+    if (path === STDIN_PATH) return this.openStream(this.stdinStream());
+    let stats: Stats;
+    try {
+      // stat, not open: opening a named pipe would wait for its writer in a pool thread.
+      stats = await stat(path);
+      if (stats.isDirectory()) throw new SourceError('FILE_UNREADABLE', `cannot read ${path}: it is a directory`);
+      if (!stats.isFile()) {
+        const stream = await openSpecialFile(path, stats, { highWaterMark: this.highWaterMark, stdin: () => this.stdinStream() });
+        return await this.openStream(stream);
+      }
+    } catch (error) {
+      throw fileError(path, error);
+    }
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -212,11 +249,6 @@ class FileSourceImpl implements FileSource {
     }
     try {
       const stat = await handle.stat();
-      if (stat.isDirectory()) throw new SourceError('FILE_UNREADABLE', `cannot read ${path}: it is a directory`);
-      if (!stat.isFile()) {
-        // A pipe or device cannot be read at an offset: peek at its stream instead.
-        return await this.openStream(handle.createReadStream({ highWaterMark: this.highWaterMark }));
-      }
       const head = Buffer.alloc(GZIP_MAGIC_LENGTH);
       const { bytesRead } = await handle.read(head, 0, GZIP_MAGIC_LENGTH, 0);
       const gzip = isGzipHeader(head.subarray(0, bytesRead));
@@ -229,26 +261,39 @@ class FileSourceImpl implements FileSource {
       this.currentBytes = seekedTo;
       // A regular file never blocks a read for long, so nothing needs destroying on abort: the
       // batch loop stops at the next batch, and ending the iteration closes the handle.
-      if (!gzip) return { chunks: this.countBytes(recycledChunks(handle, seekedTo, this.highWaterMark), seekedTo), seekedTo, gzip, compressedOffset: () => 0 };
+      if (!gzip) return { chunks: this.countBytes(recycledChunks(handle, seekedTo, this.highWaterMark), seekedTo), seekedTo };
       const raw = handle.createReadStream({ start: seekedTo, highWaterMark: this.highWaterMark });
-      this.open.add(raw);
+      this.track(raw);
       const counted = this.countBytes(raw, seekedTo);
       const gunzip = gunzipChunks(counted, this.highWaterMark);
-      this.open.add(gunzip);
-      return { chunks: gunzip, seekedTo, gzip, compressedOffset: () => gunzip.bytesWritten };
+      this.track(gunzip);
+      const highWaterMark = this.highWaterMark;
+      // A file can be read again: a replay finds the damaged spot to the step (see locateGzipDamage).
+      const damage = async (): Promise<GzipDamage> => {
+        const knownGood = gunzip.bytesWritten;
+        const found = await locateGzipDamage(createReadStream(path, { highWaterMark }), knownGood).catch(() => undefined);
+        return found === undefined ? { offset: knownGood, span: this.currentBytes - knownGood } : { offset: found, span: GZIP_LOCATE_STEP_BYTES };
+      };
+      return { chunks: gunzip, seekedTo, damage };
     } catch (error) {
       await handle.close().catch(() => {});
       throw fileError(path, error);
     }
   }
 
+  private stdinStream(): Readable {
+    return this.stdin ?? process.stdin;
+  }
+
+  /** A stream read once from its start: stdin, a pipe, a device. */
   private async openStream(raw: Readable): Promise<OpenedInput> {
-    this.open.add(raw);
+    this.track(raw);
     const peeked = await peekGzip(this.countBytes(raw, 0));
-    if (!peeked.gzip) return { chunks: peeked.chunks, seekedTo: 0, gzip: false, compressedOffset: () => 0 };
+    if (!peeked.gzip) return { chunks: peeked.chunks, seekedTo: 0 };
     const gunzip = gunzipChunks(peeked.chunks, this.highWaterMark);
-    this.open.add(gunzip);
-    return { chunks: gunzip, seekedTo: 0, gzip: true, compressedOffset: () => gunzip.bytesWritten };
+    this.track(gunzip);
+    // A stream cannot be read again: zlib got as far as bytesWritten, and failed before the end of what it was given.
+    return { chunks: gunzip, seekedTo: 0, damage: async () => ({ offset: gunzip.bytesWritten, span: this.currentBytes - gunzip.bytesWritten }) };
   }
 
   private async *countBytes(raw: AsyncIterable<unknown>, from: number): AsyncGenerator<Buffer> {

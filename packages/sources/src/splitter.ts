@@ -165,9 +165,11 @@ export class LineSplitter {
   }
 
   private batch(frames: Uint8Array[], positions: number[], next: number, firstLine: number | undefined, knownUtf8: boolean): FrameBatch {
+    // Lines are consecutive, so this counts every byte of them: terminators, a CR, the cut-off rest of a too-long line.
+    const bytes = next - positions[0]!;
     return firstLine === undefined
-      ? { partition: 0, frames, positions, next, origin: this.origin, knownUtf8 }
-      : { partition: 0, frames, positions, next, origin: this.origin, firstLine, knownUtf8 };
+      ? { partition: 0, frames, positions, next, origin: this.origin, knownUtf8, bytes }
+      : { partition: 0, frames, positions, next, origin: this.origin, firstLine, knownUtf8, bytes };
   }
 
   /** `copy`: the piece must outlive its chunk (the line goes on in a later one). */

@@ -1,13 +1,15 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameBatch } from '@uniqstream/core';
 import { checkReadable, openFileSource, SourceError, type FileSourceOptions } from '../src/index.js';
+import { GZIP_LOCATE_STEP_BYTES } from '../src/gzip.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -221,6 +223,66 @@ describe('openFileSource', () => {
   });
 });
 
+describe('named pipes and devices', () => {
+  let pipes = 0;
+  function fifo(): string {
+    const path = join(dir, `pipe${pipes++}`);
+    execFileSync('mkfifo', [path]);
+    return path;
+  }
+
+  /** A writer process, `cat file > pipe`: it waits in open() until the pipe has a reader. Resolves to its exit. */
+  async function writer(pipe: string, content: string | Buffer): Promise<{ code: number | null; signal: string | null }> {
+    const source = await file(content);
+    return new Promise((resolve, reject) => {
+      const child = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', source, pipe], { stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  it('reads a named pipe once, to the end of what its writer sends, after checkReadable looked at it', async () => {
+    const pipe = fifo();
+    const content = Array.from({ length: 20_000 }, (_, i) => `{"uid":"u${i}","ts":${1468244340 + i}}`).join('\n') + '\n';
+    const wrote = writer(pipe, content);
+    // Opening the pipe here would let the writer in and closing it again would kill it with SIGPIPE.
+    await checkReadable([pipe]);
+    const seen = await readAll([pipe]);
+    expect(seen.frames).toEqual(reference([content]).frames);
+    expect(await wrote).toEqual({ code: 0, signal: null });
+  }, 20_000);
+
+  it('waits for the writer of a named pipe on the event loop, and stops quietly when aborted before it came', async () => {
+    const pipe = fifo();
+    const controller = new AbortController();
+    const source = openFileSource([pipe]);
+    // Timers still run while the source waits: the wait does not block the process.
+    setTimeout(() => controller.abort(), 100);
+    const frames: string[] = [];
+    for await (const batch of source.batches(controller.signal)) frames.push(...batch.frames.map((f) => Buffer.from(f).toString()));
+    expect(frames).toEqual([]);
+    await source.close();
+  }, 20_000);
+
+  it('reads a pipe whose writer comes later, and a character device, as streams', async () => {
+    const pipe = fifo();
+    const source = openFileSource(['/dev/null', pipe]);
+    expect(source.totalBytes).toBeUndefined();
+    const late = new Promise((resolve) => setTimeout(resolve, 100)).then(() => writer(pipe, 'a\nb'));
+    const frames: string[] = [];
+    for await (const batch of source.batches()) frames.push(...batch.frames.map((f) => Buffer.from(f).toString()));
+    expect(frames).toEqual(['a', 'b']);
+    expect(await late).toEqual({ code: 0, signal: null });
+  }, 20_000);
+
+  it('reads a gzip stream from a named pipe', async () => {
+    const pipe = fifo();
+    const wrote = writer(pipe, gzipSync('x\ny\n'));
+    expect((await readAll([pipe])).frames).toEqual(['x', 'y']);
+    expect(await wrote).toEqual({ code: 0, signal: null });
+  }, 20_000);
+});
+
 describe('errors', () => {
   async function failure(paths: readonly string[]): Promise<SourceError> {
     try {
@@ -279,6 +341,45 @@ describe('errors', () => {
     const truncated = await file(good.subarray(0, good.length - 10), '.gz');
     expect((await failure([truncated])).code).toBe('GZIP_CORRUPT');
   });
+
+  it('says where in a gzip file zlib met the damage, to the step, also far into the file', async () => {
+    const lines = Array.from({ length: 60_000 }, (_, i) => `{"uid":"${(i * 2654435761 >>> 0).toString(16)}","ts":${1468244340 + i},"n":${i % 977}}`);
+    const good = gzipSync(lines.join('\n') + '\n');
+    for (const at of [5000, Math.floor(good.length * 0.7)]) {
+      const corrupt = Buffer.from(good);
+      corrupt.fill(0xff, at, at + 8);
+      const detected = firstFailingPrefix(corrupt);
+      expect(detected).toBeGreaterThan(at);
+      const path = await file(corrupt, '.gz');
+      const error = await failure([path]);
+      const reported = Number(/near compressed byte (\d+)/.exec(error.message)?.[1]);
+      expect(reported).toBeLessThan(detected);
+      expect(reported).toBeGreaterThanOrEqual(detected - GZIP_LOCATE_STEP_BYTES);
+    }
+    // Data that just ends: the end is where zlib noticed.
+    const truncated = await file(good.subarray(0, 3000), '.gz');
+    expect((await failure([truncated])).message).toMatch(/near compressed byte (29[4-9]\d|3000):/);
+  });
+
+  /** The oracle: the shortest prefix zlib refuses (a shorter one inflates, as far as it goes). */
+  function firstFailingPrefix(bytes: Buffer): number {
+    const fails = (length: number): boolean => {
+      try {
+        gunzipSync(bytes.subarray(0, length), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    let low = 0;
+    let high = bytes.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (fails(middle)) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
 
   it('refuses bad options with a typed error', () => {
     expect(() => openFileSource([], { batchFrames: 0 })).toThrow(SourceError);
