@@ -35,6 +35,8 @@ export interface MergingRole {
   readonly done: Promise<void>;
   notReady(): string | null;
   describe(): string;
+  /** Records of the partials topic not read yet; undefined while this instance does not merge or has not read yet. */
+  lag(): number | undefined;
 }
 
 /**
@@ -200,7 +202,6 @@ export function startMerging(context: MergingContext): MergingRole {
       metrics.replaysIgnored.inc(merge.counts.replays - replaysBefore);
       const next = Number(batch.lastOffset()) + 1;
       lag = Math.max(0, Number(batch.highWatermark) - next);
-      metrics.mergeLag.set(lag);
       const results = merge.takeResults();
       if (rebuilding) {
         rebuildRecords += batch.messages.length;
@@ -250,6 +251,7 @@ export function startMerging(context: MergingContext): MergingRole {
       return null;
     },
     describe: () => (state === undefined ? 'merge: standing by' : `merge: ${rebuilding ? 'rebuilding' : 'following'} ${topic}, ${state.openWindows} windows open`),
+    lag: () => (state !== undefined && Number.isFinite(lag) ? lag : undefined),
   };
 }
 

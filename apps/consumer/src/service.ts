@@ -83,6 +83,12 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
     const shared = { config, kafka, admin, log, metrics, signal: stop.signal, inputPartitions };
     if (config.role !== 'merge') counting = startCounting({ ...shared, now, checkpointPartitions });
     if (config.role !== 'count') merging = startMerging(shared);
+    metrics.live = {
+      heldPartitions: () => counting?.heldPartitions() ?? [],
+      consumerLag: () => counting?.lag() ?? new Map(),
+      mergeLag: () => merging?.lag(),
+      kafkaConnected: () => true,
+    };
     const roles = [counting?.done, merging?.done].filter((done): done is Promise<never> => done !== undefined);
     // One role failing stops the other, which then flushes and checkpoints what it has.
     for (const done of roles) done.catch(() => stop.abort('failure'));
