@@ -51,6 +51,8 @@ export interface CountingRole {
   heldPartitions(): number[];
   /** Records behind per held partition, as last seen. */
   lag(): ReadonlyMap<number, number>;
+  /** How long the broker has left this role's fetches unanswered (0 while it answers; see PartitionSource). */
+  fetchesUnansweredForMs(): number;
 }
 
 /**
@@ -278,5 +280,6 @@ export function startCounting(context: CountingContext): CountingRole {
     describe: () => `count: partitions ${source.ownedPartitions().join(',') || 'none'} of ${config.input.topic}`,
     heldPartitions: () => source.ownedPartitions(),
     lag: () => source.lag(),
+    fetchesUnansweredForMs: () => source.fetchesUnansweredForMs(),
   };
 }

@@ -1,6 +1,6 @@
 import type { Granularity, WindowResult } from '@uniqstream/core';
 import { createKafkaResultSink, resultKey, type KafkaResultSink } from '@uniqstream/sinks';
-import { describeKafkaError } from '@uniqstream/kafka';
+import { describeKafkaError, FETCH_STALE_MARGIN_MS, onFetchAnswered } from '@uniqstream/kafka';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaTopicRef, ServiceConfig } from './config.js';
@@ -28,6 +28,8 @@ export interface MergingContext {
   readonly metrics: ServiceMetrics;
   readonly signal: AbortSignal;
   readonly inputPartitions: number;
+  /** Monotonic milliseconds. */
+  readonly now: () => number;
 }
 
 export interface MergingRole {
@@ -35,8 +37,12 @@ export interface MergingRole {
   readonly done: Promise<void>;
   notReady(): string | null;
   describe(): string;
+  /** Why results cannot be written now (notReady() says the same), or null. */
+  fault(): string | null;
   /** Records of the partials topic not read yet; undefined while this instance does not merge or has not read yet. */
   lag(): number | undefined;
+  /** How long the broker has left the merge's fetches unanswered past their wait and a margin; 0 while it answers or none are due. */
+  fetchesUnansweredForMs(): number;
 }
 
 /**
@@ -50,7 +56,7 @@ export interface MergingRole {
  * result is acknowledged the window's partial keys get tombstones.
  */
 export function startMerging(context: MergingContext): MergingRole {
-  const { config, kafka, log, metrics } = context;
+  const { config, kafka, log, metrics, now } = context;
   const output = config.output as KafkaTopicRef;
   const topic = config.partialsTopic;
   const group = `${config.count.group}.merge`;
@@ -69,6 +75,8 @@ export function startMerging(context: MergingContext): MergingRole {
   let rebuilt = new Map<string, WindowResult>();
   let emptyFetches = 0;
   let lag = Number.POSITIVE_INFINITY;
+  /** When a fetch last answered, or fetching (re)started after a seek. */
+  let lastAnswerAt = Number.NEGATIVE_INFINITY;
   let failure: unknown;
   /** Set once the role stops: the consumer is going away, and the next merger rebuilds from the topic. */
   let stopping = false;
@@ -135,9 +143,11 @@ export function startMerging(context: MergingContext): MergingRole {
     state = newState();
     rebuilding = true;
     emptyFetches = 0;
+    lag = Number.POSITIVE_INFINITY;
     consumer.seek({ topic, partition: PARTIALS_PARTITION, offset: String(low) });
     consumer.resume([{ topic, partitions: [PARTIALS_PARTITION] }]);
     seeking = false;
+    lastAnswerAt = now();
     metrics.mergeActive.set(1);
     log.info({ group, from: low, to: rebuildEnd }, `merging: reading ${topic} from offset ${low} to rebuild (${rebuildEnd - low} records)`);
     if (rebuildEnd <= low) await finishRebuild(state);
@@ -162,6 +172,9 @@ export function startMerging(context: MergingContext): MergingRole {
     state = undefined;
     const mine = generation;
     void serial(() => onAssigned(mine));
+  });
+  onFetchAnswered(consumer, () => {
+    lastAnswerAt = now();
   });
   consumer.on(consumer.events.FETCH, () => {
     if (!rebuilding) return;
@@ -251,7 +264,14 @@ export function startMerging(context: MergingContext): MergingRole {
       return null;
     },
     describe: () => (state === undefined ? 'merge: standing by' : `merge: ${rebuilding ? 'rebuilding' : 'following'} ${topic}, ${state.openWindows} windows open`),
+    fault: () => null,
     lag: () => (state !== undefined && Number.isFinite(lag) ? lag : undefined),
+    fetchesUnansweredForMs: () => {
+      // Standing by or paused for a seek: nothing is fetched, so silence says nothing.
+      if (state === undefined || seeking) return 0;
+      const silent = now() - lastAnswerAt;
+      return silent < MAX_WAIT_MS + FETCH_STALE_MARGIN_MS ? 0 : silent;
+    },
   };
 }
 
