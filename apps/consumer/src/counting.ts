@@ -49,6 +49,12 @@ export interface CountingRole {
   /** Null when ready, else why not. */
   notReady(): string | null;
   describe(): string;
+  /** Input partitions whose state is held here, ascending (what describe() lists). */
+  heldPartitions(): number[];
+  /** Records behind per held partition, as last seen. */
+  lag(): ReadonlyMap<number, number>;
+  /** How long the broker has left this role's fetches unanswered (0 while it answers; see PartitionSource). */
+  fetchesUnansweredForMs(): number;
 }
 
 /**
@@ -281,7 +287,6 @@ export function startCounting(context: CountingContext): CountingRole {
           );
         }
         if (missing.length > 0) for (const [partition, offset] of await startsWithoutCheckpoint(missing)) offsets.set(partition, offset);
-        metrics.assignedPartitions.set(source.ownedPartitions().length + gained.length);
         return offsets;
       },
       revoke: async (lost) => {
@@ -315,9 +320,7 @@ export function startCounting(context: CountingContext): CountingRole {
       metrics.observe(partition, engine.stats);
       if (Number.isFinite(engine.watermark)) metrics.watermark.set({ partition: String(partition) }, engine.watermark);
     }
-    for (const [partition, lag] of source.lag()) metrics.lag.set({ partition: String(partition) }, lag);
     metrics.openWindows.set({ role: 'count' }, engines.openWindows);
-    metrics.assignedPartitions.set(source.ownedPartitions().length);
   };
 
   const run = async (): Promise<PipelineSummary> => {
@@ -368,5 +371,8 @@ export function startCounting(context: CountingContext): CountingRole {
       return source.ownedPartitions().length === 0 ? `count: no partition of ${config.input.topic} assigned` : 'count: adopting checkpoints';
     },
     describe: () => `count: partitions ${source.ownedPartitions().join(',') || 'none'} of ${config.input.topic}`,
+    heldPartitions: () => source.ownedPartitions(),
+    lag: () => source.lag(),
+    fetchesUnansweredForMs: () => source.fetchesUnansweredForMs(),
   };
 }

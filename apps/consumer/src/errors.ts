@@ -11,6 +11,8 @@ export const CONSUMER_ERROR_CODES = [
   'KAFKA_FAILED',
   /** The HTTP port for health and metrics could not be opened. */
   'HTTP_FAILED',
+  /** A stop took longer than its limit (Kafka not acknowledging the last writes): what was not durable is replayed from the last checkpoint. */
+  'STOP_TIMEOUT',
 ] as const;
 export type ConsumerErrorCode = (typeof CONSUMER_ERROR_CODES)[number];
 

@@ -31,9 +31,9 @@ export interface HealthServer {
 }
 
 /**
- * `/healthz` (the process answers), `/readyz` (connected, partitions held
- * or the merge caught up: 200, else 503, with the reasons as JSON) and
- * `/metrics` (Prometheus text), with node:http and nothing else.
+ * `/healthz` (the process answers), `/readyz` (200 when `readiness` says
+ * so, else 503, with the reasons as JSON; see readiness.ts) and `/metrics`
+ * (Prometheus text), with node:http and nothing else.
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const server = createServer((request, response) => {

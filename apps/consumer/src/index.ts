@@ -32,7 +32,7 @@ export {
   type PartialsKey,
 } from './records.js';
 export { MergeState, type MergeCounts, type MergeStateOptions } from './merge-state.js';
-export { ServiceMetrics } from './metrics.js';
+export { ServiceMetrics, type LiveReadings } from './metrics.js';
 export { startHealthServer, type HealthServer, type HealthServerOptions, type Readiness } from './http.js';
 export { createLogger } from './log.js';
-export { runService, type ServiceEnvironment } from './service.js';
+export { DEFAULT_STOP_TIMEOUT_MS, runService, type ServiceEnvironment } from './service.js';

@@ -1,14 +1,14 @@
 import type { Granularity, WindowResult } from '@uniqstream/core';
-import { createKafkaResultSink, resultKey, type KafkaResultSink } from '@uniqstream/sinks';
-import { describeKafkaError } from '@uniqstream/kafka';
+import { resultKey } from '@uniqstream/sinks';
+import { describeKafkaError, FETCH_STALE_MARGIN_MS, onFetchAnswered } from '@uniqstream/kafka';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaTopicRef, ServiceConfig } from './config.js';
 import { ConsumerError } from './errors.js';
 import { createStateWriter, STATE_FETCH } from './kafka.js';
-import { kafkaLogOf } from './log.js';
 import { MergeState } from './merge-state.js';
 import type { ServiceMetrics } from './metrics.js';
+import { ResultWriter } from './result-writer.js';
 
 const PARTIALS_PARTITION = 0;
 const MAX_HEARTBEAT_INTERVAL_MS = 3_000;
@@ -28,6 +28,8 @@ export interface MergingContext {
   readonly metrics: ServiceMetrics;
   readonly signal: AbortSignal;
   readonly inputPartitions: number;
+  /** Monotonic milliseconds. */
+  readonly now: () => number;
 }
 
 export interface MergingRole {
@@ -35,6 +37,12 @@ export interface MergingRole {
   readonly done: Promise<void>;
   notReady(): string | null;
   describe(): string;
+  /** Why results cannot be written now (notReady() says the same), or null. */
+  fault(): string | null;
+  /** Records of the partials topic not read yet; undefined while this instance does not merge or has not read yet. */
+  lag(): number | undefined;
+  /** How long the broker has left the merge's fetches unanswered past their wait and a margin; 0 while it answers or none are due. */
+  fetchesUnansweredForMs(): number;
 }
 
 /**
@@ -46,13 +54,20 @@ export interface MergingRole {
  * up), then follows it: partials and progress go into MergeState, merged
  * results to --to (key window:start, the result JSON), and once a final
  * result is acknowledged the window's partial keys get tombstones.
+ *
+ * A results write that fails (not acknowledged in time: the topic deleted,
+ * the broker away) loses nothing the partials topic does not still hold:
+ * the merge sets the results topic up again (ResultWriter.recover) and
+ * rebuilds from the partials topic, which writes every window's latest
+ * result again. Tombstones go only after acknowledged finals, so the
+ * rebuild still finds the shares of every window whose result may be lost.
  */
 export function startMerging(context: MergingContext): MergingRole {
-  const { config, kafka, log, metrics } = context;
+  const { config, kafka, log, metrics, now } = context;
   const output = config.output as KafkaTopicRef;
   const topic = config.partialsTopic;
   const group = `${config.count.group}.merge`;
-  const sink: KafkaResultSink = createKafkaResultSink(output, { log: kafkaLogOf(log), clientId: 'uniqstream-consumer' });
+  const writer = new ResultWriter({ output, clientId: 'uniqstream-consumer', log, metrics, now });
   const tombstones = createStateWriter(kafka, topic, 'tombstones of final windows');
   const newState = (): MergeState =>
     new MergeState({ partitions: context.inputPartitions, combine: config.combine, allowedLateness: config.count.allowedLateness, hllPrecision: config.count.hllPrecision });
@@ -67,6 +82,8 @@ export function startMerging(context: MergingContext): MergingRole {
   let rebuilt = new Map<string, WindowResult>();
   let emptyFetches = 0;
   let lag = Number.POSITIVE_INFINITY;
+  /** When a fetch last answered, or fetching (re)started after a seek. */
+  let lastAnswerAt = Number.NEGATIVE_INFINITY;
   let failure: unknown;
   /** Set once the role stops: the consumer is going away, and the next merger rebuilds from the topic. */
   let stopping = false;
@@ -88,22 +105,26 @@ export function startMerging(context: MergingContext): MergingRole {
     return work;
   };
 
+  const heartbeatIntervalMs = Math.min(MAX_HEARTBEAT_INTERVAL_MS, Math.floor(config.sessionTimeoutMs / HEARTBEATS_PER_SESSION));
   const consumer: Consumer = kafka.consumer({
     groupId: group,
     sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: Math.min(MAX_HEARTBEAT_INTERVAL_MS, Math.floor(config.sessionTimeoutMs / HEARTBEATS_PER_SESSION)),
+    heartbeatInterval: heartbeatIntervalMs,
     ...STATE_FETCH,
     maxWaitTimeInMs: MAX_WAIT_MS,
     allowAutoTopicCreation: false,
   });
 
-  /** Writes results, waits for them, then deletes what final windows no longer need. */
-  const publish = async (results: readonly WindowResult[], merge: MergeState): Promise<void> => {
-    if (results.length > 0) {
-      await sink.write(results);
-      metrics.resultsEmitted.inc(results.length);
+  /**
+   * Writes results, waits for them, then deletes what final windows no
+   * longer need. False when the write failed: the rewrite after it is under
+   * way, and the caller drops what it was doing (its state is gone).
+   */
+  const publish = async (results: readonly WindowResult[], merge: MergeState, receivedAt?: number): Promise<boolean> => {
+    if (!(await writer.write(results, receivedAt))) {
+      rewriteAfterFailure();
+      return false;
     }
-    await sink.flush();
     merge.resultsDurable();
     const keys = merge.takeTombstones();
     if (keys.length > 0) {
@@ -112,13 +133,14 @@ export function startMerging(context: MergingContext): MergingRole {
       metrics.tombstones.inc(keys.length);
     }
     metrics.openWindows.set({ role: 'merge' }, merge.openWindows);
+    return true;
   };
 
   const finishRebuild = async (merge: MergeState): Promise<void> => {
     rebuilding = false;
     const latest = [...rebuilt.values()].sort((a, b) => a.end - b.end || RANK[a.window] - RANK[b.window] || a.start - b.start);
     rebuilt = new Map();
-    await publish(latest, merge);
+    if (!(await publish(latest, merge))) return;
     log.info({ records: rebuildRecords, results: latest.length, openWindows: merge.openWindows }, `merge rebuilt from ${rebuildRecords} records of ${topic}; following it now`);
   };
 
@@ -133,12 +155,34 @@ export function startMerging(context: MergingContext): MergingRole {
     state = newState();
     rebuilding = true;
     emptyFetches = 0;
+    lag = Number.POSITIVE_INFINITY;
     consumer.seek({ topic, partition: PARTIALS_PARTITION, offset: String(low) });
     consumer.resume([{ topic, partitions: [PARTIALS_PARTITION] }]);
     seeking = false;
+    lastAnswerAt = now();
     metrics.mergeActive.set(1);
     log.info({ group, from: low, to: rebuildEnd }, `merging: reading ${topic} from offset ${low} to rebuild (${rebuildEnd - low} records)`);
     if (rebuildEnd <= low) await finishRebuild(state);
+  };
+
+  /**
+   * A results write failed. The state cannot tell which of its results
+   * are durable, so it is dropped: once the topic is set up again, the
+   * merge rebuilds from the partials topic and writes every window's latest
+   * result (results are idempotent: the same key, the same or a newer revision).
+   */
+  const rewriteAfterFailure = (): void => {
+    generation++;
+    const mine = generation;
+    state = undefined;
+    rebuilding = false;
+    seeking = true;
+    consumer.pause([{ topic, partitions: [PARTIALS_PARTITION] }]);
+    // Not awaited by the batch that failed: kafkajs keeps heartbeating while the topic comes back.
+    void serial(async () => {
+      if (!(await writer.recover(context.signal))) return;
+      if (mine === generation && !stopping) await onAssigned(mine);
+    });
   };
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -161,6 +205,9 @@ export function startMerging(context: MergingContext): MergingRole {
     const mine = generation;
     void serial(() => onAssigned(mine));
   });
+  onFetchAnswered(consumer, () => {
+    lastAnswerAt = now();
+  });
   consumer.on(consumer.events.FETCH, () => {
     if (!rebuilding) return;
     emptyFetches++;
@@ -180,9 +227,10 @@ export function startMerging(context: MergingContext): MergingRole {
   });
 
   const eachBatch = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> => {
+    const receivedAt = now();
     emptyFetches = 0;
     const mine = generation;
-    await serial(async () => {
+    const piece = serial(async () => {
       const merge = state;
       if (merge === undefined || seeking || mine !== generation) return;
       const replaysBefore = merge.counts.replays;
@@ -200,26 +248,28 @@ export function startMerging(context: MergingContext): MergingRole {
       metrics.replaysIgnored.inc(merge.counts.replays - replaysBefore);
       const next = Number(batch.lastOffset()) + 1;
       lag = Math.max(0, Number(batch.highWatermark) - next);
-      metrics.mergeLag.set(lag);
       const results = merge.takeResults();
       if (rebuilding) {
         rebuildRecords += batch.messages.length;
         for (const result of results) rebuilt.set(resultKey(result), result);
         if (next >= rebuildEnd) await finishRebuild(merge);
       } else {
-        await publish(results, merge);
+        await publish(results, merge, receivedAt);
       }
+      // A failed write started the rewrite: this batch is read again by the rebuild.
+      if (state !== merge) return;
       resolveOffset(batch.lastOffset());
       // Only for monitoring (kafka-consumer-groups --describe): a merge always rebuilds from the beginning.
       await consumer.commitOffsets([{ topic, partition: PARTIALS_PARTITION, offset: String(next) }]).catch(() => undefined);
     });
+    await heartbeatWhile(piece, heartbeat, heartbeatIntervalMs);
     if (failure !== undefined) throw failure;
     await heartbeat();
   };
 
   const run = async (): Promise<void> => {
     metrics.mergeActive.set(0);
-    await Promise.all([sink.ready(), tombstones.ready()]);
+    await Promise.all([writer.ready(), tombstones.ready()]);
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -234,7 +284,7 @@ export function startMerging(context: MergingContext): MergingRole {
       // Stop fetching first: kafkajs waits for the batch in hand, whose results are then flushed.
       await consumer.disconnect().catch(() => undefined);
       await work.catch(() => undefined);
-      await Promise.allSettled([sink.close(), tombstones.close({ flush: false })]);
+      await Promise.allSettled([writer.close(), tombstones.close({ flush: false })]);
       metrics.mergeActive.set(0);
     }
     if (failure !== undefined) throw failure;
@@ -244,13 +294,44 @@ export function startMerging(context: MergingContext): MergingRole {
   return {
     done: run(),
     notReady: () => {
+      const fault = writer.fault();
+      if (fault !== null) return fault;
       if (state === undefined && !seeking) return 'merge: standing by (another instance merges)';
       if (seeking || rebuilding) return `merge: rebuilding from ${topic}`;
       if (lag > CAUGHT_UP_LAG && Number.isFinite(lag)) return `merge: ${lag} records behind on ${topic}`;
       return null;
     },
     describe: () => (state === undefined ? 'merge: standing by' : `merge: ${rebuilding ? 'rebuilding' : 'following'} ${topic}, ${state.openWindows} windows open`),
+    fault: () => writer.fault(),
+    lag: () => (state !== undefined && Number.isFinite(lag) ? lag : undefined),
+    fetchesUnansweredForMs: () => {
+      // Standing by or paused for a seek: nothing is fetched, so silence says nothing.
+      if (state === undefined || seeking) return 0;
+      const silent = now() - lastAnswerAt;
+      return silent < MAX_WAIT_MS + FETCH_STALE_MARGIN_MS ? 0 : silent;
+    },
   };
+}
+
+/**
+ * Heartbeats while `work` runs, so that a slow batch (a results write
+ * waiting for its acknowledgement, a large rebuild) does not cost the merge
+ * its group membership; a heartbeat's error (a rebalance) is thrown once
+ * the work is done, as the heartbeat after it would.
+ */
+async function heartbeatWhile(work: Promise<void>, heartbeat: () => Promise<void>, intervalMs: number): Promise<void> {
+  let failure: unknown;
+  const timer = setInterval(() => {
+    heartbeat().catch((error: unknown) => {
+      failure ??= error;
+    });
+  }, intervalMs);
+  try {
+    await work;
+  } finally {
+    clearInterval(timer);
+  }
+  if (failure !== undefined) throw failure;
 }
 
 function stopped(signal: AbortSignal): Promise<void> {

@@ -98,6 +98,8 @@ export class PartitionSource implements Source {
   private joinedGroup = false;
   /** When a fetch last answered (data or not). */
   private lastFetchAt = Number.NEGATIVE_INFINITY;
+  /** When the gained partitions were last resumed: fetches are due from then, not while adopting. */
+  private fetchingSince = Number.NEGATIVE_INFINITY;
   /** Seen without the group or without fetches answering since it last yielded. */
   private cutOff = false;
   private releaseParked: () => void = () => undefined;
@@ -141,6 +143,18 @@ export class PartitionSource implements Source {
    */
   cutAt(partition: number, position: number): void {
     this.cuts.set(partition, position);
+  }
+
+  /**
+   * How long the broker has left the held partitions' fetches unanswered,
+   * once that is longer than a fetch waits plus FETCH_STALE_MARGIN_MS (the
+   * signal idleness uses: the broker is away); 0 while fetches answer, and
+   * when none are due (no partitions held, or gained ones being adopted).
+   */
+  fetchesUnansweredForMs(): number {
+    if (this.target.size === 0 || [...this.target].some((p) => !this.owned.has(p))) return 0;
+    const silent = performance.now() - Math.max(this.lastFetchAt, this.fetchingSince);
+    return silent < DEFAULT_MAX_WAIT_MS + FETCH_STALE_MARGIN_MS ? 0 : silent;
   }
 
   /** Messages behind per held partition: log end offset - next offset to hand on. */
@@ -345,6 +359,7 @@ export class PartitionSource implements Source {
         }
       }
       consumer?.resume([{ topic: this.topic, partitions: gained }]);
+      this.fetchingSince = performance.now();
     }
     if (this.rebalanceRequests.length > 0) {
       const requests = this.rebalanceRequests.splice(0);

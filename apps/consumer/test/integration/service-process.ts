@@ -91,6 +91,13 @@ export class ServiceProcess {
     }
   }
 
+  /** Where the instance serves /healthz, /readyz and /metrics (run with --http-port 0: from its log). */
+  async httpBase(): Promise<string> {
+    const line = await this.waitForLog((l) => l.msg.startsWith('serving /healthz'));
+    const address = line['address'] as { address: string; port: number };
+    return `http://${address.address}:${address.port}`;
+  }
+
   kill(signal: NodeJS.Signals): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
   }
@@ -119,10 +126,10 @@ export function topicsOf(group: string): { readonly partials: string; readonly c
 }
 
 /** The flags of a test run: short intervals and timeouts so that the 2-core machine gets through quickly. */
-export function serviceArgs(run: RunTopics, extra: readonly string[] = []): string[] {
+export function serviceArgs(run: RunTopics, extra: readonly string[] = [], bootstrap = testBootstrap()): string[] {
   return [
-    '--from', `kafka://${testBootstrap()}/${run.input}`,
-    '--to', `kafka://${testBootstrap()}/${run.results}`,
+    '--from', `kafka://${bootstrap}/${run.input}`,
+    '--to', `kafka://${bootstrap}/${run.results}`,
     '--group', run.group,
     '--from-beginning',
     '--checkpoint-interval', '1',
