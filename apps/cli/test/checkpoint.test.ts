@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { encodeSnapshot, engineOptionsOf, resolveCountConfig } from '@uniqstream/core';
 import { generateChunks } from '@uniqstream/generator';
+import { seededRandom, testRandom } from '@uniqstream/reference';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointDir, identify, UnusableCheckpointError } from '../src/checkpoint.js';
 
@@ -15,15 +16,14 @@ const WINDOWS = 'minute,hour';
 
 /**
  * The moments of the kills come from this seed, printed so that a failure can
- * be replayed: UNIQSTREAM_TEST_SEED=<seed> pnpm exec vitest run test/checkpoint.test.ts
+ * be replayed: UNIQSTREAM_TEST_SEED=<seed> sh tools/pnpm --filter @uniqstream/cli exec vitest run test/checkpoint.test.ts
  */
-const SEED = process.env['UNIQSTREAM_TEST_SEED'] === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env['UNIQSTREAM_TEST_SEED']);
-console.info(`checkpoint.test.ts: kill moments from seed ${SEED} (replay with UNIQSTREAM_TEST_SEED=${SEED})`);
+const SEED = testRandom('checkpoint.test.ts kill moments').seed;
 
-/** The same small linear congruential generator everywhere in these tests: a seed gives one sequence. */
+/** Whole numbers in [0, 2^32) from a seed: one sequence per seed. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+  const next = seededRandom(seed);
+  return () => Math.floor(next() * 2 ** 32);
 }
 
 interface Kill {

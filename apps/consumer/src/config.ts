@@ -12,6 +12,7 @@ import {
   type CountConfig,
 } from '@uniqstream/core';
 import { ConsumerError } from './errors.js';
+import { serviceVersion } from './version.js';
 
 /**
  * The service's configuration: the options of `uniqstream count` (core's
@@ -49,7 +50,6 @@ const MS_PER_SECOND = 1000;
 const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
 const CONFIG_ENV = 'UNIQSTREAM_CONFIG';
 const PROGRAM = 'uniqstream-consumer';
-const VERSION = '0.1.0';
 
 export interface KafkaTopicRef {
   readonly brokers: readonly string[];
@@ -209,7 +209,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
 function buildProgram(): Command {
   const program = new Command(PROGRAM)
     .description('A long-lived Kafka-to-Kafka counter of unique users per event-time window: crash-safe (checkpoints in Kafka) and scaled out by running more instances in one consumer group.')
-    .version(VERSION, '-V, --version')
+    .version(serviceVersion(), '-V, --version')
     .configureHelp({ sortOptions: false })
     .option('--config <file>', `JSON file of settings, keys = long option names (also ${CONFIG_ENV}); flags and UNIQSTREAM_* variables override it`);
   for (const spec of COUNT_OPTION_SPECS) {

@@ -1,10 +1,10 @@
 import type { Granularity, WindowResult } from '@uniqstream/core';
 import { resultKey } from '@uniqstream/sinks';
-import { describeKafkaError, FETCH_STALE_MARGIN_MS, onFetchAnswered } from '@uniqstream/kafka';
+import { describeKafkaError, FETCH_STALE_MARGIN_MS, KafkaError, onFetchAnswered, topicOffsets } from '@uniqstream/kafka';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaTopicRef, ServiceConfig } from './config.js';
-import { ConsumerError } from './errors.js';
+import { ConsumerError, consumerErrorOf } from './errors.js';
 import { createStateWriter, STATE_FETCH } from './kafka.js';
 import { MergeState } from './merge-state.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -145,7 +145,9 @@ export function startMerging(context: MergingContext): MergingRole {
   };
 
   const onAssigned = async (mine: number): Promise<void> => {
-    const offsets = await context.admin.fetchTopicOffsets(topic);
+    const offsets = await topicOffsets(context.admin, topic).catch((error: unknown) => {
+      throw error instanceof KafkaError ? consumerErrorOf(error) : error;
+    });
     const partition = offsets.find((o) => o.partition === PARTIALS_PARTITION);
     if (mine !== generation || stopping) return;
     const low = Number(partition?.low ?? 0);
