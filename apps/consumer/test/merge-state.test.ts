@@ -1,5 +1,6 @@
 import { PartitionedEngines, type PartialResult, type WindowResult } from '@uniqstream/core';
 import { hashString } from '@uniqstream/frames';
+import { seededRandom } from '@uniqstream/reference';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MergeState } from '../src/merge-state.js';
@@ -23,21 +24,9 @@ interface LogRecord {
   readonly value: Uint8Array | null;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Per partition, frames in arrival order: ts rising at `rate` per second with up to 4 s of disorder. */
 function partitionStreams(seed: number, frames: number, rate: number): Frame[][] {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const streams: Frame[][] = Array.from({ length: PARTITIONS }, () => []);
   for (let i = 0; i < frames; i++) {
     const ts = START + Math.floor(i / rate) - Math.floor(random() * 5);
@@ -298,7 +287,7 @@ interface Schedule {
  * windows the others have already passed.
  */
 function pausingLog(streams: readonly Frame[][], schedule: Schedule): LogRecord[] {
-  const random = rng(schedule.seed);
+  const random = seededRandom(schedule.seed);
   const options = { windows: ['minute'] as const, allowedLateness: ALLOWED_LATENESS, maxDelay: 5 };
   const closed = streams.map((stream, p) => {
     const last = Math.max(...stream.map((f) => f.ts));
