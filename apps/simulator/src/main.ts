@@ -5,6 +5,12 @@ import { processIo } from './io.js';
 /** Grace period after the run for handles (sockets, timers) to close before exiting anyway. */
 const EXIT_GRACE_MS = 3000;
 
+// `uniqstream-sim --help | head -1`: a reader that has read enough may go before everything is
+// written. That ends the output, not with a stack trace (generated frames handle it in output.ts).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const controller = new AbortController();
 process.once('SIGINT', () => {
   // First Ctrl-C: stop and flush; a second one: leave at once.

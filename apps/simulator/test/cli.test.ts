@@ -152,3 +152,12 @@ describe('determinism through the binary', () => {
     expect(loud.stderr).toMatch(/^uniqstream-sim: 3000 frames .*MB\/s\) to stdout\n$/);
   });
 });
+
+describe('a reader of stdout that goes away early', () => {
+  it('ends --help quietly', () => {
+    const result = spawnSync('sh', ['-c', `${BIN} --help | head -1`], { encoding: 'utf8' });
+    expect(result.stdout).toMatch(/^Usage: uniqstream-sim/);
+    expect(result.stderr).toBe('');
+  });
+});
+
