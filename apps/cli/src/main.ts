@@ -121,6 +121,11 @@ function camel(name: string): string {
 const VERSION = '0.1.0';
 
 async function main(argv: readonly string[]): Promise<number> {
+  // `uniqstream --help | head -1`: a reader that has read enough may go before everything is written.
+  // That ends the output (the result sinks see it too), not with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   let exitCode = 0;
   const interrupt = new AbortController();
   let interrupts = 0;

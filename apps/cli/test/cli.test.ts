@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,6 +289,9 @@ describe('uniqstream count', () => {
     });
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).not.toMatch(/EPIPE|Error/);
+    // Help to a reader gone before the first write.
+    const gone = spawnSync('sh', ['-c', `${BIN} --help | true`], { encoding: 'utf8' });
+    expect(gone.stderr).toBe('');
   });
 });
 

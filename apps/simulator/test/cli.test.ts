@@ -158,6 +158,9 @@ describe('a reader of stdout that goes away early', () => {
     const result = spawnSync('sh', ['-c', `${BIN} --help | head -1`], { encoding: 'utf8' });
     expect(result.stdout).toMatch(/^Usage: uniqstream-sim/);
     expect(result.stderr).toBe('');
+    // A reader gone before the first write: every write fails.
+    const gone = spawnSync('sh', ['-c', `${BIN} --help | true`], { encoding: 'utf8' });
+    expect(gone.stderr).toBe('');
   });
 });
 
