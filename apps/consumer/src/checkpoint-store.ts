@@ -116,7 +116,12 @@ export class CheckpointStore {
 
   /** Queues checkpoints; flush() makes them durable. */
   write(checkpoints: readonly Checkpoint[]): Promise<void> {
-    return this.options.writer.write(checkpoints.map((c) => ({ key: checkpointKey(c.partition), value: encodeCheckpoint(c), partition: this.home(c.partition) })));
+    return this.options.writer.write(checkpoints.map((c) => this.recordOf(c)));
+  }
+
+  /** A checkpoint as the record the topic keeps: key, value and the partition it belongs in (for a transaction's writes). */
+  recordOf(checkpoint: Checkpoint): { key: string; value: Buffer; partition: number } {
+    return { key: checkpointKey(checkpoint.partition), value: encodeCheckpoint(checkpoint), partition: this.home(checkpoint.partition) };
   }
 
   flush(): Promise<void> {

@@ -35,6 +35,23 @@ export const MISSING_CHECKPOINT_CHOICES = ['rebuild', 'continue'] as const;
  */
 export type MissingCheckpointChoice = (typeof MISSING_CHECKPOINT_CHOICES)[number];
 
+export const GUARANTEES = ['at-least-once', 'exactly-once'] as const;
+/**
+ * As Kafka Streams' processing.guarantee. `at-least-once`: a crash or a
+ * failover may write partials and results again (the same values).
+ * `exactly-once`: each checkpoint cycle's partials, checkpoints and consumed
+ * offsets, and each merge step's results, are written in one Kafka
+ * transaction, and a `read_committed` reader sees every result once.
+ */
+export type Guarantee = (typeof GUARANTEES)[number];
+/**
+ * Exactly-once publishes partials only when a cycle commits, so the
+ * checkpoint interval is how long results wait: 1 s keeps them within a
+ * second or so of being known, and each commit writes the state of every
+ * open window, which for minute and hour windows is small.
+ */
+export const EXACTLY_ONCE_CHECKPOINT_SECONDS = 1;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -73,6 +90,7 @@ export interface ServiceConfig {
   readonly logLevel: LogLevel;
   readonly sessionTimeoutMs: number;
   readonly missingCheckpoint: MissingCheckpointChoice;
+  readonly guarantee: Guarantee;
   /** The config file read, if any. */
   readonly configFile?: string;
 }
@@ -87,6 +105,7 @@ interface ServiceValues {
   logLevel: LogLevel;
   sessionTimeout: number;
   missingCheckpoint: MissingCheckpointChoice;
+  guarantee: Guarantee;
 }
 
 export interface ServiceOptionSpec {
@@ -134,6 +153,15 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     parse: integer('session-timeout', MIN_SESSION_TIMEOUT_SECONDS, MAX_SESSION_TIMEOUT_SECONDS),
   },
   {
+    name: 'guarantee',
+    key: 'guarantee',
+    value: 'guarantee',
+    description: `at-least-once: a crash or failover may write partials and results again (same values); exactly-once: partials, checkpoints, offsets and results in Kafka transactions, so a read_committed reader of --to sees each result once (results then wait for the next checkpoint: --checkpoint-interval defaults to ${EXACTLY_ONCE_CHECKPOINT_SECONDS} s; --to must be on the --from cluster)`,
+    defaultText: 'at-least-once',
+    choices: GUARANTEES,
+    parse: choice('guarantee', GUARANTEES),
+  },
+  {
     name: 'missing-checkpoint',
     key: 'missingCheckpoint',
     value: 'how',
@@ -169,6 +197,7 @@ const DEFAULT_SERVICE_VALUES: Omit<ServiceValues, 'partialsTopic' | 'checkpointT
   logLevel: 'info',
   sessionTimeout: DEFAULT_SESSION_TIMEOUT_SECONDS,
   missingCheckpoint: 'rebuild',
+  guarantee: 'at-least-once',
 };
 
 export interface ConfigIo {
@@ -301,6 +330,8 @@ function resolveConfig(flags: Readonly<Record<string, unknown>>, env: Readonly<R
     if (flag !== undefined) setValue(serviceValues, spec, flag);
   }
 
+  const guarantee = serviceValues.guarantee ?? DEFAULT_SERVICE_VALUES.guarantee;
+  if (guarantee === 'exactly-once' && countValues.checkpointInterval === undefined) countValues.checkpointInterval = EXACTLY_ONCE_CHECKPOINT_SECONDS;
   const count = resolveCountConfig(countValues);
   from('the counting options', () => resolveEngineOptions(engineOptionsOf(count)));
   const service: ServiceValues = {
@@ -326,6 +357,9 @@ function checked(count: CountConfig, service: ServiceValues, toGiven: boolean, c
   }
   if (service.partialsTopic === service.checkpointTopic) throw bad('--partials-topic and --checkpoint-topic must differ');
   if (output !== undefined && output.topic === input.topic && output.brokers.join(',') === input.brokers.join(',')) throw bad('--to must not be the --from topic');
+  if (service.guarantee === 'exactly-once' && output !== undefined && output.brokers.join(',') !== input.brokers.join(',')) {
+    throw bad('--guarantee exactly-once needs --to on the cluster of --from: a Kafka transaction does not span two clusters');
+  }
   return {
     count,
     input,
@@ -339,6 +373,7 @@ function checked(count: CountConfig, service: ServiceValues, toGiven: boolean, c
     logLevel: service.logLevel,
     sessionTimeoutMs: service.sessionTimeout * MS_PER_SECOND,
     missingCheckpoint: service.missingCheckpoint,
+    guarantee: service.guarantee,
     ...(configFile === undefined ? {} : { configFile }),
   };
 }

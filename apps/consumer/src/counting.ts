@@ -25,6 +25,7 @@ import { committedOffsets, createStateWriter } from './kafka.js';
 import { kafkaLogOf } from './log.js';
 import type { ServiceMetrics } from './metrics.js';
 import { PartitionSource } from './partition-source.js';
+import { TransactionalProducer } from './transactions.js';
 import { encodePartial, encodeProgress, partialKey, progressKey, type Checkpoint } from './records.js';
 
 const MS_PER_SECOND = 1000;
@@ -73,6 +74,14 @@ export interface CountingRole {
  * Progress comes after the checkpoint on purpose: a partition's reported
  * watermark is then never ahead of a durable state, which the merge relies
  * on to tell a replay from news (merge-state.ts).
+ *
+ * With --guarantee exactly-once, each held partition has a transactional
+ * producer of its own (id `<group>.<input topic>.<partition>`, taken over
+ * before the partition's checkpoint is read, which fences a previous owner
+ * that has not noticed the move). Partials wait in memory, and each cycle
+ * writes, per partition and in one transaction, its partials, its progress,
+ * its checkpoint and its consumed offset: a crash or a move replays from the
+ * last committed cycle, and nothing it wrote after it is ever visible.
  */
 export function startCounting(context: CountingContext): CountingRole {
   const { config, kafka, log, metrics, now } = context;
@@ -89,6 +98,13 @@ export function startCounting(context: CountingContext): CountingRole {
     group: count.group,
   });
   const idleTimeoutMs = count.idleTimeout * MS_PER_SECOND;
+  const exactlyOnce = config.guarantee === 'exactly-once';
+  /** Exactly-once: the transactional producer of each held partition. */
+  const transactions = new Map<number, TransactionalProducer>();
+  /** Exactly-once: partials made since the partition's last committed cycle. */
+  const unsent = new Map<number, Message[]>();
+  /** Exactly-once: partitions whose transactional id another instance has taken over; their work is dropped until they are revoked. */
+  const fenced = new Set<number>();
   /** Offset of the last checkpoint of each held partition, written or adopted. */
   const checkpointed = new Map<number, number>();
   /** The last progress written per held partition, as `watermark:idle`. */
@@ -118,12 +134,22 @@ export function startCounting(context: CountingContext): CountingRole {
       for (const result of results) {
         const partial = result as PartialResult;
         if (rebuilding.size > 0 && replaying(partial.partition)) continue;
-        messages.push({ key: partialKey(partial.window, partial.start, partial.partition), value: encodePartial(partial) });
+        const message = { key: partialKey(partial.window, partial.start, partial.partition), value: encodePartial(partial) };
+        if (!exactlyOnce) {
+          messages.push(message);
+          continue;
+        }
+        if (fenced.has(partial.partition)) continue;
+        let queue = unsent.get(partial.partition);
+        if (queue === undefined) unsent.set(partial.partition, (queue = []));
+        queue.push(message);
       }
+      if (messages.length === 0) return;
       metrics.partialsOut.inc(messages.length);
       return partials.write(messages);
     },
-    flush: () => partials.flush(),
+    // Exactly-once: the partials go with the next cycle's transaction.
+    flush: () => (exactlyOnce ? Promise.resolve() : partials.flush()),
     // Not flushed: what is not acknowledged by then is replayed from the checkpoint.
     close: () => partials.close({ flush: false }),
   };
@@ -203,8 +229,98 @@ export function startCounting(context: CountingContext): CountingRole {
     return out;
   };
 
-  /** Steps 1-3 above for the held partitions; returns the positions that may be committed. */
+  /**
+   * Exactly-once: one transaction per held partition with what it made
+   * since its last one, its progress, its checkpoint and its consumed
+   * offset. Resolves with no positions: the offsets went with the
+   * transactions, and a commit outside them could come from a zombie.
+   */
+  const commitCycle = async (reason: string, positions: Positions): Promise<Positions> => {
+    let bytes = 0;
+    const committed: number[] = [];
+    await Promise.all(
+      source.heldPartitions().map(async (partition) => {
+        const producer = transactions.get(partition);
+        if (producer === undefined || fenced.has(partition)) return;
+        const offset = positions.get(partition);
+        const state = offset === undefined || checkpointed.get(partition) === offset ? undefined : engines.snapshot(partition);
+        const progress = progressOf(partition);
+        const signature = `${progress.watermark}:${progress.idle}`;
+        const made = unsent.get(partition) ?? [];
+        const newProgress = progressWritten.get(partition) !== signature;
+        if (state === undefined && made.length === 0 && !newProgress) return;
+        const partialRecords = newProgress ? [...made, { key: progressKey(partition), value: encodeProgress(progress) }] : made;
+        const checkpointRecords = state === undefined || offset === undefined ? [] : [store.recordOf({ topic: config.input.topic, partition, offset, engine: state })];
+        try {
+          await producer.commit(
+            [
+              { topic: config.partialsTopic, messages: partialRecords },
+              { topic: config.checkpointTopic, messages: checkpointRecords },
+            ],
+            offset === undefined ? undefined : { group: count.group, topic: config.input.topic, offsets: new Map([[partition, offset]]) },
+          );
+        } catch (error) {
+          if (!(error instanceof ConsumerError && error.code === 'FENCED')) throw error;
+          // Moved to another instance (this one missed the rebalance): its successor has the partition from the last committed cycle.
+          fenced.add(partition);
+          unsent.delete(partition);
+          log.warn({ partition, transactionalId: producer.transactionalId }, `partition ${partition}: another instance has taken it over; dropping what this one made since its last transaction`);
+          return;
+        }
+        unsent.delete(partition);
+        progressWritten.set(partition, signature);
+        metrics.partialsOut.inc(made.length);
+        if (state !== undefined && offset !== undefined) {
+          checkpointed.set(partition, offset);
+          bytes += state.length;
+          committed.push(partition);
+        }
+      }),
+    );
+    const lost = [...fenced].filter((partition) => engines.partitions.includes(partition));
+    if (lost.length > 0) {
+      // Its state is stale now: drop it, and adopt the partition afresh if the group gives it back.
+      source.giveUp(lost);
+      for (const partition of lost) {
+        engines.release(partition);
+        checkpointed.delete(partition);
+        progressWritten.delete(partition);
+        metrics.forget(partition);
+      }
+    }
+    metrics.checkpointBytes.inc(bytes);
+    metrics.checkpoints.inc();
+    metrics.lastCheckpointAt = now();
+    if (committed.length > 0) log.debug({ reason, partitions: committed, bytes }, `checkpoint of partition${committed.length === 1 ? '' : 's'} ${committed.join(',')} (committed with their partials and offsets)`);
+    return new Map();
+  };
+
+  /** Exactly-once: takes over the transactional ids of gained partitions, fencing a previous owner, before their checkpoints are read. */
+  const takeOver = async (gained: readonly number[]): Promise<void> => {
+    await Promise.all(
+      gained.map(async (partition) => {
+        fenced.delete(partition);
+        unsent.delete(partition);
+        await transactions.get(partition)?.close();
+        const producer = new TransactionalProducer(kafka, `${count.group}.${config.input.topic}.${partition}`);
+        transactions.set(partition, producer);
+        await producer.fence();
+      }),
+    );
+  };
+
+  const letGo = async (lost: readonly number[]): Promise<void> => {
+    for (const partition of lost) {
+      fenced.delete(partition);
+      unsent.delete(partition);
+    }
+    await Promise.all(lost.map((partition) => transactions.get(partition)?.close()));
+    for (const partition of lost) transactions.delete(partition);
+  };
+
+  /** Steps 1-3 above for the held partitions (or, exactly-once, one transaction each); returns the positions that may be committed. */
   const checkpoint = async (reason: string, positions: Positions): Promise<Positions> => {
+    if (exactlyOnce) return commitCycle(reason, positions);
     const held = source.heldPartitions();
     await partials.flush();
     const records: Checkpoint[] = [];
@@ -263,6 +379,7 @@ export function startCounting(context: CountingContext): CountingRole {
     },
     hooks: {
       assign: async (gained) => {
+        if (exactlyOnce) await takeOver(gained);
         const loaded = await store.load(gained, (skipped) =>
           log.error(
             { partition: skipped.partition, topic: config.checkpointTopic, key: skipped.key, offset: skipped.offset, reason: skipped.reason },
@@ -290,8 +407,10 @@ export function startCounting(context: CountingContext): CountingRole {
         return offsets;
       },
       revoke: async (lost) => {
-        // What the lost partitions produced goes out now, before their new owner gets far.
-        await partials.flush();
+        // What the lost partitions produced goes out now, before their new owner gets far
+        // (exactly-once: what their last transaction did not take is dropped; the new owner makes it again).
+        if (exactlyOnce) await letGo(lost);
+        else await partials.flush();
         for (const partition of lost) {
           rebuilding.delete(partition);
           engines.release(partition);
@@ -359,7 +478,7 @@ export function startCounting(context: CountingContext): CountingRole {
       return summary;
     } finally {
       await source.close();
-      await Promise.allSettled([partialSink.close(), store.close(), deadLetters?.close()]);
+      await Promise.allSettled([partialSink.close(), store.close(), deadLetters?.close(), letGo([...transactions.keys()])]);
     }
   };
 

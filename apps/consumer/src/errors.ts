@@ -9,6 +9,8 @@ export const CONSUMER_ERROR_CODES = [
   'BAD_RECORD',
   /** Kafka could not be reached, or refused a topic or a write for a reason retrying cannot fix. */
   'KAFKA_FAILED',
+  /** Another instance has taken over a transactional id of this one (exactly-once): its partitions or the merge moved. */
+  'FENCED',
   /** The HTTP port for health and metrics could not be opened. */
   'HTTP_FAILED',
   /** A stop took longer than its limit (Kafka not acknowledging the last writes): what was not durable is replayed from the last checkpoint. */

@@ -1,6 +1,7 @@
 import type { Granularity, WindowResult } from '@uniqstream/core';
-import { resultKey } from '@uniqstream/sinks';
-import { describeKafkaError, FETCH_STALE_MARGIN_MS, KafkaError, onFetchAnswered, topicOffsets } from '@uniqstream/kafka';
+import { randomBytes } from 'node:crypto';
+import { formatResultJson, resultKey } from '@uniqstream/sinks';
+import { describeKafkaError, FETCH_STALE_MARGIN_MS, KafkaError, onFetchAnswered, readToEnd, topicOffsets } from '@uniqstream/kafka';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaTopicRef, ServiceConfig } from './config.js';
@@ -18,6 +19,8 @@ const MAX_WAIT_MS = 250;
 const EMPTY_FETCHES_AT_END = 3;
 /** Merge lag (records) up to which the merge counts as caught up for /readyz. */
 const CAUGHT_UP_LAG = 1_000;
+/** Reading the results topic (one record per window once compacted) when the merge takes over. */
+const READ_PUBLISHED_TIMEOUT_MS = 120_000;
 const RANK: Record<Granularity, number> = { minute: 0, hour: 1, day: 2, week: 3, month: 4, year: 5 };
 
 export interface MergingContext {
@@ -67,7 +70,19 @@ export function startMerging(context: MergingContext): MergingRole {
   const output = config.output as KafkaTopicRef;
   const topic = config.partialsTopic;
   const group = `${config.count.group}.merge`;
-  const writer = new ResultWriter({ output, clientId: 'uniqstream-consumer', log, metrics, now });
+  const exactlyOnce = config.guarantee === 'exactly-once';
+  /** The results topic is on the cluster of the partials: the rebuild can read what was published (always so exactly-once). */
+  const sameCluster = output.brokers.join(',') === config.input.brokers.join(',');
+  const writer = new ResultWriter({
+    output,
+    clientId: 'uniqstream-consumer',
+    log,
+    metrics,
+    now,
+    ...(exactlyOnce ? { transactional: { kafka, transactionalId: `${config.count.group}.merge` } } : {}),
+  });
+  /** What the results topic held when this merge took over: the rebuild writes only what differs. */
+  let published = new Map<string, string>();
   const tombstones = createStateWriter(kafka, topic, 'tombstones of final windows');
   const newState = (): MergeState =>
     new MergeState({ partitions: context.inputPartitions, combine: config.combine, allowedLateness: config.count.allowedLateness, hllPrecision: config.count.hllPrecision });
@@ -121,16 +136,23 @@ export function startMerging(context: MergingContext): MergingRole {
    * way, and the caller drops what it was doing (its state is gone).
    */
   const publish = async (results: readonly WindowResult[], merge: MergeState, receivedAt?: number): Promise<boolean> => {
-    if (!(await writer.write(results, receivedAt))) {
-      rewriteAfterFailure();
-      return false;
-    }
-    merge.resultsDurable();
-    const keys = merge.takeTombstones();
-    if (keys.length > 0) {
-      await tombstones.write(keys.map((key) => ({ key, value: null, partition: PARTIALS_PARTITION })));
-      await tombstones.flush();
+    if (exactlyOnce) {
+      // The results and the deletes they allow commit together, or neither (and then the state is rebuilt).
+      merge.resultsDurable();
+      const keys = merge.takeTombstones();
+      const outcome = await writer.write(results, receivedAt, [{ topic, messages: keys.map((key) => ({ key, value: null, partition: PARTIALS_PARTITION })) }]);
+      if (outcome !== 'written') return afterFailedWrite(outcome);
       metrics.tombstones.inc(keys.length);
+    } else {
+      const outcome = await writer.write(results, receivedAt);
+      if (outcome !== 'written') return afterFailedWrite(outcome);
+      merge.resultsDurable();
+      const keys = merge.takeTombstones();
+      if (keys.length > 0) {
+        await tombstones.write(keys.map((key) => ({ key, value: null, partition: PARTIALS_PARTITION })));
+        await tombstones.flush();
+        metrics.tombstones.inc(keys.length);
+      }
     }
     metrics.openWindows.set({ role: 'merge' }, merge.openWindows);
     return true;
@@ -140,11 +162,19 @@ export function startMerging(context: MergingContext): MergingRole {
     rebuilding = false;
     const latest = [...rebuilt.values()].sort((a, b) => a.end - b.end || RANK[a.window] - RANK[b.window] || a.start - b.start);
     rebuilt = new Map();
-    if (!(await publish(latest, merge))) return;
-    log.info({ records: rebuildRecords, results: latest.length, openWindows: merge.openWindows }, `merge rebuilt from ${rebuildRecords} records of ${topic}; following it now`);
+    const changed = latest.filter((result) => published.get(resultKey(result)) !== formatResultJson(result));
+    published = new Map();
+    if (!(await publish(changed, merge))) return;
+    log.info(
+      { records: rebuildRecords, results: changed.length, unchanged: latest.length - changed.length, openWindows: merge.openWindows },
+      `merge rebuilt from ${rebuildRecords} records of ${topic}; following it now`,
+    );
   };
 
   const onAssigned = async (mine: number): Promise<void> => {
+    // Exactly-once: fence the merge this one takes over from before reading what it published.
+    await writer.takeOver();
+    published = sameCluster ? await readPublished() : new Map();
     const offsets = await topicOffsets(context.admin, topic).catch((error: unknown) => {
       throw error instanceof KafkaError ? consumerErrorOf(error) : error;
     });
@@ -165,6 +195,45 @@ export function startMerging(context: MergingContext): MergingRole {
     metrics.mergeActive.set(1);
     log.info({ group, from: low, to: rebuildEnd }, `merging: reading ${topic} from offset ${low} to rebuild (${rebuildEnd - low} records)`);
     if (rebuildEnd <= low) await finishRebuild(state);
+  };
+
+  /** The latest record of every key of the results topic (read_committed), as the rebuild compares them. */
+  const readPublished = async (): Promise<Map<string, string>> => {
+    const out = new Map<string, string>();
+    if (!(await context.admin.listTopics()).includes(output.topic)) return out;
+    const partitions = (await topicOffsets(context.admin, output.topic)).map((o) => o.partition);
+    await readToEnd({
+      kafka,
+      admin: context.admin,
+      topic: output.topic,
+      partitions,
+      groupId: `${group}.results-reader.${randomBytes(6).toString('hex')}`,
+      timeoutMs: READ_PUBLISHED_TIMEOUT_MS,
+      ...STATE_FETCH,
+      onRecord: (_partition, _offset, key, value) => {
+        if (key === null) return;
+        if (value === null) out.delete(key);
+        else out.set(key, value.toString());
+      },
+    }).catch((error: unknown) => {
+      throw error instanceof KafkaError ? consumerErrorOf(error) : error;
+    });
+    return out;
+  };
+
+  /** A results write that did not go through: fenced means another merge took over (wait for the group to say so), else write everything again. */
+  const afterFailedWrite = (outcome: 'failed' | 'fenced'): false => {
+    if (outcome === 'failed') {
+      rewriteAfterFailure();
+      return false;
+    }
+    generation++;
+    state = undefined;
+    rebuilding = false;
+    seeking = false;
+    consumer.pause([{ topic, partitions: [PARTIALS_PARTITION] }]);
+    metrics.mergeActive.set(0);
+    return false;
   };
 
   /**

@@ -137,6 +137,23 @@ export class PartitionSource implements Source {
   }
 
   /**
+   * Gives partitions up before the group says so (another instance has
+   * taken them over: exactly-once fencing). Nothing more of them is handed
+   * on, and if a later assignment includes them, they are gained again
+   * (adopted afresh from their checkpoints), not kept.
+   */
+  giveUp(partitions: readonly number[]): void {
+    for (const p of partitions) {
+      this.owned.delete(p);
+      this.target.delete(p);
+      this.delivered.delete(p);
+      this.highs.delete(p);
+      this.cuts.delete(p);
+    }
+    if (partitions.length > 0) this.consumer?.pause([{ topic: this.topic, partitions: [...partitions] }]);
+  }
+
+  /**
    * Hands on the frames of `partition` before `position` and those from it
    * in separate batches, so that the pipeline's results after a batch tell
    * which side of it they come from (the replay of a rebuild ends there).

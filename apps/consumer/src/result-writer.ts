@@ -1,6 +1,9 @@
 import type { WindowResult } from '@uniqstream/core';
-import { createKafkaResultSink, SinkError, type KafkaResultSink, type KafkaSinkOptions, type KafkaTarget } from '@uniqstream/sinks';
+import { createKafkaResultSink, formatResultJson, resultKey, SinkError, type KafkaResultSink, type KafkaSinkOptions, type KafkaTarget } from '@uniqstream/sinks';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { ConsumerError } from './errors.js';
+import { TransactionalProducer, type TransactionRecords } from './transactions.js';
 import type { KafkaTopicRef } from './config.js';
 import { kafkaLogOf } from './log.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -30,7 +33,16 @@ export interface ResultWriterOptions {
   readonly ackTimeoutMs?: number;
   /** Default createKafkaResultSink (tests give a fake). */
   readonly createSink?: (target: KafkaTarget, options: KafkaSinkOptions) => KafkaResultSink;
+  /**
+   * Exactly-once: results (and what write() is given besides) go in one
+   * transaction of a producer with this id, through `kafka` (the cluster of
+   * --to). The sink then only sets the topic up.
+   */
+  readonly transactional?: { readonly kafka: Kafka; readonly transactionalId: string };
 }
+
+/** How a write ended: acknowledged, failed (recover() next), or fenced (another instance merges now: stop). */
+export type WriteOutcome = 'written' | 'failed' | 'fenced';
 
 /**
  * The merge's results to --to, through @uniqstream/sinks' Kafka result
@@ -53,6 +65,7 @@ export class ResultWriter {
   private problem: string | undefined;
   /** When the write under way started. */
   private writingSince: number | undefined;
+  private producer: TransactionalProducer | undefined;
 
   constructor(options: ResultWriterOptions) {
     this.options = options;
@@ -61,7 +74,12 @@ export class ResultWriter {
     this.sink = this.createSink();
   }
 
-  /** The first sink connected with its topic in place; rejects (a SinkError) otherwise. */
+  /**
+   * The first sink connected with its topic in place; rejects otherwise.
+   * Exactly-once, the transactional id is taken over only by takeOver(),
+   * when this instance is given the merge: a standby must not fence the
+   * merge at work.
+   */
   ready(): Promise<void> {
     return this.sink.ready();
   }
@@ -73,18 +91,26 @@ export class ResultWriter {
    * the next write. `receivedAt` (of `now`) starts their emission latency;
    * without it (a rebuild writing results again) they are not timed.
    */
-  async write(results: readonly WindowResult[], receivedAt?: number): Promise<boolean> {
+  async write(results: readonly WindowResult[], receivedAt?: number, alsoInTransaction: readonly TransactionRecords[] = []): Promise<WriteOutcome> {
     const { metrics, now } = this.options;
     if (this.broken) {
       metrics.resultWriteFailures.inc(results.length);
-      return false;
+      return 'failed';
     }
-    if (results.length > 0) {
+    const more = alsoInTransaction.some((r) => r.messages.length > 0);
+    if (results.length > 0 || (this.producer !== undefined && more)) {
       this.writingSince = now();
       try {
-        await this.sink.write(results);
-        await this.sink.flush();
+        if (this.producer !== undefined) await this.commit(this.producer, results, alsoInTransaction);
+        else {
+          await this.sink.write(results);
+          await this.sink.flush();
+        }
       } catch (error) {
+        if (error instanceof ConsumerError && error.code === 'FENCED') {
+          this.options.log.warn({ topic: this.topic }, `another instance merges now (it has taken over ${this.producer?.transactionalId ?? 'the transactional id'}); this one stops writing results`);
+          return 'fenced';
+        }
         this.broken = true;
         this.problem = this.reasonOf(error);
         metrics.resultWriteFailures.inc(results.length);
@@ -92,7 +118,7 @@ export class ResultWriter {
           { topic: this.topic, results: results.length, reason: this.problem },
           `could not write ${results.length} result${results.length === 1 ? '' : 's'} to ${this.topic} (${this.problem}): setting the topic up again, then the merge writes every window's latest result again`,
         );
-        return false;
+        return 'failed';
       } finally {
         this.writingSince = undefined;
       }
@@ -104,7 +130,7 @@ export class ResultWriter {
       }
     }
     this.problem = undefined;
-    return true;
+    return 'written';
   }
 
   /** Why results cannot be written now, for /readyz; null while they can. */
@@ -130,7 +156,7 @@ export class ResultWriter {
       await this.sink.close().catch(() => undefined);
       this.sink = this.createSink();
       try {
-        if (!(await untilAborted(this.sink.ready(), signal))) break;
+        if (!(await untilAborted(this.ready().then(() => this.takeOver()), signal))) break;
         this.broken = false;
         log.info({ topic: this.topic, attempt }, `results topic ${this.topic} is set up again`);
         return true;
@@ -146,8 +172,35 @@ export class ResultWriter {
   }
 
   /** Flushes what a healthy sink holds (bounded by the acknowledgement limit), then disconnects. */
-  close(): Promise<void> {
-    return this.sink.close();
+  async close(): Promise<void> {
+    await Promise.all([this.sink.close(), this.producer?.close()]);
+  }
+
+  /**
+   * Exactly-once: a producer of the id, taken over, which fences whoever
+   * held it (a merge this one takes over from; a failed producer of this
+   * one, which may be stuck in its transaction). Nothing at-least-once.
+   */
+  async takeOver(): Promise<void> {
+    const transactional = this.options.transactional;
+    if (transactional === undefined) return;
+    await this.producer?.close();
+    this.producer = new TransactionalProducer(transactional.kafka, transactional.transactionalId);
+    await this.producer.fence();
+  }
+
+  /** One transaction of the results and the records that go with them, within the acknowledgement limit. */
+  private async commit(producer: TransactionalProducer, results: readonly WindowResult[], also: readonly TransactionRecords[]): Promise<void> {
+    const messages = results.map((result) => ({ key: resultKey(result), value: formatResultJson(result) }));
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SinkError('KAFKA_UNAVAILABLE', `no acknowledgement within ${Math.round(this.ackTimeoutMs / MS_PER_SECOND)} s`)), this.ackTimeoutMs);
+    });
+    try {
+      await Promise.race([producer.commit([{ topic: this.topic, messages }, ...also]), limit]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private createSink(): KafkaResultSink {

@@ -173,6 +173,7 @@ function summaryOf(config: ServiceConfig): Record<string, unknown> {
     idleTimeout: count.idleTimeout,
     sessionTimeoutMs: config.sessionTimeoutMs,
     missingCheckpoint: config.missingCheckpoint,
+    guarantee: config.guarantee,
     deadLetter: count.deadLetter,
     http: config.httpPort > 0 ? `${config.httpHost}:${config.httpPort}` : 'off',
     configFile: config.configFile,

@@ -52,7 +52,16 @@ describe('parseCommandLine', () => {
       logLevel: 'info',
       sessionTimeoutMs: 30_000,
       missingCheckpoint: 'rebuild',
+      guarantee: 'at-least-once',
     });
+  });
+
+  it('exactly-once checkpoints (and so publishes) every second unless told otherwise, and needs --to on the --from cluster', () => {
+    expect(load([...BASE, '--guarantee', 'exactly-once'])).toMatchObject({ guarantee: 'exactly-once', count: { checkpointInterval: 1 } });
+    expect(load([...BASE, '--guarantee', 'exactly-once', '--checkpoint-interval', '5'])).toMatchObject({ count: { checkpointInterval: 5 } });
+    expect(load(BASE)).toMatchObject({ count: { checkpointInterval: DEFAULT_COUNT_CONFIG.checkpointInterval } });
+    expect(() => load(['--from', 'kafka://a:9092/frames', '--to', 'kafka://b:9092/counts', '--guarantee', 'exactly-once'])).toThrow(/--guarantee exactly-once needs --to on the cluster of --from/);
+    expect(() => load([...BASE, '--guarantee', 'twice'])).toThrow(expect.objectContaining({ code: 'BAD_CONFIG' }));
   });
 
   it('takes every shared count option as a flag, except the CLI-only ones', () => {

@@ -65,25 +65,25 @@ describe('ResultWriter', () => {
   it('counts acknowledged results as emitted, with the time since their partials arrived', async () => {
     const { writer, metrics, clock } = setUp([]);
     clock.now = 2_000;
-    expect(await writer.write([RESULT, { ...RESULT, revision: 1 }], 1_750)).toBe(true);
+    expect(await writer.write([RESULT, { ...RESULT, revision: 1 }], 1_750)).toBe('written');
     expect(await value(metrics, 'uniqstream_results_emitted_total')).toBe(2);
     expect(await value(metrics, 'uniqstream_result_emit_latency_seconds_count')).toBe(2);
     expect(await value(metrics, 'uniqstream_result_emit_latency_seconds_sum')).toBeCloseTo(0.5);
     // Written again by a rebuild: counted, not timed.
-    expect(await writer.write([RESULT])).toBe(true);
+    expect(await writer.write([RESULT])).toBe('written');
     expect(await value(metrics, 'uniqstream_results_emitted_total')).toBe(3);
     expect(writer.fault()).toBeNull();
   });
 
   it('counts the results of a failed write as failed, not emitted, and stays failed until recovered', async () => {
     const { writer, metrics, lines } = setUp([fakeSink({ flush: unacknowledged })]);
-    expect(await writer.write([RESULT, RESULT])).toBe(false);
+    expect(await writer.write([RESULT, RESULT])).toBe('failed');
     expect(await value(metrics, 'uniqstream_result_write_failures_total')).toBe(2);
     expect(await value(metrics, 'uniqstream_results_emitted_total')).toBe(0);
     expect(writer.fault()).toBe('merge: cannot write results to counts: no acknowledgement within 10 s');
     expect(lines.filter((l) => l['level'] === 40).map((l) => l['msg'])).toEqual([expect.stringMatching(/^could not write 2 results to counts \(no acknowledgement within 10 s\)/)]);
     // The failed sink is not written to again.
-    expect(await writer.write([RESULT])).toBe(false);
+    expect(await writer.write([RESULT])).toBe('failed');
     expect(await value(metrics, 'uniqstream_result_write_failures_total')).toBe(3);
   });
 
@@ -98,7 +98,7 @@ describe('ResultWriter', () => {
     clock.now = 6_200;
     expect(writer.fault()).toBe('merge: results to counts not acknowledged for 6 s');
     acknowledge();
-    expect(await writing).toBe(true);
+    expect(await writing).toBe('written');
     expect(writer.fault()).toBeNull();
   });
 
@@ -107,20 +107,20 @@ describe('ResultWriter', () => {
     const refused = fakeSink({ ready: () => Promise.reject(new SinkError('KAFKA_FAILED', 'cannot set up topic counts on Kafka at 127.0.0.1:9092: topic is marked for deletion')) });
     const good = fakeSink();
     const { writer, made } = setUp([first, refused, good]);
-    expect(await writer.write([RESULT])).toBe(false);
+    expect(await writer.write([RESULT])).toBe('failed');
     expect(await writer.recover(new AbortController().signal)).toBe(true);
     expect(made).toEqual([first, refused, good]);
     expect(first.closed && refused.closed).toBe(true);
     // Not ready until results are written again.
     expect(writer.fault()).toMatch(/^merge: cannot write results to counts: cannot set up topic counts/);
-    expect(await writer.write([RESULT])).toBe(true);
+    expect(await writer.write([RESULT])).toBe('written');
     expect(good.written).toEqual([RESULT]);
     expect(writer.fault()).toBeNull();
   });
 
   it('gives up recovering when stopped', async () => {
     const { writer, made } = setUp([fakeSink({ flush: unacknowledged }), fakeSink({ ready: () => new Promise<void>(() => undefined) })]);
-    expect(await writer.write([RESULT])).toBe(false);
+    expect(await writer.write([RESULT])).toBe('failed');
     const stop = new AbortController();
     const recovering = writer.recover(stop.signal);
     stop.abort();

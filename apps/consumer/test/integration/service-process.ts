@@ -151,11 +151,23 @@ const QUIET_POLLS = 4;
  * read the partials topic to its end, and the results topic has not grown
  * for a few polls.
  */
-export async function waitUntilDone(kafka: TestKafka, run: RunTopics, timeoutMs = 180_000): Promise<void> {
+export interface DoneOptions {
+  readonly timeoutMs?: number;
+  /**
+   * The partials topic is written in transactions (exactly-once): its end
+   * offset counts commit markers the merge never reads, so the merge is
+   * done once its position stops moving.
+   */
+  readonly transactional?: boolean;
+}
+
+export async function waitUntilDone(kafka: TestKafka, run: RunTopics, options: DoneOptions = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 180_000;
   const { partials } = topicsOf(run.group);
   const deadline = performance.now() + timeoutMs;
   let quiet = 0;
   let lastResults = -1;
+  let lastMerged: number | undefined;
   let state = '';
   while (quiet < QUIET_POLLS) {
     if (performance.now() > deadline) throw new Error(`run ${run.group} not done after ${timeoutMs} ms: ${state}`);
@@ -173,7 +185,8 @@ export async function waitUntilDone(kafka: TestKafka, run: RunTopics, timeoutMs 
       kafka.endOffsets(run.results),
     ]);
     const counted = [...ends].every(([p, end]) => committed.get(p) === end);
-    const merged = mergeCommitted.get(0) === partialEnds.get(0);
+    const merged = options.transactional === true ? mergeCommitted.get(0) !== undefined && mergeCommitted.get(0) === lastMerged : mergeCommitted.get(0) === partialEnds.get(0);
+    lastMerged = mergeCommitted.get(0);
     const results = resultEnds.get(0) ?? 0;
     state = `input ${JSON.stringify([...ends])} committed ${JSON.stringify([...committed])}, partials end ${partialEnds.get(0)} merged to ${mergeCommitted.get(0)}, results ${results}`;
     quiet = counted && merged && results === lastResults && results > 0 ? quiet + 1 : 0;
