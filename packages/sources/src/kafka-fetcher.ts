@@ -9,8 +9,7 @@ import { BrokerConnection, decodeFetch, encodeFetch, READ_COMMITTED, type FetchP
  * leaders, answers walked in place (kafka-record-batch.ts), for the
  * partitions a kafkajs consumer holds in the group. kafkajs keeps
  * everything else: joining, heartbeats, commits, metadata and offsets (its
- * consumer is paused, so it fetches nothing itself). The `kafka` benchmark
- * compares the two paths side by side.
+ * consumer is paused, so it fetches nothing itself).
  */
 
 /** Kafka error codes the fetch path acts on (https://kafka.apache.org/protocol#protocol_error_codes). */

@@ -1,5 +1,5 @@
-import { createKafka, describeKafkaError, onFetchAnswered, PROBE_RETRY, quietened, RUN_RETRY, SocketTracker, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { createKafka, describeKafkaError, PROBE_RETRY, quietened, RUN_RETRY, SocketTracker, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { SourceError } from './errors.js';
 import { DirectFetcher } from './kafka-fetcher.js';
 import type { FoundRecords } from './kafka-record-batch.js';
@@ -9,10 +9,9 @@ const MIB = 1024 * KIB;
 
 /**
  * Fetch sizes for frames of about 2 KB, chosen by the `kafka` benchmark
- * (packages/bench/src/suites/kafka.ts; figures in the README). kafkajs
- * fetches, then hands the batches over, then fetches again: fewer, larger
- * answers cost less waiting, but answers much over ~4 MiB cost more in
- * kafkajs than they save. So a fetch aims at FETCH_TARGET_BYTES in all,
+ * (packages/bench/src/suites/kafka.ts; figures in the README): fewer,
+ * larger answers cost less waiting, and 1 MiB per partition was ahead of
+ * 4 MiB on four partitions. So a fetch aims at FETCH_TARGET_BYTES in all,
  * split over the topic's partitions, with at least 1 MiB (~500 frames) each.
  */
 export const FETCH_TARGET_BYTES = 4 * MIB;
@@ -31,10 +30,7 @@ export const DEFAULT_MIN_BYTES = 1;
 /** How long the broker holds a fetch while there is nothing: paces fetches (and idle ticks) when idle. */
 export const DEFAULT_MAX_WAIT_MS = 250;
 const SESSION_TIMEOUT_MS = 30_000;
-
-/** Who fetches records: the source's own Fetch requests, walked in place ('direct'), or kafkajs's consumer. */
-export const KAFKA_FETCHES = ['direct', 'kafkajs'] as const;
-export type KafkaFetch = (typeof KAFKA_FETCHES)[number];
+/** kafkajs heartbeats this often (paused, it still runs its fetch loop, which heartbeats). */
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 
 /**
@@ -54,7 +50,6 @@ export interface ReaderSettings {
   readonly maxBytes: number;
   readonly minBytes: number;
   readonly maxWaitTimeInMs: number;
-  readonly fetch: KafkaFetch;
 }
 
 /** What the reader tells its owner, on the thread where kafkajs runs. */
@@ -69,21 +64,15 @@ export interface ReaderEvents {
   crashed(reason: string, restart: boolean, cause: unknown): void;
 }
 
-/**
- * Where records go: kafkajs's batches (fetch 'kafkajs'), or the direct
- * path's records of one partition (fetch 'direct'; reused once the promise
- * resolves).
- */
-export interface ReaderDelivery {
-  readonly eachBatch: (payload: EachBatchPayload) => Promise<void>;
-  readonly records?: (partition: number, found: FoundRecords) => Promise<void>;
-}
+/** Where records go: the records of one partition from one fetch answer, reused once the promise resolves. */
+export type RecordsHandler = (partition: number, found: FoundRecords) => Promise<void>;
 
 /**
- * The kafkajs side of the Kafka source: waits for a broker, checks the
- * topic, joins the group and runs the consumer with the owner's eachBatch;
- * commits and reads lag on request. It runs on whichever thread holds
- * kafkajs: the caller's (worker: false) or the source's worker thread.
+ * The Kafka source's reader, on its reader thread: waits for a broker,
+ * checks the topic, joins the group with a kafkajs consumer (paused: it
+ * keeps the group, heartbeats, commits and metadata) and fetches the
+ * partitions held with the direct fetch path; commits and reads lag on
+ * request.
  */
 export class KafkaReader {
   private readonly where: string;
@@ -99,9 +88,8 @@ export class KafkaReader {
     private readonly log: KafkaLog,
     private readonly now: () => number,
     private readonly events: ReaderEvents,
-    private readonly delivery: ReaderDelivery,
+    private readonly records: RecordsHandler,
   ) {
-    if (settings.fetch === 'direct' && delivery.records === undefined) throw new Error('direct fetching needs a records handler');
     this.where = settings.brokers.join(',');
     const client = { brokers: settings.brokers, clientId: settings.clientId, log, verbose: settings.verbose, now, sockets: this.sockets };
     this.kafka = createKafka({ ...client, retry: RUN_RETRY });
@@ -123,9 +111,9 @@ export class KafkaReader {
       throw new SourceError('KAFKA_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
     }
     let partitions: number;
+    const admin = this.kafka.admin();
+    this.admin = admin;
     try {
-      const admin = this.kafka.admin();
-      this.admin = admin;
       await admin.connect();
       const topics = await admin.listTopics();
       if (!topics.includes(settings.topic)) {
@@ -144,29 +132,27 @@ export class KafkaReader {
     if (signal.aborted) return;
 
     const maxBytesPerPartition = settings.maxBytesPerPartition ?? defaultMaxBytesPerPartition(partitions);
-    const records = this.delivery.records;
-    if (settings.fetch === 'direct' && records !== undefined && this.admin !== undefined) {
-      this.fetcher = new DirectFetcher(
-        {
-          topic: settings.topic,
-          group: settings.group,
-          fromBeginning: settings.fromBeginning,
-          clientId: settings.clientId,
-          maxBytesPerPartition,
-          maxBytes: settings.maxBytes,
-          minBytes: settings.minBytes,
-          maxWaitMs: settings.maxWaitTimeInMs,
-          connectTimeoutMs: settings.connectTimeoutMs,
-        },
-        this.admin,
-        this.log,
-        {
-          deliver: records,
-          fetched: () => this.events.fetched(),
-          failed: (error) => this.events.crashed(error.message, false, error),
-        },
-      );
-    }
+    const fetcher = new DirectFetcher(
+      {
+        topic: settings.topic,
+        group: settings.group,
+        fromBeginning: settings.fromBeginning,
+        clientId: settings.clientId,
+        maxBytesPerPartition,
+        maxBytes: settings.maxBytes,
+        minBytes: settings.minBytes,
+        maxWaitMs: settings.maxWaitTimeInMs,
+        connectTimeoutMs: settings.connectTimeoutMs,
+      },
+      admin,
+      this.log,
+      {
+        deliver: this.records,
+        fetched: () => this.events.fetched(),
+        failed: (error) => this.events.crashed(error.message, false, error),
+      },
+    );
+    this.fetcher = fetcher;
     const consumer = this.kafka.consumer({
       groupId: settings.group,
       sessionTimeout: SESSION_TIMEOUT_MS,
@@ -179,7 +165,7 @@ export class KafkaReader {
       retry: { ...RUN_RETRY },
     });
     this.consumer = consumer;
-    this.watch(consumer);
+    this.watch(consumer, fetcher);
     this.events.consuming();
     try {
       await consumer.connect();
@@ -187,9 +173,9 @@ export class KafkaReader {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        // One batch at a time: the pipeline is one synchronous loop.
         partitionsConsumedConcurrently: 1,
-        eachBatch: this.delivery.eachBatch,
+        // Paused on every join before its first fetch of the generation: never called.
+        eachBatch: async () => undefined,
       });
     } catch (error) {
       throw new SourceError('KAFKA_UNAVAILABLE', `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
@@ -242,7 +228,7 @@ export class KafkaReader {
     return out;
   }
 
-  /** Leaves the group and disconnects; ends any connection kafkajs left open. The owner first releases a parked eachBatch. */
+  /** Stops fetching, leaves the group and disconnects; ends any connection kafkajs left open. */
   async close(): Promise<void> {
     await this.fetcher?.stop();
     await Promise.allSettled([this.consumer?.disconnect(), this.admin?.disconnect()]);
@@ -250,18 +236,15 @@ export class KafkaReader {
     if (left > 0) this.log('debug', `closed ${left} connection${left === 1 ? '' : 's'} kafkajs left open`);
   }
 
-  private watch(consumer: Consumer): void {
+  private watch(consumer: Consumer, fetcher: DirectFetcher): void {
     const { GROUP_JOIN, CRASH } = consumer.events;
-    const fetcher = this.fetcher;
     consumer.on(GROUP_JOIN, (event) => {
       const held = (event.payload.memberAssignment[this.settings.topic] ?? []).slice().sort((a, b) => a - b);
       // Emitted before kafkajs's first fetch of the generation (also after it restarted with a new consumer group): paused, it fetches nothing.
-      if (fetcher !== undefined) consumer.pause([{ topic: this.settings.topic }]);
+      consumer.pause([{ topic: this.settings.topic }]);
       this.events.joined(held);
-      fetcher?.assign(held);
+      fetcher.assign(held);
     });
-    // A paused kafkajs consumer still ends fetch rounds; only the direct path's answers say the broker serves records.
-    if (fetcher === undefined) onFetchAnswered(consumer, () => this.events.fetched());
     consumer.on(CRASH, (event) => this.events.crashed(describeKafkaError(event.payload.error), event.payload.restart, event.payload.error));
   }
 }
