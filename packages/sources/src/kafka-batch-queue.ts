@@ -44,7 +44,22 @@ export class BatchQueue<T> {
     return next.item;
   }
 
-  /** Makes a waiting take() return now (e.g. a failure the taker should see). */
+  /** Finishes the item taken last: the taker is done with it. */
+  finish(): void {
+    this.finishCurrent(true);
+  }
+
+  /**
+   * Finishes the item taken last, then waits up to `timeoutMs` without
+   * taking anything: until an offer, `wake()`, the signal or the queue's
+   * close.
+   */
+  async idle(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    this.finishCurrent(true);
+    if (!this.closed && signal?.aborted !== true) await this.waitForOffer(timeoutMs, signal);
+  }
+
+  /** Makes a waiting take() or idle() return now (e.g. a failure the taker should see). */
   wake(): void {
     const wake = this.wakeTaker;
     this.wakeTaker = undefined;

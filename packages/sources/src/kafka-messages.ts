@@ -1,6 +1,7 @@
 import type { KafkaLogLevel } from '@uniqstream/kafka';
 import type { SourceErrorCode } from './errors.js';
 import type { ReaderSettings } from './kafka-reader.js';
+import type { PartitionStart } from './kafka-assignment.js';
 import type { BudgetMemory } from './kafka-buffers.js';
 
 /*
@@ -19,6 +20,8 @@ export interface WorkerSetup {
 export interface BatchMessage {
   readonly kind: 'batch';
   readonly partition: number;
+  /** The session the partition was started with when these records were fetched (PartitionStart.session). */
+  readonly session: number;
   /** The values, in its first `size` bytes. Transferred. */
   readonly buffer: ArrayBuffer;
   /** Bytes of all its values. */
@@ -40,7 +43,10 @@ export type FromWorker =
   | { readonly kind: 'consuming' }
   | { readonly kind: 'started' }
   | { readonly kind: 'failed'; readonly code: SourceErrorCode; readonly message: string; readonly cause: string }
+  /** After every group join: the partitions of the topic held now, ascending. New ones are read once started. */
   | { readonly kind: 'joined'; readonly assignment: readonly number[] }
+  /** kafkajs heard the group rebalance: its rejoin waits for 'rejoin' with this id (or a time limit). */
+  | { readonly kind: 'rebalancing'; readonly id: number }
   | { readonly kind: 'fetched' }
   | { readonly kind: 'crashed'; readonly reason: string; readonly restart: boolean }
   | BatchMessage
@@ -54,6 +60,10 @@ export type ToWorker =
   | { readonly kind: 'stop-starting' }
   /** A batch's own buffer, done with: transferred back for the next batch. */
   | { readonly kind: 'recycle'; readonly buffer: ArrayBuffer }
+  /** Gained partitions whose state is in place: read them from there, tagging their batches with the session. */
+  | { readonly kind: 'start'; readonly starts: readonly PartitionStart[] }
+  /** The state of the partitions held is saved for the rebalance `id`: let kafkajs rejoin. */
+  | { readonly kind: 'rejoin'; readonly id: number }
   | { readonly kind: 'commit'; readonly id: number; readonly positions: readonly (readonly [number, number])[] }
   | { readonly kind: 'lag'; readonly id: number; readonly assignment: readonly number[]; readonly delivered: readonly (readonly [number, number])[] }
   | { readonly kind: 'close' };

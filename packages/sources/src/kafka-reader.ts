@@ -1,7 +1,9 @@
-import { createKafka, describeKafkaError, PROBE_RETRY, quietened, RUN_RETRY, SocketTracker, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
+import { createKafka, describeKafkaError, PROBE_RETRY, quietened, RUN_RETRY, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { SourceError } from './errors.js';
+import type { PartitionStart } from './kafka-assignment.js';
 import { DirectFetcher } from './kafka-fetcher.js';
+import { HoldingSocketTracker, JoinHold } from './kafka-join-hold.js';
 import type { FoundRecords } from './kafka-record-batch.js';
 
 const KIB = 1024;
@@ -30,6 +32,16 @@ export const DEFAULT_MIN_BYTES = 1;
 /** How long the broker holds a fetch while there is nothing: paces fetches (and idle ticks) when idle. */
 export const DEFAULT_MAX_WAIT_MS = 250;
 const SESSION_TIMEOUT_MS = 30_000;
+/** How long the group waits for its members to rejoin a rebalance (kafkajs's default, stated). */
+const REBALANCE_TIMEOUT_MS = 60_000;
+/**
+ * The longest a rejoin waits for the source's owner to save state. A
+ * member that neither heartbeats nor rejoins for the session timeout is
+ * dropped from the group (kafkajs does not heartbeat while it rejoins, and
+ * the heartbeat that heard of the rebalance is the last), so this stays
+ * well under it; the rebalance timeout is longer still.
+ */
+export const REBALANCE_HOLD_MAX_MS = (SESSION_TIMEOUT_MS * 2) / 3;
 /** kafkajs heartbeats this often (paused, it still runs its fetch loop, which heartbeats). */
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 
@@ -50,22 +62,30 @@ export interface ReaderSettings {
   readonly maxBytes: number;
   readonly minBytes: number;
   readonly maxWaitTimeInMs: number;
+  /** Hold kafkajs's rejoin after a rebalance is heard until rejoin() (the owner saves state meanwhile). */
+  readonly holdRejoins: boolean;
 }
 
 /** What the reader tells its owner, on the thread where kafkajs runs. */
 export interface ReaderEvents {
   /** The consumer exists and is about to join: the clock for "Kafka lost" starts. */
   consuming(): void;
-  /** After every group join: the partitions of the topic held now, ascending. */
+  /** After every group join: the partitions of the topic held now, ascending. New ones are read once started. */
   joined(assignment: readonly number[]): void;
+  /**
+   * kafkajs's heartbeat heard that the group rebalances (rebalance `id`):
+   * with holdRejoins, its rejoin waits for rejoin(id), REBALANCE_HOLD_MAX_MS
+   * at most.
+   */
+  rebalancing(id: number): void;
   /** A fetch answered (with data or not). */
   fetched(): void;
   /** kafkajs's consumer crashed; `restart`: it restarts itself (a broker away), else it stopped for good. */
   crashed(reason: string, restart: boolean, cause: unknown): void;
 }
 
-/** Where records go: the records of one partition from one fetch answer, reused once the promise resolves. */
-export type RecordsHandler = (partition: number, found: FoundRecords) => Promise<void>;
+/** Where records go: the records of one partition from one fetch answer, read in `session`; reused once the promise resolves. */
+export type RecordsHandler = (partition: number, found: FoundRecords, session: number) => Promise<void>;
 
 /**
  * The Kafka source's reader, on its reader thread: waits for a broker,
@@ -78,7 +98,9 @@ export class KafkaReader {
   private readonly where: string;
   private readonly kafka: Kafka;
   private readonly probeKafka: Kafka;
-  private readonly sockets = new SocketTracker();
+  private readonly joinHold = new JoinHold();
+  private readonly sockets = new HoldingSocketTracker(this.joinHold);
+  private rebalances = 0;
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private fetcher: DirectFetcher | undefined;
@@ -156,6 +178,7 @@ export class KafkaReader {
     const consumer = this.kafka.consumer({
       groupId: settings.group,
       sessionTimeout: SESSION_TIMEOUT_MS,
+      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       maxBytesPerPartition,
       maxBytes: settings.maxBytes,
@@ -228,8 +251,20 @@ export class KafkaReader {
     return out;
   }
 
+  /** Reads these gained partitions from where their owner says (ignoring any no longer held). */
+  startPartitions(starts: readonly PartitionStart[]): void {
+    this.fetcher?.start(starts);
+  }
+
+  /** The owner saved its state for rebalance `id`: kafkajs may rejoin. A later rebalance's hold stays. */
+  rejoin(id: number): void {
+    if (id === this.rebalances) this.joinHold.release();
+  }
+
   /** Stops fetching, leaves the group and disconnects; ends any connection kafkajs left open. */
   async close(): Promise<void> {
+    // kafkajs's disconnect waits for a rejoin under way.
+    this.joinHold.release();
     await this.fetcher?.stop();
     await Promise.allSettled([this.consumer?.disconnect(), this.admin?.disconnect()]);
     const left = this.sockets.destroyAll();
@@ -237,14 +272,26 @@ export class KafkaReader {
   }
 
   private watch(consumer: Consumer, fetcher: DirectFetcher): void {
-    const { GROUP_JOIN, CRASH } = consumer.events;
+    const { GROUP_JOIN, CRASH, REBALANCING } = consumer.events;
     consumer.on(GROUP_JOIN, (event) => {
       const held = (event.payload.memberAssignment[this.settings.topic] ?? []).slice().sort((a, b) => a - b);
       // Emitted before kafkajs's first fetch of the generation (also after it restarted with a new consumer group): paused, it fetches nothing.
       consumer.pause([{ topic: this.settings.topic }]);
+      this.joinHold.release();
+      fetcher.joined(held);
       this.events.joined(held);
-      fetcher.assign(held);
     });
-    consumer.on(CRASH, (event) => this.events.crashed(describeKafkaError(event.payload.error), event.payload.restart, event.payload.error));
+    // Emitted by the heartbeat that heard the rebalance (REBALANCE_IN_PROGRESS, or an outdated generation),
+    // right before kafkajs rejoins: the earliest news of it on this thread. The rejoin is held from here.
+    consumer.on(REBALANCING, () => {
+      const id = ++this.rebalances;
+      if (this.settings.holdRejoins) this.joinHold.hold(REBALANCE_HOLD_MAX_MS);
+      this.events.rebalancing(id);
+    });
+    consumer.on(CRASH, (event) => {
+      // kafkajs left the group: nothing to hold a rejoin for.
+      this.joinHold.release();
+      this.events.crashed(describeKafkaError(event.payload.error), event.payload.restart, event.payload.error);
+    });
   }
 }

@@ -1,6 +1,7 @@
 import type { FrameBatch, Positions, Source } from '@uniqstream/core';
 import { DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, defaultKafkaLog, FETCH_STALE_MARGIN_MS, type KafkaLog } from '@uniqstream/kafka';
 import { SourceError } from './errors.js';
+import { Assignment, type KafkaPartitionHooks, type PartitionStart } from './kafka-assignment.js';
 import { BatchQueue } from './kafka-batch-queue.js';
 import { DEFAULT_BUDGET_BYTES } from './kafka-buffers.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_WAIT_MS, DEFAULT_MIN_BYTES, type ReaderSettings } from './kafka-reader.js';
@@ -44,8 +45,20 @@ export interface KafkaSourceOptions {
   readonly log?: KafkaLog;
   /** Also kafkajs's own info lines (as 'debug'). */
   readonly verbose?: boolean;
-  /** Called after every group join with the partitions gained and lost. */
+  /**
+   * Called after every group join that changed something, with the
+   * partitions gained and lost: a notice, when the join is heard (maybe
+   * while the caller handles a batch). To act on partitions, use `partitions`.
+   */
   readonly onAssignment?: (assigned: readonly number[], revoked: readonly number[]) => void;
+  /**
+   * Partition lifecycle hooks for a caller that keeps state per partition:
+   * adopt a gained partition's state and say where reading starts, drop a
+   * lost one's, save state when the group rebalances. Called between
+   * batches (see KafkaPartitionHooks). Without them, a gained partition
+   * starts at the group's committed offset, else where fromBeginning says.
+   */
+  readonly partitions?: KafkaPartitionHooks;
   /** How long to wait for a broker at start before failing with KAFKA_UNAVAILABLE (default 30 s). */
   readonly connectTimeoutMs?: number;
   /** How long a broker may stay away during a run before failing with KAFKA_UNAVAILABLE (default 5 min, 0 = forever). */
@@ -64,11 +77,10 @@ export interface KafkaSourceOptions {
   /** Bytes of fetched frames held between the reader thread and the caller's at most (default 16 MiB). */
   readonly workerBufferBytes?: number;
   /**
-   * The first size (MB) of the reader thread's old
-   * generation, V8's `--initial-old-space-size` (default
-   * DEFAULT_READER_OLD_SPACE_MB; 0: V8's own). The flag is process-wide:
-   * threads started later get it too. A caller whose Node flags or
-   * NODE_OPTIONS set it keeps theirs.
+   * The first size (MB) of the reader thread's old generation, V8's
+   * `--initial-old-space-size` (default DEFAULT_READER_OLD_SPACE_MB; 0:
+   * V8's own). The flag is process-wide: threads started later get it
+   * too. A caller whose Node flags or NODE_OPTIONS set it keeps theirs.
    */
   readonly readerOldSpaceMb?: number;
 }
@@ -82,14 +94,26 @@ export interface KafkaSource extends Source {
    * an older commit loses nothing.
    */
   commit(positions: Positions): Promise<void>;
-  /** Partitions of the topic this consumer holds now, ascending. */
+  /**
+   * Partitions of the topic this consumer holds now, ascending: adopted
+   * (their `assigned` hook resolved) and still this member's as of the
+   * last group join heard.
+   */
   assigned(): number[];
   /**
-   * Messages behind per assigned partition: the high watermark minus the
-   * next offset to hand on (what was handed on, else the group's committed
-   * offset, else where fromBeginning starts).
+   * Messages behind per held partition: the high watermark minus the next
+   * offset to hand on (what was handed on, else where `assigned` started
+   * it, else the group's committed offset, else where fromBeginning starts).
    */
   lag(): Promise<ReadonlyMap<number, number>>;
+  /**
+   * How long the broker has left the held partitions' fetches unanswered,
+   * once that is longer than a fetch waits (maxWaitTimeInMs) plus
+   * FETCH_STALE_MARGIN_MS: the sign that the broker is away. 0 while
+   * fetches answer, and while none are due (no partition held, or gained
+   * ones being adopted).
+   */
+  fetchesUnansweredForMs(): number;
 }
 
 /**
@@ -116,6 +140,8 @@ export function openKafkaSourceOn(options: KafkaSourceOptions, script: URL): Kaf
 
 interface Pending {
   readonly batch: FrameBatch;
+  /** The partition's session it was read in: handed on only while that is the partition's current one. */
+  readonly session: number;
 }
 
 class KafkaSourceImpl implements KafkaSource, LinkHost {
@@ -127,9 +153,9 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
   private readonly where: string;
   private readonly reader: WorkerLink;
   private readonly queue = new BatchQueue<Pending>();
-  /** Per partition, the offset after the last frame handed on. */
-  private readonly handedOn = new Map<number, number>();
-  private assignment: number[] = [];
+  private readonly partitions = new Assignment();
+  /** Per held partition, the offset of the next record to hand on, where known. */
+  private readonly positions = new Map<number, number>();
   private started = false;
   private closed = false;
   /** In the group with an assignment, since the last crash. */
@@ -137,6 +163,8 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
   private failure: SourceError | undefined;
   /** When the last fetch answered (data or not). */
   private lastFetchAt = Number.NEGATIVE_INFINITY;
+  /** When partitions were last started: fetches of them are due from then, not while they were adopted. */
+  private fetchingSince = Number.NEGATIVE_INFINITY;
   private troubleSince: number | undefined;
   /** Seen unhealthy by the batches loop since it last handed anything on. */
   private cutOff = false;
@@ -173,16 +201,21 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
       maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
       minBytes: options.minBytes ?? DEFAULT_MIN_BYTES,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? DEFAULT_MAX_WAIT_MS,
+      holdRejoins: options.partitions?.rebalancing !== undefined,
     };
-    this.reader = new WorkerLink(this, {
-      reader,
-      bufferBytes: options.workerBufferBytes ?? DEFAULT_WORKER_BUFFER_BYTES,
-      initialOldSpaceMb: options.readerOldSpaceMb ?? DEFAULT_READER_OLD_SPACE_MB,
-    }, script);
+    this.reader = new WorkerLink(
+      this,
+      {
+        reader,
+        bufferBytes: options.workerBufferBytes ?? DEFAULT_WORKER_BUFFER_BYTES,
+        initialOldSpaceMb: options.readerOldSpaceMb ?? DEFAULT_READER_OLD_SPACE_MB,
+      },
+      script,
+    );
   }
 
   assigned(): number[] {
-    return [...this.assignment];
+    return this.partitions.owned();
   }
 
   async *batches(signal?: AbortSignal): AsyncGenerator<FrameBatch> {
@@ -195,9 +228,20 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
       await this.starting;
       let idleSince = this.now();
       while (!this.closed && signal?.aborted !== true) {
-        const pending = await this.queue.take(IDLE_TICK_MS, signal);
+        // The caller is back: it is done with the last batch, and touches no state until the next one.
+        this.queue.finish();
         if (this.failure !== undefined) throw this.failure;
-        // Unhealthy (no fetch answered, or out of the group) and healthy again: the silence between was an outage.
+        if (this.partitions.due) {
+          // Partitions gained were not read here before: the time without their frames says nothing of the input.
+          if (await this.reconcile()) this.cutOff = true;
+          continue;
+        }
+        let pending: Pending | undefined;
+        // Rebalancing, the state saved: what was read stays queued until the join says whose it is.
+        if (this.partitions.holding) await this.queue.idle(IDLE_TICK_MS, signal);
+        else pending = await this.queue.take(IDLE_TICK_MS, signal);
+        if (this.failure !== undefined) throw this.failure;
+        // Unhealthy (no fetch answered, out of the group, rebalancing) and healthy again: the silence between was an outage.
         if (!this.healthy(this.now())) this.cutOff = true;
         else if (this.cutOff) {
           this.cutOff = false;
@@ -206,7 +250,9 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
         }
         if (pending !== undefined) {
           const batch = pending.batch;
-          this.handedOn.set(batch.partition, batch.next);
+          // Read before its partition was lost, or before it was started again: not this adoption's.
+          if (!this.partitions.accepts(batch.partition, pending.session)) continue;
+          this.positions.set(batch.partition, batch.next);
           yield batch;
           idleSince = this.now();
           continue;
@@ -230,7 +276,7 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
 
   async commit(positions: Positions): Promise<void> {
     if (this.closed) return;
-    const held = new Set(this.assignment);
+    const held = new Set(this.partitions.owned());
     const offsets = new Map<number, number>();
     for (const [partition, next] of positions) {
       // A partition moved to another member is committed by it now.
@@ -241,7 +287,19 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
   }
 
   lag(): Promise<ReadonlyMap<number, number>> {
-    return this.reader.lag(this.assignment, this.handedOn);
+    const held = this.partitions.owned();
+    const positions = new Map<number, number>();
+    for (const partition of held) {
+      const at = this.positions.get(partition);
+      if (at !== undefined) positions.set(partition, at);
+    }
+    return this.reader.lag(held, positions);
+  }
+
+  fetchesUnansweredForMs(): number {
+    if (this.partitions.groupSize === 0 || this.partitions.adopting) return 0;
+    const silent = this.now() - Math.max(this.lastFetchAt, this.fetchingSince);
+    return silent < this.staleAfterMs ? 0 : silent;
   }
 
   async close(): Promise<void> {
@@ -256,8 +314,8 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
 
   // LinkHost: what the reader thread reports.
 
-  offer(batch: FrameBatch): Promise<boolean> {
-    return this.queue.offer({ batch });
+  offer(batch: FrameBatch, session: number): Promise<boolean> {
+    return this.queue.offer({ batch, session });
   }
 
   consuming(): void {
@@ -266,17 +324,20 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
   }
 
   joined(now: readonly number[]): void {
-    const before = new Set(this.assignment);
-    const after = new Set(now);
-    const gained = now.filter((p) => !before.has(p));
-    const lost = this.assignment.filter((p) => !after.has(p));
-    this.assignment = [...now];
+    const { gained, lost } = this.partitions.joined(now);
     this.joinedGroup = true;
     this.lastFetchAt = this.now();
     this.recovered();
-    for (const partition of lost) this.handedOn.delete(partition);
     this.log('info', `joined group ${this.options.group}: partitions ${now.length === 0 ? 'none' : now.join(',')} of ${this.topic}`);
     if (gained.length > 0 || lost.length > 0) this.options.onAssignment?.(gained, lost);
+    // Hooks to run: between batches, as soon as the caller is back.
+    this.queue.wake();
+  }
+
+  rebalancing(id: number): void {
+    this.partitions.rebalancing(id);
+    this.log('info', `group ${this.options.group} is rebalancing${this.options.partitions?.rebalancing === undefined ? '' : '; saving the partitions held before rejoining'}`);
+    this.queue.wake();
   }
 
   fetched(): void {
@@ -287,6 +348,7 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
   crashed(reason: string, restart: boolean, cause: unknown): void {
     this.lastTrouble = reason;
     this.joinedGroup = false;
+    this.partitions.crashed();
     if (restart) {
       if (this.troubleSince === undefined) {
         this.troubleSince = this.now();
@@ -303,6 +365,24 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     this.queue.wake();
   }
 
+  /** Runs the partition hooks due (between two batches); true when partitions were gained. */
+  private reconcile(): Promise<boolean> {
+    return this.partitions.reconcile(this.options.partitions, {
+      dropped: (partitions) => {
+        for (const partition of partitions) this.positions.delete(partition);
+      },
+      start: (starts: readonly PartitionStart[]) => {
+        for (const { partition, offset } of starts) {
+          if (offset === undefined) this.positions.delete(partition);
+          else this.positions.set(partition, offset);
+        }
+        this.fetchingSince = this.now();
+        this.reader.startPartitions(starts);
+      },
+      rejoin: (id) => this.reader.rejoin(id),
+    });
+  }
+
   private recovered(): void {
     if (this.troubleSince === undefined) return;
     const seconds = (this.now() - this.troubleSince) / 1000;
@@ -312,15 +392,15 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
 
   /** In the group and fetches answer, so "no batch" means the topic is idle. */
   private healthy(at: number): boolean {
-    if (!this.joinedGroup || this.troubleSince !== undefined) return false;
-    // Without partitions kafkajs sends no fetch, and there is nothing to be idle.
-    return this.assignment.length === 0 || at - this.lastFetchAt < this.staleAfterMs;
+    if (!this.joinedGroup || this.troubleSince !== undefined || this.partitions.holding) return false;
+    // Without partitions nothing is fetched, and there is nothing to be idle.
+    return this.partitions.groupSize === 0 || at - Math.max(this.lastFetchAt, this.fetchingSince) < this.staleAfterMs;
   }
 
   private checkUnavailable(at: number): void {
     const limit = this.options.unavailableTimeoutMs ?? DEFAULT_UNAVAILABLE_TIMEOUT_MS;
     if (limit === 0) return;
-    const since = this.troubleSince ?? this.lastFetchAt;
+    const since = this.troubleSince ?? Math.max(this.lastFetchAt, this.fetchingSince);
     if (at - since < limit) return;
     const reason = this.lastTrouble === '' ? 'no answer' : this.lastTrouble;
     throw new SourceError('KAFKA_UNAVAILABLE', `lost Kafka at ${this.where} for ${Math.round((at - since) / 1000)} s: ${reason}`);

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { FrameBatch } from '@uniqstream/core';
 import type { KafkaLog } from '@uniqstream/kafka';
 import { SourceError } from './errors.js';
+import type { PartitionStart } from './kafka-assignment.js';
 import { BatchBuffers } from './kafka-buffers.js';
 import type { BatchMessage, FromWorker, ToWorker, WorkerSetup } from './kafka-messages.js';
 import type { ReaderSettings } from './kafka-reader.js';
@@ -91,15 +92,17 @@ export interface WorkerLinkOptions {
 export interface LinkHost {
   readonly log: KafkaLog;
   /**
-   * Hands a batch to the pipeline. Resolves true once the pipeline has
-   * taken it and come back for the next one (it is done with the frames),
-   * false when it was dropped or the source closed first.
+   * Hands a batch of records read in `session` (PartitionStart.session) to
+   * the pipeline. Resolves once the pipeline is done with its frames (or
+   * they were dropped, or the source closed).
    */
-  offer(batch: FrameBatch): Promise<boolean>;
+  offer(batch: FrameBatch, session: number): Promise<unknown>;
   /** The consumer exists and is about to join: the clock for "Kafka lost" starts. */
   consuming(): void;
-  /** After every group join: the partitions of the topic held now, ascending. */
+  /** After every group join: the partitions of the topic held now, ascending. New ones are read once started. */
   joined(assignment: readonly number[]): void;
+  /** The group rebalances (rebalance `id`): the rejoin waits for rejoin(id). */
+  rebalancing(id: number): void;
   /** A fetch answered (with data or not). */
   fetched(): void;
   crashed(reason: string, restart: boolean, cause: unknown): void;
@@ -192,6 +195,16 @@ export class WorkerLink {
     });
   }
 
+  /** Reads these gained partitions, from where each starts. */
+  startPartitions(starts: readonly PartitionStart[]): void {
+    if (!this.closing) this.send({ kind: 'start', starts });
+  }
+
+  /** The state is saved for rebalance `id`: kafkajs may rejoin. */
+  rejoin(id: number): void {
+    if (!this.closing) this.send({ kind: 'rejoin', id });
+  }
+
   /** The source's caller stopped reading: the reader thread sees it before its next batch and stops there. */
   stop(): void {
     this.buffers.close();
@@ -226,6 +239,9 @@ export class WorkerLink {
         return;
       case 'joined':
         this.host.joined(message.assignment);
+        return;
+      case 'rebalancing':
+        this.host.rebalancing(message.id);
         return;
       case 'consuming':
         this.host.consuming();
@@ -270,7 +286,7 @@ export class WorkerLink {
       start = end;
     }
     const batch: FrameBatch = { partition: message.partition, frames, positions: message.offsets, next: message.next, origin: this.options.reader.topic, knownUtf8: message.utf8 };
-    void this.host.offer(batch).then(() => {
+    void this.host.offer(batch, message.session).then(() => {
       // Back before the room, so that the reader, woken by the room, finds it to reuse. Views of
       // it left behind (if any) become empty: the pipeline is done with them.
       if (!this.closing) this.worker?.postMessage({ kind: 'recycle', buffer } satisfies ToWorker, [buffer]);

@@ -52,6 +52,7 @@ const reader = new KafkaReader(
   {
     consuming: () => post({ kind: 'consuming' }),
     joined: (assignment) => post({ kind: 'joined', assignment }),
+    rebalancing: (id) => post({ kind: 'rebalancing', id }),
     fetched: () => {
       const at = now();
       if (at - lastFetchNotice < FETCH_NOTICE_MS) return;
@@ -73,7 +74,7 @@ const reader = new KafkaReader(
  * Waits while the pipeline is behind (kafkajs, paused, heartbeats on its
  * own meanwhile); parks until close once the source stopped reading.
  */
-async function records(partition: number, found: FoundRecords): Promise<void> {
+async function records(partition: number, found: FoundRecords, session: number): Promise<void> {
   const { count, start, length, offset, source, size } = found;
   const space = closing || buffers.closed ? undefined : await buffers.reserve(size, { waitMs: HEARTBEAT_INTERVAL_MS });
   if (space === undefined) {
@@ -98,7 +99,7 @@ async function records(partition: number, found: FoundRecords): Promise<void> {
   // Here, on the reader thread, the pipeline's thread is spared a check per frame.
   const utf8 = packedValuesAreUtf8(bytes, ends);
   const buffer = bytes.buffer as ArrayBuffer;
-  const batch: BatchMessage = { kind: 'batch', partition, buffer, size, charge: space.charge, ends, offsets, next: offsets[count - 1]! + 1, utf8 };
+  const batch: BatchMessage = { kind: 'batch', partition, session, buffer, size, charge: space.charge, ends, offsets, next: offsets[count - 1]! + 1, utf8 };
   post(batch, [ends.buffer, offsets.buffer, buffer]);
 }
 
@@ -126,6 +127,12 @@ port.on('message', (message: ToWorker) => {
   switch (message.kind) {
     case 'recycle':
       buffers.recycle(message.buffer);
+      return;
+    case 'start':
+      reader.startPartitions(message.starts);
+      return;
+    case 'rejoin':
+      reader.rejoin(message.id);
       return;
     case 'stop-starting':
       stopStarting.abort();

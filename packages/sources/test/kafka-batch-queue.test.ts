@@ -78,4 +78,27 @@ describe('BatchQueue', () => {
     expect(await queue.offer('c')).toBe(false);
     expect(await queue.take(1000)).toBeUndefined();
   });
+  it('finish() settles the item in hand at once; idle() settles it and waits without taking', async () => {
+    const queue = new BatchQueue<string>();
+    const settled: string[] = [];
+    void queue.offer('a').then(() => settled.push('a'));
+    void queue.offer('b').then(() => settled.push('b'));
+    expect(await queue.take(1000)).toBe('a');
+    queue.finish();
+    await Promise.resolve();
+    expect(settled).toEqual(['a']);
+    // 'b' is waiting: idle() leaves it there, and returns after its timeout.
+    const started = performance.now();
+    await queue.idle(60);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(50);
+    expect(queue.waiting).toBe(1);
+    // An offer or wake() ends the wait early.
+    const woken = queue.idle(10_000);
+    queue.wake();
+    await woken;
+    const offered = queue.idle(10_000);
+    void queue.offer('c');
+    await offered;
+    expect(await queue.take(1000)).toBe('b');
+  });
 });

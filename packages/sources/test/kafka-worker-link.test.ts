@@ -38,6 +38,7 @@ const READER: ReaderSettings = {
   maxBytes: 1 << 20,
   minBytes: 1,
   maxWaitTimeInMs: 100,
+  holdRejoins: true,
 };
 const LINK: WorkerLinkOptions = { reader: READER, bufferBytes: MIN_BUDGET_BYTES, initialOldSpaceMb: 0 };
 
@@ -48,6 +49,8 @@ parentPort.on('message', (m) => {
   if (m.kind === 'commit') parentPort.postMessage({ kind: 'log', level: 'info', message: 'commit ' + JSON.stringify(m.positions) });
   if (m.kind === 'commit') parentPort.postMessage({ kind: 'committed', id: m.id });
   if (m.kind === 'lag') parentPort.postMessage({ kind: 'lag', id: m.id, lag: m.assignment.map((p) => [p, 100 - (new Map(m.delivered).get(p) ?? 0)]) });
+  if (m.kind === 'start') parentPort.postMessage({ kind: 'log', level: 'info', message: 'start ' + m.starts.map((s) => s.partition + '@' + (s.offset ?? 'committed') + '#' + s.session).join(' ') });
+  if (m.kind === 'rejoin') parentPort.postMessage({ kind: 'log', level: 'info', message: 'rejoin ' + m.id });
   if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' });
 });
 const control = new Int32Array(workerData.buffers.control);
@@ -55,6 +58,7 @@ const control = new Int32Array(workerData.buffers.control);
 
 interface Offered {
   readonly batch: FrameBatch;
+  readonly session: number;
   readonly done: (taken: boolean) => void;
 }
 
@@ -64,14 +68,17 @@ class FakeHost implements LinkHost {
   readonly events: string[] = [];
   failure: SourceError | undefined;
   readonly log = (level: KafkaLogLevel, message: string): void => void this.lines.push(`${level} ${message}`);
-  offer(batch: FrameBatch): Promise<boolean> {
-    return new Promise((resolve) => this.offers.push({ batch, done: resolve }));
+  offer(batch: FrameBatch, session: number): Promise<boolean> {
+    return new Promise((resolve) => this.offers.push({ batch, session, done: resolve }));
   }
   consuming(): void {
     this.events.push('consuming');
   }
   joined(assignment: readonly number[]): void {
     this.events.push(`joined ${assignment.join(',')}`);
+  }
+  rebalancing(id: number): void {
+    this.events.push(`rebalancing ${id}`);
   }
   fetched(): void {
     this.events.push('fetched');
@@ -107,15 +114,16 @@ parentPort.postMessage({ kind: 'fetched' });
 const bytes = new Uint8Array(4096);
 bytes.set(Buffer.from('abcde'));
 Atomics.add(control, 0, 5);
-parentPort.postMessage({ kind: 'batch', partition: 1, buffer: bytes.buffer, size: 5, charge: 5, ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, utf8: true }, [bytes.buffer]);
+parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.buffer, size: 5, charge: 5, ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, utf8: true }, [bytes.buffer]);
 `,
     );
     const link = new WorkerLink(host, LINK, url);
     await link.start(new AbortController().signal);
     await until(() => host.offers.length === 1);
     expect(host.events).toEqual(['consuming', 'joined 0,1', 'fetched']);
-    const { batch, done } = host.offers[0]!;
+    const { batch, session, done } = host.offers[0]!;
     expect(batch.partition).toBe(1);
+    expect(session).toBe(7);
     expect(batch.origin).toBe('stream');
     expect(text(batch.frames)).toEqual(['ab', '', 'cde']);
     expect(Array.from(batch.positions)).toEqual([10, 11, 14]);
@@ -145,6 +153,23 @@ parentPort.postMessage({ kind: 'batch', partition: 1, buffer: bytes.buffer, size
     await link.close();
     // After close: nothing to ask.
     expect(await link.lag([0], new Map())).toEqual(new Map());
+  });
+
+  it('passes a rebalance on to the source, and starts and rejoins on to the thread', async () => {
+    const host = new FakeHost();
+    const url = script('lifecycle', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nparentPort.postMessage({ kind: 'joined', assignment: [2, 3] });\nparentPort.postMessage({ kind: 'rebalancing', id: 4 });`);
+    const link = new WorkerLink(host, LINK, url);
+    await link.start(new AbortController().signal);
+    await until(() => host.events.length === 2);
+    expect(host.events).toEqual(['joined 2,3', 'rebalancing 4']);
+    link.startPartitions([
+      { partition: 2, offset: 40, session: 1 },
+      { partition: 3, offset: undefined, session: 2 },
+    ]);
+    link.rejoin(4);
+    await until(() => host.lines.length === 2);
+    expect(host.lines).toEqual(['info start 2@40#1 3@committed#2', 'info rejoin 4']);
+    await link.close();
   });
 
   it('fails the start with the typed error the thread reports, in one line', async () => {
