@@ -300,6 +300,191 @@ describe('Kafka source against a real broker', () => {
   });
 });
 
+/**
+ * A member of a consumer group that keeps state per partition, as the
+ * consumer service does: the next offset of each partition it handed on
+ * (`delivered`), saved to `saved` (the stand-in for checkpoints) only when
+ * the group rebalances, and adopted from there. It writes down every hook
+ * call and every record, and whether a hook ran while it handled a batch.
+ */
+class Member {
+  readonly journal: string[] = [];
+  /** Every record handed on, as `partition:offset`, with its bytes. */
+  readonly reads: { readonly partition: number; readonly offset: number; readonly text: string }[] = [];
+  readonly delivered = new Map<number, number>();
+  /** Per partition, when its latest `assigned` resolved, and the first record handed on after it. */
+  readonly adoptedAt = new Map<number, number>();
+  readonly first = new Map<number, { readonly offset: number; readonly at: number }>();
+  /** When `assigned` was called, and when `rebalancing` resolved. */
+  readonly assignedCalledAt: number[] = [];
+  readonly savedAt: number[] = [];
+  /** Partitions whose state at `revoked` was not what `rebalancing` saved: something was handed on between. */
+  readonly changedAfterSave: number[] = [];
+  readonly violations: string[] = [];
+  readonly source: KafkaSource;
+  private handling = false;
+  private readonly stop = new AbortController();
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    topic: string,
+    group: string,
+    saved: Map<number, number>,
+    startOf: (partition: number) => number | undefined,
+    hookMs: number,
+  ) {
+    const mark = (what: string): void => {
+      if (this.handling) this.violations.push(`${what} while a batch was being handled`);
+      this.journal.push(what);
+    };
+    this.source = source(topic, {
+      group,
+      partitions: {
+        assigned: async (partitions) => {
+          mark(`assigned ${partitions.join(',')}`);
+          this.assignedCalledAt.push(performance.now());
+          await sleep(hookMs);
+          const at = performance.now();
+          for (const p of partitions) {
+            this.adoptedAt.set(p, at);
+            this.first.delete(p);
+          }
+          return new Map(partitions.map((p) => [p, startOf(p)]));
+        },
+        revoked: async (partitions) => {
+          mark(`revoked ${partitions.join(',')}`);
+          for (const p of partitions) if (saved.get(p) !== this.delivered.get(p)) this.changedAfterSave.push(p);
+        },
+        rebalancing: async (partitions) => {
+          mark(`rebalancing ${partitions.join(',')}`);
+          await sleep(hookMs);
+          for (const p of partitions) {
+            const at = this.delivered.get(p);
+            if (at !== undefined) saved.set(p, at);
+          }
+          this.savedAt.push(performance.now());
+        },
+      },
+    });
+    this.done = this.consume();
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.done;
+    await this.source.close();
+  }
+
+  private async consume(): Promise<void> {
+    for await (const batch of this.source.batches(this.stop.signal)) {
+      if (batch.frames.length === 0) continue;
+      this.handling = true;
+      const p = batch.partition;
+      if (!this.first.has(p)) this.first.set(p, { offset: batch.positions[0]!, at: performance.now() });
+      for (let i = 0; i < batch.frames.length; i++) this.reads.push({ partition: p, offset: batch.positions[i]!, text: Buffer.from(batch.frames[i]!).toString() });
+      this.delivered.set(p, batch.next);
+      // The caller's own awaited work on the batch (a sink write, say): no hook may run meanwhile.
+      await sleep(1);
+      this.handling = false;
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('Kafka source partition lifecycle hooks against a real broker', () => {
+  it('hands every record on once over the lifetime of its owners, as a second member takes partitions from the first mid-stream', async () => {
+    const PARTITIONS = 4;
+    const HALF = 600;
+    const topic = await kafka.createTopic(uniqueName('src-hooks'), PARTITIONS);
+    const group = uniqueName('g');
+    const text = (p: number, i: number): string => `${p}:${i} ${'x'.repeat(200)}`;
+    const records = (from: number, to: number): { partition: number; value: Buffer }[] =>
+      Array.from({ length: (to - from) * PARTITIONS }, (_, j) => ({ partition: j % PARTITIONS, value: Buffer.from(text(j % PARTITIONS, from + Math.floor(j / PARTITIONS))) }));
+    await kafka.produce(topic, records(0, HALF));
+    // The group committed 100 on partition 0 and 200 on partition 1; the first member starts 0 at 125 (committed + 25)
+    // and leaves the others to the committed offsets (the beginning for 2 and 3).
+    const admin = kafka.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '100' }, { partition: 1, offset: '200' }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const starts = new Map([[0, 125], [1, 200], [2, 0], [3, 0]]);
+    const saved = new Map<number, number>();
+    const HOOK_MS = 1000;
+    const a = new Member('a', topic, group, saved, (p) => (p === 0 ? 125 : undefined), HOOK_MS);
+    try {
+      await until(() => [0, 1, 2, 3].every((p) => a.delivered.get(p) === HALF));
+      // The second half arrives over ~3 s, while the second member joins and the group rebalances.
+      const producing = (async () => {
+        for (let i = HALF; i < 2 * HALF; i += 30) {
+          await kafka.produce(topic, records(i, i + 30));
+          await sleep(150);
+        }
+      })();
+      const b = new Member('b', topic, group, saved, (p) => saved.get(p), HOOK_MS);
+      try {
+        await producing;
+        await until(() => [0, 1, 2, 3].every((p) => (a.delivered.get(p) ?? 0) === 2 * HALF || (b.delivered.get(p) ?? 0) === 2 * HALF));
+        await sleep(1000);
+        expect([...a.source.assigned(), ...b.source.assigned()].sort()).toEqual([0, 1, 2, 3]);
+        const moved = b.source.assigned();
+        expect(moved.length).toBeGreaterThan(0);
+        expect(a.source.assigned().length).toBeGreaterThan(0);
+
+        // The hooks: the first member adopted all, saved them when the group rebalanced, and lost what the second got.
+        expect(a.journal).toEqual(['assigned 0,1,2,3', 'rebalancing 0,1,2,3', `revoked ${moved.join(',')}`]);
+        expect(b.journal).toEqual([`assigned ${moved.join(',')}`]);
+        expect([...a.violations, ...b.violations]).toEqual([]);
+        // The first member's rejoin waited for its save: the second was given the partitions only after it.
+        expect(b.assignedCalledAt[0]!).toBeGreaterThan(a.savedAt[0]!);
+        // Nothing was handed on between the save and the loss.
+        expect(a.changedAfterSave).toEqual([]);
+
+        // Reading starts where assigned says, and only once it resolved.
+        for (const p of [0, 1, 2, 3]) {
+          expect(a.first.has(p) || moved.includes(p)).toBe(true);
+        }
+        for (const [p, { offset, at }] of [...a.first].filter(([p]) => !moved.includes(p))) {
+          expect(offset).toBe(starts.get(p));
+          expect(at).toBeGreaterThanOrEqual(a.adoptedAt.get(p)!);
+        }
+        for (const p of moved) {
+          expect(b.first.get(p)!.offset).toBe(saved.get(p));
+          expect(b.first.get(p)!.at).toBeGreaterThanOrEqual(b.adoptedAt.get(p)!);
+        }
+
+        // Every record once, over both owners; kept partitions went on without a gap or a repeat.
+        for (const p of [0, 1, 2, 3]) {
+          const got = [...a.reads, ...b.reads].filter((r) => r.partition === p);
+          const from = starts.get(p)!;
+          expect(got.map((r) => r.offset).sort((x, y) => x - y)).toEqual(Array.from({ length: 2 * HALF - from }, (_, i) => from + i));
+          for (const r of got) expect(r.text).toBe(text(p, r.offset));
+        }
+
+        // Commits: each member commits only what it holds now.
+        const ends = new Map([0, 1, 2, 3].map((p) => [p, 2 * HALF]));
+        await b.source.commit(ends);
+        await a.source.commit(new Map([0, 1, 2, 3].map((p) => [p, 7])));
+        const committed = await kafka.committed(group, topic);
+        for (const p of [0, 1, 2, 3]) expect(committed.get(p)).toBe(moved.includes(p) ? 2 * HALF : 7);
+        expect([...(await a.source.lag()).keys()].sort()).toEqual(a.source.assigned());
+        expect(a.source.fetchesUnansweredForMs()).toBe(0);
+        expect(b.source.fetchesUnansweredForMs()).toBe(0);
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await a.close();
+    }
+  });
+});
+
 async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
