@@ -10,11 +10,11 @@ const KIB = 1024;
 const MIB = 1024 * KIB;
 
 /**
- * Fetch sizes for frames of about 2 KB, chosen by the `kafka` benchmark
- * (packages/bench/src/suites/kafka.ts; figures in the README): fewer,
- * larger answers cost less waiting, and 1 MiB per partition was ahead of
- * 4 MiB on four partitions. So a fetch aims at FETCH_TARGET_BYTES in all,
- * split over the topic's partitions, with at least 1 MiB (~500 frames) each.
+ * Fetch sizes for frames of about 2 KB (the `kafka` benchmark,
+ * packages/bench/src/suites/kafka.ts, measures another size beside them):
+ * fewer, larger answers cost less waiting, so a fetch aims at
+ * FETCH_TARGET_BYTES in all, split over the topic's partitions, with at
+ * least 1 MiB (~500 frames) each.
  */
 export const FETCH_TARGET_BYTES = 4 * MIB;
 export const MIN_MAX_BYTES_PER_PARTITION = 1 * MIB;
