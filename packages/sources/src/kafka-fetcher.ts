@@ -9,9 +9,9 @@ import { BrokerConnection, decodeFetch, encodeFetch, READ_COMMITTED, type FetchP
  * The direct fetch path: Fetch requests of its own to the partitions'
  * leaders, answers walked in place (kafka-record-batch.ts), for the
  * partitions a kafkajs consumer holds in the group, each once its owner
- * started it. kafkajs keeps
- * everything else: joining, heartbeats, commits, metadata and offsets (its
- * consumer is paused, so it fetches nothing itself).
+ * started it. kafkajs keeps everything else: joining, heartbeats, commits,
+ * metadata and offsets (its consumer is paused, so it fetches nothing
+ * itself).
  */
 
 /** Kafka error codes the fetch path acts on (https://kafka.apache.org/protocol#protocol_error_codes). */
@@ -237,6 +237,7 @@ export class DirectFetcher {
     this.events.fetched();
     if (!this.running) return;
     const ready: { readonly found: FoundRecords; readonly session: number }[] = [];
+    let failure: Error | undefined;
     for (const part of decodeFetch(answer, settings.topic)) {
       const session = this.sessions.get(part.partition);
       const fetchOffset = this.positions.get(part.partition);
@@ -250,8 +251,10 @@ export class DirectFetcher {
       }
       if (part.errorCode === TOPIC_AUTHORIZATION_FAILED) throw new SourceError('KAFKA_FAILED', `not authorized to read topic ${settings.topic}`);
       if (part.errorCode !== NONE) {
+        // Thrown once the other parts, whose positions moved on, are handed on: none of their records is skipped.
         this.leaders.clear();
-        throw new Error(`fetching ${settings.topic} partition ${part.partition} failed with Kafka error ${part.errorCode}${RETRY_AFTER_METADATA.has(part.errorCode) ? ' (leader moved)' : ''}`);
+        failure ??= new Error(`fetching ${settings.topic} partition ${part.partition} failed with Kafka error ${part.errorCode}${RETRY_AFTER_METADATA.has(part.errorCode) ? ' (leader moved)' : ''}`);
+        continue;
       }
       const found = this.foundFor(part.partition);
       found.reset(fetchOffset);
@@ -264,10 +267,11 @@ export class DirectFetcher {
     if (next !== undefined) this.inflight.set(nodeId, this.send(nodeId, next));
     for (const { found, session } of ready) {
       if (!this.running) return;
-      // Lost, or started again elsewhere, while the parts before were handed on: its position moved with it.
+      // Lost, or started again, while the parts before were handed on: its position went with that.
       if (this.sessions.get(found.partition) !== session) continue;
       await this.events.deliver(found.partition, found, session);
     }
+    if (failure !== undefined) throw failure;
   }
 
   private foundFor(partition: number): FoundRecords {
