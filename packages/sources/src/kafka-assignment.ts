@@ -4,7 +4,8 @@ import { SourceError } from './errors.js';
  * What an owner of per-partition state does when partitions move
  * (KafkaSourceOptions.partitions). Every hook is called from inside
  * `batches()`, between two batches, one at a time: never while the caller
- * handles a batch.
+ * handles a batch. A hook that throws ends the iteration with its error;
+ * ending the iteration or closing the source calls none.
  */
 export interface KafkaPartitionHooks {
   /**
