@@ -14,7 +14,7 @@ import {
 } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
 import { createDeadLetterSink, openResultSink, sinkReady, type KafkaLog } from '@uniqstream/sinks';
-import { checkReadable, openFileSource, openSource, type FileSource, type KafkaFetch } from '@uniqstream/sources';
+import { checkReadable, openFileSource, openSource, type FileSource } from '@uniqstream/sources';
 import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
 import { CheckpointDir, DEFAULT_CHECKPOINT_DAMAGED, identify, rewindOutput, UnusableCheckpointError, type CheckpointDamagedChoice, type Resume } from './checkpoint.js';
 import { noValidFrameLine, progressLine, summaryLines } from './report.js';
@@ -31,8 +31,6 @@ export interface CountRunOptions {
   /** Live progress on stderr: undefined = when stderr is a terminal. */
   readonly progress: boolean | undefined;
   readonly quiet: boolean;
-  /** Kafka input: who fetches records (default: the source's, DEFAULT_KAFKA_FETCH). */
-  readonly kafkaFetch?: KafkaFetch;
   /** Kafka: how long to keep retrying a broker that cannot be reached at start (default: the sources' and sinks' own, 30 s). */
   readonly kafkaWaitSeconds?: number;
   /** A damaged checkpoint: refuse to run (default), or count from the beginning. */
@@ -98,7 +96,7 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
     else say('results written after that checkpoint are written again');
   }
 
-  const source = openInput(input, config, terminal, kafka, resume?.position ?? 0, options.kafkaFetch);
+  const source = openInput(input, config, terminal, kafka, resume?.position ?? 0);
   const decoder = createDecoder(config.parser, { maxFrameBytes: config.maxFrameBytes });
   const engine = resume?.engine ?? new CountingEngine(engineOptions);
 
@@ -220,13 +218,13 @@ async function planInput(options: CountRunOptions, terminal: Terminal, say: (lin
   return { kind: 'files', paths };
 }
 
-function openInput(input: InputPlan, config: CountConfig, terminal: Terminal, kafka: KafkaClientOptions, resumeFrom: number, fetch: KafkaFetch | undefined): Source {
+function openInput(input: InputPlan, config: CountConfig, terminal: Terminal, kafka: KafkaClientOptions, resumeFrom: number): Source {
   switch (input.kind) {
     case 'demo':
       return openFileSource(['-'], { stdin: Readable.from(demoChunks()), maxFrameBytes: config.maxFrameBytes });
     case 'kafka':
       return openSource(input.endpoint, {
-        kafka: { ...kafka, group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream', ...(fetch === undefined ? {} : { fetch }) },
+        kafka: { ...kafka, group: config.group, fromBeginning: config.fromBeginning, clientId: 'uniqstream' },
       });
     case 'files':
       return openFileSource(input.paths, { maxFrameBytes: config.maxFrameBytes, stdin: terminal.stdin, resumeFrom });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { COUNT_OPTION_SPECS, resolveCountConfig, type CountConfig } from '@uniqstream/core';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_KAFKA_FETCH, KAFKA_FETCHES, type KafkaFetch } from '@uniqstream/sources';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '@uniqstream/sources';
 import { CHECKPOINT_DAMAGED_CHOICES, DEFAULT_CHECKPOINT_DAMAGED, type CheckpointDamagedChoice } from './checkpoint.js';
 import { runCount } from './count.js';
 
@@ -54,11 +54,6 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
     }
     count.addOption(option);
   }
-  count.addOption(
-    new Option('--kafka-fetch <how>', `Kafka: who fetches records: direct (uniqstream's own Fetch requests, record batches read in place) or kafkajs (its consumer) (default: ${DEFAULT_KAFKA_FETCH})`).choices(
-      KAFKA_FETCHES,
-    ),
-  );
   count.addOption(
     new Option('--kafka-wait <seconds>', `Kafka: keep retrying an unreachable broker this long at start, then fail (default: ${DEFAULT_CONNECT_TIMEOUT_MS / MS_PER_SECOND})`).argParser(
       positiveSeconds('kafka-wait'),
@@ -144,7 +139,6 @@ async function main(argv: readonly string[]): Promise<number> {
         demo: flags['demo'] === true,
         progress: typeof flags['progress'] === 'boolean' && process.argv.some((a) => a === '--progress' || a === '--no-progress') ? flags['progress'] : undefined,
         quiet: flags['quiet'] === true,
-        ...(flags['kafkaFetch'] === undefined ? {} : { kafkaFetch: flags['kafkaFetch'] as KafkaFetch }),
         ...(flags['kafkaWait'] === undefined ? {} : { kafkaWaitSeconds: flags['kafkaWait'] as number }),
         ...(flags['checkpointDamaged'] === undefined ? {} : { checkpointDamaged: flags['checkpointDamaged'] as CheckpointDamagedChoice }),
       },

@@ -11,26 +11,21 @@ export {
   type FileSourceOptions,
 } from './file-source.js';
 export {
-  DEFAULT_KAFKA_FETCH,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_WAIT_MS,
   DEFAULT_MIN_BYTES,
-  DEFAULT_WORKER,
   DEFAULT_WORKER_BUFFER_BYTES,
   DEFAULT_READER_OLD_SPACE_MB,
-  DEFAULT_WORKER_HANDOFF,
   defaultMaxBytesPerPartition,
   FETCH_TARGET_BYTES,
   IDLE_TICK_MS,
-  KAFKA_FETCHES,
   MIN_MAX_BYTES_PER_PARTITION,
   openKafkaSource,
-  WORKER_HANDOFFS,
-  type KafkaFetch,
   type KafkaSource,
   type KafkaSourceOptions,
-  type WorkerHandoff,
 } from './kafka-source.js';
+export type { KafkaPartitionHooks } from './kafka-assignment.js';
+export { REBALANCE_HOLD_MAX_MS } from './kafka-reader.js';
 // The Kafka plumbing is @uniqstream/kafka's; what the source's options name is re-exported for apps.
 export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, KAFKA_LOG_LEVELS, type KafkaLog, type KafkaLogLevel } from '@uniqstream/kafka';
 export { DEFAULT_GROUP, openSource, type KafkaEndpointOptions, type OpenSourceOptions } from './open-source.js';

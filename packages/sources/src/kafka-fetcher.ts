@@ -1,16 +1,17 @@
 import { describeKafkaError, type KafkaLog } from '@uniqstream/kafka';
 import type { Admin } from 'kafkajs';
 import { SourceError } from './errors.js';
+import type { PartitionStart } from './kafka-assignment.js';
 import { findRecords, FoundRecords } from './kafka-record-batch.js';
 import { BrokerConnection, decodeFetch, encodeFetch, READ_COMMITTED, type FetchPartition } from './kafka-wire.js';
 
 /*
  * The direct fetch path: Fetch requests of its own to the partitions'
  * leaders, answers walked in place (kafka-record-batch.ts), for the
- * partitions a kafkajs consumer holds in the group. kafkajs keeps
- * everything else: joining, heartbeats, commits, metadata and offsets (its
- * consumer is paused, so it fetches nothing itself). The `kafka` benchmark
- * compares the two paths side by side.
+ * partitions a kafkajs consumer holds in the group, each once its owner
+ * started it. kafkajs keeps everything else: joining, heartbeats, commits,
+ * metadata and offsets (its consumer is paused, so it fetches nothing
+ * itself).
  */
 
 /** Kafka error codes the fetch path acts on (https://kafka.apache.org/protocol#protocol_error_codes). */
@@ -40,11 +41,12 @@ export interface FetcherSettings {
 
 export interface FetcherEvents {
   /**
-   * The records of one partition from one answer, in offset order. The
-   * records (and the bytes they point into) are reused once the promise
-   * resolves: copy them before.
+   * The records of one partition from one answer, in offset order, read in
+   * the partition's `session` (PartitionStart.session). The records (and
+   * the bytes they point into) are reused once the promise resolves: copy
+   * them before.
    */
-  deliver(partition: number, found: FoundRecords): Promise<void>;
+  deliver(partition: number, found: FoundRecords, session: number): Promise<void>;
   /** A fetch answered (with data or not). */
   fetched(): void;
   /** The fetch path cannot go on (a format it does not read, no access to the topic). */
@@ -63,9 +65,19 @@ interface Leader {
   readonly port: number;
 }
 
-/** Fetches the partitions assigned to it, from where the group left them, until stopped. */
+/**
+ * Fetches the partitions started (and still held in the group), each from
+ * where it was started, until stopped. A partition kept across a join
+ * keeps its position; one lost is forgotten, and read again only once
+ * started again.
+ */
 export class DirectFetcher {
-  private assignment: readonly number[] = [];
+  /** The group's assignment as of the last join. */
+  private group = new Set<number>();
+  /** The partitions read: started and held, ascending. A new array on every change. */
+  private active: readonly number[] = [];
+  /** Started partitions -> their session. */
+  private readonly sessions = new Map<number, number>();
   /** Partition -> next offset to fetch; missing: not known yet (committed offset or reset to read). */
   private readonly positions = new Map<number, number>();
   /** Partitions whose offset was out of range: they start over at the earliest or latest offset, not the group's. */
@@ -94,14 +106,23 @@ export class DirectFetcher {
     this.loop = this.run();
   }
 
-  /** The partitions held after a group join; kept ones keep their position, new ones start at the group's committed offset. */
-  assign(partitions: readonly number[]): void {
-    const held = new Set(partitions);
-    for (const partition of this.positions.keys()) if (!held.has(partition)) this.positions.delete(partition);
-    for (const partition of this.resets) if (!held.has(partition)) this.resets.delete(partition);
-    for (const partition of this.found.keys()) if (!held.has(partition)) this.found.delete(partition);
-    this.assignment = [...partitions];
-    this.wake();
+  /** The partitions held after a group join: kept ones are read on where they were; the others wait for start(). */
+  joined(partitions: readonly number[]): void {
+    this.group = new Set(partitions);
+    for (const partition of this.sessions.keys()) if (!this.group.has(partition)) this.forget(partition);
+    this.activate();
+  }
+
+  /** Reads these partitions (those still held) from their start offsets, or the group's committed offsets. */
+  start(starts: readonly PartitionStart[]): void {
+    for (const { partition, offset, session } of starts) {
+      if (!this.group.has(partition)) continue;
+      this.sessions.set(partition, session);
+      this.resets.delete(partition);
+      if (offset === undefined) this.positions.delete(partition);
+      else this.positions.set(partition, offset);
+    }
+    this.activate();
   }
 
   async stop(): Promise<void> {
@@ -111,10 +132,22 @@ export class DirectFetcher {
     await this.loop;
   }
 
+  private forget(partition: number): void {
+    this.sessions.delete(partition);
+    this.positions.delete(partition);
+    this.resets.delete(partition);
+    this.found.delete(partition);
+  }
+
+  private activate(): void {
+    this.active = [...this.sessions.keys()].sort((a, b) => a - b);
+    this.wake();
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
       try {
-        if (this.assignment.length === 0) {
+        if (this.active.length === 0) {
           await new Promise<void>((resolve) => (this.wake = resolve));
           continue;
         }
@@ -138,13 +171,13 @@ export class DirectFetcher {
    * while the last answer's records were handed on), else a new one.
    */
   private async fetchOnce(): Promise<void> {
-    const assignment = this.assignment;
-    const unknown = assignment.filter((p) => !this.positions.has(p));
+    const active = this.active;
+    const unknown = active.filter((p) => !this.positions.has(p));
     if (unknown.length > 0) await this.readPositions(unknown);
-    if (assignment.some((p) => !this.leaders.has(p))) await this.readLeaders();
-    const byLeader = this.byLeader(assignment);
+    if (active.some((p) => !this.leaders.has(p))) await this.readLeaders();
+    const byLeader = this.byLeader(active);
     // Leaders just read and still none for the partitions held: the topic's metadata is catching up.
-    if (byLeader.size === 0) throw new Error(`no leader known for partitions ${assignment.join(',')} of ${this.settings.topic}`);
+    if (byLeader.size === 0) throw new Error(`no leader known for partitions ${active.join(',')} of ${this.settings.topic}`);
     for (const [nodeId, out] of this.inflight) {
       if (byLeader.has(nodeId)) continue;
       // Asked for partitions no longer held there: the connection takes a new request once this one is answered.
@@ -152,15 +185,16 @@ export class DirectFetcher {
       await out.answer.catch(() => undefined);
     }
     for (const [nodeId, partitions] of byLeader) {
-      if (!this.running || this.assignment !== assignment) return;
-      await this.takeAnswer(nodeId, partitions, assignment);
+      // Started or lost meanwhile: ask again with the positions as they are now.
+      if (!this.running || this.active !== active) return;
+      await this.takeAnswer(nodeId, partitions);
     }
   }
 
-  /** Partitions of `assignment` with a known leader and position, by leader, at their positions now. */
-  private byLeader(assignment: readonly number[]): Map<number, FetchPartition[]> {
+  /** Partitions of `partitions` with a known leader and position, by leader, at their positions now. */
+  private byLeader(partitions: readonly number[]): Map<number, FetchPartition[]> {
     const byLeader = new Map<number, FetchPartition[]>();
-    for (const partition of assignment) {
+    for (const partition of partitions) {
       const leader = this.leaders.get(partition);
       const fetchOffset = this.positions.get(partition);
       if (leader === undefined || fetchOffset === undefined) continue;
@@ -189,18 +223,26 @@ export class DirectFetcher {
     return { answer, asked: new Map(partitions.map((p) => [p.partition, p.fetchOffset])) };
   }
 
-  private async takeAnswer(nodeId: number, partitions: readonly FetchPartition[], assignment: readonly number[]): Promise<void> {
+  /**
+   * Takes one answer of `nodeId` and hands its records on. Each part is
+   * checked on its own against the partition's state now (a join or a
+   * start may have come while the answer was on its way or while earlier
+   * parts were handed on), so no part read into a position is skipped.
+   */
+  private async takeAnswer(nodeId: number, partitions: readonly FetchPartition[]): Promise<void> {
     const { settings } = this;
     const out = this.inflight.get(nodeId) ?? this.send(nodeId, partitions);
     this.inflight.delete(nodeId);
     const answer = await out.answer;
     this.events.fetched();
-    const ready: FoundRecords[] = [];
+    if (!this.running) return;
+    const ready: { readonly found: FoundRecords; readonly session: number }[] = [];
+    let failure: Error | undefined;
     for (const part of decodeFetch(answer, settings.topic)) {
-      if (!this.running || this.assignment !== assignment) return;
+      const session = this.sessions.get(part.partition);
       const fetchOffset = this.positions.get(part.partition);
-      // Not held any more, or asked for at another offset (before a rebalance or a reset): not handed on.
-      if (fetchOffset === undefined || out.asked.get(part.partition) !== fetchOffset) continue;
+      // Not held any more, or asked for at another offset (before a start or a reset): not handed on.
+      if (session === undefined || fetchOffset === undefined || out.asked.get(part.partition) !== fetchOffset) continue;
       if (part.errorCode === OFFSET_OUT_OF_RANGE) {
         this.log('warn', `offset ${fetchOffset} of ${settings.topic} partition ${part.partition} is out of range; reading from the ${settings.fromBeginning ? 'earliest' : 'latest'} offset`);
         this.positions.delete(part.partition);
@@ -209,22 +251,27 @@ export class DirectFetcher {
       }
       if (part.errorCode === TOPIC_AUTHORIZATION_FAILED) throw new SourceError('KAFKA_FAILED', `not authorized to read topic ${settings.topic}`);
       if (part.errorCode !== NONE) {
+        // Thrown once the other parts, whose positions moved on, are handed on: none of their records is skipped.
         this.leaders.clear();
-        throw new Error(`fetching ${settings.topic} partition ${part.partition} failed with Kafka error ${part.errorCode}${RETRY_AFTER_METADATA.has(part.errorCode) ? ' (leader moved)' : ''}`);
+        failure ??= new Error(`fetching ${settings.topic} partition ${part.partition} failed with Kafka error ${part.errorCode}${RETRY_AFTER_METADATA.has(part.errorCode) ? ' (leader moved)' : ''}`);
+        continue;
       }
       const found = this.foundFor(part.partition);
       found.reset(fetchOffset);
       findRecords(answer, part.recordsFrom, part.recordsTo, fetchOffset, part.aborted, found);
       if (found.next > fetchOffset) this.positions.set(part.partition, found.next);
-      if (found.count > 0) ready.push(found);
+      if (found.count > 0) ready.push({ found, session });
     }
     // The next request goes out before these records are handed on, so the broker answers while the threads copy and count.
-    const next = this.byLeader(assignment).get(nodeId);
+    const next = this.byLeader(this.active).get(nodeId);
     if (next !== undefined) this.inflight.set(nodeId, this.send(nodeId, next));
-    for (const found of ready) {
-      if (!this.running || this.assignment !== assignment) return;
-      await this.events.deliver(found.partition, found);
+    for (const { found, session } of ready) {
+      if (!this.running) return;
+      // Lost, or started again, while the parts before were handed on: its position went with that.
+      if (this.sessions.get(found.partition) !== session) continue;
+      await this.events.deliver(found.partition, found, session);
     }
+    if (failure !== undefined) throw failure;
   }
 
   private foundFor(partition: number): FoundRecords {
@@ -251,7 +298,8 @@ export class DirectFetcher {
     const committedAt = new Map<number, number>();
     for (const p of committed[0]?.partitions ?? []) committedAt.set(p.partition, Number(p.offset));
     for (const end of ends) {
-      if (!wanted.has(end.partition) || this.positions.has(end.partition)) continue;
+      // Started at an offset, or lost, while the offsets were read.
+      if (!wanted.has(end.partition) || this.positions.has(end.partition) || !this.sessions.has(end.partition)) continue;
       const at = this.resets.delete(end.partition) ? -1 : (committedAt.get(end.partition) ?? -1);
       const low = Number(end.low);
       const high = Number(end.high);

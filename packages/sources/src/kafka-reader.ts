@@ -1,19 +1,20 @@
-import { createKafka, describeKafkaError, onFetchAnswered, PROBE_RETRY, quietened, RUN_RETRY, SocketTracker, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { createKafka, describeKafkaError, PROBE_RETRY, quietened, RUN_RETRY, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { SourceError } from './errors.js';
+import type { PartitionStart } from './kafka-assignment.js';
 import { DirectFetcher } from './kafka-fetcher.js';
+import { HoldingSocketTracker, JoinHold } from './kafka-join-hold.js';
 import type { FoundRecords } from './kafka-record-batch.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
 /**
- * Fetch sizes for frames of about 2 KB, chosen by the `kafka` benchmark
- * (packages/bench/src/suites/kafka.ts; figures in the README). kafkajs
- * fetches, then hands the batches over, then fetches again: fewer, larger
- * answers cost less waiting, but answers much over ~4 MiB cost more in
- * kafkajs than they save. So a fetch aims at FETCH_TARGET_BYTES in all,
- * split over the topic's partitions, with at least 1 MiB (~500 frames) each.
+ * Fetch sizes for frames of about 2 KB (the `kafka` benchmark,
+ * packages/bench/src/suites/kafka.ts, measures another size beside them):
+ * fewer, larger answers cost less waiting, so a fetch aims at
+ * FETCH_TARGET_BYTES in all, split over the topic's partitions, with at
+ * least 1 MiB (~500 frames) each.
  */
 export const FETCH_TARGET_BYTES = 4 * MIB;
 export const MIN_MAX_BYTES_PER_PARTITION = 1 * MIB;
@@ -31,10 +32,17 @@ export const DEFAULT_MIN_BYTES = 1;
 /** How long the broker holds a fetch while there is nothing: paces fetches (and idle ticks) when idle. */
 export const DEFAULT_MAX_WAIT_MS = 250;
 const SESSION_TIMEOUT_MS = 30_000;
-
-/** Who fetches records: the source's own Fetch requests, walked in place ('direct'), or kafkajs's consumer. */
-export const KAFKA_FETCHES = ['direct', 'kafkajs'] as const;
-export type KafkaFetch = (typeof KAFKA_FETCHES)[number];
+/** How long the group waits for its members to rejoin a rebalance (kafkajs's default, stated). */
+const REBALANCE_TIMEOUT_MS = 60_000;
+/**
+ * The longest a rejoin waits for the source's owner to save state. A
+ * member that neither heartbeats nor rejoins for the session timeout is
+ * dropped from the group (kafkajs does not heartbeat while it rejoins, and
+ * the heartbeat that heard of the rebalance is the last), so this stays
+ * well under it; the rebalance timeout is longer still.
+ */
+export const REBALANCE_HOLD_MAX_MS = (SESSION_TIMEOUT_MS * 2) / 3;
+/** kafkajs heartbeats this often (paused, it still runs its fetch loop, which heartbeats). */
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 
 /**
@@ -54,42 +62,45 @@ export interface ReaderSettings {
   readonly maxBytes: number;
   readonly minBytes: number;
   readonly maxWaitTimeInMs: number;
-  readonly fetch: KafkaFetch;
+  /** Hold kafkajs's rejoin after a rebalance is heard until rejoin() (the owner saves state meanwhile). */
+  readonly holdRejoins: boolean;
 }
 
 /** What the reader tells its owner, on the thread where kafkajs runs. */
 export interface ReaderEvents {
   /** The consumer exists and is about to join: the clock for "Kafka lost" starts. */
   consuming(): void;
-  /** After every group join: the partitions of the topic held now, ascending. */
+  /** After every group join: the partitions of the topic held now, ascending. New ones are read once started. */
   joined(assignment: readonly number[]): void;
+  /**
+   * kafkajs's heartbeat heard that the group rebalances (rebalance `id`):
+   * with holdRejoins, its rejoin waits for rejoin(id), REBALANCE_HOLD_MAX_MS
+   * at most.
+   */
+  rebalancing(id: number): void;
   /** A fetch answered (with data or not). */
   fetched(): void;
   /** kafkajs's consumer crashed; `restart`: it restarts itself (a broker away), else it stopped for good. */
   crashed(reason: string, restart: boolean, cause: unknown): void;
 }
 
-/**
- * Where records go: kafkajs's batches (fetch 'kafkajs'), or the direct
- * path's records of one partition (fetch 'direct'; reused once the promise
- * resolves).
- */
-export interface ReaderDelivery {
-  readonly eachBatch: (payload: EachBatchPayload) => Promise<void>;
-  readonly records?: (partition: number, found: FoundRecords) => Promise<void>;
-}
+/** Where records go: the records of one partition from one fetch answer, read in `session`; reused once the promise resolves. */
+export type RecordsHandler = (partition: number, found: FoundRecords, session: number) => Promise<void>;
 
 /**
- * The kafkajs side of the Kafka source: waits for a broker, checks the
- * topic, joins the group and runs the consumer with the owner's eachBatch;
- * commits and reads lag on request. It runs on whichever thread holds
- * kafkajs: the caller's (worker: false) or the source's worker thread.
+ * The Kafka source's reader, on its reader thread: waits for a broker,
+ * checks the topic, joins the group with a kafkajs consumer (paused: it
+ * keeps the group, heartbeats, commits and metadata) and fetches the
+ * partitions held with the direct fetch path; commits and reads lag on
+ * request.
  */
 export class KafkaReader {
   private readonly where: string;
   private readonly kafka: Kafka;
   private readonly probeKafka: Kafka;
-  private readonly sockets = new SocketTracker();
+  private readonly joinHold = new JoinHold();
+  private readonly sockets = new HoldingSocketTracker(this.joinHold);
+  private rebalances = 0;
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private fetcher: DirectFetcher | undefined;
@@ -99,9 +110,8 @@ export class KafkaReader {
     private readonly log: KafkaLog,
     private readonly now: () => number,
     private readonly events: ReaderEvents,
-    private readonly delivery: ReaderDelivery,
+    private readonly records: RecordsHandler,
   ) {
-    if (settings.fetch === 'direct' && delivery.records === undefined) throw new Error('direct fetching needs a records handler');
     this.where = settings.brokers.join(',');
     const client = { brokers: settings.brokers, clientId: settings.clientId, log, verbose: settings.verbose, now, sockets: this.sockets };
     this.kafka = createKafka({ ...client, retry: RUN_RETRY });
@@ -123,9 +133,9 @@ export class KafkaReader {
       throw new SourceError('KAFKA_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
     }
     let partitions: number;
+    const admin = this.kafka.admin();
+    this.admin = admin;
     try {
-      const admin = this.kafka.admin();
-      this.admin = admin;
       await admin.connect();
       const topics = await admin.listTopics();
       if (!topics.includes(settings.topic)) {
@@ -144,32 +154,31 @@ export class KafkaReader {
     if (signal.aborted) return;
 
     const maxBytesPerPartition = settings.maxBytesPerPartition ?? defaultMaxBytesPerPartition(partitions);
-    const records = this.delivery.records;
-    if (settings.fetch === 'direct' && records !== undefined && this.admin !== undefined) {
-      this.fetcher = new DirectFetcher(
-        {
-          topic: settings.topic,
-          group: settings.group,
-          fromBeginning: settings.fromBeginning,
-          clientId: settings.clientId,
-          maxBytesPerPartition,
-          maxBytes: settings.maxBytes,
-          minBytes: settings.minBytes,
-          maxWaitMs: settings.maxWaitTimeInMs,
-          connectTimeoutMs: settings.connectTimeoutMs,
-        },
-        this.admin,
-        this.log,
-        {
-          deliver: records,
-          fetched: () => this.events.fetched(),
-          failed: (error) => this.events.crashed(error.message, false, error),
-        },
-      );
-    }
+    const fetcher = new DirectFetcher(
+      {
+        topic: settings.topic,
+        group: settings.group,
+        fromBeginning: settings.fromBeginning,
+        clientId: settings.clientId,
+        maxBytesPerPartition,
+        maxBytes: settings.maxBytes,
+        minBytes: settings.minBytes,
+        maxWaitMs: settings.maxWaitTimeInMs,
+        connectTimeoutMs: settings.connectTimeoutMs,
+      },
+      admin,
+      this.log,
+      {
+        deliver: this.records,
+        fetched: () => this.events.fetched(),
+        failed: (error) => this.events.crashed(error.message, false, error),
+      },
+    );
+    this.fetcher = fetcher;
     const consumer = this.kafka.consumer({
       groupId: settings.group,
       sessionTimeout: SESSION_TIMEOUT_MS,
+      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       maxBytesPerPartition,
       maxBytes: settings.maxBytes,
@@ -179,7 +188,7 @@ export class KafkaReader {
       retry: { ...RUN_RETRY },
     });
     this.consumer = consumer;
-    this.watch(consumer);
+    this.watch(consumer, fetcher);
     this.events.consuming();
     try {
       await consumer.connect();
@@ -187,9 +196,9 @@ export class KafkaReader {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        // One batch at a time: the pipeline is one synchronous loop.
         partitionsConsumedConcurrently: 1,
-        eachBatch: this.delivery.eachBatch,
+        // Paused on every join before its first fetch of the generation: never called.
+        eachBatch: async () => undefined,
       });
     } catch (error) {
       throw new SourceError('KAFKA_UNAVAILABLE', `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
@@ -242,26 +251,47 @@ export class KafkaReader {
     return out;
   }
 
-  /** Leaves the group and disconnects; ends any connection kafkajs left open. The owner first releases a parked eachBatch. */
+  /** Reads these gained partitions from where their owner says (ignoring any no longer held). */
+  startPartitions(starts: readonly PartitionStart[]): void {
+    this.fetcher?.start(starts);
+  }
+
+  /** The owner saved its state for rebalance `id`: kafkajs may rejoin. A later rebalance's hold stays. */
+  rejoin(id: number): void {
+    if (id === this.rebalances) this.joinHold.release();
+  }
+
+  /** Stops fetching, leaves the group and disconnects; ends any connection kafkajs left open. */
   async close(): Promise<void> {
+    // kafkajs's disconnect waits for a rejoin under way.
+    this.joinHold.release();
     await this.fetcher?.stop();
     await Promise.allSettled([this.consumer?.disconnect(), this.admin?.disconnect()]);
     const left = this.sockets.destroyAll();
     if (left > 0) this.log('debug', `closed ${left} connection${left === 1 ? '' : 's'} kafkajs left open`);
   }
 
-  private watch(consumer: Consumer): void {
-    const { GROUP_JOIN, CRASH } = consumer.events;
-    const fetcher = this.fetcher;
+  private watch(consumer: Consumer, fetcher: DirectFetcher): void {
+    const { GROUP_JOIN, CRASH, REBALANCING } = consumer.events;
     consumer.on(GROUP_JOIN, (event) => {
       const held = (event.payload.memberAssignment[this.settings.topic] ?? []).slice().sort((a, b) => a - b);
       // Emitted before kafkajs's first fetch of the generation (also after it restarted with a new consumer group): paused, it fetches nothing.
-      if (fetcher !== undefined) consumer.pause([{ topic: this.settings.topic }]);
+      consumer.pause([{ topic: this.settings.topic }]);
+      this.joinHold.release();
+      fetcher.joined(held);
       this.events.joined(held);
-      fetcher?.assign(held);
     });
-    // A paused kafkajs consumer still ends fetch rounds; only the direct path's answers say the broker serves records.
-    if (fetcher === undefined) onFetchAnswered(consumer, () => this.events.fetched());
-    consumer.on(CRASH, (event) => this.events.crashed(describeKafkaError(event.payload.error), event.payload.restart, event.payload.error));
+    // Emitted by the heartbeat that heard the rebalance (REBALANCE_IN_PROGRESS, or an outdated generation),
+    // right before kafkajs rejoins: the earliest news of it on this thread. The rejoin is held from here.
+    consumer.on(REBALANCING, () => {
+      const id = ++this.rebalances;
+      if (this.settings.holdRejoins) this.joinHold.hold(REBALANCE_HOLD_MAX_MS);
+      this.events.rebalancing(id);
+    });
+    consumer.on(CRASH, (event) => {
+      // kafkajs left the group: nothing to hold a rejoin for.
+      this.joinHold.release();
+      this.events.crashed(describeKafkaError(event.payload.error), event.payload.restart, event.payload.error);
+    });
   }
 }

@@ -3,11 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { FrameBatch } from '@uniqstream/core';
+import type { KafkaLog } from '@uniqstream/kafka';
 import { SourceError } from './errors.js';
-import type { BackendHost, KafkaBackend } from './kafka-backend.js';
+import type { PartitionStart } from './kafka-assignment.js';
+import { BatchBuffers } from './kafka-buffers.js';
 import type { BatchMessage, FromWorker, ToWorker, WorkerSetup } from './kafka-messages.js';
 import type { ReaderSettings } from './kafka-reader.js';
-import { FrameRing, type RingHandoff } from './kafka-ring.js';
 
 /**
  * close() waits this long for the reader thread to leave the group and
@@ -81,10 +82,32 @@ export function readerHeapFlag(initialOldSpaceMb: number, callerArgv: readonly s
 
 export interface WorkerLinkOptions {
   readonly reader: ReaderSettings;
-  readonly ringBytes: number;
-  readonly handoff: RingHandoff;
+  /** Bytes of fetched frames between the threads at most (KafkaSourceOptions.workerBufferBytes). */
+  readonly bufferBytes: number;
   /** See KafkaSourceOptions.readerOldSpaceMb. */
   readonly initialOldSpaceMb: number;
+}
+
+/** What the reader thread tells the source, on the source's thread. */
+export interface LinkHost {
+  readonly log: KafkaLog;
+  /**
+   * Hands a batch of records read in `session` (PartitionStart.session) to
+   * the pipeline. Resolves once the pipeline is done with its frames (or
+   * they were dropped, or the source closed).
+   */
+  offer(batch: FrameBatch, session: number): Promise<unknown>;
+  /** The consumer exists and is about to join: the clock for "Kafka lost" starts. */
+  consuming(): void;
+  /** After every group join: the partitions of the topic held now, ascending. New ones are read once started. */
+  joined(assignment: readonly number[]): void;
+  /** The group rebalances (rebalance `id`): the rejoin waits for rejoin(id). */
+  rebalancing(id: number): void;
+  /** A fetch answered (with data or not). */
+  fetched(): void;
+  crashed(reason: string, restart: boolean, cause: unknown): void;
+  /** The reader cannot go on (its thread died). */
+  failed(error: SourceError): void;
 }
 
 interface Request<T> {
@@ -95,13 +118,12 @@ interface Request<T> {
 /**
  * The Kafka source's side of its reader thread (kafka-worker.ts): starts
  * it, turns its descriptors into FrameBatches of views of each batch's
- * bytes (a transferred buffer, or the shared ring), gives the room (and the
- * buffer) back once the pipeline is done with a batch, passes the thread's
- * log lines and group events to the source, and forwards commits, lag
- * requests and close.
+ * transferred buffer, gives the room (and the buffer) back once the
+ * pipeline is done with a batch, passes the thread's log lines and group
+ * events to the source, and forwards commits, lag requests and close.
  */
-export class WorkerLink implements KafkaBackend {
-  private readonly ring: FrameRing;
+export class WorkerLink {
+  private readonly buffers: BatchBuffers;
   private worker: Worker | undefined;
   private nextRequest = 1;
   private readonly commits = new Map<number, Request<void>>();
@@ -113,18 +135,23 @@ export class WorkerLink implements KafkaBackend {
   private onClosed: () => void = () => undefined;
 
   constructor(
-    private readonly host: BackendHost,
+    private readonly host: LinkHost,
     private readonly options: WorkerLinkOptions,
     private readonly script: URL = workerScript(),
   ) {
-    this.ring = FrameRing.create(options.ringBytes, options.handoff);
+    this.buffers = BatchBuffers.create(options.bufferBytes);
   }
 
+  /**
+   * Starts the thread, which connects, checks the topic, joins the group
+   * and starts fetching; resolves once it has, quietly once `signal`
+   * aborts; fails with the thread's SourceError.
+   */
   start(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
     const path = fileURLToPath(this.script);
     if (!existsSync(path)) return Promise.reject(new SourceError('BAD_STATE', `the Kafka reader thread's script ${path} is missing (build @uniqstream/sources)`));
-    const setup: WorkerSetup = { reader: this.options.reader, ring: this.ring.memory };
+    const setup: WorkerSetup = { reader: this.options.reader, buffers: this.buffers.memory };
     // V8 reads its heap flags when a thread's heap is made: set now, this one holds for the reader
     // thread (the caller's heap is made already). Process-wide, it also holds for threads started later.
     const heapFlag = readerHeapFlag(this.options.initialOldSpaceMb, process.execArgv, process.env['NODE_OPTIONS']);
@@ -149,6 +176,7 @@ export class WorkerLink implements KafkaBackend {
     });
   }
 
+  /** Commits partition -> next offset (already limited to the partitions held). */
   commit(positions: ReadonlyMap<number, number>): Promise<void> {
     if (this.worker === undefined || this.closing || positions.size === 0) return Promise.resolve();
     const id = this.nextRequest++;
@@ -167,14 +195,24 @@ export class WorkerLink implements KafkaBackend {
     });
   }
 
+  /** Reads these gained partitions, from where each starts. */
+  startPartitions(starts: readonly PartitionStart[]): void {
+    if (!this.closing) this.send({ kind: 'start', starts });
+  }
+
+  /** The state is saved for rebalance `id`: kafkajs may rejoin. */
+  rejoin(id: number): void {
+    if (!this.closing) this.send({ kind: 'rejoin', id });
+  }
+
+  /** The source's caller stopped reading: the reader thread sees it before its next batch and stops there. */
   stop(): void {
-    // The reader thread sees it before its next batch and holds kafkajs there.
-    this.ring.close();
+    this.buffers.close();
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    this.ring.close();
+    this.buffers.close();
     const worker = this.worker;
     if (worker === undefined) return;
     const closed = new Promise<void>((resolve) => (this.onClosed = resolve));
@@ -201,6 +239,9 @@ export class WorkerLink implements KafkaBackend {
         return;
       case 'joined':
         this.host.joined(message.assignment);
+        return;
+      case 'rebalancing':
+        this.host.rebalancing(message.id);
         return;
       case 'consuming':
         this.host.consuming();
@@ -234,9 +275,8 @@ export class WorkerLink implements KafkaBackend {
 
   /** Frames as views of the batch's bytes: no copy, no string, on this thread. */
   private batch(message: BatchMessage): void {
-    const own = message.own;
-    const bytes = own !== undefined ? new Uint8Array(own, 0, message.size) : this.ring.view(message.at, message.size);
-    const { ends } = message;
+    const { buffer, ends } = message;
+    const bytes = new Uint8Array(buffer, 0, message.size);
     const count = ends.length;
     const frames = new Array<Uint8Array>(count);
     let start = 0;
@@ -246,12 +286,11 @@ export class WorkerLink implements KafkaBackend {
       start = end;
     }
     const batch: FrameBatch = { partition: message.partition, frames, positions: message.offsets, next: message.next, origin: this.options.reader.topic, knownUtf8: message.utf8 };
-    // Offers settle in the order the pipeline takes them, so room is released in the order it was reserved.
-    void this.host.offer(batch).then(() => {
+    void this.host.offer(batch, message.session).then(() => {
       // Back before the room, so that the reader, woken by the room, finds it to reuse. Views of
       // it left behind (if any) become empty: the pipeline is done with them.
-      if (own !== undefined && !this.closing) this.worker?.postMessage({ kind: 'recycle', buffer: own } satisfies ToWorker, [own]);
-      this.ring.release(message.held);
+      if (!this.closing) this.worker?.postMessage({ kind: 'recycle', buffer } satisfies ToWorker, [buffer]);
+      this.buffers.release(message.charge);
     });
   }
 

@@ -6,10 +6,9 @@ import type { FrameBatch } from '@uniqstream/core';
 import type { KafkaLogLevel } from '@uniqstream/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SourceError } from '../src/errors.js';
-import type { BackendHost } from '../src/kafka-backend.js';
+import { MIN_BUDGET_BYTES } from '../src/kafka-buffers.js';
 import type { ReaderSettings } from '../src/kafka-reader.js';
-import { MIN_RING_BYTES } from '../src/kafka-ring.js';
-import { readerHeapFlag, startThread, WorkerLink, workerExecArgv, workerScript } from '../src/kafka-worker-link.js';
+import { readerHeapFlag, startThread, WorkerLink, workerExecArgv, workerScript, type LinkHost, type WorkerLinkOptions } from '../src/kafka-worker-link.js';
 
 /*
  * The source's side of the reader thread, against small stand-in threads
@@ -39,8 +38,9 @@ const READER: ReaderSettings = {
   maxBytes: 1 << 20,
   minBytes: 1,
   maxWaitTimeInMs: 100,
-  fetch: 'direct',
+  holdRejoins: true,
 };
+const LINK: WorkerLinkOptions = { reader: READER, bufferBytes: MIN_BUDGET_BYTES, initialOldSpaceMb: 0 };
 
 /** A stand-in that answers requests like the reader thread, and logs what it gets back. */
 const ANSWERS = `
@@ -49,33 +49,36 @@ parentPort.on('message', (m) => {
   if (m.kind === 'commit') parentPort.postMessage({ kind: 'log', level: 'info', message: 'commit ' + JSON.stringify(m.positions) });
   if (m.kind === 'commit') parentPort.postMessage({ kind: 'committed', id: m.id });
   if (m.kind === 'lag') parentPort.postMessage({ kind: 'lag', id: m.id, lag: m.assignment.map((p) => [p, 100 - (new Map(m.delivered).get(p) ?? 0)]) });
+  if (m.kind === 'start') parentPort.postMessage({ kind: 'log', level: 'info', message: 'start ' + m.starts.map((s) => s.partition + '@' + (s.offset ?? 'committed') + '#' + s.session).join(' ') });
+  if (m.kind === 'rejoin') parentPort.postMessage({ kind: 'log', level: 'info', message: 'rejoin ' + m.id });
   if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' });
 });
-const control = new Int32Array(workerData.ring.control);
+const control = new Int32Array(workerData.buffers.control);
 `;
 
 interface Offered {
   readonly batch: FrameBatch;
+  readonly session: number;
   readonly done: (taken: boolean) => void;
 }
 
-class FakeHost implements BackendHost {
+class FakeHost implements LinkHost {
   readonly offers: Offered[] = [];
   readonly lines: string[] = [];
   readonly events: string[] = [];
   failure: SourceError | undefined;
   readonly log = (level: KafkaLogLevel, message: string): void => void this.lines.push(`${level} ${message}`);
-  offer(batch: FrameBatch): Promise<boolean> {
-    return new Promise((resolve) => this.offers.push({ batch, done: resolve }));
-  }
-  delivered(): number {
-    return 0;
+  offer(batch: FrameBatch, session: number): Promise<boolean> {
+    return new Promise((resolve) => this.offers.push({ batch, session, done: resolve }));
   }
   consuming(): void {
     this.events.push('consuming');
   }
   joined(assignment: readonly number[]): void {
     this.events.push(`joined ${assignment.join(',')}`);
+  }
+  rebalancing(id: number): void {
+    this.events.push(`rebalancing ${id}`);
   }
   fetched(): void {
     this.events.push('fetched');
@@ -111,23 +114,24 @@ parentPort.postMessage({ kind: 'fetched' });
 const bytes = new Uint8Array(4096);
 bytes.set(Buffer.from('abcde'));
 Atomics.add(control, 0, 5);
-parentPort.postMessage({ kind: 'batch', partition: 1, at: -1, size: 5, held: 5, ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, utf8: true, own: bytes.buffer }, [bytes.buffer]);
+parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.buffer, size: 5, charge: 5, ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, utf8: true }, [bytes.buffer]);
 `,
     );
-    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, url);
+    const link = new WorkerLink(host, LINK, url);
     await link.start(new AbortController().signal);
     await until(() => host.offers.length === 1);
     expect(host.events).toEqual(['consuming', 'joined 0,1', 'fetched']);
-    const { batch, done } = host.offers[0]!;
+    const { batch, session, done } = host.offers[0]!;
     expect(batch.partition).toBe(1);
+    expect(session).toBe(7);
     expect(batch.origin).toBe('stream');
     expect(text(batch.frames)).toEqual(['ab', '', 'cde']);
     expect(Array.from(batch.positions)).toEqual([10, 11, 14]);
     expect(batch.next).toBe(15);
     // The reader thread's UTF-8 verdict travels with the batch.
     expect(batch.knownUtf8).toBe(true);
-    const control = new Int32Array((link as unknown as { ring: { memory: { control: SharedArrayBuffer } } }).ring.memory.control);
-    // Still the pipeline's: held, and not sent back.
+    const control = new Int32Array((link as unknown as { buffers: { memory: { control: SharedArrayBuffer } } }).buffers.memory.control);
+    // Still the pipeline's: in use, and not sent back.
     await new Promise((r) => setTimeout(r, 50));
     expect(Atomics.load(control, 0)).toBe(5);
     expect(host.lines.filter((l) => l.includes('recycled'))).toEqual([]);
@@ -139,33 +143,9 @@ parentPort.postMessage({ kind: 'batch', partition: 1, at: -1, size: 5, held: 5, 
     await link.close();
   });
 
-  it('builds frames as views of the shared ring at the offset given', async () => {
-    const host = new FakeHost();
-    const url = script(
-      'ring',
-      `${ANSWERS}
-const data = new Uint8Array(workerData.ring.data);
-data.set(Buffer.from('xyz{"a":1}'), 1000);
-Atomics.add(control, 0, 10);
-parentPort.postMessage({ kind: 'started' });
-parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 10, ends: Uint32Array.of(3, 10), offsets: Float64Array.of(0, 1), next: 2, utf8: false });
-`,
-    );
-    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'shared-ring', initialOldSpaceMb: 0 }, url);
-    await link.start(new AbortController().signal);
-    await until(() => host.offers.length === 1);
-    expect(text(host.offers[0]!.batch.frames)).toEqual(['xyz', '{"a":1}']);
-    expect(host.offers[0]!.batch.knownUtf8).toBe(false);
-    const control = new Int32Array((link as unknown as { ring: { memory: { control: SharedArrayBuffer } } }).ring.memory.control);
-    expect(Atomics.load(control, 0)).toBe(10);
-    host.offers[0]!.done(true);
-    await until(() => Atomics.load(control, 0) === 0);
-    await link.close();
-  });
-
   it('forwards commits and lag requests and hands back the answers', async () => {
     const host = new FakeHost();
-    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, script('answers', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });`));
+    const link = new WorkerLink(host, LINK, script('answers', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });`));
     await link.start(new AbortController().signal);
     await link.commit(new Map([[0, 42], [3, 7]]));
     expect(host.lines).toContain('info commit [[0,42],[3,7]]');
@@ -175,10 +155,27 @@ parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 
     expect(await link.lag([0], new Map())).toEqual(new Map());
   });
 
+  it('passes a rebalance on to the source, and starts and rejoins on to the thread', async () => {
+    const host = new FakeHost();
+    const url = script('lifecycle', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nparentPort.postMessage({ kind: 'joined', assignment: [2, 3] });\nparentPort.postMessage({ kind: 'rebalancing', id: 4 });`);
+    const link = new WorkerLink(host, LINK, url);
+    await link.start(new AbortController().signal);
+    await until(() => host.events.length === 2);
+    expect(host.events).toEqual(['joined 2,3', 'rebalancing 4']);
+    link.startPartitions([
+      { partition: 2, offset: 40, session: 1 },
+      { partition: 3, offset: undefined, session: 2 },
+    ]);
+    link.rejoin(4);
+    await until(() => host.lines.length === 2);
+    expect(host.lines).toEqual(['info start 2@40#1 3@committed#2', 'info rejoin 4']);
+    await link.close();
+  });
+
   it('fails the start with the typed error the thread reports, in one line', async () => {
     const host = new FakeHost();
     const url = script('fails', `${ANSWERS}\nparentPort.postMessage({ kind: 'failed', code: 'KAFKA_TOPIC_NOT_FOUND', message: 'topic stream does not exist', cause: '' });`);
-    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, url);
+    const link = new WorkerLink(host, LINK, url);
     const failure = await link.start(new AbortController().signal).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(SourceError);
     expect(failure).toMatchObject({ code: 'KAFKA_TOPIC_NOT_FOUND', message: 'topic stream does not exist' });
@@ -191,7 +188,7 @@ parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 
       ['exits', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nsetTimeout(() => process.exit(3), 10);`],
     ] as const) {
       const host = new FakeHost();
-      const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, script(name, body));
+      const link = new WorkerLink(host, LINK, script(name, body));
       await link.start(new AbortController().signal);
       await until(() => host.failure !== undefined);
       expect(host.failure!.code).toBe('KAFKA_FAILED');
@@ -203,7 +200,7 @@ parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 
   it('gives up waiting for the thread to start once the signal aborts, and tells it to stop', async () => {
     const host = new FakeHost();
     const url = script('slow', `${ANSWERS}\nparentPort.on('message', (m) => { if (m.kind === 'stop-starting') parentPort.postMessage({ kind: 'log', level: 'debug', message: 'told to stop' }); });`);
-    const link = new WorkerLink(host, { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, url);
+    const link = new WorkerLink(host, LINK, url);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     await link.start(controller.signal);
@@ -212,7 +209,7 @@ parentPort.postMessage({ kind: 'batch', partition: 0, at: 1000, size: 10, held: 
   });
 
   it('says which script is missing, with BAD_STATE', async () => {
-    const link = new WorkerLink(new FakeHost(), { reader: READER, ringBytes: MIN_RING_BYTES, handoff: 'transfer', initialOldSpaceMb: 0 }, pathToFileURL(join(dir, 'nope.js')));
+    const link = new WorkerLink(new FakeHost(), LINK, pathToFileURL(join(dir, 'nope.js')));
     await expect(link.start(new AbortController().signal)).rejects.toMatchObject({ code: 'BAD_STATE', message: expect.stringMatching(/nope\.js is missing \(build @uniqstream\/sources\)$/) });
   });
 });

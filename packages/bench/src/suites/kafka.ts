@@ -10,20 +10,16 @@
  *       openKafkaSource -> the 'fast' decoder -> the CountingEngine
  *       (minute windows, exact) -> runPipeline -> the Kafka result sink,
  *       with commits;
- *   (c) the same pipeline with kafkajs on the pipeline's thread
- *       (`worker: false`), as before the worker;
- *   (d) the same pipeline with kafkajs's consumer fetching on the reader
- *       thread (`fetch: 'kafkajs'`), as before the direct fetch;
- *   (e) the source alone with its defaults, frames handed on and touched,
+ *   (c) the source alone with its defaults, frames handed on and touched,
  *       nothing decoded: the ceiling of uniqstream's own fetch path.
- * All use the source's default fetch settings for the topic. A second table
- * measures, on part of each topic, the worker's two handoffs (shared ring,
- * transferred buffer per batch), the reader thread's first old space (and
- * the bare consumer in a thread with each), and another fetch size. Figures are frames
- * per second from the first batch to the last (pipelines: until the final
- * results are acknowledged and the offsets committed), CPU per frame of
- * this process (all its threads; the broker's JVM not included) and the
- * main thread's busy time per frame (its event loop utilization).
+ * All use the source's default fetch settings for the topic. A second
+ * table measures, on part of each topic, the reader thread's first old space
+ * (and the bare consumer in a thread with each) and another fetch size.
+ * Figures are frames per second from the first batch to the last
+ * (pipelines: until the final results are acknowledged and the offsets
+ * committed), CPU per frame of this process (all its threads; the broker's
+ * JVM not included) and the main thread's busy time per frame (its event
+ * loop utilization).
  *
  * The input topics are produced once and kept in the broker (named after
  * their size), so later runs skip straight to measuring.
@@ -43,7 +39,6 @@ import {
   DEFAULT_MIN_BYTES,
   DEFAULT_READER_OLD_SPACE_MB,
   DEFAULT_WORKER_BUFFER_BYTES,
-  DEFAULT_WORKER_HANDOFF,
   defaultMaxBytesPerPartition,
   openKafkaSource,
   type KafkaSourceOptions,
@@ -78,17 +73,13 @@ function sourceFetch(partitions: number): FetchSettings {
   };
 }
 
-/** Where the source runs kafkajs, as openKafkaSource options. */
-interface Placement {
+/** The source with its defaults, or with a tuning knob set otherwise (openKafkaSource options). */
+interface Variant {
   readonly label: string;
-  readonly options: Pick<KafkaSourceOptions, 'worker' | 'workerHandoff' | 'readerOldSpaceMb' | 'fetch'>;
+  readonly options: Pick<KafkaSourceOptions, 'readerOldSpaceMb'>;
 }
-const WORKER: Placement = { label: 'worker source, direct fetch', options: { worker: true } };
-const WORKER_KAFKAJS: Placement = { label: 'worker source, kafkajs fetching', options: { worker: true, fetch: 'kafkajs' } };
-const WORKER_RING: Placement = { label: 'worker source, shared ring', options: { worker: true, workerHandoff: 'shared-ring' } };
-const WORKER_TRANSFER: Placement = { label: 'worker source, transferred buffers', options: { worker: true, workerHandoff: 'transfer' } };
-const WORKER_V8_HEAP: Placement = { label: "worker source, V8's own first old space", options: { worker: true, readerOldSpaceMb: 0 } };
-const IN_THREAD: Placement = { label: 'in-thread source', options: { worker: false } };
+const SOURCE: Variant = { label: 'source', options: {} };
+const SOURCE_V8_HEAP: Variant = { label: "source, V8's own first old space", options: { readerOldSpaceMb: 0 } };
 
 interface Run {
   /** Frames read: the ones asked for, and the rest of the batch that completed them. */
@@ -175,7 +166,7 @@ function endAfter(inner: Source, frames: number, span: Span): Source {
 }
 
 /**
- * (e) The source alone with its defaults (reader thread, direct fetch):
+ * (c) The source alone with its defaults (reader thread, direct fetch):
  * every frame handed on and touched (its length summed), nothing decoded,
  * counted or produced: the ceiling of uniqstream's own fetch path.
  */
@@ -196,8 +187,8 @@ async function sourceOnly(bootstrap: string, topic: string, frames: number, fetc
   return span.end(seen);
 }
 
-/** (b), (c), (d) The real pipeline, Kafka to Kafka, with the reader where `placement` says. */
-async function pipelineConsume(bootstrap: string, topic: string, frames: number, fetch: FetchSettings, placement: Placement): Promise<Run> {
+/** (b) The real pipeline, Kafka to Kafka, with the source set as `variant` says. */
+async function pipelineConsume(bootstrap: string, topic: string, frames: number, fetch: FetchSettings, variant: Variant): Promise<Run> {
   const quiet = (): void => undefined;
   const span = new Span();
   const kafkaSource = openKafkaSource({
@@ -208,7 +199,7 @@ async function pipelineConsume(bootstrap: string, topic: string, frames: number,
     log: quiet,
     clientId: 'uniqstream-bench',
     ...fetch,
-    ...placement.options,
+    ...variant.options,
   });
   const sink = createKafkaResultSink({ brokers: [bootstrap], topic: RESULTS_TOPIC }, { log: quiet, clientId: 'uniqstream-bench' });
   try {
@@ -276,7 +267,7 @@ function byName(ms: readonly Measurement[], name: string): Measurement {
 }
 
 export interface KafkaSuiteOptions {
-  /** Also the second table (handoffs, another fetch size); false: only the side-by-side table. */
+  /** Also the second table (reader heap, another fetch size); false: only the side-by-side table. */
   readonly tuning: boolean;
 }
 
@@ -311,17 +302,15 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   const recorder = new Recorder();
   const loadAtStart = loadavg();
   const bare = (p: number): string => `${p}p (a) kafkajs eachBatch, no decoding (own thread, ${DEFAULT_READER_OLD_SPACE_MB} MB first old space)`;
-  const piped = (p: number, letter: string, placement: Placement): string => `${p}p (${letter}) ${placement.label} -> decode -> count -> Kafka sink`;
-  const sourceAlone = (p: number): string => `${p}p (e) ${WORKER.label}, frames only: no decoding, counting or sink`;
+  const piped = (p: number, letter: string, variant: Variant): string => `${p}p (${letter}) ${variant.label} -> decode -> count -> Kafka sink`;
+  const sourceAlone = (p: number): string => `${p}p (c) ${SOURCE.label}, frames only: no decoding, counting or sink`;
   const mainCases: BenchCase[] = [];
   for (const partitions of PARTITION_COUNTS) {
     const topic = topics.get(partitions)!;
     const fetch = sourceFetch(partitions);
     mainCases.push(recorder.case(bare(partitions), () => bareConsumeInThread(broker.bootstrap, topic, frames, fetch, DEFAULT_READER_OLD_SPACE_MB)));
     mainCases.push(recorder.case(sourceAlone(partitions), () => sourceOnly(broker.bootstrap, topic, frames, fetch)));
-    mainCases.push(recorder.case(piped(partitions, 'b', WORKER), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, WORKER)));
-    mainCases.push(recorder.case(piped(partitions, 'c', IN_THREAD), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, IN_THREAD)));
-    mainCases.push(recorder.case(piped(partitions, 'd', WORKER_KAFKAJS), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, WORKER_KAFKAJS)));
+    mainCases.push(recorder.case(piped(partitions, 'b', SOURCE), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, SOURCE)));
   }
   const main = await compare(mainCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
 
@@ -336,15 +325,14 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
       const otherLabel = `${sizeLabel(size)} per partition`;
       const defaultLabel = `${sizeLabel(fetch.maxBytesPerPartition)} per partition (default)`;
       tuningCases.push(recorder.case(`${partitions}p (a) kafkajs on the main thread, ${defaultLabel}`, () => bareConsumeHere(kafka, topic, tuningFrames, fetch)));
-      tuningCases.push(recorder.case(`${partitions}p ${WORKER_RING.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_RING)));
-      tuningCases.push(recorder.case(`${partitions}p ${WORKER_TRANSFER.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_TRANSFER)));
+      tuningCases.push(recorder.case(`${partitions}p ${SOURCE.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, SOURCE)));
       const heap = (mb: number): string => (mb === 0 ? "V8's own first old space" : `first old space ${mb} MB (the reader thread's default)`);
       for (const mb of [0, DEFAULT_READER_OLD_SPACE_MB]) {
         tuningCases.push(recorder.case(`${partitions}p (a) kafkajs in a thread, ${heap(mb)}`, () => bareConsumeInThread(broker.bootstrap, topic, tuningFrames, fetch, mb)));
       }
-      tuningCases.push(recorder.case(`${partitions}p ${WORKER_V8_HEAP.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, WORKER_V8_HEAP)));
+      tuningCases.push(recorder.case(`${partitions}p ${SOURCE_V8_HEAP.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, SOURCE_V8_HEAP)));
       tuningCases.push(recorder.case(`${partitions}p (a) kafkajs on the main thread, ${otherLabel}`, () => bareConsumeHere(kafka, topic, tuningFrames, other)));
-      tuningCases.push(recorder.case(`${partitions}p ${WORKER.label}, ${otherLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, other, WORKER)));
+      tuningCases.push(recorder.case(`${partitions}p ${SOURCE.label}, ${otherLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, other, SOURCE)));
     }
   }
   const tuning = tuningCases.length === 0 ? [] : await compare(tuningCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
@@ -353,24 +341,21 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   const notes: string[] = [
     `${frames.toLocaleString('en-US')} frames of ${frameBytes.toFixed(0)} bytes on average (${((frames * frameBytes) / 1e9).toFixed(2)} GB) per topic; broker: Kafka ${broker.version} on ${broker.bootstrap}, same machine.`,
-    `Source fetch settings (first table): maxBytesPerPartition ${PARTITION_COUNTS.map((p) => `${sizeLabel(defaultMaxBytesPerPartition(p))} for ${p} partition${p === 1 ? '' : 's'}`).join(', ')}; maxBytes ${sizeLabel(DEFAULT_MAX_BYTES)}, minBytes ${DEFAULT_MIN_BYTES}, maxWaitTimeInMs ${DEFAULT_MAX_WAIT_MS}; worker: handoff '${DEFAULT_WORKER_HANDOFF}', up to ${sizeLabel(DEFAULT_WORKER_BUFFER_BYTES)} between the threads.`,
+    `Source fetch settings (first table): maxBytesPerPartition ${PARTITION_COUNTS.map((p) => `${sizeLabel(defaultMaxBytesPerPartition(p))} for ${p} partition${p === 1 ? '' : 's'}`).join(', ')}; maxBytes ${sizeLabel(DEFAULT_MAX_BYTES)}, minBytes ${DEFAULT_MIN_BYTES}, maxWaitTimeInMs ${DEFAULT_MAX_WAIT_MS}; up to ${sizeLabel(DEFAULT_WORKER_BUFFER_BYTES)} between the threads.`,
     `(a) in the first table runs kafkajs in a thread of its own whose heap starts with the old space the source's reader thread gets (${DEFAULT_READER_OLD_SPACE_MB} MB, KafkaSourceOptions.readerOldSpaceMb), so the ceiling has the pipeline's setting; its busy time stands in the main-thread table. On the benchmark's main thread the bare consume's cost depends on what ran before (V8 sizes the old generation from the heap's history: 2.3 µs of CPU a frame after the kafka suite alone, 5.7 after the other suites), so it only appears in the tuning table, beside both heap settings in a thread.`,
     `Load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadAtEnd)}; ${availableParallelism()} cores, shared with the broker and other work.`,
   ];
   for (const partitions of PARTITION_COUNTS) {
-    const e = byName(main, sourceAlone(partitions));
-    const b = byName(main, piped(partitions, 'b', WORKER));
-    notes.push(
-      `${partitions} partition${partitions === 1 ? '' : 's'}: (e) the source alone (direct fetch, no decoding) ${(e.median / 1e3).toFixed(1)} k frames/s, ${pct(ratio(e, byName(main, bare(partitions))))} of bare kafkajs; the pipeline (b) runs at ${pct(ratio(b, e))} of it.`,
-    );
     const a = byName(main, bare(partitions));
-    for (const [letter, placement] of [['b', WORKER], ['c', IN_THREAD], ['d', WORKER_KAFKAJS]] as const) {
-      const m = byName(main, piped(partitions, letter, placement));
-      const r = ratio(m, a);
-      notes.push(
-        `${partitions} partition${partitions === 1 ? '' : 's'}, (${letter}) ${placement.label}: ${pct(r)} of the bare kafkajs rate (median ${(m.median / 1e3).toFixed(1)} k vs ${(a.median / 1e3).toFixed(1)} k frames/s, ${((a.median * frameBytes) / 1e6).toFixed(0)} MB/s of frames at the ceiling): target ${pct(TARGET_RATIO)} ${r >= TARGET_RATIO ? 'met' : 'missed'}.`,
-      );
-    }
+    const b = byName(main, piped(partitions, 'b', SOURCE));
+    const alone = byName(main, sourceAlone(partitions));
+    notes.push(
+      `${partitions} partition${partitions === 1 ? '' : 's'}: (c) the source alone (direct fetch, no decoding) ${(alone.median / 1e3).toFixed(1)} k frames/s, ${pct(ratio(alone, a))} of bare kafkajs; the pipeline (b) runs at ${pct(ratio(b, alone))} of it.`,
+    );
+    const r = ratio(b, a);
+    notes.push(
+      `${partitions} partition${partitions === 1 ? '' : 's'}, (b) ${SOURCE.label}: ${pct(r)} of the bare kafkajs rate (median ${(b.median / 1e3).toFixed(1)} k vs ${(a.median / 1e3).toFixed(1)} k frames/s, ${((a.median * frameBytes) / 1e6).toFixed(0)} MB/s of frames at the ceiling): target ${pct(TARGET_RATIO)} ${r >= TARGET_RATIO ? 'met' : 'missed'}.`,
+    );
   }
   const names = (cases: readonly BenchCase[]): string[] => cases.map((c) => c.name);
   const tables: ReportTable[] = [
@@ -380,7 +365,7 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   ];
   if (tuning.length > 0) {
     tables.push(
-      { caption: `Worker handoff, reader heap and fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`, measurements: tuning },
+      { caption: `Reader heap and fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`, measurements: tuning },
       { caption: 'Same runs, CPU per frame (all threads)', measurements: recorder.cpuMeasurements(names(tuningCases), warmup) },
     );
   }

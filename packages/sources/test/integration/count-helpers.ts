@@ -4,7 +4,7 @@ import { TestKafka, uniqueName } from '@uniqstream/kafka-local';
 import { referenceCounts as referenceCountsOf, referenceFrame, type Counts } from '@uniqstream/reference';
 import { expect } from 'vitest';
 import { openKafkaSource, type KafkaSourceOptions } from '../../src/kafka-source.js';
-import { MIN_RING_BYTES } from '../../src/kafka-ring.js';
+import { MIN_BUDGET_BYTES } from '../../src/kafka-buffers.js';
 
 /*
  * What a Kafka -> count -> Kafka test needs besides the source under test:
@@ -159,7 +159,7 @@ export async function countThrough(bootstrap: string, input: string, output: str
     fromBeginning: true,
     log: (level, line) => lines.push(`${level} ${line}`),
     maxBytesPerPartition: SMALL_FETCH,
-    workerBufferBytes: MIN_RING_BYTES,
+    workerBufferBytes: MIN_BUDGET_BYTES,
     ...options,
   });
   const source = new Expecting(inner, expected);

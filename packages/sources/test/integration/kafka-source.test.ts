@@ -1,7 +1,7 @@
 import type { FrameBatch } from '@uniqstream/core';
 import { TestKafka, uniqueName } from '@uniqstream/kafka-local';
 import { CompressionTypes } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openKafkaSource, type KafkaSource, type KafkaSourceOptions } from '../../src/kafka-source.js';
 import { SourceError } from '../../src/errors.js';
 
@@ -10,16 +10,8 @@ const kafka = new TestKafka();
 
 afterAll(() => kafka.close());
 
-/** Where the source runs, and who fetches: each suite below runs once per placement. */
-const PLACEMENTS = [
-  { name: 'on a worker thread, direct fetch (default)', options: {} },
-  { name: 'on a worker thread, kafkajs fetching', options: { fetch: 'kafkajs' } },
-  { name: 'on the same thread (worker: false), kafkajs fetching', options: { worker: false } },
-] as const satisfies readonly { name: string; options: Partial<KafkaSourceOptions> }[];
-let placement: Partial<KafkaSourceOptions> = {};
-
 function source(topic: string, options: Partial<KafkaSourceOptions> = {}): KafkaSource {
-  return openKafkaSource({ brokers: [kafka.bootstrap], topic, group: uniqueName('g'), fromBeginning: true, log: quiet, ...placement, ...options });
+  return openKafkaSource({ brokers: [kafka.bootstrap], topic, group: uniqueName('g'), fromBeginning: true, log: quiet, ...options });
 }
 
 /** Deterministic record values: text, binary with invalid UTF-8, and now and then a null (a tombstone). */
@@ -64,11 +56,7 @@ async function readAll(src: KafkaSource, topic: string, count: number, ticks = 2
   return { reads, tickGaps, last };
 }
 
-describe.each(PLACEMENTS)('Kafka source against a real broker, $name', ({ options }) => {
-  beforeAll(() => {
-    placement = options;
-  });
-
+describe('Kafka source against a real broker', () => {
   it('hands on every record of a 4-partition topic once, as the bytes produced, with its offset; then idle ticks', async () => {
     const topic = await kafka.createTopic(uniqueName('src-all'), 4);
     const total = 6000;
@@ -206,9 +194,7 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, $name', ({ option
     // Read before the deletion, or from 150 on: nothing deleted was waited for, nothing after it skipped.
     expect(offsets.filter((o) => o >= deletedBelow)).toEqual(Array.from({ length: total - deletedBelow }, (_, i) => deletedBelow + i));
     expect(offsets.length).toBeLessThan(total);
-    // The direct path says so itself (kafkajs resets quietly at its log level).
-    const direct = placement.worker !== false && placement.fetch !== 'kafkajs';
-    if (direct) expect(lines.filter((l) => /^warn offset \d+ of \S+ partition 0 is out of range; reading from the earliest offset$/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /^warn offset \d+ of \S+ partition 0 is out of range; reading from the earliest offset$/.test(l))).toHaveLength(1);
   });
 
   it('reports the partitions it holds, on joining and when a second member takes some', async () => {
@@ -241,7 +227,7 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, $name', ({ option
     await Promise.all([a.src.close(), b.src.close()]);
   });
 
-  it('never hands on a record twice, though a rejoin makes kafkajs fetch again from the committed offsets', async () => {
+  it('never hands on a record of a kept partition twice across a rejoin, though nothing was committed', async () => {
     const topic = await kafka.createTopic(uniqueName('src-redeliver'), 2);
     await kafka.produce(topic, Array.from({ length: 400 }, (_, i) => ({ partition: i % 2, value: Buffer.from(`r${i}`) })));
     const group = uniqueName('g');
@@ -255,8 +241,8 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, $name', ({ option
     })();
     await until(() => seen.length === 400);
     // Nothing is committed. A second member makes the group rebalance: the
-    // first rejoins, and kafkajs starts the partition it keeps over from the
-    // committed offset (here: the beginning).
+    // first rejoins and keeps one partition, whose committed offset is still
+    // the beginning.
     const b = source(topic, { group });
     const bStop = new AbortController();
     const bReading = (async () => {
@@ -265,7 +251,7 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, $name', ({ option
       }
     })();
     await until(() => a.assigned().length === 1 && b.assigned().length === 1);
-    // Time for kafkajs to fetch the kept partition again.
+    // Time to fetch the kept partition again, were it read from the committed offset.
     await new Promise((r) => setTimeout(r, 3000));
     stop.abort();
     bStop.abort();
@@ -311,6 +297,191 @@ describe.each(PLACEMENTS)('Kafka source against a real broker, $name', ({ option
     expect(failure).toBeInstanceOf(SourceError);
     expect((failure as SourceError).code).toBe('KAFKA_TOPIC_NOT_FOUND');
     expect((failure as SourceError).message).toMatch(/^topic missing-\S+ does not exist on Kafka at 127\.0\.0\.1:\d+ \(create it/);
+  });
+});
+
+/**
+ * A member of a consumer group that keeps state per partition, as the
+ * consumer service does: the next offset of each partition it handed on
+ * (`delivered`), saved to `saved` (the stand-in for checkpoints) only when
+ * the group rebalances, and adopted from there. It writes down every hook
+ * call and every record, and whether a hook ran while it handled a batch.
+ */
+class Member {
+  readonly journal: string[] = [];
+  /** Every record handed on, as `partition:offset`, with its bytes. */
+  readonly reads: { readonly partition: number; readonly offset: number; readonly text: string }[] = [];
+  readonly delivered = new Map<number, number>();
+  /** Per partition, when its latest `assigned` resolved, and the first record handed on after it. */
+  readonly adoptedAt = new Map<number, number>();
+  readonly first = new Map<number, { readonly offset: number; readonly at: number }>();
+  /** When `assigned` was called, and when `rebalancing` resolved. */
+  readonly assignedCalledAt: number[] = [];
+  readonly savedAt: number[] = [];
+  /** Partitions whose state at `revoked` was not what `rebalancing` saved: something was handed on between. */
+  readonly changedAfterSave: number[] = [];
+  readonly violations: string[] = [];
+  readonly source: KafkaSource;
+  private handling = false;
+  private readonly stop = new AbortController();
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    topic: string,
+    group: string,
+    saved: Map<number, number>,
+    startOf: (partition: number) => number | undefined,
+    hookMs: number,
+  ) {
+    const mark = (what: string): void => {
+      if (this.handling) this.violations.push(`${what} while a batch was being handled`);
+      this.journal.push(what);
+    };
+    this.source = source(topic, {
+      group,
+      partitions: {
+        assigned: async (partitions) => {
+          mark(`assigned ${partitions.join(',')}`);
+          this.assignedCalledAt.push(performance.now());
+          await sleep(hookMs);
+          const at = performance.now();
+          for (const p of partitions) {
+            this.adoptedAt.set(p, at);
+            this.first.delete(p);
+          }
+          return new Map(partitions.map((p) => [p, startOf(p)]));
+        },
+        revoked: async (partitions) => {
+          mark(`revoked ${partitions.join(',')}`);
+          for (const p of partitions) if (saved.get(p) !== this.delivered.get(p)) this.changedAfterSave.push(p);
+        },
+        rebalancing: async (partitions) => {
+          mark(`rebalancing ${partitions.join(',')}`);
+          await sleep(hookMs);
+          for (const p of partitions) {
+            const at = this.delivered.get(p);
+            if (at !== undefined) saved.set(p, at);
+          }
+          this.savedAt.push(performance.now());
+        },
+      },
+    });
+    this.done = this.consume();
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.done;
+    await this.source.close();
+  }
+
+  private async consume(): Promise<void> {
+    for await (const batch of this.source.batches(this.stop.signal)) {
+      if (batch.frames.length === 0) continue;
+      this.handling = true;
+      const p = batch.partition;
+      if (!this.first.has(p)) this.first.set(p, { offset: batch.positions[0]!, at: performance.now() });
+      for (let i = 0; i < batch.frames.length; i++) this.reads.push({ partition: p, offset: batch.positions[i]!, text: Buffer.from(batch.frames[i]!).toString() });
+      this.delivered.set(p, batch.next);
+      // The caller's own awaited work on the batch (a sink write, say): no hook may run meanwhile.
+      await sleep(1);
+      this.handling = false;
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('Kafka source partition lifecycle hooks against a real broker', () => {
+  it('hands every record on once over the lifetime of its owners, as a second member takes partitions from the first mid-stream', async () => {
+    const PARTITIONS = 4;
+    const HALF = 600;
+    const topic = await kafka.createTopic(uniqueName('src-hooks'), PARTITIONS);
+    const group = uniqueName('g');
+    const text = (p: number, i: number): string => `${p}:${i} ${'x'.repeat(200)}`;
+    const records = (from: number, to: number): { partition: number; value: Buffer }[] =>
+      Array.from({ length: (to - from) * PARTITIONS }, (_, j) => ({ partition: j % PARTITIONS, value: Buffer.from(text(j % PARTITIONS, from + Math.floor(j / PARTITIONS))) }));
+    await kafka.produce(topic, records(0, HALF));
+    // The group committed 100 on partition 0 and 200 on partition 1; the first member starts 0 at 125 (committed + 25)
+    // and leaves the others to the committed offsets (the beginning for 2 and 3).
+    const admin = kafka.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '100' }, { partition: 1, offset: '200' }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const starts = new Map([[0, 125], [1, 200], [2, 0], [3, 0]]);
+    const saved = new Map<number, number>();
+    const HOOK_MS = 1000;
+    const a = new Member('a', topic, group, saved, (p) => (p === 0 ? 125 : undefined), HOOK_MS);
+    try {
+      await until(() => [0, 1, 2, 3].every((p) => a.delivered.get(p) === HALF));
+      // The second half arrives over ~3 s, while the second member joins and the group rebalances.
+      const producing = (async () => {
+        for (let i = HALF; i < 2 * HALF; i += 30) {
+          await kafka.produce(topic, records(i, i + 30));
+          await sleep(150);
+        }
+      })();
+      const b = new Member('b', topic, group, saved, (p) => saved.get(p), HOOK_MS);
+      try {
+        await producing;
+        await until(() => [0, 1, 2, 3].every((p) => (a.delivered.get(p) ?? 0) === 2 * HALF || (b.delivered.get(p) ?? 0) === 2 * HALF));
+        await sleep(1000);
+        expect([...a.source.assigned(), ...b.source.assigned()].sort()).toEqual([0, 1, 2, 3]);
+        const moved = b.source.assigned();
+        expect(moved.length).toBeGreaterThan(0);
+        expect(a.source.assigned().length).toBeGreaterThan(0);
+
+        // The hooks: the first member adopted all, saved them when the group rebalanced, and lost what the second got.
+        expect(a.journal).toEqual(['assigned 0,1,2,3', 'rebalancing 0,1,2,3', `revoked ${moved.join(',')}`]);
+        expect(b.journal).toEqual([`assigned ${moved.join(',')}`]);
+        expect([...a.violations, ...b.violations]).toEqual([]);
+        // The first member's rejoin waited for its save: the second was given the partitions only after it.
+        expect(b.assignedCalledAt[0]!).toBeGreaterThan(a.savedAt[0]!);
+        // Nothing was handed on between the save and the loss.
+        expect(a.changedAfterSave).toEqual([]);
+
+        // Reading starts where assigned says, and only once it resolved.
+        for (const p of [0, 1, 2, 3]) {
+          expect(a.first.has(p) || moved.includes(p)).toBe(true);
+        }
+        for (const [p, { offset, at }] of [...a.first].filter(([p]) => !moved.includes(p))) {
+          expect(offset).toBe(starts.get(p));
+          expect(at).toBeGreaterThanOrEqual(a.adoptedAt.get(p)!);
+        }
+        for (const p of moved) {
+          expect(b.first.get(p)!.offset).toBe(saved.get(p));
+          expect(b.first.get(p)!.at).toBeGreaterThanOrEqual(b.adoptedAt.get(p)!);
+        }
+
+        // Every record once, over both owners; kept partitions went on without a gap or a repeat.
+        for (const p of [0, 1, 2, 3]) {
+          const got = [...a.reads, ...b.reads].filter((r) => r.partition === p);
+          const from = starts.get(p)!;
+          expect(got.map((r) => r.offset).sort((x, y) => x - y)).toEqual(Array.from({ length: 2 * HALF - from }, (_, i) => from + i));
+          for (const r of got) expect(r.text).toBe(text(p, r.offset));
+        }
+
+        // Commits: each member commits only what it holds now.
+        const ends = new Map([0, 1, 2, 3].map((p) => [p, 2 * HALF]));
+        await b.source.commit(ends);
+        await a.source.commit(new Map([0, 1, 2, 3].map((p) => [p, 7])));
+        const committed = await kafka.committed(group, topic);
+        for (const p of [0, 1, 2, 3]) expect(committed.get(p)).toBe(moved.includes(p) ? 2 * HALF : 7);
+        expect([...(await a.source.lag()).keys()].sort()).toEqual(a.source.assigned());
+        expect(a.source.fetchesUnansweredForMs()).toBe(0);
+        expect(b.source.fetchesUnansweredForMs()).toBe(0);
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await a.close();
+    }
   });
 });
 

@@ -4,14 +4,14 @@ import { closedPort, TestKafka, uniqueName } from '@uniqstream/kafka-local';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SourceError } from '../../src/errors.js';
 import { openKafkaSource } from '../../src/kafka-source.js';
-import { MIN_RING_BYTES } from '../../src/kafka-ring.js';
+import { MIN_BUDGET_BYTES } from '../../src/kafka-buffers.js';
 import { countThrough, finalCounts, latestByWindow, referenceCounts, SMALL_FETCH, testFrame } from './count-helpers.js';
 
 /*
- * The Kafka source with kafkajs on its worker thread, end to end: Kafka ->
- * source -> core's pipeline -> Kafka, with small fetches and the smallest
- * buffer between the threads, so that batches wrap around the ring, buffers
- * are recycled and the reader waits for the pipeline again and again.
+ * The Kafka source end to end: Kafka -> source -> core's pipeline -> Kafka,
+ * with small fetches and the smallest buffer between the threads, so that
+ * buffers are recycled and the reader waits for the pipeline again and
+ * again.
  */
 
 const FRAMES = 12_000;
@@ -20,21 +20,14 @@ const kafka = new TestKafka();
 
 afterAll(() => kafka.close());
 
-describe.each([
-  { partitions: 1, handoff: 'transfer', fetch: 'direct' },
-  { partitions: 4, handoff: 'transfer', fetch: 'direct' },
-  { partitions: 1, handoff: 'shared-ring', fetch: 'direct' },
-  { partitions: 4, handoff: 'shared-ring', fetch: 'direct' },
-  { partitions: 1, handoff: 'transfer', fetch: 'kafkajs' },
-  { partitions: 4, handoff: 'transfer', fetch: 'kafkajs' },
-] as const)('Kafka -> worker source ($handoff, $fetch fetch) -> count -> Kafka, $partitions partition(s)', ({ partitions, handoff, fetch }) => {
+describe.each([1, 4])('Kafka -> source -> count -> Kafka, %i partition(s)', (partitions) => {
   it('counts every window exactly as the reference, each record once, and commits the end of every partition', async () => {
     const frames = Array.from({ length: FRAMES }, (_, i) => testFrame(i, PER_SECOND));
     const input = await kafka.createTopic(uniqueName('w-in'), partitions);
     const output = await kafka.createTopic(uniqueName('w-out'), 1);
     await kafka.produce(input, frames.map((value, i) => ({ partition: i % partitions, value })));
 
-    const run = await countThrough(kafka.bootstrap, input, output, FRAMES, { worker: true, workerHandoff: handoff, fetch });
+    const run = await countThrough(kafka.bootstrap, input, output, FRAMES, {});
 
     expect(run.extra).toBe(0);
     const reference = referenceCounts(frames);
@@ -45,11 +38,11 @@ describe.each([
   });
 });
 
-describe('worker source failures and shutdown', () => {
+describe('Kafka source failures and shutdown', () => {
   it('fails with one KAFKA_UNAVAILABLE line from the reader thread when no broker answers', async () => {
     const port = await closedPort();
     const lines: string[] = [];
-    const source = openKafkaSource({ brokers: [`127.0.0.1:${port}`], topic: 't', group: 'g', fromBeginning: true, connectTimeoutMs: 800, worker: true, log: (l, m) => lines.push(`${l} ${m}`) });
+    const source = openKafkaSource({ brokers: [`127.0.0.1:${port}`], topic: 't', group: 'g', fromBeginning: true, connectTimeoutMs: 800, log: (l, m) => lines.push(`${l} ${m}`) });
     const failure = await source.batches()[Symbol.asyncIterator]().next().catch((e: unknown) => e);
     await source.close();
     expect(failure).toBeInstanceOf(SourceError);
@@ -59,7 +52,7 @@ describe('worker source failures and shutdown', () => {
 
   it('ends quietly when the signal aborts while the reader thread waits for a broker', async () => {
     const port = await closedPort();
-    const source = openKafkaSource({ brokers: [`127.0.0.1:${port}`], topic: 't', group: 'g', fromBeginning: true, connectTimeoutMs: 60_000, worker: true, log: () => undefined });
+    const source = openKafkaSource({ brokers: [`127.0.0.1:${port}`], topic: 't', group: 'g', fromBeginning: true, connectTimeoutMs: 60_000, log: () => undefined });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     const seen: unknown[] = [];
@@ -78,7 +71,7 @@ describe('worker source failures and shutdown', () => {
     const program = `
       const { openKafkaSource } = await import(${JSON.stringify(entry)});
       const source = openKafkaSource({ brokers: [${JSON.stringify(kafka.bootstrap)}], topic: ${JSON.stringify(topic)}, group: 'exit-' + Date.now(), fromBeginning: true,
-        maxBytesPerPartition: ${SMALL_FETCH}, workerBufferBytes: ${MIN_RING_BYTES}, log: () => {} });
+        maxBytesPerPartition: ${SMALL_FETCH}, workerBufferBytes: ${MIN_BUDGET_BYTES}, log: () => {} });
       let frames = 0;
       for await (const batch of source.batches()) { frames += batch.frames.length; if (frames > 0) break; }
       await new Promise((r) => setTimeout(r, 1000));

@@ -83,6 +83,30 @@ export const fetchV4Request = require(`${PROTOCOL}/requests/fetch/v4/request.js`
   topics: { topic: string; partitions: { partition: number; fetchOffset: number; maxBytes: number }[] }[];
 }) => KafkajsRequest;
 
+interface RequestProtocol<A> {
+  readonly versions: string[];
+  protocol(version: { version: number }): (args: A) => { request: KafkajsRequest };
+}
+
+/** kafkajs's JoinGroup request, every version it speaks (its body; `encodeKafkajsRequest` adds the header). */
+export const joinGroupProtocol = require(`${PROTOCOL}/requests/joinGroup/index.js`) as RequestProtocol<{
+  groupId: string;
+  sessionTimeout: number;
+  rebalanceTimeout: number;
+  memberId: string;
+  protocolType: string;
+  groupProtocols: { name: string; metadata: Buffer }[];
+}>;
+
+/** kafkajs's Heartbeat and OffsetCommit requests, every version it speaks. */
+export const heartbeatProtocol = require(`${PROTOCOL}/requests/heartbeat/index.js`) as RequestProtocol<{ groupId: string; groupGenerationId: number; memberId: string }>;
+export const offsetCommitProtocol = require(`${PROTOCOL}/requests/offsetCommit/index.js`) as RequestProtocol<{
+  groupId: string;
+  groupGenerationId: number;
+  memberId: string;
+  topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+}>;
+
 /** A whole request as kafkajs sends it: int32 size, header v1 (api key, api version, correlation id, client id), body. */
 export const encodeKafkajsRequest = require(`${PROTOCOL}/request.js`) as (request: {
   correlationId: number;

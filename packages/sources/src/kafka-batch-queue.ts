@@ -1,12 +1,12 @@
 /**
- * Turns kafkajs's push (it calls eachBatch and awaits it) into the pull that
- * core's pipeline does (`for await` over a source), with backpressure: an
- * offered item is handed over only when the taker asks, and `offer()`
- * resolves only when the taker is back for the next item, i.e. has finished
- * with this one. So kafkajs fetches again only after the pipeline has
- * processed what it was given, and memory holds one fetch at most.
+ * The batches the Kafka reader thread sent, waiting for the pipeline, which
+ * pulls them (`for await` over the source): an item is handed out only
+ * when the taker asks, and `offer()` resolves only when the taker is back
+ * for the next item, i.e. has finished with this one. That is when a
+ * batch's buffer can go back to the reader thread and its bytes leave the
+ * budget.
  */
-export class Handoff<T> {
+export class BatchQueue<T> {
   private readonly queue: Offered<T>[] = [];
   /** The item handed out last, finished when the taker comes back. */
   private current: Offered<T> | undefined;
@@ -20,7 +20,7 @@ export class Handoff<T> {
 
   /**
    * Offers an item. Resolves true once the taker has taken it and asked for
-   * the next one, false when the handoff closed before that.
+   * the next one, false when the queue closed before that.
    */
   offer(item: T): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
@@ -33,7 +33,7 @@ export class Handoff<T> {
   /**
    * Finishes the item taken last, then returns the next one, waiting up to
    * `timeoutMs` for it. Undefined when none came in time, when `wake()` was
-   * called, when `signal` aborted, or when the handoff is closed.
+   * called, when `signal` aborted, or when the queue is closed.
    */
   async take(timeoutMs: number, signal?: AbortSignal): Promise<T | undefined> {
     this.finishCurrent(true);
@@ -44,7 +44,22 @@ export class Handoff<T> {
     return next.item;
   }
 
-  /** Makes a waiting take() return now (e.g. a failure the taker should see). */
+  /** Finishes the item taken last: the taker is done with it. */
+  finish(): void {
+    this.finishCurrent(true);
+  }
+
+  /**
+   * Finishes the item taken last, then waits up to `timeoutMs` without
+   * taking anything: until an offer, `wake()`, the signal or the queue's
+   * close.
+   */
+  async idle(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    this.finishCurrent(true);
+    if (!this.closed && signal?.aborted !== true) await this.waitForOffer(timeoutMs, signal);
+  }
+
+  /** Makes a waiting take() or idle() return now (e.g. a failure the taker should see). */
   wake(): void {
     const wake = this.wakeTaker;
     this.wakeTaker = undefined;
