@@ -6,16 +6,19 @@ import {
   runPipeline,
   type Checkpointer,
   type DeadLetterSink,
+  type FrameBatch,
   type PartialResult,
   type PartitionProgress,
   type PipelineSummary,
   type Positions,
   type ResultSink,
+  type Source,
   type WindowResult,
 } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
 import { createDeadLetterSink, sinkReady } from '@uniqstream/sinks';
 import { KafkaError, topicOffsets } from '@uniqstream/kafka';
+import { openKafkaSource, type KafkaSource } from '@uniqstream/sources';
 import type { Admin, Kafka, Message } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
@@ -24,11 +27,11 @@ import { ConsumerError, consumerErrorOf } from './errors.js';
 import { committedOffsets, createStateWriter } from './kafka.js';
 import { kafkaLogOf } from './log.js';
 import type { ServiceMetrics } from './metrics.js';
-import { PartitionSource } from './partition-source.js';
 import { TransactionalProducer } from './transactions.js';
 import { encodePartial, encodeProgress, partialKey, progressKey, type Checkpoint } from './records.js';
 
 const MS_PER_SECOND = 1000;
+const CLIENT_ID = 'uniqstream-consumer';
 /** How often the pipeline reports progress, which updates the metrics. */
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -54,7 +57,7 @@ export interface CountingRole {
   heldPartitions(): number[];
   /** Records behind per held partition, as last seen. */
   lag(): ReadonlyMap<number, number>;
-  /** How long the broker has left this role's fetches unanswered (0 while it answers; see PartitionSource). */
+  /** How long the broker has left this role's fetches unanswered (0 while it answers; see KafkaSource.fetchesUnansweredForMs). */
   fetchesUnansweredForMs(): number;
 }
 
@@ -219,7 +222,7 @@ export function startCounting(context: CountingContext): CountingRole {
       } else {
         out.set(partition, low);
         rebuilding.set(partition, at);
-        source.cutAt(partition, at);
+        cuts.set(partition, at);
         log.warn(
           { partition, offset: at, from: low, records: at - low, missingCheckpoint: config.missingCheckpoint },
           `partition ${partition}: committed offset ${at} but no usable checkpoint in ${config.checkpointTopic}: reading it again from offset ${low} to rebuild the windows open at ${at} (${at - low} records; nothing before ${at} is written again)`,
@@ -239,7 +242,7 @@ export function startCounting(context: CountingContext): CountingRole {
     let bytes = 0;
     const committed: number[] = [];
     await Promise.all(
-      source.heldPartitions().map(async (partition) => {
+      input.assigned().map(async (partition) => {
         const producer = transactions.get(partition);
         if (producer === undefined || fenced.has(partition)) return;
         const offset = positions.get(partition);
@@ -280,7 +283,7 @@ export function startCounting(context: CountingContext): CountingRole {
     const lost = [...fenced].filter((partition) => engines.partitions.includes(partition));
     if (lost.length > 0) {
       // Its state is stale now: drop it, and adopt the partition afresh if the group gives it back.
-      source.giveUp(lost);
+      input.giveUp(lost);
       for (const partition of lost) {
         engines.release(partition);
         checkpointed.delete(partition);
@@ -321,7 +324,7 @@ export function startCounting(context: CountingContext): CountingRole {
   /** Steps 1-3 above for the held partitions (or, exactly-once, one transaction each); returns the positions that may be committed. */
   const checkpoint = async (reason: string, positions: Positions): Promise<Positions> => {
     if (exactlyOnce) return commitCycle(reason, positions);
-    const held = source.heldPartitions();
+    const held = input.assigned();
     await partials.flush();
     const records: Checkpoint[] = [];
     for (const partition of held) {
@@ -365,20 +368,33 @@ export function startCounting(context: CountingContext): CountingRole {
     return out;
   };
 
-  const source: PartitionSource = new PartitionSource({
-    kafka,
+  /** The group's assignment as of the last join this instance heard; `joined` once it heard one. */
+  const group = new Set<number>();
+  let joined = false;
+  /** Per partition, the lag last read (the source reads it asynchronously; /metrics and /readyz read it at once). */
+  let lag: ReadonlyMap<number, number> = new Map();
+  /** Per partition, a position no batch handed to the pipeline may straddle: where a rebuild's replay ends. */
+  const cuts = new Map<number, number>();
+
+  const input: KafkaSource = openKafkaSource({
+    brokers: config.input.brokers,
     topic: config.input.topic,
-    topicPartitions: context.inputPartitions,
     group: count.group,
     fromBeginning: count.fromBeginning,
+    clientId: CLIENT_ID,
+    log: kafkaLogOf(log),
     sessionTimeoutMs: config.sessionTimeoutMs,
-    log,
-    onBatch: (_partition, frames, bytes) => {
-      metrics.framesIn.inc(frames);
-      metrics.bytesIn.inc(bytes);
+    // A service outlives outages: it waits for the broker (and says so on /readyz) rather than stop.
+    unavailableTimeoutMs: 0,
+    onAssignment: (gained, lost) => {
+      for (const partition of gained) group.add(partition);
+      for (const partition of lost) group.delete(partition);
+      joined = true;
+      const now = [...group].sort((a, b) => a - b);
+      log.info({ partitions: now, gained, lost, group: count.group }, `joined group ${count.group}: partitions ${now.length === 0 ? 'none' : now.join(',')} of ${config.input.topic}`);
     },
-    hooks: {
-      assign: async (gained) => {
+    partitions: {
+      assigned: async (gained) => {
         if (exactlyOnce) await takeOver(gained);
         const loaded = await store.load(gained, (skipped) =>
           log.error(
@@ -406,7 +422,7 @@ export function startCounting(context: CountingContext): CountingRole {
         if (missing.length > 0) for (const [partition, offset] of await startsWithoutCheckpoint(missing)) offsets.set(partition, offset);
         return offsets;
       },
-      revoke: async (lost) => {
+      revoked: async (lost) => {
         // What the lost partitions produced goes out now, before their new owner gets far
         // (exactly-once: what their last transaction did not take is dropped; the new owner makes it again).
         if (exactlyOnce) await letGo(lost);
@@ -417,6 +433,7 @@ export function startCounting(context: CountingContext): CountingRole {
           checkpointed.delete(partition);
           progressWritten.delete(partition);
           assignedAt.delete(partition);
+          cuts.delete(partition);
           metrics.forget(partition);
         }
         log.info({ partitions: lost }, `released partition${lost.length === 1 ? '' : 's'} ${lost.join(',')} (the new owner adopts ${lost.length === 1 ? 'its' : 'their'} checkpoint)`);
@@ -428,12 +445,45 @@ export function startCounting(context: CountingContext): CountingRole {
     },
   });
 
+  /**
+   * The source as the pipeline reads it: frames and bytes counted for the
+   * metrics, and a batch that straddles a rebuild's end cut in two there, so
+   * that the results after each tell which side they come from.
+   */
+  const source: Source = {
+    name: input.name,
+    async *batches(signal?: AbortSignal): AsyncGenerator<FrameBatch> {
+      for await (const batch of input.batches(signal)) {
+        const frames = batch.frames;
+        if (frames.length > 0) {
+          let bytes = 0;
+          for (const frame of frames) bytes += frame.length;
+          metrics.framesIn.inc(frames.length);
+          metrics.bytesIn.inc(bytes);
+        }
+        const cut = cuts.get(batch.partition);
+        if (cut === undefined || batch.next <= cut) {
+          yield batch;
+          continue;
+        }
+        cuts.delete(batch.partition);
+        for (const part of cutAt(batch, cut)) yield part;
+      }
+    },
+    commit: (positions) => input.commit(positions),
+    close: () => input.close(),
+  };
+
   const checkpointer: Checkpointer = {
     intervalMs: count.checkpointInterval * MS_PER_SECOND,
     save: (_engine, positions) => checkpoint('interval', positions),
   };
 
   const onProgress = (): void => {
+    void input.lag().then(
+      (read) => (lag = read),
+      () => undefined,
+    );
     for (const partition of engines.partitions) {
       const engine = engines.engine(partition);
       metrics.observe(partition, engine.stats);
@@ -477,7 +527,7 @@ export function startCounting(context: CountingContext): CountingRole {
       log.info({ frames: summary.frames, committed: Object.fromEntries(summary.committed) }, 'counting stopped after its last checkpoint');
       return summary;
     } finally {
-      await source.close();
+      await input.close();
       await Promise.allSettled([partialSink.close(), store.close(), deadLetters?.close(), letGo([...transactions.keys()])]);
     }
   };
@@ -485,13 +535,28 @@ export function startCounting(context: CountingContext): CountingRole {
   return {
     done: run(),
     notReady: () => {
-      if (source.ready) return null;
-      if (!source.joined) return `count: not in group ${count.group} yet`;
-      return source.ownedPartitions().length === 0 ? `count: no partition of ${config.input.topic} assigned` : 'count: adopting checkpoints';
+      if (!joined) return `count: not in group ${count.group} yet`;
+      if (group.size === 0) return `count: no partition of ${config.input.topic} assigned`;
+      const held = new Set(input.assigned());
+      return [...group].every((partition) => held.has(partition)) ? null : 'count: adopting checkpoints';
     },
-    describe: () => `count: partitions ${source.ownedPartitions().join(',') || 'none'} of ${config.input.topic}`,
-    heldPartitions: () => source.ownedPartitions(),
-    lag: () => source.lag(),
-    fetchesUnansweredForMs: () => source.fetchesUnansweredForMs(),
+    describe: () => `count: partitions ${input.assigned().join(',') || 'none'} of ${config.input.topic}`,
+    heldPartitions: () => input.assigned(),
+    lag: () => lag,
+    fetchesUnansweredForMs: () => input.fetchesUnansweredForMs(),
   };
 }
+
+/** The batch's frames before `at` and from it, as two batches (either may be missing when empty). */
+function cutAt(batch: FrameBatch, at: number): FrameBatch[] {
+  const positions = batch.positions;
+  let split = 0;
+  while (split < batch.frames.length && positions[split]! < at) split++;
+  const parts: FrameBatch[] = [];
+  if (split > 0) parts.push({ ...batch, frames: batch.frames.slice(0, split), positions: Float64Array.from({ length: split }, (_, i) => positions[i]!), next: at });
+  if (split < batch.frames.length) {
+    parts.push({ ...batch, frames: batch.frames.slice(split), positions: Float64Array.from({ length: batch.frames.length - split }, (_, i) => positions[split + i]!) });
+  }
+  return parts;
+}
+

@@ -71,6 +71,8 @@ export class Assignment {
   private readonly lost = new Set<number>();
   /** Adopted partitions -> their session. */
   private readonly sessions = new Map<number, number>();
+  /** Partitions the owner gave up (giveUp) that the last join still lists: not adopted again before the next join. */
+  private readonly givenUp = new Set<number>();
   private nextSession = 1;
   private joins = 0;
   /** A rebalance the reader announced whose `rebalancing` hook has not run. */
@@ -85,10 +87,28 @@ export class Assignment {
     for (const p of lost) this.lost.add(p);
     this.group = now;
     this.joins++;
+    // This join's assignment is news: a partition given up before it and listed again is adopted afresh.
+    this.givenUp.clear();
     // The rejoin went out (the hold ended): saving for it would come too late, and `revoked` follows.
     this.rebalance = undefined;
     this.holdingSinceJoin = undefined;
     return { gained, lost };
+  }
+
+  /**
+   * The owner gives partitions up before the group says so (another member
+   * has taken them over: it learned so from the broker). Nothing more of
+   * them is handed on and no hook is called for them; they are adopted
+   * afresh (assigned) only if a later join lists them. Returns those that
+   * were held.
+   */
+  giveUp(partitions: readonly number[]): number[] {
+    const held = ascending(partitions.filter((p) => this.sessions.has(p)));
+    for (const p of held) {
+      this.sessions.delete(p);
+      if (this.group.has(p)) this.givenUp.add(p);
+    }
+    return held;
   }
 
   /** The reader's consumer crashed: it left the group, and joins again. */
@@ -117,7 +137,7 @@ export class Assignment {
   /** Partitions the last join gave that are not adopted yet, or lost ones not revoked yet. */
   get adopting(): boolean {
     if (this.lost.size > 0) return true;
-    for (const p of this.group) if (!this.sessions.has(p)) return true;
+    for (const p of this.group) if (!this.sessions.has(p) && !this.givenUp.has(p)) return true;
     return false;
   }
 
@@ -153,7 +173,7 @@ export class Assignment {
         await hooks?.revoked(lost);
         continue;
       }
-      const gained = ascending([...this.group].filter((p) => !this.sessions.has(p)));
+      const gained = ascending([...this.group].filter((p) => !this.sessions.has(p) && !this.givenUp.has(p)));
       if (gained.length === 0) break;
       const offsets = hooks === undefined ? NO_OFFSETS : await hooks.assigned(gained);
       const starts = gained.map((partition): PartitionStart => ({ partition, offset: startOffset(offsets, partition), session: this.nextSession++ }));

@@ -31,7 +31,11 @@ export function defaultMaxBytesPerPartition(partitions: number): number {
 export const DEFAULT_MIN_BYTES = 1;
 /** How long the broker holds a fetch while there is nothing: paces fetches (and idle ticks) when idle. */
 export const DEFAULT_MAX_WAIT_MS = 250;
-const SESSION_TIMEOUT_MS = 30_000;
+/** How long the group waits for a silent member (killed, hung) before its partitions move. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+/** The broker's default group.min.session.timeout.ms and group.max.session.timeout.ms. */
+export const MIN_SESSION_TIMEOUT_MS = 6_000;
+export const MAX_SESSION_TIMEOUT_MS = 1_800_000;
 /** How long the group waits for its members to rejoin a rebalance (kafkajs's default, stated). */
 const REBALANCE_TIMEOUT_MS = 60_000;
 /**
@@ -41,9 +45,15 @@ const REBALANCE_TIMEOUT_MS = 60_000;
  * the heartbeat that heard of the rebalance is the last), so this stays
  * well under it; the rebalance timeout is longer still.
  */
-export const REBALANCE_HOLD_MAX_MS = (SESSION_TIMEOUT_MS * 2) / 3;
-/** kafkajs heartbeats this often (paused, it still runs its fetch loop, which heartbeats). */
+export function rebalanceHoldMaxMs(sessionTimeoutMs: number): number {
+  return (sessionTimeoutMs * 2) / 3;
+}
+/** With the default session timeout. */
+export const REBALANCE_HOLD_MAX_MS = rebalanceHoldMaxMs(DEFAULT_SESSION_TIMEOUT_MS);
+/** kafkajs heartbeats this often at most (paused, it still runs its fetch loop, which heartbeats). */
 export const HEARTBEAT_INTERVAL_MS = 3_000;
+/** Heartbeats per session timeout at least, so that one lost heartbeat does not cost the membership. */
+const HEARTBEATS_PER_SESSION = 3;
 
 /**
  * What the reader needs, all plain data: the worker thread gets it as
@@ -62,6 +72,7 @@ export interface ReaderSettings {
   readonly maxBytes: number;
   readonly minBytes: number;
   readonly maxWaitTimeInMs: number;
+  readonly sessionTimeoutMs: number;
   /** Hold kafkajs's rejoin after a rebalance is heard until rejoin() (the owner saves state meanwhile). */
   readonly holdRejoins: boolean;
 }
@@ -177,9 +188,9 @@ export class KafkaReader {
     this.fetcher = fetcher;
     const consumer = this.kafka.consumer({
       groupId: settings.group,
-      sessionTimeout: SESSION_TIMEOUT_MS,
-      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
-      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      sessionTimeout: settings.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(REBALANCE_TIMEOUT_MS, settings.sessionTimeoutMs),
+      heartbeatInterval: Math.min(HEARTBEAT_INTERVAL_MS, Math.floor(settings.sessionTimeoutMs / HEARTBEATS_PER_SESSION)),
       maxBytesPerPartition,
       maxBytes: settings.maxBytes,
       minBytes: settings.minBytes,
@@ -285,7 +296,7 @@ export class KafkaReader {
     // right before kafkajs rejoins: the earliest news of it on this thread. The rejoin is held from here.
     consumer.on(REBALANCING, () => {
       const id = ++this.rebalances;
-      if (this.settings.holdRejoins) this.joinHold.hold(REBALANCE_HOLD_MAX_MS);
+      if (this.settings.holdRejoins) this.joinHold.hold(rebalanceHoldMaxMs(this.settings.sessionTimeoutMs));
       this.events.rebalancing(id);
     });
     consumer.on(CRASH, (event) => {

@@ -4,7 +4,7 @@ import { SourceError } from './errors.js';
 import { Assignment, type KafkaPartitionHooks, type PartitionStart } from './kafka-assignment.js';
 import { BatchQueue } from './kafka-batch-queue.js';
 import { DEFAULT_BUDGET_BYTES } from './kafka-buffers.js';
-import { DEFAULT_MAX_BYTES, DEFAULT_MAX_WAIT_MS, DEFAULT_MIN_BYTES, type ReaderSettings } from './kafka-reader.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_WAIT_MS, DEFAULT_MIN_BYTES, DEFAULT_SESSION_TIMEOUT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS, type ReaderSettings } from './kafka-reader.js';
 import { WorkerLink, workerScript, type LinkHost } from './kafka-worker-link.js';
 
 export {
@@ -83,6 +83,13 @@ export interface KafkaSourceOptions {
    * too. A caller whose Node flags or NODE_OPTIONS set it keeps theirs.
    */
   readonly readerOldSpaceMb?: number;
+  /**
+   * How long the group waits for this member when it falls silent (killed,
+   * hung) before its partitions move (default 30 s; the broker allows 6 s
+   * to 30 min). kafkajs heartbeats three times per session at least, and a
+   * rejoin held for `partitions.rebalancing` waits two thirds of it at most.
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 /** Core's Source over one Kafka topic, read by a consumer group. */
@@ -114,6 +121,13 @@ export interface KafkaSource extends Source {
    * ones being adopted).
    */
   fetchesUnansweredForMs(): number;
+  /**
+   * Gives partitions up before the group says so: the owner learned from the
+   * broker that another member has taken them over (a transactional id
+   * fenced it). Nothing more of them is handed on and no hook is called for
+   * them; a later group join that lists them gains them again (`assigned`).
+   */
+  giveUp(partitions: readonly number[]): void;
 }
 
 /**
@@ -182,6 +196,10 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     if (oldSpace !== undefined && !(Number.isInteger(oldSpace) && oldSpace >= 0 && oldSpace <= MAX_READER_OLD_SPACE_MB)) {
       throw new SourceError('BAD_OPTION', `readerOldSpaceMb must be an integer from 0 to ${MAX_READER_OLD_SPACE_MB}, got ${String(oldSpace)}`);
     }
+    const session = options.sessionTimeoutMs;
+    if (session !== undefined && !(Number.isInteger(session) && session >= MIN_SESSION_TIMEOUT_MS && session <= MAX_SESSION_TIMEOUT_MS)) {
+      throw new SourceError('BAD_OPTION', `sessionTimeoutMs must be an integer from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS} (the broker's bounds), got ${String(session)}`);
+    }
     this.options = options;
     this.topic = options.topic;
     this.where = options.brokers.join(',');
@@ -201,6 +219,7 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
       maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
       minBytes: options.minBytes ?? DEFAULT_MIN_BYTES,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? DEFAULT_MAX_WAIT_MS,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
       holdRejoins: options.partitions?.rebalancing !== undefined,
     };
     this.reader = new WorkerLink(
@@ -216,6 +235,10 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
 
   assigned(): number[] {
     return this.partitions.owned();
+  }
+
+  giveUp(partitions: readonly number[]): void {
+    for (const partition of this.partitions.giveUp(partitions)) this.positions.delete(partition);
   }
 
   async *batches(signal?: AbortSignal): AsyncGenerator<FrameBatch> {

@@ -187,6 +187,27 @@ describe('Assignment', () => {
     expect(a.holding).toBe(false);
   });
 
+  it('drops what the owner gives up, calls no hook for it, and adopts it afresh only when a later join lists it', async () => {
+    const a = new Assignment();
+    const { journal, starts, hooks, effects } = recorder();
+    a.joined([0, 1]);
+    await a.reconcile(hooks, effects);
+    const first = starts.find((s) => s.partition === 1)!;
+    expect(a.giveUp([1, 7])).toEqual([1]);
+    // Nothing of it is handed on, and the join it was adopted by does not give it again.
+    expect(a.accepts(1, first.session)).toBe(false);
+    expect(a.owned()).toEqual([0]);
+    expect(a.due).toBe(false);
+    expect(await a.reconcile(hooks, effects)).toBe(false);
+    // The group lists it again after the owner rejoined: adopted afresh, in a new session.
+    a.joined([0, 1]);
+    expect(await a.reconcile(hooks, effects)).toBe(true);
+    expect(journal).toEqual(['assigned 0,1', 'start 0@committed,1@committed', 'assigned 1', 'start 1@committed']);
+    const again = starts.at(-1)!;
+    expect(again.session).not.toBe(first.session);
+    expect(a.accepts(1, again.session)).toBe(true);
+  });
+
   it('refuses an offset that is not one, naming the partition', async () => {
     const a = new Assignment();
     for (const bad of [-1, 1.5, Number.NaN]) {

@@ -38,6 +38,7 @@ const READER: ReaderSettings = {
   maxBytes: 1 << 20,
   minBytes: 1,
   maxWaitTimeInMs: 100,
+  sessionTimeoutMs: 30_000,
   holdRejoins: true,
 };
 const LINK: WorkerLinkOptions = { reader: READER, bufferBytes: MIN_BUDGET_BYTES, initialOldSpaceMb: 0 };
