@@ -53,7 +53,7 @@ import { BenchError } from '../errors.js';
 import type { Suite, SuiteContext, SuiteReport } from '../harness.js';
 import { SIM_BIN } from '../paths.js';
 import { measureLatency, parseResult, ResultLog, type WindowCounts, type WindowMoments } from '../result-latency.js';
-import { buildConsumer, CONSUMER_PACKAGE, consumerBuilt, consumerHelp, cpuOf, freePort, serviceReady, startService, stopProcess, type ServiceInstance } from '../service-run.js';
+import { buildConsumer, CONSUMER_PACKAGE, consumerBuilt, consumerHelp, cpuOf, freePort, metric, serviceReady, startService, stopProcess, type ServiceInstance } from '../service-run.js';
 import { realisticStream } from '../streams.js';
 import { followTopics, readTopic, type Follower } from '../timed-records.js';
 import { topicReachedAt, WatermarkHistory } from '../watermark-history.js';
@@ -121,6 +121,7 @@ const SIM_PACKAGE = '@uniqstream/simulator';
 /** Hex digits after the prefix of a closing frame's uid (19 in all, like real uids). */
 const CLOSER_UID_DIGITS = 16;
 const SIM_STDERR_TAIL_CHARS = 2000;
+const CHECKPOINT_BYTES_METRIC = /^uniqstream_checkpoint_bytes_total (\S+)$/m;
 
 function guaranteeOf(args: readonly string[]): string {
   const at = args.indexOf(GUARANTEE_FLAG);
@@ -242,6 +243,8 @@ interface Counter {
   cliRun?: CliRun;
   failure?: string;
   cpuSeconds: number;
+  /** Bytes of checkpoint records the service wrote. */
+  checkpointBytes?: number;
 }
 
 function failureOf(counter: Counter): string | undefined {
@@ -327,6 +330,7 @@ async function stopCounters(stage: Stage, counters: readonly Counter[], starts: 
     if (c.service === undefined) continue;
     // Read before it exits: /proc forgets a process once it is reaped.
     c.cpuSeconds = cpuOf(c.service.child.pid);
+    c.checkpointBytes = await metric(c.service.httpPort, CHECKPOINT_BYTES_METRIC);
     c.stoppedAt = performance.now();
     await stopProcess(c.service.child);
   }
@@ -387,7 +391,7 @@ async function runTopic(ctx: SuiteContext, broker: BenchBroker, kafka: Kafka, ad
     const runs: VariantRun[] = counters.map((c) => {
       const failure = failureOf(c);
       const lifeSeconds = c.stoppedAt === undefined ? 0 : (c.stoppedAt - c.startedAt) / MS_PER_SECOND;
-      const base = { variant: c.variant, records: c.log.records, cpuSeconds: c.cpuSeconds, lifeSeconds };
+      const base = { variant: c.variant, records: c.log.records, cpuSeconds: c.cpuSeconds, lifeSeconds, ...(c.checkpointBytes === undefined ? {} : { checkpointBytes: c.checkpointBytes }) };
       if (failure !== undefined) return { ...base, figures: undefined, failure };
       const figures = measureLatency(c.log, windows, read.reference, starts, c.variant.guarantee === AT_LEAST_ONCE ? 'appended' : 'received');
       // The CLI says how many frames it read: the whole topic, closing frames included.
