@@ -58,10 +58,10 @@ export function readmeBlock(run: RunReport, options: BlockOptions): string {
     `_Generated from [the benchmark report of ${run.startedAt.slice(0, 10)}](${report})${partialLinks.map((link) => ` and ${link}`).join('')} by \`npm run bench\`; edits between the bench markers are overwritten._`,
     '',
     `Measured on ${run.startedAt.slice(0, 10)} on a **shared** machine (${m.cpuModel}, ${m.cpuCount} logical CPUs, ${(m.memoryTotalBytes / 1e9).toFixed(0)} GB, Node.js ${m.node}, ${m.kernel.split(' ').slice(0, 2).join(' ')}; load average ${formatLoad(m.loadAtStart)} at the start, ${formatLoad(m.loadAtEnd)} at the end). Each figure is the median of ${run.runs} runs with min-max in brackets; comparisons were run side by side.`,
-    ...partials.map(
-      (p, i) =>
-        `The figures of ${p.titles.join(', ')} come from ${partialLinks[i]} (\`${p.command}\`, on ${p.startedAt.slice(0, 10)}, load average ${formatLoad(p.loadAtStart)} at the start, ${formatLoad(p.loadAtEnd)} at the end), measured after the complete run.`,
-    ),
+    ...partials.flatMap((p, i) => [
+      '',
+      `The figures of ${p.titles.map((t) => `**${t}**`).join(', ')} come from ${partialLinks[i]} (\`${p.command}\`, on ${p.startedAt.slice(0, 10)}, load average ${formatLoad(p.loadAtStart)} at the start, ${formatLoad(p.loadAtEnd)} at the end), measured after the complete run, as that report describes.`,
+    ]),
     '',
     headlineTable(orderedHeadlines(allHeadlines(run))),
   ];

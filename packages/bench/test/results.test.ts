@@ -58,7 +58,7 @@ describe('withPartial', () => {
     expect(merged.chartFiles).toEqual(run.chartFiles);
     const block = readmeBlock(merged, { resultsLink: 'results/', paragraphsOf: ['accuracy'] });
     expect(block).toContain('[the benchmark report of 2025-01-02](results/2025-01-02-0304.md) and [the partial report of 2025-02-03](results/2025-02-03-0405-partial.md)');
-    expect(block).toContain('The figures of Accuracy come from [the partial report of 2025-02-03](results/2025-02-03-0405-partial.md) (`npm run bench -- --suite accuracy`, on 2025-02-03, load average 4.00 / 5.00 / 6.00 at the start');
+    expect(block).toContain('The figures of **Accuracy** come from [the partial report of 2025-02-03](results/2025-02-03-0405-partial.md) (`npm run bench -- --suite accuracy`, on 2025-02-03, load average 4.00 / 5.00 / 6.00 at the start');
     expect(block).toContain('Newer.');
     expect(block).not.toContain('Small.');
   });
