@@ -16,6 +16,8 @@ export const BENCH_ERROR_CODES = [
   'BAD_INPUT',
   /** The README has no (or broken) generated-block markers. */
   'BAD_README',
+  /** A process or a Kafka reader did not get where it should within its time. */
+  'TIMEOUT',
 ] as const;
 export type BenchErrorCode = (typeof BENCH_ERROR_CODES)[number];
 

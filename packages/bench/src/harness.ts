@@ -41,6 +41,18 @@ export function summarize(name: string, unit: string, values: readonly number[])
   return { name, unit, median, min: sorted[0]!, max: sorted[sorted.length - 1]!, values: [...values] };
 }
 
+/**
+ * The nearest-rank quantile (0 < q <= 1): the smallest value with at least
+ * q of the values at or below it, so a p99 is always a value that was seen
+ * (with fewer than 100 values it is the largest).
+ */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new RangeError('no values for a quantile');
+  if (!(q > 0 && q <= 1)) throw new RangeError(`quantile ${q} is not in (0, 1]`);
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil(q * sorted.length) - 1]!;
+}
+
 /** Measures every case round-robin and summarizes each. */
 export async function compare(cases: readonly BenchCase[], options: CompareOptions): Promise<Measurement[]> {
   const warmup = options.warmup ?? 1;

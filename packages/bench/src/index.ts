@@ -4,6 +4,7 @@
  */
 export {
   compare,
+  quantile,
   ratio,
   summarize,
   timeSeconds,

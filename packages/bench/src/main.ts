@@ -62,6 +62,7 @@ const SUITES: readonly Entry[] = [
   single('e2e', 'End to end through the CLI', async () => (await import('./suites/e2e.js')).e2eSuite, true),
   single('kafka', 'Kafka source and sink', async () => (await import('./suites/kafka.js')).kafkaSuite, false),
   single('scale-out', 'Kafka scale-out (consumer service)', async () => (await import('./suites/scale-out.js')).scaleOutSuite, false),
+  single('latency', 'Result latency (Kafka, frames arriving in real time)', async () => (await import('./suites/latency.js')).latencySuite, true),
   single('serialization', 'Serialization', async () => (await import('./suites/serialization.js')).serializationSuite, false),
   single('scaling', 'Scaling', async () => (await import('./suites/scaling.js')).scalingSuite, true),
   single('historical', 'Historical ingest', async () => (await import('./suites/historical.js')).historicalSuite, true),

@@ -16,6 +16,8 @@ export const CLI_BIN = join(REPO_ROOT, 'apps', 'cli', 'bin', 'uniqstream');
 /** What the command runs; used directly where node itself needs flags (--cpu-prof). */
 export const CLI_MAIN = join(REPO_ROOT, 'apps', 'cli', 'dist', 'main.js');
 export const CONSUMER_DIST = join(REPO_ROOT, 'apps', 'consumer', 'dist');
+/** The simulator, as a user runs it. */
+export const SIM_BIN = join(REPO_ROOT, 'apps', 'simulator', 'bin', 'uniqstream-sim');
 export const ROOT_README = join(REPO_ROOT, 'README.md');
 export const BENCH_README = join(BENCH_DIR, 'README.md');
 /** GNU time, for the peak RSS of a child process. */

@@ -11,7 +11,7 @@ import { allHeadlines, headlineTable, type RunReport } from './report.js';
 export const START_MARKER = '<!-- bench:start -->';
 export const END_MARKER = '<!-- bench:end -->';
 
-/** The order the READMEs list headlines in; others follow in report order. */
+/** The order the READMEs list headlines in (`x.*`: every key starting `x.`, in report order); others follow in report order. */
 const ORDER = [
   'e2e.minute.framesPerSecond',
   'e2e.peakRss',
@@ -21,6 +21,8 @@ const ORDER = [
   'decode.share',
   'kafka.1p',
   'kafka.4p',
+  'scaleOut.*',
+  'latency.*',
   'historical.framesPerSecond',
   'historical.peakRss',
   'scaling.frames.rss',
@@ -32,7 +34,7 @@ const ORDER = [
 
 export function orderedHeadlines(headlines: readonly Headline[]): Headline[] {
   const rank = (h: Headline): number => {
-    const i = (ORDER as readonly string[]).indexOf(h.key);
+    const i = ORDER.findIndex((key) => (key.endsWith('*') ? h.key.startsWith(key.slice(0, -1)) : key === h.key));
     return i < 0 ? ORDER.length : i;
   };
   return headlines.map((h, i) => ({ h, i })).sort((a, b) => rank(a.h) - rank(b.h) || a.i - b.i).map(({ h }) => h);
@@ -50,10 +52,16 @@ export interface BlockOptions {
 export function readmeBlock(run: RunReport, options: BlockOptions): string {
   const m = run.machine;
   const report = `${options.resultsLink}${run.name}.md`;
+  const partials = run.partials ?? [];
+  const partialLinks = partials.map((p) => `[the partial report of ${p.startedAt.slice(0, 10)}](${options.resultsLink}${p.name}.md)`);
   const lines = [
-    `_Generated from [the benchmark report of ${run.startedAt.slice(0, 10)}](${report}) by \`npm run bench\`; edits between the bench markers are overwritten._`,
+    `_Generated from [the benchmark report of ${run.startedAt.slice(0, 10)}](${report})${partialLinks.map((link) => ` and ${link}`).join('')} by \`npm run bench\`; edits between the bench markers are overwritten._`,
     '',
     `Measured on ${run.startedAt.slice(0, 10)} on a **shared** machine (${m.cpuModel}, ${m.cpuCount} logical CPUs, ${(m.memoryTotalBytes / 1e9).toFixed(0)} GB, Node.js ${m.node}, ${m.kernel.split(' ').slice(0, 2).join(' ')}; load average ${formatLoad(m.loadAtStart)} at the start, ${formatLoad(m.loadAtEnd)} at the end). Each figure is the median of ${run.runs} runs with min-max in brackets; comparisons were run side by side.`,
+    ...partials.flatMap((p, i) => [
+      '',
+      `The figures of ${p.titles.map((t) => `**${t}**`).join(', ')} come from ${partialLinks[i]} (\`${p.command}\`, on ${p.startedAt.slice(0, 10)}, load average ${formatLoad(p.loadAtStart)} at the start, ${formatLoad(p.loadAtEnd)} at the end), measured after the complete run, as that report describes.`,
+    ]),
     '',
     headlineTable(orderedHeadlines(allHeadlines(run))),
   ];

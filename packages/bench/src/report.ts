@@ -33,6 +33,20 @@ export interface RunReport {
   readonly failures: readonly SuiteFailure[];
   /** Chart id -> SVG file name, beside the report. */
   readonly chartFiles: Readonly<Record<string, string>>;
+  /** Partial runs whose suites replaced or joined this run's in the READMEs (see withPartial). */
+  readonly partials?: readonly PartialSource[];
+}
+
+/** Where suites quoted beside a complete run were measured. */
+export interface PartialSource {
+  /** The partial report's file name without `.md`. */
+  readonly name: string;
+  readonly startedAt: string;
+  readonly command: string;
+  /** Titles of the suites taken from it. */
+  readonly titles: readonly string[];
+  readonly loadAtStart: readonly number[];
+  readonly loadAtEnd: readonly number[];
 }
 
 /** `2025-11-26-1405` in UTC. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { BenchError } from './errors.js';
 import { BENCH_README, RESULTS_DIR, ROOT_README } from './paths.js';
 import { readmeBlock, replaceBlock } from './readme-block.js';
-import { REPORT_VERSION, renderReport, type RunReport } from './report.js';
+import { REPORT_VERSION, renderReport, type PartialSource, type RunReport } from './report.js';
 import { renderChart } from './svg.js';
 
 export const LATEST = 'latest';
@@ -50,11 +50,36 @@ export function readRun(path: string): RunReport {
   return run;
 }
 
+/**
+ * `base` (a complete run) with the suites `partial` measured in place of
+ * its own, or beside them: how the READMEs quote a suite measured after
+ * the last complete run, naming the partial report it comes from.
+ */
+export function withPartial(base: RunReport, partial: RunReport): RunReport {
+  const taken = new Set(partial.reports.map((r) => r.id));
+  const source: PartialSource = {
+    name: partial.name,
+    startedAt: partial.startedAt,
+    command: partial.command,
+    titles: partial.reports.map((r) => r.title),
+    loadAtStart: partial.machine.loadAtStart,
+    loadAtEnd: partial.machine.loadAtEnd,
+  };
+  return {
+    ...base,
+    reports: [...base.reports.filter((r) => !taken.has(r.id)), ...partial.reports],
+    failures: [...base.failures.filter((f) => !taken.has(f.id)), ...partial.failures],
+    chartFiles: { ...base.chartFiles, ...partial.chartFiles },
+    // An earlier partial run whose suites this one all measured again is no longer quoted.
+    partials: [...(base.partials ?? []).filter((p) => !p.titles.every((title) => source.titles.includes(title))), source],
+  };
+}
+
 /** Rewrites the generated blocks of the root README and the bench README from `run`. */
 export function updateReadmes(run: RunReport, files = { root: ROOT_README, bench: BENCH_README }): string[] {
   const targets = [
     { path: files.root, options: { resultsLink: 'packages/bench/results/', paragraphsOf: ['accuracy'], chart: 'e2e-speed' } },
-    { path: files.bench, options: { resultsLink: 'results/', paragraphsOf: ['accuracy', 'serialization'] } },
+    { path: files.bench, options: { resultsLink: 'results/', paragraphsOf: ['accuracy', 'serialization', 'latency'] } },
   ];
   // Every README is checked before any is written, so a broken one leaves both as they were.
   const changes = targets.map((t) => {

@@ -40,4 +40,15 @@ describe('readmeBlock', () => {
     ]).map((h) => h.key);
     expect(keys).toEqual(['e2e.minute.framesPerSecond', 'accuracy.minute', 'zzz', 'aaa']);
   });
+
+  it('keeps the Kafka figures together: the kafka suite, then every scale-out and latency key in report order', () => {
+    const keys = orderedHeadlines([
+      { key: 'latency.service', label: '', value: '' },
+      { key: 'historical.framesPerSecond', label: '', value: '' },
+      { key: 'latency.count-cli', label: '', value: '' },
+      { key: 'scaleOut.oneInstance', label: '', value: '' },
+      { key: 'kafka.4p', label: '', value: '' },
+    ]).map((h) => h.key);
+    expect(keys).toEqual(['kafka.4p', 'scaleOut.oneInstance', 'latency.service', 'latency.count-cli', 'historical.framesPerSecond']);
+  });
 });

@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { END_MARKER, START_MARKER } from '../src/readme-block.js';
-import { readRun, updateReadmes, writeRun } from '../src/results.js';
+import { END_MARKER, START_MARKER, readmeBlock } from '../src/readme-block.js';
+import type { RunReport } from '../src/report.js';
+import { readRun, updateReadmes, withPartial, writeRun } from '../src/results.js';
 import { run } from './support/fixtures.js';
 
 describe('writeRun and updateReadmes', () => {
@@ -34,5 +35,36 @@ describe('writeRun and updateReadmes', () => {
     expect(readFileSync(root, 'utf8')).toContain('(packages/bench/results/2025-01-02-0304.md)');
     expect(readFileSync(bench, 'utf8')).toContain('(results/2025-01-02-0304.md)');
     expect(updateReadmes(run, { root, bench })).toEqual([]);
+  });
+});
+
+describe('withPartial', () => {
+  const partial: RunReport = {
+    ...run,
+    stamp: '2025-02-03-0405',
+    name: '2025-02-03-0405-partial',
+    startedAt: '2025-02-03T04:05:06.000Z',
+    command: 'npm run bench -- --suite accuracy',
+    suites: ['accuracy'],
+    machine: { ...run.machine, loadAtStart: [4, 5, 6], loadAtEnd: [7, 8, 9] },
+    reports: [{ id: 'accuracy', title: 'Accuracy', tables: [], notes: [], paragraphs: ['**Estimated counting error.** Newer.'], headlines: [{ key: 'accuracy.minute', label: 'Accuracy', value: '98%' }] }],
+    chartFiles: {},
+  };
+
+  it('puts the partial run\'s suites in place of the complete run\'s, and the READMEs name the report they come from', () => {
+    const merged = withPartial(run, partial);
+    expect(merged.reports.map((r) => r.id)).toEqual(['e2e', 'accuracy']);
+    expect(merged.reports.find((r) => r.id === 'accuracy')!.headlines![0]!.value).toBe('98%');
+    expect(merged.chartFiles).toEqual(run.chartFiles);
+    const block = readmeBlock(merged, { resultsLink: 'results/', paragraphsOf: ['accuracy'] });
+    expect(block).toContain('[the benchmark report of 2025-01-02](results/2025-01-02-0304.md) and [the partial report of 2025-02-03](results/2025-02-03-0405-partial.md)');
+    expect(block).toContain('The figures of **Accuracy** come from [the partial report of 2025-02-03](results/2025-02-03-0405-partial.md) (`npm run bench -- --suite accuracy`, on 2025-02-03, load average 4.00 / 5.00 / 6.00 at the start');
+    expect(block).toContain('Newer.');
+    expect(block).not.toContain('Small.');
+  });
+
+  it('quotes only the latest partial run of the same suites', () => {
+    const later = { ...partial, name: '2025-03-04-0506-partial', startedAt: '2025-03-04T05:06:07.000Z' };
+    expect(withPartial(withPartial(run, partial), later).partials!.map((p) => p.name)).toEqual(['2025-03-04-0506-partial']);
   });
 });

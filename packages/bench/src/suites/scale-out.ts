@@ -14,25 +14,18 @@
  * seen within about a second of being reached. Cases run round-robin, at
  * least ctx.runs runs each.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { ensureBroker } from '@uniqstream/kafka-local';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { buildCommand, buildPackage } from '../build.js';
+import { benchBroker } from '../broker.js';
+import { buildCommand } from '../build.js';
 import { percent, si, spread } from '../format.js';
 import { ensureKafkaInput } from '../kafka-input.js';
 import { compare, summarize, type BenchCase, type Headline, type Measurement, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
-import { CONSUMER_DIST } from '../paths.js';
+import { buildConsumer, CONSUMER_PACKAGE, consumerBuilt, cpuOf, freePort, metric, startService, stopProcess, type ServiceInstance } from '../service-run.js';
 
 const ID = 'scale-out';
 const TITLE = 'Kafka scale-out: 1 vs 2 consumer service instances';
-/** The file the service's build produces. */
-const CONSUMER_MAIN = join(CONSUMER_DIST, 'main.js');
-const CONSUMER_PACKAGE = '@uniqstream/consumer';
 const FULL_FRAMES = 1_000_000;
 const QUICK_FRAMES = 100_000;
 const PARTITIONS = 4;
@@ -40,13 +33,7 @@ const INSTANCE_COUNTS = [1, 2] as const;
 const METRICS_POLL_MS = 100;
 const OFFSETS_POLL_MS = 200;
 const RUN_TIMEOUT_MS = 15 * 60_000;
-const STOP_TIMEOUT_MS = 60_000;
 const MS_PER_SECOND = 1e3;
-/** utime and stime in /proc/<pid>/stat, counted from the field after the command name (field 3 = index 0). */
-const UTIME_FIELD = 11;
-const STIME_FIELD = 12;
-/** USER_HZ: the kernel reports process times in ticks of 1/100 s on every mainstream Linux. */
-const CLOCK_TICKS_PER_SECOND = 100;
 const FRAMES_METRIC = /^uniqstream_frames_in_total (\S+)$/m;
 const PARTIALS_IN_METRIC = /^uniqstream_partials_in_total (\S+)$/m;
 
@@ -65,31 +52,6 @@ function skipped(reason: string): SuiteReport {
   return { id: ID, title: TITLE, tables: [], notes: [`Skipped: ${reason}`], skipped: reason };
 }
 
-/** Builds the service (turbo: cached when nothing changed); the runner builds only the CLI. */
-function buildConsumer(log: (m: string) => void): void {
-  log(`scale-out: building the consumer service (${buildCommand(CONSUMER_PACKAGE)})`);
-  if (!buildPackage(CONSUMER_PACKAGE)) log('scale-out: the build failed; measuring the service already in apps/consumer/dist, if any');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A counter of an instance's /metrics; 0 while it does not answer yet. */
-async function metric(port: number, pattern: RegExp): Promise<number> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
-    const match = pattern.exec(await response.text());
-    return match === null ? 0 : Number(match[1]);
-  } catch {
-    return 0;
-  }
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One run of `instances` instances over the whole topic, in a fresh group. */
@@ -98,31 +60,16 @@ async function runOnce(bootstrap: string, admin: Admin, topic: string, instances
   const partials = `${group}.partials`;
   const ports: number[] = [];
   for (let i = 0; i < instances; i++) ports.push(await freePort());
-  const children: ChildProcess[] = [];
-  const stderr: string[] = ports.map(() => '');
-  let failure: string | undefined;
+  const running: ServiceInstance[] = [];
   try {
     for (const [i, port] of ports.entries()) {
-      const args = [
-        CONSUMER_MAIN,
-        '--from', `kafka://${bootstrap}/${topic}`,
-        '--to', `kafka://${bootstrap}/${group}.results`,
-        '--group', group,
-        '--from-beginning',
-        '--checkpoint-interval', '1',
-        '--http-port', String(port),
-        '--log-level', 'warn',
-      ];
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', (text: string) => (stderr[i] = (stderr[i]! + text).slice(-4000)));
-      child.on('exit', (code, signal) => {
-        if (code !== 0 && signal !== 'SIGTERM') failure ??= `instance ${i + 1} exited (${code ?? signal}): ${stderr[i]}`;
-      });
-      children.push(child);
+      running.push(
+        startService({ bootstrap, topic, results: `${group}.results`, group, httpPort: port, args: ['--checkpoint-interval', '1'], label: `instance ${i + 1}` }),
+      );
     }
     const deadline = performance.now() + RUN_TIMEOUT_MS;
     const check = (): void => {
+      const failure = running.map((instance) => instance.failure()).find((f) => f !== undefined);
       if (failure !== undefined) throw new Error(failure);
       if (performance.now() > deadline) throw new Error(`run of ${instances} instance(s) not done after ${RUN_TIMEOUT_MS / 60_000} min`);
     };
@@ -149,42 +96,17 @@ async function runOnce(bootstrap: string, admin: Admin, topic: string, instances
       if (counted && partialsEnd !== undefined && mergedTo === partialsEnd) ended = performance.now();
       else await sleep(OFFSETS_POLL_MS);
     }
-    const cpuSeconds = children.reduce((sum, child) => sum + cpuOf(child.pid), 0);
+    const cpuSeconds = running.reduce((sum, instance) => sum + cpuOf(instance.child.pid), 0);
     const framesRead = (await Promise.all(ports.map((port) => metric(port, FRAMES_METRIC)))).reduce((a, b) => a + b, 0);
     const partialsRead = (await Promise.all(ports.map((port) => metric(port, PARTIALS_IN_METRIC)))).reduce((a, b) => a + b, 0);
     return { seconds: (ended - started) / MS_PER_SECOND, cpuSeconds, framesRead, partials: partialsRead };
   } finally {
-    await Promise.all(children.map((child) => stop(child)));
+    await Promise.all(running.map((instance) => stopProcess(instance.child)));
     const existing = new Set(await admin.listTopics());
     const topics = [partials, `${group}.checkpoints`, `${group}.results`].filter((t) => existing.has(t));
     if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.deleteGroups([group, `${group}.merge`]).catch(() => undefined);
   }
-}
-
-/**
- * User + system CPU seconds of a running process, from /proc/<pid>/stat
- * (fields 14 and 15, after the parenthesised command name); 0 elsewhere.
- */
-function cpuOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[UTIME_FIELD]) + Number(fields[STIME_FIELD])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** SIGTERM (the service checkpoints and exits), SIGKILL if it does not within a minute. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
 }
 
 function caseName(instances: number): string {
@@ -193,7 +115,7 @@ function caseName(instances: number): string {
 
 async function measure(ctx: SuiteContext): Promise<SuiteReport> {
   const frames = ctx.quick ? QUICK_FRAMES : FULL_FRAMES;
-  const broker = await ensureBroker({ log: (line) => ctx.log(`kafka-local: ${line}`) });
+  const broker = await benchBroker(ctx.log);
   const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [broker.bootstrap], logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await admin.connect();
@@ -216,7 +138,7 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
       warmup: 1,
       onRun: (name, run, value) => ctx.log(`scale-out: ${name} run ${run + 1}: ${si(value)} frames/s`),
     });
-    return report(frames, speed, runs, broker.version, broker.bootstrap);
+    return report(frames, speed, runs, broker.description);
   } finally {
     await admin.disconnect();
   }
@@ -228,7 +150,7 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function report(frames: number, speed: Measurement[], runs: ReadonlyMap<number, Run[]>, version: string, bootstrap: string): SuiteReport {
+function report(frames: number, speed: Measurement[], runs: ReadonlyMap<number, Run[]>, broker: string): SuiteReport {
   const one = speed[0]!;
   const two = speed[1]!;
   const gain = two.median / one.median;
@@ -239,7 +161,7 @@ function report(frames: number, speed: Measurement[], runs: ReadonlyMap<number, 
   const cpu = INSTANCE_COUNTS.map((instances, i) => summarize(speed[i]!.name, 'frames/CPU-s', measured(instances).map((r) => frames / r.cpuSeconds)));
   const cpuGain = cpu[1]!.median / cpu[0]!.median;
   const notes = [
-    `${frames.toLocaleString('en-US')} frames of ~2 KB in ${PARTITIONS} partitions (the kafka suite's topic); broker: Kafka ${version} on ${bootstrap}, same machine. Each instance is the real binary (node apps/consumer/dist/main.js --role all --checkpoint-interval 1), minute windows, exact.`,
+    `${frames.toLocaleString('en-US')} frames of ~2 KB in ${PARTITIONS} partitions (the kafka suite's topic); broker: ${broker}, same machine. Each instance is the real binary (node apps/consumer/dist/main.js --role all --checkpoint-interval 1), minute windows, exact.`,
     `2 instances / 1 instance: ${gain.toFixed(2)}x (median ${si(two.median)} vs ${si(one.median)} frames/s). This machine has ${availableParallelism()} cores shared by the broker, both instances and the bench: the second instance adds a process, not a core.`,
     `CPU of the service processes (start-up included): ${si(cpu[0]!.median)} frames per CPU-second with 1 instance, ${si(cpu[1]!.median)} with 2 (${cpuGain.toFixed(2)}x): what a second instance costs in CPU, and so how far more machines take the rate (each instance is one Node.js thread for counting and merging).`,
     `Frames read again after rebalances (an instance joining takes partitions whose new owner restarts from their last checkpoint): ${percent(reread(1), 1)} with 1 instance, ${percent(reread(2), 1)} with 2 (median share of the topic).`,
@@ -262,7 +184,7 @@ function report(frames: number, speed: Measurement[], runs: ReadonlyMap<number, 
 }
 
 export const scaleOutSuite: Suite = async (ctx) => {
-  buildConsumer(ctx.log);
-  if (!existsSync(CONSUMER_MAIN)) return skipped(`apps/consumer/dist/main.js is missing: build the consumer service first (${buildCommand(CONSUMER_PACKAGE)}).`);
+  buildConsumer(ctx.log, ID);
+  if (!consumerBuilt()) return skipped(`apps/consumer/dist/main.js is missing: build the consumer service first (${buildCommand(CONSUMER_PACKAGE)}).`);
   return measure(ctx);
 };
