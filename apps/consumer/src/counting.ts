@@ -137,7 +137,9 @@ export function startCounting(context: CountingContext): CountingRole {
       for (const result of results) {
         const partial = result as PartialResult;
         if (rebuilding.size > 0 && replaying(partial.partition)) continue;
-        const message = { key: partialKey(partial.window, partial.start, partial.partition), value: encodePartial(partial) };
+        // Where the partition stands lets the merge publish windows it has passed before its next progress record.
+        const watermark = engines.engine(partial.partition).watermark;
+        const message = { key: partialKey(partial.window, partial.start, partial.partition), value: encodePartial({ ...partial, watermark }) };
         if (!exactlyOnce) {
           messages.push(message);
           continue;

@@ -62,6 +62,7 @@ export function encodePartial(partial: PartialResult): Buffer {
     state: partial.state,
   };
   if (partial.error !== undefined) body['error'] = partial.error;
+  if (partial.watermark !== undefined) body['watermark'] = partial.watermark;
   return toBuffer(encodeSnapshot(body));
 }
 
@@ -85,7 +86,8 @@ export function decodePartial(value: Uint8Array): PartialResult {
     state,
   } as const;
   const error = body['error'];
-  return typeof error === 'number' ? { ...partial, error } : partial;
+  const watermark = body['watermark'];
+  return { ...partial, ...(typeof error === 'number' ? { error } : {}), ...(typeof watermark === 'number' ? { watermark } : {}) };
 }
 
 export function encodeProgress(progress: PartitionProgress): Buffer {

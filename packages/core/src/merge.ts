@@ -27,6 +27,8 @@ interface MergeWindow {
   readonly partials: Map<number, PartialResult>;
   /** What was emitted last, to emit only changes. */
   last: string;
+  /** The revision emitted last; -1 before the first. */
+  lastRevision: number;
 }
 
 const RANK: Record<Granularity, number> = { minute: 0, hour: 1, day: 2, week: 3, month: 4, year: 5 };
@@ -45,9 +47,14 @@ const UNKNOWN: PartitionProgress = { partition: -1, watermark: Number.NEGATIVE_I
  * partition may come back with frames for it.
  *
  * A merged result is a function of the latest partial of each partition
- * only: `revision` is the sum of the partials' revisions. So a merge stage
- * that restarts and reads the partials again emits the same records, and a
- * compacted results topic ends the same.
+ * only: `revision` counts the partials' revisions and the shares beside the
+ * first (the sum of revision + 1 over the shares, less 1), so it grows with
+ * every change, also when a partition's first share of the window arrives
+ * after the window came out. So a merge stage that restarts and reads the
+ * partials again emits the same records, and a compacted results topic ends
+ * the same. Within one stage a window's revision never repeats: were a
+ * replay to make the count go back, the next emission still takes the next
+ * number.
  */
 export class MergeStage {
   private readonly windows = new Map<string, MergeWindow>();
@@ -58,6 +65,12 @@ export class MergeStage {
    */
   private readonly closed = new Set<string>();
   private readonly progressOf = new Map<number, PartitionProgress>();
+  /**
+   * The highest watermark each partition's shares carried: enough to let a
+   * window out (its result is not final), never to close one, since it is
+   * not a promise the partition's state keeps over a restart.
+   */
+  private readonly seen = new Map<number, number>();
   private results: WindowResult[] = [];
 
   constructor(private readonly options: MergeOptions) {
@@ -69,21 +82,11 @@ export class MergeStage {
     if (partial.partition < 0 || partial.partition >= this.options.partitions) {
       throw new CoreError('BAD_STATE', `merge: partial from partition ${partial.partition}, but the input has ${this.options.partitions}`);
     }
+    const raised = this.raiseSeen(partial.partition, partial.watermark);
     const key = `${partial.window}:${partial.start}`;
-    if (this.closed.has(key)) return;
-    let window = this.windows.get(key);
-    if (window === undefined) {
-      window = { window: partial.window, start: partial.start, end: partial.end, partials: new Map(), last: '' };
-      this.windows.set(key, window);
-    }
-    const previous = window.partials.get(partial.partition);
-    // A replay after a restart writes a partition's shares again, and may number
-    // them lower where the first run had emitted a revision on going idle:
-    // keep the newest share by revision, but a final share is the partition's
-    // last word either way (a window whose shares are all final must close).
-    if (previous !== undefined && (previous.final || (!partial.final && previous.revision > partial.revision))) return;
-    window.partials.set(partial.partition, partial);
-    this.evaluate(key, window);
+    if (!this.closed.has(key)) this.replaceShare(key, partial);
+    // Windows that waited only for this partition to pass them may be ready now.
+    if (raised) for (const [other, window] of [...this.windows]) if (other !== key) this.evaluate(other, window);
   }
 
   /** Where a partition's event time stands (from its heartbeats). */
@@ -105,6 +108,29 @@ export class MergeStage {
     return this.windows.size;
   }
 
+  private replaceShare(key: string, partial: PartialResult): void {
+    let window = this.windows.get(key);
+    if (window === undefined) {
+      window = { window: partial.window, start: partial.start, end: partial.end, partials: new Map(), last: '', lastRevision: -1 };
+      this.windows.set(key, window);
+    }
+    const previous = window.partials.get(partial.partition);
+    // A replay after a restart writes a partition's shares again, and may number
+    // them lower where the first run had emitted a revision on going idle:
+    // keep the newest share by revision, but a final share is the partition's
+    // last word either way (a window whose shares are all final must close).
+    if (previous !== undefined && (previous.final || (!partial.final && previous.revision > partial.revision))) return;
+    window.partials.set(partial.partition, partial);
+    this.evaluate(key, window);
+  }
+
+  /** Notes the watermark a share carried; true when it is the partition's highest yet. */
+  private raiseSeen(partition: number, watermark: number | undefined): boolean {
+    if (watermark === undefined || watermark <= (this.seen.get(partition) ?? Number.NEGATIVE_INFINITY)) return false;
+    this.seen.set(partition, watermark);
+    return true;
+  }
+
   private evaluate(key: string, window: MergeWindow): void {
     let ready = true;
     let final = true;
@@ -113,7 +139,8 @@ export class MergeStage {
       const partial = window.partials.get(p);
       // An idle partition does not hold a window's results back: they come
       // out, not final, and are revised if it returns with frames for it.
-      if (!(progress.idle || progress.watermark >= window.end || partial?.final === true)) ready = false;
+      const passed = Math.max(progress.watermark, this.seen.get(p) ?? Number.NEGATIVE_INFINITY) >= window.end;
+      if (!(progress.idle || passed || partial?.final === true)) ready = false;
       // Final is a promise, so only a partition's own event time may close a
       // window for it: its engine drops frames for the window only once its
       // watermark has passed end + lateness. Idleness is a pause in arrival,
@@ -123,10 +150,12 @@ export class MergeStage {
       if (!done) final = false;
     }
     if (!ready) return;
-    const result = this.combine(window, final);
-    const signature = `${result.users}:${result.frames}:${result.revision}:${result.final}`;
+    const computed = this.combine(window, final);
+    const signature = `${computed.users}:${computed.frames}:${computed.revision}:${computed.final}`;
     if (signature !== window.last) {
       window.last = signature;
+      const result = computed.revision > window.lastRevision ? computed : { ...computed, revision: window.lastRevision + 1 };
+      window.lastRevision = result.revision;
       this.results.push(result);
     }
     if (final) {
@@ -145,9 +174,11 @@ export class MergeStage {
     const partials = [...window.partials.values()];
     for (const partial of partials) {
       frames += partial.frames;
-      revision += partial.revision;
+      revision += partial.revision + 1;
       if (partial.method === 'hll') method = 'hll';
     }
+    // The first share's first revision is the window's revision 0.
+    if (partials.length > 0) revision -= 1;
     if (this.options.combine === 'sum') {
       for (const partial of partials) users += partial.users;
       // Independent errors of the parts add up in quadrature.

@@ -121,6 +121,12 @@ export interface PartialResult extends WindowResult {
   readonly partition: number;
   /** The serialized counter (see deserializeCounter). */
   readonly state: Uint8Array;
+  /**
+   * The partition's watermark when the share was written, when the writer
+   * says: a merge stage may let out the windows that end at or before it
+   * without waiting for the partition's next progress report.
+   */
+  readonly watermark?: number;
 }
 
 /** Receives results in emission order. */

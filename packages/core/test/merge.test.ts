@@ -84,7 +84,8 @@ describe('MergeStage', () => {
     expect(merge.takeResults()).toMatchObject([{ users: 3, frames: 4, final: false }]);
     // The idle partition comes back with frames for the window: they count.
     merge.addPartial({ window: 'minute', start: T0, end: T0 + 60, users: 2, frames: 2, revision: 0, final: true, method: 'exact', partition: 1, state: new Uint8Array(0) });
-    expect(merge.takeResults()).toMatchObject([{ users: 5, frames: 6, revision: 0, final: true }]);
+    // Its first share is an update of the window: the next revision.
+    expect(merge.takeResults()).toMatchObject([{ users: 5, frames: 6, revision: 1, final: true }]);
   });
 
   it('emits the same final records when it restarts and reads the partials again', () => {
@@ -138,6 +139,36 @@ describe('MergeStage after a replay', () => {
     // The replay's final share has revision 1 where the first run got to 2 by going idle once more.
     merge.addPartial(at(0, 5, 1, true));
     expect(merge.takeResults()).toMatchObject([{ users: 6, final: true }]);
+  });
+
+  it('lets a window out once every partition\'s shares carried a watermark past its end, without closing it', () => {
+    const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
+    const at = (partition: number, start: number, users: number, watermark: number): PartialResult => ({ ...share(partition, users), start, end: start + 60, final: false, watermark });
+    merge.addPartial(at(0, T0, 3, T0 + 61));
+    // Partition 1 has not said where it is: nothing yet.
+    expect(merge.takeResults()).toEqual([]);
+    // Its share of the next minute says it is past this one; it had no frames in it.
+    merge.addPartial(at(1, T0 + 60, 2, T0 + 125));
+    expect(merge.takeResults()).toMatchObject([{ start: T0, users: 3, final: false }]);
+    // Only its progress closes it: the carried watermark is not kept over a restart.
+    merge.setProgress({ partition: 0, watermark: T0 + 125, idle: false });
+    merge.addPartial({ ...at(0, T0, 3, T0 + 125), final: true });
+    expect(merge.takeResults().filter((r) => r.start === T0)).toEqual([]);
+    merge.setProgress({ partition: 1, watermark: T0 + 125, idle: false });
+    expect(merge.takeResults().filter((r) => r.start === T0)).toMatchObject([{ users: 3, final: true }]);
+  });
+
+  it('never emits a window\'s revision twice: a share that arrives later, or numbered lower, takes the next number', () => {
+    const merge = new MergeStage({ partitions: 3, combine: 'sum', allowedLateness: 60 });
+    for (let p = 0; p < 3; p++) merge.setProgress({ partition: p, watermark: T0 + 61, idle: false });
+    const at = (partition: number, users: number, revision: number): PartialResult => ({ ...share(partition, users), revision, final: false });
+    merge.addPartial(at(0, 3, 0));
+    merge.addPartial(at(1, 1, 0));
+    // Partition 2 had no frames in the window when it came out; a late frame gives it a first share.
+    merge.addPartial(at(2, 1, 0));
+    merge.addPartial(at(0, 4, 1));
+    const revisions = merge.takeResults().map((r) => r.revision);
+    expect(revisions).toEqual([0, 1, 2, 3]);
   });
 });
 

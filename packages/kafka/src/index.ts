@@ -21,6 +21,7 @@ export { OFFSETS_RETRY_MS, readToEnd, topicOffsets, type ReadToEndOptions } from
 export {
   DEFAULT_BATCH_BYTES,
   DEFAULT_BATCH_MESSAGES,
+  DEFAULT_LINGER_MS,
   KafkaTopicWriter,
   type CloseOptions,
   type KafkaTopicWriterOptions,

@@ -17,6 +17,8 @@ const ACKS_ALL = -1;
 export const DEFAULT_BATCH_BYTES = 512 * KIB;
 /** Most records per send. */
 export const DEFAULT_BATCH_MESSAGES = 5_000;
+/** As Kafka's producer (linger.ms, 5 ms since Kafka 4): a few ms lets a burst of records share a send. */
+export const DEFAULT_LINGER_MS = 5;
 /** Sends queued behind the one in flight before write() waits. */
 const MAX_QUEUED_SENDS = 4;
 /** Bytes a record adds to its value on the wire, roughly: for the batch size bound. */
@@ -47,6 +49,13 @@ export interface TopicWriterSettings {
   readonly batchBytes?: number;
   /** Most records per send (default 5000). */
   readonly batchMessages?: number;
+  /**
+   * How long records written while nothing is being sent wait for more
+   * before they go (default DEFAULT_LINGER_MS; a full batch goes at once, and
+   * what is written while a send is under way goes when it is done). Without
+   * it, results would wait for the next flush: results are few, batches rarely fill.
+   */
+  readonly lingerMs?: number;
   /** Compression of the record batches (default none). */
   readonly compression?: 'none' | 'gzip';
   /**
@@ -138,6 +147,8 @@ export class KafkaTopicWriter {
   private readonly batchMessages: number;
   private pending: Message[] = [];
   private pendingBytes = 0;
+  private readonly lingerMs: number;
+  private lingering: NodeJS.Timeout | undefined;
   /** The last send queued: sends run one after the other. */
   private tail: Promise<void> = Promise.resolve();
   private queuedSends = 0;
@@ -156,6 +167,9 @@ export class KafkaTopicWriter {
     this.options = options;
     this.topic = options.topic;
     this.batchBytes = this.positive('batchBytes', options.batchBytes ?? DEFAULT_BATCH_BYTES);
+    const linger = options.lingerMs ?? DEFAULT_LINGER_MS;
+    if (!(Number.isFinite(linger) && linger >= 0)) throw this.error('BAD_OPTION', `lingerMs must be a number of ms >= 0, got ${linger}`);
+    this.lingerMs = linger;
     this.batchMessages = this.positive('batchMessages', options.batchMessages ?? DEFAULT_BATCH_MESSAGES);
     if (options.kafka !== undefined) {
       this.where = 'Kafka';
@@ -219,6 +233,7 @@ export class KafkaTopicWriter {
       this.pendingBytes += sizeOf(message) + RECORD_OVERHEAD_BYTES;
       if (this.pending.length >= this.batchMessages || this.pendingBytes >= this.batchBytes) this.sendPending();
     }
+    if (this.queuedSends === 0) this.linger();
     if (this.queuedSends > MAX_QUEUED_SENDS) await this.tail;
     if (this.failure !== undefined) throw this.failure;
   }
@@ -241,6 +256,8 @@ export class KafkaTopicWriter {
       if ((options.flush ?? true) && this.failure === undefined && unsent) await this.flush();
     } finally {
       this.closed = true;
+      clearTimeout(this.lingering);
+      this.lingering = undefined;
       this.stopping.abort();
       // A connect still under way would otherwise finish after the disconnect and keep the process alive.
       await this.started.catch(() => undefined);
@@ -262,7 +279,18 @@ export class KafkaTopicWriter {
     });
   }
 
+  /** Sends what is pending once lingerMs has passed, unless a send or a full batch takes it first. */
+  private linger(): void {
+    if (this.lingering !== undefined || this.pending.length === 0 || this.closed) return;
+    this.lingering = setTimeout(() => {
+      this.lingering = undefined;
+      if (this.queuedSends === 0) this.sendPending();
+    }, this.lingerMs);
+  }
+
   private sendPending(): void {
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
@@ -276,6 +304,8 @@ export class KafkaTopicWriter {
         this.failure ??= error as Error;
       } finally {
         this.queuedSends--;
+        // What came in while this one was under way goes next.
+        if (this.queuedSends === 0 && this.failure === undefined && !this.closed) this.sendPending();
       }
     });
   }

@@ -1,6 +1,6 @@
 import { closedPort } from '@uniqstream/kafka-local';
 import { CompressionTypes, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Kafka, type Message, type ProducerRecord } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createKafka, PROBE_RETRY } from '../src/client.js';
 import { KafkaError } from '../src/errors.js';
 import { SocketTracker } from '../src/sockets.js';
@@ -161,6 +161,36 @@ describe('KafkaTopicWriter', () => {
     await writer.flush();
     expect(sends[0]?.compression).toBe(CompressionTypes.GZIP);
     expect(await writer.partitions()).toBe(3);
+    await writer.close();
+  });
+});
+
+describe('KafkaTopicWriter lingering', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sends what is written while nothing is being sent after lingerMs, without a flush; what comes during a send goes right after it', async () => {
+    vi.useFakeTimers();
+    let release: () => void = () => undefined;
+    const { kafka, sends } = scriptedClient(async (call) => {
+      // The first send stays unacknowledged until released.
+      if (call === 1) await new Promise<void>((resolve) => (release = resolve));
+    });
+    const writer = new KafkaTopicWriter({ kafka, topic: 't', what: 'results', lingerMs: 20 });
+    await writer.write(records(2));
+    await vi.advanceTimersByTimeAsync(19);
+    expect(sends).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sends.map((s) => s.messages.length)).toEqual([2]);
+    // Written while the first send waits: sent once it is done, together, without waiting for the linger again.
+    await writer.write(records(3));
+    await writer.write(records(1));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(sends).toHaveLength(1);
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sends.map((s) => s.messages.length)).toEqual([2, 4]);
     await writer.close();
   });
 });

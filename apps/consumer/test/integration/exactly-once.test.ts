@@ -2,7 +2,7 @@ import { uniqueName } from '@uniqstream/kafka-local';
 import { testRandom } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { produceOver } from './produce.js';
-import { serviceArgs, ServiceProcess, stopAllCleanly, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
+import { holdsPartitions, serviceArgs, ServiceProcess, stopAllCleanly, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 const PARTITIONS = 6;
@@ -13,7 +13,6 @@ const PRODUCE_SECONDS = 30;
 const FROZEN_MS = 10_000;
 const INSTANCES = 3;
 
-const holdsPartitions = (line: LogLine): boolean => line.msg.startsWith('joined group') && (line['partitions'] as number[]).length > 0;
 const merging = (line: LogLine): boolean => line.msg.startsWith('merging: reading');
 
 /**

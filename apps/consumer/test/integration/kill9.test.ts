@@ -2,7 +2,7 @@ import { uniqueName } from '@uniqstream/kafka-local';
 import { testRandom } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { produceOver } from './produce.js';
-import { serviceArgs, ServiceProcess, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
+import { holdsPartitions, serviceArgs, ServiceProcess, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 const PARTITIONS = 4;
@@ -16,7 +16,6 @@ const MID_STREAM_KILLS = 3;
 const MIN_LIFE_MS = 300;
 const MAX_EXTRA_LIFE_MS = 2_500;
 
-const holdsPartitions = (line: LogLine): boolean => line.msg.startsWith('joined group') && (line['partitions'] as number[]).length > 0;
 const mergeRebuilt = (line: LogLine): boolean => line.msg.startsWith('merge rebuilt');
 const checkpointed = (line: LogLine): boolean => line.msg.startsWith('checkpoint of partition');
 

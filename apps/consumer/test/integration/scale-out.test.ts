@@ -2,7 +2,7 @@ import { uniqueName } from '@uniqstream/kafka-local';
 import { testRandom } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { produceOver } from './produce.js';
-import { serviceArgs, ServiceProcess, stopAllCleanly, testKafka, topicsOf, waitUntilDone, type LogLine } from './service-process.js';
+import { holdsPartitions, isJoin, serviceArgs, ServiceProcess, stopAllCleanly, testKafka, topicsOf, waitUntilDone, type LogLine } from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 const PARTITIONS = 4;
@@ -63,11 +63,10 @@ describe('scale-out: instances in one consumer group', () => {
 
   /** The partitions an instance held after its last group join. */
   function lastAssignment(process: ServiceProcess): number[] {
-    const joins = process.logs().filter((l) => l.msg.startsWith('joined group'));
+    const joins = process.logs().filter(isJoin);
     return (joins[joins.length - 1]?.['partitions'] as number[] | undefined) ?? [];
   }
 
-  const holdsPartitions = (line: LogLine): boolean => line.msg.startsWith('joined group') && (line['partitions'] as number[]).length > 0;
 
   it('1 instance holds every partition and counts every window exactly', async () => {
     const { latest, processes } = await run(1);

@@ -202,3 +202,13 @@ export async function stopAllCleanly(processes: readonly ServiceProcess[]): Prom
   }
 }
 
+/** The service's own line for a group join (the Kafka source says it joined too, without the fields). */
+export function isJoin(line: LogLine): line is LogLine & { readonly partitions: number[] } {
+  return line.msg.startsWith('joined group') && Array.isArray(line['partitions']);
+}
+
+/** A group join that gave the instance partitions. */
+export function holdsPartitions(line: LogLine): boolean {
+  return isJoin(line) && line.partitions.length > 0;
+}
+
