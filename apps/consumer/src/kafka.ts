@@ -135,12 +135,24 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger): P
 async function setUpTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<number> {
   const created = await admin.createTopics({ topics: [{ topic: spec.topic, numPartitions: spec.partitions, configEntries: [...spec.configEntries] }], waitForLeaders: true });
   if (created) log.info({ topic: spec.topic, partitions: spec.partitions }, `created topic ${spec.topic} for ${spec.what}`);
-  const partitions = await partitionCount(admin, spec.topic);
+  const partitions = created ? spec.partitions : await knownPartitions(admin, spec.topic);
   if (!created) {
     const described = await admin.describeConfigs({ resources: [{ type: TOPIC_RESOURCE, name: spec.topic, configNames: ['cleanup.policy'] }], includeSynonyms: false });
     const policy = described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
     if (!policy.split(',').includes('compact')) log.warn({ topic: spec.topic, policy }, `topic ${spec.topic} (${spec.what}) is not compacted: its records expire with retention, and a restart may then lose state`);
   }
+  return partitions;
+}
+
+/**
+ * Partitions of a topic the broker says exists (it refused to create it).
+ * Another instance may have created it a moment ago, and this broker may not
+ * list it yet: that is retriable, as kafkajs marks its own transient answers.
+ */
+async function knownPartitions(admin: Admin, topic: string): Promise<number> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  const partitions = metadata.topics[0]?.partitions.length ?? 0;
+  if (partitions === 0) throw Object.assign(new Error(`topic ${topic} exists but this broker does not know its partitions yet`), { retriable: true });
   return partitions;
 }
 

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import type { ISocketFactory } from 'kafkajs';
 
 /** kafkajs's own keep-alive delay. */
@@ -19,6 +19,14 @@ export class SocketTracker {
   closing = false;
 
   readonly factory: ISocketFactory = ({ host, port, onConnect }) => {
+    if (this.closing) {
+      // kafkajs may still retry a request of a closed client (a send to a topic that is gone retries
+      // for as long as its retry settings say): it must never reach a broker again, or a stale record
+      // could land after its owner wrote anew.
+      const refused = new Socket();
+      process.nextTick(() => refused.destroy(new Error('closed with its client')));
+      return refused;
+    }
     const socket = connect({ host, port }, onConnect);
     socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
     this.open.add(socket);
@@ -26,7 +34,7 @@ export class SocketTracker {
     return socket;
   };
 
-  /** Ends the connections still open; returns how many there were. */
+  /** Ends the connections still open, and refuses any later one; returns how many there were. */
   destroyAll(): number {
     this.closing = true;
     const left = this.open.size;
