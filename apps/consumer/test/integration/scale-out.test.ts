@@ -62,9 +62,12 @@ describe('scale-out: instances in one consumer group', () => {
   }
 
   /** The partitions an instance held after its last group join. */
+  /** The partitions an instance held after its last group join before it was told to stop (a stopping instance may still hear joins as the others leave). */
   function lastAssignment(process: ServiceProcess): number[] {
-    const joins = process.logs().filter(isJoin);
-    return (joins[joins.length - 1]?.['partitions'] as number[] | undefined) ?? [];
+    const lines = process.logs();
+    const stop = lines.findIndex((l) => l.msg.startsWith('stopping:'));
+    const joins = (stop === -1 ? lines : lines.slice(0, stop)).filter(isJoin);
+    return joins.at(-1)?.partitions ?? [];
   }
 
 
