@@ -4,7 +4,7 @@
  * /metrics and /readyz, and stopped the way an orchestrator stops it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildCommand, buildPackage } from './build.js';
@@ -16,11 +16,6 @@ export const CONSUMER_PACKAGE = '@uniqstream/consumer';
 const STOP_TIMEOUT_MS = 60_000;
 /** Enough of a failing instance's stderr to say why in one message. */
 const STDERR_TAIL_CHARS = 4000;
-/** utime and stime in /proc/<pid>/stat, counted from the field after the command name (field 3 = index 0). */
-const UTIME_FIELD = 11;
-const STIME_FIELD = 12;
-/** USER_HZ: the kernel reports process times in ticks of 1/100 s on every mainstream Linux. */
-const CLOCK_TICKS_PER_SECOND = 100;
 const HTTP_OK = 200;
 
 /** Builds the service (turbo: cached when nothing changed); the runner builds only the CLI. */
@@ -56,6 +51,24 @@ export async function metric(port: number, pattern: RegExp): Promise<number> {
     return match === null ? 0 : Number(match[1]);
   } catch {
     return 0;
+  }
+}
+
+/** An unlabelled sample line of the Prometheus text format: `name value`. */
+const UNLABELLED_SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$/gm;
+
+/**
+ * Every unlabelled series of an instance's /metrics in one request (a
+ * scrape costs the service a few ms of CPU, so a suite that watches
+ * several counters asks once); empty while it does not answer.
+ */
+export async function scrapeMetrics(port: number): Promise<ReadonlyMap<string, number>> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const text = await response.text();
+    return new Map([...text.matchAll(UNLABELLED_SAMPLE)].map((m) => [m[1]!, Number(m[2])]));
+  } catch {
+    return new Map();
   }
 }
 
@@ -122,19 +135,4 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
-}
-
-/**
- * User + system CPU seconds of a running process, from /proc/<pid>/stat
- * (fields 14 and 15, after the parenthesised command name); 0 elsewhere.
- */
-export function cpuOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[UTIME_FIELD]) + Number(fields[STIME_FIELD])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
 }
