@@ -55,7 +55,7 @@ import { PartialsTimeline, waitSteps, type FirstResultMoment } from '../partials
 import { SIM_BIN } from '../paths.js';
 import { cpuOf } from '../process-stats.js';
 import { measureLatency, parseResult, ResultLog, type Readable, type WindowCounts, type WindowMoments } from '../result-latency.js';
-import { buildConsumer, CONSUMER_PACKAGE, consumerBuilt, consumerHelp, freePort, metric, serviceReady, startService, stopProcess, type ServiceInstance } from '../service-run.js';
+import { buildConsumer, CONSUMER_PACKAGE, consumerBuilt, consumerHelp, createStateTopics, freePort, metric, serviceReady, startService, stateTopics, stopProcess, type ServiceInstance } from '../service-run.js';
 import { realisticStream } from '../streams.js';
 import { followTopics, readTopic, type Follower } from '../timed-records.js';
 import { topicReachedAt, WatermarkHistory } from '../watermark-history.js';
@@ -263,18 +263,6 @@ interface Counter {
   checkpointBytes?: number;
 }
 
-/** The service's partials topic: the bench creates it (with append times), the service takes it as it is. */
-function partialsOf(counter: Counter): string {
-  return `${counter.group}.partials`;
-}
-
-/** As the service creates its state topics (apps/consumer/src/kafka.ts, STATE_TOPIC_CONFIG), with the broker's append time in each record. */
-const PARTIALS_TOPIC_CONFIG = [
-  { name: 'cleanup.policy', value: 'compact' },
-  { name: 'max.message.bytes', value: String(64 * 1024 * 1024) },
-  { name: 'segment.bytes', value: String(128 * 1024 * 1024) },
-  { name: 'min.cleanable.dirty.ratio', value: '0.1' },
-];
 
 function failureOf(counter: Counter): string | undefined {
   return counter.failure ?? counter.service?.failure();
@@ -406,9 +394,10 @@ async function runTopic(ctx: SuiteContext, broker: BenchBroker, kafka: Kafka, ad
         { topic: input, numPartitions: partitions, configEntries: [logAppendTime] },
         // As the counters would create them (compacted, 1 partition), with the append time in each record.
         ...counters.map((c) => ({ topic: c.results, numPartitions: 1, configEntries: [logAppendTime, { name: 'cleanup.policy', value: 'compact' }] })),
-        ...counters.filter((c) => c.variant.kind === 'service').map((c) => ({ topic: partialsOf(c), numPartitions: 1, configEntries: [logAppendTime, ...PARTIALS_TOPIC_CONFIG] })),
       ],
     });
+    // The partials with their append times: when the merge could publish each window.
+    for (const c of counters.filter((x) => x.variant.kind === 'service')) await createStateTopics(admin, c.group, partitions, [logAppendTime]);
     follower = await followTopics(kafka, counters.map((c) => c.results), (record) => {
       const result = parseResult(record.value);
       if (result === null || result.window !== 'minute') return;
@@ -432,7 +421,7 @@ async function runTopic(ctx: SuiteContext, broker: BenchBroker, kafka: Kafka, ad
     const timelines = new Map<Counter, PartialsTimeline>();
     for (const c of counters.filter((x) => x.variant.kind === 'service' && failureOf(x) === undefined)) {
       const timeline = new PartialsTimeline(partitions);
-      await readTopic(kafka, admin, partialsOf(c), (record) => timeline.add(record.key?.toString('utf8') ?? null, record.value, record.timestampMs));
+      await readTopic(kafka, admin, stateTopics(c.group).partials, (record) => timeline.add(record.key?.toString('utf8') ?? null, record.value, record.timestampMs));
       timelines.set(c, timeline);
     }
     const runs: VariantRun[] = counters.map((c) => {
@@ -455,7 +444,7 @@ async function runTopic(ctx: SuiteContext, broker: BenchBroker, kafka: Kafka, ad
     for (const c of counters) if (c.service !== undefined) await stopProcess(c.service.child).catch(() => undefined);
     await Promise.all(counters.map((c) => c.cli?.catch(() => undefined)));
     const existing = new Set(await admin.listTopics());
-    const topics = [input, ...counters.flatMap((c) => [c.results, partialsOf(c), `${c.group}.checkpoints`])].filter((t) => existing.has(t));
+    const topics = [input, ...counters.flatMap((c) => [c.results, stateTopics(c.group).partials, stateTopics(c.group).checkpoints])].filter((t) => existing.has(t));
     if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.deleteGroups(counters.flatMap((c) => [c.group, `${c.group}.merge`])).catch(() => undefined);
   }

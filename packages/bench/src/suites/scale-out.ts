@@ -36,7 +36,7 @@ import { si } from '../format.js';
 import { compare, type BenchCase, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
 import { ensureKafkaInput } from '../kafka-input.js';
 import { ProcessSampler, type ProcessSample } from '../process-stats.js';
-import { buildConsumer, CONSUMER_PACKAGE, consumerBuilt, freePort, scrapeMetrics, startService, stopProcess, type ServiceInstance } from '../service-run.js';
+import { buildConsumer, CONSUMER_PACKAGE, consumerBuilt, createStateTopics, freePort, scrapeMetrics, startService, stateTopics, stopProcess, type ServiceInstance } from '../service-run.js';
 import { readTopic } from '../timed-records.js';
 import { AT_LEAST_ONCE, caseName, EXACTLY_ONCE, scaleOutReport, type CaseResult, type CaseRun, type CaseSpec } from './scale-out-report.js';
 
@@ -155,7 +155,7 @@ function offsetOf(text: string | undefined): number | undefined {
 }
 
 async function pollService(stage: Stage, running: readonly ServiceInstance[], topic: string, group: string, exactlyOnce: boolean): Promise<ServicePoll & { partials: number }> {
-  const partialsTopic = `${group}.partials`;
+  const partialsTopic = stateTopics(group).partials;
   const ends = stage.ends.get(topic)!;
   const [scrapes, partialEnds, merged, committed] = await Promise.all([
     Promise.all(running.map((instance) => scrapeMetrics(instance.httpPort))),
@@ -186,6 +186,7 @@ async function serviceRun(stage: Stage, spec: CaseSpec, topic: string, partition
   const sampler = new ProcessSampler(SAMPLE_MS);
   const running: ServiceInstance[] = [];
   try {
+    await createStateTopics(stage.admin, group, partitions);
     for (let i = 0; i < spec.instances; i++) {
       const instance = startService({ bootstrap: stage.bootstrap, topic, results: `${group}.results`, group, httpPort: await freePort(), args: spec.args, label: `instance ${i + 1}` });
       running.push(instance);
@@ -221,7 +222,7 @@ async function serviceRun(stage: Stage, spec: CaseSpec, topic: string, partition
   } finally {
     sampler.stop();
     await Promise.all(running.map((instance) => stopProcess(instance.child)));
-    await removeTopics(stage.admin, [`${group}.partials`, `${group}.checkpoints`, `${group}.results`]);
+    await removeTopics(stage.admin, [stateTopics(group).partials, stateTopics(group).checkpoints, `${group}.results`]);
     await stage.admin.deleteGroups([group, `${group}.merge`]).catch(() => undefined);
   }
 }
