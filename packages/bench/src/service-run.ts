@@ -102,9 +102,10 @@ export function stateTopics(group: string): { readonly partials: string; readonl
 /**
  * Creates the service's state topics for `group` as the service would, so
  * that it takes them as they are: with `partialsConfig` added to the
- * partials topic (e.g. LogAppendTime), and without the start-up race where
- * a service that has just created a topic does not find it (see the bench
- * README); the suites time nothing of the start-up.
+ * partials topic (e.g. LogAppendTime), and without a start-up race of the
+ * service, which can exit when the broker's metadata does not list yet a
+ * topic it has just created (seen with several instances starting at once
+ * on this loaded machine). The suites time nothing of the start-up.
  */
 export async function createStateTopics(admin: Admin, group: string, inputPartitions: number, partialsConfig: readonly IResourceConfigEntry[] = []): Promise<void> {
   const topics = stateTopics(group);

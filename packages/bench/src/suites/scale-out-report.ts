@@ -35,6 +35,8 @@ export interface CaseRun {
   readonly cpuSeconds: number;
   /** CPU of all the case's processes from their start to the first input bytes read. */
   readonly startupCpuSeconds: number;
+  /** CPU of all the case's processes over the second half of the input (from half its bytes read to the end): warmed up. */
+  readonly secondHalfCpuSeconds: number;
   /** Peak RSS of each process (bytes). */
   readonly peakRssBytes: readonly number[];
   /** Frames the processes read: more than the topic holds when a rebalance made a new owner read from a checkpoint. */
@@ -89,6 +91,12 @@ export function caseName(spec: CaseSpec, partitions: number): string {
 /** CPU seconds per million frames of each measured run. */
 export function cpuPerMillion(result: CaseResult, frames: number): Measurement {
   return summarize(caseName(result.spec, result.partitions), 'CPU-s / M frames', result.runs.map((r) => (PER_MILLION * r.cpuSeconds) / frames));
+}
+
+/** CPU seconds per million frames over the second half of the input, of each measured run. */
+export function warmCpuPerMillion(result: CaseResult, frames: number): Measurement {
+  const half = frames / 2;
+  return summarize(caseName(result.spec, result.partitions), 'CPU-s / M frames', result.runs.map((r) => (PER_MILLION * r.secondHalfCpuSeconds) / half));
 }
 
 /** The largest process's peak RSS of each measured run, in MB. */
@@ -158,6 +166,12 @@ function checksOf(setup: ScaleOutSetup, results: readonly CaseResult[], partitio
         value: describeShare(cpu, false),
         target: `<= ${TARGETS.twoInstancesCpu.toFixed(2)}x`,
         met: cpu.ofMedians <= TARGETS.twoInstancesCpu,
+      });
+      checks.push({
+        what: `${p}p: (d) 2 instances / (b) 1 instance, CPU per frame over the second half of the input`,
+        value: describeShare(shareOf(warmCpuPerMillion(d, setup.frames), warmCpuPerMillion(b, setup.frames)), false),
+        target: '',
+        met: undefined,
       });
     }
   }
@@ -240,12 +254,15 @@ function paragraphOf(setup: ScaleOutSetup, results: readonly CaseResult[], parti
     return `${p} partition${p === 1 ? '' : 's'}: ${list} frames/s`;
   });
   const cpu = partitionCounts.flatMap((p) => results.filter((r) => r.partitions === p).map((r) => `${p}p (${r.spec.letter}) ${si(cpuPerMillion(r, setup.frames).median)}`));
+  const partials = results.flatMap((r) => r.runs.flatMap((run) => (run.partials === undefined ? [] : [run.partials])));
+  const merged = partials.length === 0 ? [] : [`The merge read ${si(median(partials))} partial results per run (median) for the ${si(setup.frames)} frames: its work grows with windows x partitions x revisions, not with frames.`];
   const targets = checks.filter((c) => c.met !== undefined);
   const met = targets.filter((c) => c.met === true).map((c) => c.what);
   const missed = targets.filter((c) => c.met === false).map((c) => c.what);
   return [
     `**Service throughput.** ${setup.frames.toLocaleString('en-US')} frames of ~2 KB from 100k users in a 1- and a 4-partition topic, minute windows, exact, counted Kafka to Kafka by (a) \`uniqstream count\`, (b) \`uniqstream-consumer\` (1 instance, at-least-once), (c) the same with \`--guarantee exactly-once\` and (d) 2 instances in one group, from the first input bytes read to every frame counted and its results acknowledged (medians of ${results[0]?.speed.values.length ?? 0} runs, round-robin): ${perTopic.join('; ')}.`,
     `CPU seconds per million frames of all the case's processes over the same span: ${cpu.join(', ')}.`,
+    ...merged,
     `Targets met: ${met.length === 0 ? 'none' : met.join('; ')}. Not met: ${missed.length === 0 ? 'none' : missed.join('; ')}.`,
     'How the end points are found, and the figures per run: the scale-out section of the bench report.',
   ].join(' ');
@@ -255,7 +272,6 @@ function notesOf(setup: ScaleOutSetup, results: readonly CaseResult[]): string[]
   const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   const startup = results.map((r) => `(${r.spec.letter}) ${r.partitions}p ${median(r.runs.map((run) => run.startupCpuSeconds)).toFixed(2)} s`);
   const reread = results.filter((r) => r.runs.some((run) => run.framesRead > setup.frames));
-  const partials = results.flatMap((r) => r.runs.flatMap((run) => (run.partials === undefined ? [] : [run.partials])));
   const own = results.filter((r) => r.runs.some((run) => run.ownRate !== undefined));
   return [
     `${setup.frames.toLocaleString('en-US')} frames of ${(setup.frameBytes / setup.frames).toFixed(0)} bytes on average (${(setup.frameBytes / 1e9).toFixed(2)} GB) per topic, the kafka suite's topics; broker: ${setup.broker}, same machine. Every case counts with the defaults (minute windows, exact, 5 s max delay, 60 s allowed lateness), reading from the beginning in a fresh group and writing its results to a results topic of its own.`,
@@ -272,7 +288,6 @@ function notesOf(setup: ScaleOutSetup, results: readonly CaseResult[]): string[]
     reread.length === 0
       ? 'No frame was read twice: in the 2-instance runs both instances joined before the first fetch settled.'
       : `Frames read again after a rebalance (a new owner restarts from the last checkpoint): ${reread.map((r) => `${caseName(r.spec, r.partitions)} up to ${percent(Math.max(...r.runs.map((run) => run.framesRead / setup.frames - 1)), 1)} of the topic`).join('; ')}; the end waits for them.`,
-    ...(partials.length === 0 ? [] : [`The merge read ${si(median(partials))} partial results per run (median) for ${si(setup.frames)} frames: its work grows with windows x partitions x revisions, not with frames.`]),
     `This machine has ${setup.cores} cores shared by the broker, the case's processes and the bench: a second instance adds a process, not a core. Load average (1, 5, 15 min) at the start ${load(setup.loadAtStart)}, at the end ${load(setup.loadAtEnd)}.`,
   ];
 }
@@ -291,6 +306,10 @@ export function scaleOutReport(setup: ScaleOutSetup, results: readonly CaseResul
     tables: [
       { caption: `Kafka -> count -> Kafka, ${setup.frames.toLocaleString('en-US')} frames, first input bytes read to every frame counted and its results acknowledged (frames/s)`, measurements: results.map((r) => ({ ...r.speed, name: caseName(r.spec, r.partitions) })) },
       { caption: "Same runs, CPU seconds per million frames of all the case's processes over the same span (the broker not included)", measurements: results.map((r) => cpuPerMillion(r, setup.frames)) },
+      {
+        caption: 'Same runs, CPU seconds per million frames over the second half of the input (from the sample in which the processes had read half the frames\' bytes to the end): JIT and WebAssembly warm-up, once per process, left out',
+        measurements: results.map((r) => warmCpuPerMillion(r, setup.frames)),
+      },
       { caption: 'Same runs, peak RSS per process (the larger of 2 instances)', measurements: results.map((r) => peakRss(r)) },
     ],
     textTables: [targets],

@@ -174,10 +174,21 @@ async function pollService(stage: Stage, running: readonly ServiceInstance[], to
   };
 }
 
-/** The span's figures from the sampler: CPU between the start and the end, and before the start. */
-function spanOf(sampler: ProcessSampler, start: ProcessSample, endMs: number): Pick<CaseRun, 'seconds' | 'cpuSeconds' | 'startupCpuSeconds'> {
+/**
+ * The span's figures from the sampler: CPU between the start and the end,
+ * before the start, and over the second half of the input (from the sample
+ * in which the processes had read half the frames' bytes), where the JIT
+ * and WebAssembly tiers have warmed up.
+ */
+function spanOf(sampler: ProcessSampler, start: ProcessSample, endMs: number, frameBytes: number): Pick<CaseRun, 'seconds' | 'cpuSeconds' | 'startupCpuSeconds' | 'secondHalfCpuSeconds'> {
   const end = sampler.at(endMs) ?? start;
-  return { seconds: (endMs - start.atMs) / MS_PER_SECOND, cpuSeconds: end.cpuSeconds - start.cpuSeconds, startupCpuSeconds: start.cpuSeconds };
+  const half = sampler.samples.find((s) => s.bytesRead - start.bytesRead >= frameBytes / 2 && s.atMs <= endMs) ?? end;
+  return {
+    seconds: (endMs - start.atMs) / MS_PER_SECOND,
+    cpuSeconds: end.cpuSeconds - start.cpuSeconds,
+    startupCpuSeconds: start.cpuSeconds,
+    secondHalfCpuSeconds: end.cpuSeconds - half.cpuSeconds,
+  };
 }
 
 async function serviceRun(stage: Stage, spec: CaseSpec, topic: string, partitions: number): Promise<CaseRun> {
@@ -218,7 +229,7 @@ async function serviceRun(stage: Stage, spec: CaseSpec, topic: string, partition
     // Read before they stop: /proc forgets a process once it is reaped.
     sampler.stop();
     const peakRssBytes = running.map((instance) => (instance.child.pid === undefined ? 0 : sampler.peakRss(instance.child.pid)));
-    return { ...spanOf(sampler, start, endMs), peakRssBytes, framesRead: last.framesRead, partials: last.partials };
+    return { ...spanOf(sampler, start, endMs, stage.frameBytes), peakRssBytes, framesRead: last.framesRead, partials: last.partials };
   } finally {
     sampler.stop();
     await Promise.all(running.map((instance) => stopProcess(instance.child)));
@@ -251,7 +262,7 @@ async function cliRun(stage: Stage, spec: CaseSpec, topic: string, partitions: n
     const endMs = cliEndMs(appended, CLI_UNTIL_IDLE_SECONDS);
     const lastFetch = sampler.lastBurst(FIRST_FETCH_BYTES);
     return {
-      ...spanOf(sampler, start, endMs),
+      ...spanOf(sampler, start, endMs, stage.frameBytes),
       peakRssBytes: [sampler.peakRss(pid)],
       framesRead: run.frames,
       ownRate: run.framesPerSecond,
