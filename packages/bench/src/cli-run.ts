@@ -10,6 +10,7 @@ import { BenchError } from './errors.js';
 import { MB } from './format.js';
 import { summarize, type BenchCase, type Measurement } from './harness.js';
 import { CLI_BIN, CLI_MAIN, GNU_TIME } from './paths.js';
+import { childOf } from './process-stats.js';
 
 /** GNU time reports kilobytes (KiB) for %M. */
 const KIB = 1024;
@@ -99,6 +100,11 @@ export interface CliOptions {
   /** Flags for node itself (e.g. --cpu-prof); the CLI's dist/main.js is then run by this Node. */
   readonly nodeFlags?: readonly string[];
   readonly cwd?: string;
+  /**
+   * Called once the CLI's own process runs, with its pid (under GNU time,
+   * the child of time's process), for a suite that watches it in /proc.
+   */
+  readonly onStart?: (pid: number) => void;
 }
 
 export function cliBuilt(): boolean {
@@ -125,6 +131,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
       child.stderr!.on('data', (chunk: string) => (stderr += chunk));
       child.on('error', reject);
       child.on('close', resolve);
+      if (options.onStart !== undefined && child.pid !== undefined) void announce(child.pid, timed, options.onStart);
     });
   } finally {
     closeSync(out);
@@ -133,6 +140,27 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     throw new BenchError('PROCESS_FAILED', `uniqstream count ${args.join(' ')} exited with ${String(code)}: ${stderr.trim().slice(-500)}`);
   }
   return { ...parseSummary(stderr), usage: timed ? parseTimeLine(stderr) : null };
+}
+
+/** GNU time forks the CLI at once; this long is plenty. */
+const CHILD_WAIT_MS = 2000;
+const CHILD_POLL_MS = 1;
+
+/** Hands `onStart` the pid of the CLI's process: `pid` itself, or its child when GNU time wraps the CLI. */
+async function announce(pid: number, timed: boolean, onStart: (pid: number) => void): Promise<void> {
+  if (!timed) {
+    onStart(pid);
+    return;
+  }
+  const deadline = performance.now() + CHILD_WAIT_MS;
+  while (performance.now() < deadline) {
+    const child = childOf(pid);
+    if (child !== undefined) {
+      onStart(child);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, CHILD_POLL_MS));
+  }
 }
 
 /**

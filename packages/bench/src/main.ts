@@ -61,7 +61,7 @@ const SUITES: readonly Entry[] = [
   },
   single('e2e', 'End to end through the CLI', async () => (await import('./suites/e2e.js')).e2eSuite, true),
   single('kafka', 'Kafka source and sink', async () => (await import('./suites/kafka.js')).kafkaSuite, false),
-  single('scale-out', 'Kafka scale-out (consumer service)', async () => (await import('./suites/scale-out.js')).scaleOutSuite, false),
+  single('scale-out', 'Kafka service: uniqstream count vs the consumer service, 1 and 2 instances', async () => (await import('./suites/scale-out.js')).scaleOutSuite, true),
   single('latency', 'Result latency (Kafka, frames arriving in real time)', async () => (await import('./suites/latency.js')).latencySuite, true),
   single('serialization', 'Serialization', async () => (await import('./suites/serialization.js')).serializationSuite, false),
   single('scaling', 'Scaling', async () => (await import('./suites/scaling.js')).scalingSuite, true),

@@ -20,5 +20,6 @@ export const CONSUMER_DIST = join(REPO_ROOT, 'apps', 'consumer', 'dist');
 export const SIM_BIN = join(REPO_ROOT, 'apps', 'simulator', 'bin', 'uniqstream-sim');
 export const ROOT_README = join(REPO_ROOT, 'README.md');
 export const BENCH_README = join(BENCH_DIR, 'README.md');
+export const CONSUMER_README = join(REPO_ROOT, 'apps', 'consumer', 'README.md');
 /** GNU time, for the peak RSS of a child process. */
 export const GNU_TIME = '/usr/bin/time';

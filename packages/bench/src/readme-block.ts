@@ -47,9 +47,25 @@ export interface BlockOptions {
   readonly paragraphsOf: readonly string[];
   /** The id of a chart to show, if the report has it. */
   readonly chart?: string;
+  /** Only these suites' figures (a package's README); every suite when absent. */
+  readonly suites?: readonly string[];
 }
 
-export function readmeBlock(run: RunReport, options: BlockOptions): string {
+/** `run` with only the suites a block shows, and the partial reports they come from. */
+function shownPart(run: RunReport, suites: readonly string[] | undefined): RunReport {
+  if (suites === undefined) return run;
+  const reports = run.reports.filter((r) => suites.includes(r.id));
+  const titles = new Set(reports.map((r) => r.title));
+  return {
+    ...run,
+    reports,
+    failures: run.failures.filter((f) => suites.includes(f.id)),
+    partials: (run.partials ?? []).filter((p) => p.titles.some((t) => titles.has(t))).map((p) => ({ ...p, titles: p.titles.filter((t) => titles.has(t)) })),
+  };
+}
+
+export function readmeBlock(whole: RunReport, options: BlockOptions): string {
+  const run = shownPart(whole, options.suites);
   const m = run.machine;
   const report = `${options.resultsLink}${run.name}.md`;
   const partials = run.partials ?? [];
@@ -75,7 +91,11 @@ export function readmeBlock(run: RunReport, options: BlockOptions): string {
   if (run.failures.length > 0) lines.push('', `Not measured in this run: ${run.failures.map((f) => `${f.title} (${f.error.split('\n')[0]})`).join('; ')}.`);
   const skipped = run.reports.filter((r) => r.skipped !== undefined);
   if (skipped.length > 0) lines.push('', `Skipped: ${skipped.map((r) => `${r.title} (${r.skipped})`).join('; ')}`);
-  lines.push('', `Reproduce with \`npm run bench\` (${Math.round(run.durationSeconds / 60)} minutes here; \`npm run bench -- --quick\` for a look in a few minutes). Every report: [${options.resultsLink}](${options.resultsLink}).`);
+  const reproduce =
+    options.suites === undefined
+      ? `\`npm run bench\` (${Math.round(run.durationSeconds / 60)} minutes here; \`npm run bench -- --quick\` for a look in a few minutes)`
+      : `\`npm run bench -- --suite ${options.suites.join(',')}\` (\`--quick\` for a look in a few minutes)`;
+  lines.push('', `Reproduce with ${reproduce}. Every report: [${options.resultsLink}](${options.resultsLink}).`);
   return lines.join('\n');
 }
 

@@ -1,7 +1,7 @@
 /**
- * Rewrites the performance sections of the root README and the bench README
- * (between `<!-- bench:start -->` and `<!-- bench:end -->`) from a report's
- * JSON, by default results/latest.json. `npm run bench` does this itself after
+ * Rewrites the performance sections of the root README, the bench README
+ * and the consumer service's README (between `<!-- bench:start -->` and
+ * `<!-- bench:end -->`) from a report's JSON, by default results/latest.json. `npm run bench` does this itself after
  * a complete run; this is for doing it again, e.g. after editing the text
  * around the markers. Partial reports named after it replace (or join) the
  * complete run's suites they measured, each quoted with its report.
@@ -19,7 +19,7 @@ try {
   const run = partials.reduce((base, partial) => withPartial(base, readRun(partial)), readRun(path));
   const written = updateReadmes(run);
   const from = [path, ...partials].map((p) => relative(REPO_ROOT, resolve(p))).join(' + ');
-  process.stderr.write(written.length === 0 ? 'the READMEs are up to date\n' : `rewrote ${written.map((f) => relative(REPO_ROOT, f)).join(' and ')} from ${from}\n`);
+  process.stderr.write(written.length === 0 ? 'the READMEs are up to date\n' : `rewrote ${written.map((f) => relative(REPO_ROOT, f)).join(', ')} from ${from}\n`);
 } catch (error) {
   process.stderr.write(`bench readme: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = EXIT_FAILURE;

@@ -2,13 +2,14 @@
  * Writes a run's report into packages/bench/results: `<name>.md`, the same
  * data as `<name>.json`, and one SVG per chart. A complete run (every suite,
  * full inputs, at least 5 runs) is also copied to latest.md / latest.json,
- * and the READMEs' generated blocks are rewritten from it.
+ * and the READMEs' generated blocks (root, bench, consumer service) are
+ * rewritten from it.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchError } from './errors.js';
-import { BENCH_README, RESULTS_DIR, ROOT_README } from './paths.js';
-import { readmeBlock, replaceBlock } from './readme-block.js';
+import { BENCH_README, CONSUMER_README, RESULTS_DIR, ROOT_README } from './paths.js';
+import { readmeBlock, replaceBlock, type BlockOptions } from './readme-block.js';
 import { REPORT_VERSION, renderReport, type PartialSource, type RunReport } from './report.js';
 import { renderChart } from './svg.js';
 
@@ -75,11 +76,22 @@ export function withPartial(base: RunReport, partial: RunReport): RunReport {
   };
 }
 
-/** Rewrites the generated blocks of the root README and the bench README from `run`. */
-export function updateReadmes(run: RunReport, files = { root: ROOT_README, bench: BENCH_README }): string[] {
-  const targets = [
+export interface ReadmeFiles {
+  readonly root: string;
+  readonly bench: string;
+  /** The consumer service's README: the figures of the service (scale-out and latency suites) only. */
+  readonly consumer: string;
+}
+
+/** The service's suites, which apps/consumer/README.md quotes. */
+const SERVICE_SUITES = ['scale-out', 'latency'];
+
+/** Rewrites the generated blocks of the root README, the bench README and the consumer service's README from `run`. */
+export function updateReadmes(run: RunReport, files: ReadmeFiles = { root: ROOT_README, bench: BENCH_README, consumer: CONSUMER_README }): string[] {
+  const targets: { path: string; options: BlockOptions }[] = [
     { path: files.root, options: { resultsLink: 'packages/bench/results/', paragraphsOf: ['accuracy'], chart: 'e2e-speed' } },
     { path: files.bench, options: { resultsLink: 'results/', paragraphsOf: ['accuracy', 'serialization', 'latency'] } },
+    { path: files.consumer, options: { resultsLink: '../../packages/bench/results/', paragraphsOf: SERVICE_SUITES, suites: SERVICE_SUITES } },
   ];
   // Every README is checked before any is written, so a broken one leaves both as they were.
   const changes = targets.map((t) => {

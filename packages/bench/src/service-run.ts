@@ -4,9 +4,10 @@
  * /metrics and /readyz, and stopped the way an orchestrator stops it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { Admin, IResourceConfigEntry } from 'kafkajs';
 import { buildCommand, buildPackage } from './build.js';
 import { CONSUMER_DIST } from './paths.js';
 
@@ -16,11 +17,6 @@ export const CONSUMER_PACKAGE = '@uniqstream/consumer';
 const STOP_TIMEOUT_MS = 60_000;
 /** Enough of a failing instance's stderr to say why in one message. */
 const STDERR_TAIL_CHARS = 4000;
-/** utime and stime in /proc/<pid>/stat, counted from the field after the command name (field 3 = index 0). */
-const UTIME_FIELD = 11;
-const STIME_FIELD = 12;
-/** USER_HZ: the kernel reports process times in ticks of 1/100 s on every mainstream Linux. */
-const CLOCK_TICKS_PER_SECOND = 100;
 const HTTP_OK = 200;
 
 /** Builds the service (turbo: cached when nothing changed); the runner builds only the CLI. */
@@ -59,6 +55,24 @@ export async function metric(port: number, pattern: RegExp): Promise<number> {
   }
 }
 
+/** An unlabelled sample line of the Prometheus text format: `name value`. */
+const UNLABELLED_SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$/gm;
+
+/**
+ * Every unlabelled series of an instance's /metrics in one request (a
+ * scrape costs the service a few ms of CPU, so a suite that watches
+ * several counters asks once); empty while it does not answer.
+ */
+export async function scrapeMetrics(port: number): Promise<ReadonlyMap<string, number>> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const text = await response.text();
+    return new Map([...text.matchAll(UNLABELLED_SAMPLE)].map((m) => [m[1]!, Number(m[2])]));
+  } catch {
+    return new Map();
+  }
+}
+
 /** True when the instance's /readyz says 200 (it holds its partitions with their state, or merges caught up). */
 export async function serviceReady(port: number): Promise<boolean> {
   try {
@@ -68,6 +82,40 @@ export async function serviceReady(port: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+const MIB = 1024 * 1024;
+/** As the service creates its state topics (apps/consumer/src/kafka.ts, STATE_TOPIC_CONFIG). */
+const STATE_TOPIC_CONFIG: readonly IResourceConfigEntry[] = [
+  { name: 'cleanup.policy', value: 'compact' },
+  { name: 'max.message.bytes', value: String(64 * MIB) },
+  { name: 'segment.bytes', value: String(128 * MIB) },
+  { name: 'segment.ms', value: String(10 * 60_000) },
+  { name: 'min.cleanable.dirty.ratio', value: '0.1' },
+];
+
+/** The partials and checkpoint topics of the service in `group`, by their default names. */
+export function stateTopics(group: string): { readonly partials: string; readonly checkpoints: string } {
+  return { partials: `${group}.partials`, checkpoints: `${group}.checkpoints` };
+}
+
+/**
+ * Creates the service's state topics for `group` as the service would, so
+ * that it takes them as they are: with `partialsConfig` added to the
+ * partials topic (e.g. LogAppendTime), and without a start-up race of the
+ * service, which can exit when the broker's metadata does not list yet a
+ * topic it has just created (seen with several instances starting at once
+ * on this loaded machine). The suites time nothing of the start-up.
+ */
+export async function createStateTopics(admin: Admin, group: string, inputPartitions: number, partialsConfig: readonly IResourceConfigEntry[] = []): Promise<void> {
+  const topics = stateTopics(group);
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: topics.partials, numPartitions: 1, configEntries: [...STATE_TOPIC_CONFIG, ...partialsConfig] },
+      { topic: topics.checkpoints, numPartitions: inputPartitions, configEntries: [...STATE_TOPIC_CONFIG] },
+    ],
+  });
 }
 
 export interface ServiceOptions {
@@ -122,19 +170,4 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
-}
-
-/**
- * User + system CPU seconds of a running process, from /proc/<pid>/stat
- * (fields 14 and 15, after the parenthesised command name); 0 elsewhere.
- */
-export function cpuOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[UTIME_FIELD]) + Number(fields[STIME_FIELD])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
 }

@@ -21,20 +21,47 @@ describe('writeRun and updateReadmes', () => {
     expect(readRun(join(dir, 'latest.json'))).toEqual(run);
   });
 
-  it('rewrites both READMEs, or neither when one lacks its markers', () => {
+  it('rewrites every README, or none when one lacks its markers', () => {
     const root = join(dir, 'ROOT.md');
     const bench = join(dir, 'BENCH.md');
+    const consumer = join(dir, 'CONSUMER.md');
     const original = `# x\n\n${START_MARKER}\nold\n${END_MARKER}\n`;
     writeFileSync(root, original);
-    writeFileSync(bench, '# no markers\n');
-    expect(() => updateReadmes(run, { root, bench })).toThrow(/markers/);
+    writeFileSync(bench, original);
+    writeFileSync(consumer, '# no markers\n');
+    expect(() => updateReadmes(run, { root, bench, consumer })).toThrow(/markers/);
     expect(readFileSync(root, 'utf8')).toBe(original);
 
-    writeFileSync(bench, original);
-    expect(updateReadmes(run, { root, bench })).toEqual([root, bench]);
+    writeFileSync(consumer, original);
+    expect(updateReadmes(run, { root, bench, consumer })).toEqual([root, bench, consumer]);
     expect(readFileSync(root, 'utf8')).toContain('(packages/bench/results/2025-01-02-0304.md)');
     expect(readFileSync(bench, 'utf8')).toContain('(results/2025-01-02-0304.md)');
-    expect(updateReadmes(run, { root, bench })).toEqual([]);
+    expect(readFileSync(consumer, 'utf8')).toContain('(../../packages/bench/results/2025-01-02-0304.md)');
+    expect(updateReadmes(run, { root, bench, consumer })).toEqual([]);
+  });
+
+  it("gives the consumer service's README the service's suites alone, with the partial report they come from", () => {
+    const service: RunReport = {
+      ...run,
+      name: '2025-02-03-0405-partial',
+      startedAt: '2025-02-03T04:05:06.000Z',
+      command: 'npm run bench -- --suite scale-out',
+      reports: [{ id: 'scale-out', title: 'Kafka service', tables: [], notes: [], paragraphs: ['**Service throughput.** Fast.'], headlines: [{ key: 'scaleOut.service.1p', label: 'Service, 1 partition', value: '100 k frames/s' }] }],
+    };
+    const consumer = join(dir, 'CONSUMER-2.md');
+    writeFileSync(consumer, `${START_MARKER}\n${END_MARKER}\n`);
+    const root = join(dir, 'ROOT-2.md');
+    const bench = join(dir, 'BENCH-2.md');
+    writeFileSync(root, `${START_MARKER}\n${END_MARKER}\n`);
+    writeFileSync(bench, `${START_MARKER}\n${END_MARKER}\n`);
+    updateReadmes(withPartial(run, service), { root, bench, consumer });
+    const text = readFileSync(consumer, 'utf8');
+    expect(text).toContain('| Service, 1 partition | 100 k frames/s |');
+    expect(text).toContain('**Service throughput.** Fast.');
+    expect(text).toContain('The figures of **Kafka service** come from [the partial report of 2025-02-03](../../packages/bench/results/2025-02-03-0405-partial.md)');
+    expect(text).toContain('`npm run bench -- --suite scale-out,latency`');
+    expect(text).not.toContain('Minute windows');
+    expect(readFileSync(root, 'utf8')).toContain('Minute windows');
   });
 });
 

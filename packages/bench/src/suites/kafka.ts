@@ -1,6 +1,8 @@
 /**
- * Kafka in, Kafka out, against the real local broker (tools/kafka): 1M frames
- * of about 2 KB (quick: 100k) on a 1-partition and a 4-partition topic,
+ * Kafka in, Kafka out, against the bench's broker (benchBroker: the local
+ * broker of tools/kafka on $UNIQSTREAM_KAFKA_PORT, or the one
+ * $UNIQSTREAM_KAFKA_BOOTSTRAP names): 1M frames of about 2 KB (quick:
+ * 100k) on a 1-partition and a 4-partition topic,
  * consumed side by side in the same run by
  *   (a) a bare kafkajs consumer whose eachBatch only touches every message
  *       (sums the value lengths): the ceiling, kafkajs's own fetch and decode,
@@ -31,7 +33,6 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { CountingEngine, runPipeline, type FrameBatch, type Source } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
-import { ensureBroker } from '@uniqstream/kafka-local';
 import { createKafkaResultSink } from '@uniqstream/sinks';
 import {
   DEFAULT_MAX_BYTES,
@@ -44,6 +45,7 @@ import {
   type KafkaSourceOptions,
 } from '@uniqstream/sources';
 import { bareConsume, benchGroupId, type FetchSettings } from '../bare-consume.js';
+import { benchBroker } from '../broker.js';
 import type { BareThreadAnswer, BareThreadJob } from '../bare-thread.js';
 import { ensureKafkaInput } from '../kafka-input.js';
 import { compare, ratio, summarize, type BenchCase, type Measurement, type ReportTable, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
@@ -280,7 +282,7 @@ export const kafkaSuite: Suite = kafkaSuiteWith({ tuning: true });
 
 async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Promise<SuiteReport> {
   const frames = ctx.quick ? QUICK_FRAMES : FULL_FRAMES;
-  const broker = await ensureBroker({ log: (line) => ctx.log(`kafka-local: ${line}`) });
+  const broker = await benchBroker(ctx.log);
   const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [broker.bootstrap], logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await admin.connect();
@@ -340,7 +342,7 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
 
   const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   const notes: string[] = [
-    `${frames.toLocaleString('en-US')} frames of ${frameBytes.toFixed(0)} bytes on average (${((frames * frameBytes) / 1e9).toFixed(2)} GB) per topic; broker: Kafka ${broker.version} on ${broker.bootstrap}, same machine.`,
+    `${frames.toLocaleString('en-US')} frames of ${frameBytes.toFixed(0)} bytes on average (${((frames * frameBytes) / 1e9).toFixed(2)} GB) per topic; broker: ${broker.description}, same machine.`,
     `Source fetch settings (first table): maxBytesPerPartition ${PARTITION_COUNTS.map((p) => `${sizeLabel(defaultMaxBytesPerPartition(p))} for ${p} partition${p === 1 ? '' : 's'}`).join(', ')}; maxBytes ${sizeLabel(DEFAULT_MAX_BYTES)}, minBytes ${DEFAULT_MIN_BYTES}, maxWaitTimeInMs ${DEFAULT_MAX_WAIT_MS}; up to ${sizeLabel(DEFAULT_WORKER_BUFFER_BYTES)} between the threads.`,
     `(a) in the first table runs kafkajs in a thread of its own whose heap starts with the old space the source's reader thread gets (${DEFAULT_READER_OLD_SPACE_MB} MB, KafkaSourceOptions.readerOldSpaceMb), so the ceiling has the pipeline's setting; its busy time stands in the main-thread table. On the benchmark's main thread the bare consume's cost depends on what ran before (V8 sizes the old generation from the heap's history: 2.3 µs of CPU a frame after the kafka suite alone, 5.7 after the other suites), so it only appears in the tuning table, beside both heap settings in a thread.`,
     `Load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadAtEnd)}; ${availableParallelism()} cores, shared with the broker and other work.`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { referenceFrame } from '@uniqstream/reference';
-import { closingFrames, SERVICE_VARIANTS, variantsFor } from '../../src/suites/latency.js';
+import { closingFrames, SERVICE_VARIANTS, targetOf, variantsFor } from '../../src/suites/latency.js';
 import { WatermarkHistory } from '../../src/watermark-history.js';
 
 describe('closingFrames', () => {
@@ -42,5 +42,14 @@ describe('variantsFor', () => {
     const exactlyOnce = variants.filter((v) => v.guarantee === 'exactly-once');
     expect(exactlyOnce.map((v) => v.args)).toEqual(SERVICE_VARIANTS.filter((v) => v.args.includes('exactly-once')).map((v) => v.args));
     expect(new Set(variants.map((v) => v.id)).size).toBe(variants.length);
+  });
+});
+
+describe('targetOf', () => {
+  it('holds at-least-once first results to 250 ms, and exactly-once ones to their commit interval more', () => {
+    expect(targetOf([])).toBe(250);
+    expect(targetOf(['--checkpoint-interval', '0.2'])).toBe(250);
+    expect(targetOf(['--guarantee', 'exactly-once'])).toBe(1250);
+    expect(targetOf(['--guarantee', 'exactly-once', '--checkpoint-interval', '0.5'])).toBe(750);
   });
 });
