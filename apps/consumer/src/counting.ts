@@ -27,6 +27,7 @@ import { ConsumerError, consumerErrorOf } from './errors.js';
 import { committedOffsets, createStateWriter } from './kafka.js';
 import { kafkaLogOf } from './log.js';
 import type { ServiceMetrics } from './metrics.js';
+import { ShareOutbox, type OutgoingShare } from './share-outbox.js';
 import { TransactionalProducer } from './transactions.js';
 import { encodePartial, encodeProgress, partialKey, progressKey, type Checkpoint } from './records.js';
 
@@ -34,6 +35,8 @@ const MS_PER_SECOND = 1000;
 const CLIENT_ID = 'uniqstream-consumer';
 /** How often the pipeline reports progress, which updates the metrics. */
 const PROGRESS_INTERVAL_MS = 500;
+/** How long a revision of a window's share waits after the share before it (ShareOutbox); first and final shares never wait. */
+const SHARE_HOLD_MS = 100;
 
 export interface CountingContext {
   readonly config: ServiceConfig;
@@ -104,8 +107,8 @@ export function startCounting(context: CountingContext): CountingRole {
   const exactlyOnce = config.guarantee === 'exactly-once';
   /** Exactly-once: the transactional producer of each held partition. */
   const transactions = new Map<number, TransactionalProducer>();
-  /** Exactly-once: partials made since the partition's last committed cycle. */
-  const unsent = new Map<number, Message[]>();
+  /** Exactly-once: partials made since the partition's last committed cycle, the latest per key (the topic is compacted). */
+  const unsent = new Map<number, Map<string, Message>>();
   /** Exactly-once: partitions whose transactional id another instance has taken over; their work is dropped until they are revoked. */
   const fenced = new Set<number>();
   /** Offset of the last checkpoint of each held partition, written or adopted. */
@@ -131,32 +134,53 @@ export function startCounting(context: CountingContext): CountingRole {
     return false;
   };
 
+  const sendPartials = (messages: Message[]): Promise<void> => {
+    if (messages.length === 0) return Promise.resolve();
+    metrics.partialsOut.inc(messages.length);
+    return partials.write(messages);
+  };
+  const outbox = new ShareOutbox({
+    holdMs: SHARE_HOLD_MS,
+    now,
+    send: sendPartials,
+    // The writer keeps the failure and reports it at the next write or flush, which stops the pipeline.
+    onSendError: (error) => log.debug({ error: String(error) }, 'a held partial result could not be queued'),
+  });
+  /** At-least-once: sends the held shares and waits until every partial written is acknowledged. */
+  const flushPartials = async (): Promise<void> => {
+    await sendPartials(outbox.release());
+    await partials.flush();
+  };
+
   const partialSink: ResultSink = {
     write(results: readonly WindowResult[]) {
-      const messages: Message[] = [];
+      const shares: OutgoingShare[] = [];
       for (const result of results) {
         const partial = result as PartialResult;
         if (rebuilding.size > 0 && replaying(partial.partition)) continue;
         // Where the partition stands lets the merge publish windows it has passed before its next progress record.
         const watermark = engines.engine(partial.partition).watermark;
-        const message = { key: partialKey(partial.window, partial.start, partial.partition), value: encodePartial({ ...partial, watermark }) };
+        const key = partialKey(partial.window, partial.start, partial.partition);
+        const message = { key, value: encodePartial({ ...partial, watermark }) };
         if (!exactlyOnce) {
-          messages.push(message);
+          shares.push({ key, final: partial.final, message });
           continue;
         }
         if (fenced.has(partial.partition)) continue;
         let queue = unsent.get(partial.partition);
-        if (queue === undefined) unsent.set(partial.partition, (queue = []));
-        queue.push(message);
+        if (queue === undefined) unsent.set(partial.partition, (queue = new Map()));
+        queue.set(key, message);
       }
-      if (messages.length === 0) return;
-      metrics.partialsOut.inc(messages.length);
-      return partials.write(messages);
+      if (shares.length === 0) return;
+      return sendPartials(outbox.offer(shares));
     },
     // Exactly-once: the partials go with the next cycle's transaction.
-    flush: () => (exactlyOnce ? Promise.resolve() : partials.flush()),
+    flush: () => (exactlyOnce ? Promise.resolve() : flushPartials()),
     // Not flushed: what is not acknowledged by then is replayed from the checkpoint.
-    close: () => partials.close({ flush: false }),
+    close: () => {
+      outbox.discard();
+      return partials.close({ flush: false });
+    },
   };
 
   const progressOf = (partition: number): PartitionProgress => {
@@ -251,7 +275,7 @@ export function startCounting(context: CountingContext): CountingRole {
         const state = offset === undefined || checkpointed.get(partition) === offset ? undefined : engines.snapshot(partition);
         const progress = progressOf(partition);
         const signature = `${progress.watermark}:${progress.idle}`;
-        const made = unsent.get(partition) ?? [];
+        const made = [...(unsent.get(partition)?.values() ?? [])];
         const newProgress = progressWritten.get(partition) !== signature;
         if (state === undefined && made.length === 0 && !newProgress) return;
         const partialRecords = newProgress ? [...made, { key: progressKey(partition), value: encodeProgress(progress) }] : made;
@@ -327,7 +351,7 @@ export function startCounting(context: CountingContext): CountingRole {
   const checkpoint = async (reason: string, positions: Positions): Promise<Positions> => {
     if (exactlyOnce) return commitCycle(reason, positions);
     const held = input.assigned();
-    await partials.flush();
+    await flushPartials();
     const records: Checkpoint[] = [];
     for (const partition of held) {
       const offset = positions.get(partition);
@@ -428,7 +452,7 @@ export function startCounting(context: CountingContext): CountingRole {
         // What the lost partitions produced goes out now, before their new owner gets far
         // (exactly-once: what their last transaction did not take is dropped; the new owner makes it again).
         if (exactlyOnce) await letGo(lost);
-        else await partials.flush();
+        else await flushPartials();
         for (const partition of lost) {
           rebuilding.delete(partition);
           engines.release(partition);

@@ -1,4 +1,4 @@
-import { createCounter, deserializeCounter } from './counters/index.js';
+import { createCounter, deserializeCounter, type DistinctCounter } from './counters/index.js';
 import { CoreError } from './errors.js';
 import type { PartitionProgress } from './partitioned.js';
 import type { Granularity, PartialResult, WindowResult } from './types.js';
@@ -25,11 +25,18 @@ interface MergeWindow {
   readonly start: number;
   readonly end: number;
   readonly partials: Map<number, PartialResult>;
+  /** The shares' counters, decoded once each (a window is combined again whenever one of its shares changes). */
+  readonly counters: Map<number, DistinctCounter>;
+  /** The shares combined, until one of them changes: readiness is checked far more often than shares arrive. */
+  combined: Combined | undefined;
   /** What was emitted last, to emit only changes. */
   last: string;
   /** The revision emitted last; -1 before the first. */
   lastRevision: number;
 }
+
+/** A window's shares combined: its result but for whether it is final. */
+type Combined = Omit<WindowResult, 'final'>;
 
 const RANK: Record<Granularity, number> = { minute: 0, hour: 1, day: 2, week: 3, month: 4, year: 5 };
 /** Closed windows remembered (oldest forgotten first): a year of minutes per partition is far more than replays reach. */
@@ -111,7 +118,7 @@ export class MergeStage {
   private replaceShare(key: string, partial: PartialResult): void {
     let window = this.windows.get(key);
     if (window === undefined) {
-      window = { window: partial.window, start: partial.start, end: partial.end, partials: new Map(), last: '', lastRevision: -1 };
+      window = { window: partial.window, start: partial.start, end: partial.end, partials: new Map(), counters: new Map(), combined: undefined, last: '', lastRevision: -1 };
       this.windows.set(key, window);
     }
     const previous = window.partials.get(partial.partition);
@@ -121,6 +128,8 @@ export class MergeStage {
     // last word either way (a window whose shares are all final must close).
     if (previous !== undefined && (previous.final || (!partial.final && previous.revision > partial.revision))) return;
     window.partials.set(partial.partition, partial);
+    window.counters.delete(partial.partition);
+    window.combined = undefined;
     this.evaluate(key, window);
   }
 
@@ -166,6 +175,11 @@ export class MergeStage {
   }
 
   private combine(window: MergeWindow, final: boolean): WindowResult {
+    window.combined ??= this.combineShares(window);
+    return { ...window.combined, final };
+  }
+
+  private combineShares(window: MergeWindow): Combined {
     let frames = 0;
     let revision = 0;
     let users = 0;
@@ -183,13 +197,20 @@ export class MergeStage {
       for (const partial of partials) users += partial.users;
       // Independent errors of the parts add up in quadrature.
       if (method === 'hll') error = Math.sqrt(partials.reduce((sum, p) => sum + ((p.error ?? 0) * p.users) ** 2, 0)) / Math.max(users, 1);
+    } else if (partials.length === 1 && method === 'exact') {
+      // One exact set is its own union.
+      users = partials[0]!.users;
     } else if (partials.length > 0) {
       const union = createCounter(method, this.options.hllPrecision);
-      for (const partial of partials) union.mergeFrom(deserializeCounter(partial.state));
+      for (const partial of partials) {
+        let counter = window.counters.get(partial.partition);
+        if (counter === undefined) window.counters.set(partial.partition, (counter = deserializeCounter(partial.state)));
+        union.mergeFrom(counter);
+      }
       users = Math.round(union.count());
       error = union.relativeError();
     }
-    const base = { window: window.window, start: window.start, end: window.end, users, frames, revision, final, method };
+    const base = { window: window.window, start: window.start, end: window.end, users, frames, revision, method };
     return method === 'hll' ? { ...base, error: Math.round(error * 1e6) / 1e6 } : base;
   }
 }

@@ -194,11 +194,17 @@ export class ExactSet {
     const view = new DataView(bytes.buffer);
     view.setUint32(COUNT_OFFSET, count, true);
     let offset = HEADER_BYTES;
-    this.forEach((hi, lo) => {
-      view.setUint32(offset + LO_OFFSET, lo, true);
-      view.setUint32(offset + HI_OFFSET, hi, true);
+    if (this.hasZero) offset += EXACT_KEY_BYTES;
+    // A plain loop, not forEach: a share is serialized at every revision of its window, and the callback cost twice the copy.
+    const table = this.table;
+    for (let at = 0; at < table.length; at += SLOT_WORDS) {
+      const hi = table[at]!;
+      const lo = table[at + 1]!;
+      if ((hi | lo) === 0) continue;
+      view.setInt32(offset + LO_OFFSET, lo, true);
+      view.setInt32(offset + HI_OFFSET, hi, true);
       offset += EXACT_KEY_BYTES;
-    });
+    }
     return bytes;
   }
 
