@@ -107,8 +107,8 @@ export function startCounting(context: CountingContext): CountingRole {
   const exactlyOnce = config.guarantee === 'exactly-once';
   /** Exactly-once: the transactional producer of each held partition. */
   const transactions = new Map<number, TransactionalProducer>();
-  /** Exactly-once: partials made since the partition's last committed cycle, the latest per key (the topic is compacted). */
-  const unsent = new Map<number, Map<string, Message>>();
+  /** Exactly-once: partials made since the partition's last committed cycle, the latest per key (the topic is compacted), encoded at the commit. */
+  const unsent = new Map<number, Map<string, () => Message>>();
   /** Exactly-once: partitions whose transactional id another instance has taken over; their work is dropped until they are revoked. */
   const fenced = new Set<number>();
   /** Offset of the last checkpoint of each held partition, written or adopted. */
@@ -161,15 +161,16 @@ export function startCounting(context: CountingContext): CountingRole {
         // Where the partition stands lets the merge publish windows it has passed before its next progress record.
         const watermark = engines.engine(partial.partition).watermark;
         const key = partialKey(partial.window, partial.start, partial.partition);
-        const message = { key, value: encodePartial({ ...partial, watermark }) };
+        // Encoded (and the counter serialized) only if it is sent: a newer share of the key may replace it first.
+        const encode = (): Message => ({ key, value: encodePartial(partial, watermark) });
         if (!exactlyOnce) {
-          shares.push({ key, final: partial.final, message });
+          shares.push({ key, final: partial.final, encode });
           continue;
         }
         if (fenced.has(partial.partition)) continue;
         let queue = unsent.get(partial.partition);
         if (queue === undefined) unsent.set(partial.partition, (queue = new Map()));
-        queue.set(key, message);
+        queue.set(key, encode);
       }
       if (shares.length === 0) return;
       return sendPartials(outbox.offer(shares));
@@ -275,7 +276,7 @@ export function startCounting(context: CountingContext): CountingRole {
         const state = offset === undefined || checkpointed.get(partition) === offset ? undefined : engines.snapshot(partition);
         const progress = progressOf(partition);
         const signature = `${progress.watermark}:${progress.idle}`;
-        const made = [...(unsent.get(partition)?.values() ?? [])];
+        const made = [...(unsent.get(partition)?.values() ?? [])].map((encode) => encode());
         const newProgress = progressWritten.get(partition) !== signature;
         if (state === undefined && made.length === 0 && !newProgress) return;
         const partialRecords = newProgress ? [...made, { key: progressKey(partition), value: encodeProgress(progress) }] : made;

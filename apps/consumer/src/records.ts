@@ -46,7 +46,8 @@ export function parsePartialsKey(key: string): PartialsKey {
   return { kind: 'partial', window, start: Number(parts[1]), partition: partitionOf(parts[2]!, key) };
 }
 
-export function encodePartial(partial: PartialResult): Buffer {
+/** `watermark` (where the partition stands), when given, takes the place of the partial's own. */
+export function encodePartial(partial: PartialResult, watermark: number | undefined = partial.watermark): Buffer {
   const body: Record<string, unknown> = {
     type: 'partial',
     version: RECORD_VERSION,
@@ -62,7 +63,7 @@ export function encodePartial(partial: PartialResult): Buffer {
     state: partial.state,
   };
   if (partial.error !== undefined) body['error'] = partial.error;
-  if (partial.watermark !== undefined) body['watermark'] = partial.watermark;
+  if (watermark !== undefined) body['watermark'] = watermark;
   return toBuffer(encodeSnapshot(body));
 }
 

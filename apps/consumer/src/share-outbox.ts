@@ -1,11 +1,12 @@
 import type { Message } from 'kafkajs';
 
-/** A partition's share of a window, encoded, on its way to the partials topic. */
+/** A partition's share of a window on its way to the partials topic. */
 export interface OutgoingShare {
   /** The partials key (`window:start:partition`): a later share under it replaces an earlier one. */
   readonly key: string;
   readonly final: boolean;
-  readonly message: Message;
+  /** The record, made when the share is sent: a share replaced while it waits is never encoded. */
+  readonly encode: () => Message;
 }
 
 export interface ShareOutboxOptions {
@@ -68,7 +69,7 @@ export class ShareOutbox {
       const last = this.sentAt.get(share.key);
       if (share.final || last === undefined || now - last >= this.options.holdMs) {
         this.held.delete(share.key);
-        out.push(share.message);
+        out.push(share.encode());
         if (share.final) this.sentAt.delete(share.key);
         else this.sentAt.set(share.key, now);
         continue;
@@ -84,7 +85,7 @@ export class ShareOutbox {
     const now = this.options.now();
     const out: Message[] = [];
     for (const [key, share] of this.held) {
-      out.push(share.message);
+      out.push(share.encode());
       this.sentAt.set(key, now);
     }
     this.held.clear();
@@ -121,7 +122,7 @@ export class ShareOutbox {
     for (const [key, share] of this.held) {
       const ready = (this.sentAt.get(key) ?? Number.NEGATIVE_INFINITY) + this.options.holdMs;
       if (ready <= now) {
-        due.push(share.message);
+        due.push(share.encode());
         this.held.delete(key);
         this.sentAt.set(key, now);
       } else if (ready < next) next = ready;

@@ -40,7 +40,7 @@ function harness() {
 }
 
 function share(key: string, revision: number, final = false): OutgoingShare {
-  return { key, final, message: { key, value: Buffer.from(`${key}#${revision}${final ? '!' : ''}`) } };
+  return { key, final, encode: () => ({ key, value: Buffer.from(`${key}#${revision}${final ? '!' : ''}`) }) };
 }
 
 const values = (messages: readonly Message[]): string[] => messages.map((m) => String(m.value));
@@ -117,7 +117,7 @@ describe('ShareOutbox', () => {
             collectTimerSends();
             if (closed.has(step.key)) continue;
             const s = share(step.key, revision++, step.final);
-            latest.set(step.key, String(s.message.value));
+            latest.set(step.key, String(s.encode().value));
             if (step.final) closed.add(step.key);
             for (const message of h.outbox.offer([s])) log.push({ message, at: h.now(), final: step.final });
           }

@@ -584,8 +584,7 @@ export class CountingEngine implements CountingStage {
     };
     const result: WindowResult = counter.method === 'hll' ? { ...base, error: roundError(counter.relativeError()) } : base;
     if (!this.options.withState) return result;
-    const withState: WindowResult & { readonly state: Uint8Array } = { ...result, state: counter.serialize() };
-    return withState;
+    return withLazyState(result, counter);
   }
 }
 
@@ -615,6 +614,18 @@ const GRANULARITY_RANK: Record<Granularity, number> = { minute: 0, hour: 1, day:
 
 function compareResults(a: WindowResult, b: WindowResult): number {
   return a.end - b.end || GRANULARITY_RANK[a.window] - GRANULARITY_RANK[b.window] || a.start - b.start;
+}
+
+/**
+ * The result with its counter's bytes, serialized when `state` is first
+ * read: a consumer that keeps only the latest of a window's results (the
+ * service coalesces revisions) serializes only those it sends. Read before
+ * more frames are counted, the state is the counter as of the result;
+ * later, it may hold frames counted since (counters only grow), never fewer.
+ */
+function withLazyState(result: WindowResult, counter: DistinctCounter): WindowResult & { readonly state: Uint8Array } {
+  let bytes: Uint8Array | undefined;
+  return Object.defineProperty({ ...result }, 'state', { enumerable: true, get: () => (bytes ??= counter.serialize()) }) as WindowResult & { readonly state: Uint8Array };
 }
 
 function roundError(error: number): number {

@@ -138,9 +138,13 @@ export class PartitionedEngines implements CountingStage {
   }
 }
 
+const NO_STATE = new Uint8Array(0);
+
 function withPartition(result: WindowResult, partition: number): PartialResult {
-  const state = (result as Partial<PartialResult>).state;
-  return { ...result, partition, state: state ?? new Uint8Array(0) };
+  // Copied by descriptor: the state stays unserialized until read (see the engine's withLazyState).
+  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(result)) as WindowResult & { state?: Uint8Array };
+  if (!('state' in out)) Object.defineProperty(out, 'state', { enumerable: true, value: NO_STATE });
+  return Object.assign(out, { partition }) as PartialResult;
 }
 
 function mergePositions(all: readonly Positions[]): Positions {

@@ -119,7 +119,12 @@ export interface WindowResult {
  */
 export interface PartialResult extends WindowResult {
   readonly partition: number;
-  /** The serialized counter (see deserializeCounter). */
+  /**
+   * The serialized counter (see deserializeCounter), serialized when first
+   * read: read before the engine counts more frames, it is the counter as of
+   * this result; read later, it may also hold frames counted since (never
+   * fewer), which a merge takes as an early look at the next revision.
+   */
   readonly state: Uint8Array;
   /**
    * The partition's watermark when the share was written, when the writer

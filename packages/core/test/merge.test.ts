@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CountingEngine, MergeStage, PartitionedEngines, type CombineChoice, type PartialResult, type WindowResult } from '../src/index.js';
+import { CountingEngine, deserializeCounter, MergeStage, PartitionedEngines, type CombineChoice, type PartialResult, type WindowResult } from '../src/index.js';
 import { disorderedStream, lastResults, testHash } from './helpers.js';
 
 const T0 = 1468244340;
@@ -172,3 +172,36 @@ describe('MergeStage after a replay', () => {
   });
 });
 
+
+describe('PartitionedEngines partial results', () => {
+  it('serialize a share when its state is first read: then as of the result, later never fewer users', () => {
+    const engines = new PartitionedEngines({ windows: ['minute'], allowedLateness: 30 });
+    const add = (uid: string, ts: number, i: number) => {
+      const [hi, lo] = testHash(uid);
+      engines.partition(0).add(hi, lo, ts, i, Buffer.from(uid));
+    };
+    let i = 0;
+    let now = T0;
+    /** Frames of a user already counted, moving the watermark on (a revision goes out once it has moved). */
+    const tick = () => {
+      for (let k = 0; k < 3; k++) add('u0', (now += 1), i++);
+    };
+    for (let s = 0; s < 70; s++) add(`u${s % 50}`, (now = T0 + s), i++);
+    const first = engines.takeResults().find((r) => r.start === T0 - (T0 % 60) && !r.final);
+    expect(first).toBeDefined();
+    // Read at once: the counter as of the result.
+    expect(deserializeCounter(first!.state).count()).toBe(first!.users);
+    for (let s = 0; s < 20; s++) add(`late${s}`, T0 + 10, i++);
+    tick();
+    const revision = engines.takeResults().find((r) => r.start === first!.start)!;
+    expect(revision.users).toBe(first!.users + 20);
+    // Read after more frames were counted for the window: they are in it, nothing is missing.
+    expect(deserializeCounter(revision.state).count()).toBe(revision.users);
+    for (let s = 0; s < 5; s++) add(`later${s}`, T0 + 11, i++);
+    expect(deserializeCounter(revision.state).count()).toBe(revision.users);
+    tick();
+    const unread = engines.takeResults().find((r) => r.start === first!.start)!;
+    for (let s = 0; s < 5; s++) add(`latest${s}`, T0 + 12, i++);
+    expect(deserializeCounter(unread.state).count()).toBeGreaterThanOrEqual(unread.users);
+  });
+});
