@@ -25,8 +25,19 @@ interface MergeWindow {
   readonly start: number;
   readonly end: number;
   readonly partials: Map<number, PartialResult>;
-  /** The shares' counters, decoded once each (a window is combined again whenever one of its shares changes). */
-  readonly counters: Map<number, DistinctCounter>;
+  /**
+   * The union of the shares' counters (combine 'union'), kept up to date
+   * by adding each new share to it: a partition's share of a window only
+   * grows while its engine runs, so the union of the new share with the old
+   * union is the union of the current shares. A replay from an older
+   * checkpoint may bring a smaller share, so before a final result the
+   * union is made again from the current shares alone (`unionStale`).
+   */
+  union: DistinctCounter | undefined;
+  /** Partitions whose shares are not in `union` yet. */
+  readonly unionMissing: Set<number>;
+  /** Some share in `union` was replaced by a newer one since the union was made from the current shares alone. */
+  unionStale: boolean;
   /** The shares combined, until one of them changes: readiness is checked far more often than shares arrive. */
   combined: Combined | undefined;
   /** What was emitted last, to emit only changes. */
@@ -53,8 +64,10 @@ const UNKNOWN: PartitionProgress = { partition: -1, watermark: Number.NEGATIVE_I
  * end + lateness: idleness alone never makes a window final, since an idle
  * partition may come back with frames for it.
  *
- * A merged result is a function of the latest partial of each partition
- * only: `revision` counts the partials' revisions and the shares beside the
+ * A final merged result is a function of the latest partial of each
+ * partition only (a result not yet final may also count users of a share
+ * that a replay replaced with a smaller one: the union grows by each new
+ * share rather than being made again): `revision` counts the partials' revisions and the shares beside the
  * first (the sum of revision + 1 over the shares, less 1), so it grows with
  * every change, also when a partition's first share of the window arrives
  * after the window came out. So a merge stage that restarts and reads the
@@ -118,7 +131,7 @@ export class MergeStage {
   private replaceShare(key: string, partial: PartialResult): void {
     let window = this.windows.get(key);
     if (window === undefined) {
-      window = { window: partial.window, start: partial.start, end: partial.end, partials: new Map(), counters: new Map(), combined: undefined, last: '', lastRevision: -1 };
+      window = { window: partial.window, start: partial.start, end: partial.end, partials: new Map(), union: undefined, unionMissing: new Set(), unionStale: false, combined: undefined, last: '', lastRevision: -1 };
       this.windows.set(key, window);
     }
     const previous = window.partials.get(partial.partition);
@@ -128,7 +141,9 @@ export class MergeStage {
     // last word either way (a window whose shares are all final must close).
     if (previous !== undefined && (previous.final || (!partial.final && previous.revision > partial.revision))) return;
     window.partials.set(partial.partition, partial);
-    window.counters.delete(partial.partition);
+    // The union has the share this one replaces: fine while shares only grow, but a final result must not rely on it.
+    if (previous !== undefined && window.union !== undefined && !window.unionMissing.has(partial.partition)) window.unionStale = true;
+    window.unionMissing.add(partial.partition);
     window.combined = undefined;
     this.evaluate(key, window);
   }
@@ -175,11 +190,12 @@ export class MergeStage {
   }
 
   private combine(window: MergeWindow, final: boolean): WindowResult {
-    window.combined ??= this.combineShares(window);
+    // A final result comes from the current shares alone.
+    if (window.combined === undefined || (final && window.unionStale)) window.combined = this.combineShares(window, final);
     return { ...window.combined, final };
   }
 
-  private combineShares(window: MergeWindow): Combined {
+  private combineShares(window: MergeWindow, final: boolean): Combined {
     let frames = 0;
     let revision = 0;
     let users = 0;
@@ -201,16 +217,26 @@ export class MergeStage {
       // One exact set is its own union.
       users = partials[0]!.users;
     } else if (partials.length > 0) {
-      const union = createCounter(method, this.options.hllPrecision);
-      for (const partial of partials) {
-        let counter = window.counters.get(partial.partition);
-        if (counter === undefined) window.counters.set(partial.partition, (counter = deserializeCounter(partial.state)));
-        union.mergeFrom(counter);
-      }
+      const union = this.unionOf(window, method, final);
       users = Math.round(union.count());
       error = union.relativeError();
     }
     const base = { window: window.window, start: window.start, end: window.end, users, frames, revision, method };
     return method === 'hll' ? { ...base, error: Math.round(error * 1e6) / 1e6 } : base;
+  }
+
+  /** The union of the window's current shares; for a final result, made from them alone. */
+  private unionOf(window: MergeWindow, method: 'exact' | 'hll', final: boolean): DistinctCounter {
+    let union = window.union;
+    if (union === undefined || union.method !== method || (final && window.unionStale)) {
+      union = createCounter(method, this.options.hllPrecision);
+      for (const partial of window.partials.values()) union.mergeFrom(deserializeCounter(partial.state));
+      window.union = union;
+      window.unionStale = false;
+    } else {
+      for (const partition of window.unionMissing) union.mergeFrom(deserializeCounter(window.partials.get(partition)!.state));
+    }
+    window.unionMissing.clear();
+    return union;
   }
 }
