@@ -10,6 +10,8 @@ export const KAFKA_STREAM = { seed: 42, users: 100_000, rate: 1000, start: 1_468
 const PRODUCE_BATCH = 250;
 const PRODUCE_IN_FLIGHT = 4;
 const LF = 0x0a;
+/** Retries over about half a minute: long enough for a new topic to reach the metadata of a loaded broker. */
+const PRODUCE_RETRY = { retries: 12, initialRetryTime: 300, maxRetryTime: 5000 };
 
 export interface KafkaInput {
   readonly admin: Admin;
@@ -35,7 +37,7 @@ export async function ensureKafkaInput(input: KafkaInput): Promise<number> {
   const sizeFile = join(input.workDir, `kafka-${frames}.bytes`);
   const existing = await admin.listTopics();
   if (existing.includes(topic) && existsSync(sizeFile)) {
-    const ends = await admin.fetchTopicOffsets(topic);
+    const ends = await topicEnds(admin, topic);
     const held = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
     if (ends.length === partitions && held === frames) return Number(await readFile(sizeFile, 'utf8'));
     log(`${label}: ${topic} holds ${held} frames in ${ends.length} partitions; producing it again`);
@@ -43,7 +45,10 @@ export async function ensureKafkaInput(input: KafkaInput): Promise<number> {
   if (existing.includes(topic)) await admin.deleteTopics({ topics: [topic] });
   await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
   log(`${label}: producing ${frames} frames to ${topic} (${partitions} partition${partitions === 1 ? '' : 's'})`);
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // A new topic's partitions can be unknown to the broker's metadata for a moment after their leaders are
+  // elected (UNKNOWN_TOPIC_OR_PARTITION, seen on a freshly started broker under load): kafkajs retries it,
+  // given time. A retried batch could be written twice; the count below says so.
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: PRODUCE_RETRY });
   await producer.connect();
   const inFlight = new Set<Promise<unknown>>();
   let batch: Message[] = [];
@@ -75,6 +80,31 @@ export async function ensureKafkaInput(input: KafkaInput): Promise<number> {
   } finally {
     await producer.disconnect();
   }
+  const ends = await topicEnds(admin, topic);
+  const held = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
+  if (held !== frames) throw new Error(`${topic} holds ${held} frames after producing ${frames} (a retried send written twice?): run the suite again to produce it afresh`);
   await writeFile(sizeFile, String(bytes));
   return bytes;
+}
+
+const ENDS_RETRY_MS = 30_000;
+const ENDS_BACKOFF_MS = 250;
+
+/**
+ * admin.fetchTopicOffsets, retried while the broker answers with a
+ * retriable error: a topic just created or filled on a freshly started,
+ * loaded broker may be missing from its metadata for a moment
+ * (UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this
+ * topic-partition").
+ */
+export async function topicEnds(admin: Admin, topic: string): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  const deadline = performance.now() + ENDS_RETRY_MS;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      if ((error as { retriable?: unknown }).retriable !== true || performance.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, ENDS_BACKOFF_MS));
+    }
+  }
 }

@@ -5,6 +5,7 @@
  * consumers in groups of their own, read_committed (kafkajs's default),
  * none of uniqstream's Kafka code: what they see is what any reader sees.
  */
+import { topicEnds } from './kafka-input.js';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { benchGroupId } from './bare-consume.js';
 import { BenchError } from './errors.js';
@@ -74,7 +75,7 @@ export async function followTopics(kafka: Kafka, topics: readonly string[], onRe
  * number of records read.
  */
 export async function readTopic(kafka: Kafka, admin: Admin, topic: string, onRecord: (record: TimedRecord) => void): Promise<number> {
-  const ends = await admin.fetchTopicOffsets(topic);
+  const ends = await topicEnds(admin, topic);
   const remaining = new Map<number, number>();
   for (const end of ends) if (Number(end.high) > Number(end.low)) remaining.set(end.partition, Number(end.high));
   if (remaining.size === 0) return 0;

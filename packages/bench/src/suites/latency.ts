@@ -40,6 +40,7 @@
  * belongs to and whether it may move the watermark is the counter's
  * judgement, not the frame's (the accuracy suite measures that).
  */
+import { topicEnds } from '../kafka-input.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -324,7 +325,7 @@ async function sendInput(stage: Stage, dataset: Dataset, partitions: number, las
   const { ctx, kafka, admin, input } = stage;
   ctx.log(`${stage.label}: replaying ${dataset.frames.toLocaleString('en-US')} frames at ${WALL_RATE} frames/s (${(dataset.frames / WALL_RATE).toFixed(0)} s) into ${input}`);
   await replay(dataset.path, stage.bootstrap, input);
-  const streamEnds = new Map((await admin.fetchTopicOffsets(input)).map((o) => [o.partition, Number(o.high)]));
+  const streamEnds = new Map((await topicEnds(admin, input)).map((o) => [o.partition, Number(o.high)]));
   // Past the last window's end + allowed lateness: every window of the stream ends final.
   const closers = closingFrames(lastTs, partitions, lastWindowEnd + ALLOWED_LATENESS);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });

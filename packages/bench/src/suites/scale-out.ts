@@ -34,7 +34,7 @@ import { runCli } from '../cli-run.js';
 import { BenchError } from '../errors.js';
 import { si } from '../format.js';
 import { compare, type BenchCase, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
-import { ensureKafkaInput } from '../kafka-input.js';
+import { ensureKafkaInput, topicEnds } from '../kafka-input.js';
 import { ProcessSampler, type ProcessSample } from '../process-stats.js';
 import { buildConsumer, CONSUMER_PACKAGE, consumerBuilt, createStateTopics, freePort, scrapeMetrics, startService, stateTopics, stopProcess, type ServiceInstance } from '../service-run.js';
 import { readTopic } from '../timed-records.js';
@@ -294,7 +294,7 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
     for (const partitions of PARTITION_COUNTS) {
       const topic = `uniqstream-bench-${partitions}p-${frames}`;
       frameBytes = await ensureKafkaInput({ admin, kafka, topic, partitions, frames, workDir: ctx.workDir, label: ID, log: ctx.log });
-      ends.set(topic, new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)])));
+      ends.set(topic, new Map((await topicEnds(admin, topic)).map((o) => [o.partition, Number(o.high)])));
     }
     const stage: Stage = { bootstrap: broker.bootstrap, kafka, admin, frames, frameBytes, ends };
     const runs = new Map<string, CaseRun[]>();
