@@ -151,7 +151,8 @@ function headlineOf(variant: Variant, topics: readonly TopicRun[]): Headline {
   const which = topics.map((t) => plural(t.partitions, 'partition')).join('; ');
   return {
     key: `latency.${variant.id}`,
-    label: `Result latency, a window's first result readable after it could be known: ${variant.label}, ${variant.guarantee} (${which})`,
+    // A variant named after its guarantee ("service, exactly-once") does not repeat it.
+    label: `Result latency, a window's first result readable after it could be known: ${variant.label.endsWith(variant.guarantee) ? variant.label : `${variant.label}, ${variant.guarantee}`} (${which})`,
     value: parts.join('; '),
     ...(target === undefined ? {} : { target: targetText(target), met }),
   };
