@@ -1,5 +1,8 @@
 import type { Message } from 'kafkajs';
 
+/** Keys remembered before the ones whose hold has passed are forgotten. */
+const PRUNE_AT_KEYS = 4096;
+
 /** A partition's share of a window on its way to the partials topic. */
 export interface OutgoingShare {
   /** The partials key (`window:start:partition`): a later share under it replaces an earlier one. */
@@ -64,6 +67,8 @@ export class ShareOutbox {
   /** Returns the messages to send now; the rest are held. */
   offer(shares: readonly OutgoingShare[]): Message[] {
     const now = this.options.now();
+    // Keys whose window never came out final here (a partition moved away) would otherwise stay.
+    if (this.sentAt.size > PRUNE_AT_KEYS) this.prune(now);
     const out: Message[] = [];
     for (const share of shares) {
       const last = this.sentAt.get(share.key);
@@ -100,6 +105,11 @@ export class ShareOutbox {
     this.cancelTimer();
   }
 
+  /** Forgets when keys went out once that no longer holds anything back. */
+  private prune(now: number): void {
+    for (const [key, at] of this.sentAt) if (now - at >= this.options.holdMs && !this.held.has(key)) this.sentAt.delete(key);
+  }
+
   private wakeAt(due: number, now: number): void {
     if (due >= this.timerDue) return;
     this.cancelTimer();
@@ -127,7 +137,7 @@ export class ShareOutbox {
         this.sentAt.set(key, now);
       } else if (ready < next) next = ready;
     }
-    for (const [key, at] of this.sentAt) if (now - at >= this.options.holdMs && !this.held.has(key)) this.sentAt.delete(key);
+    this.prune(now);
     if (next !== Number.POSITIVE_INFINITY) this.wakeAt(next, now);
     if (due.length > 0) this.options.send(due).catch((error: unknown) => this.options.onSendError?.(error));
   }

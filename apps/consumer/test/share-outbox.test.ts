@@ -142,3 +142,14 @@ describe('ShareOutbox', () => {
     );
   });
 });
+
+describe('ShareOutbox memory', () => {
+  it('forgets keys that never came out final once their hold has passed', () => {
+    const { outbox, advance } = harness();
+    const internal = outbox as unknown as { sentAt: Map<string, number> };
+    for (let i = 0; i < 5000; i++) outbox.offer([share(`minute:${i}:0`, 0)]);
+    advance(HOLD_MS);
+    outbox.offer([share('minute:next:0', 0)]);
+    expect(internal.sentAt.size).toBe(1);
+  });
+});
