@@ -6,6 +6,7 @@
  * Several people benchmark on one machine, each with a broker of their own.
  */
 import { BOOTSTRAP_ENV, ensureBroker } from '@uniqstream/kafka-local';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 export interface BenchBroker {
   /** host:port for clients. */
@@ -19,4 +20,19 @@ export async function benchBroker(log: (line: string) => void, env: Readonly<Rec
   if (given !== undefined && given !== '') return { bootstrap: given, description: `the broker at ${given} ($${BOOTSTRAP_ENV})` };
   const info = await ensureBroker({ log: (line) => log(`kafka-local: ${line}`) });
   return { bootstrap: info.bootstrap, description: `Kafka ${info.version} on ${info.bootstrap}` };
+}
+
+/** The bench's broker with a kafkajs client and a connected admin, as every Kafka suite starts. */
+export interface BenchKafka {
+  readonly broker: BenchBroker;
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+}
+
+export async function connectBenchKafka(log: (line: string) => void, level: logLevel = logLevel.NOTHING): Promise<BenchKafka> {
+  const broker = await benchBroker(log);
+  const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [broker.bootstrap], logLevel: level });
+  const admin = kafka.admin();
+  await admin.connect();
+  return { broker, kafka, admin };
 }

@@ -11,20 +11,13 @@
  * late frames that came in meanwhile: it is the window's first result all
  * the same.
  */
+import type { WindowResult } from '@uniqstream/core';
 
-/** A window's result as written to the results topic (the fields the bench relies on). */
-export interface ResultValue {
-  readonly window: string;
-  readonly start: number;
-  readonly end: number;
-  readonly users: number;
-  readonly frames: number;
-  readonly revision: number;
-  readonly final: boolean;
-}
+/** A window's result as written to the results topic (the fields the bench relies on; the window's name as read). */
+export type ResultValue = Pick<WindowResult, 'start' | 'end' | 'users' | 'frames' | 'revision' | 'final'> & { readonly window: string };
 
 /** A result record as the bench's reader received it. */
-export interface ReceivedResult extends ResultValue {
+export type ReceivedResult = ResultValue & {
   /** Wall time the reader got it (ms). */
   readonly receivedMs: number;
   /** The record's timestamp on the results topic (its append time there, ms). */

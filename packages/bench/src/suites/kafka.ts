@@ -30,7 +30,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel, type Kafka } from 'kafkajs';
 import { CountingEngine, runPipeline, type FrameBatch, type Source } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
 import { createKafkaResultSink } from '@uniqstream/sinks';
@@ -45,7 +45,7 @@ import {
   type KafkaSourceOptions,
 } from '@uniqstream/sources';
 import { bareConsume, benchGroupId, type FetchSettings } from '../bare-consume.js';
-import { benchBroker } from '../broker.js';
+import { connectBenchKafka } from '../broker.js';
 import type { BareThreadAnswer, BareThreadJob } from '../bare-thread.js';
 import { ensureKafkaInput } from '../kafka-input.js';
 import { compare, ratio, summarize, type BenchCase, type Measurement, type ReportTable, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
@@ -282,10 +282,7 @@ export const kafkaSuite: Suite = kafkaSuiteWith({ tuning: true });
 
 async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Promise<SuiteReport> {
   const frames = ctx.quick ? QUICK_FRAMES : FULL_FRAMES;
-  const broker = await benchBroker(ctx.log);
-  const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [broker.bootstrap], logLevel: logLevel.ERROR });
-  const admin = kafka.admin();
-  await admin.connect();
+  const { broker, kafka, admin } = await connectBenchKafka(ctx.log, logLevel.ERROR);
   const topics = new Map<number, string>();
   let bytes = 0;
   try {

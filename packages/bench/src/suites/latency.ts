@@ -44,9 +44,9 @@ import { topicEnds } from '../kafka-input.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Message } from 'kafkajs';
 import { referenceFrame } from '@uniqstream/reference';
-import { benchBroker, type BenchBroker } from '../broker.js';
+import { connectBenchKafka, type BenchBroker } from '../broker.js';
 import { buildCommand, buildPackage } from '../build.js';
 import { runCli, type CliRun } from '../cli-run.js';
 import { ensureDataset, type Dataset } from '../dataset.js';
@@ -456,10 +456,7 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
   const seconds = ctx.quick ? QUICK_SECONDS : FULL_SECONDS;
   const stream = { ...realisticStream(seconds * WALL_RATE), rate: EVENT_RATE, bitflipFraction: 0 };
   const dataset = ensureDataset(ctx.workDir, stream, { windows: false, log: (m) => ctx.log(`${ID}: ${m}`) });
-  const broker = await benchBroker(ctx.log);
-  const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
+  const { broker, kafka, admin } = await connectBenchKafka(ctx.log);
   const loadAtStart = loadavg();
   try {
     const topics: TopicRun[] = [];

@@ -27,8 +27,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { benchBroker } from '../broker.js';
+import type { Admin, Kafka } from 'kafkajs';
+import { connectBenchKafka } from '../broker.js';
 import { buildCommand } from '../build.js';
 import { runCli } from '../cli-run.js';
 import { BenchError } from '../errors.js';
@@ -283,10 +283,7 @@ async function removeTopics(admin: Admin, topics: readonly string[]): Promise<vo
 
 async function measure(ctx: SuiteContext): Promise<SuiteReport> {
   const frames = ctx.quick ? QUICK_FRAMES : FULL_FRAMES;
-  const broker = await benchBroker(ctx.log);
-  const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
+  const { broker, kafka, admin } = await connectBenchKafka(ctx.log);
   const loadAtStart = loadavg();
   try {
     const ends = new Map<string, Map<number, number>>();
