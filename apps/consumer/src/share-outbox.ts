@@ -41,8 +41,9 @@ export interface ShareOutboxOptions {
  * every one). So a key's first share and its final one go out at once (the
  * first result and the final are what readers wait for), and a revision
  * sent within `holdMs` of the key's previous share waits out the rest of
- * that time, replaced by any newer revision meanwhile. At real-time pace a
- * window changes about once a second, and nothing waits.
+ * that time, replaced by any newer revision meanwhile. At real-time pace
+ * late frames revise a window now and then, and a revision waits at most
+ * `holdMs`.
  */
 export class ShareOutbox {
   private readonly held = new Map<string, OutgoingShare>();
