@@ -1,4 +1,15 @@
-import { createKafka, describeKafkaError, PROBE_RETRY, quietened, RUN_RETRY, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
+import {
+  createKafka,
+  describeKafkaError,
+  KafkaSecurityError,
+  PROBE_RETRY,
+  quietened,
+  RUN_RETRY,
+  securityFailureOf,
+  waitForBroker,
+  type KafkaLog,
+  type KafkaSecurity,
+} from '@uniqstream/kafka';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { SourceError } from './errors.js';
 import type { PartitionStart } from './kafka-assignment.js';
@@ -75,6 +86,8 @@ export interface ReaderSettings {
   readonly sessionTimeoutMs: number;
   /** Hold kafkajs's rejoin after a rebalance is heard until rejoin() (the owner saves state meanwhile). */
   readonly holdRejoins: boolean;
+  /** TLS and a SASL login, for kafkajs's connections and the fetch path's (the password crosses into the thread, never into a log line). */
+  readonly security: KafkaSecurity | undefined;
 }
 
 /** What the reader tells its owner, on the thread where kafkajs runs. */
@@ -124,7 +137,7 @@ export class KafkaReader {
     private readonly records: RecordsHandler,
   ) {
     this.where = settings.brokers.join(',');
-    const client = { brokers: settings.brokers, clientId: settings.clientId, log, verbose: settings.verbose, now, sockets: this.sockets };
+    const client = { brokers: settings.brokers, clientId: settings.clientId, log, verbose: settings.verbose, now, sockets: this.sockets, security: settings.security };
     this.kafka = createKafka({ ...client, retry: RUN_RETRY });
     this.probeKafka = createKafka({ ...client, log: quietened(log), retry: PROBE_RETRY });
   }
@@ -141,7 +154,8 @@ export class KafkaReader {
       await waitForBroker(this.probeKafka, settings.brokers, { timeoutMs: settings.connectTimeoutMs, now: this.now, signal, log: this.log });
     } catch (error) {
       if (signal.aborted) return;
-      throw new SourceError('KAFKA_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
+      const code = error instanceof KafkaSecurityError ? 'KAFKA_SECURITY' : 'KAFKA_UNAVAILABLE';
+      throw new SourceError(code, error instanceof Error ? error.message : String(error), { cause: error });
     }
     let partitions: number;
     const admin = this.kafka.admin();
@@ -159,7 +173,7 @@ export class KafkaReader {
       partitions = metadata.topics[0]?.partitions.length ?? 1;
     } catch (error) {
       if (error instanceof SourceError) throw error;
-      throw new SourceError('KAFKA_UNAVAILABLE', `cannot read the topics of Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+      throw new SourceError(this.failureCode(error), `cannot read the topics of Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
     }
     // A consumer made now would connect after close() disconnected everything.
     if (signal.aborted) return;
@@ -176,6 +190,7 @@ export class KafkaReader {
         minBytes: settings.minBytes,
         maxWaitMs: settings.maxWaitTimeInMs,
         connectTimeoutMs: settings.connectTimeoutMs,
+        security: settings.security,
       },
       admin,
       this.log,
@@ -212,7 +227,7 @@ export class KafkaReader {
         eachBatch: async () => undefined,
       });
     } catch (error) {
-      throw new SourceError('KAFKA_UNAVAILABLE', `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+      throw new SourceError(this.failureCode(error), `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
     }
   }
 
@@ -280,6 +295,11 @@ export class KafkaReader {
     await Promise.allSettled([this.consumer?.disconnect(), this.admin?.disconnect()]);
     const left = this.sockets.destroyAll();
     if (left > 0) this.log('debug', `closed ${left} connection${left === 1 ? '' : 's'} kafkajs left open`);
+  }
+
+  /** KAFKA_SECURITY for TLS or a login that cannot work as set up, else KAFKA_UNAVAILABLE. */
+  private failureCode(error: unknown): 'KAFKA_SECURITY' | 'KAFKA_UNAVAILABLE' {
+    return securityFailureOf(error) === undefined ? 'KAFKA_UNAVAILABLE' : 'KAFKA_SECURITY';
   }
 
   private watch(consumer: Consumer, fetcher: DirectFetcher): void {
