@@ -14,6 +14,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { SourceError } from './errors.js';
 import type { PartitionStart } from './kafka-assignment.js';
 import { DirectFetcher } from './kafka-fetcher.js';
+import { BrokerConnection } from './kafka-wire.js';
 import { HoldingSocketTracker, JoinHold } from './kafka-join-hold.js';
 import type { FoundRecords } from './kafka-record-batch.js';
 
@@ -154,8 +155,8 @@ export class KafkaReader {
       await waitForBroker(this.probeKafka, settings.brokers, { timeoutMs: settings.connectTimeoutMs, now: this.now, signal, log: this.log });
     } catch (error) {
       if (signal.aborted) return;
-      const code = error instanceof KafkaSecurityError ? 'KAFKA_SECURITY' : 'KAFKA_UNAVAILABLE';
-      throw new SourceError(code, error instanceof Error ? error.message : String(error), { cause: error });
+      if (error instanceof KafkaSecurityError) throw new SourceError('KAFKA_SECURITY', (await this.loginProblem()) ?? error.message, { cause: error });
+      throw new SourceError('KAFKA_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
     }
     let partitions: number;
     const admin = this.kafka.admin();
@@ -164,16 +165,22 @@ export class KafkaReader {
       await admin.connect();
       const topics = await admin.listTopics();
       if (!topics.includes(settings.topic)) {
+        // Kafka lists only the topics a user may describe.
+        const user = settings.security?.sasl?.username;
+        const hidden = user === undefined ? '' : `, or user ${user} may not see it (an ACL for READ on topic ${settings.topic} is missing)`;
         throw new SourceError(
           'KAFKA_TOPIC_NOT_FOUND',
-          `topic ${settings.topic} does not exist on Kafka at ${this.where} (create it, e.g. kafka-topics --bootstrap-server ${settings.brokers[0]} --create --topic ${settings.topic})`,
+          `topic ${settings.topic} does not exist on Kafka at ${this.where}${hidden} (create it, e.g. kafka-topics --bootstrap-server ${settings.brokers[0]} --create --topic ${settings.topic})`,
         );
       }
       const metadata = await admin.fetchTopicMetadata({ topics: [settings.topic] });
       partitions = metadata.topics[0]?.partitions.length ?? 1;
     } catch (error) {
       if (error instanceof SourceError) throw error;
-      throw new SourceError(this.failureCode(error), `cannot read the topics of Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+      // A SASL port lets kafkajs connect (ApiVersions) and hangs up at its first real request.
+      const closed = settings.security?.sasl === undefined && describeKafkaError(error).endsWith('Closed connection');
+      const hint = closed ? ' (does the broker want a SASL login on this port?)' : '';
+      throw new SourceError(this.failureCode(error), `cannot read the topics of Kafka at ${this.where}: ${describeKafkaError(error)}${hint}`, { cause: error });
     }
     // A consumer made now would connect after close() disconnected everything.
     if (signal.aborted) return;
@@ -297,6 +304,40 @@ export class KafkaReader {
     if (left > 0) this.log('debug', `closed ${left} connection${left === 1 ? '' : 's'} kafkajs left open`);
   }
 
+  /**
+   * kafkajs's SASL errors say little ("does not support the requested SASL
+   * mechanism"): the fetch path's own login to the first broker says which
+   * mechanism and user, and what the broker offers. Its line, or undefined
+   * when it logs in (or fails otherwise).
+   */
+  private async loginProblem(): Promise<string | undefined> {
+    const { brokers, connectTimeoutMs, clientId, security } = this.settings;
+    const first = brokers[0] ?? '';
+    const colon = first.lastIndexOf(':');
+    const port = Number(first.slice(colon + 1));
+    if (colon < 0 || !Number.isInteger(port)) return undefined;
+    const connection = new BrokerConnection(first.slice(0, colon), port, { connectTimeoutMs, clientId, security });
+    try {
+      await connection.connected();
+      return undefined;
+    } catch (error) {
+      return error instanceof KafkaSecurityError ? `cannot connect to Kafka at ${this.where}: ${error.message}` : undefined;
+    } finally {
+      connection.close();
+    }
+  }
+
+  /**
+   * kafkajs reports a group its user may not read as a coordinator it
+   * cannot find (the broker's GROUP_AUTHORIZATION_FAILED stays in its debug
+   * lines): with a login, that is the likely reason.
+   */
+  private groupHint(error: unknown): string {
+    const user = this.settings.security?.sasl?.username;
+    if (user === undefined || (error as { name?: unknown } | null)?.name !== 'KafkaJSGroupCoordinatorNotFound') return '';
+    return ` (is user ${user} allowed to READ group ${this.settings.group}? an ACL for it may be missing)`;
+  }
+
   /** KAFKA_SECURITY for TLS or a login that cannot work as set up, else KAFKA_UNAVAILABLE. */
   private failureCode(error: unknown): 'KAFKA_SECURITY' | 'KAFKA_UNAVAILABLE' {
     return securityFailureOf(error) === undefined ? 'KAFKA_UNAVAILABLE' : 'KAFKA_SECURITY';
@@ -322,7 +363,7 @@ export class KafkaReader {
     consumer.on(CRASH, (event) => {
       // kafkajs left the group: nothing to hold a rejoin for.
       this.joinHold.release();
-      this.events.crashed(describeKafkaError(event.payload.error), event.payload.restart, event.payload.error);
+      this.events.crashed(describeKafkaError(event.payload.error) + this.groupHint(event.payload.error), event.payload.restart, event.payload.error);
     });
   }
 }

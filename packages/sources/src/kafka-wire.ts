@@ -189,7 +189,7 @@ export class BrokerConnection {
   private pending: Pending | undefined;
   private lost: Error | undefined;
   /** The socket connected (TCP), and for TLS its handshake is done. */
-  private connected = false;
+  private established = false;
   /** Some answer came: the port speaks Kafka. */
   private answered = false;
   /** Correlation ids of the login's own requests. */
@@ -217,7 +217,7 @@ export class BrokerConnection {
       const timer = setTimeout(() => this.fail(this.connectTimedOut(connectTimeoutMs)), connectTimeoutMs);
       this.socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
-        this.connected = true;
+        this.established = true;
         resolve();
       });
       this.socket.once('close', () => {
@@ -235,6 +235,11 @@ export class BrokerConnection {
 
   get closed(): boolean {
     return this.lost !== undefined;
+  }
+
+  /** Resolves once connected (TLS handshake done) and logged in; rejects as a request would. */
+  async connected(): Promise<void> {
+    await this.ready;
   }
 
   /**
@@ -303,7 +308,7 @@ export class BrokerConnection {
 
   /** Closed by the broker before anything was answered: say what that may mean. */
   private closedWithout(): Error {
-    if (!this.connected || this.answered) return new ConnectionLost(`connection to ${this.where} closed`);
+    if (!this.established || this.answered) return new ConnectionLost(`connection to ${this.where} closed`);
     return new ConnectionLost(`connection to ${this.where} closed before any answer (a port that wants ${this.tls ? 'a SASL login, or no TLS' : 'TLS or a SASL login'}?)`);
   }
 
