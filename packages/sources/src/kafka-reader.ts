@@ -66,6 +66,8 @@ export const REBALANCE_HOLD_MAX_MS = rebalanceHoldMaxMs(DEFAULT_SESSION_TIMEOUT_
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 /** Heartbeats per session timeout at least, so that one lost heartbeat does not cost the membership. */
 const HEARTBEATS_PER_SESSION = 3;
+/** The second login that explains kafkajs's failed one reaches a broker kafkajs just reached: it takes a moment, or is not waited for. */
+const LOGIN_CHECK_TIMEOUT_MS = 5_000;
 
 /**
  * What the reader needs, all plain data: the worker thread gets it as
@@ -316,7 +318,7 @@ export class KafkaReader {
     const colon = first.lastIndexOf(':');
     const port = Number(first.slice(colon + 1));
     if (colon < 0 || !Number.isInteger(port)) return undefined;
-    const connection = new BrokerConnection(first.slice(0, colon), port, { connectTimeoutMs, clientId, security });
+    const connection = new BrokerConnection(first.slice(0, colon), port, { connectTimeoutMs: Math.min(connectTimeoutMs, LOGIN_CHECK_TIMEOUT_MS), clientId, security });
     try {
       await connection.connected();
       return undefined;

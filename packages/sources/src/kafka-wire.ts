@@ -163,11 +163,11 @@ interface Pending {
  * request each time.
  *
  * A connection that cannot work as set up fails with a KafkaSecurityError
- * and one line saying what to change: an
- * untrusted certificate, a wrong host name, TLS to a plaintext port (it
- * closes, or never answers the handshake: the connect timeout ends the
- * wait) and plaintext to a TLS port (it answers in TLS), a refused login,
- * a mechanism the broker does not take. Anything else is a ConnectionLost.
+ * and one line saying what to change: an untrusted certificate, a wrong
+ * host name, TLS to a plaintext port (it closes, or never answers the
+ * handshake: the connect timeout ends the wait) and plaintext to a TLS
+ * port (it answers in TLS), a refused login, a mechanism the broker does
+ * not take. Anything else is a ConnectionLost.
  */
 export class BrokerConnection {
   readonly where: string;
@@ -196,6 +196,8 @@ export class BrokerConnection {
   private loginIds = 0;
   /** When the login is to be renewed (monotonic ms); Infinity: never. */
   private renewAt = Number.POSITIVE_INFINITY;
+  /** The renewal under way: a request that comes meanwhile waits for it rather than starting another. */
+  private renewal: Promise<void> | undefined;
 
   constructor(
     readonly host: string,
@@ -250,7 +252,7 @@ export class BrokerConnection {
   async request(request: Buffer, correlationId: number, timeoutMs: number): Promise<Buffer> {
     await this.ready;
     if (this.lost !== undefined) throw this.lost;
-    if (this.now() >= this.renewAt) await this.login();
+    if (this.now() >= this.renewAt) await (this.renewal ??= this.login().finally(() => (this.renewal = undefined)));
     return this.exchange(request, correlationId, timeoutMs, false);
   }
 
