@@ -40,6 +40,8 @@ const ERROR_CODES: Readonly<Record<KafkaError['code'], SimErrorCode>> = {
   UNAVAILABLE: 'KAFKA_UNREACHABLE',
   FAILED: 'OUTPUT_FAILED',
   CLOSED: 'OUTPUT_FAILED',
+  // TLS or a login that cannot work: the simulator takes no security settings yet, so only a broker's own refusal gets here.
+  SECURITY: 'KAFKA_UNREACHABLE',
 };
 
 /**

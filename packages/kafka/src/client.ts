@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { summarizingLogCreator, type KafkaLog } from './log.js';
+import { kafkajsSecurity, secretScrubber, type KafkaSecurity } from './security.js';
 import type { SocketTracker } from './sockets.js';
 
 export const DEFAULT_CLIENT_ID = 'uniqstream';
@@ -49,16 +50,22 @@ export interface KafkaClientOptions {
   readonly now: () => number;
   /** Where the client's connections are opened and remembered. */
   readonly sockets: SocketTracker;
+  /** TLS and SASL for every connection; absent: plaintext, no login. */
+  readonly security?: KafkaSecurity | undefined;
 }
 
 /**
  * A kafkajs client with uniqstream's settings: patient connection and
  * request timeouts, the given retries, its log lines summarized into `log`
  * (one line each, repeats counted; all as 'debug' once its sockets are
- * being destroyed), its connections opened through `sockets`.
+ * being destroyed, secrets replaced by REDACTED), its connections opened
+ * through `sockets`, with TLS and a SASL login as `security` says
+ * (kafkajs re-authenticates before the broker's session lifetime ends).
  */
 export function createKafka(options: KafkaClientOptions): Kafka {
+  const scrub = secretScrubber(options.security);
   return new Kafka({
+    ...kafkajsSecurity(options.security),
     socketFactory: options.sockets.factory,
     clientId: options.clientId,
     brokers: [...options.brokers],
@@ -66,6 +73,6 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     requestTimeout: REQUEST_TIMEOUT_MS,
     retry: { ...options.retry },
     logLevel: options.verbose ? logLevel.INFO : logLevel.WARN,
-    logCreator: summarizingLogCreator((level, message) => options.log(options.sockets.closing ? 'debug' : level, message), options.now),
+    logCreator: summarizingLogCreator((level, message) => options.log(options.sockets.closing ? 'debug' : level, scrub(message)), options.now),
   });
 }

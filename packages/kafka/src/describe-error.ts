@@ -1,8 +1,14 @@
+import { securityFailureOf } from './security-errors.js';
+
 /**
  * One line for a kafkajs error: its message and, when different, that of
- * its root cause (kafkajs wraps a refused connection in retry errors).
+ * its root cause (kafkajs wraps a refused connection in retry errors); for
+ * a secured connection that cannot work as set up, securityFailureOf's line.
  */
 export function describeKafkaError(error: unknown): string {
+  // A secured connection failing for good: one line that says which way, and what to change.
+  const security = securityFailureOf(error);
+  if (security !== undefined) return firstLine(security.message);
   const top = messageOf(error);
   let root: unknown = error;
   const seen = new Set<unknown>();

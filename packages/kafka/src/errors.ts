@@ -8,6 +8,11 @@ export const KAFKA_ERROR_CODES = [
   'FAILED',
   /** The writer was used after close(). */
   'CLOSED',
+  /**
+   * TLS or the SASL login cannot work as set up, and retrying does not
+   * help: a KafkaSecurityError, whose `failure` says which way.
+   */
+  'SECURITY',
 ] as const;
 export type KafkaErrorCode = (typeof KAFKA_ERROR_CODES)[number];
 

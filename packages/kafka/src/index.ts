@@ -14,6 +14,33 @@ export {
 } from './client.js';
 export { defaultKafkaLog, KAFKA_LOG_LEVELS, quietened, REPEAT_WINDOW_MS, summarizingLogCreator, type KafkaLog, type KafkaLogLevel } from './log.js';
 export { SocketTracker } from './sockets.js';
+export {
+  checkKafkaSecurity,
+  describeSecurity,
+  kafkajsSecurity,
+  parseSaslMechanism,
+  REDACTED,
+  redactSecurity,
+  SASL_MECHANISMS,
+  secretScrubber,
+  securityWarnings,
+  tlsConnectOptions,
+  type KafkaSasl,
+  type KafkaSecurity,
+  type KafkaTls,
+  type Pem,
+  type SaslMechanism,
+} from './security.js';
+export { loadKafkaSecurity, type KafkaSecurityFiles, type KafkaTlsFiles } from './security-files.js';
+export {
+  ANSWERED_IN_TLS,
+  isTlsRecordStart,
+  KafkaSecurityError,
+  SECURITY_FAILURES,
+  securityFailureOf,
+  securityLines,
+  type SecurityFailure,
+} from './security-errors.js';
 export { describeKafkaError, isBrokerAway, isRebalanceInProgress, isTransient } from './describe-error.js';
 export { GaveUp, retryUntil, waitForBroker, type BrokerWaitOptions, type WaitOptions } from './retry.js';
 export { FETCH_STALE_MARGIN_MS, onFetchAnswered } from './fetch-answers.js';

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { describeKafkaError } from './describe-error.js';
 import { KafkaError } from './errors.js';
 import type { KafkaLog } from './log.js';
+import { KafkaSecurityError, securityFailureOf } from './security-errors.js';
 
 export interface WaitOptions {
   /** The last attempt starts at the latest this many ms after the first. */
@@ -70,7 +71,10 @@ export interface BrokerWaitOptions extends Omit<WaitOptions, 'onFirstFailure'> {
  * made with PROBE_RETRY and a quietened log: this loop does the retrying
  * and the reporting) with backoff. Rejects with KafkaError('UNAVAILABLE',
  * `cannot reach Kafka at <brokers>: <last reason>`) when `timeoutMs` passes
- * or `signal` aborts first (check `signal.aborted` to tell the two apart).
+ * or `signal` aborts first (check `signal.aborted` to tell the two apart);
+ * at once, with a KafkaSecurityError (code SECURITY) and `cannot connect to
+ * Kafka at <brokers>: <what to change>`, when TLS or the SASL login fail
+ * in a way that waiting cannot fix.
  */
 export async function waitForBroker(probe: Kafka, brokers: readonly string[], options: BrokerWaitOptions): Promise<void> {
   const where = brokers.join(',');
@@ -81,8 +85,11 @@ export async function waitForBroker(probe: Kafka, brokers: readonly string[], op
       now: options.now,
       signal: options.signal,
       onFirstFailure: (reason) => options.log('warn', `waiting for Kafka at ${where}: ${reason}`),
+      retryIf: (error) => securityFailureOf(error) === undefined,
     });
   } catch (error) {
+    const security = securityFailureOf(error instanceof GaveUp ? error.cause : error);
+    if (security !== undefined) throw new KafkaSecurityError(security.failure, `cannot connect to Kafka at ${where}: ${security.message}`, { cause: error });
     const reason = error instanceof GaveUp ? error.reason : describeKafkaError(error);
     throw new KafkaError('UNAVAILABLE', `cannot reach Kafka at ${where}: ${reason}`, { cause: error });
   } finally {

@@ -4,6 +4,7 @@ import { describeKafkaError, isBrokerAway, isTransient } from './describe-error.
 import { KafkaError, type KafkaErrorCode } from './errors.js';
 import { defaultKafkaLog, quietened, type KafkaLog, type KafkaLogLevel } from './log.js';
 import { GaveUp, retryUntil, waitForBroker } from './retry.js';
+import { checkKafkaSecurity, type KafkaSecurity } from './security.js';
 import { SocketTracker } from './sockets.js';
 
 const KIB = 1024;
@@ -92,6 +93,8 @@ export interface OwnClientSettings {
   readonly connectTimeoutMs?: number;
   /** Monotonic ms for the connect deadline and log pacing (default performance.now). */
   readonly now?: () => number;
+  /** TLS and SASL for its connections; absent: plaintext, no login. */
+  readonly security?: KafkaSecurity;
 }
 
 /** The writer produces through a client of its caller's, who has set up the topic. */
@@ -182,6 +185,13 @@ export class KafkaTopicWriter {
       this.started = this.connectProducer();
     } else {
       if (options.brokers.length === 0) throw this.error('BAD_OPTION', 'no Kafka broker given');
+      if (options.security !== undefined) {
+        try {
+          checkKafkaSecurity(options.security);
+        } catch (error) {
+          throw error instanceof KafkaError ? this.mapped(error) : error;
+        }
+      }
       const partitions = this.positive('partitions', options.partitions ?? 1);
       this.where = `Kafka at ${options.brokers.join(',')}`;
       this.name = `kafka://${options.brokers.join(',')}/${options.topic}`;
@@ -189,7 +199,15 @@ export class KafkaTopicWriter {
       const now = options.now ?? (() => performance.now());
       this.now = now;
       this.sockets = new SocketTracker();
-      const client = { brokers: options.brokers, clientId: options.clientId ?? DEFAULT_CLIENT_ID, log: this.log, verbose: options.verbose ?? false, now, sockets: this.sockets };
+      const client = {
+        brokers: options.brokers,
+        clientId: options.clientId ?? DEFAULT_CLIENT_ID,
+        log: this.log,
+        verbose: options.verbose ?? false,
+        now,
+        sockets: this.sockets,
+        security: options.security,
+      };
       this.kafka = createKafka({ ...client, log: (level, line) => this.clientLine(level, line), retry: RUN_RETRY });
       const probe = createKafka({ ...client, log: quietened(this.log), retry: PROBE_RETRY });
       this.producer = this.createProducer();

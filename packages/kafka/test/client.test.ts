@@ -51,4 +51,11 @@ describe('createKafka', () => {
     expect(PROBE_RETRY.retries).toBe(0);
     expect(PRODUCER_RETRY.retries).toBe(Number.MAX_SAFE_INTEGER);
   });
+
+  it('never passes on a secret: the password and key passphrase become [redacted] in its log lines', () => {
+    const { lines, options } = client({ security: { sasl: { mechanism: 'plain', username: 'alice', password: 'hunter2-secret' }, tls: { passphrase: 'phrase-42' } } });
+    const logger = createKafka(options).logger().namespace('Connection');
+    logger.error('login hunter2-secret failed with phrase-42', {});
+    expect(lines).toEqual([['error', 'connection: login [redacted] failed with [redacted]']]);
+  });
 });

@@ -4,7 +4,10 @@ import { createKafka, PROBE_RETRY } from '../src/client.js';
 import { KafkaError } from '../src/errors.js';
 import { quietened, type KafkaLog } from '../src/log.js';
 import { GaveUp, retryUntil, waitForBroker } from '../src/retry.js';
+import { KafkaSecurityError } from '../src/security-errors.js';
+import type { KafkaSecurity } from '../src/security.js';
 import { SocketTracker } from '../src/sockets.js';
+import { fixture, plaintextKafkaPort, tlsKafkaPort, tlsServer, type FakeServer } from './support/tls.js';
 
 describe('retryUntil', () => {
   it('retries with backoff until the attempt succeeds, reporting the first failure once', async () => {
@@ -79,13 +82,13 @@ describe('retryUntil', () => {
   });
 });
 
-describe('waitForBroker', () => {
-  function probeOf(port: number, log: KafkaLog): { probe: ReturnType<typeof createKafka>; sockets: SocketTracker } {
-    const sockets = new SocketTracker();
-    const probe = createKafka({ brokers: [`127.0.0.1:${port}`], clientId: 'probe', log: quietened(log), verbose: false, retry: PROBE_RETRY, now: () => performance.now(), sockets });
-    return { probe, sockets };
-  }
+function probeOf(port: number, log: KafkaLog, security?: KafkaSecurity): { probe: ReturnType<typeof createKafka>; sockets: SocketTracker } {
+  const sockets = new SocketTracker();
+  const probe = createKafka({ brokers: [`127.0.0.1:${port}`], clientId: 'probe', log: quietened(log), verbose: false, retry: PROBE_RETRY, now: () => performance.now(), sockets, security });
+  return { probe, sockets };
+}
 
+describe('waitForBroker', () => {
   it('fails with one UNAVAILABLE line naming the brokers when none answers in time, having said once that it waits', async () => {
     const port = await closedPort();
     const lines: string[] = [];
@@ -116,5 +119,73 @@ describe('waitForBroker', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(failure).toBeInstanceOf(KafkaError);
     expect(controller.signal.aborted).toBe(true);
+  });
+});
+
+describe('waitForBroker with TLS that cannot work', () => {
+  const PASSWORD = 'pw-0b1c-never-shown';
+  const sasl = { mechanism: 'scram-sha-512', username: 'alice', password: PASSWORD } as const;
+
+  async function attempt(server: FakeServer, security: KafkaSecurity, host = '127.0.0.1'): Promise<{ error: KafkaSecurityError; elapsed: number; lines: string[] }> {
+    const lines: string[] = [];
+    const log: KafkaLog = (level, line) => lines.push(`${level} ${line}`);
+    const sockets = new SocketTracker();
+    const where = `${host}:${server.port}`;
+    const probe = createKafka({ brokers: [where], clientId: 'probe', log: quietened(log), verbose: true, retry: PROBE_RETRY, now: () => performance.now(), sockets, security });
+    const started = performance.now();
+    const error = await waitForBroker(probe, [where], { timeoutMs: 20_000, now: () => performance.now(), log }).catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    sockets.destroyAll();
+    await server.close();
+    expect(error).toBeInstanceOf(KafkaSecurityError);
+    const failure = error as KafkaSecurityError;
+    expect(failure.code).toBe('SECURITY');
+    expect(failure.message).not.toContain('\n');
+    expect(failure.message).not.toContain(PASSWORD);
+    for (const line of lines) expect(line).not.toContain(PASSWORD);
+    return { error: failure, elapsed, lines };
+  }
+
+  it('gives up at once, with one line for each way, instead of waiting out its time', async () => {
+    const untrusted = await attempt(await tlsServer(), { tls: {}, sasl });
+    expect(untrusted.error.failure).toBe('TLS_UNTRUSTED');
+    expect(untrusted.error.message).toMatch(/^cannot connect to Kafka at 127\.0\.0\.1:\d+: the TLS certificate of 127\.0\.0\.1:\d+ is not trusted \(unable to verify the first certificate\): give the CA certificate that signed it$/);
+    expect(untrusted.elapsed).toBeLessThan(10_000);
+    expect(untrusted.lines.filter((l) => l.startsWith('warn'))).toEqual([]);
+
+    const otherCa = await attempt(await tlsServer(), { tls: { ca: fixture('other-ca.pem') }, sasl });
+    expect(otherCa.error.failure).toBe('TLS_UNTRUSTED');
+
+    const mismatch = await attempt(await tlsServer(), { tls: { ca: fixture('ca.pem'), servername: 'kafka.example' }, sasl });
+    expect(mismatch.error.failure).toBe('TLS_HOSTNAME_MISMATCH');
+    expect(mismatch.error.message).toContain("is not for the name connected to (Hostname/IP does not match certificate's altnames: Host: kafka.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1)");
+
+    const toPlaintext = await attempt(await plaintextKafkaPort(), { tls: { ca: fixture('ca.pem') }, sasl });
+    expect(toPlaintext.error.failure).toBe('TLS_TO_PLAINTEXT_PORT');
+    expect(toPlaintext.error.message).toMatch(/does not speak TLS \(it closed the connection during the TLS handshake\): a plaintext port\? Turn TLS off for it, or use the broker's TLS port$/);
+
+    const toTls = await attempt(await tlsKafkaPort(), { sasl });
+    expect(toTls.error.failure).toBe('PLAINTEXT_TO_TLS_PORT');
+    expect(toTls.error.message).toMatch(/^cannot connect to Kafka at 127\.0\.0\.1:(\d+): 127\.0\.0\.1:\1 answered in TLS: turn TLS on for it, or use the broker's plaintext port$/);
+  });
+
+  it('connects with a client certificate when the broker asks for one, and names the failure when it is missing', async () => {
+    const ca = fixture('ca.pem');
+    const requireCert = { requestCert: true, rejectUnauthorized: true, ca };
+    const missing = await attempt(await tlsServer(undefined, requireCert), { tls: { ca } });
+    expect(missing.error.failure).toBe('TLS_FAILED');
+    expect(missing.error.message).toMatch(/: TLS with 127\.0\.0\.1:\d+ failed: tlsv13 alert certificate required: the broker wants a client certificate \(and its key\)$/);
+    // With the certificate the handshake passes: what fails then is the fake broker hanging up, not TLS.
+    let handshakes = 0;
+    const server = await tlsServer((socket) => {
+      handshakes++;
+      socket.end();
+    }, requireCert);
+    const { probe, sockets } = probeOf(server.port, () => undefined, { tls: { ca, cert: fixture('client.pem'), key: fixture('client-key.pem') } });
+    const error = await waitForBroker(probe, [`127.0.0.1:${server.port}`], { timeoutMs: 500, now: () => performance.now(), log: () => undefined }).catch((e: unknown) => e);
+    sockets.destroyAll();
+    await server.close();
+    expect((error as KafkaError).code).toBe('UNAVAILABLE');
+    expect(handshakes).toBeGreaterThan(0);
   });
 });

@@ -14,6 +14,12 @@ export const SINK_ERROR_CODES = [
   'KAFKA_UNAVAILABLE',
   /** Kafka refused the records or the topic for a reason retrying cannot fix. */
   'KAFKA_FAILED',
+  /**
+   * TLS or the SASL login with Kafka cannot work as set up: a certificate
+   * not trusted or for another name, TLS to a plaintext port or the
+   * reverse, a login refused, a mechanism the broker does not take.
+   */
+  'KAFKA_SECURITY',
 ] as const;
 export type SinkErrorCode = (typeof SINK_ERROR_CODES)[number];
 
@@ -32,6 +38,7 @@ const KAFKA_CODES: Readonly<Record<KafkaErrorCode, SinkErrorCode>> = {
   UNAVAILABLE: 'KAFKA_UNAVAILABLE',
   FAILED: 'KAFKA_FAILED',
   CLOSED: 'CLOSED',
+  SECURITY: 'KAFKA_SECURITY',
 };
 
 /** A failure of @uniqstream/kafka's writer as a SinkError: the same message, the matching code. */

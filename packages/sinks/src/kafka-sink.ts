@@ -7,12 +7,12 @@ import { formatResultJson } from './result-json.js';
 
 /**
  * Settings of a Kafka sink besides where it writes: partitions (when it
- * creates the topic), clientId, log, verbose, connectTimeoutMs,
- * unavailableTimeoutMs, batchBytes and batchMessages, as @uniqstream/kafka's
- * KafkaTopicWriter takes them.
+ * creates the topic), clientId, log, verbose, connectTimeoutMs, security
+ * (TLS and a SASL login), unavailableTimeoutMs, batchBytes and
+ * batchMessages, as @uniqstream/kafka's KafkaTopicWriter takes them.
  */
 export interface KafkaSinkOptions
-  extends Pick<OwnClientSettings, 'partitions' | 'clientId' | 'log' | 'verbose' | 'connectTimeoutMs'>,
+  extends Pick<OwnClientSettings, 'partitions' | 'clientId' | 'log' | 'verbose' | 'connectTimeoutMs' | 'security'>,
     Pick<TopicWriterSettings, 'unavailableTimeoutMs' | 'batchBytes' | 'batchMessages'> {}
 
 export interface KafkaTarget {

@@ -27,7 +27,13 @@ describe('sink errors', () => {
   });
 
   it("turns each of the Kafka writer's failures into the SinkError of the same meaning, keeping its line", () => {
-    const expected = { BAD_OPTION: 'BAD_OPTION', UNAVAILABLE: 'KAFKA_UNAVAILABLE', FAILED: 'KAFKA_FAILED', CLOSED: 'CLOSED' } as const;
+    const expected = {
+      BAD_OPTION: 'BAD_OPTION',
+      UNAVAILABLE: 'KAFKA_UNAVAILABLE',
+      FAILED: 'KAFKA_FAILED',
+      CLOSED: 'CLOSED',
+      SECURITY: 'KAFKA_SECURITY',
+    } as const;
     expect(Object.keys(expected).sort()).toEqual([...KAFKA_ERROR_CODES].sort());
     for (const code of KAFKA_ERROR_CODES) {
       const from = new KafkaError(code, `cannot reach Kafka at h:1: ${code}`);

@@ -14,6 +14,12 @@ export const SOURCE_ERROR_CODES = [
   'KAFKA_TOPIC_NOT_FOUND',
   /** The Kafka consumer stopped for a reason retrying cannot fix. */
   'KAFKA_FAILED',
+  /**
+   * TLS or the SASL login with Kafka cannot work as set up: a certificate
+   * not trusted or for another name, TLS to a plaintext port or the
+   * reverse, a login refused, a mechanism the broker does not take.
+   */
+  'KAFKA_SECURITY',
 ] as const;
 export type SourceErrorCode = (typeof SOURCE_ERROR_CODES)[number];
 

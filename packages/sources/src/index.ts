@@ -27,5 +27,15 @@ export {
 export type { KafkaPartitionHooks } from './kafka-assignment.js';
 export { REBALANCE_HOLD_MAX_MS } from './kafka-reader.js';
 // The Kafka plumbing is @uniqstream/kafka's; what the source's options name is re-exported for apps.
-export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, KAFKA_LOG_LEVELS, type KafkaLog, type KafkaLogLevel } from '@uniqstream/kafka';
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_UNAVAILABLE_TIMEOUT_MS,
+  KAFKA_LOG_LEVELS,
+  type KafkaLog,
+  type KafkaLogLevel,
+  type KafkaSasl,
+  type KafkaSecurity,
+  type KafkaTls,
+  type SaslMechanism,
+} from '@uniqstream/kafka';
 export { DEFAULT_GROUP, openSource, type KafkaEndpointOptions, type OpenSourceOptions } from './open-source.js';

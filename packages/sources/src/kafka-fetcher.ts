@@ -1,4 +1,4 @@
-import { describeKafkaError, type KafkaLog } from '@uniqstream/kafka';
+import { describeKafkaError, KafkaSecurityError, type KafkaLog, type KafkaSecurity } from '@uniqstream/kafka';
 import type { Admin } from 'kafkajs';
 import { SourceError } from './errors.js';
 import type { PartitionStart } from './kafka-assignment.js';
@@ -37,6 +37,8 @@ export interface FetcherSettings {
   readonly minBytes: number;
   readonly maxWaitMs: number;
   readonly connectTimeoutMs: number;
+  /** TLS and a SASL login for the fetch connections, as for kafkajs's. */
+  readonly security: KafkaSecurity | undefined;
 }
 
 export interface FetcherEvents {
@@ -155,6 +157,12 @@ export class DirectFetcher {
         this.recovered();
       } catch (error) {
         if (!this.running) return;
+        // TLS or a login that cannot work as set up: retrying does not help.
+        if (error instanceof KafkaSecurityError) {
+          this.running = false;
+          this.events.failed(new SourceError('KAFKA_SECURITY', error.message, { cause: error }));
+          return;
+        }
         if (error instanceof SourceError) {
           this.running = false;
           this.events.failed(error);
@@ -285,7 +293,8 @@ export class DirectFetcher {
     if (existing !== undefined && !existing.closed) return existing;
     const leader = [...this.leaders.values()].find((l) => l.nodeId === nodeId);
     if (leader === undefined) throw new Error(`no address for broker ${nodeId}`);
-    const connection = new BrokerConnection(leader.host, leader.port, this.settings.connectTimeoutMs);
+    const { connectTimeoutMs, clientId, security } = this.settings;
+    const connection = new BrokerConnection(leader.host, leader.port, { connectTimeoutMs, clientId, security });
     this.connections.set(nodeId, connection);
     return connection;
   }

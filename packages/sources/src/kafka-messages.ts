@@ -48,7 +48,8 @@ export type FromWorker =
   /** kafkajs heard the group rebalance: its rejoin waits for 'rejoin' with this id (or a time limit). */
   | { readonly kind: 'rebalancing'; readonly id: number }
   | { readonly kind: 'fetched' }
-  | { readonly kind: 'crashed'; readonly reason: string; readonly restart: boolean }
+  /** `code`: why reading cannot go on, when the reader knows (its SourceError's code); default KAFKA_FAILED. */
+  | { readonly kind: 'crashed'; readonly reason: string; readonly restart: boolean; readonly code?: SourceErrorCode }
   | BatchMessage
   | { readonly kind: 'committed'; readonly id: number }
   | { readonly kind: 'lag'; readonly id: number; readonly lag: readonly (readonly [number, number])[] }

@@ -1,8 +1,20 @@
-import { createKafka, describeKafkaError, PROBE_RETRY, quietened, RUN_RETRY, waitForBroker, type KafkaLog } from '@uniqstream/kafka';
+import {
+  createKafka,
+  describeKafkaError,
+  KafkaSecurityError,
+  PROBE_RETRY,
+  quietened,
+  RUN_RETRY,
+  securityFailureOf,
+  waitForBroker,
+  type KafkaLog,
+  type KafkaSecurity,
+} from '@uniqstream/kafka';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { SourceError } from './errors.js';
 import type { PartitionStart } from './kafka-assignment.js';
 import { DirectFetcher } from './kafka-fetcher.js';
+import { BrokerConnection } from './kafka-wire.js';
 import { HoldingSocketTracker, JoinHold } from './kafka-join-hold.js';
 import type { FoundRecords } from './kafka-record-batch.js';
 
@@ -54,6 +66,8 @@ export const REBALANCE_HOLD_MAX_MS = rebalanceHoldMaxMs(DEFAULT_SESSION_TIMEOUT_
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 /** Heartbeats per session timeout at least, so that one lost heartbeat does not cost the membership. */
 const HEARTBEATS_PER_SESSION = 3;
+/** The second login that explains kafkajs's failed one reaches a broker kafkajs just reached: it takes a moment, or is not waited for. */
+const LOGIN_CHECK_TIMEOUT_MS = 5_000;
 
 /**
  * What the reader needs, all plain data: the worker thread gets it as
@@ -75,6 +89,8 @@ export interface ReaderSettings {
   readonly sessionTimeoutMs: number;
   /** Hold kafkajs's rejoin after a rebalance is heard until rejoin() (the owner saves state meanwhile). */
   readonly holdRejoins: boolean;
+  /** TLS and a SASL login, for kafkajs's connections and the fetch path's (the password crosses into the thread, never into a log line). */
+  readonly security: KafkaSecurity | undefined;
 }
 
 /** What the reader tells its owner, on the thread where kafkajs runs. */
@@ -124,7 +140,7 @@ export class KafkaReader {
     private readonly records: RecordsHandler,
   ) {
     this.where = settings.brokers.join(',');
-    const client = { brokers: settings.brokers, clientId: settings.clientId, log, verbose: settings.verbose, now, sockets: this.sockets };
+    const client = { brokers: settings.brokers, clientId: settings.clientId, log, verbose: settings.verbose, now, sockets: this.sockets, security: settings.security };
     this.kafka = createKafka({ ...client, retry: RUN_RETRY });
     this.probeKafka = createKafka({ ...client, log: quietened(log), retry: PROBE_RETRY });
   }
@@ -141,6 +157,7 @@ export class KafkaReader {
       await waitForBroker(this.probeKafka, settings.brokers, { timeoutMs: settings.connectTimeoutMs, now: this.now, signal, log: this.log });
     } catch (error) {
       if (signal.aborted) return;
+      if (error instanceof KafkaSecurityError) throw new SourceError('KAFKA_SECURITY', (await this.loginProblem()) ?? error.message, { cause: error });
       throw new SourceError('KAFKA_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
     }
     let partitions: number;
@@ -150,16 +167,22 @@ export class KafkaReader {
       await admin.connect();
       const topics = await admin.listTopics();
       if (!topics.includes(settings.topic)) {
+        // Kafka lists only the topics a user may describe.
+        const user = settings.security?.sasl?.username;
+        const hidden = user === undefined ? '' : `, or user ${user} may not see it (an ACL for READ on topic ${settings.topic} is missing)`;
         throw new SourceError(
           'KAFKA_TOPIC_NOT_FOUND',
-          `topic ${settings.topic} does not exist on Kafka at ${this.where} (create it, e.g. kafka-topics --bootstrap-server ${settings.brokers[0]} --create --topic ${settings.topic})`,
+          `topic ${settings.topic} does not exist on Kafka at ${this.where}${hidden} (create it, e.g. kafka-topics --bootstrap-server ${settings.brokers[0]} --create --topic ${settings.topic})`,
         );
       }
       const metadata = await admin.fetchTopicMetadata({ topics: [settings.topic] });
       partitions = metadata.topics[0]?.partitions.length ?? 1;
     } catch (error) {
       if (error instanceof SourceError) throw error;
-      throw new SourceError('KAFKA_UNAVAILABLE', `cannot read the topics of Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+      // A SASL port lets kafkajs connect (ApiVersions) and hangs up at its first real request.
+      const closed = settings.security?.sasl === undefined && describeKafkaError(error).endsWith('Closed connection');
+      const hint = closed ? ' (does the broker want a SASL login on this port?)' : '';
+      throw new SourceError(this.failureCode(error), `cannot read the topics of Kafka at ${this.where}: ${describeKafkaError(error)}${hint}`, { cause: error });
     }
     // A consumer made now would connect after close() disconnected everything.
     if (signal.aborted) return;
@@ -176,6 +199,7 @@ export class KafkaReader {
         minBytes: settings.minBytes,
         maxWaitMs: settings.maxWaitTimeInMs,
         connectTimeoutMs: settings.connectTimeoutMs,
+        security: settings.security,
       },
       admin,
       this.log,
@@ -212,7 +236,7 @@ export class KafkaReader {
         eachBatch: async () => undefined,
       });
     } catch (error) {
-      throw new SourceError('KAFKA_UNAVAILABLE', `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+      throw new SourceError(this.failureCode(error), `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
     }
   }
 
@@ -282,6 +306,45 @@ export class KafkaReader {
     if (left > 0) this.log('debug', `closed ${left} connection${left === 1 ? '' : 's'} kafkajs left open`);
   }
 
+  /**
+   * kafkajs's SASL errors say little ("does not support the requested SASL
+   * mechanism"): the fetch path's own login to the first broker says which
+   * mechanism and user, and what the broker offers. Its line, or undefined
+   * when it logs in (or fails otherwise).
+   */
+  private async loginProblem(): Promise<string | undefined> {
+    const { brokers, connectTimeoutMs, clientId, security } = this.settings;
+    const first = brokers[0] ?? '';
+    const colon = first.lastIndexOf(':');
+    const port = Number(first.slice(colon + 1));
+    if (colon < 0 || !Number.isInteger(port)) return undefined;
+    const connection = new BrokerConnection(first.slice(0, colon), port, { connectTimeoutMs: Math.min(connectTimeoutMs, LOGIN_CHECK_TIMEOUT_MS), clientId, security });
+    try {
+      await connection.connected();
+      return undefined;
+    } catch (error) {
+      return error instanceof KafkaSecurityError ? `cannot connect to Kafka at ${this.where}: ${error.message}` : undefined;
+    } finally {
+      connection.close();
+    }
+  }
+
+  /**
+   * kafkajs reports a group its user may not read as a coordinator it
+   * cannot find (the broker's GROUP_AUTHORIZATION_FAILED stays in its debug
+   * lines): with a login, that is the likely reason.
+   */
+  private groupHint(error: unknown): string {
+    const user = this.settings.security?.sasl?.username;
+    if (user === undefined || (error as { name?: unknown } | null)?.name !== 'KafkaJSGroupCoordinatorNotFound') return '';
+    return ` (is user ${user} allowed to READ group ${this.settings.group}? an ACL for it may be missing)`;
+  }
+
+  /** KAFKA_SECURITY for TLS or a login that cannot work as set up, else KAFKA_UNAVAILABLE. */
+  private failureCode(error: unknown): 'KAFKA_SECURITY' | 'KAFKA_UNAVAILABLE' {
+    return securityFailureOf(error) === undefined ? 'KAFKA_UNAVAILABLE' : 'KAFKA_SECURITY';
+  }
+
   private watch(consumer: Consumer, fetcher: DirectFetcher): void {
     const { GROUP_JOIN, CRASH, REBALANCING } = consumer.events;
     consumer.on(GROUP_JOIN, (event) => {
@@ -302,7 +365,7 @@ export class KafkaReader {
     consumer.on(CRASH, (event) => {
       // kafkajs left the group: nothing to hold a rejoin for.
       this.joinHold.release();
-      this.events.crashed(describeKafkaError(event.payload.error), event.payload.restart, event.payload.error);
+      this.events.crashed(describeKafkaError(event.payload.error) + this.groupHint(event.payload.error), event.payload.restart, event.payload.error);
     });
   }
 }

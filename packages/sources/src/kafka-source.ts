@@ -1,5 +1,15 @@
 import type { FrameBatch, Positions, Source } from '@uniqstream/core';
-import { DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, defaultKafkaLog, FETCH_STALE_MARGIN_MS, type KafkaLog } from '@uniqstream/kafka';
+import {
+  checkKafkaSecurity,
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_UNAVAILABLE_TIMEOUT_MS,
+  defaultKafkaLog,
+  FETCH_STALE_MARGIN_MS,
+  securityWarnings,
+  type KafkaLog,
+  type KafkaSecurity,
+} from '@uniqstream/kafka';
 import { SourceError } from './errors.js';
 import { Assignment, type KafkaPartitionHooks, type PartitionStart } from './kafka-assignment.js';
 import { BatchQueue } from './kafka-batch-queue.js';
@@ -45,6 +55,12 @@ export interface KafkaSourceOptions {
   readonly log?: KafkaLog;
   /** Also kafkajs's own info lines (as 'debug'). */
   readonly verbose?: boolean;
+  /**
+   * TLS and a SASL login for every connection: kafkajs's (group, commits,
+   * metadata) and the reader thread's own fetch connections. Absent:
+   * plaintext, no login.
+   */
+  readonly security?: KafkaSecurity;
   /**
    * Called after every group join that changed something, with the
    * partitions gained and lost: a notice, when the join is heard (maybe
@@ -200,6 +216,13 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     if (session !== undefined && !(Number.isInteger(session) && session >= MIN_SESSION_TIMEOUT_MS && session <= MAX_SESSION_TIMEOUT_MS)) {
       throw new SourceError('BAD_OPTION', `sessionTimeoutMs must be an integer from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS} (the broker's bounds), got ${String(session)}`);
     }
+    if (options.security !== undefined) {
+      try {
+        checkKafkaSecurity(options.security);
+      } catch (error) {
+        throw new SourceError('BAD_OPTION', error instanceof Error ? error.message : String(error), { cause: error });
+      }
+    }
     this.options = options;
     this.topic = options.topic;
     this.where = options.brokers.join(',');
@@ -207,6 +230,7 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     this.log = options.log ?? defaultKafkaLog;
     this.now = options.now ?? (() => performance.now());
     this.staleAfterMs = (options.maxWaitTimeInMs ?? DEFAULT_MAX_WAIT_MS) + FETCH_STALE_MARGIN_MS;
+    for (const warning of securityWarnings(options.security)) this.log('warn', `${this.name}: ${warning}`);
     const reader: ReaderSettings = {
       brokers: [...options.brokers],
       topic: options.topic,
@@ -221,6 +245,7 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? DEFAULT_MAX_WAIT_MS,
       sessionTimeoutMs: options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
       holdRejoins: options.partitions?.rebalancing !== undefined,
+      security: options.security,
     };
     this.reader = new WorkerLink(
       this,
@@ -379,7 +404,9 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
       }
       return;
     }
-    this.failed(new SourceError('KAFKA_FAILED', `reading ${this.topic} from Kafka at ${this.where} failed: ${reason}`, { cause }));
+    // The reader's own failures keep their code (KAFKA_SECURITY: TLS or a login that cannot work); kafkajs's are KAFKA_FAILED.
+    const code = cause instanceof SourceError ? cause.code : 'KAFKA_FAILED';
+    this.failed(new SourceError(code, `reading ${this.topic} from Kafka at ${this.where} failed: ${reason}`, { cause }));
   }
 
   failed(error: SourceError): void {

@@ -1,11 +1,16 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type OnReadOpts, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
+import { isTlsRecordStart, KafkaSecurityError, securityFailureOf, securityLines, tlsConnectOptions, type KafkaSecurity } from '@uniqstream/kafka';
+import { INT16, INT32, INT64, NULL_LENGTH, SIZE_BYTES, startRequest } from './kafka-protocol.js';
 import { readInt64, type AbortedTransaction } from './kafka-record-batch.js';
+import { saslLogin } from './kafka-sasl.js';
 
 /*
  * The one Kafka request the direct fetch path makes itself: Fetch v4
  * (the oldest version Kafka 4 still serves, and enough: record batches v2,
- * read committed), over a connection of its own per broker. Everything
- * else (metadata, groups, offsets, commits) stays with kafkajs.
+ * read committed), over a connection of its own per broker, with TLS and
+ * a SASL login (kafka-sasl.ts) when the client's settings ask for them.
+ * Everything else (metadata, groups, offsets, commits) stays with kafkajs.
  * https://kafka.apache.org/protocol#The_Messages_Fetch
  */
 
@@ -15,20 +20,12 @@ export const FETCH_API_VERSION = 4;
 const CONSUMER_REPLICA_ID = -1;
 export const READ_COMMITTED = 1;
 
-/** Size prefix of every request and response. */
-const SIZE_BYTES = 4;
-const INT16 = 2;
-const INT32 = 4;
-const INT64 = 8;
-/** api key, api version, correlation id, client id length. */
-const REQUEST_HEADER_BYTES = INT16 + INT16 + INT32 + INT16;
 /** replica id, max wait, min bytes, max bytes, isolation level, topics count. */
 const FETCH_FIXED_BYTES = INT32 * 4 + 1 + INT32;
 /** partition, fetch offset, partition max bytes. */
 const FETCH_PARTITION_BYTES = INT32 + INT64 + INT32;
 /** producer id, first offset. */
 const ABORTED_BYTES = INT64 + INT64;
-const NULL_LENGTH = -1;
 /** Reads of a socket without a known answer size (size prefixes, small answers): about what Node reads by default. */
 const SCRATCH_BYTES = 64 * 1024;
 /** A rest of an answer at least this large is read into the answer's buffer directly. */
@@ -61,18 +58,11 @@ export interface FetchedPartition {
 
 /** A whole request: size, header v1 and a Fetch v4 body for one topic. */
 export function encodeFetch(correlationId: number, clientId: string, request: FetchRequest): Buffer {
-  const client = Buffer.from(clientId, 'utf8');
   const topic = Buffer.from(request.topic, 'utf8');
-  const size =
-    REQUEST_HEADER_BYTES + client.length + FETCH_FIXED_BYTES + INT16 + topic.length + INT32 + request.partitions.length * FETCH_PARTITION_BYTES;
-  const out = Buffer.allocUnsafe(SIZE_BYTES + size);
-  let at = out.writeInt32BE(size, 0);
-  at = out.writeInt16BE(FETCH_API_KEY, at);
-  at = out.writeInt16BE(FETCH_API_VERSION, at);
-  at = out.writeInt32BE(correlationId, at);
-  at = out.writeInt16BE(client.length, at);
-  at += client.copy(out, at);
-  at = out.writeInt32BE(CONSUMER_REPLICA_ID, at);
+  const bodyBytes = FETCH_FIXED_BYTES + INT16 + topic.length + INT32 + request.partitions.length * FETCH_PARTITION_BYTES;
+  const start = startRequest(FETCH_API_KEY, FETCH_API_VERSION, correlationId, clientId, bodyBytes);
+  const out = start.out;
+  let at = out.writeInt32BE(CONSUMER_REPLICA_ID, start.at);
   at = out.writeInt32BE(request.maxWaitMs, at);
   at = out.writeInt32BE(request.minBytes, at);
   at = out.writeInt32BE(request.maxBytes, at);
@@ -132,13 +122,58 @@ export class ConnectionLost extends Error {
 }
 
 /**
- * One TCP connection to a broker, one request in flight at a time. Answers
- * are read into two buffers in turn, so an answer's body stays valid while
- * the next request is out: the caller may send one more request before it
- * is done with an answer, not two.
+ * When, as a share of the session lifetime the broker gave, the login is
+ * renewed (KIP-368): early enough that a Fetch sent just before still
+ * gets its answer (it waits maxWaitMs at the broker at most), and the
+ * login's own three round trips fit, whatever the lifetime.
+ */
+export const REAUTHENTICATE_AT = 0.85;
+
+export interface BrokerConnectionOptions {
+  /** For the connection, the TLS handshake and each request of the login. */
+  readonly connectTimeoutMs: number;
+  /** In the header of the login's requests. */
+  readonly clientId: string;
+  /** TLS and a SASL login; absent: plaintext, no login. */
+  readonly security?: KafkaSecurity | undefined;
+  /** Monotonic ms, for the session's renewal (default performance.now). */
+  readonly now?: () => number;
+}
+
+interface Pending {
+  resolve(body: Buffer): void;
+  reject(error: Error): void;
+  readonly timer: NodeJS.Timeout;
+  /** A login answer: read into a buffer of its own, so that both answer buffers stay as the caller holds them. */
+  readonly own: boolean;
+}
+
+/**
+ * One connection to a broker (TCP, or TLS), one request in flight at a
+ * time, logged in with SASL before the first request when the settings
+ * say so. Answers are read into two buffers in turn, so an answer's body
+ * stays valid while the next request is out: the caller may send one
+ * more request before it is done with an answer, not two.
+ *
+ * The broker ends a SASL session after the lifetime it gave at login
+ * (connections.max.reauth.ms): the login is renewed on the same
+ * connection between two requests, once REAUTHENTICATE_AT of it has
+ * passed. Renewing in place keeps the connection, its TLS session and the
+ * request sent ahead; reconnecting would cost a TLS handshake and that
+ * request each time.
+ *
+ * A connection that cannot work as set up fails with a KafkaSecurityError
+ * and one line saying what to change: an untrusted certificate, a wrong
+ * host name, TLS to a plaintext port (it closes, or never answers the
+ * handshake: the connect timeout ends the wait) and plaintext to a TLS
+ * port (it answers in TLS), a refused login, a mechanism the broker does
+ * not take. Anything else is a ConnectionLost.
  */
 export class BrokerConnection {
+  readonly where: string;
   private readonly socket: Socket;
+  private readonly tls: boolean;
+  private readonly now: () => number;
   private readonly ready: Promise<void>;
   private readonly buffers = [Buffer.allocUnsafe(0), Buffer.allocUnsafe(0)];
   /** Which of `buffers` the next answer goes to. */
@@ -151,66 +186,132 @@ export class BrokerConnection {
   /** Reads land here until an answer's size is known, and for its last few bytes. */
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   private sizeReceived = 0;
-  private pending: { resolve(body: Buffer): void; reject(error: Error): void; timer: NodeJS.Timeout } | undefined;
+  private pending: Pending | undefined;
   private lost: Error | undefined;
+  /** The socket connected (TCP), and for TLS its handshake is done. */
+  private established = false;
+  /** Some answer came: the port speaks Kafka. */
+  private answered = false;
+  /** Correlation ids of the login's own requests. */
+  private loginIds = 0;
+  /** When the login is to be renewed (monotonic ms); Infinity: never. */
+  private renewAt = Number.POSITIVE_INFINITY;
+  /** The renewal under way: a request that comes meanwhile waits for it rather than starting another. */
+  private renewal: Promise<void> | undefined;
 
   constructor(
     readonly host: string,
     readonly port: number,
-    connectTimeoutMs: number,
+    private readonly options: BrokerConnectionOptions,
   ) {
-    // Reads go straight into the answer's buffer once its size is known (no chunk per read to copy and collect).
-    this.socket = connect({
-      host,
-      port,
-      noDelay: true,
-      onread: { buffer: () => this.readTarget(), callback: (bytes: number, into: Uint8Array) => this.onRead(bytes, into) },
-    });
-    this.ready = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new ConnectionLost(`no connection to ${host}:${port} within ${connectTimeoutMs} ms`)), connectTimeoutMs);
-      this.socket.once('connect', () => {
+    this.where = `${host}:${port}`;
+    this.now = options.now ?? (() => performance.now());
+    const tls = options.security?.tls;
+    this.tls = tls !== undefined;
+    // Reads go straight into the answer's buffer once its size is known (no chunk per read to copy and collect); TLS sockets read decrypted bytes the same way.
+    const onread: OnReadOpts = { buffer: () => this.readTarget(), callback: (bytes: number, into: Uint8Array) => this.onRead(bytes, into) };
+    // tls.connect takes onread as net.connect does (Node's documentation); its types leave it out.
+    const secured: ConnectionOptions & { readonly onread: OnReadOpts } = { host, port, ...(tls === undefined ? {} : tlsConnectOptions(tls, host)), onread };
+    this.socket = tls === undefined ? connect({ host, port, noDelay: true, onread }) : connectTls(secured);
+    if (tls !== undefined) this.socket.setNoDelay(true);
+    const handshake = new Promise<void>((resolve, reject) => {
+      const { connectTimeoutMs } = options;
+      const timer = setTimeout(() => this.fail(this.connectTimedOut(connectTimeoutMs)), connectTimeoutMs);
+      this.socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
+        this.established = true;
         resolve();
       });
       this.socket.once('close', () => {
         clearTimeout(timer);
-        reject(this.lost ?? new ConnectionLost(`connection to ${host}:${port} closed`));
+        reject(this.lost ?? new ConnectionLost(`connection to ${this.where} closed`));
       });
     });
+    const sasl = options.security?.sasl;
+    this.ready = sasl === undefined ? handshake : handshake.then(() => this.login());
     // The request that is waiting (if any) hears of it; `ready` rejects without an unhandled rejection.
     this.ready.catch(() => undefined);
-    this.socket.on('error', (error) => this.fail(new ConnectionLost(`connection to ${host}:${port} failed: ${error.message}`)));
-    this.socket.on('close', () => this.fail(new ConnectionLost(`connection to ${host}:${port} closed`)));
+    this.socket.on('error', (error) => this.fail(this.failureOf(error)));
+    this.socket.on('close', () => this.fail(this.closedWithout()));
   }
 
   get closed(): boolean {
     return this.lost !== undefined;
   }
 
+  /** Resolves once connected (TLS handshake done) and logged in; rejects as a request would. */
+  async connected(): Promise<void> {
+    await this.ready;
+  }
+
   /**
    * Sends `request` (with its size prefix) and resolves with the answer's
-   * body after its correlation id, valid until the next request.
+   * body after its correlation id, valid until the next request. Logs in
+   * again first when the session is due for renewal.
    */
   async request(request: Buffer, correlationId: number, timeoutMs: number): Promise<Buffer> {
     await this.ready;
     if (this.lost !== undefined) throw this.lost;
+    if (this.now() >= this.renewAt) await (this.renewal ??= this.login().finally(() => (this.renewal = undefined)));
+    return this.exchange(request, correlationId, timeoutMs, false);
+  }
+
+  close(): void {
+    this.fail(new ConnectionLost(`connection to ${this.where} closed`));
+  }
+
+  /** SASL login, at first and on renewal; a failure ends the connection. */
+  private async login(): Promise<void> {
+    const sasl = this.options.security?.sasl;
+    if (sasl === undefined) return;
+    const { connectTimeoutMs, clientId } = this.options;
+    // The broker counts the lifetime from its end of the login: counted here from before it, the renewal is early, never late.
+    const started = this.now();
+    try {
+      const session = await saslLogin((request, id) => this.exchange(request, id, connectTimeoutMs, true), () => (this.loginIds = (this.loginIds + 1) | 0), clientId, sasl, this.where);
+      this.renewAt = session.lifetimeMs > 0 ? started + session.lifetimeMs * REAUTHENTICATE_AT : Number.POSITIVE_INFINITY;
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.fail(failure);
+      throw failure;
+    }
+  }
+
+  private async exchange(request: Buffer, correlationId: number, timeoutMs: number, own: boolean): Promise<Buffer> {
+    if (this.lost !== undefined) throw this.lost;
     if (this.pending !== undefined) throw new Error('one request at a time');
     const body = await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new ConnectionLost(`no answer from ${this.host}:${this.port} within ${timeoutMs} ms`)), timeoutMs);
-      this.pending = { resolve, reject, timer };
+      const timer = setTimeout(() => this.fail(new ConnectionLost(`no answer from ${this.where} within ${timeoutMs} ms`)), timeoutMs);
+      this.pending = { resolve, reject, timer, own };
       this.socket.write(request);
     });
     const answered = body.readInt32BE(0);
     if (answered !== correlationId) {
-      const error = new ConnectionLost(`answer ${answered} from ${this.host}:${this.port} where ${correlationId} was expected`);
+      const error = new ConnectionLost(`answer ${answered} from ${this.where} where ${correlationId} was expected`);
       this.fail(error);
       throw error;
     }
     return body.subarray(INT32);
   }
 
-  close(): void {
-    this.fail(new ConnectionLost(`connection to ${this.host}:${this.port} closed`));
+  /** No connection in time: for TLS, a port that took the connection but not the handshake speaks something else. */
+  private connectTimedOut(timeoutMs: number): Error {
+    const socket = this.socket as Socket & { readonly connecting: boolean };
+    if (this.tls && !socket.connecting) return new KafkaSecurityError('TLS_TO_PLAINTEXT_PORT', securityLines.tlsToPlaintext(this.where, `no TLS handshake within ${timeoutMs} ms`));
+    return new ConnectionLost(`no connection to ${this.where} within ${timeoutMs} ms`);
+  }
+
+  /** A socket error: TLS that cannot work as set up (a KafkaSecurityError with its line), else a ConnectionLost. */
+  private failureOf(error: Error): Error {
+    const security = securityFailureOf(error, this.where);
+    if (security !== undefined) return security;
+    return new ConnectionLost(`connection to ${this.where} failed: ${error.message}`);
+  }
+
+  /** Closed by the broker before anything was answered: say what that may mean. */
+  private closedWithout(): Error {
+    if (!this.established || this.answered) return new ConnectionLost(`connection to ${this.where} closed`);
+    return new ConnectionLost(`connection to ${this.where} closed before any answer (a port that wants ${this.tls ? 'a SASL login, or no TLS' : 'TLS or a SASL login'}?)`);
   }
 
   private fail(error: Error): void {
@@ -245,6 +346,7 @@ export class BrokerConnection {
     const body = this.answer.subarray(0, this.answerSize);
     this.answerSize = -1;
     this.sizeReceived = 0;
+    this.answered = true;
     const pending = this.pending;
     this.pending = undefined;
     if (pending === undefined) return;
@@ -256,8 +358,9 @@ export class BrokerConnection {
     let at = 0;
     while (at < chunk.length) {
       // Bytes nobody asked for (one request at a time): the answer just handed on must not be overwritten.
-      if (this.pending === undefined) {
-        this.fail(new ConnectionLost(`unexpected answer from ${this.host}:${this.port}`));
+      const pending = this.pending;
+      if (pending === undefined) {
+        this.fail(new ConnectionLost(`unexpected answer from ${this.where}`));
         return;
       }
       if (this.answerSize < 0) {
@@ -266,16 +369,26 @@ export class BrokerConnection {
         this.sizeReceived += take;
         at += take;
         if (this.sizeReceived < SIZE_BYTES) return;
+        // A TLS port answers plaintext with a TLS alert, which would read as the size of an answer of 350 MB.
+        if (!this.tls && !this.answered && isTlsRecordStart(this.sizeBytes)) {
+          this.fail(new KafkaSecurityError('PLAINTEXT_TO_TLS_PORT', securityLines.plaintextToTls(this.where)));
+          return;
+        }
         this.answerSize = this.sizeBytes.readInt32BE(0);
         if (this.answerSize < INT32) {
-          this.fail(new ConnectionLost(`answer of ${this.answerSize} bytes from ${this.host}:${this.port}, too short for a correlation id`));
+          this.fail(new ConnectionLost(`answer of ${this.answerSize} bytes from ${this.where}, too short for a correlation id`));
           return;
         }
         this.received = 0;
-        // Grown, never shrunk: answers are about the fetch size every time.
-        if (this.buffers[this.turn]!.length < this.answerSize) this.buffers[this.turn] = Buffer.allocUnsafeSlow(this.answerSize);
-        this.answer = this.buffers[this.turn]!;
-        this.turn ^= 1;
+        if (pending.own) {
+          // Login answers are small and rare: a buffer of their own leaves the caller's answers alone.
+          this.answer = Buffer.allocUnsafe(this.answerSize);
+        } else {
+          // Grown, never shrunk: answers are about the fetch size every time.
+          if (this.buffers[this.turn]!.length < this.answerSize) this.buffers[this.turn] = Buffer.allocUnsafeSlow(this.answerSize);
+          this.answer = this.buffers[this.turn]!;
+          this.turn ^= 1;
+        }
       }
       const take = Math.min(this.answerSize - this.received, chunk.length - at);
       chunk.copy(this.answer, this.received, at, at + take);

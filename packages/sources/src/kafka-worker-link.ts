@@ -247,7 +247,7 @@ export class WorkerLink {
         this.host.consuming();
         return;
       case 'crashed':
-        this.host.crashed(message.reason, message.restart, new Error(message.reason));
+        this.host.crashed(message.reason, message.restart, message.code === undefined ? new Error(message.reason) : new SourceError(message.code, message.reason));
         return;
       case 'started':
         this.settleStart(undefined);

@@ -12,7 +12,7 @@
  * imported.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { describeKafkaError, type KafkaLog } from '@uniqstream/kafka';
+import { describeKafkaError, secretScrubber, type KafkaLog } from '@uniqstream/kafka';
 import { SourceError } from './errors.js';
 import { BatchBuffers } from './kafka-buffers.js';
 import type { BatchMessage, FromWorker, ToWorker, WorkerSetup } from './kafka-messages.js';
@@ -32,12 +32,14 @@ const port = parentPort;
 const setup = workerData as WorkerSetup;
 const buffers = BatchBuffers.attach(setup.buffers);
 const now = (): number => performance.now();
+/** The password came in workerData; no line leaves this thread with it (nor with the key's passphrase). */
+const scrub = secretScrubber(setup.reader.security);
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
-const log: KafkaLog = (level, message) => post({ kind: 'log', level, message });
+const log: KafkaLog = (level, message) => post({ kind: 'log', level, message: scrub(message) });
 
 let lastFetchNotice = Number.NEGATIVE_INFINITY;
 let closing = false;
@@ -59,10 +61,10 @@ const reader = new KafkaReader(
       lastFetchNotice = at;
       post({ kind: 'fetched' });
     },
-    crashed: (reason, restart) => {
+    crashed: (reason, restart, cause) => {
       // The first fetch after a crash is news (the source logs "reconnected").
       lastFetchNotice = Number.NEGATIVE_INFINITY;
-      post({ kind: 'crashed', reason, restart });
+      post({ kind: 'crashed', reason: scrub(reason), restart, ...(cause instanceof SourceError ? { code: cause.code } : {}) });
     },
   },
   records,
@@ -107,8 +109,8 @@ const stopStarting = new AbortController();
 const starting = reader.start(stopStarting.signal).then(
   () => post({ kind: 'started' }),
   (error: unknown) => {
-    if (error instanceof SourceError) post({ kind: 'failed', code: error.code, message: error.message, cause: error.cause === undefined ? '' : describeKafkaError(error.cause) });
-    else post({ kind: 'failed', code: 'KAFKA_FAILED', message: `reading ${setup.reader.topic} from Kafka failed: ${describeKafkaError(error)}`, cause: '' });
+    if (error instanceof SourceError) post({ kind: 'failed', code: error.code, message: scrub(error.message), cause: error.cause === undefined ? '' : scrub(describeKafkaError(error.cause)) });
+    else post({ kind: 'failed', code: 'KAFKA_FAILED', message: scrub(`reading ${setup.reader.topic} from Kafka failed: ${describeKafkaError(error)}`), cause: '' });
   },
 );
 
@@ -148,7 +150,7 @@ port.on('message', (message: ToWorker) => {
             kind: 'lag-failed',
             id: message.id,
             code: error instanceof SourceError ? error.code : 'KAFKA_FAILED',
-            message: error instanceof SourceError ? error.message : describeKafkaError(error),
+            message: scrub(error instanceof SourceError ? error.message : describeKafkaError(error)),
           }),
       );
       return;

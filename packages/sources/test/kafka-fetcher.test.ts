@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { KafkaSecurity } from '@uniqstream/kafka';
 import type { Admin } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DirectFetcher, type FetcherEvents } from '../src/kafka-fetcher.js';
@@ -115,12 +116,12 @@ interface Delivered {
   readonly values: string[];
 }
 
-function fetcher(port: number, committed: ReadonlyMap<number, number>, deliver: FetcherEvents['deliver'], lines: string[] = []): DirectFetcher {
+function fetcher(port: number, committed: ReadonlyMap<number, number>, deliver: FetcherEvents['deliver'], lines: string[] = [], security?: KafkaSecurity): DirectFetcher {
   const f = new DirectFetcher(
-    { topic: TOPIC, group: 'g', fromBeginning: true, clientId: 'test', maxBytesPerPartition: 1 << 20, maxBytes: 1 << 20, minBytes: 1, maxWaitMs: 50, connectTimeoutMs: CONNECT_TIMEOUT_MS },
+    { topic: TOPIC, group: 'g', fromBeginning: true, clientId: 'test', maxBytesPerPartition: 1 << 20, maxBytes: 1 << 20, minBytes: 1, maxWaitMs: 50, connectTimeoutMs: CONNECT_TIMEOUT_MS, security },
     admin(port, committed),
     (level, line) => lines.push(`${level} ${line}`),
-    { deliver, fetched: () => undefined, failed: (error) => lines.push(`failed ${error.message}`) },
+    { deliver, fetched: () => undefined, failed: (error) => lines.push(`failed ${error.code} ${error.message}`) },
   );
   fetchers.push(f);
   return f;
@@ -232,5 +233,27 @@ describe('DirectFetcher', () => {
     expect(got.filter((d) => d.partition === 1).flatMap((d) => d.values)).toEqual(range(1, 0, RECORDS));
     expect(lines.filter((l) => l.startsWith('warn fetching t failed'))).toHaveLength(1);
     expect(lines).toContain('info fetching t again');
+  });
+
+  it('stops at once, with KAFKA_SECURITY and one line, when TLS or the login cannot work: no retry', async () => {
+    // What a Kafka plaintext port does with a TLS ClientHello (an oversized request): it hangs up. Retrying cannot help.
+    let connections = 0;
+    const plaintext = createServer((socket) => {
+      connections++;
+      socket.once('data', () => socket.destroy());
+    });
+    servers.push(plaintext);
+    await new Promise<void>((resolve) => plaintext.listen(0, '127.0.0.1', resolve));
+    const port = (plaintext.address() as AddressInfo).port;
+    const lines: string[] = [];
+    const f = fetcher(port, new Map(), async () => undefined, lines, { tls: {}, sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 'pw-never-shown' } });
+    f.joined([0]);
+    f.start([{ partition: 0, offset: 0, session: 1 }]);
+    await until(() => lines.length > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lines).toEqual([
+      `failed KAFKA_SECURITY 127.0.0.1:${port} does not speak TLS (it closed the connection during the TLS handshake): a plaintext port? Turn TLS off for it, or use the broker's TLS port`,
+    ]);
+    expect(connections).toBe(1);
   });
 });

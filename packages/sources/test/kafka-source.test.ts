@@ -36,6 +36,29 @@ describe('openKafkaSource', () => {
     expect(openKafkaSource(BASE).name).toBe('kafka://127.0.0.1:9092/t');
   });
 
+  it('refuses security settings that cannot work, and warns of ones that expose the password', () => {
+    const sasl = { mechanism: 'scram-sha-512', username: 'alice', password: 'pw' } as const;
+    expect(() => openKafkaSource({ ...BASE, security: { sasl: { ...sasl, username: '' } } })).toThrow(new SourceError('BAD_OPTION', 'the SASL user name is empty'));
+    expect(() => openKafkaSource({ ...BASE, security: { tls: { ca: 'no PEM here' } } })).toThrow(/the TLS CA is not a PEM certificate/);
+    const lines: string[] = [];
+    openKafkaSource({ ...BASE, log: (level, line) => lines.push(`${level} ${line}`), security: { sasl: { ...sasl, mechanism: 'plain' } } });
+    expect(lines).toEqual(['warn kafka://127.0.0.1:9092/t: SASL PLAIN without TLS sends the password in clear text']);
+  });
+
+  it("fails with the reader thread's code when its fetch path stops for good (KAFKA_SECURITY), kafkajs's crashes with KAFKA_FAILED", async () => {
+    for (const code of ['KAFKA_SECURITY', undefined]) {
+      const crashing = script(`crash-${code ?? 'kafkajs'}`, `parentPort.on('message', (m) => { if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' }); });
+parentPort.postMessage({ kind: 'started' });
+parentPort.postMessage({ kind: 'crashed', reason: 'k1:9093 refused the SASL login', restart: false${code === undefined ? '' : `, code: '${code}'`} });`);
+      const source = openKafkaSourceOn(BASE, crashing);
+      await expect(source.batches()[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+        code: code ?? 'KAFKA_FAILED',
+        message: 'reading t from Kafka at 127.0.0.1:9092 failed: k1:9093 refused the SASL login',
+      });
+      await source.close();
+    }
+  });
+
   it('can be iterated only once', async () => {
     const unavailable = script('unavailable', `parentPort.on('message', (m) => { if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' }); });
 parentPort.postMessage({ kind: 'failed', code: 'KAFKA_UNAVAILABLE', message: 'cannot reach Kafka at 127.0.0.1:9092: no', cause: '' });`);

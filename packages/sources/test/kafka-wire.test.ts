@@ -1,9 +1,24 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { KafkaSecurityError } from '@uniqstream/kafka';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FoundRecords, findRecords, type AbortedTransaction } from '../src/kafka-record-batch.js';
-import { BrokerConnection, ConnectionLost, decodeFetch, encodeFetch, FETCH_API_KEY, FETCH_API_VERSION, READ_COMMITTED, type FetchRequest } from '../src/kafka-wire.js';
+import {
+  BrokerConnection,
+  ConnectionLost,
+  decodeFetch,
+  encodeFetch,
+  FETCH_API_KEY,
+  FETCH_API_VERSION,
+  READ_COMMITTED,
+  REAUTHENTICATE_AT,
+  type BrokerConnectionOptions,
+  type FetchRequest,
+} from '../src/kafka-wire.js';
 import { ApiKeys, encodeBatch, Encoder, encodeKafkajsRequest, fetchV4Request, patterned } from './support/kafkajs-protocol.js';
+import { parseRequest, refusal, SASL_AUTHENTICATE, SASL_HANDSHAKE, SaslBrokerSession, type SaslBrokerSettings } from './support/sasl-broker.js';
+import { brokerTls, fixture } from './support/tls.js';
 
 /*
  * The Fetch v4 request checked byte for byte against kafkajs's own
@@ -251,12 +266,27 @@ interface Received {
 
 type Answer = (socket: Socket, request: Received) => void | Promise<void>;
 
-/** A broker on 127.0.0.1 that splits the byte stream into size-prefixed requests and answers each with `answer`. */
-async function startBroker(answer: Answer, onConnection?: (socket: Socket) => void): Promise<number> {
-  const server = createServer((socket) => {
+interface StandInOptions {
+  /** Serve TLS with the test broker certificate (for localhost and 127.0.0.1, from ca.pem). */
+  readonly tls?: boolean;
+  /** Take SASL logins (SaslHandshake, SaslAuthenticate) before anything else, as a SASL port does. */
+  readonly sasl?: SaslBrokerSettings;
+  /** Told of each connection's login state. */
+  readonly onSession?: (session: SaslBrokerSession) => void;
+}
+
+/**
+ * A broker on 127.0.0.1 that splits the byte stream into size-prefixed
+ * requests and answers each with `answer`; with `sasl`, it answers the
+ * login itself and closes a connection whose first request is not one.
+ */
+async function startBroker(answer: Answer, onConnection?: (socket: Socket) => void, options: StandInOptions = {}): Promise<number> {
+  const onSocket = (socket: Socket): void => {
     serverSockets.add(socket);
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
+    const session = options.sasl === undefined ? undefined : new SaslBrokerSession(options.sasl);
+    if (session !== undefined) options.onSession?.(session);
     let buffered = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
@@ -264,18 +294,24 @@ async function startBroker(answer: Answer, onConnection?: (socket: Socket) => vo
         const bytes = buffered.subarray(0, 4 + buffered.readInt32BE(0));
         buffered = buffered.subarray(bytes.length);
         // Header v1: size, api key int16, api version int16, correlation id int32.
-        void answer(socket, { bytes, correlationId: bytes.readInt32BE(8) });
+        const { apiKey, body, correlationId } = parseRequest(bytes);
+        const login = session?.answer(apiKey, body);
+        if (login !== undefined) socket.write(frame(correlationId, login));
+        else if (session !== undefined && session.logins === 0) socket.destroy();
+        else void answer(socket, { bytes, correlationId });
       }
     });
     onConnection?.(socket);
-  });
+  };
+  const server = options.tls === true ? createTlsServer(brokerTls(), onSocket) : createServer(onSocket);
+  server.on('tlsClientError', () => undefined);
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
 }
 
-function connect(port: number): BrokerConnection {
-  const connection = new BrokerConnection('127.0.0.1', port, CONNECT_TIMEOUT_MS);
+function connect(port: number, options: Partial<BrokerConnectionOptions> = {}, host = '127.0.0.1'): BrokerConnection {
+  const connection = new BrokerConnection(host, port, { connectTimeoutMs: CONNECT_TIMEOUT_MS, clientId: 'test', ...options });
   connections.push(connection);
   return connection;
 }
@@ -485,5 +521,184 @@ describe('BrokerConnection', () => {
     connection.close();
     expect(await rejection(waiting)).toBeInstanceOf(ConnectionLost);
     expect(connection.closed).toBe(true);
+  });
+});
+
+describe('BrokerConnection over TLS', () => {
+  const ca = fixture('ca.pem');
+
+  it('reads answers however they are cut, large ones straight into their buffer, through TLS', async () => {
+    const bodies = [Buffer.alloc(0), patterned(300, 1), patterned(3 << 20, 2), patterned(5, 3), patterned(200 << 10, 4)];
+    let answered = 0;
+    const port = await startBroker(
+      async (socket, request) => {
+        const body = bodies[answered++]!;
+        if (body.length < 1000) await writeInPieces(socket, frame(request.correlationId, body));
+        else socket.write(frame(request.correlationId, body));
+      },
+      undefined,
+      { tls: true },
+    );
+    // By name and by address: the certificate lists both.
+    for (const host of ['localhost', '127.0.0.1']) {
+      answered = 0;
+      const connection = connect(port, { security: { tls: { ca } } }, host);
+      let held: Buffer | undefined;
+      for (let i = 0; i < bodies.length; i++) {
+        const body = await connection.request(encodeFetch(i, 'test', fetchRequest('t')), i, ANSWER_TIMEOUT_MS);
+        if (held !== undefined) expect(held.equals(bodies[i - 1]!), `${host}: answer ${i - 1} while ${i} came`).toBe(true);
+        expect(body.equals(bodies[i]!), `${host}: answer ${i}`).toBe(true);
+        held = body;
+      }
+      connection.close();
+    }
+  });
+
+  async function failure(connection: BrokerConnection): Promise<KafkaSecurityError> {
+    const error = await rejection(connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS));
+    expect(error).toBeInstanceOf(KafkaSecurityError);
+    expect(error.message).not.toContain('\n');
+    expect(connection.closed).toBe(true);
+    return error as KafkaSecurityError;
+  }
+
+  it('fails in one line when the certificate is not trusted, or not for the name connected to', async () => {
+    const port = await startBroker(() => undefined, undefined, { tls: true });
+    const noCa = await failure(connect(port, { security: { tls: {} } }));
+    expect(noCa.failure).toBe('TLS_UNTRUSTED');
+    expect(noCa.message).toBe(`the TLS certificate of 127.0.0.1:${port} is not trusted (unable to verify the first certificate): give the CA certificate that signed it`);
+    expect((await failure(connect(port, { security: { tls: { ca: fixture('other-ca.pem') } } }))).failure).toBe('TLS_UNTRUSTED');
+    const mismatch = await failure(connect(port, { security: { tls: { ca, servername: 'kafka.example' } } }));
+    expect(mismatch.failure).toBe('TLS_HOSTNAME_MISMATCH');
+    expect(mismatch.message).toMatch(/^the TLS certificate of 127\.0\.0\.1:\d+ is not for the name connected to \(.*kafka\.example.*\): connect by a name it lists, or set the TLS server name to one$/);
+  });
+
+  it('fails in one line for TLS to a plaintext port: one that hangs up, and one that never answers (within the connect timeout)', async () => {
+    // What Kafka's plaintext port does with a ClientHello: an oversized request, the connection closed.
+    const closing = await startBroker(() => undefined, (socket) => socket.once('data', () => socket.destroy()));
+    const closed = await failure(connect(closing, { security: { tls: { ca } } }));
+    expect(closed.failure).toBe('TLS_TO_PLAINTEXT_PORT');
+    expect(closed.message).toBe(`127.0.0.1:${closing} does not speak TLS (it closed the connection during the TLS handshake): a plaintext port? Turn TLS off for it, or use the broker's TLS port`);
+
+    const silent = await startBroker(() => undefined);
+    const started = performance.now();
+    const timedOut = await failure(connect(silent, { security: { tls: { ca } }, connectTimeoutMs: SHORT_TIMEOUT_MS }));
+    expect(timedOut.failure).toBe('TLS_TO_PLAINTEXT_PORT');
+    expect(timedOut.message).toContain(`does not speak TLS (no TLS handshake within ${SHORT_TIMEOUT_MS} ms)`);
+    expect(performance.now() - started).toBeLessThan(SHORT_TIMEOUT_MS + 2_000);
+  });
+
+  it('fails in one line for plaintext to a TLS port (it answers with a TLS alert)', async () => {
+    // What Kafka's TLS port answers a plaintext request with: a fatal alert (internal_error).
+    const port = await startBroker((socket) => {
+      socket.end(Buffer.from('15030300020250', 'hex'));
+    });
+    const error = await failure(connect(port));
+    expect(error.failure).toBe('PLAINTEXT_TO_TLS_PORT');
+    expect(error.message).toBe(`127.0.0.1:${port} answered in TLS: turn TLS on for it, or use the broker's plaintext port`);
+  });
+});
+
+describe('BrokerConnection with a SASL login', () => {
+  const PASSWORD = 'alice-pw-19fe';
+  const USERS = { alice: PASSWORD };
+  const ALL = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'];
+
+  /** A stand-in SASL port (TLS too when asked) answering every Fetch with `fetched <correlation id>`, and the api keys it got, in order. */
+  async function saslBroker(settings: SaslBrokerSettings, tls = false): Promise<{ port: number; apiKeys: number[]; sessions: SaslBrokerSession[] }> {
+    const apiKeys: number[] = [];
+    const sessions: SaslBrokerSession[] = [];
+    const port = await startBroker(
+      (socket, request) => {
+        apiKeys.push(parseRequest(request.bytes).apiKey);
+        socket.write(frame(request.correlationId, Buffer.from(`fetched ${request.correlationId}`)));
+      },
+      (socket) =>
+        socket.on('data', (chunk: Buffer) => {
+          // Login requests are not passed to the answer above: note them from the raw bytes (one request per chunk here).
+          const apiKey = chunk.length >= 6 ? chunk.readInt16BE(4) : -1;
+          if (apiKey === SASL_HANDSHAKE || apiKey === SASL_AUTHENTICATE) apiKeys.push(apiKey);
+        }),
+      { tls, sasl: settings, onSession: (session) => sessions.push(session) },
+    );
+    return { port, apiKeys, sessions };
+  }
+
+  for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
+    it(`logs in with ${mechanism.toUpperCase()} before the first request, over TLS too`, async () => {
+      for (const tls of [false, true]) {
+        const { port, apiKeys } = await saslBroker({ mechanisms: ALL, users: USERS }, tls);
+        const connection = connect(port, { security: { sasl: { mechanism, username: 'alice', password: PASSWORD }, ...(tls ? { tls: { ca: fixture('ca.pem') } } : {}) } });
+        expect((await connection.request(encodeFetch(5, 'test', fetchRequest('t')), 5, ANSWER_TIMEOUT_MS)).toString()).toBe('fetched 5');
+        expect((await connection.request(encodeFetch(6, 'test', fetchRequest('t')), 6, ANSWER_TIMEOUT_MS)).toString()).toBe('fetched 6');
+        expect(apiKeys).toEqual(mechanism === 'plain' ? [17, 36, 1, 1] : [17, 36, 36, 1, 1]);
+      }
+    });
+  }
+
+  it('fails in one line, never with the password, when the login is refused or the mechanism is not taken; later requests too', async () => {
+    const { port } = await saslBroker({ mechanisms: ['SCRAM-SHA-512', 'PLAIN'], users: USERS });
+    const wrong = connect(port, { security: { sasl: { mechanism: 'scram-sha-512', username: 'alice', password: `not-${PASSWORD}` } } });
+    const refused = await rejection(wrong.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS));
+    expect(refused).toBeInstanceOf(KafkaSecurityError);
+    expect((refused as KafkaSecurityError).failure).toBe('AUTHENTICATION_FAILED');
+    expect(refused.message).toBe(`127.0.0.1:${port} refused the SASL login (SCRAM-SHA-512 as alice): ${refusal('SCRAM-SHA-512')}`);
+    expect(refused.message).not.toContain(PASSWORD);
+    expect(wrong.closed).toBe(true);
+    expect(await rejection(wrong.request(encodeFetch(2, 'test', fetchRequest('t')), 2, ANSWER_TIMEOUT_MS))).toBe(refused);
+
+    const other = connect(port, { security: { sasl: { mechanism: 'scram-sha-256', username: 'alice', password: PASSWORD } } });
+    const unsupported = await rejection(other.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS));
+    expect((unsupported as KafkaSecurityError).failure).toBe('UNSUPPORTED_SASL_MECHANISM');
+    expect(unsupported.message).toBe(`127.0.0.1:${port} does not take SASL SCRAM-SHA-256; it offers SCRAM-SHA-512, PLAIN`);
+  });
+
+  it('says what a port that hangs up before any answer may want (a login, TLS)', async () => {
+    const { port } = await saslBroker({ mechanisms: ALL, users: USERS });
+    const error = await rejection(connect(port).request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS));
+    expect(error).toBeInstanceOf(ConnectionLost);
+    expect(error.message).toBe(`connection to 127.0.0.1:${port} closed before any answer (a port that wants TLS or a SASL login?)`);
+  });
+
+  it(`logs in again once ${REAUTHENTICATE_AT * 100}% of the session's lifetime has passed, between two requests, leaving the answer held intact`, async () => {
+    const lifetimeMs = 10_000;
+    const big = [patterned(100 << 10, 1), patterned(90 << 10, 2), patterned(80 << 10, 3)];
+    const apiKeys: number[] = [];
+    let answered = 0;
+    const sessions: SaslBrokerSession[] = [];
+    const port = await startBroker(
+      (socket, request) => {
+        apiKeys.push(parseRequest(request.bytes).apiKey);
+        socket.write(frame(request.correlationId, big[answered++]!));
+      },
+      undefined,
+      { sasl: { mechanisms: ALL, users: USERS, lifetimeMs }, onSession: (session) => sessions.push(session) },
+    );
+    let now = 1_000;
+    const connection = connect(port, { security: { sasl: { mechanism: 'scram-sha-512', username: 'alice', password: PASSWORD } }, now: () => now });
+    const first = await connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS);
+    now += lifetimeMs * REAUTHENTICATE_AT - 1;
+    const second = await connection.request(encodeFetch(2, 'test', fetchRequest('t')), 2, ANSWER_TIMEOUT_MS);
+    expect(sessions[0]!.logins).toBe(1);
+    // Due now: the login's answers go to buffers of their own, so the answer held (second) stays as it came.
+    now += 1;
+    const third = await connection.request(encodeFetch(3, 'test', fetchRequest('t')), 3, ANSWER_TIMEOUT_MS);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.logins).toBe(2);
+    expect(second.equals(big[1]!)).toBe(true);
+    expect(third.equals(big[2]!)).toBe(true);
+    expect(first.length).toBe(big[0]!.length);
+    expect(apiKeys).toEqual([1, 1, 1]);
+  });
+
+  it('never logs in again when the broker gives the session no end (lifetime 0)', async () => {
+    let now = 0;
+    const { port, sessions } = await saslBroker({ mechanisms: ALL, users: USERS, lifetimeMs: 0 });
+    const connection = connect(port, { security: { sasl: { mechanism: 'plain', username: 'alice', password: PASSWORD } }, now: () => now });
+    for (let i = 1; i <= 3; i++) {
+      await connection.request(encodeFetch(i, 'test', fetchRequest('t')), i, ANSWER_TIMEOUT_MS);
+      now += 365 * 24 * 3_600_000;
+    }
+    expect(sessions[0]!.logins).toBe(1);
   });
 });

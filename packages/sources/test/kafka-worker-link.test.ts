@@ -40,6 +40,7 @@ const READER: ReaderSettings = {
   maxWaitTimeInMs: 100,
   sessionTimeoutMs: 30_000,
   holdRejoins: true,
+  security: undefined,
 };
 const LINK: WorkerLinkOptions = { reader: READER, bufferBytes: MIN_BUDGET_BYTES, initialOldSpaceMb: 0 };
 

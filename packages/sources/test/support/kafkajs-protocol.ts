@@ -65,7 +65,7 @@ const crc32C = require(`${PROTOCOL}/recordBatch/crc32C/index.js`) as (bytes: Buf
 export const encodeMessageV1 = require(`${PROTOCOL}/message/v1/index.js`) as (message: { key: Buffer | null; value: Buffer | null; timestamp: number }) => KafkajsEncoder;
 
 /** The api keys of kafkajs's requests. */
-export const ApiKeys = require(`${PROTOCOL}/requests/apiKeys.js`) as { Fetch: number };
+export const ApiKeys = require(`${PROTOCOL}/requests/apiKeys.js`) as { Fetch: number; SaslHandshake: number; SaslAuthenticate: number };
 
 export interface KafkajsRequest {
   readonly apiKey: number;
@@ -83,9 +83,14 @@ export const fetchV4Request = require(`${PROTOCOL}/requests/fetch/v4/request.js`
   topics: { topic: string; partitions: { partition: number; fetchOffset: number; maxBytes: number }[] }[];
 }) => KafkajsRequest;
 
-interface RequestProtocol<A> {
+/** A response decoder of kafkajs: the body after the correlation id. */
+export interface KafkajsResponse<R> {
+  decode(body: Buffer): Promise<R>;
+}
+
+interface RequestProtocol<A, R = unknown> {
   readonly versions: string[];
-  protocol(version: { version: number }): (args: A) => { request: KafkajsRequest };
+  protocol(version: { version: number }): (args: A) => { request: KafkajsRequest; response: KafkajsResponse<R> };
 }
 
 /** kafkajs's JoinGroup request, every version it speaks (its body; `encodeKafkajsRequest` adds the header). */
@@ -106,6 +111,22 @@ export const offsetCommitProtocol = require(`${PROTOCOL}/requests/offsetCommit/i
   memberId: string;
   topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
 }>;
+
+/** kafkajs's SaslHandshake request and answer (v0, v1). */
+export const saslHandshakeProtocol = require(`${PROTOCOL}/requests/saslHandshake/index.js`) as RequestProtocol<
+  { mechanism: string },
+  { errorCode: number; enabledMechanisms: string[] }
+>;
+/**
+ * kafkajs's SaslAuthenticate request and answer (v0, v1). It takes the
+ * mechanism's message already written as bytes (int32 length, then the
+ * bytes), and gives the answer's auth bytes back the same way;
+ * sessionLifetimeMs is a decimal string.
+ */
+export const saslAuthenticateProtocol = require(`${PROTOCOL}/requests/saslAuthenticate/index.js`) as RequestProtocol<
+  { authBytes: Buffer },
+  { errorCode: number; errorMessage: string | null; authBytes: Buffer; sessionLifetimeMs: string }
+>;
 
 /** A whole request as kafkajs sends it: int32 size, header v1 (api key, api version, correlation id, client id), body. */
 export const encodeKafkajsRequest = require(`${PROTOCOL}/request.js`) as (request: {
