@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureBrokerCertificates } from './certificates.js';
-import { loggingConfigFlag, renderBrokerLogging, renderServerProperties, SCRAM_MECHANISMS, type SecureServerConfig } from './config.js';
+import { loggingConfigFlag, renderBrokerLogging, renderServerProperties, resolveGroupDelayMs, SCRAM_MECHANISMS, type SecureServerConfig } from './config.js';
 import { ADMIN_USER, adminStampMatches, ensureAdminPassword, readClusterId, writeAdminClientConfig, writeAdminStamp } from './credentials.js';
 import { KafkaLocalError } from './errors.js';
 import { classPathOf, stderrLog, type LogFn } from './fetch.js';
@@ -251,7 +251,13 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
   // Every storage is formatted with the admin, so that any data directory can be started secure later.
   const adminPassword = await ensureAdminPassword(data.secure);
   const secureConfig = secure ? await prepareSecureFiles(data, adminPassword, log) : undefined;
-  await writeFile(data.serverProperties, renderServerProperties({ version, port, logDir: data.kraftDir, ...(secureConfig === undefined ? {} : { secure: secureConfig }) }), {
+  await writeFile(data.serverProperties, renderServerProperties({
+      version,
+      port,
+      logDir: data.kraftDir,
+      groupInitialRebalanceDelayMs: resolveGroupDelayMs(process.env),
+      ...(secureConfig === undefined ? {} : { secure: secureConfig }),
+    }), {
     mode: PRIVATE,
   });
   await chmod(data.serverProperties, PRIVATE);

@@ -17,6 +17,28 @@ export interface ServerConfigInput {
   readonly logDir: string;
   /** Adds the SASL_SSL listeners on port + 2 and + 3 (mutual TLS), with authorization (--secure). */
   readonly secure?: SecureServerConfig;
+  /** group.initial.rebalance.delay.ms (default 0; see GROUP_DELAY_ENV). */
+  readonly groupInitialRebalanceDelayMs?: number;
+}
+
+/**
+ * Sets group.initial.rebalance.delay.ms. Tests join new groups all the
+ * time, so it is 0 by default; Kafka's own default, 3000, lets instances
+ * started together join a new group's first generation together (a
+ * benchmark of several instances wants that, as production has it).
+ */
+export const GROUP_DELAY_ENV = 'UNIQSTREAM_KAFKA_GROUP_DELAY_MS';
+const MAX_GROUP_DELAY_MS = 300_000;
+
+/** The delay GROUP_DELAY_ENV asks for (0 when unset); BAD_GROUP_DELAY for anything but whole ms up to 300000. */
+export function resolveGroupDelayMs(env: Readonly<Record<string, string | undefined>>): number {
+  const text = (env[GROUP_DELAY_ENV] ?? '').trim();
+  if (text === '') return 0;
+  const ms = Number(text);
+  if (!/^\d+$/.test(text) || ms > MAX_GROUP_DELAY_MS) {
+    throw new KafkaLocalError('BAD_GROUP_DELAY', `${GROUP_DELAY_ENV}="${env[GROUP_DELAY_ENV]}" is not a number of ms from 0 to ${MAX_GROUP_DELAY_MS}`);
+  }
+  return ms;
 }
 
 export interface SecureServerConfig {
@@ -69,8 +91,8 @@ export function renderServerProperties(input: ServerConfigInput): string {
     ['transaction.state.log.min.isr', 1],
     ['min.insync.replicas', 1],
     ['default.replication.factor', 1],
-    // Tests join groups constantly; the 3 s default only slows them down.
-    ['group.initial.rebalance.delay.ms', 0],
+    // Tests join groups constantly; Kafka's 3 s default only slows them down (GROUP_DELAY_ENV sets it).
+    ['group.initial.rebalance.delay.ms', input.groupInitialRebalanceDelayMs ?? 0],
     ['auto.create.topics.enable', true],
     ['num.partitions', 1],
   ];

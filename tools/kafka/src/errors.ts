@@ -13,6 +13,7 @@ export const KAFKA_LOCAL_ERROR_CODES = [
   'START_TIMEOUT',
   'STOP_FAILED',
   'LOCK_TIMEOUT',
+  'BAD_GROUP_DELAY',
   // The secured listener (--secure):
   'BAD_SECURE',
   'NOT_SECURE',

@@ -9,6 +9,8 @@ import {
   renderBrokerLogging,
   renderServerProperties,
   renderToolsLogging,
+  resolveGroupDelayMs,
+  GROUP_DELAY_ENV,
 } from '../src/config.js';
 import { parseKafkaVersion } from '../src/version.js';
 import { readProperties } from './properties.js';
@@ -142,6 +144,23 @@ describe('renderServerProperties with the SASL_SSL listener', () => {
       expect(() => renderServerProperties({ version: V4, port: 9092, logDir: '/d', secure: { ...secure, adminPassword } }), adminPassword).toThrow(
         /JAAS/,
       );
+    }
+  });
+});
+
+describe('the initial rebalance delay of new groups', () => {
+  const delayOf = (ms: number): string | undefined =>
+    readProperties(renderServerProperties({ version: V4, port: 9092, logDir: '/tmp/k', groupInitialRebalanceDelayMs: ms })).get('group.initial.rebalance.delay.ms');
+
+  it('is what the environment asks for, 0 when it asks nothing', () => {
+    expect(resolveGroupDelayMs({})).toBe(0);
+    expect(resolveGroupDelayMs({ [GROUP_DELAY_ENV]: ' 3000 ' })).toBe(3000);
+    expect(delayOf(3000)).toBe('3000');
+  });
+
+  it('refuses anything but whole ms up to 300000, naming the variable', () => {
+    for (const text of ['-1', '1.5', 'soon', '300001', '1e3']) {
+      expect(() => resolveGroupDelayMs({ [GROUP_DELAY_ENV]: text }), text).toThrow(GROUP_DELAY_ENV);
     }
   });
 });

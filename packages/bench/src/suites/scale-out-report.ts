@@ -41,6 +41,8 @@ export interface CaseRun {
   readonly peakRssBytes: readonly number[];
   /** Frames the processes read: more than the topic holds when a rebalance made a new owner read from a checkpoint. */
   readonly framesRead: number;
+  /** With several instances: the frames each read, in start order. */
+  readonly framesPerInstance?: readonly number[];
   /** Partial results the merge read (the service). */
   readonly partials?: number;
   /** frames/s as `uniqstream count` prints it itself: from its pipeline's start (group join included) to its exit (the idle wait included). */
@@ -65,6 +67,8 @@ export interface ScaleOutSetup {
   /** Bytes of the frames, without record overhead. */
   readonly frameBytes: number;
   readonly broker: string;
+  /** The broker's group.initial.rebalance.delay.ms, when it could be read. */
+  readonly groupDelayMs?: number | undefined;
   readonly cores: number;
   readonly untilIdleSeconds: number;
   readonly loadAtStart: readonly number[];
@@ -81,6 +85,7 @@ export const TARGETS = {
   peakRssMb: 250,
 } as const;
 
+const MS_PER_SECOND = 1000;
 const MB = 1e6;
 const PER_MILLION = 1e6;
 
@@ -285,11 +290,29 @@ function notesOf(setup: ScaleOutSetup, results: readonly CaseResult[]): string[]
           `For comparison, uniqstream count's own summary, whose time runs from its pipeline's start (the group join included) to its exit (the idle wait included): ${own.map((r) => `${r.partitions}p ${si(median(r.runs.flatMap((run) => (run.ownRate === undefined ? [] : [run.ownRate]))))} frames/s`).join(', ')} (median).`,
           `A check of the CLI's end point: its last fetch answer with frames (the last sample in which it read 1 MiB or more) came ${own.map((r) => `${r.partitions}p ${median(r.runs.flatMap((run) => (run.lastFetchBeforeEndMs === undefined ? [] : [run.lastFetchBeforeEndMs]))).toFixed(0)} ms`).join(', ')} (median) before it: the decoding and counting of the last answers, and the idle ticks' slack.`,
         ]),
+    ...splitNotes(setup, results),
     reread.length === 0
-      ? 'No frame was read twice: in the 2-instance runs both instances joined before the first fetch settled.'
+      ? 'No frame was read twice: a partition that moved to the second instance moved with its checkpoint.'
       : `Frames read again after a rebalance (a new owner restarts from the last checkpoint): ${reread.map((r) => `${caseName(r.spec, r.partitions)} up to ${percent(Math.max(...r.runs.map((run) => run.framesRead / setup.frames - 1)), 1)} of the topic`).join('; ')}; the end waits for them.`,
     `This machine has ${setup.cores} cores shared by the broker, the case's processes and the bench: a second instance adds a process, not a core. Load average (1, 5, 15 min) at the start ${load(setup.loadAtStart)}, at the end ${load(setup.loadAtEnd)}.`,
   ];
+}
+
+/** How (d)'s instances shared the frames, and the broker setting that decides it. */
+function splitNotes(setup: ScaleOutSetup, results: readonly CaseResult[]): string[] {
+  const multi = results.filter((r) => r.spec.instances > 1);
+  if (multi.length === 0) return [];
+  const delay =
+    setup.groupDelayMs === undefined
+      ? "The broker's group.initial.rebalance.delay.ms could not be read."
+      : setup.groupDelayMs >= MS_PER_SECOND
+        ? `The broker's group.initial.rebalance.delay.ms is ${setup.groupDelayMs} ms (Kafka's default is 3000): instances started together join a new group's first generation together.`
+        : `The broker's group.initial.rebalance.delay.ms is ${setup.groupDelayMs} ms (tools/kafka's default for tests; Kafka's is 3000): the first instance to join a new group starts alone, and the second gets its partitions at the first one's next heartbeat (up to 3 s later), by then it has counted much of the input, and the handover (checkpoints, a merge moving) is in the figures. Set UNIQSTREAM_KAFKA_GROUP_DELAY_MS=3000 when starting the bench's broker to measure the instances sharing the partitions from the start.`;
+  const splits = multi.map((r) => {
+    const shares = r.runs.flatMap((run) => (run.framesPerInstance === undefined || run.framesRead === 0 ? [] : [Math.max(...run.framesPerInstance) / run.framesRead]));
+    return shares.length === 0 ? `${caseName(r.spec, r.partitions)}: not known` : `${caseName(r.spec, r.partitions)}: the busier instance read ${percent(median(shares), 0)} of the frames (median; ${shares.map((x) => percent(x, 0)).join(', ')} per run)`;
+  });
+  return [delay, `How the frames were shared: ${splits.join('; ')}.`];
 }
 
 export function scaleOutReport(setup: ScaleOutSetup, results: readonly CaseResult[]): SuiteReport {

@@ -27,7 +27,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import type { Admin, Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
 import { connectBenchKafka } from '../broker.js';
 import { buildCommand } from '../build.js';
 import { runCli } from '../cli-run.js';
@@ -78,6 +78,7 @@ const MS_PER_SECOND = 1e3;
 const LOG_APPEND_TIME = { name: 'message.timestamp.type', value: 'LogAppendTime' };
 const FRAMES_IN = 'uniqstream_frames_in_total';
 const PARTIALS_IN = 'uniqstream_partials_in_total';
+const GROUP_DELAY_CONFIG = 'group.initial.rebalance.delay.ms';
 
 /** Where the runs happen. */
 interface Stage {
@@ -115,6 +116,8 @@ export interface ServicePoll {
   readonly atMs: number;
   /** Frames read by all instances. */
   readonly framesRead: number;
+  /** Frames read by each instance, in start order. */
+  readonly framesPerInstance?: readonly number[];
   /** The partials topic's end offset, and the merge group's committed offset on it. */
   readonly partialsEnd: number | undefined;
   readonly mergedTo: number | undefined;
@@ -167,6 +170,7 @@ async function pollService(stage: Stage, running: readonly ServiceInstance[], to
   return {
     atMs: Date.now(),
     framesRead: scrapes.reduce((sum, m) => sum + (m.get(FRAMES_IN) ?? 0), 0),
+    framesPerInstance: scrapes.map((m) => m.get(FRAMES_IN) ?? 0),
     partials: scrapes.reduce((sum, m) => sum + (m.get(PARTIALS_IN) ?? 0), 0),
     partialsEnd: offsetOf(partialEnds.find((e) => e.partition === 0)?.high),
     mergedTo: offsetOf(merged[0]?.partitions.find((p) => p.partition === 0)?.offset),
@@ -229,7 +233,13 @@ async function serviceRun(stage: Stage, spec: CaseSpec, topic: string, partition
     // Read before they stop: /proc forgets a process once it is reaped.
     sampler.stop();
     const peakRssBytes = running.map((instance) => (instance.child.pid === undefined ? 0 : sampler.peakRss(instance.child.pid)));
-    return { ...spanOf(sampler, start, endMs, stage.frameBytes), peakRssBytes, framesRead: last.framesRead, partials: last.partials };
+    return {
+      ...spanOf(sampler, start, endMs, stage.frameBytes),
+      peakRssBytes,
+      framesRead: last.framesRead,
+      ...(running.length > 1 && last.framesPerInstance !== undefined ? { framesPerInstance: last.framesPerInstance } : {}),
+      partials: last.partials,
+    };
   } finally {
     sampler.stop();
     await Promise.all(running.map((instance) => stopProcess(instance.child)));
@@ -281,6 +291,25 @@ async function removeTopics(admin: Admin, topics: readonly string[]): Promise<vo
   if (present.length > 0) await admin.deleteTopics({ topics: present }).catch(() => undefined);
 }
 
+/**
+ * The broker's group.initial.rebalance.delay.ms: whether (d)'s instances,
+ * started together, join the group's first generation together (Kafka's
+ * default, 3000) or one after the other (tools/kafka's 0, for tests).
+ */
+async function groupInitialRebalanceDelayMs(admin: Admin): Promise<number | undefined> {
+  try {
+    const { brokers } = await admin.describeCluster();
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0]?.nodeId ?? 1), configNames: [GROUP_DELAY_CONFIG] }],
+    });
+    const value = described.resources[0]?.configEntries.find((e) => e.configName === GROUP_DELAY_CONFIG)?.configValue;
+    return value === undefined ? undefined : Number(value);
+  } catch {
+    return undefined;
+  }
+}
+
 async function measure(ctx: SuiteContext): Promise<SuiteReport> {
   const frames = ctx.quick ? QUICK_FRAMES : FULL_FRAMES;
   const { broker, kafka, admin } = await connectBenchKafka(ctx.log);
@@ -294,6 +323,7 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
       ends.set(topic, new Map((await topicEnds(admin, topic)).map((o) => [o.partition, Number(o.high)])));
     }
     const stage: Stage = { bootstrap: broker.bootstrap, kafka, admin, frames, frameBytes, ends };
+    const groupDelayMs = await groupInitialRebalanceDelayMs(admin);
     const runs = new Map<string, CaseRun[]>();
     const entries: { spec: CaseSpec; partitions: number; name: string }[] = [];
     const cases: BenchCase[] = [];
@@ -326,7 +356,18 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
     });
     const results: CaseResult[] = entries.map((entry, i) => ({ spec: entry.spec, partitions: entry.partitions, speed: speed[i]!, runs: (runs.get(entry.name) ?? []).slice(warmup) }));
     return scaleOutReport(
-      { id: ID, title: TITLE, frames, frameBytes, broker: broker.description, cores: availableParallelism(), untilIdleSeconds: CLI_UNTIL_IDLE_SECONDS, loadAtStart, loadAtEnd: loadavg() },
+      {
+        id: ID,
+        title: TITLE,
+        frames,
+        frameBytes,
+        broker: broker.description,
+        groupDelayMs,
+        cores: availableParallelism(),
+        untilIdleSeconds: CLI_UNTIL_IDLE_SECONDS,
+        loadAtStart,
+        loadAtEnd: loadavg(),
+      },
       results,
     );
   } finally {

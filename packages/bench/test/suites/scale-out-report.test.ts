@@ -71,4 +71,15 @@ describe('scaleOutReport', () => {
     const keys = orderedHeadlines([{ key: 'historical.framesPerSecond', label: '', value: '' }, ...report.headlines!]).map((h) => h.key);
     expect(keys.at(-1)).toBe('historical.framesPerSecond');
   });
+
+  it("says how (d)'s instances shared the frames, and what the broker's initial rebalance delay made of it", () => {
+    const split = (groupDelayMs: number) => {
+      const d = result('d', 4, [90_000, 90_000, 90_000], 10.5, [150, 160]);
+      const runs = d.runs.map((run, i) => ({ ...run, framesPerInstance: [[835_000, 165_000], [500_000, 500_000], [600_000, 400_000]][i]! }));
+      return scaleOutReport({ ...setup, groupDelayMs }, [...results.slice(0, 6), { ...d, runs }]).notes!.join('\n');
+    };
+    expect(split(0)).toContain('group.initial.rebalance.delay.ms is 0 ms');
+    expect(split(0)).toContain('the busier instance read 60% of the frames (median; 84%, 50%, 60% per run)');
+    expect(split(3000)).toContain('join a new group\'s first generation together');
+  });
 });
