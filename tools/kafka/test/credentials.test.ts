@@ -14,18 +14,9 @@ import {
   scramCredentialConfig,
   writeAdminStamp,
 } from '../src/credentials.js';
-import { KafkaLocalError } from '../src/errors.js';
 import { secureLayout, type SecureLayout } from '../src/paths.js';
 import { readProperties } from './properties.js';
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-    return 'accepted';
-  } catch (error) {
-    return error instanceof KafkaLocalError ? error.code : String(error);
-  }
-}
+import { codeOf } from './error-code.js';
 
 describe('user names and passwords', () => {
   it('takes names that need no escaping in SCRAM or an ACL principal', () => {

@@ -1,18 +1,9 @@
 import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { KafkaLocalError } from '../src/errors.js';
 import { aclEntries, type AclRule } from '../src/secure-admin.js';
+import { codeOf } from './error-code.js';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-    return 'accepted';
-  } catch (error) {
-    return error instanceof KafkaLocalError ? error.code : String(error);
-  }
-}
 
 describe('aclEntries', () => {
   it('gives one ALLOW entry per operation, for User:<name> from any host, literal by default', () => {

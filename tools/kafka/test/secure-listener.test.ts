@@ -2,7 +2,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaLocalError } from '../src/errors.js';
 import { dataLayout } from '../src/paths.js';
 import {
   resolveSecure,
@@ -14,15 +13,7 @@ import {
   type SecureListener,
 } from '../src/secure-listener.js';
 import { parseKafkaVersion } from '../src/version.js';
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-    return 'accepted';
-  } catch (error) {
-    return error instanceof KafkaLocalError ? error.code : String(error);
-  }
-}
+import { codeOf } from './error-code.js';
 
 describe('resolveSecure', () => {
   it('prefers the caller, then $UNIQSTREAM_KAFKA_SECURE, then off', () => {
