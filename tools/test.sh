@@ -4,7 +4,9 @@
 # and stopped again at the end).
 #
 # The integration tests run once per Kafka version in UNIQSTREAM_KAFKA_VERSIONS
-# (default "4.4.0 3.9.1": the newest 4.x and the last 3.x). With a broker
+# (default "4.4.0 3.9.1": the newest 4.x and the last 3.x), against a broker
+# started --secure: the plaintext listener every suite uses by default, and
+# the SASL_SSL ones (9094, 9095) for the suites that log in. With a broker
 # already running on 127.0.0.1:9092 they run once, against that broker.
 #
 # Each phase's output is also kept under .cache/test-logs/, and a failing run
@@ -44,7 +46,7 @@ for version in $versions; do
     UNIQSTREAM_KAFKA_VERSION=$version
     export UNIQSTREAM_KAFKA_VERSION
     # A second try: one slow start on a loaded machine must not cost a whole leg.
-    if ! sh tools/kafka/bin/kafka-local start && ! { echo "(starting Kafka $version again)"; sh tools/kafka/bin/kafka-local start; }; then
+    if ! sh tools/kafka/bin/kafka-local start --secure && ! { echo "(starting Kafka $version again)"; sh tools/kafka/bin/kafka-local start --secure; }; then
       status=1
       failed_phases="$failed_phases kafka-$version-start"
       continue

@@ -1,16 +1,20 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loggingConfigFlag, renderBrokerLogging, renderServerProperties } from './config.js';
+import { ensureBrokerCertificates } from './certificates.js';
+import { loggingConfigFlag, renderBrokerLogging, renderServerProperties, SCRAM_MECHANISMS, type SecureServerConfig } from './config.js';
+import { ADMIN_USER, adminStampMatches, ensureAdminPassword, readClusterId, writeAdminClientConfig, writeAdminStamp } from './credentials.js';
 import { KafkaLocalError } from './errors.js';
 import { classPathOf, stderrLog, type LogFn } from './fetch.js';
 import { withLock } from './lock.js';
 import { BROKER_JVM_OPTIONS, requireJava } from './java.js';
 import { dataLayout, DATA_DIR, jarLayout, portLockFile, type DataLayout } from './paths.js';
-import { controllerPortOf, isPortFree, LOOPBACK, resolvePort } from './ports.js';
+import { controllerPortOf, isPortFree, LOOPBACK, mutualTlsPortOf, resolvePort, securePortOf } from './ports.js';
 import { isOurBroker, isProcessAlive, signal, waitForExit } from './process.js';
 import type { Readiness } from './probe.js';
+import { setScramCredential } from './scram-users.js';
+import { resolveSecure, secureKafkaConfig, secureListenerOf, SECURE_ENV, type SecureListener } from './secure-listener.js';
 import { formatStorage } from './storage.js';
 import { parseKafkaVersion, resolveVersion, type KafkaVersion } from './version.js';
 
@@ -24,6 +28,8 @@ export interface BrokerInfo {
   readonly logFile: string;
   /** .data/<version>/<port>: config, KRaft storage, logs, pid file. */
   readonly dataDir: string;
+  /** The SASL_SSL listeners (port + 2, and + 3 for mutual TLS) of a broker started with `secure`, else null. */
+  readonly secure: SecureListener | null;
 }
 
 export interface BrokerOptions {
@@ -35,6 +41,14 @@ export interface BrokerOptions {
   readonly log?: (line: string) => void;
   /** How long a start may take before it is abandoned; default 120 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Start with a SASL_SSL listener on port + 2 beside PLAINTEXT (TLS, SCRAM
+   * and PLAIN logins, ACLs), and the same on port + 3 requiring a client
+   * certificate; default $UNIQSTREAM_KAFKA_SECURE. A running
+   * broker without one is then NOT_SECURE; without it, a running broker is
+   * taken with or without one.
+   */
+  readonly secure?: boolean;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 120_000;
@@ -46,6 +60,10 @@ const PORT_LOCK_TIMEOUT_MS = 20 * 60_000;
 const READY_POLL_MS = 500;
 /** Lines of the log shown when the broker dies while starting. */
 const LOG_TAIL_LINES = 3;
+/** Once the plaintext listener answers, the admin must be able to log in on SASL_SSL within this. */
+const SECURE_READY_TIMEOUT_MS = 30_000;
+/** server.properties holds the admin's password (PLAIN's JAAS entry) when secure. */
+const PRIVATE = 0o600;
 
 interface Target {
   readonly version: KafkaVersion;
@@ -54,6 +72,8 @@ interface Target {
   readonly port: number;
   readonly log: LogFn;
   readonly startTimeoutMs: number;
+  /** Whether the SASL_SSL listener is required. */
+  readonly secure: boolean;
 }
 
 function targetOf(options: BrokerOptions | undefined): Target {
@@ -64,11 +84,37 @@ function targetOf(options: BrokerOptions | undefined): Target {
     port: resolvePort(options?.port, process.env),
     log: options?.log ?? stderrLog,
     startTimeoutMs: options?.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    secure: resolveSecure(options?.secure, process.env),
   };
 }
 
-function infoOf(version: KafkaVersion, port: number, pid: number, data: DataLayout): BrokerInfo {
-  return { bootstrap: `${LOOPBACK}:${port}`, version: version.text, port, pid, logFile: data.logFile, dataDir: data.root };
+function infoOf(version: KafkaVersion, port: number, pid: number, data: DataLayout, secure: boolean): BrokerInfo {
+  return {
+    bootstrap: `${LOOPBACK}:${port}`,
+    version: version.text,
+    port,
+    pid,
+    logFile: data.logFile,
+    dataDir: data.root,
+    secure: secure ? secureListenerOf(version, port, data) : null,
+  };
+}
+
+/** What broker.json records of a run. */
+interface RunState {
+  readonly version: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly secure: boolean;
+}
+
+async function readSecure(stateFile: string): Promise<boolean> {
+  try {
+    return (JSON.parse(await readFile(stateFile, 'utf8')) as Partial<RunState>).secure === true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -92,7 +138,7 @@ async function findRunning(port: number, only?: KafkaVersion): Promise<BrokerInf
   for (const version of versions) {
     const data = dataLayout(version, port);
     const pid = await readPid(data.pidFile);
-    if (pid !== null && isOurBroker(pid, data.serverProperties)) return infoOf(version, port, pid, data);
+    if (pid !== null && isOurBroker(pid, data.serverProperties)) return infoOf(version, port, pid, data, await readSecure(data.stateFile));
   }
   return null;
 }
@@ -134,11 +180,11 @@ export async function restartBroker(options?: BrokerOptions): Promise<BrokerInfo
   const target = targetOf(options);
   return withLock(portLockFile(target.port), { timeoutMs: PORT_LOCK_TIMEOUT_MS }, async () => {
     const running = await findRunning(target.port);
-    if (running !== null && !acceptable(running, target)) throw mismatch(running, target);
+    if (running !== null && !sameVersion(running, target)) throw mismatch(running, target);
     await stopLocked(target.port, target.log);
-    // Restart what ran, unless a version was asked for.
+    // Restart what ran, unless a version was asked for; secure if it was, or if asked.
     const version = running !== null && !target.explicit ? parseKafkaVersion(running.version) : target.version;
-    return startLocked({ ...target, version }, true);
+    return startLocked({ ...target, version, secure: target.secure || running?.secure != null }, true);
   });
 }
 
@@ -154,14 +200,25 @@ async function brokerReady(bootstrap: string, readiness?: Readiness): Promise<bo
   return probe.brokerReady(bootstrap, readiness);
 }
 
-function acceptable(running: BrokerInfo, target: Target): boolean {
+function sameVersion(running: BrokerInfo, target: Target): boolean {
   return !target.explicit || running.version === target.version.text;
 }
 
+/** A secured broker serves plaintext clients as well, so it does for a target that does not ask for security. */
+function acceptable(running: BrokerInfo, target: Target): boolean {
+  return sameVersion(running, target) && (!target.secure || running.secure !== null);
+}
+
 function mismatch(running: BrokerInfo, target: Target): KafkaLocalError {
+  if (!sameVersion(running, target)) {
+    return new KafkaLocalError(
+      'VERSION_MISMATCH',
+      `Kafka ${running.version} is running on ${running.bootstrap} (pid ${running.pid}) but ${target.version.text} was asked for: stop it first (kafka-local stop)`,
+    );
+  }
   return new KafkaLocalError(
-    'VERSION_MISMATCH',
-    `Kafka ${running.version} is running on ${running.bootstrap} (pid ${running.pid}) but ${target.version.text} was asked for: stop it first (kafka-local stop)`,
+    'NOT_SECURE',
+    `Kafka ${running.version} is running on ${running.bootstrap} (pid ${running.pid}) without the SASL_SSL listener, which was asked for (--secure or ${SECURE_ENV}): restart it with \`kafka-local restart --secure\``,
   );
 }
 
@@ -177,12 +234,12 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
     return running;
   }
 
-  const { version, port, log } = target;
-  for (const taken of [port, controllerPortOf(port)]) {
+  const { version, port, log, secure } = target;
+  for (const taken of [port, controllerPortOf(port), ...(secure ? [securePortOf(port), mutualTlsPortOf(port)] : [])]) {
     if (!(await isPortFree(taken))) {
       throw new KafkaLocalError(
         'PORT_IN_USE',
-        `${LOOPBACK}:${taken} is taken by another program (not a kafka-local broker): stop it, or pick another port with UNIQSTREAM_KAFKA_PORT (the controller uses port + 1)`,
+        `${LOOPBACK}:${taken} is taken by another program (not a kafka-local broker): stop it, or pick another port with UNIQSTREAM_KAFKA_PORT (the controller uses port + 1, --secure's listeners port + 2 and + 3)`,
       );
     }
   }
@@ -191,20 +248,30 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
   const classPath = await classPathOf(version, log);
   const data = dataLayout(version, port);
   await mkdir(data.logsDir, { recursive: true });
-  await writeFile(data.serverProperties, renderServerProperties({ version, port, logDir: data.kraftDir }));
+  // Every storage is formatted with the admin, so that any data directory can be started secure later.
+  const adminPassword = await ensureAdminPassword(data.secure);
+  const secureConfig = secure ? await prepareSecureFiles(data, adminPassword, log) : undefined;
+  await writeFile(data.serverProperties, renderServerProperties({ version, port, logDir: data.kraftDir, ...(secureConfig === undefined ? {} : { secure: secureConfig }) }), {
+    mode: PRIVATE,
+  });
+  await chmod(data.serverProperties, PRIVATE);
   await writeFile(data.logging, renderBrokerLogging(version, data.logFile));
   const formatStarted = Date.now();
-  if (await formatStorage(version, java, classPath, jarLayout(version), data)) {
+  const formatted = await formatStorage(version, java, classPath, jarLayout(version), data, { user: ADMIN_USER, password: adminPassword });
+  if (formatted !== null) {
+    await writeAdminStamp(data.secure, formatted, adminPassword);
     log(`formatted KRaft storage in ${data.kraftDir} (${((Date.now() - formatStarted) / 1000).toFixed(1)} s)`);
   }
 
   const started = Date.now();
   const pid = await launch(version, java, classPath, data);
   await writeFile(data.pidFile, `${pid}\n`);
-  await writeFile(data.stateFile, JSON.stringify({ version: version.text, port, pid, startedAt: new Date().toISOString() }) + '\n');
-  const info = infoOf(version, port, pid, data);
+  const state: RunState = { version: version.text, port, pid, startedAt: new Date().toISOString(), secure };
+  await writeFile(data.stateFile, JSON.stringify(state) + '\n');
+  const info = infoOf(version, port, pid, data, secure);
   try {
     await waitReady(info, data, target.startTimeoutMs);
+    if (info.secure !== null) await readySecure(info, info.secure, data, adminPassword, log);
   } catch (error) {
     await terminate(pid);
     await removeRunFiles(data);
@@ -213,8 +280,53 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
     }
     throw error;
   }
-  log(`Kafka ${version.text} is running on ${info.bootstrap} (pid ${pid}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s); log: ${data.logFile}`);
+  const secured = info.secure === null ? '' : `, SASL_SSL on ${info.secure.bootstrap}`;
+  log(`Kafka ${version.text} is running on ${info.bootstrap}${secured} (pid ${pid}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s); log: ${data.logFile}`);
   return info;
+}
+
+/** The CA and the broker's keystore (made once per data directory) and the admin's client settings for Kafka's tools. */
+async function prepareSecureFiles(data: DataLayout, adminPassword: string, log: LogFn): Promise<SecureServerConfig> {
+  const started = Date.now();
+  if (await ensureBrokerCertificates(data.secure)) {
+    log(`made a CA and the broker's certificate in ${data.secure.root} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  await writeAdminClientConfig(data.secure, adminPassword);
+  return { keystore: data.secure.brokerKeystore, truststore: data.secure.caCertificate, adminUser: ADMIN_USER, adminPassword };
+}
+
+/**
+ * Once the plaintext listener answers: writes the admin's SCRAM credentials
+ * if the storage does not hold them with this password (formatted by an older
+ * kafka-local, or the password file was deleted), through the plaintext
+ * listener, whose clients are super users; then waits until the admin can log
+ * in on SASL_SSL.
+ */
+async function readySecure(info: BrokerInfo, listener: SecureListener, data: DataLayout, adminPassword: string, log: LogFn): Promise<void> {
+  const clusterId = await readClusterId(data.metaProperties);
+  if (!(await adminStampMatches(data.secure, clusterId, adminPassword))) {
+    const started = Date.now();
+    for (const mechanism of SCRAM_MECHANISMS) {
+      await setScramCredential({ version: info.version, bootstrap: info.bootstrap }, ADMIN_USER, mechanism, adminPassword);
+    }
+    await writeAdminStamp(data.secure, clusterId, adminPassword);
+    log(`wrote the admin's SCRAM credentials with kafka-configs (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  const connection = secureKafkaConfig(listener, { user: ADMIN_USER, password: adminPassword, mechanism: 'SCRAM-SHA-512' });
+  const deadline = Date.now() + SECURE_READY_TIMEOUT_MS;
+  const probe = await import('./probe.js');
+  for (;;) {
+    const problem = await probe.secureListenerProblem(connection);
+    if (problem === null) return;
+    if (!isProcessAlive(info.pid)) throw new KafkaLocalError('START_FAILED', `Kafka ${info.version} exited while starting (see ${data.logFile})`);
+    if (Date.now() >= deadline) {
+      throw new KafkaLocalError(
+        'START_TIMEOUT',
+        `the admin could not log in on ${listener.bootstrap} within ${SECURE_READY_TIMEOUT_MS / 1000} s (${problem}): see ${data.logFile}`,
+      );
+    }
+    await sleep(READY_POLL_MS);
+  }
 }
 
 /** Starts java in its own session, so it outlives the caller and its terminal. */

@@ -12,22 +12,26 @@ import { requireJava, SHORT_LIVED_JVM_OPTIONS, TOOL_JVM_OPTIONS } from './java.j
 import { dataLayout, jarLayout } from './paths.js';
 import { parsePort, resolvePort } from './ports.js';
 import { shellCommand } from './shell.js';
-import { currentToolArgs, isKafkaTool, KAFKA_TOOLS, mainClass, parseKafkaVersion, resolveVersion } from './version.js';
+import { currentToolArgs, isKafkaTool, KAFKA_TOOLS, mainClass, parseKafkaVersion, resolveVersion, type KafkaTool } from './version.js';
 
-const USAGE = `usage: kafka-local <command> [--kafka-version X.Y.Z] [--port N]
+const USAGE = `usage: kafka-local <command> [--kafka-version X.Y.Z] [--port N] [--secure]
 
-  start      start the broker (fetching jars and formatting storage the first time)
+  start      start the broker (fetching jars and formatting storage the first time);
+             --secure adds SASL_SSL listeners on port + 2 (TLS, SCRAM users, ACLs)
+             and port + 3 (the same, plus a client certificate required)
   stop       stop it (SIGTERM, SIGKILL after 30 s)
-  restart    stop, then start on the same data
+  restart    stop, then start on the same data (secure if it was, or with --secure)
   status     show the running broker (--json for a machine-readable line); exit 3 if none
   logs       print the end of the broker log (-n LINES, -f to follow)
   fetch      fetch the jars only (e.g. to warm a CI cache)
   classpath  print the class path of the Kafka jars
 
 Defaults: Kafka $UNIQSTREAM_KAFKA_VERSION or 4.4.0, port $UNIQSTREAM_KAFKA_PORT or 9092,
-on 127.0.0.1 only; the controller uses port + 1.`;
+secure if $UNIQSTREAM_KAFKA_SECURE is 1; on 127.0.0.1 only; the controller uses port + 1.`;
 
 const DEFAULT_LOG_LINES = 40;
+/** Tools that answer and exit: see SHORT_LIVED_JVM_OPTIONS. */
+const SHORT_LIVED_TOOLS: ReadonlySet<KafkaTool> = new Set(['topics', 'configs', 'acls']);
 /** As LSB init scripts say it, so `kafka-local status || kafka-local start` works. */
 const NOT_RUNNING_EXIT = 3;
 
@@ -42,6 +46,7 @@ async function main(argv: readonly string[]): Promise<number> {
     options: {
       'kafka-version': { type: 'string' },
       port: { type: 'string' },
+      secure: { type: 'boolean' },
       json: { type: 'boolean', default: false },
       lines: { type: 'string', short: 'n' },
       follow: { type: 'boolean', short: 'f', default: false },
@@ -61,6 +66,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options: BrokerOptions = {
     ...(values['kafka-version'] === undefined ? {} : { version: values['kafka-version'] }),
     ...(values.port === undefined ? {} : { port: parsePort(values.port) }),
+    ...(values.secure === undefined ? {} : { secure: values.secure }),
     log: say,
   };
 
@@ -94,13 +100,23 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** What a broker is and where its files are; never a password (the secured listener's is in a file, named here). */
 function status(info: BrokerInfo | null, json: boolean, port: number): number {
   if (json) process.stdout.write(`${JSON.stringify(info)}\n`);
   else if (info === null) process.stdout.write(`no kafka-local broker is running on port ${port}\n`);
   else {
-    process.stdout.write(
-      `Kafka ${info.version} is running on ${info.bootstrap} (pid ${info.pid})\nlog:  ${info.logFile}\ndata: ${info.dataDir}\n`,
-    );
+    const lines = [`Kafka ${info.version} is running on ${info.bootstrap} (pid ${info.pid})`, `log:  ${info.logFile}`, `data: ${info.dataDir}`];
+    if (info.secure !== null) {
+      const secure = info.secure;
+      lines.push(
+        `SASL_SSL:   ${secure.bootstrap} (${secure.mechanisms.join(', ')}; ACLs enforced)`,
+        `mutual TLS: ${secure.mutualTlsBootstrap} (the same, and a client certificate from the CA)`,
+        `CA:         ${secure.caFile}`,
+        `admin:      ${secure.adminUser}, password in ${secure.adminPasswordFile}`,
+        `tools:      --command-config ${secure.adminClientConfig}`,
+      );
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
   }
   return info === null ? NOT_RUNNING_EXIT : 0;
 }
@@ -146,7 +162,7 @@ async function toolCommand(tool: string | undefined, args: readonly string[]): P
   const words = [
     java.command,
     ...TOOL_JVM_OPTIONS,
-    ...(tool === 'topics' ? SHORT_LIVED_JVM_OPTIONS : []),
+    ...(SHORT_LIVED_TOOLS.has(tool) ? SHORT_LIVED_JVM_OPTIONS : []),
     ...(await classDataSharingFlags(version, tool, java.major, Number.isInteger(toolPid) && toolPid > 0 ? toolPid : null)),
     loggingConfigFlag(version, jarLayout(version).toolsLogging),
     '-cp',

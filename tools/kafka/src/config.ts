@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
-import { controllerPortOf, LOOPBACK } from './ports.js';
+import { KafkaLocalError } from './errors.js';
+import { controllerPortOf, LOOPBACK, mutualTlsPortOf, securePortOf } from './ports.js';
 import { loggingFlavour, type KafkaVersion } from './version.js';
 
 /** The one node of the single-node cluster; also its controller voter id. */
@@ -14,17 +15,49 @@ export interface ServerConfigInput {
   readonly port: number;
   /** Where topic data and the KRaft metadata log live (absolute). */
   readonly logDir: string;
+  /** Adds the SASL_SSL listeners on port + 2 and + 3 (mutual TLS), with authorization (--secure). */
+  readonly secure?: SecureServerConfig;
 }
+
+export interface SecureServerConfig {
+  /** PEM file with the broker's private key, its certificate and the CA's. */
+  readonly keystore: string;
+  /** PEM file with the CA certificate: client certificates must chain to it. */
+  readonly truststore: string;
+  readonly adminUser: string;
+  /** PLAIN checks passwords against its JAAS entry, so the admin's is written there. */
+  readonly adminPassword: string;
+}
+
+export const SCRAM_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+export type ScramMechanism = (typeof SCRAM_MECHANISMS)[number];
+
+/** What the SASL_SSL listener accepts: SCRAM users live in the KRaft metadata, PLAIN knows the admin only. */
+export const SASL_MECHANISMS = [...SCRAM_MECHANISMS, 'PLAIN'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/** The secured listener's name, and its security protocol. */
+const SECURE_LISTENER = 'SASL_SSL';
+/** The same, but it requires a client certificate that chains to the CA. */
+const MUTUAL_TLS_LISTENER = 'MTLS';
+/** What goes between the double quotes of a JAAS option without escaping. */
+const JAAS_SAFE_VALUE = /^[A-Za-z0-9._~+/=-]+$/;
 
 /** server.properties for a single-node KRaft broker+controller on the loopback address. */
 export function renderServerProperties(input: ServerConfigInput): string {
   const controllerPort = controllerPortOf(input.port);
+  const plaintext = `PLAINTEXT://${LOOPBACK}:${input.port}`;
+  const secured =
+    input.secure === undefined
+      ? []
+      : [`${SECURE_LISTENER}://${LOOPBACK}:${securePortOf(input.port)}`, `${MUTUAL_TLS_LISTENER}://${LOOPBACK}:${mutualTlsPortOf(input.port)}`];
+  const securedProtocol = input.secure === undefined ? [] : [`${SECURE_LISTENER}:SASL_SSL`, `${MUTUAL_TLS_LISTENER}:SASL_SSL`];
   const entries: Array<[string, string | number | boolean]> = [
     ['node.id', NODE_ID],
     ['process.roles', 'broker,controller'],
-    ['listeners', `PLAINTEXT://${LOOPBACK}:${input.port},CONTROLLER://${LOOPBACK}:${controllerPort}`],
-    ['advertised.listeners', `PLAINTEXT://${LOOPBACK}:${input.port}`],
-    ['listener.security.protocol.map', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'],
+    ['listeners', [plaintext, `CONTROLLER://${LOOPBACK}:${controllerPort}`, ...secured].join(',')],
+    ['advertised.listeners', [plaintext, ...secured].join(',')],
+    ['listener.security.protocol.map', ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...securedProtocol].join(',')],
     ['inter.broker.listener.name', 'PLAINTEXT'],
     ['controller.listener.names', 'CONTROLLER'],
     // A static quorum formats the same way on 3.9 and 4.x (no --standalone needed).
@@ -46,8 +79,54 @@ export function renderServerProperties(input: ServerConfigInput): string {
     entries.push(['share.coordinator.state.topic.replication.factor', 1]);
     entries.push(['share.coordinator.state.topic.min.isr', 1]);
   }
+  if (input.secure !== undefined) entries.push(...secureEntries(input.secure));
   const header = `# Written by @uniqstream/kafka-local for Kafka ${input.version.text}; rewritten at every start.\n`;
   return header + entries.map(([key, value]) => `${key}=${escapePropertyValue(String(value))}`).join('\n') + '\n';
+}
+
+/**
+ * The SASL_SSL listeners' settings. Authorization covers every listener, so
+ * the plaintext one stays open by making its principal, User:ANONYMOUS, a
+ * super user: it is the tests' and people's open path (and the controller's
+ * and the broker's own, inter-broker, connections arrive as ANONYMOUS too),
+ * while SASL_SSL clients log in as themselves and get what ACLs grant them,
+ * nothing when none match (allow.everyone.if.no.acl.found=false).
+ */
+function secureEntries(secure: SecureServerConfig): Array<[string, string]> {
+  for (const value of [secure.adminUser, secure.adminPassword]) {
+    // Ours, generated; a check that the JAAS line below cannot be broken by them.
+    if (!JAAS_SAFE_VALUE.test(value)) throw new KafkaLocalError('BAD_USER', 'the admin user or password has characters a JAAS option cannot hold unquoted');
+  }
+  // Server login modules are per listener and mechanism.
+  const logins = [SECURE_LISTENER, MUTUAL_TLS_LISTENER].flatMap((name): Array<[string, string]> => {
+    const listener = `listener.name.${name.toLowerCase()}`;
+    return [
+      // SCRAM reads its users from the KRaft metadata (kafka-storage --add-scram, kafka-configs).
+      ...SCRAM_MECHANISMS.map((mechanism): [string, string] => [
+        `${listener}.${mechanism.toLowerCase()}.sasl.jaas.config`,
+        'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      ]),
+      [
+        `${listener}.plain.sasl.jaas.config`,
+        `org.apache.kafka.common.security.plain.PlainLoginModule required user_${secure.adminUser}="${secure.adminPassword}";`,
+      ],
+    ];
+  });
+  return [
+    ['authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'],
+    ['allow.everyone.if.no.acl.found', 'false'],
+    ['super.users', `User:ANONYMOUS;User:${secure.adminUser}`],
+    ['sasl.enabled.mechanisms', SASL_MECHANISMS.join(',')],
+    ...logins,
+    // PEM stores (Kafka 2.7+): no keytool, no store passwords; the key is unencrypted, the file mode 0600.
+    ['ssl.keystore.type', 'PEM'],
+    ['ssl.keystore.location', secure.keystore],
+    ['ssl.truststore.type', 'PEM'],
+    ['ssl.truststore.location', secure.truststore],
+    // Only this listener asks for a client certificate, and refuses the handshake without one
+    // from the CA ('requested' would let an untrusted one through as if none was shown).
+    [`listener.name.${MUTUAL_TLS_LISTENER.toLowerCase()}.ssl.client.auth`, 'required'],
+  ];
 }
 
 /** The broker's logging: everything at INFO into one rotating file, nothing on the console. */

@@ -13,6 +13,15 @@ export const KAFKA_LOCAL_ERROR_CODES = [
   'START_TIMEOUT',
   'STOP_FAILED',
   'LOCK_TIMEOUT',
+  // The secured listener (--secure):
+  'BAD_SECURE',
+  'NOT_SECURE',
+  'OPENSSL_MISSING',
+  'CERTIFICATE_FAILED',
+  'BAD_USER',
+  'USER_FAILED',
+  'BAD_ACL',
+  'ACL_FAILED',
 ] as const;
 export type KafkaLocalErrorCode = (typeof KAFKA_LOCAL_ERROR_CODES)[number];
 

@@ -84,8 +84,8 @@ export const TOOL_JVM_OPTIONS: readonly string[] = [
 ];
 
 /**
- * kafka-topics lives for a second or two: compiling only with C1 halves its
- * start. The console producer and consumer may stream gigabytes, so they keep
- * the optimising compiler.
+ * kafka-topics, kafka-configs and kafka-acls live for a second or two:
+ * compiling only with C1 halves their start. The console producer and
+ * consumer may stream gigabytes, so they keep the optimising compiler.
  */
 export const SHORT_LIVED_JVM_OPTIONS: readonly string[] = ['-XX:TieredStopAtLevel=1'];

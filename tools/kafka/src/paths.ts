@@ -51,6 +51,26 @@ export interface DataLayout {
   readonly consoleFile: string;
   readonly pidFile: string;
   readonly stateFile: string;
+  readonly secure: SecureLayout;
+}
+
+/** What the SASL_SSL listener needs: .data/<version>/<port>/secure/. */
+export interface SecureLayout {
+  readonly root: string;
+  /** The throwaway CA's certificate (PEM): what clients trust. */
+  readonly caCertificate: string;
+  /** The CA's private key (PEM, mode 0600): signs the broker's and clients' certificates. */
+  readonly caKey: string;
+  /** The broker's key, certificate and the CA certificate in one PEM file (mode 0600), Kafka's `ssl.keystore.type=PEM`. */
+  readonly brokerKeystore: string;
+  /** The admin user's password, alone on one line (mode 0600). */
+  readonly adminPassword: string;
+  /** Client settings for Kafka's own tools, logged in as the admin (mode 0600): `--command-config`. */
+  readonly adminClientConfig: string;
+  /** Which storage (cluster id) and password the admin's SCRAM credentials were written for. */
+  readonly adminStamp: string;
+  /** Client certificates and keys issued for mutual TLS: <name>.pem, <name>.key. */
+  readonly clientsDir: string;
 }
 
 export function dataLayout(version: KafkaVersion, port: number): DataLayout {
@@ -68,6 +88,20 @@ export function dataLayout(version: KafkaVersion, port: number): DataLayout {
     consoleFile: join(logsDir, 'console.out'),
     pidFile: join(root, 'broker.pid'),
     stateFile: join(root, 'broker.json'),
+    secure: secureLayout(join(root, 'secure')),
+  };
+}
+
+export function secureLayout(root: string): SecureLayout {
+  return {
+    root,
+    caCertificate: join(root, 'ca.pem'),
+    caKey: join(root, 'ca.key'),
+    brokerKeystore: join(root, 'broker.pem'),
+    adminPassword: join(root, 'admin.password'),
+    adminClientConfig: join(root, 'admin-client.properties'),
+    adminStamp: join(root, 'admin.stamp'),
+    clientsDir: join(root, 'clients'),
   };
 }
 

@@ -8,8 +8,8 @@ export const DEFAULT_PORT = 9092;
 export const LOOPBACK = '127.0.0.1';
 
 const LOWEST_PORT = 1;
-/** The controller takes port + 1, so the broker port must leave room for it. */
-const HIGHEST_PORT = 65534;
+/** The controller takes port + 1 and the secured listeners port + 2 and + 3, so the broker port must leave room for them. */
+const HIGHEST_PORT = 65532;
 
 export function parsePort(text: string): number {
   const trimmed = text.trim();
@@ -31,6 +31,16 @@ export function resolvePort(requested: number | undefined, env: Readonly<Record<
 /** The KRaft controller listens next to the broker. */
 export function controllerPortOf(port: number): number {
   return port + 1;
+}
+
+/** The SASL_SSL listener of a broker started with --secure, after the controller's port. */
+export function securePortOf(port: number): number {
+  return port + 2;
+}
+
+/** The SASL_SSL listener that also requires a client certificate (mutual TLS), after the other one. */
+export function mutualTlsPortOf(port: number): number {
+  return port + 3;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 
 /** Short timeouts: the caller polls, and a broker still starting refuses fast. */
 const CONNECTION_TIMEOUT_MS = 1_000;
@@ -16,9 +16,22 @@ export type Readiness = 'answers' | 'serves-partitions';
  * refuses requests for them with NOT_LEADER_OR_FOLLOWER.
  */
 export async function brokerReady(bootstrap: string, readiness: Readiness = 'answers'): Promise<boolean> {
+  return (await probe({ brokers: [bootstrap] }, readiness)) === null;
+}
+
+/**
+ * Null when a client with these settings (TLS and a login) gets an answer
+ * listing the broker, else why not: a SASL_SSL listener is ready when its
+ * admin can log in.
+ */
+export async function secureListenerProblem(connection: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>): Promise<string | null> {
+  return probe(connection, 'answers');
+}
+
+async function probe(connection: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>, readiness: Readiness): Promise<string | null> {
   const kafka = new Kafka({
+    ...connection,
     clientId: 'kafka-local-probe',
-    brokers: [bootstrap],
     logLevel: logLevel.NOTHING,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -28,10 +41,10 @@ export async function brokerReady(bootstrap: string, readiness: Readiness = 'ans
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    if (cluster.brokers.length === 0) return false;
-    return readiness === 'answers' || (await servesAllPartitions(admin));
-  } catch {
-    return false;
+    if (cluster.brokers.length === 0) return 'no broker in the cluster yet';
+    return readiness === 'answers' || (await servesAllPartitions(admin)) ? null : 'not every partition is served yet';
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { newClusterId, loggingConfigFlag } from './config.js';
+import { addScramArgs } from './credentials.js';
 import { KafkaLocalError } from './errors.js';
 import { TOOL_JVM_OPTIONS } from './java.js';
 import type { DataLayout, JarLayout } from './paths.js';
@@ -11,9 +12,11 @@ import { mainClass, type KafkaVersion } from './version.js';
 const OUTPUT_TAIL_LINES = 2;
 
 /**
- * Formats the KRaft storage of a data directory once, with a fresh cluster id
- * and the static controller quorum from server.properties. Returns false when
- * it was already formatted.
+ * Formats the KRaft storage of a data directory once, with a fresh cluster id,
+ * the static controller quorum from server.properties and the admin's SCRAM
+ * credentials (whether or not this start is --secure, so that a later secure
+ * start finds them). Returns the new cluster id, or null when it was already
+ * formatted.
  */
 export async function formatStorage(
   version: KafkaVersion,
@@ -21,8 +24,9 @@ export async function formatStorage(
   classPath: string,
   jars: JarLayout,
   data: DataLayout,
-): Promise<boolean> {
-  if (existsSync(data.metaProperties)) return false;
+  admin: { readonly user: string; readonly password: string },
+): Promise<string | null> {
+  if (existsSync(data.metaProperties)) return null;
   const clusterId = newClusterId((size) => randomBytes(size));
   const args = [
     ...TOOL_JVM_OPTIONS,
@@ -34,6 +38,8 @@ export async function formatStorage(
     '--config',
     data.serverProperties,
     '--ignore-formatted',
+    // The password is on this JVM's command line for the second or two it runs: a throwaway local broker's.
+    ...addScramArgs(admin.user, admin.password),
   ];
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
     const child = spawn(java, args, { env: { ...process.env, CLASSPATH: classPath }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -44,8 +50,9 @@ export async function formatStorage(
     child.once('close', (exitCode) => resolve({ code: exitCode, output: text }));
   });
   if (code !== 0 || !existsSync(data.metaProperties)) {
-    const tail = output.trim().split('\n').slice(-OUTPUT_TAIL_LINES).join(' | ');
+    // A complaint about an argument may quote it, password and all.
+    const tail = output.trim().split('\n').slice(-OUTPUT_TAIL_LINES).join(' | ').replaceAll(admin.password, '<password>');
     throw new KafkaLocalError('FORMAT_FAILED', `formatting ${data.kraftDir} failed (exit ${code}): ${tail}`);
   }
-  return true;
+  return clusterId;
 }

@@ -58,7 +58,7 @@ export function resolveVersion(
 }
 
 /** The command-line tools wrapped in bin/. */
-export const KAFKA_TOOLS = ['topics', 'console-producer', 'console-consumer'] as const;
+export const KAFKA_TOOLS = ['topics', 'console-producer', 'console-consumer', 'configs', 'acls'] as const;
 export type KafkaTool = (typeof KAFKA_TOOLS)[number];
 
 export function isKafkaTool(name: string): name is KafkaTool {
@@ -79,6 +79,11 @@ export function mainClass(version: KafkaVersion, program: KafkaTool | 'broker' |
     case 'console-producer':
       // Rewritten in Java and moved to kafka-tools in 4.0.
       return version.major >= 4 ? 'org.apache.kafka.tools.ConsoleProducer' : 'kafka.tools.ConsoleProducer';
+    case 'configs':
+      // Both moved from core (Scala) to kafka-tools (Java) in 4.0.
+      return version.major >= 4 ? 'org.apache.kafka.tools.ConfigCommand' : 'kafka.admin.ConfigCommand';
+    case 'acls':
+      return version.major >= 4 ? 'org.apache.kafka.tools.AclCommand' : 'kafka.admin.AclCommand';
   }
 }
 

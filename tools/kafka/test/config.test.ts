@@ -67,6 +67,85 @@ describe('renderServerProperties', () => {
   });
 });
 
+describe('renderServerProperties with the SASL_SSL listener', () => {
+  const secure = { keystore: '/d/secure/broker.pem', truststore: '/d/secure/ca.pem', adminUser: 'admin', adminPassword: 'pw_x-Y1' };
+
+  for (const version of [V3, V4]) {
+    describe(`Kafka ${version.text}`, () => {
+      const plain = readProperties(renderServerProperties({ version, port: 39092, logDir: '/d/kraft' }));
+      const props = readProperties(renderServerProperties({ version, port: 39092, logDir: '/d/kraft', secure }));
+
+      it('adds SASL_SSL listeners on port + 2 and + 3 beside PLAINTEXT and the controller, advertised on the loopback address', () => {
+        expect((props.get('listeners') ?? '').split(',')).toEqual([
+          'PLAINTEXT://127.0.0.1:39092',
+          'CONTROLLER://127.0.0.1:39093',
+          'SASL_SSL://127.0.0.1:39094',
+          'MTLS://127.0.0.1:39095',
+        ]);
+        expect((props.get('advertised.listeners') ?? '').split(',')).toEqual([
+          'PLAINTEXT://127.0.0.1:39092',
+          'SASL_SSL://127.0.0.1:39094',
+          'MTLS://127.0.0.1:39095',
+        ]);
+        expect((props.get('listener.security.protocol.map') ?? '').split(',').sort()).toEqual(
+          ['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT', 'SASL_SSL:SASL_SSL', 'MTLS:SASL_SSL'].sort(),
+        );
+        // Brokers and the controller keep talking plaintext among themselves.
+        expect(props.get('inter.broker.listener.name')).toBe('PLAINTEXT');
+        expect(props.get('controller.listener.names')).toBe('CONTROLLER');
+      });
+
+      it('enforces ACLs, denying what none allows, with the plaintext principal and the admin as super users', () => {
+        expect(props.get('authorizer.class.name')).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+        expect(props.get('allow.everyone.if.no.acl.found')).toBe('false');
+        expect((props.get('super.users') ?? '').split(';').sort()).toEqual(['User:ANONYMOUS', 'User:admin']);
+      });
+
+      it('accepts SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN on both, each with a server login module', () => {
+        expect((props.get('sasl.enabled.mechanisms') ?? '').split(',')).toEqual(['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN']);
+        for (const listener of ['sasl_ssl', 'mtls']) {
+          for (const mechanism of ['scram-sha-256', 'scram-sha-512']) {
+            expect(props.get(`listener.name.${listener}.${mechanism}.sasl.jaas.config`)).toBe('org.apache.kafka.common.security.scram.ScramLoginModule required;');
+          }
+          expect(props.get(`listener.name.${listener}.plain.sasl.jaas.config`)).toBe(
+            'org.apache.kafka.common.security.plain.PlainLoginModule required user_admin="pw_x-Y1";',
+          );
+        }
+      });
+
+      it('reads its key and the CA from PEM files, and requires a client certificate on the mutual TLS listener only', () => {
+        expect(props.get('ssl.keystore.type')).toBe('PEM');
+        expect(props.get('ssl.keystore.location')).toBe('/d/secure/broker.pem');
+        expect(props.get('ssl.truststore.type')).toBe('PEM');
+        expect(props.get('ssl.truststore.location')).toBe('/d/secure/ca.pem');
+        expect(props.get('listener.name.mtls.ssl.client.auth')).toBe('required');
+        expect(props.has('ssl.client.auth')).toBe(false);
+      });
+
+      it('leaves everything else as a plain start has it', () => {
+        const changed = new Set(['listeners', 'advertised.listeners', 'listener.security.protocol.map']);
+        for (const [key, value] of plain) if (!changed.has(key)) expect(props.get(key), key).toBe(value);
+        for (const key of props.keys()) {
+          if (!plain.has(key)) expect(key).toMatch(/^(authorizer|allow\.everyone|super\.users|sasl\.|listener\.name\.(sasl_ssl|mtls)\.|ssl\.)/);
+        }
+      });
+    });
+  }
+
+  it('has no SASL, SSL or authorizer setting without the secure input', () => {
+    const plain = readProperties(renderServerProperties({ version: V4, port: 9092, logDir: '/d' }));
+    expect([...plain.keys()].filter((key) => /sasl|ssl|authorizer|super\.users|allow\.everyone/.test(key))).toEqual([]);
+  });
+
+  it('refuses an admin password that would break out of its JAAS quotes', () => {
+    for (const adminPassword of ['a"b', 'a;b c', 'a\\b']) {
+      expect(() => renderServerProperties({ version: V4, port: 9092, logDir: '/d', secure: { ...secure, adminPassword } }), adminPassword).toThrow(
+        /JAAS/,
+      );
+    }
+  });
+});
+
 describe('escapePropertyValue', () => {
   it('survives a java.util.Properties read for any string', () => {
     fc.assert(

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { closedPort, integrationTestConfig, setupForTests } from '../src/testing.js';
+import { closedPort, integrationTestConfig, setupForTests, setupSecureForTests } from '../src/testing.js';
 
 describe('integrationTestConfig', () => {
   it('runs the integration suites one file at a time, with setupForTests as the last globalSetup', async () => {
@@ -15,6 +15,13 @@ describe('integrationTestConfig', () => {
     // vitest calls the module's default export.
     const module = (await import(pathToFileURL(setupFile).href)) as { default: unknown };
     expect(module.default).toBe(setupForTests);
+  });
+
+  it('names setupSecureForTests instead for suites that need the SASL_SSL listener', async () => {
+    const config = integrationTestConfig({ testTimeout: 1_000, hookTimeout: 2_000, secure: true });
+    expect(config.globalSetup).toHaveLength(1);
+    const module = (await import(pathToFileURL(config.globalSetup[0]!).href)) as { default: unknown };
+    expect(module.default).toBe(setupSecureForTests);
   });
 });
 

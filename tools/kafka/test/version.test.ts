@@ -67,6 +67,10 @@ describe('per-line differences', () => {
     expect(mainClass(v4, 'console-producer')).toBe('org.apache.kafka.tools.ConsoleProducer');
     expect(mainClass(v3, 'topics')).toBe(mainClass(v4, 'topics'));
     expect(mainClass(v3, 'console-consumer')).toBe(mainClass(v4, 'console-consumer'));
+    expect(mainClass(v3, 'configs')).toBe('kafka.admin.ConfigCommand');
+    expect(mainClass(v4, 'configs')).toBe('org.apache.kafka.tools.ConfigCommand');
+    expect(mainClass(v3, 'acls')).toBe('kafka.admin.AclCommand');
+    expect(mainClass(v4, 'acls')).toBe('org.apache.kafka.tools.AclCommand');
   });
 
   it('logs through log4j 1 on 3.x and log4j2 on 4.x', () => {

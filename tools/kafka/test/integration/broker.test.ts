@@ -57,11 +57,12 @@ describe(`broker lifecycle (Kafka ${version}, port ${port})`, () => {
     expect(readFileSync(info?.logFile ?? '', 'utf8')).toContain('Kafka Server started');
   });
 
-  it.runIf(existsSync('/proc/net/tcp'))('listens on 127.0.0.1 only, controller on port + 1', () => {
+  it.runIf(existsSync('/proc/net/tcp'))('listens on 127.0.0.1 only, controller on port + 1, secured listeners on port + 2 and + 3', async () => {
     // 127.0.0.1 as the kernel prints it: little-endian in tcp, IPv4-mapped (::ffff:127.0.0.1) in tcp6,
     // where Java's dual-stack sockets show up.
     const loopback = new Set(['0100007F', '0000000000000000FFFF00000100007F']);
-    for (const p of [port, port + 1]) {
+    const secured = (await brokerStatus({ port }))?.secure != null;
+    for (const p of [port, port + 1, ...(secured ? [port + 2, port + 3] : [])]) {
       const addresses = listeningAddresses(p);
       expect(addresses.length, `port ${p}`).toBe(1);
       expect(loopback.has(addresses[0] ?? ''), `port ${p} listens on ${addresses[0]}`).toBe(true);
@@ -109,7 +110,7 @@ describe(`broker lifecycle (Kafka ${version}, port ${port})`, () => {
     expect((await readAll(topic)).map((r) => r.value).sort()).toEqual([...values].sort());
   });
 
-  it('stops cleanly, says false when nothing runs, and frees both ports', async () => {
+  it('stops cleanly, says false when nothing runs, and frees its ports', async () => {
     const running = await brokerStatus({ port });
     expect(await stopBroker({ port, ...quiet })).toBe(true);
     expect(await brokerStatus({ port })).toBeNull();
@@ -119,8 +120,7 @@ describe(`broker lifecycle (Kafka ${version}, port ${port})`, () => {
     });
     expect(status.status).toBe(3);
     expect(status.stdout).toContain('no kafka-local broker is running');
-    expect(await isPortFree(port)).toBe(true);
-    expect(await isPortFree(port + 1)).toBe(true);
+    for (const p of [port, port + 1, port + 2, port + 3]) expect(await isPortFree(p), `port ${p}`).toBe(true);
     // The data stays for the next start.
     expect(existsSync(running?.dataDir ?? '')).toBe(true);
   });
