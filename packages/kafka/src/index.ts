@@ -31,6 +31,22 @@ export {
   type Pem,
   type SaslMechanism,
 } from './security.js';
+export {
+  DEFAULT_SASL_MECHANISM,
+  flagProperty,
+  isKafkaConnectionSetting,
+  KAFKA_CONNECTION_FLAG_SPECS,
+  KAFKA_CONNECTION_HELP,
+  KAFKA_CONNECTION_OPTION_SPECS,
+  KAFKA_PASSWORD_ENV,
+  kafkaConnectionValuesFrom,
+  kafkaConnectionValuesOfFlags,
+  kafkaSecurityOf,
+  resolveKafkaSecurity,
+  type KafkaConnectionOptionSpec,
+  type KafkaConnectionSources,
+  type KafkaConnectionValues,
+} from './connection-options.js';
 export { loadKafkaSecurity, type KafkaSecurityFiles, type KafkaTlsFiles } from './security-files.js';
 export {
   ANSWERED_IN_TLS,
