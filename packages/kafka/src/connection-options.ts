@@ -91,11 +91,18 @@ export const KAFKA_CONNECTION_OPTION_SPECS: readonly KafkaConnectionOptionSpec[]
 /** The specs an app registers as flags (and a config file may set): every one but the secrets. */
 export const KAFKA_CONNECTION_FLAG_SPECS: readonly KafkaConnectionOptionSpec[] = KAFKA_CONNECTION_OPTION_SPECS.filter((spec) => spec.secret !== true);
 
-/** What the apps' `--help` says after their options. */
-export const KAFKA_CONNECTION_HELP = `Kafka connection: every Kafka endpoint of a run (input, results, dead letters) is reached with the
-same --kafka-* settings, also from UNIQSTREAM_KAFKA_TLS, _CA, _CERT, _KEY, _TLS_SERVERNAME,
-_SASL_MECHANISM, _USER and _PASSWORD_FILE. The SASL password comes from ${KAFKA_PASSWORD_ENV} or
---kafka-password-file, never from a flag (other users can read a process's arguments).`;
+/**
+ * What the apps' `--help` says after their options; `reached` names what
+ * the settings are for, e.g. `every Kafka endpoint of a run (input,
+ * results, dead letters)`.
+ */
+export function kafkaConnectionHelp(reached: string): string {
+  return `Kafka connection: ${reached}
+uses the same --kafka-* settings, also given as UNIQSTREAM_KAFKA_TLS, _CA, _CERT, _KEY,
+_TLS_SERVERNAME, _SASL_MECHANISM, _USER and _PASSWORD_FILE.
+The SASL password comes from ${KAFKA_PASSWORD_ENV} or --kafka-password-file, never from a flag
+(other users can read a process's arguments).`;
+}
 
 /** The spec's flag as commander names its value: `kafkaSaslMechanism` for `kafka-sasl-mechanism`. */
 export function flagProperty(spec: KafkaConnectionOptionSpec): string {

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import {
   flagProperty,
   KAFKA_CONNECTION_FLAG_SPECS,
-  KAFKA_CONNECTION_HELP,
   KAFKA_CONNECTION_OPTION_SPECS,
   KAFKA_PASSWORD_ENV,
+  kafkaConnectionHelp,
   kafkaConnectionValuesFrom,
   resolveKafkaSecurity,
 } from '../src/connection-options.js';
@@ -51,7 +51,7 @@ describe('KAFKA_CONNECTION_OPTION_SPECS', () => {
       'kafka-user',
       'kafka-password-file',
     ]);
-    expect(KAFKA_CONNECTION_HELP).toContain(KAFKA_PASSWORD_ENV);
+    expect(kafkaConnectionHelp('every Kafka endpoint')).toContain(KAFKA_PASSWORD_ENV);
   });
 });
 
