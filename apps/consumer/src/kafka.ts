@@ -11,6 +11,7 @@ import {
   retryUntil,
   RUN_RETRY,
   waitForBroker,
+  type KafkaSecurity,
   type SocketTracker,
 } from '@uniqstream/kafka';
 import type { Admin, ConfigResourceTypes, IResourceConfigEntry, Kafka } from 'kafkajs';
@@ -60,6 +61,8 @@ export interface ServiceClientOptions {
   readonly now: () => number;
   /** Where the client's connections are remembered, to end those kafkajs leaves open. */
   readonly sockets: SocketTracker;
+  /** TLS and a SASL login; absent: plaintext. */
+  readonly security?: KafkaSecurity | undefined;
 }
 
 /** The service's shared client: uniqstream's settings, retries of a run. */

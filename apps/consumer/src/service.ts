@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_CONNECT_TIMEOUT_MS, describeKafkaError, SocketTracker } from '@uniqstream/kafka';
+import { DEFAULT_CONNECT_TIMEOUT_MS, describeKafkaError, describeSecurity, SocketTracker } from '@uniqstream/kafka';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config.js';
 import { startCounting, type CountingRole } from './counting.js';
@@ -64,7 +64,7 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
     log.info({ address: server.address }, `serving /healthz, /readyz and /metrics on http://${config.httpHost}:${server.address.port}`);
     environment.onListening?.(server.address);
   }
-  const client = { brokers: config.input.brokers, clientId: CLIENT_ID, log, now, sockets: new SocketTracker() };
+  const client = { brokers: config.input.brokers, clientId: CLIENT_ID, log, now, sockets: new SocketTracker(), security: config.security };
   const kafka = createServiceKafka(client);
   const admin = kafka.admin();
   const stop = new AbortController();
@@ -175,6 +175,7 @@ function summaryOf(config: ServiceConfig): Record<string, unknown> {
     missingCheckpoint: config.missingCheckpoint,
     guarantee: config.guarantee,
     deadLetter: count.deadLetter,
+    kafka: describeSecurity(config.security),
     http: config.httpPort > 0 ? `${config.httpHost}:${config.httpPort}` : 'off',
     configFile: config.configFile,
   };
