@@ -57,7 +57,7 @@ export {
   securityLines,
   type SecurityFailure,
 } from './security-errors.js';
-export { describeKafkaError, isBrokerAway, isRebalanceInProgress, isTransient } from './describe-error.js';
+export { AUTHORIZATION_FAILURES, authorizationFailureOf, describeKafkaError, isBrokerAway, type AuthorizationFailure, isRebalanceInProgress, isTransient } from './describe-error.js';
 export { GaveUp, retryUntil, waitForBroker, type BrokerWaitOptions, type WaitOptions } from './retry.js';
 export { FETCH_STALE_MARGIN_MS, onFetchAnswered } from './fetch-answers.js';
 export { OFFSETS_RETRY_MS, readToEnd, topicOffsets, type ReadToEndOptions } from './topic-reader.js';
