@@ -1,4 +1,5 @@
 import {
+  authorizationFailureOf,
   createKafka,
   describeKafkaError,
   GaveUp,
@@ -117,7 +118,7 @@ export interface TopicSpec {
  * partition count. An existing topic is taken as it is, but one that is not
  * compacted is reported, since its records would expire.
  */
-export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<number> {
+export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger, user?: string): Promise<number> {
   let partitions = 0;
   try {
     // Instances started together race to create the topic; the loser's broker may not know it for a moment.
@@ -130,6 +131,14 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger): P
   } catch (failure) {
     const error = failure instanceof GaveUp ? failure.cause : failure;
     if (error instanceof ConsumerError) throw error;
+    if (authorizationFailureOf(error) === 'TOPIC_AUTHORIZATION_FAILED') {
+      const who = user === undefined ? 'this client' : `user ${user}`;
+      throw new ConsumerError(
+        'KAFKA_FAILED',
+        `cannot set up topic ${spec.topic} (${spec.what}): ${who} is not allowed to (ACLs for CREATE and DESCRIBE_CONFIGS, then READ and WRITE, on topic ${spec.topic} are needed)`,
+        { cause: error },
+      );
+    }
     throw new ConsumerError('KAFKA_FAILED', `cannot set up topic ${spec.topic} (${spec.what}): ${describeKafkaError(error)}`, { cause: error });
   }
   return partitions;
