@@ -13,6 +13,7 @@ import {
   type Source,
 } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
+import type { KafkaSecurity } from '@uniqstream/kafka';
 import { createDeadLetterSink, openResultSink, sinkReady, type KafkaLog } from '@uniqstream/sinks';
 import { checkReadable, openFileSource, openSource, type FileSource } from '@uniqstream/sources';
 import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
@@ -35,6 +36,8 @@ export interface CountRunOptions {
   readonly kafkaWaitSeconds?: number;
   /** A damaged checkpoint: refuse to run (default), or count from the beginning. */
   readonly checkpointDamaged?: CheckpointDamagedChoice;
+  /** Kafka: TLS and a SASL login for every Kafka endpoint of the run (input, results, dead letters). */
+  readonly kafkaSecurity?: KafkaSecurity;
 }
 
 export interface Terminal {
@@ -60,6 +63,7 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   const kafka = {
     log: kafkaLog,
     ...(options.kafkaWaitSeconds === undefined ? {} : { connectTimeoutMs: options.kafkaWaitSeconds * MS_PER_SECOND }),
+    ...(options.kafkaSecurity === undefined ? {} : { security: options.kafkaSecurity }),
   };
   const input = await planInput(options, terminal, say);
   const engineOptions = engineOptionsOf(config);
@@ -183,6 +187,7 @@ function aborted(signal: AbortSignal): Promise<void> {
 interface KafkaClientOptions {
   readonly log: KafkaLog;
   readonly connectTimeoutMs?: number;
+  readonly security?: KafkaSecurity;
 }
 
 type InputPlan = { readonly kind: 'demo' } | { readonly kind: 'kafka'; readonly endpoint: Extract<Endpoint, { kind: 'kafka' }> } | { readonly kind: 'files'; readonly paths: readonly string[] };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { COUNT_OPTION_SPECS, resolveCountConfig, type CountConfig } from '@uniqstream/core';
+import { KAFKA_CONNECTION_FLAG_SPECS, kafkaConnectionHelp, resolveKafkaSecurity, secretScrubber, type KafkaSecurity } from '@uniqstream/kafka';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '@uniqstream/sources';
 import { CHECKPOINT_DAMAGED_CHOICES, DEFAULT_CHECKPOINT_DAMAGED, type CheckpointDamagedChoice } from './checkpoint.js';
 import { runCount } from './count.js';
@@ -14,7 +15,7 @@ const MS_PER_SECOND = 1000;
 /** Options that only make sense for the Kafka consumer service. */
 const SERVICE_ONLY = new Set<string>([]);
 
-function buildProgram(run: (files: string[], config: CountConfig, flags: Record<string, unknown>) => Promise<void>): Command {
+function buildProgram(run: (files: string[], config: CountConfig, flags: Record<string, unknown>, security: KafkaSecurity | undefined) => Promise<void>): Command {
   const program = new Command('uniqstream')
     .description('Count unique users per time window in a stream of JSON log frames (one object per line, with "uid" and "ts").')
     .version(VERSION, '-V, --version')
@@ -59,6 +60,7 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
       positiveSeconds('kafka-wait'),
     ),
   );
+  for (const spec of KAFKA_CONNECTION_FLAG_SPECS) count.addOption(optionOf(spec));
   count.addOption(
     new Option(
       '--checkpoint-damaged <what>',
@@ -80,12 +82,18 @@ Examples:
   zcat sample.jsonl.gz | uniqstream count --dead-letter file:dropped.jsonl > results.jsonl
   uniqstream count --from kafka://127.0.0.1:9092/stream --to kafka://127.0.0.1:9092/processed \\
     --group counters --from-beginning --until-idle 5
+  UNIQSTREAM_KAFKA_PASSWORD=... uniqstream count --from kafka://kafka.example:9094/stream \\
+    --to kafka://kafka.example:9094/processed --kafka-ca ca.pem --kafka-user counter --until-idle 5
+
+${kafkaConnectionHelp('every Kafka endpoint of a run (input, results, dead letters)')}
 
 Exit codes:
   0    done (also when the reader of stdout went away, or the checkpoint says the input was counted)
   1    the run failed: unreadable input, corrupt gzip, Kafka out of reach or no such topic,
-       a checkpoint for other input, or a damaged one
-  2    bad command line: unknown option, bad value, options that do not go together
+       a Kafka login or TLS handshake refused, an ACL missing, a checkpoint for other input,
+       or a damaged one
+  2    bad command line: unknown option, bad value, options that do not go together,
+       an unreadable TLS or password file, a --kafka-user without a password
   130  stopped by Ctrl-C (SIGINT); open windows are flushed as non-final results
   143  stopped by SIGTERM, the same way`,
   );
@@ -95,9 +103,26 @@ Exit codes:
       const value = flags[camel(spec.name)];
       if (value !== undefined) values[spec.key] = value;
     }
-    await run(files, resolveCountConfig(values), flags);
+    // The environment too: the password has no flag, and deployments set the rest beside it.
+    await run(files, resolveCountConfig(values), flags, resolveKafkaSecurity({ flags, env: process.env }));
   });
   return program;
+}
+
+/** A Kafka connection flag, parsed by its spec; its default shown in help only. */
+function optionOf(spec: (typeof KAFKA_CONNECTION_FLAG_SPECS)[number]): Option {
+  const description = spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`;
+  const option = new Option(spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`, description);
+  if (spec.value !== undefined) {
+    option.argParser((value: string) => {
+      try {
+        return spec.parse(value);
+      } catch (error) {
+        throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+      }
+    });
+  }
+  return option;
 }
 
 /** A number of seconds above 0 (fractions allowed), as the option parser wants it. */
@@ -131,7 +156,9 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   process.on('SIGTERM', () => interrupt.abort('SIGTERM'));
 
-  const program = buildProgram(async (files, config, flags) => {
+  let scrub = (text: string): string => text;
+  const program = buildProgram(async (files, config, flags, security) => {
+    scrub = secretScrubber(security);
     exitCode = await runCount(
       {
         files,
@@ -141,6 +168,7 @@ async function main(argv: readonly string[]): Promise<number> {
         quiet: flags['quiet'] === true,
         ...(flags['kafkaWait'] === undefined ? {} : { kafkaWaitSeconds: flags['kafkaWait'] as number }),
         ...(flags['checkpointDamaged'] === undefined ? {} : { checkpointDamaged: flags['checkpointDamaged'] as CheckpointDamagedChoice }),
+        ...(security === undefined ? {} : { kafkaSecurity: security }),
       },
       { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: () => performance.now(), signal: interrupt.signal },
     );
@@ -152,8 +180,9 @@ async function main(argv: readonly string[]): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
       return EXIT_USAGE;
     }
-    process.stderr.write(`uniqstream: error: ${describe(error)}\n`);
-    if (process.env['UNIQSTREAM_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    // A message that quotes a broker or a library never shows the password.
+    process.stderr.write(`uniqstream: error: ${scrub(describe(error))}\n`);
+    if (process.env['UNIQSTREAM_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(`${scrub(error.stack)}\n`);
     return isUsage(error) ? EXIT_USAGE : EXIT_FAILURE;
   }
   return exitCode;

@@ -17,9 +17,9 @@ interface Run {
 }
 
 /** Runs the real binary; `input` is written to stdin in pieces of random sizes. */
-function run(args: readonly string[], input?: Buffer, seed = 1): Promise<Run> {
+function run(args: readonly string[], input?: Buffer, seed = 1, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -190,6 +190,35 @@ describe('uniqstream count', () => {
     const bad = await run(['count', '--kafka-wait', '0']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/kafka-wait/);
+  });
+
+  it('takes the Kafka connection settings as flags and UNIQSTREAM_KAFKA_* variables, and never shows the password', async () => {
+    const secret = 'Unl1kely-Passw0rd-5e3b';
+    const env = { UNIQSTREAM_KAFKA_PASSWORD: secret };
+    const help = await run(['count', '--help'], undefined, 1, env);
+    for (const flag of ['--kafka-tls', '--kafka-ca', '--kafka-cert', '--kafka-key', '--kafka-tls-servername', '--kafka-sasl-mechanism', '--kafka-user', '--kafka-password-file', 'UNIQSTREAM_KAFKA_PASSWORD']) {
+      expect(help.stdout).toContain(flag);
+    }
+    expect(help.stdout).not.toMatch(/--kafka-password\b(?!-file)/);
+    // Configuration that cannot work: exit 2, one line, before anything connects.
+    const refusals: [readonly string[], Record<string, string>, RegExp][] = [
+      [['--kafka-user', 'cli'], {}, /--kafka-user cli needs a password: set UNIQSTREAM_KAFKA_PASSWORD or --kafka-password-file/],
+      [['--kafka-user', 'cli', '--kafka-sasl-mechanism', 'GSSAPI'], env, /unknown SASL mechanism "GSSAPI"/],
+      [['--kafka-ca', join(dir, 'no-ca.pem')], {}, /cannot read the TLS CA file .*no-ca\.pem: no such file/],
+      [['--kafka-user', 'cli', '--kafka-password-file', join(dir, 'no-password')], {}, /cannot read the Kafka password file .*no-password: no such file/],
+      [['--kafka-ca', join(dir, 'stream.jsonl')], {}, /the TLS CA file .*stream\.jsonl is not a PEM certificate/],
+    ];
+    for (const [flags, extra, line] of refusals) {
+      const refused = await run(['count', '--from', 'kafka://127.0.0.1:1/stream', ...flags], undefined, 1, extra);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(line);
+    }
+    // A run that cannot connect: exit 1, and the password nowhere.
+    const away = await run(['count', '--from', 'kafka://127.0.0.1:1/stream', '--kafka-wait', '1', '--kafka-tls', '--kafka-user', 'cli'], undefined, 1, env);
+    expect(away.code).toBe(1);
+    expect(away.stderr).toMatch(/^uniqstream: error: cannot reach Kafka at 127\.0\.0\.1:1/m);
+    for (const shown of [help, away]) expect(shown.stdout + shown.stderr).not.toContain(secret);
   });
 
   it('writes dropped frames with their reason to a dead-letter file', async () => {

@@ -11,6 +11,7 @@ import {
   type CombineChoice,
   type CountConfig,
 } from '@uniqstream/core';
+import { isKafkaConnectionSetting, KAFKA_CONNECTION_FLAG_SPECS, kafkaConnectionHelp, resolveKafkaSecurity, type KafkaSecurity } from '@uniqstream/kafka';
 import { ConsumerError } from './errors.js';
 import { serviceVersion } from './version.js';
 
@@ -91,6 +92,8 @@ export interface ServiceConfig {
   readonly sessionTimeoutMs: number;
   readonly missingCheckpoint: MissingCheckpointChoice;
   readonly guarantee: Guarantee;
+  /** TLS and a SASL login for every Kafka connection (input, results, dead letters, its own topics); absent: plaintext. */
+  readonly security?: KafkaSecurity;
   /** The config file read, if any. */
   readonly configFile?: string;
 }
@@ -249,6 +252,7 @@ function buildProgram(): Command {
   for (const spec of SERVICE_OPTION_SPECS) {
     program.addOption(optionOf(spec.name, spec.value, spec.description, spec.defaultText, spec.choices, spec.parse));
   }
+  for (const spec of KAFKA_CONNECTION_FLAG_SPECS) program.addOption(optionOf(spec.name, spec.value, spec.description, spec.defaultText, undefined, spec.parse));
   program.addHelpText(
     'after',
     `
@@ -264,9 +268,14 @@ Results go to --to as records keyed "window:start" whose value is the result JSO
 HTTP (default ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}): /healthz, /readyz, /metrics (Prometheus). Logs: JSON lines on stderr.
 SIGTERM or SIGINT: stop fetching, flush, checkpoint, commit, exit 0; open windows continue after a restart.
 
+${kafkaConnectionHelp('every Kafka connection (input, results, dead letters, partials, checkpoints)')}
+In the --config file: {"kafka-ca": "ca.pem", "kafka-user": "counter"}.
+
 Example:
   uniqstream-consumer --from kafka://127.0.0.1:9092/frames --to kafka://127.0.0.1:9092/counts \\
-    --group counters --windows minute,hour --from-beginning`,
+    --group counters --windows minute,hour --from-beginning
+  UNIQSTREAM_KAFKA_PASSWORD=... uniqstream-consumer --from kafka://kafka.example:9094/frames \\
+    --to kafka://kafka.example:9094/counts --group counters --kafka-ca ca.pem --kafka-user counter`,
   );
   return program;
 }
@@ -304,9 +313,11 @@ function resolveConfig(flags: Readonly<Record<string, unknown>>, env: Readonly<R
   const serviceSpecs = new Map(SERVICE_OPTION_SPECS.map((s) => [s.name, s]));
   const fileCount: Record<string, unknown> = {};
   const fileService: Record<string, unknown> = {};
+  const fileKafka: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(file)) {
     if (countKeys.has(key)) fileCount[key] = value;
     else if (serviceSpecs.has(key)) fileService[key] = value;
+    else if (isKafkaConnectionSetting(key)) fileKafka[key] = value;
     else throw bad(`unknown setting "${key}" in the config file ${configFile ?? ''} (settings are long option names, e.g. "max-delay")`);
   }
 
@@ -340,7 +351,14 @@ function resolveConfig(flags: Readonly<Record<string, unknown>>, env: Readonly<R
     checkpointTopic: `${count.group}.checkpoints`,
     ...serviceValues,
   };
-  return checked(count, service, countValues.to !== undefined, configFile);
+  let security: KafkaSecurity | undefined;
+  try {
+    security = resolveKafkaSecurity({ config: fileKafka, env, flags, readFile: io.readFile });
+  } catch (error) {
+    // Its lines name the setting and where it came from, never a secret.
+    throw bad(oneLine(error instanceof Error ? error.message : String(error)), error);
+  }
+  return { ...checked(count, service, countValues.to !== undefined, configFile), ...(security === undefined ? {} : { security }) };
 }
 
 function checked(count: CountConfig, service: ServiceValues, toGiven: boolean, configFile: string | undefined): ServiceConfig {

@@ -418,6 +418,7 @@ export function startCounting(context: CountingContext): CountingRole {
     fromBeginning: count.fromBeginning,
     clientId: CLIENT_ID,
     log: kafkaLogOf(log),
+    ...(config.security === undefined ? {} : { security: config.security }),
     sessionTimeoutMs: config.sessionTimeoutMs,
     // A service outlives outages: it waits for the broker (and says so on /readyz) rather than stop.
     unavailableTimeoutMs: 0,
@@ -537,7 +538,7 @@ export function startCounting(context: CountingContext): CountingRole {
     try {
       await Promise.all([partials.ready(), store.connect()]);
       if (count.deadLetter !== undefined) {
-        const sink = createDeadLetterSink(parseEndpoint(count.deadLetter, 'output'), { kafka: { log: kafkaLogOf(log), clientId: 'uniqstream-consumer' } });
+        const sink = createDeadLetterSink(parseEndpoint(count.deadLetter, 'output'), { kafka: { log: kafkaLogOf(log), clientId: CLIENT_ID, ...(config.security === undefined ? {} : { security: config.security }) } });
         await sinkReady(sink);
         deadLetters = {
           // Frames before a rebuild's end were reported when first counted.

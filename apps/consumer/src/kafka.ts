@@ -1,4 +1,5 @@
 import {
+  authorizationFailureOf,
   createKafka,
   describeKafkaError,
   GaveUp,
@@ -11,6 +12,7 @@ import {
   retryUntil,
   RUN_RETRY,
   waitForBroker,
+  type KafkaSecurity,
   type SocketTracker,
 } from '@uniqstream/kafka';
 import type { Admin, ConfigResourceTypes, IResourceConfigEntry, Kafka } from 'kafkajs';
@@ -60,6 +62,8 @@ export interface ServiceClientOptions {
   readonly now: () => number;
   /** Where the client's connections are remembered, to end those kafkajs leaves open. */
   readonly sockets: SocketTracker;
+  /** TLS and a SASL login; absent: plaintext. */
+  readonly security?: KafkaSecurity | undefined;
 }
 
 /** The service's shared client: uniqstream's settings, retries of a run. */
@@ -114,7 +118,7 @@ export interface TopicSpec {
  * partition count. An existing topic is taken as it is, but one that is not
  * compacted is reported, since its records would expire.
  */
-export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<number> {
+export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger, user?: string): Promise<number> {
   let partitions = 0;
   try {
     // Instances started together race to create the topic; the loser's broker may not know it for a moment.
@@ -127,6 +131,14 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger): P
   } catch (failure) {
     const error = failure instanceof GaveUp ? failure.cause : failure;
     if (error instanceof ConsumerError) throw error;
+    if (authorizationFailureOf(error) === 'TOPIC_AUTHORIZATION_FAILED') {
+      const who = user === undefined ? 'this client' : `user ${user}`;
+      throw new ConsumerError(
+        'KAFKA_FAILED',
+        `cannot set up topic ${spec.topic} (${spec.what}): ${who} is not allowed to (ACLs for CREATE and DESCRIBE_CONFIGS, then READ and WRITE, on topic ${spec.topic} are needed)`,
+        { cause: error },
+      );
+    }
     throw new ConsumerError('KAFKA_FAILED', `cannot set up topic ${spec.topic} (${spec.what}): ${describeKafkaError(error)}`, { cause: error });
   }
   return partitions;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { secretScrubber } from '@uniqstream/kafka';
 import { parseCommandLine, type ServiceConfig } from './config.js';
 import { ConsumerError } from './errors.js';
 import { createLogger } from './log.js';
@@ -24,7 +25,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return error instanceof ConsumerError && error.code === 'BAD_CONFIG' ? EXIT_USAGE : EXIT_FAILURE;
   }
 
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, undefined, secretScrubber(config.security));
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (name: NodeJS.Signals): void => {

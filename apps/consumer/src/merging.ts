@@ -76,6 +76,7 @@ export function startMerging(context: MergingContext): MergingRole {
   const writer = new ResultWriter({
     output,
     clientId: 'uniqstream-consumer',
+    security: config.security,
     log,
     metrics,
     now,

@@ -1,5 +1,6 @@
 import type { WindowResult } from '@uniqstream/core';
 import { createKafkaResultSink, formatResultJson, resultKey, SinkError, type KafkaResultSink, type KafkaSinkOptions, type KafkaTarget } from '@uniqstream/sinks';
+import type { KafkaSecurity } from '@uniqstream/kafka';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ConsumerError } from './errors.js';
@@ -25,6 +26,8 @@ const RETRY_MAX_MS = 30_000;
 export interface ResultWriterOptions {
   readonly output: KafkaTopicRef;
   readonly clientId: string;
+  /** TLS and a SASL login of the results' client; absent: plaintext. */
+  readonly security?: KafkaSecurity | undefined;
   readonly log: Logger;
   readonly metrics: ServiceMetrics;
   /** Monotonic milliseconds. */
@@ -204,9 +207,9 @@ export class ResultWriter {
   }
 
   private createSink(): KafkaResultSink {
-    const { output, clientId, log } = this.options;
+    const { output, clientId, log, security } = this.options;
     const create = this.options.createSink ?? createKafkaResultSink;
-    return create(output, { log: kafkaLogOf(log), clientId, unavailableTimeoutMs: this.ackTimeoutMs });
+    return create(output, { log: kafkaLogOf(log), clientId, unavailableTimeoutMs: this.ackTimeoutMs, ...(security === undefined ? {} : { security }) });
   }
 
   private reasonOf(error: unknown): string {

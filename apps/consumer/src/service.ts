@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_CONNECT_TIMEOUT_MS, describeKafkaError, SocketTracker } from '@uniqstream/kafka';
+import { DEFAULT_CONNECT_TIMEOUT_MS, describeKafkaError, describeSecurity, SocketTracker } from '@uniqstream/kafka';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config.js';
 import { startCounting, type CountingRole } from './counting.js';
@@ -64,8 +64,10 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
     log.info({ address: server.address }, `serving /healthz, /readyz and /metrics on http://${config.httpHost}:${server.address.port}`);
     environment.onListening?.(server.address);
   }
-  const client = { brokers: config.input.brokers, clientId: CLIENT_ID, log, now, sockets: new SocketTracker() };
+  const client = { brokers: config.input.brokers, clientId: CLIENT_ID, log, now, sockets: new SocketTracker(), security: config.security };
   const kafka = createServiceKafka(client);
+  /** Named in a line about a missing ACL. */
+  const user = config.security?.sasl?.username;
   const admin = kafka.admin();
   const stop = new AbortController();
   const onStop = (): void => stop.abort(environment.signal.reason);
@@ -102,12 +104,12 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
     const inputPartitions = await partitionCount(admin, config.input.topic).catch((error: unknown) => {
       throw error instanceof ConsumerError ? error : new ConsumerError('KAFKA_FAILED', `cannot read the metadata of ${config.input.topic}: ${String(error)}`, { cause: error });
     });
-    const partialsPartitions = await ensureTopic(admin, { topic: config.partialsTopic, partitions: 1, configEntries: STATE_TOPIC_CONFIG, what: 'partial results and progress' }, log);
+    const partialsPartitions = await ensureTopic(admin, { topic: config.partialsTopic, partitions: 1, configEntries: STATE_TOPIC_CONFIG, what: 'partial results and progress' }, log, user);
     if (partialsPartitions !== 1) {
       throw new ConsumerError('KAFKA_FAILED', `${config.partialsTopic} has ${partialsPartitions} partitions: the partials topic needs exactly 1, so that partials and progress are read in the order written (give another --partials-topic)`);
     }
     const checkpointPartitions =
-      config.role === 'merge' ? 0 : await ensureTopic(admin, { topic: config.checkpointTopic, partitions: inputPartitions, configEntries: STATE_TOPIC_CONFIG, what: 'checkpoints' }, log);
+      config.role === 'merge' ? 0 : await ensureTopic(admin, { topic: config.checkpointTopic, partitions: inputPartitions, configEntries: STATE_TOPIC_CONFIG, what: 'checkpoints' }, log, user);
     if (stop.signal.aborted) return;
     log.info({ inputPartitions, checkpointPartitions }, `${config.input.topic} has ${inputPartitions} partition${inputPartitions === 1 ? '' : 's'}: up to ${inputPartitions} counting instance${inputPartitions === 1 ? '' : 's'} share them`);
 
@@ -175,6 +177,7 @@ function summaryOf(config: ServiceConfig): Record<string, unknown> {
     missingCheckpoint: config.missingCheckpoint,
     guarantee: config.guarantee,
     deadLetter: count.deadLetter,
+    kafka: describeSecurity(config.security),
     http: config.httpPort > 0 ? `${config.httpHost}:${config.httpPort}` : 'off',
     configFile: config.configFile,
   };

@@ -148,4 +148,40 @@ describe('parseCommandLine', () => {
     const version = parseCommandLine(['--version'], {}, files({}));
     expect(version).toEqual({ kind: 'print', text: '0.1.0\n' });
   });
+
+  it('takes the Kafka connection settings from flags, the environment and the config file, the password from the environment or a file', () => {
+    const secret = 'Unl1kely-Passw0rd-5e3b';
+    expect(load(BASE).security).toBeUndefined();
+    const flagged = load([...BASE, '--kafka-tls', '--kafka-user', 'counter'], { UNIQSTREAM_KAFKA_PASSWORD: secret });
+    expect(flagged.security).toEqual({ tls: {}, sasl: { mechanism: 'scram-sha-512', username: 'counter', password: secret } });
+    const fromFile = load(
+      [...BASE, '--config', 'c.json'],
+      { UNIQSTREAM_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256' },
+      { 'c.json': JSON.stringify({ 'kafka-user': 'counter', 'kafka-password-file': 'pw', 'kafka-tls-servername': 'kafka.example' }), pw: `${secret}\n` },
+    );
+    expect(fromFile.security).toEqual({ tls: { servername: 'kafka.example' }, sasl: { mechanism: 'scram-sha-256', username: 'counter', password: secret } });
+    const help = parseCommandLine(['--help'], { UNIQSTREAM_KAFKA_PASSWORD: secret }, files({}));
+    const text = help.kind === 'print' ? help.text : '';
+    for (const flag of ['--kafka-tls', '--kafka-ca', '--kafka-cert', '--kafka-key', '--kafka-tls-servername', '--kafka-sasl-mechanism', '--kafka-user', '--kafka-password-file', 'UNIQSTREAM_KAFKA_PASSWORD']) {
+      expect(text).toContain(flag);
+    }
+    expect(text).not.toContain(secret);
+  });
+
+  it('refuses Kafka connection settings that cannot work as BAD_CONFIG (exit 2), never quoting the password', () => {
+    const secret = 'Unl1kely-Passw0rd-5e3b';
+    const cases: [readonly string[], Record<string, string>, Record<string, string>, RegExp][] = [
+      [['--kafka-user', 'counter'], {}, {}, /^--kafka-user counter needs a password/],
+      [[], { UNIQSTREAM_KAFKA_PASSWORD: secret }, {}, /^a Kafka password is given \(UNIQSTREAM_KAFKA_PASSWORD\) but no --kafka-user/],
+      [['--kafka-user', 'counter'], { UNIQSTREAM_KAFKA_PASSWORD: secret, UNIQSTREAM_KAFKA_SASL_MECHANISM: 'OAUTHBEARER' }, {}, /unknown SASL mechanism "OAUTHBEARER"/],
+      [['--kafka-ca', 'missing.pem'], {}, {}, /^cannot read the TLS CA file missing\.pem: no such file/],
+      [['--config', 'c.json'], {}, { 'c.json': JSON.stringify({ 'kafka-password': secret }) }, /^kafka-password does not go in the config file/],
+    ];
+    for (const [argv, env, contents, message] of cases) {
+      const refused = failure([...BASE, ...argv], env, contents);
+      expect(refused.code).toBe('BAD_CONFIG');
+      expect(refused.message).toMatch(message);
+      expect(refused.message).not.toContain(secret);
+    }
+  });
 });

@@ -1,4 +1,5 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { KAFKA_CONNECTION_FLAG_SPECS, kafkaConnectionHelp, KafkaError, resolveKafkaSecurity, secretScrubber, type KafkaSecurity } from '@uniqstream/kafka';
 import { DEFAULT_FRAME_BYTES, DEFAULT_MAX_DELAY, DEFAULT_TAIL_DELAY, GeneratorError, REALISTIC, parseStart, resolveOptions, type StreamOptions } from '@uniqstream/generator';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SimError, oneLine } from './errors.js';
 import { runGenerate } from './generate.js';
@@ -41,7 +42,7 @@ export interface ReplayConfig {
 }
 
 function addOutputOptions(command: Command): Command {
-  return command
+  command
     .option('--to <target>', 'where frames go: stdout, file:PATH (PATH ending in .gz: gzip) or kafka://host:port/topic', 'stdout')
     .option('--gzip-level <n>', 'gzip level of a .gz file, 1 (fastest) to 9 (smallest)', integer(1, 9), DEFAULT_GZIP_LEVEL)
     .option('--partitions <n>', 'Kafka: partitions of the topic when this run creates it', integer(1, 10_000), DEFAULT_KAFKA_SETTINGS.partitions)
@@ -56,10 +57,36 @@ function addOutputOptions(command: Command): Command {
     .option('--kafka-outage <seconds>', 'Kafka: how long sends keep retrying while the broker is away (frames wait meanwhile) before the run fails; 0: as long as it takes', duration, DEFAULT_KAFKA_SETTINGS.outageSeconds)
     .option('--progress', 'report progress on stderr (on by default when stderr is a terminal)')
     .option('-q, --quiet', 'no progress, summary or notes on stderr, only errors');
+  for (const spec of KAFKA_CONNECTION_FLAG_SPECS) {
+    const option = new Option(spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`, spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`);
+    if (spec.value !== undefined) {
+      option.argParser((value: string) => {
+        try {
+          return spec.parse(value);
+        } catch (error) {
+          throw new InvalidArgumentError(oneLine(error));
+        }
+      });
+    }
+    command.addOption(option);
+  }
+  return command.addHelpText('after', `\n${kafkaConnectionHelp('a kafka:// --to')}`);
 }
 
-function kafkaSettings(o: Record<string, unknown>): KafkaSettings {
+/** The --kafka-* settings and UNIQSTREAM_KAFKA_* variables as one KafkaSecurity; a setting that cannot work is BAD_OPTION (exit 2). */
+function kafkaSecurity(o: Record<string, unknown>, io: SimIo): KafkaSecurity | undefined {
+  try {
+    return resolveKafkaSecurity({ flags: o, env: io.env ?? {} });
+  } catch (error) {
+    if (error instanceof KafkaError) throw new SimError('BAD_OPTION', error.message, { cause: error });
+    throw error;
+  }
+}
+
+function kafkaSettings(o: Record<string, unknown>, io: SimIo): KafkaSettings {
+  const security = kafkaSecurity(o, io);
   return {
+    ...(security === undefined ? {} : { security }),
     partitions: o.partitions as number,
     key: o.key as 'uid' | 'none',
     compression: o.compression as 'gzip' | 'none',
@@ -128,7 +155,7 @@ export function buildProgram(io: SimIo, act: (config: { generate: GenerateConfig
         file,
         target: parseTarget(o.to as string),
         rate: (o.rate as number | undefined) ?? null,
-        kafka: kafkaSettings(o),
+        kafka: kafkaSettings(o, io),
         gzipLevel: o.gzipLevel as number,
         progress: showProgress(o, io),
         quiet: o.quiet === true,
@@ -193,7 +220,7 @@ function generateConfig(program: Command, o: Record<string, unknown>, io: SimIo)
     target,
     truthPath: (o.truth as string | undefined) ?? null,
     realtime: o.realtime === true,
-    kafka: kafkaSettings(o),
+    kafka: kafkaSettings(o, io),
     gzipLevel: o.gzipLevel as number,
     progress: showProgress(o, io),
     quiet: o.quiet === true,
@@ -225,11 +252,13 @@ export async function run(argv: readonly string[], io: SimIo): Promise<number> {
   }
   const config = chosen as { generate: GenerateConfig } | { replay: ReplayConfig } | null;
   if (config === null) return EXIT_USAGE;
+  // A message that quotes a broker or a library never shows the password.
+  const scrub = secretScrubber(('generate' in config ? config.generate : config.replay).kafka.security);
   try {
     if ('generate' in config) await runGenerate(config.generate, io);
     else await runReplay(config.replay, io);
   } catch (error) {
-    io.stderr.write(`${NAME}: ${oneLine(error)}\n`);
+    io.stderr.write(`${NAME}: ${scrub(oneLine(error))}\n`);
     return error instanceof SimError && error.code === 'BAD_OPTION' ? EXIT_USAGE : EXIT_FAILED;
   }
   return io.signal?.aborted === true ? EXIT_INTERRUPTED : EXIT_OK;

@@ -13,6 +13,8 @@ export interface SimIo {
   readonly sleep: (ms: number) => Promise<void>;
   /** Aborted on Ctrl-C: the run stops, flushes what it has and exits. */
   readonly signal?: AbortSignal;
+  /** Environment variables (the UNIQSTREAM_KAFKA_* connection settings); default none. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 const NS_PER_MS = 1e6;
@@ -25,6 +27,7 @@ export function processIo(signal?: AbortSignal): SimIo {
     now: () => Date.now(),
     monotonic: () => Number(process.hrtime.bigint()) / NS_PER_MS,
     sleep: (ms) => delay(ms),
+    env: process.env,
     ...(signal === undefined ? {} : { signal }),
   };
 }

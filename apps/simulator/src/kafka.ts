@@ -1,4 +1,4 @@
-import { DEFAULT_UNAVAILABLE_TIMEOUT_MS, KafkaTopicWriter, type KafkaError } from '@uniqstream/kafka';
+import { DEFAULT_UNAVAILABLE_TIMEOUT_MS, KafkaTopicWriter, type KafkaError, type KafkaSecurity } from '@uniqstream/kafka';
 import type { Message } from 'kafkajs';
 import { SimError, type SimErrorCode } from './errors.js';
 import type { SimIo } from './io.js';
@@ -19,6 +19,8 @@ export interface KafkaSettings {
   readonly waitSeconds: number;
   /** How long sends keep retrying while the broker is away before the run fails, seconds (0: for as long as it takes). */
   readonly outageSeconds: number;
+  /** TLS and a SASL login (the --kafka-* connection settings); absent: plaintext. */
+  readonly security?: KafkaSecurity;
 }
 
 const MS_PER_SECOND = 1000;
@@ -40,8 +42,8 @@ const ERROR_CODES: Readonly<Record<KafkaError['code'], SimErrorCode>> = {
   UNAVAILABLE: 'KAFKA_UNREACHABLE',
   FAILED: 'OUTPUT_FAILED',
   CLOSED: 'OUTPUT_FAILED',
-  // TLS or a login that cannot work: the simulator takes no security settings yet, so only a broker's own refusal gets here.
-  SECURITY: 'KAFKA_UNREACHABLE',
+  // A login or TLS handshake the broker refused: the run fails (exit 1); settings that cannot work are refused before (exit 2).
+  SECURITY: 'KAFKA_REFUSED',
 };
 
 /**
@@ -90,6 +92,7 @@ export class KafkaOutput implements MessageOutput {
       batchBytes: settings.batchBytes,
       compression: settings.compression,
       now: io.monotonic,
+      ...(settings.security === undefined ? {} : { security: settings.security }),
       ...(onDelivered === undefined ? {} : { onAcknowledged: onDelivered }),
       errorOf: (error) => new SimError(ERROR_CODES[error.code], `${error.message}${hint(error, connected, settings)}`, { cause: error }),
     });

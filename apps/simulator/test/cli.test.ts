@@ -28,6 +28,16 @@ describe('uniqstream-sim --help', () => {
     }
   });
 
+  it('documents the Kafka connection settings, the password in the environment only', () => {
+    const text = help.stdout.toString();
+    for (const flag of ['--kafka-tls', '--kafka-ca', '--kafka-cert', '--kafka-key', '--kafka-tls-servername', '--kafka-sasl-mechanism', '--kafka-user', '--kafka-password-file', 'UNIQSTREAM_KAFKA_PASSWORD']) {
+      expect(text).toContain(flag);
+    }
+    const refused = sim(['--frames', '1', '--to', 'kafka://127.0.0.1:1/t', '--kafka-user', 'sim']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toBe('uniqstream-sim: --kafka-user sim needs a password: set UNIQSTREAM_KAFKA_PASSWORD or --kafka-password-file\n');
+  });
+
   it('documents replay', () => {
     const replay = sim(['replay', '--help']);
     expect(replay.status).toBe(0);

@@ -62,6 +62,29 @@ export function isBrokerAway(error: unknown): boolean {
 /** Chains longer than this are not followed (a cause that refers back to itself). */
 const MAX_CAUSES = 8;
 
+/** The broker's answers for a request an ACL does not allow. */
+export const AUTHORIZATION_FAILURES = ['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED'] as const;
+export type AuthorizationFailure = (typeof AUTHORIZATION_FAILURES)[number];
+
+/**
+ * Which authorization answer `error` carries, also inside kafkajs's
+ * wrappers (retries given up, a topic creation's aggregate of errors);
+ * undefined for any other error.
+ */
+export function authorizationFailureOf(error: unknown): AuthorizationFailure | undefined {
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < MAX_CAUSES * 2; seen++) {
+    const current = pending.shift();
+    if (typeof current !== 'object' || current === null) continue;
+    const record = current as { type?: unknown; errors?: unknown; originalError?: unknown; cause?: unknown };
+    const found = AUTHORIZATION_FAILURES.find((type) => type === record.type);
+    if (found !== undefined) return found;
+    if (Array.isArray(record.errors)) pending.push(...(record.errors as unknown[]));
+    pending.push(record.originalError, record.cause);
+  }
+  return undefined;
+}
+
 /**
  * A failure the broker may not give again in a moment: kafkajs marks its
  * retriable answers (a leader being elected, a topic another client has just

@@ -31,6 +31,22 @@ export {
   type Pem,
   type SaslMechanism,
 } from './security.js';
+export {
+  DEFAULT_SASL_MECHANISM,
+  flagProperty,
+  isKafkaConnectionSetting,
+  KAFKA_CONNECTION_FLAG_SPECS,
+  KAFKA_CONNECTION_OPTION_SPECS,
+  KAFKA_PASSWORD_ENV,
+  kafkaConnectionHelp,
+  kafkaConnectionValuesFrom,
+  kafkaConnectionValuesOfFlags,
+  kafkaSecurityOf,
+  resolveKafkaSecurity,
+  type KafkaConnectionOptionSpec,
+  type KafkaConnectionSources,
+  type KafkaConnectionValues,
+} from './connection-options.js';
 export { loadKafkaSecurity, type KafkaSecurityFiles, type KafkaTlsFiles } from './security-files.js';
 export {
   ANSWERED_IN_TLS,
@@ -41,7 +57,7 @@ export {
   securityLines,
   type SecurityFailure,
 } from './security-errors.js';
-export { describeKafkaError, isBrokerAway, isRebalanceInProgress, isTransient } from './describe-error.js';
+export { AUTHORIZATION_FAILURES, authorizationFailureOf, describeKafkaError, isBrokerAway, type AuthorizationFailure, isRebalanceInProgress, isTransient } from './describe-error.js';
 export { GaveUp, retryUntil, waitForBroker, type BrokerWaitOptions, type WaitOptions } from './retry.js';
 export { FETCH_STALE_MARGIN_MS, onFetchAnswered } from './fetch-answers.js';
 export { OFFSETS_RETRY_MS, readToEnd, topicOffsets, type ReadToEndOptions } from './topic-reader.js';

@@ -1,6 +1,6 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { createKafka, DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, PROBE_RETRY, PRODUCER_RETRY, RUN_RETRY } from './client.js';
-import { describeKafkaError, isBrokerAway, isTransient } from './describe-error.js';
+import { authorizationFailureOf, describeKafkaError, isBrokerAway, isTransient } from './describe-error.js';
 import { KafkaError, type KafkaErrorCode } from './errors.js';
 import { defaultKafkaLog, quietened, type KafkaLog, type KafkaLogLevel } from './log.js';
 import { GaveUp, retryUntil, waitForBroker } from './retry.js';
@@ -452,8 +452,22 @@ export class KafkaTopicWriter {
           created = await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: partitions, configEntries: config }], waitForLeaders: true });
         },
         { timeoutMs: TOPIC_SETUP_RETRY_MS, now, retryIf: isTransient },
-      ).catch((error: unknown) => {
-        throw error instanceof GaveUp ? error.cause : error;
+      ).catch(async (failure: unknown) => {
+        const error = failure instanceof GaveUp ? failure.cause : failure;
+        // Not allowed to create it: fine when it exists, as least-privilege setups have it (WRITE on the topic, no CREATE).
+        if (authorizationFailureOf(error) !== 'TOPIC_AUTHORIZATION_FAILED') throw error;
+        const exists = await admin.fetchTopicMetadata({ topics: [this.topic] }).then(
+          () => true,
+          (metadataError: unknown) => (authorizationFailureOf(metadataError) === undefined ? false : undefined),
+        );
+        if (exists === true) return;
+        const who = own.security?.sasl === undefined ? 'this client' : `user ${own.security.sasl.username}`;
+        throw new AclMissing(
+          exists === false
+            ? `it does not exist, and ${who} may not create it (create it beforehand, or add an ACL for CREATE on topic ${this.topic})`
+            : `${who} may not write to it (an ACL for WRITE on topic ${this.topic} is missing; CREATE too, if it does not exist yet)`,
+          { cause: error },
+        );
       });
       if (created) {
         const settings = config.map((c) => `${c.name}=${c.value}`).join(', ');
@@ -461,6 +475,7 @@ export class KafkaTopicWriter {
       }
       if (!this.stopping.signal.aborted) await this.producer.connect();
     } catch (error) {
+      if (error instanceof AclMissing) throw this.error('FAILED', `cannot set up topic ${this.topic} on ${this.where}: ${error.message}`, error.cause);
       throw this.error('FAILED', `cannot set up topic ${this.topic} on ${this.where}: ${describeKafkaError(error)}`, error);
     } finally {
       await admin.disconnect().catch(() => undefined);
@@ -479,3 +494,6 @@ function sizeOf(message: Message): number {
   // Frames in dead letters hold multi-byte text: count bytes, not characters.
   return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
+
+/** The topic's set-up was refused for want of an ACL; the message says which. */
+class AclMissing extends Error {}

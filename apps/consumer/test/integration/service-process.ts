@@ -38,9 +38,9 @@ export class ServiceProcess {
   /** Where this instance's stderr is copied. */
   readonly logFile: string;
 
-  constructor(args: readonly string[], name: string) {
+  constructor(args: readonly string[], name: string, env: Readonly<Record<string, string>> = {}) {
     mkdirSync(LOG_DIR, { recursive: true });
-    this.child = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     this.logFile = join(LOG_DIR, `${name}-${this.child.pid}.log`);
     this.child.stderr!.setEncoding('utf8');
     this.child.stderr!.on('data', (chunk: string) => {

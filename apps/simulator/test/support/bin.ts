@@ -11,9 +11,10 @@ export interface BinResult {
 }
 
 /** Runs the shim from the repository root, as a person would. */
-export function sim(args: readonly string[], options: { input?: Buffer; cwd?: string } = {}): BinResult {
+export function sim(args: readonly string[], options: { input?: Buffer; cwd?: string; env?: Record<string, string> } = {}): BinResult {
   const result = spawnSync(BIN, [...args], {
     cwd: options.cwd ?? REPO,
+    env: { ...process.env, ...options.env },
     maxBuffer: 1 << 30,
     ...(options.input === undefined ? {} : { input: options.input }),
   });

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { generateChunks } from '@uniqstream/generator';
+import { SecureAdmin, TestKafka, testSecureListener, uniqueName, type SecureListener } from '@uniqstream/kafka-local';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, hasStackTrace, run, type Finished } from './cli-process.js';
+import { expectFinalsMatch, latestByKey, linesOf, referenceCounts } from './reference.js';
+
+/*
+ * `uniqstream count` Kafka to Kafka over the test broker's SASL_SSL
+ * listener, logged in with SCRAM-SHA-512 and holding the least ACLs the
+ * README lists for it: READ on the input topic and the group, WRITE on the
+ * results topic (created beforehand: no CREATE). Input is written, and
+ * results read, over the plaintext listener by the tests' own client.
+ * Skipped when the broker runs without `--secure`.
+ */
+
+function secureListener(): SecureListener | string {
+  try {
+    return testSecureListener();
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+const listener = secureListener();
+const secured = typeof listener !== 'string';
+const T0 = 1468244340;
+const kafka = new TestKafka();
+let admin: SecureAdmin | undefined;
+
+afterAll(async () => {
+  await admin?.close();
+  await kafka.close();
+});
+
+/** A password kafka-local takes, different every run, and distinctive enough to grep for. */
+function newPassword(): string {
+  return `pw-${randomBytes(9).toString('hex')}`;
+}
+
+interface Setup {
+  readonly input: string;
+  readonly output: string;
+  readonly group: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+async function setUp(frames: readonly Buffer[], grant: { readonly group?: boolean; readonly write?: boolean } = {}): Promise<Setup> {
+  admin ??= new SecureAdmin(listener as SecureListener);
+  const input = await kafka.createTopic(uniqueName('cli-sec-in'), 2);
+  const output = await kafka.createTopic(uniqueName('cli-sec-out'), 1);
+  const group = uniqueName('cli-sec-g');
+  const user = uniqueName('cli');
+  const password = newPassword();
+  await admin.createUser(user, password, 'SCRAM-SHA-512');
+  await admin.grant(user, [
+    { resource: 'topic', name: input, operations: ['read'] },
+    ...(grant.group === false ? [] : [{ resource: 'group' as const, name: group, operations: ['read' as const] }]),
+    ...(grant.write === false ? [] : [{ resource: 'topic' as const, name: output, operations: ['write' as const] }]),
+  ]);
+  await kafka.produce(input, frames.map((value, i) => ({ partition: i % 2, value })));
+  return { input, output, group, user, password };
+}
+
+function count(setup: Setup, extra: readonly string[] = []): Promise<Finished> {
+  const { bootstrap, caFile } = listener as SecureListener;
+  return run(
+    BIN,
+    [
+      'count',
+      ...['--from', `kafka://${bootstrap}/${setup.input}`, '--to', `kafka://${bootstrap}/${setup.output}`, '--group', setup.group],
+      ...['--from-beginning', '--until-idle', '2', '--kafka-ca', caFile, '--kafka-user', setup.user, '--kafka-sasl-mechanism', 'SCRAM-SHA-512'],
+      ...extra,
+    ],
+    { env: { UNIQSTREAM_KAFKA_PASSWORD: setup.password } },
+  );
+}
+
+describe.skipIf(!secured)(`uniqstream count over SASL_SSL with SCRAM-SHA-512${secured ? '' : ` (skipped: ${String(listener)})`}`, () => {
+  const frames = linesOf(generateChunks({ seed: 5, users: 500, rate: 20, start: T0 + 7, frames: 4000, lateFraction: 0.2, maxDelay: 5 }));
+
+  it('counts Kafka to Kafka with READ on the input and the group and WRITE on the results only: the counts of the reference, the password nowhere', async () => {
+    const setup = await setUp(frames);
+    const result = await count(setup);
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/read 4,000 frames/);
+    expectFinalsMatch(latestByKey(await kafka.read(setup.output)), referenceCounts(frames));
+    expect(await kafka.committed(setup.group, setup.input)).toEqual(await kafka.endOffsets(setup.input));
+    expect(result.stdout + result.stderr).not.toContain(setup.password);
+  });
+
+  it('says in one line which ACL is missing: WRITE on the results topic, READ on the group', async () => {
+    const noWrite = await setUp(frames.slice(0, 10), { write: false });
+    const refused = await count(noWrite);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`uniqstream: error: cannot set up topic ${noWrite.output} on Kafka at ${(listener as SecureListener).bootstrap}: user ${noWrite.user} may not write to it (an ACL for WRITE on topic ${noWrite.output} is missing`);
+    const noGroup = await setUp(frames.slice(0, 10), { group: false });
+    const lost = await count(noGroup, ['--to', 'stdout']);
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toMatch(new RegExp(`^uniqstream: error: .*is user ${noGroup.user} allowed to READ group ${noGroup.group}\\?`, 'm'));
+    for (const result of [refused, lost]) {
+      expect(hasStackTrace(result.stderr)).toBe(false);
+      expect(result.stderr).not.toContain(noWrite.password);
+      expect(result.stderr).not.toContain(noGroup.password);
+    }
+  });
+
+  it('says in one line that the password is wrong, and exits 1', async () => {
+    const setup = await setUp(frames.slice(0, 10));
+    const wrong = newPassword();
+    const refused = await count({ ...setup, password: wrong });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`^uniqstream: error: .*refused the SASL login`, 'm'));
+    expect(refused.stderr).not.toContain(wrong);
+    expect(hasStackTrace(refused.stderr)).toBe(false);
+  });
+});
