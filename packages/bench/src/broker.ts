@@ -5,7 +5,7 @@
  * $UNIQSTREAM_KAFKA_PORT (default 9092) is started when none runs there.
  * Several people benchmark on one machine, each with a broker of their own.
  */
-import { BOOTSTRAP_ENV, ensureBroker } from '@uniqstream/kafka-local';
+import { BOOTSTRAP_ENV, ensureBroker, type SecureListener } from '@uniqstream/kafka-local';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 export interface BenchBroker {
@@ -13,13 +13,15 @@ export interface BenchBroker {
   readonly bootstrap: string;
   /** For the report: `Kafka 4.4.0 on 127.0.0.1:49092`, or the address given. */
   readonly description: string;
+  /** Its SASL_SSL listener, when tools/kafka started it with --secure. */
+  readonly secure?: SecureListener;
 }
 
 export async function benchBroker(log: (line: string) => void, env: Readonly<Record<string, string | undefined>> = process.env): Promise<BenchBroker> {
   const given = env[BOOTSTRAP_ENV]?.trim();
   if (given !== undefined && given !== '') return { bootstrap: given, description: `the broker at ${given} ($${BOOTSTRAP_ENV})` };
   const info = await ensureBroker({ log: (line) => log(`kafka-local: ${line}`) });
-  return { bootstrap: info.bootstrap, description: `Kafka ${info.version} on ${info.bootstrap}` };
+  return { bootstrap: info.bootstrap, description: `Kafka ${info.version} on ${info.bootstrap}`, ...(info.secure === null ? {} : { secure: info.secure }) };
 }
 
 /** The bench's broker with a kafkajs client and a connected admin, as every Kafka suite starts. */

@@ -13,7 +13,10 @@
  *       (minute windows, exact) -> runPipeline -> the Kafka result sink,
  *       with commits;
  *   (c) the source alone with its defaults, frames handed on and touched,
- *       nothing decoded: the ceiling of uniqstream's own fetch path.
+ *       nothing decoded: the ceiling of uniqstream's own fetch path;
+ *   (d) when the broker has tools/kafka's SASL_SSL listener (--secure):
+ *       (b) over TLS, logged in with SCRAM-SHA-512 as a user with only the
+ *       ACLs it needs, as `uniqstream count` runs on a secured cluster.
  * All use the source's default fetch settings for the topic. A second
  * table measures, on part of each topic, the reader thread's first old space
  * (and the bare consumer in a thread with each) and another fetch size.
@@ -26,6 +29,8 @@
  * The input topics are produced once and kept in the broker (named after
  * their size), so later runs skip straight to measuring.
  */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -33,6 +38,7 @@ import { join } from 'node:path';
 import { logLevel, type Kafka } from 'kafkajs';
 import { CountingEngine, runPipeline, type FrameBatch, type Source } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
+import { SecureAdmin, type SecureListener } from '@uniqstream/kafka-local';
 import { createKafkaResultSink } from '@uniqstream/sinks';
 import {
   DEFAULT_MAX_BYTES,
@@ -42,6 +48,7 @@ import {
   DEFAULT_WORKER_BUFFER_BYTES,
   defaultMaxBytesPerPartition,
   openKafkaSource,
+  type KafkaSecurity,
   type KafkaSourceOptions,
 } from '@uniqstream/sources';
 import { bareConsume, benchGroupId, type FetchSettings } from '../bare-consume.js';
@@ -63,6 +70,12 @@ const MICROS_PER_SECOND = 1e6;
 const MS_PER_SECOND = 1e3;
 /** Target of the issue: the pipeline at this share of the bare consume rate, or better. */
 const TARGET_RATIO = 0.8;
+/** Target of issue 14: the pipeline over TLS + SCRAM at this share of its plaintext rate, or better. */
+const TLS_TARGET_RATIO = 0.7;
+/** The user (d) logs in as; its ACLs cover the bench's topics and groups (all named uniqstream-bench-...). */
+const TLS_USER = 'uniqstream-bench';
+const BENCH_PREFIX = 'uniqstream-bench-';
+const PASSWORD_BYTES = 18;
 const RESULTS_TOPIC = 'uniqstream-bench-results';
 
 /** What the source uses by default for a topic of `partitions` partitions. */
@@ -190,9 +203,10 @@ async function sourceOnly(bootstrap: string, topic: string, frames: number, fetc
 }
 
 /** (b) The real pipeline, Kafka to Kafka, with the source set as `variant` says. */
-async function pipelineConsume(bootstrap: string, topic: string, frames: number, fetch: FetchSettings, variant: Variant): Promise<Run> {
+async function pipelineConsume(bootstrap: string, topic: string, frames: number, fetch: FetchSettings, variant: Variant, security?: KafkaSecurity): Promise<Run> {
   const quiet = (): void => undefined;
   const span = new Span();
+  const secured = security === undefined ? {} : { security };
   const kafkaSource = openKafkaSource({
     brokers: [bootstrap],
     topic,
@@ -202,8 +216,9 @@ async function pipelineConsume(bootstrap: string, topic: string, frames: number,
     clientId: 'uniqstream-bench',
     ...fetch,
     ...variant.options,
+    ...secured,
   });
-  const sink = createKafkaResultSink({ brokers: [bootstrap], topic: RESULTS_TOPIC }, { log: quiet, clientId: 'uniqstream-bench' });
+  const sink = createKafkaResultSink({ brokers: [bootstrap], topic: RESULTS_TOPIC }, { log: quiet, clientId: 'uniqstream-bench', ...secured });
   try {
     await sink.ready();
     const summary = await runPipeline({
@@ -219,6 +234,26 @@ async function pipelineConsume(bootstrap: string, topic: string, frames: number,
     return run;
   } finally {
     await Promise.allSettled([kafkaSource.close(), sink.close()]);
+  }
+}
+
+/**
+ * (d)'s login: a SCRAM-SHA-512 user made for this run, allowed what the
+ * pipeline needs on the bench's topics and groups and nothing else, and
+ * the broker's CA.
+ */
+async function benchLogin(listener: SecureListener): Promise<KafkaSecurity> {
+  const admin = new SecureAdmin(listener, { keep: true });
+  try {
+    const password = randomBytes(PASSWORD_BYTES).toString('base64url');
+    await admin.createUser(TLS_USER, password, 'SCRAM-SHA-512');
+    await admin.grant(TLS_USER, [
+      { resource: 'topic', name: BENCH_PREFIX, pattern: 'prefixed', operations: ['read', 'write', 'describe', 'create'] },
+      { resource: 'group', name: BENCH_PREFIX, pattern: 'prefixed', operations: ['read', 'describe'] },
+    ]);
+    return { tls: { ca: await readFile(listener.caFile) }, sasl: { mechanism: 'scram-sha-512', username: TLS_USER, password } };
+  } finally {
+    await admin.close();
   }
 }
 
@@ -303,6 +338,9 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   const bare = (p: number): string => `${p}p (a) kafkajs eachBatch, no decoding (own thread, ${DEFAULT_READER_OLD_SPACE_MB} MB first old space)`;
   const piped = (p: number, letter: string, variant: Variant): string => `${p}p (${letter}) ${variant.label} -> decode -> count -> Kafka sink`;
   const sourceAlone = (p: number): string => `${p}p (c) ${SOURCE.label}, frames only: no decoding, counting or sink`;
+  const overTls = (p: number): string => `${p}p (d) ${SOURCE.label} over TLS + SASL SCRAM-SHA-512 -> decode -> count -> Kafka sink`;
+  const secure = broker.secure;
+  const security = secure === undefined ? undefined : await benchLogin(secure);
   const mainCases: BenchCase[] = [];
   for (const partitions of PARTITION_COUNTS) {
     const topic = topics.get(partitions)!;
@@ -310,6 +348,9 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
     mainCases.push(recorder.case(bare(partitions), () => bareConsumeInThread(broker.bootstrap, topic, frames, fetch, DEFAULT_READER_OLD_SPACE_MB)));
     mainCases.push(recorder.case(sourceAlone(partitions), () => sourceOnly(broker.bootstrap, topic, frames, fetch)));
     mainCases.push(recorder.case(piped(partitions, 'b', SOURCE), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, SOURCE)));
+    if (secure !== undefined && security !== undefined) {
+      mainCases.push(recorder.case(overTls(partitions), () => pipelineConsume(secure.bootstrap, topic, frames, fetch, SOURCE, security)));
+    }
   }
   const main = await compare(mainCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
 
@@ -355,6 +396,17 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
     notes.push(
       `${partitions} partition${partitions === 1 ? '' : 's'}, (b) ${SOURCE.label}: ${pct(r)} of the bare kafkajs rate (median ${(b.median / 1e3).toFixed(1)} k vs ${(a.median / 1e3).toFixed(1)} k frames/s, ${((a.median * frameBytes) / 1e6).toFixed(0)} MB/s of frames at the ceiling): target ${pct(TARGET_RATIO)} ${r >= TARGET_RATIO ? 'met' : 'missed'}.`,
     );
+  }
+  if (secure === undefined) {
+    notes.push('(d), the pipeline over TLS + SCRAM, did not run: the broker has no SASL_SSL listener (start it with `UNIQSTREAM_KAFKA_SECURE=1`, or `kafka-local start --secure`).');
+  } else {
+    notes.push(
+      `(d) reads and writes through the broker's SASL_SSL listener (${secure.bootstrap}, a throwaway CA of tools/kafka) as user ${TLS_USER}, logged in with SCRAM-SHA-512, allowed READ, WRITE, DESCRIBE and CREATE on topics and READ and DESCRIBE on groups named ${BENCH_PREFIX}*: TLS on every connection (kafkajs's and the source's own fetch connections), ACLs checked by the broker's StandardAuthorizer.`,
+    );
+    for (const partitions of PARTITION_COUNTS) {
+      const r = ratio(byName(main, overTls(partitions)), byName(main, piped(partitions, 'b', SOURCE)));
+      notes.push(`${partitions} partition${partitions === 1 ? '' : 's'}, (d) over TLS + SCRAM: ${pct(r)} of (b) on plaintext: target ${pct(TLS_TARGET_RATIO)} ${r >= TLS_TARGET_RATIO ? 'met' : 'missed'}.`);
+    }
   }
   const names = (cases: readonly BenchCase[]): string[] => cases.map((c) => c.name);
   const tables: ReportTable[] = [
