@@ -26,6 +26,7 @@ export {
   SECURE_ENV,
   SECURE_LISTENER_ENV,
   secureKafkaConfig,
+  secureListenerOrWhyNot,
   testSecureListener,
   type Login,
   type SecureKafkaConfigOptions,

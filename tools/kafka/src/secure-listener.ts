@@ -80,6 +80,18 @@ export function testSecureListener(env: Readonly<Record<string, string | undefin
   return JSON.parse(text) as SecureListener;
 }
 
+/**
+ * testSecureListener() for a suite that skips itself without one: the
+ * listener, or the one line saying why there is none.
+ */
+export function secureListenerOrWhyNot(env: Readonly<Record<string, string | undefined>> = process.env): SecureListener | string {
+  try {
+    return testSecureListener(env);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 /** A user and how they log in. */
 export interface Login {
   readonly user: string;

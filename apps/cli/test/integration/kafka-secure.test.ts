@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { generateChunks } from '@uniqstream/generator';
-import { SecureAdmin, TestKafka, testSecureListener, uniqueName, type SecureListener } from '@uniqstream/kafka-local';
+import { SecureAdmin, TestKafka, secureListenerOrWhyNot, uniqueName, type SecureListener } from '@uniqstream/kafka-local';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, hasStackTrace, run, type Finished } from './cli-process.js';
 import { expectFinalsMatch, latestByKey, linesOf, referenceCounts } from './reference.js';
@@ -14,15 +14,7 @@ import { expectFinalsMatch, latestByKey, linesOf, referenceCounts } from './refe
  * Skipped when the broker runs without `--secure`.
  */
 
-function secureListener(): SecureListener | string {
-  try {
-    return testSecureListener();
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-const listener = secureListener();
+const listener = secureListenerOrWhyNot();
 const secured = typeof listener !== 'string';
 const T0 = 1468244340;
 const kafka = new TestKafka();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closedPort, SecureAdmin, testSecureListener, uniqueName, type AclRule, type SecureListener } from '@uniqstream/kafka-local';
+import { closedPort, SecureAdmin, secureListenerOrWhyNot, uniqueName, type AclRule, type SecureListener } from '@uniqstream/kafka-local';
 import { afterAll, describe, expect, it } from 'vitest';
 import { holdsPartitions, serviceArgs, ServiceProcess, testKafka, topicsOf, waitUntilDone, type RunTopics } from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
@@ -13,15 +13,7 @@ import { expectMatchesReference, latestByKey, testStream } from './stream.js';
  * Skipped when the broker runs without `--secure`.
  */
 
-function secureListener(): SecureListener | string {
-  try {
-    return testSecureListener();
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-const listener = secureListener();
+const listener = secureListenerOrWhyNot();
 const secured = typeof listener !== 'string';
 const PARTITIONS = 2;
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SecureAdmin, TestKafka, testSecureListener, uniqueName, type SecureListener } from '@uniqstream/kafka-local';
+import { SecureAdmin, TestKafka, secureListenerOrWhyNot, uniqueName, type SecureListener } from '@uniqstream/kafka-local';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sim } from '../support/bin.js';
 import { splitLines } from '../support/reference.js';
@@ -13,15 +13,7 @@ import { splitLines } from '../support/reference.js';
  * (created beforehand). Skipped when the broker runs without `--secure`.
  */
 
-function secureListener(): SecureListener | string {
-  try {
-    return testSecureListener();
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-const listener = secureListener();
+const listener = secureListenerOrWhyNot();
 const secured = typeof listener !== 'string';
 const kafka = new TestKafka({ clientId: 'uniqstream-sim-test' });
 let admin: SecureAdmin | undefined;
