@@ -27,7 +27,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import { connectBenchKafka } from '../broker.js';
 import { buildCommand } from '../build.js';
 import { runCli } from '../cli-run.js';
@@ -79,6 +79,8 @@ const LOG_APPEND_TIME = { name: 'message.timestamp.type', value: 'LogAppendTime'
 const FRAMES_IN = 'uniqstream_frames_in_total';
 const PARTIALS_IN = 'uniqstream_partials_in_total';
 const GROUP_DELAY_CONFIG = 'group.initial.rebalance.delay.ms';
+// kafkajs is CommonJS: its enums come with the default export.
+const { ConfigResourceTypes } = kafkajs;
 
 /** Where the runs happen. */
 interface Stage {
