@@ -147,12 +147,13 @@ export function startCounting(context: CountingContext): CountingRole {
     metrics.partialsOut.inc(messages.length);
     return partials.write(messages);
   };
+  // The writer keeps the failure and reports it at the next write or flush, which stops the pipeline.
+  const heldSendFailed = (error: unknown): void => log.debug({ error: String(error) }, 'a held partial result could not be queued');
   const outbox = new ShareOutbox({
     holdMs: SHARE_HOLD_MS,
     now,
     send: sendPartials,
-    // The writer keeps the failure and reports it at the next write or flush, which stops the pipeline.
-    onSendError: (error) => log.debug({ error: String(error) }, 'a held partial result could not be queued'),
+    onSendError: heldSendFailed,
   });
   /** At-least-once: sends the held shares and waits until every partial written is acknowledged. */
   const flushPartials = async (): Promise<void> => {
@@ -502,7 +503,7 @@ export function startCounting(context: CountingContext): CountingRole {
           yield batch;
           // An idle tick, once the pipeline has drained it: with the input paused, a held revision would only wait out its hold.
           if (frames.length === 0 && !exactlyOnce && outbox.waiting > 0) {
-            sendPartials(outbox.release()).catch((error: unknown) => log.debug({ error: String(error) }, 'a held partial result could not be queued'));
+            sendPartials(outbox.release()).catch(heldSendFailed);
           }
           continue;
         }
