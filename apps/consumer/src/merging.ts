@@ -1,7 +1,17 @@
 import type { Granularity, WindowResult } from '@uniqstream/core';
 import { randomBytes } from 'node:crypto';
 import { formatResultJson, resultKey } from '@uniqstream/sinks';
-import { describeKafkaError, FETCH_STALE_MARGIN_MS, KafkaError, onFetchAnswered, readToEnd, topicOffsets } from '@uniqstream/kafka';
+import {
+  brokerAnswers,
+  describeKafkaError,
+  FETCH_STALE_MARGIN_MS,
+  isCoordinatorNotFound,
+  KafkaError,
+  onFetchAnswered,
+  readToEnd,
+  topicOffsets,
+  waitUntilBrokerAnswers,
+} from '@uniqstream/kafka';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaTopicRef, ServiceConfig } from './config.js';
@@ -21,12 +31,6 @@ const EMPTY_FETCHES_AT_END = 3;
 const CAUGHT_UP_LAG = 1_000;
 /** Reading the results topic (one record per window once compacted) when the merge takes over. */
 const READ_PUBLISHED_TIMEOUT_MS = 120_000;
-/** How long a probe of the broker may take before the broker counts as away. */
-const BROKER_PROBE_TIMEOUT_MS = 3_000;
-/** Between probes while the broker is away, after the merge consumer gave up on finding its coordinator. */
-const BROKER_PROBE_INTERVAL_MS = 2_000;
-/** kafkajs's error when no broker could tell it the group coordinator. */
-const COORDINATOR_NOT_FOUND = 'KafkaJSGroupCoordinatorNotFound';
 const RANK: Record<Granularity, number> = { minute: 0, hour: 1, day: 2, week: 3, month: 4, year: 5 };
 
 export interface MergingContext {
@@ -302,7 +306,7 @@ export function startMerging(context: MergingContext): MergingRole {
       return;
     }
     const failure = new ConsumerError('KAFKA_FAILED', `merging ${topic} failed: ${describeKafkaError(event.payload.error)}`, { cause: event.payload.error });
-    if (stopping || (event.payload.error as { name?: unknown } | null)?.name !== COORDINATOR_NOT_FOUND) {
+    if (stopping || !isCoordinatorNotFound(event.payload.error)) {
       fail(failure);
       return;
     }
@@ -310,15 +314,14 @@ export function startMerging(context: MergingContext): MergingRole {
   });
 
   /**
-   * kafkajs gives up for good, without restarting, when no broker answers
-   * its search for the group coordinator: a heartbeat in a broker outage
-   * ends the merge consumer. A service waits outages out, so while the
+   * A heartbeat in a broker outage can end the merge consumer for good
+   * (see isCoordinatorNotFound). A service waits outages out, so while the
    * broker is away the consumer is started again once it is back. The same
-   * error with the broker there is not an outage (kafkajs reports a group
-   * its user may not read that way): that fails as before.
+   * error with the broker there is a group the user may not read: that
+   * fails as before.
    */
   const restartAfterOutage = async (failure: ConsumerError): Promise<void> => {
-    if (await brokerAnswers()) {
+    if (await brokerAnswers(context.admin)) {
       fail(failure);
       return;
     }
@@ -327,20 +330,9 @@ export function startMerging(context: MergingContext): MergingRole {
     seeking = false;
     rebuilding = false;
     metrics.mergeActive.set(0);
-    while (!stopping && !(await brokerAnswers())) await new Promise((resolve) => setTimeout(resolve, BROKER_PROBE_INTERVAL_MS));
-    if (stopping) return;
+    if (!(await waitUntilBrokerAnswers(context.admin, { stopped: () => stopping }))) return;
     // As kafkajs restarts a consumer itself: run() joins the group again, and the assignment rebuilds the state.
     await consumer.run({ autoCommit: false, eachBatch }).catch((error: unknown) => fail(new ConsumerError('KAFKA_FAILED', `cannot resume merging ${topic}: ${describeKafkaError(error)}`, { cause: error })));
-  };
-
-  const brokerAnswers = async (): Promise<boolean> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), BROKER_PROBE_TIMEOUT_MS)));
-    try {
-      return await Promise.race([context.admin.describeCluster().then(() => true, () => false), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   };
 
   const eachBatch = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> => {

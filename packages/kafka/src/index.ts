@@ -58,7 +58,19 @@ export {
   type SecurityFailure,
 } from './security-errors.js';
 export { AUTHORIZATION_FAILURES, authorizationFailureOf, describeKafkaError, isBrokerAway, type AuthorizationFailure, isRebalanceInProgress, isTransient } from './describe-error.js';
-export { GaveUp, retryUntil, waitForBroker, type BrokerWaitOptions, type WaitOptions } from './retry.js';
+export {
+  BROKER_PROBE_INTERVAL_MS,
+  BROKER_PROBE_TIMEOUT_MS,
+  brokerAnswers,
+  GaveUp,
+  isCoordinatorNotFound,
+  retryUntil,
+  waitForBroker,
+  waitUntilBrokerAnswers,
+  type BrokerBackOptions,
+  type BrokerWaitOptions,
+  type WaitOptions,
+} from './retry.js';
 export { FETCH_STALE_MARGIN_MS, onFetchAnswered } from './fetch-answers.js';
 export { OFFSETS_RETRY_MS, readToEnd, topicOffsets, type ReadToEndOptions } from './topic-reader.js';
 export {

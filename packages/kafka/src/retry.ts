@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { describeKafkaError } from './describe-error.js';
 import { KafkaError } from './errors.js';
 import type { KafkaLog } from './log.js';
@@ -94,5 +94,55 @@ export async function waitForBroker(probe: Kafka, brokers: readonly string[], op
     throw new KafkaError('UNAVAILABLE', `cannot reach Kafka at ${where}: ${reason}`, { cause: error });
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** kafkajs's name for the crash after which a consumer does not restart itself. */
+const COORDINATOR_NOT_FOUND = 'KafkaJSGroupCoordinatorNotFound';
+
+/**
+ * True for kafkajs's "Failed to find group coordinator", after which a
+ * consumer stops for good. kafkajs raises it for a broker that is away as
+ * well as for a group the user may not read (its search for the
+ * coordinator swallows a refused connection the same way it swallows the
+ * broker's refusal), so a heartbeat in a broker outage can end a consumer.
+ * Whoever waits outages out tells the two apart with brokerAnswers.
+ */
+export function isCoordinatorNotFound(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === COORDINATOR_NOT_FOUND;
+}
+
+/** True when the cluster answers `admin`'s metadata request within `timeoutMs`. */
+export async function brokerAnswers(admin: Pick<Admin, 'describeCluster'>, timeoutMs = BROKER_PROBE_TIMEOUT_MS): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  // An admin that retries by itself may keep trying past the timeout; its answer then goes unheard.
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  try {
+    return await Promise.race([admin.describeCluster().then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How long a probe of the cluster may take before the broker counts as away. */
+export const BROKER_PROBE_TIMEOUT_MS = 3_000;
+/** Between probes while the broker is away. */
+export const BROKER_PROBE_INTERVAL_MS = 2_000;
+
+export interface BrokerBackOptions {
+  /** Checked before each probe and after the last: true ends the wait. */
+  readonly stopped: () => boolean;
+  /** How long one probe may take (default BROKER_PROBE_TIMEOUT_MS). */
+  readonly probeTimeoutMs?: number;
+  /** The pause between probes (default BROKER_PROBE_INTERVAL_MS). */
+  readonly intervalMs?: number;
+}
+
+/** Probes until the cluster answers (true) or `stopped()` (false). */
+export async function waitUntilBrokerAnswers(admin: Pick<Admin, 'describeCluster'>, options: BrokerBackOptions): Promise<boolean> {
+  for (;;) {
+    if (options.stopped()) return false;
+    if (await brokerAnswers(admin, options.probeTimeoutMs ?? BROKER_PROBE_TIMEOUT_MS)) return !options.stopped();
+    await sleep(options.intervalMs ?? BROKER_PROBE_INTERVAL_MS);
   }
 }

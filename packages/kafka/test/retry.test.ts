@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createKafka, PROBE_RETRY } from '../src/client.js';
 import { KafkaError } from '../src/errors.js';
 import { quietened, type KafkaLog } from '../src/log.js';
-import { GaveUp, retryUntil, waitForBroker } from '../src/retry.js';
+import { brokerAnswers, GaveUp, isCoordinatorNotFound, retryUntil, waitForBroker, waitUntilBrokerAnswers } from '../src/retry.js';
 import { KafkaSecurityError } from '../src/security-errors.js';
 import type { KafkaSecurity } from '../src/security.js';
 import { SocketTracker } from '../src/sockets.js';
@@ -187,5 +187,47 @@ describe('waitForBroker with TLS that cannot work', () => {
     await server.close();
     expect((error as KafkaError).code).toBe('UNAVAILABLE');
     expect(handshakes).toBeGreaterThan(0);
+  });
+});
+
+describe('isCoordinatorNotFound', () => {
+  it("is kafkajs's error by name, whatever wraps it is not", () => {
+    const notFound = Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound' });
+    expect(isCoordinatorNotFound(notFound)).toBe(true);
+    expect(isCoordinatorNotFound(new Error('x', { cause: notFound }))).toBe(false);
+    expect(isCoordinatorNotFound(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toBe(false);
+    expect(isCoordinatorNotFound(null)).toBe(false);
+  });
+});
+
+describe('brokerAnswers', () => {
+  const answering = { describeCluster: () => Promise.resolve({ brokers: [], controller: 1, clusterId: 'c' }) };
+  const refusing = { describeCluster: () => Promise.reject(new Error('ECONNREFUSED')) };
+  const hanging = { describeCluster: () => new Promise<never>(() => undefined) };
+
+  it('is true for an answer, false for a failure and for no answer within the timeout', async () => {
+    expect(await brokerAnswers(answering, 1_000)).toBe(true);
+    expect(await brokerAnswers(refusing, 1_000)).toBe(false);
+    const started = performance.now();
+    expect(await brokerAnswers(hanging, 50)).toBe(false);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+  });
+
+  it('waits until the broker answers, probing again after each failure', async () => {
+    let probes = 0;
+    const comesBack = { describeCluster: () => (++probes < 3 ? Promise.reject(new Error('ECONNREFUSED')) : answering.describeCluster()) };
+    expect(await waitUntilBrokerAnswers(comesBack, { stopped: () => false, intervalMs: 1 })).toBe(true);
+    expect(probes).toBe(3);
+  });
+
+  it('stops waiting, false, once stopped', async () => {
+    let probes = 0;
+    const away = { describeCluster: () => (++probes, refusing.describeCluster()) };
+    expect(await waitUntilBrokerAnswers(away, { stopped: () => probes >= 2, intervalMs: 1 })).toBe(false);
+    expect(probes).toBe(2);
+    // Stopped while the answering probe was under way: the caller is closing, so not "back".
+    let stop = false;
+    const answersAsItStops = { describeCluster: () => ((stop = true), answering.describeCluster()) };
+    expect(await waitUntilBrokerAnswers(answersAsItStops, { stopped: () => stop, intervalMs: 1 })).toBe(false);
   });
 });

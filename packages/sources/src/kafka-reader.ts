@@ -1,12 +1,15 @@
 import {
+  brokerAnswers,
   createKafka,
   describeKafkaError,
+  isCoordinatorNotFound,
   KafkaSecurityError,
   PROBE_RETRY,
   quietened,
   RUN_RETRY,
   securityFailureOf,
   waitForBroker,
+  waitUntilBrokerAnswers,
   type KafkaLog,
   type KafkaSecurity,
 } from '@uniqstream/kafka';
@@ -131,6 +134,7 @@ export class KafkaReader {
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private fetcher: DirectFetcher | undefined;
+  private closing = false;
 
   constructor(
     private readonly settings: ReaderSettings,
@@ -228,15 +232,43 @@ export class KafkaReader {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [settings.topic], fromBeginning: settings.fromBeginning });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        // Paused on every join before its first fetch of the generation: never called.
-        eachBatch: async () => undefined,
-      });
+      await this.run(consumer);
     } catch (error) {
       throw new SourceError(this.failureCode(error), `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+    }
+  }
+
+  private run(consumer: Consumer): Promise<void> {
+    return consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      // Paused on every join before its first fetch of the generation: never called.
+      eachBatch: async () => undefined,
+    });
+  }
+
+  /**
+   * A heartbeat in a broker outage can end kafkajs's consumer for good (see
+   * isCoordinatorNotFound). A source waits outages out, so while the broker
+   * is away this is reported as a crash kafkajs recovers from, and the
+   * consumer runs again (joining the group again) once the broker is back.
+   * The same error with the broker there is a group the user may not read:
+   * that fails as before.
+   */
+  private async resumeAfterOutage(consumer: Consumer, error: unknown): Promise<void> {
+    const admin = this.admin;
+    const reason = describeKafkaError(error);
+    if (admin === undefined || (await brokerAnswers(admin))) {
+      this.events.crashed(reason + this.groupHint(error), false, error);
+      return;
+    }
+    this.events.crashed(`${reason}: the broker is away`, true, error);
+    if (!(await waitUntilBrokerAnswers(admin, { stopped: () => this.closing }))) return;
+    try {
+      await this.run(consumer);
+    } catch (failure) {
+      this.events.crashed(`cannot resume reading ${this.settings.topic}: ${describeKafkaError(failure)}`, false, failure);
     }
   }
 
@@ -298,6 +330,7 @@ export class KafkaReader {
 
   /** Stops fetching, leaves the group and disconnects; ends any connection kafkajs left open. */
   async close(): Promise<void> {
+    this.closing = true;
     // kafkajs's disconnect waits for a rejoin under way.
     this.joinHold.release();
     await this.fetcher?.stop();
@@ -365,7 +398,12 @@ export class KafkaReader {
     consumer.on(CRASH, (event) => {
       // kafkajs left the group: nothing to hold a rejoin for.
       this.joinHold.release();
-      this.events.crashed(describeKafkaError(event.payload.error) + this.groupHint(event.payload.error), event.payload.restart, event.payload.error);
+      const { error, restart } = event.payload;
+      if (!restart && !this.closing && isCoordinatorNotFound(error)) {
+        void this.resumeAfterOutage(consumer, error);
+        return;
+      }
+      this.events.crashed(describeKafkaError(error) + this.groupHint(error), restart, error);
     });
   }
 }
