@@ -91,14 +91,13 @@ export async function waitForKafka(options: ServiceClientOptions & { readonly ti
 
 /**
  * How much one send of a state writer holds at most; a larger record goes
- * alone. Small, because kafkajs encodes a send through buffers that double
- * as they fill and copies it three times over (record, batch, request): at
- * 1 MiB a send of shares made buffers of 2 MiB each, which glibc then keeps
- * in the process heap, and a service instance's peak RSS on the bench's 1M
- * frames fell from ~216 to ~203 MB at 128 KiB (a share is 100-400 KB, so a
- * send is about one share; the number of sends barely matters at this rate).
+ * alone. The idempotent producer has one send in flight, so each send costs
+ * a round trip: at 128 KiB the service was slower and used more CPU on the
+ * bench's 1M frames (4 partitions: ~3.3 s to merged vs ~2.0 s), though its
+ * peak RSS was ~15 MB lower (kafkajs encodes a send through buffers that
+ * double as they fill, 2 MiB each at this size).
  */
-const SEND_BYTES = 128 * KIB;
+const SEND_BYTES = 1024 * KIB;
 
 /**
  * Keyed records to one of the service's topics (partials, checkpoints,

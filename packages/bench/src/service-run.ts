@@ -6,13 +6,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import type { Admin, IResourceConfigEntry } from 'kafkajs';
 import { buildCommand, buildPackage } from './build.js';
 import { CONSUMER_DIST } from './paths.js';
 
 /** The file the service's build produces. */
 export const CONSUMER_MAIN = join(CONSUMER_DIST, 'main.js');
+/** What an operator runs: the launcher in apps/consumer/bin, which starts node with the service's flags. */
+const CONSUMER_BIN = join(CONSUMER_DIST, '..', 'bin', 'uniqstream-consumer');
 export const CONSUMER_PACKAGE = '@uniqstream/consumer';
 const STOP_TIMEOUT_MS = 60_000;
 /** Enough of a failing instance's stderr to say why in one message. */
@@ -142,7 +144,6 @@ export interface ServiceInstance {
 /** Starts one instance reading `topic` from the beginning in a fresh `group`, logging at warn. */
 export function startService(options: ServiceOptions): ServiceInstance {
   const args = [
-    CONSUMER_MAIN,
     '--from', `kafka://${options.bootstrap}/${options.topic}`,
     '--to', `kafka://${options.bootstrap}/${options.results}`,
     '--group', options.group,
@@ -151,7 +152,9 @@ export function startService(options: ServiceOptions): ServiceInstance {
     '--log-level', 'warn',
     ...options.args,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The service's own launcher (its node flags are part of what is measured), on the Node that runs the bench.
+  const path = `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`;
+  const child = spawn(CONSUMER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PATH: path } });
   let stderr = '';
   let failure: string | undefined;
   child.stderr!.setEncoding('utf8');

@@ -1,4 +1,4 @@
-import { createCounter, deserializeCounter, type DistinctCounter } from './counters/index.js';
+import { createCounter, type DistinctCounter } from './counters/index.js';
 import { CoreError } from './errors.js';
 import type { PartitionProgress } from './partitioned.js';
 import type { Granularity, PartialResult, WindowResult } from './types.js';
@@ -230,11 +230,11 @@ export class MergeStage {
     let union = window.union;
     if (union === undefined || union.method !== method || (final && window.unionStale)) {
       union = createCounter(method, this.options.hllPrecision);
-      for (const partial of window.partials.values()) union.mergeFrom(deserializeCounter(partial.state));
+      for (const partial of window.partials.values()) union.mergeSerialized(partial.state);
       window.union = union;
       window.unionStale = false;
     } else {
-      for (const partition of window.unionMissing) union.mergeFrom(deserializeCounter(window.partials.get(partition)!.state));
+      for (const partition of window.unionMissing) union.mergeSerialized(window.partials.get(partition)!.state);
     }
     window.unionMissing.clear();
     return union;

@@ -17,6 +17,12 @@ export interface DistinctCounter {
    * `MERGE_MISMATCH`: a sketch no longer has the keys.
    */
   mergeFrom(other: DistinctCounter): void;
+  /**
+   * mergeFrom(deserializeCounter(bytes)), with the same errors; an exact
+   * counter adds the keys straight from the bytes, without the counter in
+   * between (what a merge of partitions' shares mostly does).
+   */
+  mergeSerialized(bytes: Uint8Array): void;
   /** Self-describing bytes: a method tag, then the counter's own serialization. */
   serialize(): Uint8Array;
   /** Memory held by the counter's arrays, in bytes. */
@@ -51,6 +57,11 @@ class ExactCounter implements DistinctCounter {
     }
     const why = other.method === 'hll' ? 'a HyperLogLog sketch does not keep its keys' : 'it is of an unknown kind';
     throw new CounterError('MERGE_MISMATCH', `cannot merge a '${other.method}' counter into an exact one: ${why}`);
+  }
+
+  mergeSerialized(bytes: Uint8Array): void {
+    if (bytes instanceof Uint8Array && bytes[0] === TAG_EXACT) this.set.addSerialized(bytes.subarray(TAG_BYTES));
+    else this.mergeFrom(deserializeCounter(bytes));
   }
 
   serialize(): Uint8Array {
@@ -92,6 +103,10 @@ class HllCounter implements DistinctCounter {
       'MERGE_MISMATCH',
       `cannot merge a '${other.method}' counter of unknown kind into an hll one`,
     );
+  }
+
+  mergeSerialized(bytes: Uint8Array): void {
+    this.mergeFrom(deserializeCounter(bytes));
   }
 
   serialize(): Uint8Array {

@@ -210,33 +210,39 @@ export class ExactSet {
 
   /** Reads what `serialize` wrote; throws CounterError `BAD_SERIALIZED` on anything else. */
   static deserialize(bytes: Uint8Array): ExactSet {
-    if (!(bytes instanceof Uint8Array)) throw bad('expected a Uint8Array');
-    if (bytes.length < HEADER_BYTES) throw bad(`${bytes.length} bytes is shorter than the ${HEADER_BYTES}-byte header`);
-    for (let i = 0; i < MAGIC.length; i++) {
-      if (bytes[i] !== MAGIC[i]) throw bad('not a serialized exact set (bad magic)');
-    }
-    if (bytes[VERSION_OFFSET] !== VERSION) throw bad(`unknown exact set version ${bytes[VERSION_OFFSET]}`);
-    for (let i = RESERVED_OFFSET; i < RESERVED_OFFSET + RESERVED_BYTES; i++) {
-      if (bytes[i] !== 0) throw bad('reserved header bytes are not zero');
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const count = view.getUint32(COUNT_OFFSET, true);
-    const expected = HEADER_BYTES + count * EXACT_KEY_BYTES;
-    if (bytes.length !== expected) {
-      throw bad(`header says ${count} keys (${expected} bytes) but there are ${bytes.length} bytes`);
-    }
+    const count = serializedCount(bytes);
     let set: ExactSet;
     try {
       set = new ExactSet(count);
     } catch (cause) {
       throw bad(`cannot hold ${count} keys`, cause);
     }
-    for (let offset = HEADER_BYTES; offset < expected; offset += EXACT_KEY_BYTES) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let offset = HEADER_BYTES; offset < bytes.length; offset += EXACT_KEY_BYTES) {
       const lo = view.getUint32(offset + LO_OFFSET, true);
       const hi = view.getUint32(offset + HI_OFFSET, true);
       if (!set.add(hi, lo)) throw bad(`key ${hi.toString(16)}:${lo.toString(16)} appears twice`);
     }
     return set;
+  }
+
+  /**
+   * Adds every key of what `serialize` wrote (union in place), as
+   * addAll(deserialize(bytes)) does without building that set first: a
+   * merge unites each partition's share of a window this way. Returns how
+   * many keys were new. Throws CounterError `BAD_SERIALIZED` as
+   * deserialize does, except for a key written twice, which a union does
+   * not need to notice.
+   */
+  addSerialized(bytes: Uint8Array): number {
+    const count = serializedCount(bytes);
+    const before = this.size;
+    this.reserve(Math.max(this.stored, count));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let offset = HEADER_BYTES; offset < bytes.length; offset += EXACT_KEY_BYTES) {
+      this.add(view.getUint32(offset + HI_OFFSET, true), view.getUint32(offset + LO_OFFSET, true));
+    }
+    return this.size - before;
   }
 
   /** Grows the table, if needed, so that `keys` keys fit without growing again. */
@@ -270,6 +276,25 @@ export class ExactSet {
     this.mask = mask;
     this.growAt = Math.floor(slots * EXACT_MAX_LOAD);
   }
+}
+
+/** The key count of a serialization, checked against its header and length; throws BAD_SERIALIZED. */
+function serializedCount(bytes: Uint8Array): number {
+  if (!(bytes instanceof Uint8Array)) throw bad('expected a Uint8Array');
+  if (bytes.length < HEADER_BYTES) throw bad(`${bytes.length} bytes is shorter than the ${HEADER_BYTES}-byte header`);
+  for (let i = 0; i < MAGIC.length; i++) {
+    if (bytes[i] !== MAGIC[i]) throw bad('not a serialized exact set (bad magic)');
+  }
+  if (bytes[VERSION_OFFSET] !== VERSION) throw bad(`unknown exact set version ${bytes[VERSION_OFFSET]}`);
+  for (let i = RESERVED_OFFSET; i < RESERVED_OFFSET + RESERVED_BYTES; i++) {
+    if (bytes[i] !== 0) throw bad('reserved header bytes are not zero');
+  }
+  const count = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(COUNT_OFFSET, true);
+  const expected = HEADER_BYTES + count * EXACT_KEY_BYTES;
+  if (bytes.length !== expected) {
+    throw bad(`header says ${count} keys (${expected} bytes) but there are ${bytes.length} bytes`);
+  }
+  return count;
 }
 
 function bad(message: string, cause?: unknown): CounterError {

@@ -135,6 +135,35 @@ describe('DistinctCounter.mergeFrom', () => {
   });
 });
 
+describe('DistinctCounter.mergeSerialized', () => {
+  it('is mergeFrom(deserializeCounter(bytes)) for every pair of methods, errors included', () => {
+    const a = streamKeys(5, 3_000);
+    const b = streamKeys(6, 2_000).concat(a.slice(0, 500));
+    for (const into of ['exact', 'hll'] as const) {
+      for (const from of ['exact', 'hll'] as const) {
+        const bytes = counterOf(from, b).serialize();
+        const direct = counterOf(into, a);
+        const viaCounter = counterOf(into, a);
+        const outcome = (fn: () => void): string => {
+          try {
+            fn();
+            return 'ok';
+          } catch (error) {
+            return (error as CounterError).code;
+          }
+        };
+        expect(outcome(() => direct.mergeSerialized(bytes))).toBe(outcome(() => viaCounter.mergeFrom(deserializeCounter(bytes))));
+        expect(direct.count()).toBe(viaCounter.count());
+        expect(direct.relativeError()).toBe(viaCounter.relativeError());
+        if (into === 'exact' && from === 'exact') expect(direct.count()).toBe(distinct(a, b));
+      }
+    }
+    expectCode(() => createCounter('exact').mergeSerialized(createCounter('hll').serialize()), 'MERGE_MISMATCH');
+    expectCode(() => createCounter('exact').mergeSerialized(new Uint8Array([0x45, 1, 2])), 'BAD_SERIALIZED');
+    expectCode(() => createCounter('hll').mergeSerialized(new Uint8Array([0x7a])), 'BAD_SERIALIZED');
+  });
+});
+
 describe('serialize and deserializeCounter', () => {
   it('round-trips both methods, method tag first', () => {
     fc.assert(

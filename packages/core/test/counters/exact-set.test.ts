@@ -281,4 +281,43 @@ describe('ExactSet', () => {
     expectBadSerialized(() => ExactSet.deserialize('UXS1' as unknown as Uint8Array));
     expect(ExactSet.deserialize(good).size).toBe(2);
   });
+
+  it('addSerialized is addAll of the deserialized set: the same keys, the same count of new ones', () => {
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 300 }), fc.array(key, { maxLength: 300 }), fc.nat(16), (a, b, pad) => {
+        const viaSet = fromKeys(a);
+        const direct = fromKeys(a);
+        const serialized = fromKeys(b).serialize();
+        // The bytes may sit inside a larger buffer, as a record's value does.
+        const inside = new Uint8Array(pad + serialized.length + pad);
+        inside.set(serialized, pad);
+        expect(direct.addSerialized(inside.subarray(pad, pad + serialized.length))).toBe(viaSet.addAll(ExactSet.deserialize(serialized)));
+        expect(contents(direct)).toEqual(contents(viaSet));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('addSerialized rejects what deserialize rejects, bar a duplicate key, and leaves the set alone then', () => {
+    const good = fromKeys([
+      [1, 2],
+      [3, 4],
+    ]).serialize();
+    const set = fromKeys([[5, 6]]);
+    expectBadSerialized(() => set.addSerialized(good.slice(0, good.length - 1)));
+    const damaged = good.slice();
+    damaged[0] = 0x41;
+    expectBadSerialized(() => set.addSerialized(damaged));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        expectBadSerialized(() => set.addSerialized(bytes));
+      }),
+      { numRuns: 300 },
+    );
+    expect(contents(set)).toEqual(['5:6']);
+    const duplicate = good.slice();
+    duplicate.copyWithin(20, 12, 20);
+    expect(set.addSerialized(duplicate)).toBe(1);
+    expect(contents(set)).toEqual(['1:2', '5:6']);
+  });
 });
