@@ -15,13 +15,15 @@ export interface BenchBroker {
   readonly description: string;
   /** Its SASL_SSL listener, when tools/kafka started it with --secure. */
   readonly secure?: SecureListener;
+  /** Its process, when tools/kafka runs it on this machine: suites report its CPU beside the clients'. */
+  readonly pid?: number;
 }
 
 export async function benchBroker(log: (line: string) => void, env: Readonly<Record<string, string | undefined>> = process.env): Promise<BenchBroker> {
   const given = env[BOOTSTRAP_ENV]?.trim();
   if (given !== undefined && given !== '') return { bootstrap: given, description: `the broker at ${given} ($${BOOTSTRAP_ENV})` };
   const info = await ensureBroker({ log: (line) => log(`kafka-local: ${line}`) });
-  return { bootstrap: info.bootstrap, description: `Kafka ${info.version} on ${info.bootstrap}`, ...(info.secure === null ? {} : { secure: info.secure }) };
+  return { bootstrap: info.bootstrap, description: `Kafka ${info.version} on ${info.bootstrap}`, pid: info.pid, ...(info.secure === null ? {} : { secure: info.secure }) };
 }
 
 /** The bench's broker with a kafkajs client and a connected admin, as every Kafka suite starts. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { KafkaError } from './errors.js';
 import { parseSaslMechanism, SASL_MECHANISMS, type KafkaSecurity, type SaslMechanism } from './security.js';
 import { loadKafkaSecurity } from './security-files.js';
@@ -20,6 +21,8 @@ export interface KafkaConnectionValues {
   readonly certFile?: string;
   readonly keyFile?: string;
   readonly servername?: string;
+  /** OpenSSL cipher list to offer (see KafkaTls.ciphers). */
+  readonly ciphers?: string;
   readonly mechanism?: SaslMechanism;
   readonly user?: string;
   readonly passwordFile?: string;
@@ -57,7 +60,7 @@ export const KAFKA_CONNECTION_OPTION_SPECS: readonly KafkaConnectionOptionSpec[]
   {
     name: 'kafka-tls',
     key: 'tls',
-    description: 'Kafka: connect with TLS (on by itself with --kafka-ca, --kafka-cert or --kafka-tls-servername); brokers\' certificates and host names are always checked',
+    description: 'Kafka: connect with TLS (on by itself with --kafka-ca, --kafka-cert, --kafka-tls-servername or --kafka-tls-ciphers); brokers\' certificates and host names are always checked',
     env: 'UNIQSTREAM_KAFKA_TLS',
     defaultText: 'off',
     parse: flag('kafka-tls'),
@@ -73,6 +76,15 @@ export const KAFKA_CONNECTION_OPTION_SPECS: readonly KafkaConnectionOptionSpec[]
     env: 'UNIQSTREAM_KAFKA_TLS_SERVERNAME',
     defaultText: 'each broker\'s host',
     parse: nonEmpty('kafka-tls-servername'),
+  },
+  {
+    name: 'kafka-tls-ciphers',
+    key: 'ciphers',
+    value: 'list',
+    description: 'Kafka: the TLS cipher suites to offer, an OpenSSL cipher list (e.g. TLS_AES_128_GCM_SHA256); brokers choose among those offered',
+    env: 'UNIQSTREAM_KAFKA_TLS_CIPHERS',
+    defaultText: "Node's",
+    parse: cipherList,
   },
   {
     name: 'kafka-sasl-mechanism',
@@ -99,7 +111,7 @@ export const KAFKA_CONNECTION_FLAG_SPECS: readonly KafkaConnectionOptionSpec[] =
 export function kafkaConnectionHelp(reached: string): string {
   return `Kafka connection: ${reached}
 uses the same --kafka-* settings, also given as UNIQSTREAM_KAFKA_TLS, _CA, _CERT, _KEY,
-_TLS_SERVERNAME, _SASL_MECHANISM, _USER and _PASSWORD_FILE.
+_TLS_SERVERNAME, _TLS_CIPHERS, _SASL_MECHANISM, _USER and _PASSWORD_FILE.
 The SASL password comes from ${KAFKA_PASSWORD_ENV} or --kafka-password-file, never from a flag
 (other users can read a process's arguments).`;
 }
@@ -171,9 +183,9 @@ export function resolveKafkaSecurity(sources: KafkaConnectionSources): KafkaSecu
 
 /** resolveKafkaSecurity for values already merged. */
 export function kafkaSecurityOf(values: KafkaConnectionValues, readFile: (path: string) => string): KafkaSecurity | undefined {
-  const { caFile, certFile, keyFile, servername, mechanism, user, passwordFile, password } = values;
-  const tlsFiles = caFile !== undefined || certFile !== undefined || keyFile !== undefined || servername !== undefined;
-  if (values.tls === false && tlsFiles) throw new KafkaError('BAD_OPTION', 'TLS is turned off (kafka-tls false) but a TLS CA, client certificate, key or server name is given');
+  const { caFile, certFile, keyFile, servername, ciphers, mechanism, user, passwordFile, password } = values;
+  const tlsFiles = caFile !== undefined || certFile !== undefined || keyFile !== undefined || servername !== undefined || ciphers !== undefined;
+  if (values.tls === false && tlsFiles) throw new KafkaError('BAD_OPTION', 'TLS is turned off (kafka-tls false) but a TLS CA, client certificate, key, server name or cipher list is given');
   const tls = values.tls === true || tlsFiles;
 
   let sasl: NonNullable<KafkaSecurity['sasl']> | undefined;
@@ -195,6 +207,7 @@ export function kafkaSecurityOf(values: KafkaConnectionValues, readFile: (path: 
             ...(certFile === undefined ? {} : { certFile }),
             ...(keyFile === undefined ? {} : { keyFile }),
             ...(servername === undefined ? {} : { servername }),
+            ...(ciphers === undefined ? {} : { ciphers }),
           },
         }
       : {}),
@@ -241,6 +254,18 @@ function path(name: string): (text: string) => string {
     if (text.trim() === '') throw new KafkaError('BAD_OPTION', `${name} needs a file name`);
     return text;
   };
+}
+
+/** An OpenSSL cipher list that names at least one suite this Node offers. */
+function cipherList(text: string): string {
+  const list = text.trim();
+  if (list === '') throw new KafkaError('BAD_OPTION', 'kafka-tls-ciphers must not be empty');
+  try {
+    createSecureContext({ ciphers: list });
+  } catch (error) {
+    throw new KafkaError('BAD_OPTION', `kafka-tls-ciphers "${list}" names no cipher suite Node's OpenSSL offers (e.g. TLS_AES_128_GCM_SHA256)`, { cause: error });
+  }
+  return list;
 }
 
 function nonEmpty(name: string): (text: string) => string {

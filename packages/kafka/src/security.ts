@@ -30,6 +30,13 @@ export interface KafkaTls {
   readonly servername?: string;
   /** Check the brokers' certificates and host names (default true). False only for a throwaway test broker. */
   readonly rejectUnauthorized?: boolean;
+  /**
+   * The cipher suites to offer, as an OpenSSL cipher list (TLS 1.3 suites
+   * by name, e.g. `TLS_AES_128_GCM_SHA256`), as Kafka's Java clients take
+   * `ssl.cipher.suites`; default: Node's. A broker picks among those offered
+   * in its own order, so offering fewer is how a client chooses.
+   */
+  readonly ciphers?: string;
 }
 
 export interface KafkaSasl {
@@ -117,6 +124,7 @@ function tlsContextOptions(tls: KafkaTls): ConnectionOptions {
   if (tls.cert !== undefined) out.cert = pemBytes(tls.cert);
   if (tls.key !== undefined) out.key = pemBytes(tls.key);
   if (tls.passphrase !== undefined) out.passphrase = tls.passphrase;
+  if (tls.ciphers !== undefined) out.ciphers = tls.ciphers;
   return out;
 }
 

@@ -47,6 +47,7 @@ describe('KAFKA_CONNECTION_OPTION_SPECS', () => {
       'kafka-cert',
       'kafka-key',
       'kafka-tls-servername',
+      'kafka-tls-ciphers',
       'kafka-sasl-mechanism',
       'kafka-user',
       'kafka-password-file',
@@ -65,6 +66,16 @@ describe('resolveKafkaSecurity', () => {
     expect(resolveKafkaSecurity({ flags: { kafkaCa: fixturePath('ca.pem') } })).toEqual({ tls: { ca: fixture('ca.pem') } });
     expect(resolveKafkaSecurity({ flags: { kafkaTls: true } })).toEqual({ tls: {} });
     expect(resolveKafkaSecurity({ env: { UNIQSTREAM_KAFKA_TLS_SERVERNAME: 'kafka.example' } })).toEqual({ tls: { servername: 'kafka.example' } });
+    expect(resolveKafkaSecurity({ flags: { kafkaTlsCiphers: 'TLS_AES_128_GCM_SHA256' } })).toEqual({ tls: { ciphers: 'TLS_AES_128_GCM_SHA256' } });
+  });
+
+  it('takes a cipher list OpenSSL knows, and says in one line when it knows none of it', () => {
+    const list = 'TLS_AES_128_GCM_SHA256:ECDHE-RSA-AES128-GCM-SHA256';
+    expect(resolveKafkaSecurity({ env: { UNIQSTREAM_KAFKA_TLS_CIPHERS: list } })?.tls?.ciphers).toBe(list);
+    expect(failure(() => resolveKafkaSecurity({ env: { UNIQSTREAM_KAFKA_TLS_CIPHERS: 'AES-999' } })).message).toBe(
+      'kafka-tls-ciphers "AES-999" names no cipher suite Node\'s OpenSSL offers (e.g. TLS_AES_128_GCM_SHA256) (in UNIQSTREAM_KAFKA_TLS_CIPHERS)',
+    );
+    expect(failure(() => resolveKafkaSecurity({ flags: { kafkaTlsCiphers: list }, env: { UNIQSTREAM_KAFKA_TLS: 'false' } })).message).toMatch(/^TLS is turned off/);
   });
 
   it('logs in with SCRAM-SHA-512 unless told otherwise, the password from the environment', () => {
@@ -111,9 +122,10 @@ describe('resolveKafkaSecurity', () => {
 
 describe('kafkaConnectionValuesFrom', () => {
   it('reads every setting from the environment', () => {
-    const env = Object.fromEntries(KAFKA_CONNECTION_OPTION_SPECS.map((spec) => [spec.env, spec.name === 'kafka-tls' ? '1' : spec.name === 'kafka-sasl-mechanism' ? 'scram-sha-256' : `v-${spec.name}`]));
+    const valueOf = (name: string): string => (name === 'kafka-tls' ? '1' : name === 'kafka-sasl-mechanism' ? 'scram-sha-256' : name === 'kafka-tls-ciphers' ? 'TLS_AES_128_GCM_SHA256' : `v-${name}`);
+    const env = Object.fromEntries(KAFKA_CONNECTION_OPTION_SPECS.map((spec) => [spec.env, valueOf(spec.name)]));
     const values = kafkaConnectionValuesFrom({}, env);
     expect(Object.keys(values).sort()).toEqual(KAFKA_CONNECTION_OPTION_SPECS.map((s) => s.key).sort());
-    expect(flagProperty(KAFKA_CONNECTION_OPTION_SPECS[5]!)).toBe('kafkaSaslMechanism');
+    expect(flagProperty(KAFKA_CONNECTION_OPTION_SPECS[6]!)).toBe('kafkaSaslMechanism');
   });
 });

@@ -12,7 +12,8 @@ import {
   tlsConnectOptions,
   type KafkaSecurity,
 } from '../src/security.js';
-import { fixture } from './support/tls.js';
+import { connect } from 'node:tls';
+import { fixture, tlsServer } from './support/tls.js';
 
 const PASSWORD = 'pw-7f3a-never-shown';
 const secured: KafkaSecurity = {
@@ -69,6 +70,25 @@ describe('tlsConnectOptions and kafkajsSecurity', () => {
     expect(tlsConnectOptions({ servername: 'kafka.example' }, '127.0.0.1').servername).toBe('kafka.example');
     expect(tlsConnectOptions({}, 'x').rejectUnauthorized).toBe(true);
     expect(tlsConnectOptions({ rejectUnauthorized: false }, 'x').rejectUnauthorized).toBe(false);
+  });
+
+  it('offers only the cipher suites listed: a server that prefers AES-256 then agrees on AES-128', async () => {
+    const server = await tlsServer(undefined, { ciphers: 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256', honorCipherOrder: true });
+    const cipherWith = (tls: Parameters<typeof tlsConnectOptions>[0]): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect({ port: server.port, ...tlsConnectOptions({ ca: fixture('ca.pem'), ...tls }, '127.0.0.1') }, () => {
+          resolve(socket.getCipher().standardName);
+          socket.destroy();
+        });
+        socket.on('error', reject);
+      });
+    try {
+      expect(await cipherWith({})).toBe('TLS_AES_256_GCM_SHA384');
+      expect(await cipherWith({ ciphers: 'TLS_AES_128_GCM_SHA256' })).toBe('TLS_AES_128_GCM_SHA256');
+      expect(kafkajsSecurity({ tls: { ciphers: 'TLS_AES_128_GCM_SHA256' } }).ssl?.ciphers).toBe('TLS_AES_128_GCM_SHA256');
+    } finally {
+      await server.close();
+    }
   });
 
   it('gives Node the PEM as text or a Buffer (also from a Uint8Array)', () => {

@@ -55,6 +55,7 @@ import { bareConsume, benchGroupId, type FetchSettings } from '../bare-consume.j
 import { connectBenchKafka } from '../broker.js';
 import type { BareThreadAnswer, BareThreadJob } from '../bare-thread.js';
 import { ensureKafkaInput } from '../kafka-input.js';
+import { cpuOf } from '../process-stats.js';
 import { compare, ratio, summarize, type BenchCase, type Measurement, type ReportTable, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
 
 const KIB = 1024;
@@ -103,21 +104,33 @@ interface Run {
   readonly seconds: number;
   /** This process's CPU over the same span (all threads), seconds. */
   readonly cpuSeconds: number;
+  /** The broker's CPU over the same span, seconds, when it runs here (see BenchBroker.pid). */
+  readonly brokerCpuSeconds?: number;
   /** Time the main thread's event loop was busy over the same span, seconds. */
   readonly mainBusySeconds: number;
 }
 
 
+/** Where a case connects, and the broker's process when it runs here. */
+interface BrokerAt {
+  readonly bootstrap: string;
+  readonly pid?: number | undefined;
+}
+
 /** Starts a CPU, wall and main-thread busy clock at the first batch. */
 class Span {
   private startedAt: number | undefined;
   private cpu: NodeJS.CpuUsage | undefined;
+  private brokerCpu = 0;
   private loop: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+
+  constructor(private readonly brokerPid: number | undefined) {}
 
   start(): void {
     if (this.startedAt !== undefined) return;
     this.startedAt = performance.now();
     this.cpu = process.cpuUsage();
+    this.brokerCpu = cpuOf(this.brokerPid);
     this.loop = performance.eventLoopUtilization();
   }
 
@@ -129,6 +142,7 @@ class Span {
       frames,
       seconds: (performance.now() - this.startedAt) / MS_PER_SECOND,
       cpuSeconds: (used.user + used.system) / MICROS_PER_SECOND,
+      ...(this.brokerPid === undefined ? {} : { brokerCpuSeconds: cpuOf(this.brokerPid) - this.brokerCpu }),
       mainBusySeconds: loop.active / MS_PER_SECOND,
     };
   }
@@ -185,8 +199,9 @@ function endAfter(inner: Source, frames: number, span: Span): Source {
  * every frame handed on and touched (its length summed), nothing decoded,
  * counted or produced: the ceiling of uniqstream's own fetch path.
  */
-async function sourceOnly(bootstrap: string, topic: string, frames: number, fetch: FetchSettings): Promise<Run> {
-  const span = new Span();
+async function sourceOnly(at: BrokerAt, topic: string, frames: number, fetch: FetchSettings): Promise<Run> {
+  const { bootstrap } = at;
+  const span = new Span(at.pid);
   const kafkaSource = openKafkaSource({ brokers: [bootstrap], topic, group: benchGroupId(), fromBeginning: true, log: () => undefined, clientId: 'uniqstream-bench', ...fetch });
   let seen = 0;
   let bytes = 0;
@@ -203,9 +218,10 @@ async function sourceOnly(bootstrap: string, topic: string, frames: number, fetc
 }
 
 /** (b) The real pipeline, Kafka to Kafka, with the source set as `variant` says. */
-async function pipelineConsume(bootstrap: string, topic: string, frames: number, fetch: FetchSettings, variant: Variant, security?: KafkaSecurity): Promise<Run> {
+async function pipelineConsume(at: BrokerAt, topic: string, frames: number, fetch: FetchSettings, variant: Variant, security?: KafkaSecurity): Promise<Run> {
+  const { bootstrap } = at;
   const quiet = (): void => undefined;
-  const span = new Span();
+  const span = new Span(at.pid);
   const secured = security === undefined ? {} : { security };
   const kafkaSource = openKafkaSource({
     brokers: [bootstrap],
@@ -260,6 +276,7 @@ async function benchLogin(listener: SecureListener): Promise<KafkaSecurity> {
 /** Keeps frames/s as the case's figure, and CPU and main-thread time per frame beside it. */
 class Recorder {
   private readonly cpu = new Map<string, number[]>();
+  private readonly brokerCpu = new Map<string, number[]>();
   private readonly main = new Map<string, number[]>();
 
   case(name: string, run: () => Promise<Run>): BenchCase {
@@ -268,6 +285,7 @@ class Recorder {
       run: async () => {
         const result = await run();
         push(this.cpu, name, (MICROS_PER_SECOND * result.cpuSeconds) / result.frames);
+        if (result.brokerCpuSeconds !== undefined) push(this.brokerCpu, name, (MICROS_PER_SECOND * result.brokerCpuSeconds) / result.frames);
         push(this.main, name, (MICROS_PER_SECOND * result.mainBusySeconds) / result.frames);
         return result.frames / result.seconds;
       },
@@ -276,6 +294,11 @@ class Recorder {
 
   cpuMeasurements(names: readonly string[], warmup: number): Measurement[] {
     return names.map((name) => summarize(name, 'µs CPU/frame', (this.cpu.get(name) ?? []).slice(warmup)));
+  }
+
+  /** Only the cases the broker's CPU was read for (none when the broker runs elsewhere). */
+  brokerCpuMeasurements(names: readonly string[], warmup: number): Measurement[] {
+    return names.filter((name) => this.brokerCpu.has(name)).map((name) => summarize(name, 'µs broker CPU/frame', (this.brokerCpu.get(name) ?? []).slice(warmup)));
   }
 
   mainMeasurements(names: readonly string[], warmup: number): Measurement[] {
@@ -291,6 +314,10 @@ function push(lists: Map<string, number[]>, name: string, value: number): void {
 
 function sizeLabel(bytes: number): string {
   return bytes >= MIB ? `${bytes / MIB} MiB` : `${bytes / KIB} KiB`;
+}
+
+function us(m: Measurement): string {
+  return m.median.toFixed(2);
 }
 
 function pct(value: number): string {
@@ -346,10 +373,10 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
     const topic = topics.get(partitions)!;
     const fetch = sourceFetch(partitions);
     mainCases.push(recorder.case(bare(partitions), () => bareConsumeInThread(broker.bootstrap, topic, frames, fetch, DEFAULT_READER_OLD_SPACE_MB)));
-    mainCases.push(recorder.case(sourceAlone(partitions), () => sourceOnly(broker.bootstrap, topic, frames, fetch)));
-    mainCases.push(recorder.case(piped(partitions, 'b', SOURCE), () => pipelineConsume(broker.bootstrap, topic, frames, fetch, SOURCE)));
+    mainCases.push(recorder.case(sourceAlone(partitions), () => sourceOnly(broker, topic, frames, fetch)));
+    mainCases.push(recorder.case(piped(partitions, 'b', SOURCE), () => pipelineConsume(broker, topic, frames, fetch, SOURCE)));
     if (secure !== undefined && security !== undefined) {
-      mainCases.push(recorder.case(overTls(partitions), () => pipelineConsume(secure.bootstrap, topic, frames, fetch, SOURCE, security)));
+      mainCases.push(recorder.case(overTls(partitions), () => pipelineConsume({ bootstrap: secure.bootstrap, pid: broker.pid }, topic, frames, fetch, SOURCE, security)));
     }
   }
   const main = await compare(mainCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
@@ -365,14 +392,14 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
       const otherLabel = `${sizeLabel(size)} per partition`;
       const defaultLabel = `${sizeLabel(fetch.maxBytesPerPartition)} per partition (default)`;
       tuningCases.push(recorder.case(`${partitions}p (a) kafkajs on the main thread, ${defaultLabel}`, () => bareConsumeHere(kafka, topic, tuningFrames, fetch)));
-      tuningCases.push(recorder.case(`${partitions}p ${SOURCE.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, SOURCE)));
+      tuningCases.push(recorder.case(`${partitions}p ${SOURCE.label}, ${defaultLabel}`, () => pipelineConsume(broker, topic, tuningFrames, fetch, SOURCE)));
       const heap = (mb: number): string => (mb === 0 ? "V8's own first old space" : `first old space ${mb} MB (the reader thread's default)`);
       for (const mb of [0, DEFAULT_READER_OLD_SPACE_MB]) {
         tuningCases.push(recorder.case(`${partitions}p (a) kafkajs in a thread, ${heap(mb)}`, () => bareConsumeInThread(broker.bootstrap, topic, tuningFrames, fetch, mb)));
       }
-      tuningCases.push(recorder.case(`${partitions}p ${SOURCE_V8_HEAP.label}, ${defaultLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, fetch, SOURCE_V8_HEAP)));
+      tuningCases.push(recorder.case(`${partitions}p ${SOURCE_V8_HEAP.label}, ${defaultLabel}`, () => pipelineConsume(broker, topic, tuningFrames, fetch, SOURCE_V8_HEAP)));
       tuningCases.push(recorder.case(`${partitions}p (a) kafkajs on the main thread, ${otherLabel}`, () => bareConsumeHere(kafka, topic, tuningFrames, other)));
-      tuningCases.push(recorder.case(`${partitions}p ${SOURCE.label}, ${otherLabel}`, () => pipelineConsume(broker.bootstrap, topic, tuningFrames, other, SOURCE)));
+      tuningCases.push(recorder.case(`${partitions}p ${SOURCE.label}, ${otherLabel}`, () => pipelineConsume(broker, topic, tuningFrames, other, SOURCE)));
     }
   }
   const tuning = tuningCases.length === 0 ? [] : await compare(tuningCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
@@ -405,7 +432,13 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
     );
     for (const partitions of PARTITION_COUNTS) {
       const r = ratio(byName(main, overTls(partitions)), byName(main, piped(partitions, 'b', SOURCE)));
-      notes.push(`${partitions} partition${partitions === 1 ? '' : 's'}, (d) over TLS + SCRAM: ${pct(r)} of (b) on plaintext: target ${pct(TLS_TARGET_RATIO)} ${r >= TLS_TARGET_RATIO ? 'met' : 'missed'}.`);
+      const cpu = recorder.cpuMeasurements([piped(partitions, 'b', SOURCE), overTls(partitions)], warmup);
+      const brokers = recorder.brokerCpuMeasurements([piped(partitions, 'b', SOURCE), overTls(partitions)], warmup);
+      const where =
+        brokers.length === 2
+          ? ` CPU per frame, plaintext -> TLS: this process ${us(cpu[0]!)} -> ${us(cpu[1]!)} µs, the broker ${us(brokers[0]!)} -> ${us(brokers[1]!)} µs (medians).`
+          : '';
+      notes.push(`${partitions} partition${partitions === 1 ? '' : 's'}, (d) over TLS + SCRAM: ${pct(r)} of (b) on plaintext: target ${pct(TLS_TARGET_RATIO)} ${r >= TLS_TARGET_RATIO ? 'met' : 'missed'}.${where}`);
     }
   }
   const names = (cases: readonly BenchCase[]): string[] => cases.map((c) => c.name);
@@ -414,6 +447,10 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
     { caption: 'Same runs, CPU per frame of this process (all threads; broker not included)', measurements: recorder.cpuMeasurements(names(mainCases), warmup) },
     { caption: "Same runs, main thread's busy time per frame (event loop utilization)", measurements: recorder.mainMeasurements(names(mainCases), warmup) },
   ];
+  const brokerCpu = recorder.brokerCpuMeasurements(names(mainCases), warmup);
+  if (brokerCpu.length > 0) {
+    tables.push({ caption: "Same runs, the broker's CPU per frame over the same span (its process on this machine; TLS moves work there: no sendfile, every byte encrypted)", measurements: brokerCpu });
+  }
   if (tuning.length > 0) {
     tables.push(
       { caption: `Reader heap and fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`, measurements: tuning },
