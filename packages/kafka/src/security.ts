@@ -34,7 +34,8 @@ export interface KafkaTls {
    * The cipher suites to offer, as an OpenSSL cipher list (TLS 1.3 suites
    * by name, e.g. `TLS_AES_128_GCM_SHA256`), as Kafka's Java clients take
    * `ssl.cipher.suites`; default: Node's. A broker picks among those offered
-   * in its own order, so offering fewer is how a client chooses.
+   * in its own order, so offering fewer is how a client chooses. Node keeps
+   * its own TLS 1.3 suites when the list names none (only TLS 1.2 ones).
    */
   readonly ciphers?: string;
 }

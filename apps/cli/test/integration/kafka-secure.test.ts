@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateChunks } from '@uniqstream/generator';
 import { SecureAdmin, TestKafka, secureListenerOrWhyNot, uniqueName, type SecureListener } from '@uniqstream/kafka-local';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -107,5 +111,47 @@ describe.skipIf(!secured)(`uniqstream count over SASL_SSL with SCRAM-SHA-512${se
     expect(refused.stderr).toMatch(new RegExp(`^uniqstream: error: .*refused the SASL login`, 'm'));
     expect(refused.stderr).not.toContain(wrong);
     expect(hasStackTrace(refused.stderr)).toBe(false);
+  });
+
+  it('counts over TLS offering only TLS_AES_128_GCM_SHA256 (--kafka-tls-ciphers)', async () => {
+    const setup = await setUp(frames.slice(0, 200));
+    const finished = await count(setup, ['--kafka-tls-ciphers', 'TLS_AES_128_GCM_SHA256']);
+    expect(finished.code, finished.stderr).toBe(0);
+    const results = latestByKey(await kafka.read(setup.output));
+    expect(results.size).toBeGreaterThan(0);
+  });
+
+  it('says in one line, exit 1 and no hang, when TLS cannot work: a CA that did not sign the broker, a name its certificate lacks, TLS to the plaintext port and plaintext to the TLS port', async () => {
+    const setup = await setUp(frames.slice(0, 10));
+    const { bootstrap, caFile } = listener as SecureListener;
+    const dir = mkdtempSync(join(tmpdir(), 'uniqstream-cli-ca-'));
+    const otherCa = join(dir, 'other-ca.pem');
+    try {
+      // A CA of its own, which signed nothing the broker holds.
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=other test CA', '-keyout', join(dir, 'key.pem'), '-out', otherCa], { stdio: 'ignore' });
+      const attempt = (from: string, flags: readonly string[]): Promise<Finished> =>
+        run(BIN, ['count', '--from', `kafka://${from}/${setup.input}`, '--to', '-', '--group', setup.group, '--until-idle', '2', ...flags], {
+          // A password without a user is a configuration error of its own (exit 2).
+          env: flags.includes('--kafka-user') ? { UNIQSTREAM_KAFKA_PASSWORD: setup.password } : {},
+        });
+      const login = ['--kafka-user', setup.user];
+      const cases: readonly [string, Promise<Finished>, RegExp][] = [
+        ['untrusted', attempt(bootstrap, ['--kafka-ca', otherCa, ...login]), /the TLS certificate of .* is not trusted .*: give the CA certificate that signed it$/],
+        ['wrong name', attempt(bootstrap, ['--kafka-ca', caFile, '--kafka-tls-servername', 'wrong.example', ...login]), /the TLS certificate of .* is not for the name connected to .*wrong\.example/],
+        ['TLS to plaintext', attempt(kafka.bootstrap, ['--kafka-ca', caFile]), /does not speak TLS .*: a plaintext port\? Turn TLS off for it, or use the broker's TLS port$/],
+        ['plaintext to TLS', attempt(bootstrap, []), /answered in TLS: turn TLS on for it, or use the broker's plaintext port$/],
+      ];
+      for (const [what, finished, line] of cases) {
+        const { code, stderr } = await finished;
+        expect({ what, code }).toEqual({ what, code: 1 });
+        const lines = stderr.trim().split('\n');
+        expect(lines, `${what}: ${stderr}`).toHaveLength(1);
+        expect(lines[0], what).toMatch(/^uniqstream: error: cannot connect to Kafka at /);
+        expect(lines[0], what).toMatch(line);
+        expect(stderr).not.toContain(setup.password);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
