@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closedPort, SecureAdmin, secureListenerOrWhyNot, uniqueName, type AclRule, type SecureListener } from '@uniqstream/kafka-local';
 import { afterAll, describe, expect, it } from 'vitest';
 import { holdsPartitions, serviceArgs, ServiceProcess, testKafka, topicsOf, waitUntilDone, type RunTopics } from './service-process.js';
-import { expectMatchesReference, latestByKey, testStream } from './stream.js';
+import { expectEachOnce, expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 /*
  * The service over the test broker's SASL_SSL listener, logged in with
@@ -84,6 +84,34 @@ describe.skipIf(!secured)(`uniqstream-consumer over SASL_SSL with SCRAM-SHA-512$
       expect(instance.stderr()).not.toContain(password);
       expect(instance.logs()[0]?.['kafka']).toMatch(/^TLS \(own CA\), SASL SCRAM-SHA-512 as svc-/);
     }
+  });
+
+  it('exactly-once with its least ACLs (WRITE on its transactional ids), killed mid-stream and restarted: each window final once, the exact counts', async () => {
+    const eos = (r: RunTopics): AclRule[] => [
+      ...serviceAcls(r),
+      { resource: 'transactional-id', name: `${r.group}.${r.input}.`, pattern: 'prefixed', operations: ['write'] },
+      { resource: 'transactional-id', name: `${r.group}.merge`, operations: ['write'] },
+    ];
+    const { run, args, env, password } = await setUp('svc-sec-eos', eos);
+    const eosArgs = [...args, '--guarantee', 'exactly-once'];
+    await kafka.produce(run.input, stream.frames.slice(0, 3000));
+    const first = new ServiceProcess(eosArgs, run.group, env);
+    const instances = [first];
+    try {
+      await first.waitForLog(holdsPartitions);
+      await first.waitForLog((line) => line.msg.startsWith('checkpoint of partition'));
+      first.kill('SIGKILL');
+      expect((await first.exited).signal).toBe('SIGKILL');
+      await kafka.produce(run.input, [...stream.frames.slice(3000), ...stream.closing]);
+      const second = new ServiceProcess(eosArgs, run.group, env);
+      instances.push(second);
+      await waitUntilDone(kafka, run);
+      expect(await second.stop(), second.stderr().slice(-2000)).toEqual({ code: 0, signal: null });
+    } finally {
+      for (const instance of instances) instance.kill('SIGKILL');
+    }
+    expectMatchesReference(expectEachOnce(await kafka.read(run.results)), stream.reference);
+    for (const instance of instances) expect(instance.stderr()).not.toContain(password);
   });
 
   it('says in one line which ACL is missing (CREATE on its checkpoint topic) and exits 1', async () => {

@@ -71,3 +71,25 @@ export function expectMatchesReference(latest: ReadonlyMap<string, string>, refe
     expect(result).toMatchObject({ window: 'minute', start, end: start + MINUTE, ...counts, final: true, method: 'exact' });
   }
 }
+
+/**
+ * The records of a results topic, read_committed, in order: each window
+ * final once, no revision of a window twice (what exactly-once promises).
+ * Returns the latest result of each window.
+ */
+export function expectEachOnce(records: readonly ReadRecord[]): Map<string, string> {
+  const revisions = new Map<string, number[]>();
+  const finals = new Map<string, number>();
+  for (const record of records) {
+    const result = JSON.parse(String(record.value)) as { revision: number; final: boolean };
+    const seen = revisions.get(record.key!) ?? [];
+    seen.push(result.revision);
+    revisions.set(record.key!, seen);
+    if (result.final) finals.set(record.key!, (finals.get(record.key!) ?? 0) + 1);
+  }
+  for (const [key, seen] of revisions) {
+    expect({ key, revisions: seen }).toEqual({ key, revisions: [...new Set(seen)].sort((a, b) => a - b) });
+    expect({ key, finals: finals.get(key) }).toEqual({ key, finals: 1 });
+  }
+  return latestByKey(records);
+}
