@@ -57,28 +57,40 @@ describe.skipIf(!secured)(`uniqstream-consumer over SASL_SSL with SCRAM-SHA-512$
     return { run, args, env: { UNIQSTREAM_KAFKA_PASSWORD: password }, password, user };
   }
 
-  it('with its least ACLs, killed after a checkpoint and restarted, ends with the exact counts; the password nowhere in its logs or /metrics', async () => {
-    const { run, args, env, password } = await setUp('svc-sec', serviceAcls);
+  /**
+   * The first half counted by one instance, killed with SIGKILL after its
+   * first checkpoint (`beforeKill` runs just before), the rest by a second
+   * instance until every result is out; the second stops cleanly.
+   */
+  async function killedAndRestarted(run: RunTopics, args: string[], env: Record<string, string>, beforeKill: (first: ServiceProcess) => Promise<void> = async () => undefined): Promise<ServiceProcess[]> {
     await kafka.produce(run.input, stream.frames.slice(0, 3000));
     const first = new ServiceProcess(args, run.group, env);
     const instances = [first];
     try {
       await first.waitForLog(holdsPartitions);
       await first.waitForLog((line) => line.msg.startsWith('checkpoint of partition'));
-      const metrics = await (await fetch(`${await first.httpBase()}/metrics`)).text();
-      expect(metrics).toContain('uniqstream');
-      expect(metrics).not.toContain(password);
+      await beforeKill(first);
       first.kill('SIGKILL');
       expect((await first.exited).signal).toBe('SIGKILL');
       await kafka.produce(run.input, [...stream.frames.slice(3000), ...stream.closing]);
       const second = new ServiceProcess(args, run.group, env);
       instances.push(second);
       await waitUntilDone(kafka, run);
-      expect(second.logs().some((line) => line.msg.includes('adopted its checkpoint'))).toBe(true);
       expect(await second.stop(), second.stderr().slice(-2000)).toEqual({ code: 0, signal: null });
     } finally {
       for (const instance of instances) instance.kill('SIGKILL');
     }
+    return instances;
+  }
+
+  it('with its least ACLs, killed after a checkpoint and restarted, ends with the exact counts; the password nowhere in its logs or /metrics', async () => {
+    const { run, args, env, password } = await setUp('svc-sec', serviceAcls);
+    const instances = await killedAndRestarted(run, args, env, async (first) => {
+      const metrics = await (await fetch(`${await first.httpBase()}/metrics`)).text();
+      expect(metrics).toContain('uniqstream');
+      expect(metrics).not.toContain(password);
+    });
+    expect(instances[1]!.logs().some((line) => line.msg.includes('adopted its checkpoint'))).toBe(true);
     expectMatchesReference(latestByKey(await kafka.read(run.results)), stream.reference);
     for (const instance of instances) {
       expect(instance.stderr()).not.toContain(password);
@@ -93,23 +105,7 @@ describe.skipIf(!secured)(`uniqstream-consumer over SASL_SSL with SCRAM-SHA-512$
       { resource: 'transactional-id', name: `${r.group}.merge`, operations: ['write'] },
     ];
     const { run, args, env, password } = await setUp('svc-sec-eos', eos);
-    const eosArgs = [...args, '--guarantee', 'exactly-once'];
-    await kafka.produce(run.input, stream.frames.slice(0, 3000));
-    const first = new ServiceProcess(eosArgs, run.group, env);
-    const instances = [first];
-    try {
-      await first.waitForLog(holdsPartitions);
-      await first.waitForLog((line) => line.msg.startsWith('checkpoint of partition'));
-      first.kill('SIGKILL');
-      expect((await first.exited).signal).toBe('SIGKILL');
-      await kafka.produce(run.input, [...stream.frames.slice(3000), ...stream.closing]);
-      const second = new ServiceProcess(eosArgs, run.group, env);
-      instances.push(second);
-      await waitUntilDone(kafka, run);
-      expect(await second.stop(), second.stderr().slice(-2000)).toEqual({ code: 0, signal: null });
-    } finally {
-      for (const instance of instances) instance.kill('SIGKILL');
-    }
+    const instances = await killedAndRestarted(run, [...args, '--guarantee', 'exactly-once'], env);
     expectMatchesReference(expectEachOnce(await kafka.read(run.results)), stream.reference);
     for (const instance of instances) expect(instance.stderr()).not.toContain(password);
   });
