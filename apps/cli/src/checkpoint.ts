@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CountingEngine, decodeSnapshot, encodeSnapshot, UniqstreamError, type Checkpointer, type CountingStage, type EngineOptions, type Positions } from '@uniqstream/core';
+import {
+  CountingEngine,
+  decodeSnapshot,
+  encodeSnapshot,
+  UniqstreamError,
+  type Checkpointer,
+  type CountingStage,
+  type EngineOptions,
+  type Positions,
+} from '@uniqstream/core';
 
 /**
  * `uniqstream count --checkpoint DIR`: the engine's state and the input
@@ -48,7 +57,10 @@ export class UnusableCheckpointError extends UniqstreamError {
     /** What is wrong, e.g. `is damaged (its checksum does not match)`. */
     readonly problem: string,
   ) {
-    super('CHECKPOINT_UNUSABLE', `checkpoint ${file} ${problem}: remove it to count from the beginning, or pass --checkpoint-damaged restart`);
+    super(
+      'CHECKPOINT_UNUSABLE',
+      `checkpoint ${file} ${problem}: remove it to count from the beginning, or pass --checkpoint-damaged restart`,
+    );
   }
 }
 
@@ -99,15 +111,29 @@ export class CheckpointDir {
       bytes = await readFile(this.file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new UniqstreamError('CHECKPOINT_UNREADABLE', `cannot read checkpoint ${this.file}: ${(error as Error).message}`);
+      throw new UniqstreamError(
+        'CHECKPOINT_UNREADABLE',
+        `cannot read checkpoint ${this.file}: ${(error as Error).message}`,
+      );
     }
     const saved = decodeSnapshot(unseal(this.file, bytes)) as Saved;
     if (JSON.stringify(saved.inputs) !== JSON.stringify(this.inputs)) {
       const was = saved.inputs.map((i) => i.path).join(', ');
-      throw new UniqstreamError('CHECKPOINT_MISMATCH', `the checkpoint in ${this.dir} is for other input (${was}, or the files changed): use another --checkpoint directory or remove it`);
+      throw new UniqstreamError(
+        'CHECKPOINT_MISMATCH',
+        `the checkpoint in ${this.dir} is for other input (${was}, or the files changed): use another --checkpoint directory or remove it`,
+      );
     }
-    if (saved.complete) throw new UniqstreamError('COMPLETE', `the checkpoint in ${this.dir} says this input was already counted to its end; remove it to count again`);
-    return { engine: CountingEngine.restore(saved.engine, engineOptions), position: saved.position, outputBytes: saved.outputBytes };
+    if (saved.complete)
+      throw new UniqstreamError(
+        'COMPLETE',
+        `the checkpoint in ${this.dir} says this input was already counted to its end; remove it to count again`,
+      );
+    return {
+      engine: CountingEngine.restore(saved.engine, engineOptions),
+      position: saved.position,
+      outputBytes: saved.outputBytes,
+    };
   }
 
   /** A pipeline checkpointer saving every `intervalMs`; `outputPath` is the plain results file, if any. */
@@ -115,9 +141,16 @@ export class CheckpointDir {
     return {
       intervalMs,
       save: async (engine: CountingStage, positions: Positions, ended: boolean): Promise<Positions> => {
-        if (!(engine instanceof CountingEngine)) throw new UniqstreamError('BAD_STATE', 'checkpoints need a single counting engine');
+        if (!(engine instanceof CountingEngine))
+          throw new UniqstreamError('BAD_STATE', 'checkpoints need a single counting engine');
         const outputBytes = outputPath === null ? null : (await stat(outputPath)).size;
-        await this.write({ inputs: this.inputs, position: positions.get(0) ?? 0, complete: ended, outputBytes, engine: engine.snapshot() });
+        await this.write({
+          inputs: this.inputs,
+          position: positions.get(0) ?? 0,
+          complete: ended,
+          outputBytes,
+          engine: engine.snapshot(),
+        });
         return positions;
       },
     };
@@ -159,15 +192,21 @@ function unseal(file: string, bytes: Uint8Array): Uint8Array {
   const body = buffer.subarray(0, Math.max(0, buffer.length - DIGEST_BYTES));
   const digest = buffer.subarray(body.length);
   if (buffer.length < HEADER_BYTES + DIGEST_BYTES || !createHash(DIGEST).update(body).digest().equals(digest)) {
-    if (isFormat1(buffer)) throw new UnusableCheckpointError(file, 'was written by an older uniqstream (format 1, without a checksum)');
-    const why = buffer.length < HEADER_BYTES + DIGEST_BYTES ? `cut short: ${buffer.length} bytes` : 'its checksum does not match';
+    if (isFormat1(buffer))
+      throw new UnusableCheckpointError(file, 'was written by an older uniqstream (format 1, without a checksum)');
+    const why =
+      buffer.length < HEADER_BYTES + DIGEST_BYTES ? `cut short: ${buffer.length} bytes` : 'its checksum does not match';
     throw new UnusableCheckpointError(file, `is damaged (${why})`);
   }
   // The digest matched, so these bytes are as written; by what, and in which format?
-  if (!body.subarray(0, MAGIC.length).equals(MAGIC)) throw new UnusableCheckpointError(file, 'is not a uniqstream count checkpoint');
+  if (!body.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new UnusableCheckpointError(file, 'is not a uniqstream count checkpoint');
   const version = body.readUInt16LE(MAGIC.length);
   if (version !== FORMAT_VERSION) {
-    throw new UnusableCheckpointError(file, `is in format ${version}, which this uniqstream (format ${FORMAT_VERSION}) cannot read`);
+    throw new UnusableCheckpointError(
+      file,
+      `is in format ${version}, which this uniqstream (format ${FORMAT_VERSION}) cannot read`,
+    );
   }
   return body.subarray(HEADER_BYTES);
 }

@@ -17,7 +17,15 @@ import type { KafkaSecurity } from '@uniqstream/kafka';
 import { createDeadLetterSink, openResultSink, sinkReady, type KafkaLog } from '@uniqstream/sinks';
 import { checkReadable, openFileSource, openSource, type FileSource } from '@uniqstream/sources';
 import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
-import { CheckpointDir, DEFAULT_CHECKPOINT_DAMAGED, identify, rewindOutput, UnusableCheckpointError, type CheckpointDamagedChoice, type Resume } from './checkpoint.js';
+import {
+  CheckpointDir,
+  DEFAULT_CHECKPOINT_DAMAGED,
+  identify,
+  rewindOutput,
+  UnusableCheckpointError,
+  type CheckpointDamagedChoice,
+  type Resume,
+} from './checkpoint.js';
 import { noValidFrameLine, progressLine, summaryLines } from './report.js';
 
 /** 128 + the signal's number, as shells report a process stopped by it. */
@@ -73,10 +81,15 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   let resume: Resume | undefined;
   if (config.checkpoint !== undefined) {
     if (input.kind !== 'files' || input.paths.includes('-')) {
-      throw usage('--checkpoint needs input files: stdin and the demo cannot be read again from a position, and Kafka keeps its own (see uniqstream-consumer)');
+      throw usage(
+        '--checkpoint needs input files: stdin and the demo cannot be read again from a position, and Kafka keeps its own (see uniqstream-consumer)',
+      );
     }
     for (const path of input.paths) {
-      if (!(await stat(path)).isFile()) throw usage(`--checkpoint needs input files: ${path} is not a regular file, and a pipe or device cannot be read again from a position`);
+      if (!(await stat(path)).isFile())
+        throw usage(
+          `--checkpoint needs input files: ${path} is not a regular file, and a pipe or device cannot be read again from a position`,
+        );
     }
     checkpoints = new CheckpointDir(config.checkpoint, await identify(input.paths));
     try {
@@ -86,8 +99,13 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
         say(error.message);
         return 0;
       }
-      if (error instanceof UnusableCheckpointError && (options.checkpointDamaged ?? DEFAULT_CHECKPOINT_DAMAGED) === 'restart') {
-        say(`warning: checkpoint ${error.file} ${error.problem}: counting from the beginning (--checkpoint-damaged restart)`);
+      if (
+        error instanceof UnusableCheckpointError &&
+        (options.checkpointDamaged ?? DEFAULT_CHECKPOINT_DAMAGED) === 'restart'
+      ) {
+        say(
+          `warning: checkpoint ${error.file} ${error.problem}: counting from the beginning (--checkpoint-damaged restart)`,
+        );
       } else {
         throw error;
       }
@@ -95,7 +113,9 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   }
   const outputPath = plainOutputFile(config);
   if (resume !== undefined) {
-    say(`resuming from the checkpoint in ${config.checkpoint ?? ''} at byte ${resume.position.toLocaleString('en-US')} of the input`);
+    say(
+      `resuming from the checkpoint in ${config.checkpoint ?? ''} at byte ${resume.position.toLocaleString('en-US')} of the input`,
+    );
     if (outputPath !== null && resume.outputBytes !== null) await rewindOutput(outputPath, resume.outputBytes);
     else say('results written after that checkpoint are written again');
   }
@@ -131,7 +151,10 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   try {
     // A Kafka output that cannot be reached fails the run before any input is read; a named
     // pipe waits for its reader. A signal ends either wait.
-    await Promise.race([Promise.all([sinkReady(sink), deadLetters ? sinkReady(deadLetters) : undefined]), aborted(stop.signal)]);
+    await Promise.race([
+      Promise.all([sinkReady(sink), deadLetters ? sinkReady(deadLetters) : undefined]),
+      aborted(stop.signal),
+    ]);
     if (stop.signal.aborted && !readerGone) {
       say('stopped by a signal while waiting for the outputs, before reading any input');
       return exitCodeOfSignal(terminal.signal);
@@ -190,13 +213,21 @@ interface KafkaClientOptions {
   readonly security?: KafkaSecurity;
 }
 
-type InputPlan = { readonly kind: 'demo' } | { readonly kind: 'kafka'; readonly endpoint: Extract<Endpoint, { kind: 'kafka' }> } | { readonly kind: 'files'; readonly paths: readonly string[] };
+type InputPlan =
+  | { readonly kind: 'demo' }
+  | { readonly kind: 'kafka'; readonly endpoint: Extract<Endpoint, { kind: 'kafka' }> }
+  | { readonly kind: 'files'; readonly paths: readonly string[] };
 
 /** What to read, checked before anything is opened. */
-async function planInput(options: CountRunOptions, terminal: Terminal, say: (line: string) => void): Promise<InputPlan> {
+async function planInput(
+  options: CountRunOptions,
+  terminal: Terminal,
+  say: (line: string) => void,
+): Promise<InputPlan> {
   const { config } = options;
   if (options.demo) {
-    if (options.files.length > 0 || config.from !== undefined) throw usage('--demo counts its own sample: give no files and no --from');
+    if (options.files.length > 0 || config.from !== undefined)
+      throw usage('--demo counts its own sample: give no files and no --from');
     say(DEMO_DESCRIPTION);
     return { kind: 'demo' };
   }
@@ -219,11 +250,18 @@ async function planInput(options: CountRunOptions, terminal: Terminal, say: (lin
   }
   if (paths.length === 0) paths = ['-'];
   await checkReadable(paths);
-  if (paths.includes('-') && terminal.stdin.isTTY === true) say('reading frames from stdin (end with Ctrl-D; --help for files and Kafka)');
+  if (paths.includes('-') && terminal.stdin.isTTY === true)
+    say('reading frames from stdin (end with Ctrl-D; --help for files and Kafka)');
   return { kind: 'files', paths };
 }
 
-function openInput(input: InputPlan, config: CountConfig, terminal: Terminal, kafka: KafkaClientOptions, resumeFrom: number): Source {
+function openInput(
+  input: InputPlan,
+  config: CountConfig,
+  terminal: Terminal,
+  kafka: KafkaClientOptions,
+  resumeFrom: number,
+): Source {
   switch (input.kind) {
     case 'demo':
       return openFileSource(['-'], { stdin: Readable.from(demoChunks()), maxFrameBytes: config.maxFrameBytes });
@@ -242,12 +280,30 @@ function plainOutputFile(config: CountConfig): string | null {
   return endpoint.kind === 'file' && !endpoint.path.endsWith('.gz') ? endpoint.path : null;
 }
 
-function openSink(config: CountConfig, terminal: Terminal, onClosed: () => void, kafka: KafkaClientOptions, append: boolean): ResultSink {
+function openSink(
+  config: CountConfig,
+  terminal: Terminal,
+  onClosed: () => void,
+  kafka: KafkaClientOptions,
+  append: boolean,
+): ResultSink {
   const endpoint = parseEndpoint(config.to, 'output');
-  return openResultSink(endpoint, { format: config.format, timeZone: config.timeZone, stream: terminal.stdout, onClosed, append, kafka });
+  return openResultSink(endpoint, {
+    format: config.format,
+    timeZone: config.timeZone,
+    stream: terminal.stdout,
+    onClosed,
+    append,
+    kafka,
+  });
 }
 
-function openDeadLetters(config: CountConfig, terminal: Terminal, onClosed: () => void, kafka: KafkaClientOptions): DeadLetterSink | undefined {
+function openDeadLetters(
+  config: CountConfig,
+  terminal: Terminal,
+  onClosed: () => void,
+  kafka: KafkaClientOptions,
+): DeadLetterSink | undefined {
   if (config.deadLetter === undefined) return undefined;
   const endpoint = parseEndpoint(config.deadLetter, 'output');
   if (endpoint.kind === 'stdout' && parseEndpoint(config.to, 'output').kind === 'stdout') {

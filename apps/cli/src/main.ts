@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { COUNT_OPTION_SPECS, resolveCountConfig, type CountConfig } from '@uniqstream/core';
-import { KAFKA_CONNECTION_FLAG_SPECS, kafkaConnectionHelp, resolveKafkaSecurity, secretScrubber, type KafkaSecurity } from '@uniqstream/kafka';
+import {
+  KAFKA_CONNECTION_FLAG_SPECS,
+  kafkaConnectionHelp,
+  resolveKafkaSecurity,
+  secretScrubber,
+  type KafkaSecurity,
+} from '@uniqstream/kafka';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '@uniqstream/sources';
 import { CHECKPOINT_DAMAGED_CHOICES, DEFAULT_CHECKPOINT_DAMAGED, type CheckpointDamagedChoice } from './checkpoint.js';
 import { runCount } from './count.js';
@@ -15,9 +21,18 @@ const MS_PER_SECOND = 1000;
 /** Options that only make sense for the Kafka consumer service. */
 const SERVICE_ONLY = new Set<string>([]);
 
-function buildProgram(run: (files: string[], config: CountConfig, flags: Record<string, unknown>, security: KafkaSecurity | undefined) => Promise<void>): Command {
+function buildProgram(
+  run: (
+    files: string[],
+    config: CountConfig,
+    flags: Record<string, unknown>,
+    security: KafkaSecurity | undefined,
+  ) => Promise<void>,
+): Command {
   const program = new Command('uniqstream')
-    .description('Count unique users per time window in a stream of JSON log frames (one object per line, with "uid" and "ts").')
+    .description(
+      'Count unique users per time window in a stream of JSON log frames (one object per line, with "uid" and "ts").',
+    )
     .version(VERSION, '-V, --version')
     .configureHelp({ sortOptions: false })
     // One line, with the program's name, for every usage error (commander's own included).
@@ -27,7 +42,10 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
     })
     // Set before the subcommand exists, so that it inherits them.
     .exitOverride()
-    .addHelpText('after', '\n`uniqstream FILE...` is `uniqstream count FILE...`; `uniqstream count --help` lists every option.');
+    .addHelpText(
+      'after',
+      '\n`uniqstream FILE...` is `uniqstream count FILE...`; `uniqstream count --help` lists every option.',
+    );
 
   const count = program
     .command('count', { isDefault: true })
@@ -41,8 +59,12 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
   for (const spec of COUNT_OPTION_SPECS) {
     if (SERVICE_ONLY.has(spec.name)) continue;
     // Defaults live in core's resolveCountConfig; the help only shows them.
-    const description = spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`;
-    const option = new Option(spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`, description);
+    const description =
+      spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`;
+    const option = new Option(
+      spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`,
+      description,
+    );
     if (spec.choices) option.choices(spec.choices);
     else if (spec.value !== undefined) {
       option.argParser((value: string) => {
@@ -56,9 +78,10 @@ function buildProgram(run: (files: string[], config: CountConfig, flags: Record<
     count.addOption(option);
   }
   count.addOption(
-    new Option('--kafka-wait <seconds>', `Kafka: keep retrying an unreachable broker this long at start, then fail (default: ${DEFAULT_CONNECT_TIMEOUT_MS / MS_PER_SECOND})`).argParser(
-      positiveSeconds('kafka-wait'),
-    ),
+    new Option(
+      '--kafka-wait <seconds>',
+      `Kafka: keep retrying an unreachable broker this long at start, then fail (default: ${DEFAULT_CONNECT_TIMEOUT_MS / MS_PER_SECOND})`,
+    ).argParser(positiveSeconds('kafka-wait')),
   );
   for (const spec of KAFKA_CONNECTION_FLAG_SPECS) count.addOption(optionOf(spec));
   count.addOption(
@@ -111,8 +134,12 @@ Exit codes:
 
 /** A Kafka connection flag, parsed by its spec; its default shown in help only. */
 function optionOf(spec: (typeof KAFKA_CONNECTION_FLAG_SPECS)[number]): Option {
-  const description = spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`;
-  const option = new Option(spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`, description);
+  const description =
+    spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`;
+  const option = new Option(
+    spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`,
+    description,
+  );
   if (spec.value !== undefined) {
     option.argParser((value: string) => {
       try {
@@ -129,7 +156,8 @@ function optionOf(spec: (typeof KAFKA_CONNECTION_FLAG_SPECS)[number]): Option {
 function positiveSeconds(name: string): (value: string) => number {
   return (value) => {
     const seconds = Number(value.trim());
-    if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError(`${name} must be a number of seconds > 0, got "${value}"`);
+    if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0)
+      throw new InvalidArgumentError(`${name} must be a number of seconds > 0, got "${value}"`);
     return seconds;
   };
 }
@@ -164,25 +192,43 @@ async function main(argv: readonly string[]): Promise<number> {
         files,
         config,
         demo: flags['demo'] === true,
-        progress: typeof flags['progress'] === 'boolean' && process.argv.some((a) => a === '--progress' || a === '--no-progress') ? flags['progress'] : undefined,
+        progress:
+          typeof flags['progress'] === 'boolean' &&
+          process.argv.some((a) => a === '--progress' || a === '--no-progress')
+            ? flags['progress']
+            : undefined,
         quiet: flags['quiet'] === true,
         ...(flags['kafkaWait'] === undefined ? {} : { kafkaWaitSeconds: flags['kafkaWait'] as number }),
-        ...(flags['checkpointDamaged'] === undefined ? {} : { checkpointDamaged: flags['checkpointDamaged'] as CheckpointDamagedChoice }),
+        ...(flags['checkpointDamaged'] === undefined
+          ? {}
+          : { checkpointDamaged: flags['checkpointDamaged'] as CheckpointDamagedChoice }),
         ...(security === undefined ? {} : { kafkaSecurity: security }),
       },
-      { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: () => performance.now(), signal: interrupt.signal },
+      {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        stdin: process.stdin,
+        now: () => performance.now(),
+        signal: interrupt.signal,
+      },
     );
   });
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return 0;
       return EXIT_USAGE;
     }
     // A message that quotes a broker or a library never shows the password.
     process.stderr.write(`uniqstream: error: ${scrub(describe(error))}\n`);
-    if (process.env['UNIQSTREAM_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(`${scrub(error.stack)}\n`);
+    if (process.env['UNIQSTREAM_DEBUG'] && error instanceof Error && error.stack)
+      process.stderr.write(`${scrub(error.stack)}\n`);
     return isUsage(error) ? EXIT_USAGE : EXIT_FAILURE;
   }
   return exitCode;

@@ -50,10 +50,15 @@ function inodeOf(file: string): number | undefined {
  * on a loaded or a fast machine alike, every killed run has made progress
  * and none has finished before its kill.
  */
-function run(args: readonly string[], kill?: Kill): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+function run(
+  args: readonly string[],
+  kill?: Kill,
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     // Spawn node directly (not the sh shim) so that SIGKILL hits the counter itself.
-    const child = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
@@ -80,7 +85,20 @@ function run(args: readonly string[], kill?: Kill): Promise<{ code: number | nul
 }
 
 beforeAll(() => {
-  const options = { seed: 21, users: 5000, rate: 200, start: 1468244340, duration: 1500, frameBytes: 700, lateFraction: 0.05, maxDelay: 5, tailFraction: 0.01, tailDelay: 40, bitflipFraction: 0.001, malformedFraction: 0.002 };
+  const options = {
+    seed: 21,
+    users: 5000,
+    rate: 200,
+    start: 1468244340,
+    duration: 1500,
+    frameBytes: 700,
+    lateFraction: 0.05,
+    maxDelay: 5,
+    tailFraction: 0.01,
+    tailDelay: 40,
+    bitflipFraction: 0.001,
+    malformedFraction: 0.002,
+  };
   writeFileSync(input, Buffer.concat([...generateChunks(options)]));
   expect(BIN).toBeTruthy();
 });
@@ -103,7 +121,19 @@ function checkpointed(extra: readonly string[] = []): { args: string[]; file: st
   const state = join(dir, `state${checkpoints}`);
   const output = join(dir, `out${checkpoints++}.jsonl`);
   return {
-    args: ['count', input, '--windows', WINDOWS, '--to', `file:${output}`, '--checkpoint', state, '--checkpoint-interval', '0.05', ...extra],
+    args: [
+      'count',
+      input,
+      '--windows',
+      WINDOWS,
+      '--to',
+      `file:${output}`,
+      '--checkpoint',
+      state,
+      '--checkpoint-interval',
+      '0.05',
+      ...extra,
+    ],
     file: join(state, 'checkpoint.bin'),
     output,
   };
@@ -149,11 +179,23 @@ describe('uniqstream count --checkpoint', () => {
 
   it('refuses a checkpoint made for other input, stdin and a named pipe', async () => {
     const checkpoint = join(dir, 'other');
-    const first = await run(['count', input, '--checkpoint', checkpoint, '--to', `file:${join(dir, 'o1.jsonl')}`, '--checkpoint-interval', '0.05'], {
-      file: join(checkpoint, 'checkpoint.bin'),
-      afterSaves: 1,
-      extraMs: 0,
-    });
+    const first = await run(
+      [
+        'count',
+        input,
+        '--checkpoint',
+        checkpoint,
+        '--to',
+        `file:${join(dir, 'o1.jsonl')}`,
+        '--checkpoint-interval',
+        '0.05',
+      ],
+      {
+        file: join(checkpoint, 'checkpoint.bin'),
+        afterSaves: 1,
+        extraMs: 0,
+      },
+    );
     expect(first.signal).toBe('SIGKILL');
     const otherInput = join(dir, 'other.jsonl');
     writeFileSync(otherInput, readFileSync(input).subarray(0, 10_000));
@@ -220,7 +262,9 @@ describe('a damaged --checkpoint file', () => {
     const restarted = await run(args);
     expect(restarted.code).toBe(0);
     const warnings = restarted.stderr.split('\n').filter((l) => /warning/.test(l));
-    expect(warnings).toEqual([`uniqstream: warning: checkpoint ${file} is damaged (its checksum does not match): counting from the beginning (--checkpoint-damaged restart)`]);
+    expect(warnings).toEqual([
+      `uniqstream: warning: checkpoint ${file} is damaged (its checksum does not match): counting from the beginning (--checkpoint-damaged restart)`,
+    ]);
     expect(restarted.stderr).not.toMatch(/resuming/);
     expect(readFileSync(output, 'utf8')).toBe(expected);
   });
@@ -228,7 +272,17 @@ describe('a damaged --checkpoint file', () => {
   it('written by an older uniqstream (format 1) is refused in one clear line', async () => {
     const { args, file } = checkpointed();
     mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(file, encodeSnapshot({ format: 'uniqstream-cli-checkpoint/1', inputs: [], position: 0, complete: false, outputBytes: null, engine: new Uint8Array(8) }));
+    writeFileSync(
+      file,
+      encodeSnapshot({
+        format: 'uniqstream-cli-checkpoint/1',
+        inputs: [],
+        position: 0,
+        complete: false,
+        outputBytes: null,
+        engine: new Uint8Array(8),
+      }),
+    );
     expectRefusal(await run(args), file, /was written by an older uniqstream \(format 1, without a checksum\)/);
   });
 
@@ -245,7 +299,10 @@ describe('a damaged --checkpoint file', () => {
 
     const refused = async (bytes: Uint8Array): Promise<void> => {
       writeFileSync(copy, bytes);
-      const error = await checkpoint.load(engineOptions).then(() => undefined, (e: unknown) => e);
+      const error = await checkpoint.load(engineOptions).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(UnusableCheckpointError);
       expect((error as Error).message).not.toContain('\n');
       expect((error as Error).message).toContain(copy);

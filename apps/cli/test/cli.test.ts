@@ -25,7 +25,9 @@ function run(args: readonly string[], input?: Buffer, seed = 1, env: Record<stri
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.on('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    );
     child.stdin.on('error', () => undefined);
     if (input) {
       let state = seed;
@@ -82,7 +84,20 @@ let stream: Buffer;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'uniqstream-cli-'));
-  const chunks = [...generateChunks({ seed: 7, users: 3000, rate: 100, start: T0 + 17, duration: 400, frameBytes: 600, lateFraction: 0.3, maxDelay: 5, malformedFraction: 0.01, tsStringFraction: 0.05 })];
+  const chunks = [
+    ...generateChunks({
+      seed: 7,
+      users: 3000,
+      rate: 100,
+      start: T0 + 17,
+      duration: 400,
+      frameBytes: 600,
+      lateFraction: 0.3,
+      maxDelay: 5,
+      malformedFraction: 0.01,
+      tsStringFraction: 0.05,
+    }),
+  ];
   stream = Buffer.concat(chunks);
   writeFileSync(join(dir, 'stream.jsonl'), stream);
   writeFileSync(join(dir, 'stream.jsonl.gz'), gzipSync(stream));
@@ -122,7 +137,11 @@ describe('uniqstream count', () => {
     const result = await run(['count', join(dir, 'stream.jsonl'), '--windows', 'minute,hour,day']);
     expect(result.code).toBe(0);
     const got = finals(result.stdout);
-    for (const [g, size] of [['minute', 60], ['hour', 3600], ['day', 86400]] as const) {
+    for (const [g, size] of [
+      ['minute', 60],
+      ['hour', 3600],
+      ['day', 86400],
+    ] as const) {
       for (const [start, ref] of reference(stream, size)) expect(got.get(`${g}:${start}`)).toMatchObject(ref);
     }
   });
@@ -144,7 +163,16 @@ describe('uniqstream count', () => {
   });
 
   it('prints the table in the --tz time zone, named in the header', async () => {
-    const result = await run(['count', join(dir, 'stream.jsonl'), '--format', 'table', '--tz', 'Europe/Zurich', '--windows', 'minute,day']);
+    const result = await run([
+      'count',
+      join(dir, 'stream.jsonl'),
+      '--format',
+      'table',
+      '--tz',
+      'Europe/Zurich',
+      '--windows',
+      'minute,day',
+    ]);
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^window\s+start \(Europe\/Zurich\)\s+end \(Europe\/Zurich\)\s+users/);
@@ -162,7 +190,9 @@ describe('uniqstream count', () => {
 
   it('counts every byte read in the summary, the cut-off rest of a too-long frame included', async () => {
     const path = join(dir, 'long-frame.jsonl');
-    const content = Buffer.from(`{"uid":"a","ts":${T0}}\n{"uid":"b","ts":${T0},"pad":"${'x'.repeat(3_000_000)}"}\n{"uid":"c","ts":${T0 + 1}}\n`);
+    const content = Buffer.from(
+      `{"uid":"a","ts":${T0}}\n{"uid":"b","ts":${T0},"pad":"${'x'.repeat(3_000_000)}"}\n{"uid":"c","ts":${T0 + 1}}\n`,
+    );
     writeFileSync(path, content);
     const result = await run(['count', path]);
     expect(result.code).toBe(0);
@@ -172,12 +202,16 @@ describe('uniqstream count', () => {
 
   it('warns in one line when input was read but not one frame of it was valid', async () => {
     let state = 99;
-    const noise = Buffer.from(Array.from({ length: 200_000 }, () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24));
+    const noise = Buffer.from(
+      Array.from({ length: 200_000 }, () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24),
+    );
     const result = await run(['count'], noise);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/counted 0,/);
     const warnings = result.stderr.split('\n').filter((l) => /warning/.test(l));
-    expect(warnings).toEqual([expect.stringMatching(/^uniqstream: warning: no valid frame in 200,000 bytes: is this JSON lines/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^uniqstream: warning: no valid frame in 200,000 bytes: is this JSON lines/),
+    ]);
     // One valid frame is enough to say nothing.
     const mixed = await run(['count'], Buffer.concat([noise, Buffer.from(`\n{"uid":"a","ts":${T0}}\n`)]));
     expect(mixed.stderr).not.toMatch(/warning/);
@@ -196,16 +230,34 @@ describe('uniqstream count', () => {
     const secret = 'Unl1kely-Passw0rd-5e3b';
     const env = { UNIQSTREAM_KAFKA_PASSWORD: secret };
     const help = await run(['count', '--help'], undefined, 1, env);
-    for (const flag of ['--kafka-tls', '--kafka-ca', '--kafka-cert', '--kafka-key', '--kafka-tls-servername', '--kafka-sasl-mechanism', '--kafka-user', '--kafka-password-file', 'UNIQSTREAM_KAFKA_PASSWORD']) {
+    for (const flag of [
+      '--kafka-tls',
+      '--kafka-ca',
+      '--kafka-cert',
+      '--kafka-key',
+      '--kafka-tls-servername',
+      '--kafka-sasl-mechanism',
+      '--kafka-user',
+      '--kafka-password-file',
+      'UNIQSTREAM_KAFKA_PASSWORD',
+    ]) {
       expect(help.stdout).toContain(flag);
     }
     expect(help.stdout).not.toMatch(/--kafka-password\b(?!-file)/);
     // Configuration that cannot work: exit 2, one line, before anything connects.
     const refusals: [readonly string[], Record<string, string>, RegExp][] = [
-      [['--kafka-user', 'cli'], {}, /--kafka-user cli needs a password: set UNIQSTREAM_KAFKA_PASSWORD or --kafka-password-file/],
+      [
+        ['--kafka-user', 'cli'],
+        {},
+        /--kafka-user cli needs a password: set UNIQSTREAM_KAFKA_PASSWORD or --kafka-password-file/,
+      ],
       [['--kafka-user', 'cli', '--kafka-sasl-mechanism', 'GSSAPI'], env, /unknown SASL mechanism "GSSAPI"/],
       [['--kafka-ca', join(dir, 'no-ca.pem')], {}, /cannot read the TLS CA file .*no-ca\.pem: no such file/],
-      [['--kafka-user', 'cli', '--kafka-password-file', join(dir, 'no-password')], {}, /cannot read the Kafka password file .*no-password: no such file/],
+      [
+        ['--kafka-user', 'cli', '--kafka-password-file', join(dir, 'no-password')],
+        {},
+        /cannot read the Kafka password file .*no-password: no such file/,
+      ],
       [['--kafka-ca', join(dir, 'stream.jsonl')], {}, /the TLS CA file .*stream\.jsonl is not a PEM certificate/],
     ];
     for (const [flags, extra, line] of refusals) {
@@ -215,7 +267,12 @@ describe('uniqstream count', () => {
       expect(refused.stderr).toMatch(line);
     }
     // A run that cannot connect: exit 1, and the password nowhere.
-    const away = await run(['count', '--from', 'kafka://127.0.0.1:1/stream', '--kafka-wait', '1', '--kafka-tls', '--kafka-user', 'cli'], undefined, 1, env);
+    const away = await run(
+      ['count', '--from', 'kafka://127.0.0.1:1/stream', '--kafka-wait', '1', '--kafka-tls', '--kafka-user', 'cli'],
+      undefined,
+      1,
+      env,
+    );
     expect(away.code).toBe(1);
     expect(away.stderr).toMatch(/^uniqstream: error: cannot reach Kafka at 127\.0\.0\.1:1/m);
     for (const shown of [help, away]) expect(shown.stdout + shown.stderr).not.toContain(secret);
@@ -225,7 +282,10 @@ describe('uniqstream count', () => {
     const letters = join(dir, 'dead.jsonl');
     const result = await run(['count', join(dir, 'stream.jsonl'), '--dead-letter', `file:${letters}`]);
     expect(result.code).toBe(0);
-    const rows = readFileSync(letters, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; detail: string });
+    const rows = readFileSync(letters, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reason: string; detail: string });
     const malformed = Number(/malformed ([\d,]+)/.exec(result.stderr)![1]!.replace(/,/g, ''));
     expect(rows.length).toBe(malformed);
     expect(rows.every((r) => r.reason === 'malformed')).toBe(true);
@@ -242,7 +302,21 @@ describe('uniqstream count', () => {
   it('explains every option in --help', async () => {
     const result = await run(['count', '--help']);
     expect(result.code).toBe(0);
-    for (const flag of ['--windows', '--max-delay', '--allowed-lateness', '--format', '--parser', '--dead-letter', '--tz', '--method', '--from', '--to', '--demo', '--kafka-wait', '--checkpoint-damaged']) {
+    for (const flag of [
+      '--windows',
+      '--max-delay',
+      '--allowed-lateness',
+      '--format',
+      '--parser',
+      '--dead-letter',
+      '--tz',
+      '--method',
+      '--from',
+      '--to',
+      '--demo',
+      '--kafka-wait',
+      '--checkpoint-damaged',
+    ]) {
       expect(result.stdout).toContain(flag);
     }
   });
@@ -284,23 +358,31 @@ describe('uniqstream count', () => {
   });
 
   it('on SIGINT or SIGTERM flushes what it has and exits 130 or 143, as shells expect', async () => {
-    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-      const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve, reject) => {
-        // stdin stays open, so only the signal ends the run; the first result shows it is under way.
-        const child = spawn(BIN, ['count', '--max-delay', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        child.stdout.on('data', (d: Buffer) => {
-          if (stdout === '') child.kill(signal);
-          stdout += d.toString();
-        });
-        child.on('error', reject);
-        child.on('close', (exit, by) => resolve({ code: exit, signal: by, stdout }));
-        // One frame a second into the next minute: the first minute closes, the second stays open.
-        const seconds = Array.from({ length: 65 }, (_, i) => i + 1);
-        child.stdin.write(seconds.map((s) => `{"uid":"u${s % 3}","ts":${T0 + s}}\n`).join(''));
-      });
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>(
+        (resolve, reject) => {
+          // stdin stays open, so only the signal ends the run; the first result shows it is under way.
+          const child = spawn(BIN, ['count', '--max-delay', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+          let stdout = '';
+          child.stdout.on('data', (d: Buffer) => {
+            if (stdout === '') child.kill(signal);
+            stdout += d.toString();
+          });
+          child.on('error', reject);
+          child.on('close', (exit, by) => resolve({ code: exit, signal: by, stdout }));
+          // One frame a second into the next minute: the first minute closes, the second stays open.
+          const seconds = Array.from({ length: 65 }, (_, i) => i + 1);
+          child.stdin.write(seconds.map((s) => `{"uid":"u${s % 3}","ts":${T0 + s}}\n`).join(''));
+        },
+      );
       expect(result).toMatchObject({ code, signal: null });
-      const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Result);
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Result);
       expect(lines[0]).toMatchObject({ window: 'minute', start: T0, users: 3, frames: 59 });
       // The minute still open is flushed as a non-final result rather than lost.
       expect(lines.at(-1)).toMatchObject({ window: 'minute', start: T0 + 60, users: 3, frames: 6, final: false });
@@ -309,7 +391,9 @@ describe('uniqstream count', () => {
 
   it('stops quietly when the reader of stdout goes away', async () => {
     const result = await new Promise<Run>((resolve) => {
-      const child = spawn('sh', ['-c', `${BIN} count --demo --emit updates | head -1`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('sh', ['-c', `${BIN} count --demo --emit updates | head -1`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -333,7 +417,10 @@ describe('named pipes and devices', () => {
   }
 
   /** `sh -c command`; resolves to its exit code and signal. */
-  function shell(command: string, ...args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+  function shell(
+    command: string,
+    ...args: string[]
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn('sh', ['-c', command, 'sh', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
       let stdout = '';
@@ -354,24 +441,29 @@ describe('named pipes and devices', () => {
   });
 
   it('ends on SIGINT or SIGTERM while a named pipe has no writer yet, with the summary and the usual exit code', async () => {
-    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
       const pipe = fifo();
-      const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
-        const child = spawn(BIN, ['count', pipe], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (exit, by) => resolve({ code: exit, signal: by, stderr }));
-        // Signal once it holds the pipe open (its handlers are in place by then), or after 5 s anyway.
-        const deadline = Date.now() + 5000;
-        const poll = setInterval(() => {
-          if (holds(child.pid!, pipe) || Date.now() > deadline) {
-            clearInterval(poll);
-            child.kill(signal);
-          }
-        }, 20);
-        child.on('close', () => clearInterval(poll));
-      });
+      const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+        (resolve, reject) => {
+          const child = spawn(BIN, ['count', pipe], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let stderr = '';
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          child.on('error', reject);
+          child.on('close', (exit, by) => resolve({ code: exit, signal: by, stderr }));
+          // Signal once it holds the pipe open (its handlers are in place by then), or after 5 s anyway.
+          const deadline = Date.now() + 5000;
+          const poll = setInterval(() => {
+            if (holds(child.pid!, pipe) || Date.now() > deadline) {
+              clearInterval(poll);
+              child.kill(signal);
+            }
+          }, 20);
+          child.on('close', () => clearInterval(poll));
+        },
+      );
       expect(result).toMatchObject({ code, signal: null });
       expect(result.stderr).toMatch(/read 0 frames/);
       expect(result.stderr).toMatch(/stopped: signal/);
@@ -379,7 +471,14 @@ describe('named pipes and devices', () => {
   });
 
   it('writes results to /dev/null and dead letters to a device, and results into a named pipe', async () => {
-    const devices = await run(['count', join(dir, 'stream.jsonl'), '--to', '/dev/null', '--dead-letter', 'file:/dev/null']);
+    const devices = await run([
+      'count',
+      join(dir, 'stream.jsonl'),
+      '--to',
+      '/dev/null',
+      '--dead-letter',
+      'file:/dev/null',
+    ]);
     expect(devices.code).toBe(0);
     expect(devices.stderr).not.toMatch(/error/);
     const pipe = fifo();

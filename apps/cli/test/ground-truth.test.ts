@@ -2,7 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateChunks, GroundTruth, type StreamOptions, type TruthSummary, type TruthWindow } from '@uniqstream/generator';
+import {
+  generateChunks,
+  GroundTruth,
+  type StreamOptions,
+  type TruthSummary,
+  type TruthWindow,
+} from '@uniqstream/generator';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -49,7 +55,19 @@ function count(args: readonly string[]): Promise<{ code: number | null; results:
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr, results: stdout.trim() === '' ? [] : stdout.trim().split('\n').map((l) => JSON.parse(l) as Result) }));
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stderr,
+        results:
+          stdout.trim() === ''
+            ? []
+            : stdout
+                .trim()
+                .split('\n')
+                .map((l) => JSON.parse(l) as Result),
+      }),
+    );
   });
 }
 
@@ -71,17 +89,35 @@ const BASE = { users: 2000, rate: 40, frameBytes: 500, tsStringFraction: 0.05 } 
 
 describe('counts against ground truth', () => {
   it('matches every minute exactly when disorder stays within the maximum delay, with no revisions needed', async () => {
-    const s = stream('disorder', { ...BASE, seed: 11, start: 1468244340 + 13, duration: 1200, lateFraction: 0.2, maxDelay: 5, malformedFraction: 0.01 });
+    const s = stream('disorder', {
+      ...BASE,
+      seed: 11,
+      start: 1468244340 + 13,
+      duration: 1200,
+      lateFraction: 0.2,
+      maxDelay: 5,
+      malformedFraction: 0.01,
+    });
     const { code, results } = await count([s.path, '--allowed-lateness', '0']);
     expect(code).toBe(0);
     const got = lastOf(results);
     const minutes = s.windows.filter((w) => w.window === 'minute');
     expect(got.size).toBe(minutes.length);
-    for (const w of minutes) expect(got.get(`minute:${w.start}`)).toMatchObject({ users: w.users, frames: w.frames, end: w.end });
+    for (const w of minutes)
+      expect(got.get(`minute:${w.start}`)).toMatchObject({ users: w.users, frames: w.frames, end: w.end });
   });
 
   it('with a tail within the allowed lateness, the last revision of every window matches', async () => {
-    const s = stream('tail', { ...BASE, seed: 12, start: 1468244340, duration: 1800, lateFraction: 0.05, maxDelay: 5, tailFraction: 0.01, tailDelay: 50 });
+    const s = stream('tail', {
+      ...BASE,
+      seed: 12,
+      start: 1468244340,
+      duration: 1800,
+      lateFraction: 0.05,
+      maxDelay: 5,
+      tailFraction: 0.01,
+      tailDelay: 50,
+    });
     const { code, results, stderr } = await count([s.path, '--windows', 'minute,hour', '--allowed-lateness', '60']);
     expect(code).toBe(0);
     const got = lastOf(results);
@@ -97,9 +133,25 @@ describe('counts against ground truth', () => {
   it('keeps bitflipped frames out of every window, never jumps the watermark, and reports each one', async () => {
     // Flips of bit 13 and up move ts by more than two hours: far enough to be
     // told from honest frames for minute and hour windows (lower bits cannot be).
-    const s = stream('bitflip', { ...BASE, seed: 13, start: 1468244340, duration: 3 * 3600, rate: 10, lateFraction: 0.1, maxDelay: 5, bitflipFraction: 0.003, bitflipMinBit: 13 });
+    const s = stream('bitflip', {
+      ...BASE,
+      seed: 13,
+      start: 1468244340,
+      duration: 3 * 3600,
+      rate: 10,
+      lateFraction: 0.1,
+      maxDelay: 5,
+      bitflipFraction: 0.003,
+      bitflipMinBit: 13,
+    });
     const letters = join(dir, 'bitflip-dead.jsonl');
-    const { code, results, stderr } = await count([s.path, '--windows', 'minute,hour', '--dead-letter', `file:${letters}`]);
+    const { code, results, stderr } = await count([
+      s.path,
+      '--windows',
+      'minute,hour',
+      '--dead-letter',
+      `file:${letters}`,
+    ]);
     expect(code).toBe(0);
     const got = lastOf(results);
     for (const w of s.windows.filter((x) => x.window === 'minute' || x.window === 'hour')) {
@@ -113,21 +165,41 @@ describe('counts against ground truth', () => {
     const flipped = s.summary.damage.bitflip;
     expect(flipped).toBeGreaterThan(10);
     expect(stat(stderr, 'corrupt ts') + stat(stderr, 'dropped')).toBe(flipped);
-    const reported = readFileSync(letters, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
+    const reported = readFileSync(letters, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reason: string });
     expect(reported.filter((l) => l.reason === 'corrupt-ts' || l.reason === 'late')).toHaveLength(flipped);
   });
 
   it('cuts days, weeks, months and years at local midnight across DST changes in Europe/Zurich', async () => {
     // Sparse frames from 2024-03-20 to 2024-11-05: spans both 2024 clock changes and several month ends.
     const start = Date.UTC(2024, 2, 20) / 1000;
-    const options = { ...BASE, seed: 14, start, duration: 230 * 86400, rate: 0.02, users: 300, tz: 'Europe/Zurich' } as const;
+    const options = {
+      ...BASE,
+      seed: 14,
+      start,
+      duration: 230 * 86400,
+      rate: 0.02,
+      users: 300,
+      tz: 'Europe/Zurich',
+    } as const;
     const s = stream('zurich', options);
-    const { code, results } = await count([s.path, '--windows', 'day,week,month,year', '--tz', 'Europe/Zurich', '--allowed-lateness', '0']);
+    const { code, results } = await count([
+      s.path,
+      '--windows',
+      'day,week,month,year',
+      '--tz',
+      'Europe/Zurich',
+      '--allowed-lateness',
+      '0',
+    ]);
     expect(code).toBe(0);
     const got = lastOf(results);
     const expected = s.windows.filter((w) => w.window !== 'minute' && w.window !== 'hour');
     expect(got.size).toBe(expected.length);
-    for (const w of expected) expect(got.get(`${w.window}:${w.start}`)).toMatchObject({ users: w.users, frames: w.frames, end: w.end });
+    for (const w of expected)
+      expect(got.get(`${w.window}:${w.start}`)).toMatchObject({ users: w.users, frames: w.frames, end: w.end });
     // The two days with clock changes are 23 and 25 hours long.
     const lengths = [...got.values()].filter((r) => r.window === 'day').map((r) => (r.end - r.start) / 3600);
     expect(lengths.filter((h) => h === 23)).toHaveLength(1);
@@ -135,7 +207,15 @@ describe('counts against ground truth', () => {
   });
 
   it('estimates with HyperLogLog within 3 standard errors, and says so in each record', async () => {
-    const s = stream('hll', { ...BASE, seed: 15, users: 60_000, start: 1468195200, duration: 2 * 3600, rate: 40, frameBytes: 300 });
+    const s = stream('hll', {
+      ...BASE,
+      seed: 15,
+      users: 60_000,
+      start: 1468195200,
+      duration: 2 * 3600,
+      rate: 40,
+      frameBytes: 300,
+    });
     const { code, results } = await count([s.path, '--windows', 'minute,hour,day', '--method', 'auto']);
     expect(code).toBe(0);
     const got = lastOf(results);

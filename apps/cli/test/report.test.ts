@@ -5,7 +5,16 @@ import { noValidFrameLine, progressLine, summaryLines } from '../src/report.js';
 function summary(frames: number, bytes: number, fill: (stats: EngineStats) => void = () => undefined): PipelineSummary {
   const stats = new EngineStats();
   fill(stats);
-  return { frames, bytes, elapsedMs: 1000, watermark: 1468244340, openWindows: 0, stats, stopReason: 'end-of-input', committed: new Map() };
+  return {
+    frames,
+    bytes,
+    elapsedMs: 1000,
+    watermark: 1468244340,
+    openWindows: 0,
+    stats,
+    stopReason: 'end-of-input',
+    committed: new Map(),
+  };
 }
 
 describe('summaryLines and progressLine', () => {
@@ -23,7 +32,9 @@ describe('noValidFrameLine', () => {
     const noise = summary(800, 200_000, (stats) => {
       for (let i = 0; i < 800; i++) stats.addMalformed(i % 2 === 0 ? 'invalid-utf8' : 'not-object');
     });
-    expect(noValidFrameLine(noise)).toBe('warning: no valid frame in 200,000 bytes: is this JSON lines (one object per line, with "uid" and "ts")?');
+    expect(noValidFrameLine(noise)).toBe(
+      'warning: no valid frame in 200,000 bytes: is this JSON lines (one object per line, with "uid" and "ts")?',
+    );
   });
 
   it('says nothing for empty input, or when one frame was valid (even if late or corrupt)', () => {

@@ -60,7 +60,10 @@ export class CheckpointStore {
    * partition in a crash loop. A readable checkpoint of another input topic
    * under a key means two runs share the topic: that is refused.
    */
-  async load(partitions: readonly number[], onUnreadable: (skipped: UnreadableCheckpoint) => void): Promise<Map<number, StoredCheckpoint[]>> {
+  async load(
+    partitions: readonly number[],
+    onUnreadable: (skipped: UnreadableCheckpoint) => void,
+  ): Promise<Map<number, StoredCheckpoint[]>> {
     const wanted = new Set(partitions);
     const found = new Map<number, StoredCheckpoint[]>();
     let misplaced: ConsumerError | undefined;
@@ -121,7 +124,11 @@ export class CheckpointStore {
 
   /** A checkpoint as the record the topic keeps: key, value and the partition it belongs in (for a transaction's writes). */
   recordOf(checkpoint: Checkpoint): { key: string; value: Buffer; partition: number } {
-    return { key: checkpointKey(checkpoint.partition), value: encodeCheckpoint(checkpoint), partition: this.home(checkpoint.partition) };
+    return {
+      key: checkpointKey(checkpoint.partition),
+      value: encodeCheckpoint(checkpoint),
+      partition: this.home(checkpoint.partition),
+    };
   }
 
   flush(): Promise<void> {

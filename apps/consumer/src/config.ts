@@ -11,7 +11,13 @@ import {
   type CombineChoice,
   type CountConfig,
 } from '@uniqstream/core';
-import { isKafkaConnectionSetting, KAFKA_CONNECTION_FLAG_SPECS, kafkaConnectionHelp, resolveKafkaSecurity, type KafkaSecurity } from '@uniqstream/kafka';
+import {
+  isKafkaConnectionSetting,
+  KAFKA_CONNECTION_FLAG_SPECS,
+  kafkaConnectionHelp,
+  resolveKafkaSecurity,
+  type KafkaSecurity,
+} from '@uniqstream/kafka';
 import { ConsumerError } from './errors.js';
 import { serviceVersion } from './version.js';
 
@@ -127,7 +133,8 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     name: 'role',
     key: 'role',
     value: 'role',
-    description: 'count: input partitions -> partial results; merge: partial results -> results (one active per group); all: both',
+    description:
+      'count: input partitions -> partial results; merge: partial results -> results (one active per group); all: both',
     defaultText: 'all',
     choices: ROLES,
     parse: choice('role', ROLES),
@@ -137,21 +144,58 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     key: 'combine',
     value: 'how',
     description:
-      'how the merge joins the partitions\' shares of a window: union (partitions may share users: counters are united) or sum (add the counts: ONLY correct when the input topic is keyed by uid, so that each user lives in one partition)',
+      "how the merge joins the partitions' shares of a window: union (partitions may share users: counters are united) or sum (add the counts: ONLY correct when the input topic is keyed by uid, so that each user lives in one partition)",
     defaultText: 'union',
     choices: COMBINE_CHOICES,
     parse: choice('combine', COMBINE_CHOICES),
   },
-  { name: 'partials-topic', key: 'partialsTopic', value: 'topic', description: 'compacted 1-partition topic of partial results and progress, from the count role to the merge role', defaultText: '<group>.partials', parse: topicName('partials-topic') },
-  { name: 'checkpoint-topic', key: 'checkpointTopic', value: 'topic', description: 'compacted topic of per-partition checkpoints (state + the offset it covers)', defaultText: '<group>.checkpoints', parse: topicName('checkpoint-topic') },
-  { name: 'http-host', key: 'httpHost', value: 'host', description: 'address of the /healthz, /readyz and /metrics server', defaultText: DEFAULT_HTTP_HOST, parse: nonEmpty('http-host') },
-  { name: 'http-port', key: 'httpPort', value: 'port', description: 'port of the HTTP server; 0 = no server', defaultText: String(DEFAULT_HTTP_PORT), parse: integer('http-port', 0, MAX_PORT) },
-  { name: 'log-level', key: 'logLevel', value: 'level', description: 'JSON log lines on stderr from this level up', defaultText: 'info', choices: LOG_LEVELS, parse: choice('log-level', LOG_LEVELS) },
+  {
+    name: 'partials-topic',
+    key: 'partialsTopic',
+    value: 'topic',
+    description: 'compacted 1-partition topic of partial results and progress, from the count role to the merge role',
+    defaultText: '<group>.partials',
+    parse: topicName('partials-topic'),
+  },
+  {
+    name: 'checkpoint-topic',
+    key: 'checkpointTopic',
+    value: 'topic',
+    description: 'compacted topic of per-partition checkpoints (state + the offset it covers)',
+    defaultText: '<group>.checkpoints',
+    parse: topicName('checkpoint-topic'),
+  },
+  {
+    name: 'http-host',
+    key: 'httpHost',
+    value: 'host',
+    description: 'address of the /healthz, /readyz and /metrics server',
+    defaultText: DEFAULT_HTTP_HOST,
+    parse: nonEmpty('http-host'),
+  },
+  {
+    name: 'http-port',
+    key: 'httpPort',
+    value: 'port',
+    description: 'port of the HTTP server; 0 = no server',
+    defaultText: String(DEFAULT_HTTP_PORT),
+    parse: integer('http-port', 0, MAX_PORT),
+  },
+  {
+    name: 'log-level',
+    key: 'logLevel',
+    value: 'level',
+    description: 'JSON log lines on stderr from this level up',
+    defaultText: 'info',
+    choices: LOG_LEVELS,
+    parse: choice('log-level', LOG_LEVELS),
+  },
   {
     name: 'session-timeout',
     key: 'sessionTimeout',
     value: 'seconds',
-    description: 'how long the consumer groups wait for a silent instance (killed, hung) before its partitions move to the others',
+    description:
+      'how long the consumer groups wait for a silent instance (killed, hung) before its partitions move to the others',
     defaultText: String(DEFAULT_SESSION_TIMEOUT_SECONDS),
     parse: integer('session-timeout', MIN_SESSION_TIMEOUT_SECONDS, MAX_SESSION_TIMEOUT_SECONDS),
   },
@@ -181,7 +225,8 @@ const SERVICE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   from: 'input topic, kafka://host:port/topic (required)',
   to: 'results topic, kafka://host:port/topic (required for --role all and merge; created compacted if missing)',
   'dead-letter': 'where dropped frames go, with the reason: kafka://host:port/topic, file:PATH or stdout',
-  'from-beginning': 'start at the earliest offset when the group has no committed offset and no checkpoint (else the latest)',
+  'from-beginning':
+    'start at the earliest offset when the group has no committed offset and no checkpoint (else the latest)',
   'checkpoint-interval': 'seconds between checkpoints (partials flushed, state and offsets saved, offsets committed)',
 };
 
@@ -209,14 +254,20 @@ export interface ConfigIo {
 }
 
 /** What the command line asks for: a run with its configuration, or text to print (help, version). */
-export type CommandLine = { readonly kind: 'run'; readonly config: ServiceConfig } | { readonly kind: 'print'; readonly text: string };
+export type CommandLine =
+  | { readonly kind: 'run'; readonly config: ServiceConfig }
+  | { readonly kind: 'print'; readonly text: string };
 
 /**
  * Parses flags, the config file and the environment into a checked
  * configuration. Throws ConsumerError('BAD_CONFIG') with one line for
  * anything wrong, before anything connects.
  */
-export function parseCommandLine(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: ConfigIo): CommandLine {
+export function parseCommandLine(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: ConfigIo,
+): CommandLine {
   let printed = '';
   let failure = '';
   const program = buildProgram();
@@ -229,8 +280,15 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     program.parse([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return { kind: 'print', text: printed };
-      throw new ConsumerError('BAD_CONFIG', `${oneLine(failure === '' ? error.message : failure)} (see --help)`, { cause: error });
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.help' ||
+        error.code === 'commander.version'
+      )
+        return { kind: 'print', text: printed };
+      throw new ConsumerError('BAD_CONFIG', `${oneLine(failure === '' ? error.message : failure)} (see --help)`, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -240,19 +298,34 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
 
 function buildProgram(): Command {
   const program = new Command(PROGRAM)
-    .description('A long-lived Kafka-to-Kafka counter of unique users per event-time window: crash-safe (checkpoints in Kafka) and scaled out by running more instances in one consumer group.')
+    .description(
+      'A long-lived Kafka-to-Kafka counter of unique users per event-time window: crash-safe (checkpoints in Kafka) and scaled out by running more instances in one consumer group.',
+    )
     .version(serviceVersion(), '-V, --version')
     .configureHelp({ sortOptions: false })
-    .option('--config <file>', `JSON file of settings, keys = long option names (also ${CONFIG_ENV}); flags and UNIQSTREAM_* variables override it`);
+    .option(
+      '--config <file>',
+      `JSON file of settings, keys = long option names (also ${CONFIG_ENV}); flags and UNIQSTREAM_* variables override it`,
+    );
   for (const spec of COUNT_OPTION_SPECS) {
     if (CLI_ONLY.has(spec.name)) continue;
     const description = SERVICE_DESCRIPTIONS[spec.name] ?? spec.description;
-    program.addOption(optionOf(spec.name, spec.value, description, spec.name === 'to' ? undefined : spec.defaultText, spec.choices, spec.parse));
+    program.addOption(
+      optionOf(
+        spec.name,
+        spec.value,
+        description,
+        spec.name === 'to' ? undefined : spec.defaultText,
+        spec.choices,
+        spec.parse,
+      ),
+    );
   }
   for (const spec of SERVICE_OPTION_SPECS) {
     program.addOption(optionOf(spec.name, spec.value, spec.description, spec.defaultText, spec.choices, spec.parse));
   }
-  for (const spec of KAFKA_CONNECTION_FLAG_SPECS) program.addOption(optionOf(spec.name, spec.value, spec.description, spec.defaultText, undefined, spec.parse));
+  for (const spec of KAFKA_CONNECTION_FLAG_SPECS)
+    program.addOption(optionOf(spec.name, spec.value, spec.description, spec.defaultText, undefined, spec.parse));
   program.addHelpText(
     'after',
     `
@@ -304,7 +377,11 @@ function optionOf(
   return option;
 }
 
-function resolveConfig(flags: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>>, io: ConfigIo): ServiceConfig {
+function resolveConfig(
+  flags: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+  io: ConfigIo,
+): ServiceConfig {
   const flagPath = flags['config'];
   const configFile = typeof flagPath === 'string' ? flagPath : nonBlank(env[CONFIG_ENV]);
   const file = configFile === undefined ? {} : readConfigFile(configFile, io);
@@ -318,7 +395,10 @@ function resolveConfig(flags: Readonly<Record<string, unknown>>, env: Readonly<R
     if (countKeys.has(key)) fileCount[key] = value;
     else if (serviceSpecs.has(key)) fileService[key] = value;
     else if (isKafkaConnectionSetting(key)) fileKafka[key] = value;
-    else throw bad(`unknown setting "${key}" in the config file ${configFile ?? ''} (settings are long option names, e.g. "max-delay")`);
+    else
+      throw bad(
+        `unknown setting "${key}" in the config file ${configFile ?? ''} (settings are long option names, e.g. "max-delay")`,
+      );
   }
 
   const countValues: Partial<Record<keyof CountConfig, unknown>> = {
@@ -334,15 +414,26 @@ function resolveConfig(flags: Readonly<Record<string, unknown>>, env: Readonly<R
   const serviceValues: Partial<ServiceValues> = {};
   for (const spec of SERVICE_OPTION_SPECS) {
     const fromFile = fileService[spec.name];
-    if (fromFile !== undefined) setValue(serviceValues, spec, from(`the config file ${configFile ?? ''}`, () => spec.parse(settingText(fromFile))));
+    if (fromFile !== undefined)
+      setValue(
+        serviceValues,
+        spec,
+        from(`the config file ${configFile ?? ''}`, () => spec.parse(settingText(fromFile))),
+      );
     const fromEnv = nonBlank(env[envName(spec.name)]);
-    if (fromEnv !== undefined) setValue(serviceValues, spec, from(`the environment (${envName(spec.name)})`, () => spec.parse(fromEnv)));
+    if (fromEnv !== undefined)
+      setValue(
+        serviceValues,
+        spec,
+        from(`the environment (${envName(spec.name)})`, () => spec.parse(fromEnv)),
+      );
     const flag = flags[camel(spec.name)];
     if (flag !== undefined) setValue(serviceValues, spec, flag);
   }
 
   const guarantee = serviceValues.guarantee ?? DEFAULT_SERVICE_VALUES.guarantee;
-  if (guarantee === 'exactly-once' && countValues.checkpointInterval === undefined) countValues.checkpointInterval = EXACTLY_ONCE_CHECKPOINT_SECONDS;
+  if (guarantee === 'exactly-once' && countValues.checkpointInterval === undefined)
+    countValues.checkpointInterval = EXACTLY_ONCE_CHECKPOINT_SECONDS;
   const count = resolveCountConfig(countValues);
   from('the counting options', () => resolveEngineOptions(engineOptionsOf(count)));
   const service: ServiceValues = {
@@ -358,25 +449,47 @@ function resolveConfig(flags: Readonly<Record<string, unknown>>, env: Readonly<R
     // Its lines name the setting and where it came from, never a secret.
     throw bad(oneLine(error instanceof Error ? error.message : String(error)), error);
   }
-  return { ...checked(count, service, countValues.to !== undefined, configFile), ...(security === undefined ? {} : { security }) };
+  return {
+    ...checked(count, service, countValues.to !== undefined, configFile),
+    ...(security === undefined ? {} : { security }),
+  };
 }
 
-function checked(count: CountConfig, service: ServiceValues, toGiven: boolean, configFile: string | undefined): ServiceConfig {
+function checked(
+  count: CountConfig,
+  service: ServiceValues,
+  toGiven: boolean,
+  configFile: string | undefined,
+): ServiceConfig {
   if (count.group.trim() === '') throw bad('--group must not be empty');
   if (count.from === undefined) throw bad('--from is required: the Kafka topic to count, kafka://host:port/topic');
   const input = kafkaTopic('--from', count.from, 'input');
   let output: KafkaTopicRef | undefined;
   if (toGiven) output = kafkaTopic('--to', count.to, 'output');
-  else if (service.role !== 'count') throw bad(`--to is required with --role ${service.role}: the Kafka topic for results, kafka://host:port/topic`);
+  else if (service.role !== 'count')
+    throw bad(`--to is required with --role ${service.role}: the Kafka topic for results, kafka://host:port/topic`);
   if (count.deadLetter !== undefined) from('--dead-letter', () => parseEndpoint(count.deadLetter!, 'output'));
-  for (const [flag, topic] of [['--partials-topic', service.partialsTopic], ['--checkpoint-topic', service.checkpointTopic]] as const) {
-    if (!TOPIC_PATTERN.test(topic)) throw bad(`${flag} ${topic} is not a valid topic name (letters, digits, '.', '_', '-')`);
-    if (topic === input.topic || topic === output?.topic) throw bad(`${flag} ${topic} is also the input or result topic: give each its own`);
+  for (const [flag, topic] of [
+    ['--partials-topic', service.partialsTopic],
+    ['--checkpoint-topic', service.checkpointTopic],
+  ] as const) {
+    if (!TOPIC_PATTERN.test(topic))
+      throw bad(`${flag} ${topic} is not a valid topic name (letters, digits, '.', '_', '-')`);
+    if (topic === input.topic || topic === output?.topic)
+      throw bad(`${flag} ${topic} is also the input or result topic: give each its own`);
   }
-  if (service.partialsTopic === service.checkpointTopic) throw bad('--partials-topic and --checkpoint-topic must differ');
-  if (output !== undefined && output.topic === input.topic && output.brokers.join(',') === input.brokers.join(',')) throw bad('--to must not be the --from topic');
-  if (service.guarantee === 'exactly-once' && output !== undefined && output.brokers.join(',') !== input.brokers.join(',')) {
-    throw bad('--guarantee exactly-once needs --to on the cluster of --from: a Kafka transaction does not span two clusters');
+  if (service.partialsTopic === service.checkpointTopic)
+    throw bad('--partials-topic and --checkpoint-topic must differ');
+  if (output !== undefined && output.topic === input.topic && output.brokers.join(',') === input.brokers.join(','))
+    throw bad('--to must not be the --from topic');
+  if (
+    service.guarantee === 'exactly-once' &&
+    output !== undefined &&
+    output.brokers.join(',') !== input.brokers.join(',')
+  ) {
+    throw bad(
+      '--guarantee exactly-once needs --to on the cluster of --from: a Kafka transaction does not span two clusters',
+    );
   }
   return {
     count,
@@ -399,16 +512,25 @@ function checked(count: CountConfig, service: ServiceValues, toGiven: boolean, c
 function kafkaTopic(flag: string, text: string, direction: 'input' | 'output'): KafkaTopicRef {
   const endpoint = from(flag, () => parseEndpoint(text, direction));
   if (endpoint.kind !== 'kafka') {
-    throw bad(`${flag} must be a Kafka topic (kafka://host:port/topic), got ${text}: the service reads and writes Kafka only (uniqstream count handles files and stdin)`);
+    throw bad(
+      `${flag} must be a Kafka topic (kafka://host:port/topic), got ${text}: the service reads and writes Kafka only (uniqstream count handles files and stdin)`,
+    );
   }
   return { brokers: endpoint.brokers, topic: endpoint.topic };
 }
 
 /** Refuses CLI-only settings that would change what the service does. */
 function refuseCliOnly(values: Partial<Record<keyof CountConfig, unknown>>): void {
-  if (values.checkpoint !== undefined) throw bad('checkpoint: the service keeps its checkpoints in Kafka (--checkpoint-topic); a checkpoint directory is for uniqstream count');
-  if (typeof values.untilIdle === 'number' && values.untilIdle > 0) throw bad('until-idle: the service runs until it is stopped (SIGTERM); use uniqstream count --until-idle for a bounded run');
-  if (values.format !== undefined && values.format !== 'json') throw bad(`format: results go to Kafka as JSON, not ${String(values.format)}`);
+  if (values.checkpoint !== undefined)
+    throw bad(
+      'checkpoint: the service keeps its checkpoints in Kafka (--checkpoint-topic); a checkpoint directory is for uniqstream count',
+    );
+  if (typeof values.untilIdle === 'number' && values.untilIdle > 0)
+    throw bad(
+      'until-idle: the service runs until it is stopped (SIGTERM); use uniqstream count --until-idle for a bounded run',
+    );
+  if (values.format !== undefined && values.format !== 'json')
+    throw bad(`format: results go to Kafka as JSON, not ${String(values.format)}`);
 }
 
 function readConfigFile(path: string, io: ConfigIo): Record<string, unknown> {
@@ -417,16 +539,27 @@ function readConfigFile(path: string, io: ConfigIo): Record<string, unknown> {
     text = io.readFile(path);
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : oneLine(String(error));
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : oneLine(String(error));
     throw bad(`cannot read the config file ${path}: ${reason}`, error);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw bad(`the config file ${path} is not valid JSON: ${oneLine(error instanceof Error ? error.message : String(error))}`, error);
+    throw bad(
+      `the config file ${path} is not valid JSON: ${oneLine(error instanceof Error ? error.message : String(error))}`,
+      error,
+    );
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad(`the config file ${path} must hold a JSON object of settings, e.g. {"windows": "minute,hour"}`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw bad(`the config file ${path} must hold a JSON object of settings, e.g. {"windows": "minute,hour"}`);
   return parsed as Record<string, unknown>;
 }
 
@@ -436,7 +569,12 @@ function from<T>(where: string, parse: () => T): T {
     return parse();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw bad(error instanceof UniqstreamError ? `${oneLine(message)} (in ${where.trim()})` : `${where.trim()}: ${oneLine(message)}`, error);
+    throw bad(
+      error instanceof UniqstreamError
+        ? `${oneLine(message)} (in ${where.trim()})`
+        : `${where.trim()}: ${oneLine(message)}`,
+      error,
+    );
   }
 }
 
@@ -464,7 +602,10 @@ function nonBlank(value: string | undefined): string | undefined {
 }
 
 function oneLine(text: string): string {
-  return text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+  return text
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 function bad(message: string, cause?: unknown): ConsumerError {
@@ -482,14 +623,16 @@ function choice<T extends string>(name: string, choices: readonly T[]): (text: s
 function integer(name: string, min: number, max: number): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw bad(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+    if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+      throw bad(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
     return n;
   };
 }
 
 function topicName(name: string): (text: string) => string {
   return (text) => {
-    if (!TOPIC_PATTERN.test(text)) throw bad(`${name} "${text}" is not a valid topic name (letters, digits, '.', '_', '-')`);
+    if (!TOPIC_PATTERN.test(text))
+      throw bad(`${name} "${text}" is not a valid topic name (letters, digits, '.', '_', '-')`);
     return text;
   };
 }

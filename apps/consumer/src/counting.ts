@@ -138,7 +138,10 @@ export function startCounting(context: CountingContext): CountingRole {
     const at = engines.engine(partition).consumedPositions().get(partition) ?? 0;
     if (at <= until) return true;
     rebuilding.delete(partition);
-    log.info({ partition, offset: until }, `partition ${partition}: rebuilt its state up to offset ${until}; its results go out again from here`);
+    log.info(
+      { partition, offset: until },
+      `partition ${partition}: rebuilt its state up to offset ${until}; its results go out again from here`,
+    );
     return false;
   };
 
@@ -148,7 +151,8 @@ export function startCounting(context: CountingContext): CountingRole {
     return partials.write(messages);
   };
   // The writer keeps the failure and reports it at the next write or flush, which stops the pipeline.
-  const heldSendFailed = (error: unknown): void => log.debug({ error: String(error) }, 'a held partial result could not be queued');
+  const heldSendFailed = (error: unknown): void =>
+    log.debug({ error: String(error) }, 'a held partial result could not be queued');
   const outbox = new ShareOutbox({
     holdMs: SHARE_HOLD_MS,
     now,
@@ -194,11 +198,17 @@ export function startCounting(context: CountingContext): CountingRole {
   };
 
   const progressOf = (partition: number): PartitionProgress => {
-    const known = engines.partitions.includes(partition) ? engines.progress().find((p) => p.partition === partition) : undefined;
+    const known = engines.partitions.includes(partition)
+      ? engines.progress().find((p) => p.partition === partition)
+      : undefined;
     if (known !== undefined) return known;
     // No frame yet: nothing holds the merge back once the partition has been quiet for the idle timeout.
     const since = assignedAt.get(partition) ?? now();
-    return { partition, watermark: Number.NEGATIVE_INFINITY, idle: idleTimeoutMs > 0 && now() - since >= idleTimeoutMs };
+    return {
+      partition,
+      watermark: Number.NEGATIVE_INFINITY,
+      idle: idleTimeoutMs > 0 && now() - since >= idleTimeoutMs,
+    };
   };
 
   /**
@@ -238,7 +248,10 @@ export function startCounting(context: CountingContext): CountingRole {
    */
   const startsWithoutCheckpoint = async (partitions: readonly number[]): Promise<Map<number, number | undefined>> => {
     const out = new Map<number, number | undefined>();
-    const [committed, bounds] = await Promise.all([committedOffsets(context.admin, count.group, config.input.topic), topicOffsets(context.admin, config.input.topic)]).catch((error: unknown) => {
+    const [committed, bounds] = await Promise.all([
+      committedOffsets(context.admin, count.group, config.input.topic),
+      topicOffsets(context.admin, config.input.topic),
+    ]).catch((error: unknown) => {
       throw error instanceof KafkaError ? consumerErrorOf(error) : error;
     });
     for (const partition of partitions) {
@@ -248,7 +261,10 @@ export function startCounting(context: CountingContext): CountingRole {
       const low = Number(bounds.find((b) => b.partition === partition)?.low ?? 0);
       if (at === undefined) {
         out.set(partition, undefined);
-        log.info({ partition }, `partition ${partition}: new to group ${count.group}, starting ${count.fromBeginning ? 'from the beginning' : 'from the end'}`);
+        log.info(
+          { partition },
+          `partition ${partition}: new to group ${count.group}, starting ${count.fromBeginning ? 'from the beginning' : 'from the end'}`,
+        );
       } else if (config.missingCheckpoint === 'continue' || at <= low) {
         out.set(partition, undefined);
         log.warn(
@@ -282,28 +298,39 @@ export function startCounting(context: CountingContext): CountingRole {
         const producer = transactions.get(partition);
         if (producer === undefined || fenced.has(partition)) return;
         const offset = positions.get(partition);
-        const state = offset === undefined || checkpointed.get(partition) === offset ? undefined : engines.snapshot(partition);
+        const state =
+          offset === undefined || checkpointed.get(partition) === offset ? undefined : engines.snapshot(partition);
         const progress = progressOf(partition);
         const signature = `${progress.watermark}:${progress.idle}`;
         const made = [...(unsent.get(partition)?.values() ?? [])].map((encode) => encode());
         const newProgress = progressWritten.get(partition) !== signature;
         if (state === undefined && made.length === 0 && !newProgress) return;
-        const partialRecords = newProgress ? [...made, { key: progressKey(partition), value: encodeProgress(progress) }] : made;
-        const checkpointRecords = state === undefined || offset === undefined ? [] : [store.recordOf({ topic: config.input.topic, partition, offset, engine: state })];
+        const partialRecords = newProgress
+          ? [...made, { key: progressKey(partition), value: encodeProgress(progress) }]
+          : made;
+        const checkpointRecords =
+          state === undefined || offset === undefined
+            ? []
+            : [store.recordOf({ topic: config.input.topic, partition, offset, engine: state })];
         try {
           await producer.commit(
             [
               { topic: config.partialsTopic, messages: partialRecords },
               { topic: config.checkpointTopic, messages: checkpointRecords },
             ],
-            offset === undefined ? undefined : { group: count.group, topic: config.input.topic, offsets: new Map([[partition, offset]]) },
+            offset === undefined
+              ? undefined
+              : { group: count.group, topic: config.input.topic, offsets: new Map([[partition, offset]]) },
           );
         } catch (error) {
           if (!(error instanceof ConsumerError && error.code === 'FENCED')) throw error;
           // Moved to another instance (this one missed the rebalance): its successor has the partition from the last committed cycle.
           fenced.add(partition);
           unsent.delete(partition);
-          log.warn({ partition, transactionalId: producer.transactionalId }, `partition ${partition}: another instance has taken it over; dropping what this one made since its last transaction`);
+          log.warn(
+            { partition, transactionalId: producer.transactionalId },
+            `partition ${partition}: another instance has taken it over; dropping what this one made since its last transaction`,
+          );
           return;
         }
         unsent.delete(partition);
@@ -330,7 +357,11 @@ export function startCounting(context: CountingContext): CountingRole {
     metrics.checkpointBytes.inc(bytes);
     metrics.checkpoints.inc();
     metrics.lastCheckpointAt = now();
-    if (committed.length > 0) log.debug({ reason, partitions: committed, bytes }, `checkpoint of partition${committed.length === 1 ? '' : 's'} ${committed.join(',')} (committed with their partials and offsets)`);
+    if (committed.length > 0)
+      log.debug(
+        { reason, partitions: committed, bytes },
+        `checkpoint of partition${committed.length === 1 ? '' : 's'} ${committed.join(',')} (committed with their partials and offsets)`,
+      );
     return new Map();
   };
 
@@ -394,7 +425,10 @@ export function startCounting(context: CountingContext): CountingRole {
     metrics.checkpoints.inc();
     metrics.lastCheckpointAt = now();
     if (records.length > 0) {
-      log.debug({ reason, partitions: records.map((r) => r.partition), offsets: records.map((r) => r.offset), bytes }, `checkpoint of partition${records.length === 1 ? '' : 's'} ${records.map((r) => r.partition).join(',')}`);
+      log.debug(
+        { reason, partitions: records.map((r) => r.partition), offsets: records.map((r) => r.offset), bytes },
+        `checkpoint of partition${records.length === 1 ? '' : 's'} ${records.map((r) => r.partition).join(',')}`,
+      );
     }
     const out = new Map<number, number>();
     for (const partition of held) {
@@ -428,14 +462,23 @@ export function startCounting(context: CountingContext): CountingRole {
       for (const partition of lost) group.delete(partition);
       joined = true;
       const now = [...group].sort((a, b) => a - b);
-      log.info({ partitions: now, gained, lost, group: count.group }, `joined group ${count.group}: partitions ${now.length === 0 ? 'none' : now.join(',')} of ${config.input.topic}`);
+      log.info(
+        { partitions: now, gained, lost, group: count.group },
+        `joined group ${count.group}: partitions ${now.length === 0 ? 'none' : now.join(',')} of ${config.input.topic}`,
+      );
     },
     partitions: {
       assigned: async (gained) => {
         if (exactlyOnce) await takeOver(gained);
         const loaded = await store.load(gained, (skipped) =>
           log.error(
-            { partition: skipped.partition, topic: config.checkpointTopic, key: skipped.key, offset: skipped.offset, reason: skipped.reason },
+            {
+              partition: skipped.partition,
+              topic: config.checkpointTopic,
+              key: skipped.key,
+              offset: skipped.offset,
+              reason: skipped.reason,
+            },
             `partition ${skipped.partition}: skipping the record under key "${skipped.key}" at offset ${skipped.offset} of ${config.checkpointTopic}, which is not a checkpoint this service can read (${skipped.reason})`,
           ),
         );
@@ -452,11 +495,17 @@ export function startCounting(context: CountingContext): CountingRole {
           metrics.baseline(partition, engines.engine(partition).stats);
           offsets.set(partition, saved.offset);
           log.info(
-            { partition, offset: saved.offset, bytes: saved.engine.length, openWindows: engines.engine(partition).openWindows },
+            {
+              partition,
+              offset: saved.offset,
+              bytes: saved.engine.length,
+              openWindows: engines.engine(partition).openWindows,
+            },
             `partition ${partition}: adopted its checkpoint, resuming at offset ${saved.offset}`,
           );
         }
-        if (missing.length > 0) for (const [partition, offset] of await startsWithoutCheckpoint(missing)) offsets.set(partition, offset);
+        if (missing.length > 0)
+          for (const [partition, offset] of await startsWithoutCheckpoint(missing)) offsets.set(partition, offset);
         return offsets;
       },
       revoked: async (lost) => {
@@ -473,7 +522,10 @@ export function startCounting(context: CountingContext): CountingRole {
           cuts.delete(partition);
           metrics.forget(partition);
         }
-        log.info({ partitions: lost }, `released partition${lost.length === 1 ? '' : 's'} ${lost.join(',')} (the new owner adopts ${lost.length === 1 ? 'its' : 'their'} checkpoint)`);
+        log.info(
+          { partitions: lost },
+          `released partition${lost.length === 1 ? '' : 's'} ${lost.join(',')} (the new owner adopts ${lost.length === 1 ? 'its' : 'their'} checkpoint)`,
+        );
       },
       rebalancing: async (held) => {
         await checkpoint('rebalance', engines.consumedPositions());
@@ -539,11 +591,22 @@ export function startCounting(context: CountingContext): CountingRole {
     try {
       await Promise.all([partials.ready(), store.connect()]);
       if (count.deadLetter !== undefined) {
-        const sink = createDeadLetterSink(parseEndpoint(count.deadLetter, 'output'), { kafka: { log: kafkaLogOf(log), clientId: CLIENT_ID, ...(config.security === undefined ? {} : { security: config.security }) } });
+        const sink = createDeadLetterSink(parseEndpoint(count.deadLetter, 'output'), {
+          kafka: {
+            log: kafkaLogOf(log),
+            clientId: CLIENT_ID,
+            ...(config.security === undefined ? {} : { security: config.security }),
+          },
+        });
         await sinkReady(sink);
         deadLetters = {
           // Frames before a rebuild's end were reported when first counted.
-          write: (letters) => sink.write(rebuilding.size === 0 ? letters : letters.filter((l) => !(l.position < (rebuilding.get(l.partition) ?? Number.NEGATIVE_INFINITY)))),
+          write: (letters) =>
+            sink.write(
+              rebuilding.size === 0
+                ? letters
+                : letters.filter((l) => !(l.position < (rebuilding.get(l.partition) ?? Number.NEGATIVE_INFINITY))),
+            ),
           flush: () => sink.flush(),
           close: () => sink.close(),
         };
@@ -565,11 +628,19 @@ export function startCounting(context: CountingContext): CountingRole {
         onProgress,
       });
       onProgress();
-      log.info({ frames: summary.frames, committed: Object.fromEntries(summary.committed) }, 'counting stopped after its last checkpoint');
+      log.info(
+        { frames: summary.frames, committed: Object.fromEntries(summary.committed) },
+        'counting stopped after its last checkpoint',
+      );
       return summary;
     } finally {
       await input.close();
-      await Promise.allSettled([partialSink.close(), store.close(), deadLetters?.close(), letGo([...transactions.keys()])]);
+      await Promise.allSettled([
+        partialSink.close(),
+        store.close(),
+        deadLetters?.close(),
+        letGo([...transactions.keys()]),
+      ]);
     }
   };
 
@@ -594,10 +665,19 @@ function cutAt(batch: FrameBatch, at: number): FrameBatch[] {
   let split = 0;
   while (split < batch.frames.length && positions[split]! < at) split++;
   const parts: FrameBatch[] = [];
-  if (split > 0) parts.push({ ...batch, frames: batch.frames.slice(0, split), positions: Float64Array.from({ length: split }, (_, i) => positions[i]!), next: at });
+  if (split > 0)
+    parts.push({
+      ...batch,
+      frames: batch.frames.slice(0, split),
+      positions: Float64Array.from({ length: split }, (_, i) => positions[i]!),
+      next: at,
+    });
   if (split < batch.frames.length) {
-    parts.push({ ...batch, frames: batch.frames.slice(split), positions: Float64Array.from({ length: batch.frames.length - split }, (_, i) => positions[split + i]!) });
+    parts.push({
+      ...batch,
+      frames: batch.frames.slice(split),
+      positions: Float64Array.from({ length: batch.frames.length - split }, (_, i) => positions[split + i]!),
+    });
   }
   return parts;
 }
-

@@ -43,7 +43,13 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   server.keepAliveTimeout = 1_000;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      reject(new ConsumerError('HTTP_FAILED', `cannot serve health and metrics on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use (pick another with --http-port, or 0 for none)' : error.message}`, { cause: error }));
+      reject(
+        new ConsumerError(
+          'HTTP_FAILED',
+          `cannot serve health and metrics on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use (pick another with --http-port, or 0 for none)' : error.message}`,
+          { cause: error },
+        ),
+      );
     };
     server.once('error', onError);
     server.listen(options.port, options.host, () => {
@@ -79,7 +85,12 @@ async function handle(options: HealthServerOptions, request: IncomingMessage, re
         send(response, NOT_FOUND, 'text/plain; charset=utf-8', 'not found: try /healthz, /readyz or /metrics\n');
     }
   } catch (error) {
-    send(response, SERVER_ERROR, 'text/plain; charset=utf-8', `${error instanceof Error ? error.message : String(error)}\n`);
+    send(
+      response,
+      SERVER_ERROR,
+      'text/plain; charset=utf-8',
+      `${error instanceof Error ? error.message : String(error)}\n`,
+    );
   }
 }
 

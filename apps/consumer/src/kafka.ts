@@ -76,12 +76,25 @@ export function createServiceKafka(options: ServiceClientOptions): Kafka {
  * by itself, with backoff, until `timeoutMs` passes (a broker still
  * starting) or `signal` aborts. Resolves false when aborted.
  */
-export async function waitForKafka(options: ServiceClientOptions & { readonly timeoutMs: number; readonly signal: AbortSignal }): Promise<boolean> {
+export async function waitForKafka(
+  options: ServiceClientOptions & { readonly timeoutMs: number; readonly signal: AbortSignal },
+): Promise<boolean> {
   // The probe's own failures are expected while waiting: debug lines only.
-  const probe = createKafka({ ...options, clientId: `${options.clientId}-probe`, log: quietened(kafkaLogOf(options.log)), verbose: false, retry: PROBE_RETRY });
+  const probe = createKafka({
+    ...options,
+    clientId: `${options.clientId}-probe`,
+    log: quietened(kafkaLogOf(options.log)),
+    verbose: false,
+    retry: PROBE_RETRY,
+  });
   const log = options.log;
   try {
-    await waitForBroker(probe, options.brokers, { timeoutMs: options.timeoutMs, now: options.now, signal: options.signal, log: (level, message) => log[level](message) });
+    await waitForBroker(probe, options.brokers, {
+      timeoutMs: options.timeoutMs,
+      now: options.now,
+      signal: options.signal,
+      log: (level, message) => log[level](message),
+    });
     return true;
   } catch (error) {
     if (options.signal.aborted) return false;
@@ -109,7 +122,14 @@ const SEND_BYTES = 1024 * KIB;
  * checkpoints.
  */
 export function createStateWriter(kafka: Kafka, topic: string, what: string): KafkaTopicWriter {
-  return new KafkaTopicWriter({ kafka, topic, what, unavailableTimeoutMs: 0, batchBytes: SEND_BYTES, errorOf: consumerErrorOf });
+  return new KafkaTopicWriter({
+    kafka,
+    topic,
+    what,
+    unavailableTimeoutMs: 0,
+    batchBytes: SEND_BYTES,
+    errorOf: consumerErrorOf,
+  });
 }
 
 export interface TopicSpec {
@@ -146,19 +166,35 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger, us
         { cause: error },
       );
     }
-    throw new ConsumerError('KAFKA_FAILED', `cannot set up topic ${spec.topic} (${spec.what}): ${describeKafkaError(error)}`, { cause: error });
+    throw new ConsumerError(
+      'KAFKA_FAILED',
+      `cannot set up topic ${spec.topic} (${spec.what}): ${describeKafkaError(error)}`,
+      { cause: error },
+    );
   }
   return partitions;
 }
 
 async function setUpTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<number> {
-  const created = await admin.createTopics({ topics: [{ topic: spec.topic, numPartitions: spec.partitions, configEntries: [...spec.configEntries] }], waitForLeaders: true });
-  if (created) log.info({ topic: spec.topic, partitions: spec.partitions }, `created topic ${spec.topic} for ${spec.what}`);
+  const created = await admin.createTopics({
+    topics: [{ topic: spec.topic, numPartitions: spec.partitions, configEntries: [...spec.configEntries] }],
+    waitForLeaders: true,
+  });
+  if (created)
+    log.info({ topic: spec.topic, partitions: spec.partitions }, `created topic ${spec.topic} for ${spec.what}`);
   const partitions = created ? spec.partitions : await knownPartitions(admin, spec.topic);
   if (!created) {
-    const described = await admin.describeConfigs({ resources: [{ type: TOPIC_RESOURCE, name: spec.topic, configNames: ['cleanup.policy'] }], includeSynonyms: false });
-    const policy = described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
-    if (!policy.split(',').includes('compact')) log.warn({ topic: spec.topic, policy }, `topic ${spec.topic} (${spec.what}) is not compacted: its records expire with retention, and a restart may then lose state`);
+    const described = await admin.describeConfigs({
+      resources: [{ type: TOPIC_RESOURCE, name: spec.topic, configNames: ['cleanup.policy'] }],
+      includeSynonyms: false,
+    });
+    const policy =
+      described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
+    if (!policy.split(',').includes('compact'))
+      log.warn(
+        { topic: spec.topic, policy },
+        `topic ${spec.topic} (${spec.what}) is not compacted: its records expire with retention, and a restart may then lose state`,
+      );
   }
   return partitions;
 }
@@ -171,14 +207,21 @@ async function setUpTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<n
 async function knownPartitions(admin: Admin, topic: string): Promise<number> {
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   const partitions = metadata.topics[0]?.partitions.length ?? 0;
-  if (partitions === 0) throw Object.assign(new Error(`topic ${topic} exists but this broker does not know its partitions yet`), { retriable: true });
+  if (partitions === 0)
+    throw Object.assign(new Error(`topic ${topic} exists but this broker does not know its partitions yet`), {
+      retriable: true,
+    });
   return partitions;
 }
 
 /** Partitions of an existing topic; KAFKA_FAILED when it does not exist. */
 export async function partitionCount(admin: Admin, topic: string): Promise<number> {
   const topics = await admin.listTopics();
-  if (!topics.includes(topic)) throw new ConsumerError('KAFKA_FAILED', `topic ${topic} does not exist (create it with the partitions you want to scale to, e.g. kafka-topics --create --topic ${topic} --partitions 4)`);
+  if (!topics.includes(topic))
+    throw new ConsumerError(
+      'KAFKA_FAILED',
+      `topic ${topic} does not exist (create it with the partitions you want to scale to, e.g. kafka-topics --create --topic ${topic} --partitions 4)`,
+    );
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   return metadata.topics[0]?.partitions.length ?? 0;
 }
@@ -188,21 +231,30 @@ export async function partitionCount(admin: Admin, topic: string): Promise<numbe
  * without one are absent). Asked again while the broker settles, as
  * topicOffsets does. Rejects with KafkaError('FAILED').
  */
-export async function committedOffsets(admin: Pick<Admin, 'fetchOffsets'>, group: string, topic: string, timeoutMs = OFFSETS_RETRY_MS): Promise<Map<number, number>> {
+export async function committedOffsets(
+  admin: Pick<Admin, 'fetchOffsets'>,
+  group: string,
+  topic: string,
+  timeoutMs = OFFSETS_RETRY_MS,
+): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   try {
     await retryUntil(
       async () => {
         out.clear();
         for (const entry of await admin.fetchOffsets({ groupId: group, topics: [topic] })) {
-          for (const { partition, offset } of entry.partitions) if (Number(offset) >= 0) out.set(partition, Number(offset));
+          for (const { partition, offset } of entry.partitions)
+            if (Number(offset) >= 0) out.set(partition, Number(offset));
         }
       },
       { timeoutMs, now: () => performance.now(), retryIf: isTransient },
     );
   } catch (error) {
-    throw new KafkaError('FAILED', `cannot read the offsets group ${group} committed on ${topic}: ${error instanceof GaveUp ? error.reason : String(error)}`, { cause: error });
+    throw new KafkaError(
+      'FAILED',
+      `cannot read the offsets group ${group} committed on ${topic}: ${error instanceof GaveUp ? error.reason : String(error)}`,
+      { cause: error },
+    );
   }
   return out;
 }
-

@@ -8,7 +8,11 @@ const STDERR_FD = 2;
  * JSON lines on stderr. Written synchronously: the lines before a crash
  * (or a kill -9) are the ones an operator needs, and there are few of them.
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream, scrub?: (line: string) => string): Logger {
+export function createLogger(
+  level: LogLevel,
+  destination?: DestinationStream,
+  scrub?: (line: string) => string,
+): Logger {
   return pino(
     {
       level,

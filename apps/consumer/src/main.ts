@@ -31,7 +31,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const onSignal = (name: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
-      log.warn({ signal: name }, 'second signal: exiting without the last checkpoint (the one before it is the restart point)');
+      log.warn(
+        { signal: name },
+        'second signal: exiting without the last checkpoint (the one before it is the restart point)',
+      );
       process.exit(EXIT_INTERRUPTED);
     }
     log.info({ signal: name }, 'stopping: flushing, checkpointing and committing');
@@ -50,7 +53,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
-    log.fatal({ code: typeof code === 'string' ? code : undefined, stack: process.env['UNIQSTREAM_DEBUG'] && error instanceof Error ? error.stack : undefined }, error instanceof Error ? error.message : String(error));
+    log.fatal(
+      {
+        code: typeof code === 'string' ? code : undefined,
+        stack: process.env['UNIQSTREAM_DEBUG'] && error instanceof Error ? error.stack : undefined,
+      },
+      error instanceof Error ? error.message : String(error),
+    );
     return EXIT_FAILURE;
   }
 }

@@ -80,7 +80,10 @@ export class MergeState {
   apply(key: string, value: Uint8Array | null): void {
     const parsed = parsePartialsKey(key);
     if (parsed.partition >= this.options.partitions) {
-      throw new ConsumerError('BAD_RECORD', `"${key}" is from partition ${parsed.partition}, but the input topic has ${this.options.partitions}`);
+      throw new ConsumerError(
+        'BAD_RECORD',
+        `"${key}" is from partition ${parsed.partition}, but the input topic has ${this.options.partitions}`,
+      );
     }
     if (value === null) {
       // A delete this merge (or an earlier one) wrote: the share is already gone from the topic.
@@ -89,7 +92,8 @@ export class MergeState {
     }
     if (parsed.kind === 'progress') {
       const progress = decodeProgress(value);
-      if (progress.partition !== parsed.partition) throw new ConsumerError('BAD_RECORD', `"${key}" holds the progress of partition ${progress.partition}`);
+      if (progress.partition !== parsed.partition)
+        throw new ConsumerError('BAD_RECORD', `"${key}" holds the progress of partition ${progress.partition}`);
       this.counts.progress++;
       this.progress.set(progress.partition, Math.max(progress.watermark, this.progressOf(progress.partition)));
       this.stage.setProgress(progress);
@@ -98,11 +102,18 @@ export class MergeState {
     }
     const partial = decodePartial(value);
     if (partial.partition !== parsed.partition || partial.window !== parsed.window || partial.start !== parsed.start) {
-      throw new ConsumerError('BAD_RECORD', `"${key}" holds the share of ${partialKey(partial.window, partial.start, partial.partition)}`);
+      throw new ConsumerError(
+        'BAD_RECORD',
+        `"${key}" holds the share of ${partialKey(partial.window, partial.start, partial.partition)}`,
+      );
     }
     this.counts.partials++;
     const wk = windowKey(partial.window, partial.start);
-    if (this.closing.has(wk) || this.closed.has(wk) || this.progressOf(partial.partition) >= partial.end + this.options.allowedLateness) {
+    if (
+      this.closing.has(wk) ||
+      this.closed.has(wk) ||
+      this.progressOf(partial.partition) >= partial.end + this.options.allowedLateness
+    ) {
       this.counts.replays++;
       return;
     }
@@ -169,7 +180,10 @@ export class MergeState {
       this.results.push(result);
       if (!result.final) continue;
       const wk = windowKey(result.window, result.start);
-      this.closing.set(wk, this.open.get(wk) ?? { window: result.window, start: result.start, end: result.end, partitions: new Set() });
+      this.closing.set(
+        wk,
+        this.open.get(wk) ?? { window: result.window, start: result.start, end: result.end, partitions: new Set() },
+      );
       this.open.delete(wk);
     }
   }

@@ -96,7 +96,12 @@ export function startMerging(context: MergingContext): MergingRole {
   let published = new Map<string, string>();
   const tombstones = createStateWriter(kafka, topic, 'tombstones of final windows');
   const newState = (): MergeState =>
-    new MergeState({ partitions: context.inputPartitions, combine: config.combine, allowedLateness: config.count.allowedLateness, hllPrecision: config.count.hllPrecision });
+    new MergeState({
+      partitions: context.inputPartitions,
+      combine: config.combine,
+      allowedLateness: config.count.allowedLateness,
+      hllPrecision: config.count.hllPrecision,
+    });
 
   let state: MergeState | undefined;
   /** A generation of the assignment: work of an older one is dropped. */
@@ -122,7 +127,10 @@ export function startMerging(context: MergingContext): MergingRole {
     work = work.then(piece).catch((error: unknown) => {
       // Work cut short by the stop (kafkajs refuses a seek once its consumer stopped) is not a failure.
       if (stopping) {
-        log.warn({ reason: describeKafkaError(error) }, `merge work cut short by the stop; the next merger rebuilds it from ${topic}`);
+        log.warn(
+          { reason: describeKafkaError(error) },
+          `merge work cut short by the stop; the next merger rebuilds it from ${topic}`,
+        );
         return;
       }
       failure ??= error;
@@ -131,7 +139,10 @@ export function startMerging(context: MergingContext): MergingRole {
     return work;
   };
 
-  const heartbeatIntervalMs = Math.min(MAX_HEARTBEAT_INTERVAL_MS, Math.floor(config.sessionTimeoutMs / HEARTBEATS_PER_SESSION));
+  const heartbeatIntervalMs = Math.min(
+    MAX_HEARTBEAT_INTERVAL_MS,
+    Math.floor(config.sessionTimeoutMs / HEARTBEATS_PER_SESSION),
+  );
   const consumer: Consumer = kafka.consumer({
     groupId: group,
     sessionTimeout: config.sessionTimeoutMs,
@@ -146,12 +157,18 @@ export function startMerging(context: MergingContext): MergingRole {
    * longer need. False when the write failed: the rewrite after it is under
    * way, and the caller drops what it was doing (its state is gone).
    */
-  const publish = async (results: readonly WindowResult[], merge: MergeState, receivedAt?: number): Promise<boolean> => {
+  const publish = async (
+    results: readonly WindowResult[],
+    merge: MergeState,
+    receivedAt?: number,
+  ): Promise<boolean> => {
     if (exactlyOnce) {
       // The results and the deletes they allow commit together, or neither (and then the state is rebuilt).
       merge.resultsDurable();
       const keys = merge.takeTombstones();
-      const outcome = await writer.write(results, receivedAt, [{ topic, messages: keys.map((key) => ({ key, value: null, partition: PARTIALS_PARTITION })) }]);
+      const outcome = await writer.write(results, receivedAt, [
+        { topic, messages: keys.map((key) => ({ key, value: null, partition: PARTIALS_PARTITION })) },
+      ]);
       if (outcome !== 'written') return afterFailedWrite(outcome);
       metrics.tombstones.inc(keys.length);
     } else {
@@ -171,13 +188,20 @@ export function startMerging(context: MergingContext): MergingRole {
 
   const finishRebuild = async (merge: MergeState): Promise<void> => {
     rebuilding = false;
-    const latest = [...rebuilt.values()].sort((a, b) => a.end - b.end || RANK[a.window] - RANK[b.window] || a.start - b.start);
+    const latest = [...rebuilt.values()].sort(
+      (a, b) => a.end - b.end || RANK[a.window] - RANK[b.window] || a.start - b.start,
+    );
     rebuilt = new Map();
     const changed = latest.filter((result) => published.get(resultKey(result)) !== formatResultJson(result));
     published = new Map();
     if (!(await publish(changed, merge))) return;
     log.info(
-      { records: rebuildRecords, results: changed.length, unchanged: latest.length - changed.length, openWindows: merge.openWindows },
+      {
+        records: rebuildRecords,
+        results: changed.length,
+        unchanged: latest.length - changed.length,
+        openWindows: merge.openWindows,
+      },
       `merge rebuilt from ${rebuildRecords} records of ${topic}; following it now`,
     );
   };
@@ -204,7 +228,10 @@ export function startMerging(context: MergingContext): MergingRole {
     seeking = false;
     lastAnswerAt = now();
     metrics.mergeActive.set(1);
-    log.info({ group, from: low, to: rebuildEnd }, `merging: reading ${topic} from offset ${low} to rebuild (${rebuildEnd - low} records)`);
+    log.info(
+      { group, from: low, to: rebuildEnd },
+      `merging: reading ${topic} from offset ${low} to rebuild (${rebuildEnd - low} records)`,
+    );
     if (rebuildEnd <= low) await finishRebuild(state);
   };
 
@@ -305,7 +332,11 @@ export function startMerging(context: MergingContext): MergingRole {
       log.warn({ reason: describeKafkaError(event.payload.error) }, 'the merge consumer stopped; kafkajs restarts it');
       return;
     }
-    const failure = new ConsumerError('KAFKA_FAILED', `merging ${topic} failed: ${describeKafkaError(event.payload.error)}`, { cause: event.payload.error });
+    const failure = new ConsumerError(
+      'KAFKA_FAILED',
+      `merging ${topic} failed: ${describeKafkaError(event.payload.error)}`,
+      { cause: event.payload.error },
+    );
     if (stopping || !isCoordinatorNotFound(event.payload.error)) {
       fail(failure);
       return;
@@ -332,7 +363,15 @@ export function startMerging(context: MergingContext): MergingRole {
     metrics.mergeActive.set(0);
     if (!(await waitUntilBrokerAnswers(context.admin, { stopped: () => stopping }))) return;
     // As kafkajs restarts a consumer itself: run() joins the group again, and the assignment rebuilds the state.
-    await consumer.run({ autoCommit: false, eachBatch }).catch((error: unknown) => fail(new ConsumerError('KAFKA_FAILED', `cannot resume merging ${topic}: ${describeKafkaError(error)}`, { cause: error })));
+    await consumer
+      .run({ autoCommit: false, eachBatch })
+      .catch((error: unknown) =>
+        fail(
+          new ConsumerError('KAFKA_FAILED', `cannot resume merging ${topic}: ${describeKafkaError(error)}`, {
+            cause: error,
+          }),
+        ),
+      );
   };
 
   const eachBatch = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> => {
@@ -350,7 +389,10 @@ export function startMerging(context: MergingContext): MergingRole {
           merge.apply(key, message.value);
         } catch (error) {
           if (!(error instanceof ConsumerError)) throw error;
-          log.error({ key, offset: message.offset, reason: error.message }, `skipping a record of ${topic} the merge cannot read`);
+          log.error(
+            { key, offset: message.offset, reason: error.message },
+            `skipping a record of ${topic} the merge cannot read`,
+          );
         }
       }
       metrics.partialsIn.inc(batch.messages.length);
@@ -369,7 +411,9 @@ export function startMerging(context: MergingContext): MergingRole {
       if (state !== merge) return;
       resolveOffset(batch.lastOffset());
       // Only for monitoring (kafka-consumer-groups --describe): a merge always rebuilds from the beginning.
-      await consumer.commitOffsets([{ topic, partition: PARTIALS_PARTITION, offset: String(next) }]).catch(() => undefined);
+      await consumer
+        .commitOffsets([{ topic, partition: PARTIALS_PARTITION, offset: String(next) }])
+        .catch(() => undefined);
     });
     await heartbeatWhile(piece, heartbeat, heartbeatIntervalMs);
     if (failure !== undefined) throw failure;
@@ -384,7 +428,9 @@ export function startMerging(context: MergingContext): MergingRole {
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({ autoCommit: false, eachBatch });
     } catch (error) {
-      throw new ConsumerError('KAFKA_FAILED', `cannot start merging ${topic}: ${describeKafkaError(error)}`, { cause: error });
+      throw new ConsumerError('KAFKA_FAILED', `cannot start merging ${topic}: ${describeKafkaError(error)}`, {
+        cause: error,
+      });
     }
     try {
       await Promise.race([stopped(context.signal), failed]);
@@ -410,7 +456,10 @@ export function startMerging(context: MergingContext): MergingRole {
       if (lag > CAUGHT_UP_LAG && Number.isFinite(lag)) return `merge: ${lag} records behind on ${topic}`;
       return null;
     },
-    describe: () => (state === undefined ? 'merge: standing by' : `merge: ${rebuilding ? 'rebuilding' : 'following'} ${topic}, ${state.openWindows} windows open`),
+    describe: () =>
+      state === undefined
+        ? 'merge: standing by'
+        : `merge: ${rebuilding ? 'rebuilding' : 'following'} ${topic}, ${state.openWindows} windows open`,
     fault: () => writer.fault(),
     lag: () => (state !== undefined && Number.isFinite(lag) ? lag : undefined),
     fetchesUnansweredForMs: () => {

@@ -95,18 +95,55 @@ export class ServiceMetrics {
     const registers = [this.registry];
     const metrics = this;
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    new Gauge({ name: 'uniqstream_build_info', help: 'Always 1; the labels say which version of the service runs on which Node.js', labelNames: ['version', 'node'], registers }).set(
-      { version: serviceVersion(), node: process.version },
-      1,
-    );
-    this.framesIn = new Counter({ name: 'uniqstream_frames_in_total', help: 'Frames read from the input topic (replays after a restart included)', registers });
-    this.bytesIn = new Counter({ name: 'uniqstream_input_bytes_total', help: 'Bytes of frames read from the input topic', registers });
-    this.malformed = new Counter({ name: 'uniqstream_frames_malformed_total', help: 'Frames the decoder rejected, by kind', labelNames: ['kind'], registers });
-    this.late = new Counter({ name: 'uniqstream_frames_late_total', help: 'Frames behind the watermark (counted with a new revision, or dropped)', registers });
-    this.lateDropped = new Counter({ name: 'uniqstream_frames_late_dropped_total', help: 'Frames later than the allowed lateness, not counted', registers });
-    this.corruptTs = new Counter({ name: 'uniqstream_frames_corrupt_ts_total', help: 'Frames whose ts jumped far ahead and was never confirmed, not counted', registers });
-    this.openWindows = new Gauge({ name: 'uniqstream_open_windows', help: 'Windows with state, by role (count: per-partition windows; merge: windows waiting for partitions)', labelNames: ['role'], registers });
-    this.watermark = new Gauge({ name: 'uniqstream_watermark_timestamp_seconds', help: 'Event-time watermark of each held input partition, as a unix timestamp in seconds', labelNames: ['partition'], registers });
+    new Gauge({
+      name: 'uniqstream_build_info',
+      help: 'Always 1; the labels say which version of the service runs on which Node.js',
+      labelNames: ['version', 'node'],
+      registers,
+    }).set({ version: serviceVersion(), node: process.version }, 1);
+    this.framesIn = new Counter({
+      name: 'uniqstream_frames_in_total',
+      help: 'Frames read from the input topic (replays after a restart included)',
+      registers,
+    });
+    this.bytesIn = new Counter({
+      name: 'uniqstream_input_bytes_total',
+      help: 'Bytes of frames read from the input topic',
+      registers,
+    });
+    this.malformed = new Counter({
+      name: 'uniqstream_frames_malformed_total',
+      help: 'Frames the decoder rejected, by kind',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.late = new Counter({
+      name: 'uniqstream_frames_late_total',
+      help: 'Frames behind the watermark (counted with a new revision, or dropped)',
+      registers,
+    });
+    this.lateDropped = new Counter({
+      name: 'uniqstream_frames_late_dropped_total',
+      help: 'Frames later than the allowed lateness, not counted',
+      registers,
+    });
+    this.corruptTs = new Counter({
+      name: 'uniqstream_frames_corrupt_ts_total',
+      help: 'Frames whose ts jumped far ahead and was never confirmed, not counted',
+      registers,
+    });
+    this.openWindows = new Gauge({
+      name: 'uniqstream_open_windows',
+      help: 'Windows with state, by role (count: per-partition windows; merge: windows waiting for partitions)',
+      labelNames: ['role'],
+      registers,
+    });
+    this.watermark = new Gauge({
+      name: 'uniqstream_watermark_timestamp_seconds',
+      help: 'Event-time watermark of each held input partition, as a unix timestamp in seconds',
+      labelNames: ['partition'],
+      registers,
+    });
     new Gauge({
       name: 'uniqstream_consumer_lag_records',
       help: 'Records behind per held input partition (log end offset - position); NaN while unknown (Kafka not answering, no fetch yet)',
@@ -116,7 +153,8 @@ export class ServiceMetrics {
         this.reset();
         const connected = metrics.live.kafkaConnected();
         const lag = metrics.live.consumerLag();
-        for (const partition of metrics.live.heldPartitions()) this.set({ partition: String(partition) }, connected ? (lag.get(partition) ?? Number.NaN) : Number.NaN);
+        for (const partition of metrics.live.heldPartitions())
+          this.set({ partition: String(partition) }, connected ? (lag.get(partition) ?? Number.NaN) : Number.NaN);
       },
     });
     new Gauge({
@@ -129,17 +167,37 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: 'uniqstream_kafka_connected',
-      help: '1 while the broker answers this instance\'s fetches, 0 when none was answered for longer than a fetch may wait (or before the first connection)',
+      help: "1 while the broker answers this instance's fetches, 0 when none was answered for longer than a fetch may wait (or before the first connection)",
       registers,
       collect() {
         this.set(metrics.live.kafkaConnected() ? 1 : 0);
       },
     });
-    this.partialsOut = new Counter({ name: 'uniqstream_partials_out_total', help: 'Partial results written to the partials topic (count role)', registers });
-    this.partialsIn = new Counter({ name: 'uniqstream_partials_in_total', help: 'Partial results read from the partials topic (merge role)', registers });
-    this.replaysIgnored = new Counter({ name: 'uniqstream_partials_replayed_total', help: 'Partial results the merge ignored as replays of windows already final', registers });
-    this.tombstones = new Counter({ name: 'uniqstream_partials_deleted_total', help: 'Partial results of final windows deleted from the partials topic (tombstones)', registers });
-    this.resultsEmitted = new Counter({ name: 'uniqstream_results_emitted_total', help: 'Merged results written to the results topic and acknowledged (merge role)', registers });
+    this.partialsOut = new Counter({
+      name: 'uniqstream_partials_out_total',
+      help: 'Partial results written to the partials topic (count role)',
+      registers,
+    });
+    this.partialsIn = new Counter({
+      name: 'uniqstream_partials_in_total',
+      help: 'Partial results read from the partials topic (merge role)',
+      registers,
+    });
+    this.replaysIgnored = new Counter({
+      name: 'uniqstream_partials_replayed_total',
+      help: 'Partial results the merge ignored as replays of windows already final',
+      registers,
+    });
+    this.tombstones = new Counter({
+      name: 'uniqstream_partials_deleted_total',
+      help: 'Partial results of final windows deleted from the partials topic (tombstones)',
+      registers,
+    });
+    this.resultsEmitted = new Counter({
+      name: 'uniqstream_results_emitted_total',
+      help: 'Merged results written to the results topic and acknowledged (merge role)',
+      registers,
+    });
     this.resultWriteFailures = new Counter({
       name: 'uniqstream_result_write_failures_total',
       help: 'Merged results whose write to the results topic failed (not acknowledged in time, or refused); the merge rebuilds and writes them again',
@@ -151,9 +209,21 @@ export class ServiceMetrics {
       buckets: EMIT_LATENCY_BUCKETS_SECONDS,
       registers,
     });
-    this.checkpoints = new Counter({ name: 'uniqstream_checkpoints_total', help: 'Durable checkpoints (every held partition each)', registers });
-    this.checkpointBytes = new Counter({ name: 'uniqstream_checkpoint_bytes_total', help: 'Bytes of checkpoint records written', registers });
-    this.mergeActive = new Gauge({ name: 'uniqstream_merge_active', help: '1 when this instance runs the group\'s merge, 0 when it stands by', registers });
+    this.checkpoints = new Counter({
+      name: 'uniqstream_checkpoints_total',
+      help: 'Durable checkpoints (every held partition each)',
+      registers,
+    });
+    this.checkpointBytes = new Counter({
+      name: 'uniqstream_checkpoint_bytes_total',
+      help: 'Bytes of checkpoint records written',
+      registers,
+    });
+    this.mergeActive = new Gauge({
+      name: 'uniqstream_merge_active',
+      help: "1 when this instance runs the group's merge, 0 when it stands by",
+      registers,
+    });
     new Gauge({
       name: 'uniqstream_merge_lag_records',
       help: 'Records of the partials topic the merge has not read yet; NaN while unknown (not merging here, Kafka not answering)',

@@ -34,11 +34,17 @@ export interface ReadinessInputs {
  */
 export function readinessOf(inputs: ReadinessInputs): Readiness {
   const { counting, merging } = inputs;
-  if (counting === undefined && merging === undefined) return { ready: false, reasons: ['starting: not connected to Kafka yet'] };
+  if (counting === undefined && merging === undefined)
+    return { ready: false, reasons: ['starting: not connected to Kafka yet'] };
   const silent = inputs.fetchesUnansweredForMs;
-  const kafka = silent > 0 ? `kafka: no fetch answered by ${inputs.brokers.join(',')} for ${Math.round(silent / MS_PER_SECOND)} s` : undefined;
+  const kafka =
+    silent > 0
+      ? `kafka: no fetch answered by ${inputs.brokers.join(',')} for ${Math.round(silent / MS_PER_SECOND)} s`
+      : undefined;
   const roles = [counting, merging].filter((r): r is RoleStatus => r !== undefined);
-  const reasons = [kafka, ...roles.map((r) => r.notReady() ?? r.describe())].filter((r): r is string => r !== undefined);
+  const reasons = [kafka, ...roles.map((r) => r.notReady() ?? r.describe())].filter(
+    (r): r is string => r !== undefined,
+  );
   const broken = kafka !== undefined || (merging?.fault() ?? null) !== null;
   return { ready: !broken && roles.some((r) => r.notReady() === null), reasons };
 }

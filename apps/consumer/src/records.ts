@@ -1,4 +1,11 @@
-import { decodeSnapshot, encodeSnapshot, GRANULARITIES, type Granularity, type PartialResult, type PartitionProgress } from '@uniqstream/core';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  GRANULARITIES,
+  type Granularity,
+  type PartialResult,
+  type PartitionProgress,
+} from '@uniqstream/core';
 import { ConsumerError } from './errors.js';
 
 /**
@@ -42,7 +49,8 @@ export function parsePartialsKey(key: string): PartialsKey {
   }
   const parts = key.split(KEY_SEPARATOR);
   const window = GRANULARITIES.find((g) => g === parts[0]);
-  if (parts.length !== 3 || window === undefined || !DECIMAL.test(parts[1]!)) throw badRecord(`"${key}" is not a partials key (window:start:partition or progress:partition)`);
+  if (parts.length !== 3 || window === undefined || !DECIMAL.test(parts[1]!))
+    throw badRecord(`"${key}" is not a partials key (window:start:partition or progress:partition)`);
   return { kind: 'partial', window, start: Number(parts[1]), partition: partitionOf(parts[2]!, key) };
 }
 
@@ -71,7 +79,8 @@ export function decodePartial(value: Uint8Array): PartialResult {
   const body = open(value, 'partial');
   const window = GRANULARITIES.find((g) => g === body['window']);
   const method = body['method'];
-  if (window === undefined || (method !== 'exact' && method !== 'hll')) throw badRecord('a partial result without a known window or method');
+  if (window === undefined || (method !== 'exact' && method !== 'hll'))
+    throw badRecord('a partial result without a known window or method');
   const state = body['state'];
   if (!(state instanceof Uint8Array)) throw badRecord('a partial result without its counter');
   const partial = {
@@ -88,18 +97,31 @@ export function decodePartial(value: Uint8Array): PartialResult {
   } as const;
   const error = body['error'];
   const watermark = body['watermark'];
-  return { ...partial, ...(typeof error === 'number' ? { error } : {}), ...(typeof watermark === 'number' ? { watermark } : {}) };
+  return {
+    ...partial,
+    ...(typeof error === 'number' ? { error } : {}),
+    ...(typeof watermark === 'number' ? { watermark } : {}),
+  };
 }
 
 export function encodeProgress(progress: PartitionProgress): Buffer {
-  return toBuffer(encodeSnapshot({ type: 'progress', version: RECORD_VERSION, partition: progress.partition, watermark: progress.watermark, idle: progress.idle }));
+  return toBuffer(
+    encodeSnapshot({
+      type: 'progress',
+      version: RECORD_VERSION,
+      partition: progress.partition,
+      watermark: progress.watermark,
+      idle: progress.idle,
+    }),
+  );
 }
 
 export function decodeProgress(value: Uint8Array): PartitionProgress {
   const body = open(value, 'progress');
   const watermark = body['watermark'];
   // -Infinity (no frames yet) is a valid watermark; NaN is not.
-  if (typeof watermark !== 'number' || Number.isNaN(watermark)) throw badRecord('a progress record without a watermark');
+  if (typeof watermark !== 'number' || Number.isNaN(watermark))
+    throw badRecord('a progress record without a watermark');
   return { partition: num(body, 'partition'), watermark, idle: bool(body, 'idle') };
 }
 
@@ -126,7 +148,8 @@ export function decodeCheckpoint(value: Uint8Array): Checkpoint {
   const body = open(value, 'checkpoint');
   const topic = body['topic'];
   const engine = body['engine'];
-  if (typeof topic !== 'string' || !(engine instanceof Uint8Array)) throw badRecord('a checkpoint without its topic or engine state');
+  if (typeof topic !== 'string' || !(engine instanceof Uint8Array))
+    throw badRecord('a checkpoint without its topic or engine state');
   const offset = num(body, 'offset');
   if (!Number.isSafeInteger(offset) || offset < 0) throw badRecord(`a checkpoint with offset ${offset}`);
   return { topic, partition: num(body, 'partition'), offset, engine };
@@ -139,12 +162,19 @@ function open(value: Uint8Array, type: string): Record<string, unknown> {
     // (kafkajs hands over Buffers) would keep the whole fetch response alive behind each counter.
     body = decodeSnapshot(new Uint8Array(value));
   } catch (cause) {
-    throw badRecord(`a ${type} record that is not a uniqstream container (${cause instanceof Error ? cause.message : String(cause)})`, cause);
+    throw badRecord(
+      `a ${type} record that is not a uniqstream container (${cause instanceof Error ? cause.message : String(cause)})`,
+      cause,
+    );
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRecord(`a ${type} record without a body`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw badRecord(`a ${type} record without a body`);
   const record = body as Record<string, unknown>;
   if (record['type'] !== type) throw badRecord(`expected a ${type} record, got ${JSON.stringify(record['type'])}`);
-  if (record['version'] !== RECORD_VERSION) throw badRecord(`${type} record version ${JSON.stringify(record['version'])} is not supported (expected ${RECORD_VERSION})`);
+  if (record['version'] !== RECORD_VERSION)
+    throw badRecord(
+      `${type} record version ${JSON.stringify(record['version'])} is not supported (expected ${RECORD_VERSION})`,
+    );
   return record;
 }
 

@@ -1,5 +1,13 @@
 import type { WindowResult } from '@uniqstream/core';
-import { createKafkaResultSink, formatResultJson, resultKey, SinkError, type KafkaResultSink, type KafkaSinkOptions, type KafkaTarget } from '@uniqstream/sinks';
+import {
+  createKafkaResultSink,
+  formatResultJson,
+  resultKey,
+  SinkError,
+  type KafkaResultSink,
+  type KafkaSinkOptions,
+  type KafkaTarget,
+} from '@uniqstream/sinks';
 import type { KafkaSecurity } from '@uniqstream/kafka';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -94,7 +102,11 @@ export class ResultWriter {
    * the next write. `receivedAt` (of `now`) starts their emission latency;
    * without it (a rebuild writing results again) they are not timed.
    */
-  async write(results: readonly WindowResult[], receivedAt?: number, alsoInTransaction: readonly TransactionRecords[] = []): Promise<WriteOutcome> {
+  async write(
+    results: readonly WindowResult[],
+    receivedAt?: number,
+    alsoInTransaction: readonly TransactionRecords[] = [],
+  ): Promise<WriteOutcome> {
     const { metrics, now } = this.options;
     if (this.broken) {
       metrics.resultWriteFailures.inc(results.length);
@@ -111,7 +123,10 @@ export class ResultWriter {
         }
       } catch (error) {
         if (error instanceof ConsumerError && error.code === 'FENCED') {
-          this.options.log.warn({ topic: this.topic }, `another instance merges now (it has taken over ${this.producer?.transactionalId ?? 'the transactional id'}); this one stops writing results`);
+          this.options.log.warn(
+            { topic: this.topic },
+            `another instance merges now (it has taken over ${this.producer?.transactionalId ?? 'the transactional id'}); this one stops writing results`,
+          );
           return 'fenced';
         }
         this.broken = true;
@@ -141,7 +156,8 @@ export class ResultWriter {
     if (this.problem !== undefined) return `merge: cannot write results to ${this.topic}: ${this.problem}`;
     const since = this.writingSince;
     const waited = since === undefined ? 0 : this.options.now() - since;
-    if (waited >= RESULT_SLOW_MS) return `merge: results to ${this.topic} not acknowledged for ${Math.round(waited / MS_PER_SECOND)} s`;
+    if (waited >= RESULT_SLOW_MS)
+      return `merge: results to ${this.topic} not acknowledged for ${Math.round(waited / MS_PER_SECOND)} s`;
     return null;
   }
 
@@ -159,13 +175,22 @@ export class ResultWriter {
       await this.sink.close().catch(() => undefined);
       this.sink = this.createSink();
       try {
-        if (!(await untilAborted(this.ready().then(() => this.takeOver()), signal))) break;
+        if (
+          !(await untilAborted(
+            this.ready().then(() => this.takeOver()),
+            signal,
+          ))
+        )
+          break;
         this.broken = false;
         log.info({ topic: this.topic, attempt }, `results topic ${this.topic} is set up again`);
         return true;
       } catch (error) {
         this.problem = this.reasonOf(error);
-        log.warn({ topic: this.topic, attempt, reason: this.problem }, `cannot set up ${this.topic} again (${this.problem}); next try in ${Math.round(wait / MS_PER_SECOND)} s`);
+        log.warn(
+          { topic: this.topic, attempt, reason: this.problem },
+          `cannot set up ${this.topic} again (${this.problem}); next try in ${Math.round(wait / MS_PER_SECOND)} s`,
+        );
       }
       await sleep(wait, signal);
       wait = Math.min(RETRY_MAX_MS, 2 * wait);
@@ -193,11 +218,24 @@ export class ResultWriter {
   }
 
   /** One transaction of the results and the records that go with them, within the acknowledgement limit. */
-  private async commit(producer: TransactionalProducer, results: readonly WindowResult[], also: readonly TransactionRecords[]): Promise<void> {
+  private async commit(
+    producer: TransactionalProducer,
+    results: readonly WindowResult[],
+    also: readonly TransactionRecords[],
+  ): Promise<void> {
     const messages = results.map((result) => ({ key: resultKey(result), value: formatResultJson(result) }));
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SinkError('KAFKA_UNAVAILABLE', `no acknowledgement within ${Math.round(this.ackTimeoutMs / MS_PER_SECOND)} s`)), this.ackTimeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new SinkError(
+              'KAFKA_UNAVAILABLE',
+              `no acknowledgement within ${Math.round(this.ackTimeoutMs / MS_PER_SECOND)} s`,
+            ),
+          ),
+        this.ackTimeoutMs,
+      );
     });
     try {
       await Promise.race([producer.commit([{ topic: this.topic, messages }, ...also]), limit]);
@@ -209,12 +247,18 @@ export class ResultWriter {
   private createSink(): KafkaResultSink {
     const { output, clientId, log, security } = this.options;
     const create = this.options.createSink ?? createKafkaResultSink;
-    return create(output, { log: kafkaLogOf(log), clientId, unavailableTimeoutMs: this.ackTimeoutMs, ...(security === undefined ? {} : { security }) });
+    return create(output, {
+      log: kafkaLogOf(log),
+      clientId,
+      unavailableTimeoutMs: this.ackTimeoutMs,
+      ...(security === undefined ? {} : { security }),
+    });
   }
 
   private reasonOf(error: unknown): string {
     // The writer's own message for a timeout names neither the topic nor what to look at.
-    if (error instanceof SinkError && error.code === 'KAFKA_UNAVAILABLE') return `no acknowledgement within ${Math.round(this.ackTimeoutMs / MS_PER_SECOND)} s`;
+    if (error instanceof SinkError && error.code === 'KAFKA_UNAVAILABLE')
+      return `no acknowledgement within ${Math.round(this.ackTimeoutMs / MS_PER_SECOND)} s`;
     return error instanceof Error ? error.message : String(error);
   }
 }

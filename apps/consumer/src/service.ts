@@ -50,21 +50,41 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
   const log = environment.log;
   const now = environment.now ?? (() => performance.now());
   const metrics = environment.metrics ?? new ServiceMetrics(now, { counting: config.role !== 'merge' });
-  log.info(summaryOf(config), `starting: role ${config.role}, ${config.input.topic} -> ${config.output?.topic ?? '(merge elsewhere)'}, group ${config.count.group}`);
+  log.info(
+    summaryOf(config),
+    `starting: role ${config.role}, ${config.input.topic} -> ${config.output?.topic ?? '(merge elsewhere)'}, group ${config.count.group}`,
+  );
 
   let counting: CountingRole | undefined;
   let merging: MergingRole | undefined;
   // Both roles read the input cluster (the partials topic is there too): the one broker answer that tells whether Kafka is there.
-  const fetchesUnansweredForMs = (): number => Math.max(counting?.fetchesUnansweredForMs() ?? 0, merging?.fetchesUnansweredForMs() ?? 0);
-  const readiness = (): Readiness => readinessOf({ counting, merging, brokers: config.input.brokers, fetchesUnansweredForMs: fetchesUnansweredForMs() });
+  const fetchesUnansweredForMs = (): number =>
+    Math.max(counting?.fetchesUnansweredForMs() ?? 0, merging?.fetchesUnansweredForMs() ?? 0);
+  const readiness = (): Readiness =>
+    readinessOf({ counting, merging, brokers: config.input.brokers, fetchesUnansweredForMs: fetchesUnansweredForMs() });
 
   let server: HealthServer | undefined;
   if (config.httpPort > 0) {
-    server = await startHealthServer({ host: config.httpHost, port: config.httpPort, registry: metrics.registry, readiness });
-    log.info({ address: server.address }, `serving /healthz, /readyz and /metrics on http://${config.httpHost}:${server.address.port}`);
+    server = await startHealthServer({
+      host: config.httpHost,
+      port: config.httpPort,
+      registry: metrics.registry,
+      readiness,
+    });
+    log.info(
+      { address: server.address },
+      `serving /healthz, /readyz and /metrics on http://${config.httpHost}:${server.address.port}`,
+    );
     environment.onListening?.(server.address);
   }
-  const client = { brokers: config.input.brokers, clientId: CLIENT_ID, log, now, sockets: new SocketTracker(), security: config.security };
+  const client = {
+    brokers: config.input.brokers,
+    clientId: CLIENT_ID,
+    log,
+    now,
+    sockets: new SocketTracker(),
+    security: config.security,
+  };
   const kafka = createServiceKafka(client);
   /** Named in a line about a missing ACL. */
   const user = config.security?.sasl?.username;
@@ -85,7 +105,13 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
         overdue = true;
         const what = stopping.length === 0 ? 'disconnecting' : stopping.join(' and ');
         // A role that failed first is what the operator needs to read, not that stopping after it took long.
-        reject(roleFailure ?? new ConsumerError('STOP_TIMEOUT', `did not stop within ${Math.round(stopTimeoutMs / MS_PER_SECOND)} s (${what} still waiting for Kafka); what it did not acknowledge is replayed from the last durable checkpoint at the next start`));
+        reject(
+          roleFailure ??
+            new ConsumerError(
+              'STOP_TIMEOUT',
+              `did not stop within ${Math.round(stopTimeoutMs / MS_PER_SECOND)} s (${what} still waiting for Kafka); what it did not acknowledge is replayed from the last durable checkpoint at the next start`,
+            ),
+        );
       }, stopTimeoutMs);
     };
     if (stop.signal.aborted) arm();
@@ -93,25 +119,65 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
   });
   tooLong.catch(() => undefined);
   const body = async (): Promise<void> => {
-    const connected = await waitForKafka({ ...client, timeoutMs: environment.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal: stop.signal });
+    const connected = await waitForKafka({
+      ...client,
+      timeoutMs: environment.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      signal: stop.signal,
+    });
     if (!connected) {
       log.info('stopped before Kafka answered');
       return;
     }
     await admin.connect().catch((error: unknown) => {
-      throw new ConsumerError('KAFKA_FAILED', `cannot connect to Kafka at ${config.input.brokers.join(',')}: ${describeKafkaError(error)}`, { cause: error });
+      throw new ConsumerError(
+        'KAFKA_FAILED',
+        `cannot connect to Kafka at ${config.input.brokers.join(',')}: ${describeKafkaError(error)}`,
+        { cause: error },
+      );
     });
     const inputPartitions = await partitionCount(admin, config.input.topic).catch((error: unknown) => {
-      throw error instanceof ConsumerError ? error : new ConsumerError('KAFKA_FAILED', `cannot read the metadata of ${config.input.topic}: ${String(error)}`, { cause: error });
+      throw error instanceof ConsumerError
+        ? error
+        : new ConsumerError('KAFKA_FAILED', `cannot read the metadata of ${config.input.topic}: ${String(error)}`, {
+            cause: error,
+          });
     });
-    const partialsPartitions = await ensureTopic(admin, { topic: config.partialsTopic, partitions: 1, configEntries: STATE_TOPIC_CONFIG, what: 'partial results and progress' }, log, user);
+    const partialsPartitions = await ensureTopic(
+      admin,
+      {
+        topic: config.partialsTopic,
+        partitions: 1,
+        configEntries: STATE_TOPIC_CONFIG,
+        what: 'partial results and progress',
+      },
+      log,
+      user,
+    );
     if (partialsPartitions !== 1) {
-      throw new ConsumerError('KAFKA_FAILED', `${config.partialsTopic} has ${partialsPartitions} partitions: the partials topic needs exactly 1, so that partials and progress are read in the order written (give another --partials-topic)`);
+      throw new ConsumerError(
+        'KAFKA_FAILED',
+        `${config.partialsTopic} has ${partialsPartitions} partitions: the partials topic needs exactly 1, so that partials and progress are read in the order written (give another --partials-topic)`,
+      );
     }
     const checkpointPartitions =
-      config.role === 'merge' ? 0 : await ensureTopic(admin, { topic: config.checkpointTopic, partitions: inputPartitions, configEntries: STATE_TOPIC_CONFIG, what: 'checkpoints' }, log, user);
+      config.role === 'merge'
+        ? 0
+        : await ensureTopic(
+            admin,
+            {
+              topic: config.checkpointTopic,
+              partitions: inputPartitions,
+              configEntries: STATE_TOPIC_CONFIG,
+              what: 'checkpoints',
+            },
+            log,
+            user,
+          );
     if (stop.signal.aborted) return;
-    log.info({ inputPartitions, checkpointPartitions }, `${config.input.topic} has ${inputPartitions} partition${inputPartitions === 1 ? '' : 's'}: up to ${inputPartitions} counting instance${inputPartitions === 1 ? '' : 's'} share them`);
+    log.info(
+      { inputPartitions, checkpointPartitions },
+      `${config.input.topic} has ${inputPartitions} partition${inputPartitions === 1 ? '' : 's'}: up to ${inputPartitions} counting instance${inputPartitions === 1 ? '' : 's'} share them`,
+    );
 
     const shared = { config, kafka, admin, log, metrics, now, signal: stop.signal, inputPartitions };
     if (config.role !== 'merge') counting = startCounting({ ...shared, checkpointPartitions });
@@ -124,7 +190,10 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
     };
     stopping.splice(0);
     const roles = [counting?.done, merging?.done].filter((done): done is Promise<never> => done !== undefined);
-    for (const [name, done] of [['the counting role', counting?.done], ['the merge role', merging?.done]] as const) {
+    for (const [name, done] of [
+      ['the counting role', counting?.done],
+      ['the merge role', merging?.done],
+    ] as const) {
       if (done === undefined) continue;
       stopping.push(name);
       done

@@ -55,7 +55,8 @@ export class ShareOutbox {
   private readonly clearTimer: (timer: unknown) => void;
 
   constructor(private readonly options: ShareOutboxOptions) {
-    if (!(Number.isFinite(options.holdMs) && options.holdMs >= 0)) throw new RangeError(`holdMs must be a number of ms >= 0, got ${options.holdMs}`);
+    if (!(Number.isFinite(options.holdMs) && options.holdMs >= 0))
+      throw new RangeError(`holdMs must be a number of ms >= 0, got ${options.holdMs}`);
     this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = options.clearTimer ?? ((timer) => clearTimeout(timer as NodeJS.Timeout));
   }
@@ -108,7 +109,8 @@ export class ShareOutbox {
 
   /** Forgets when keys went out once that no longer holds anything back. */
   private prune(now: number): void {
-    for (const [key, at] of this.sentAt) if (now - at >= this.options.holdMs && !this.held.has(key)) this.sentAt.delete(key);
+    for (const [key, at] of this.sentAt)
+      if (now - at >= this.options.holdMs && !this.held.has(key)) this.sentAt.delete(key);
   }
 
   private wakeAt(due: number, now: number): void {

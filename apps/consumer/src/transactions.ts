@@ -35,7 +35,13 @@ export class TransactionalProducer {
     readonly transactionalId: string,
   ) {
     // Retried for as long as it takes, as the service's other producers are: their owners decide by time when to give up.
-    this.producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, retry: PRODUCER_RETRY, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: PRODUCER_RETRY,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   /**
@@ -74,7 +80,10 @@ export class TransactionalProducer {
       }
       if (offsets !== undefined && offsets.offsets.size > 0) {
         const partitions = [...offsets.offsets].map(([partition, offset]) => ({ partition, offset: String(offset) }));
-        await transaction.sendOffsets({ consumerGroupId: offsets.group, topics: [{ topic: offsets.topic, partitions }] });
+        await transaction.sendOffsets({
+          consumerGroupId: offsets.group,
+          topics: [{ topic: offsets.topic, partitions }],
+        });
       }
       await transaction.commit();
     } catch (error) {
@@ -91,7 +100,11 @@ export class TransactionalProducer {
 
   private failure(what: string, error: unknown): ConsumerError {
     const fenced = isFenced(error);
-    return new ConsumerError(fenced ? 'FENCED' : 'KAFKA_FAILED', `${what} as ${this.transactionalId}: ${fenced ? 'another instance has taken it over' : describeKafkaError(error)}`, { cause: error });
+    return new ConsumerError(
+      fenced ? 'FENCED' : 'KAFKA_FAILED',
+      `${what} as ${this.transactionalId}: ${fenced ? 'another instance has taken it over' : describeKafkaError(error)}`,
+      { cause: error },
+    );
   }
 }
 

@@ -1,6 +1,12 @@
 import { COUNT_OPTION_SPECS, DEFAULT_COUNT_CONFIG } from '@uniqstream/core';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HTTP_PORT, envName, parseCommandLine, SERVICE_OPTION_SPECS, type ServiceConfig } from '../src/config.js';
+import {
+  DEFAULT_HTTP_PORT,
+  envName,
+  parseCommandLine,
+  SERVICE_OPTION_SPECS,
+  type ServiceConfig,
+} from '../src/config.js';
 
 const FROM = 'kafka://127.0.0.1:9092/frames';
 const TO = 'kafka://127.0.0.1:9092/counts';
@@ -17,13 +23,21 @@ function files(contents: Record<string, string>): { readFile: (path: string) => 
   };
 }
 
-function load(argv: readonly string[], env: Record<string, string> = {}, contents: Record<string, string> = {}): ServiceConfig {
+function load(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+  contents: Record<string, string> = {},
+): ServiceConfig {
   const parsed = parseCommandLine(argv, env, files(contents));
   if (parsed.kind !== 'run') throw new Error('expected a run');
   return parsed.config;
 }
 
-function failure(argv: readonly string[], env: Record<string, string> = {}, contents: Record<string, string> = {}): { code: string; message: string } {
+function failure(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+  contents: Record<string, string> = {},
+): { code: string; message: string } {
   try {
     parseCommandLine(argv, env, files(contents));
   } catch (error) {
@@ -57,10 +71,17 @@ describe('parseCommandLine', () => {
   });
 
   it('exactly-once checkpoints (and so publishes) every second unless told otherwise, and needs --to on the --from cluster', () => {
-    expect(load([...BASE, '--guarantee', 'exactly-once'])).toMatchObject({ guarantee: 'exactly-once', count: { checkpointInterval: 1 } });
-    expect(load([...BASE, '--guarantee', 'exactly-once', '--checkpoint-interval', '5'])).toMatchObject({ count: { checkpointInterval: 5 } });
+    expect(load([...BASE, '--guarantee', 'exactly-once'])).toMatchObject({
+      guarantee: 'exactly-once',
+      count: { checkpointInterval: 1 },
+    });
+    expect(load([...BASE, '--guarantee', 'exactly-once', '--checkpoint-interval', '5'])).toMatchObject({
+      count: { checkpointInterval: 5 },
+    });
     expect(load(BASE)).toMatchObject({ count: { checkpointInterval: DEFAULT_COUNT_CONFIG.checkpointInterval } });
-    expect(() => load(['--from', 'kafka://a:9092/frames', '--to', 'kafka://b:9092/counts', '--guarantee', 'exactly-once'])).toThrow(/--guarantee exactly-once needs --to on the cluster of --from/);
+    expect(() =>
+      load(['--from', 'kafka://a:9092/frames', '--to', 'kafka://b:9092/counts', '--guarantee', 'exactly-once']),
+    ).toThrow(/--guarantee exactly-once needs --to on the cluster of --from/);
     expect(() => load([...BASE, '--guarantee', 'twice'])).toThrow(expect.objectContaining({ code: 'BAD_CONFIG' }));
   });
 
@@ -70,7 +91,10 @@ describe('parseCommandLine', () => {
     const help = parsed.kind === 'print' ? parsed.text : '';
     for (const spec of COUNT_OPTION_SPECS) {
       const shown = help.includes(`--${spec.name} `) || help.includes(`--${spec.name}\n`);
-      expect({ option: spec.name, shown }).toEqual({ option: spec.name, shown: !['checkpoint', 'until-idle', 'format'].includes(spec.name) });
+      expect({ option: spec.name, shown }).toEqual({
+        option: spec.name,
+        shown: !['checkpoint', 'until-idle', 'format'].includes(spec.name),
+      });
     }
     for (const spec of SERVICE_OPTION_SPECS) expect(help).toContain(`--${spec.name} `);
     // What --combine sum requires is said where it is chosen.
@@ -78,22 +102,58 @@ describe('parseCommandLine', () => {
   });
 
   it('derives the state topics from the group unless they are given', () => {
-    expect(load([...BASE, '--group', 'g1'])).toMatchObject({ partialsTopic: 'g1.partials', checkpointTopic: 'g1.checkpoints' });
-    expect(load([...BASE, '--group', 'g1', '--partials-topic', 'p', '--checkpoint-topic', 'c'])).toMatchObject({ partialsTopic: 'p', checkpointTopic: 'c' });
+    expect(load([...BASE, '--group', 'g1'])).toMatchObject({
+      partialsTopic: 'g1.partials',
+      checkpointTopic: 'g1.checkpoints',
+    });
+    expect(load([...BASE, '--group', 'g1', '--partials-topic', 'p', '--checkpoint-topic', 'c'])).toMatchObject({
+      partialsTopic: 'p',
+      checkpointTopic: 'c',
+    });
   });
 
   it('applies defaults < config file < environment < flags', () => {
-    const file = JSON.stringify({ 'max-delay': 7, 'allowed-lateness': 30, windows: ['minute', 'hour'], role: 'count', 'http-port': 9000, 'log-level': 'debug', group: 'from-file' });
+    const file = JSON.stringify({
+      'max-delay': 7,
+      'allowed-lateness': 30,
+      windows: ['minute', 'hour'],
+      role: 'count',
+      'http-port': 9000,
+      'log-level': 'debug',
+      group: 'from-file',
+    });
     const env = { UNIQSTREAM_ALLOWED_LATENESS: '40', UNIQSTREAM_HTTP_PORT: '9001', UNIQSTREAM_GROUP: 'from-env' };
     const fromFile = load(['--config', 'c.json', '--from', FROM], {}, { 'c.json': file });
-    expect(fromFile.count).toMatchObject({ maxDelay: 7, allowedLateness: 30, windows: ['minute', 'hour'], group: 'from-file' });
+    expect(fromFile.count).toMatchObject({
+      maxDelay: 7,
+      allowedLateness: 30,
+      windows: ['minute', 'hour'],
+      group: 'from-file',
+    });
     expect(fromFile).toMatchObject({ role: 'count', httpPort: 9000, logLevel: 'debug' });
 
     const withEnv = load(['--config', 'c.json', '--from', FROM], env, { 'c.json': file });
     expect(withEnv.count).toMatchObject({ maxDelay: 7, allowedLateness: 40, group: 'from-env' });
     expect(withEnv).toMatchObject({ httpPort: 9001, logLevel: 'debug', partialsTopic: 'from-env.partials' });
 
-    const withFlags = load(['--config', 'c.json', '--from', FROM, '--allowed-lateness', '50', '--http-port', '9002', '--role', 'all', '--to', TO], env, { 'c.json': file });
+    const withFlags = load(
+      [
+        '--config',
+        'c.json',
+        '--from',
+        FROM,
+        '--allowed-lateness',
+        '50',
+        '--http-port',
+        '9002',
+        '--role',
+        'all',
+        '--to',
+        TO,
+      ],
+      env,
+      { 'c.json': file },
+    );
     expect(withFlags.count).toMatchObject({ maxDelay: 7, allowedLateness: 50 });
     expect(withFlags).toMatchObject({ httpPort: 9002, role: 'all' });
   });
@@ -101,17 +161,58 @@ describe('parseCommandLine', () => {
   it('finds the config file in UNIQSTREAM_CONFIG too, and names every setting UNIQSTREAM_<NAME>', () => {
     expect(load(BASE, { UNIQSTREAM_CONFIG: 'x.json' }, { 'x.json': '{"method":"hll"}' }).count.method).toBe('hll');
     expect(envName('session-timeout')).toBe('UNIQSTREAM_SESSION_TIMEOUT');
-    expect(load(BASE, { UNIQSTREAM_SESSION_TIMEOUT: '6', UNIQSTREAM_COMBINE: 'sum', UNIQSTREAM_FROM_BEGINNING: 'true' })).toMatchObject({ sessionTimeoutMs: 6000, combine: 'sum', count: { fromBeginning: true } });
-    expect(load(BASE, { UNIQSTREAM_MISSING_CHECKPOINT: 'continue', UNIQSTREAM_WALL_CLOCK_AFTER: '30' })).toMatchObject({ missingCheckpoint: 'continue', count: { wallClockAfter: 30 } });
+    expect(
+      load(BASE, { UNIQSTREAM_SESSION_TIMEOUT: '6', UNIQSTREAM_COMBINE: 'sum', UNIQSTREAM_FROM_BEGINNING: 'true' }),
+    ).toMatchObject({ sessionTimeoutMs: 6000, combine: 'sum', count: { fromBeginning: true } });
+    expect(load(BASE, { UNIQSTREAM_MISSING_CHECKPOINT: 'continue', UNIQSTREAM_WALL_CLOCK_AFTER: '30' })).toMatchObject({
+      missingCheckpoint: 'continue',
+      count: { wallClockAfter: 30 },
+    });
   });
 
   it.each([
-    ['an unknown setting in the config file', ['--config', 'c.json', ...BASE], {}, { 'c.json': '{"max-dealy": 3}' }, /unknown setting "max-dealy" in the config file c\.json/],
-    ['a config file that is missing', ['--config', 'nope.json', ...BASE], {}, {}, /cannot read the config file nope\.json: no such file/],
-    ['a config file that is not JSON', ['--config', 'c.json', ...BASE], {}, { 'c.json': '{max-delay: 3' }, /config file c\.json is not valid JSON/],
-    ['a config file that is not an object', ['--config', 'c.json', ...BASE], {}, { 'c.json': '[1]' }, /must hold a JSON object/],
-    ['a bad value in the config file', ['--config', 'c.json', ...BASE], {}, { 'c.json': '{"max-delay": -1}' }, /max-delay must be a number of seconds >= 0.*config file c\.json/],
-    ['a bad value in the environment', BASE, { UNIQSTREAM_HTTP_PORT: '70000' }, {}, /http-port must be a whole number from 0 to 65535.*UNIQSTREAM_HTTP_PORT/],
+    [
+      'an unknown setting in the config file',
+      ['--config', 'c.json', ...BASE],
+      {},
+      { 'c.json': '{"max-dealy": 3}' },
+      /unknown setting "max-dealy" in the config file c\.json/,
+    ],
+    [
+      'a config file that is missing',
+      ['--config', 'nope.json', ...BASE],
+      {},
+      {},
+      /cannot read the config file nope\.json: no such file/,
+    ],
+    [
+      'a config file that is not JSON',
+      ['--config', 'c.json', ...BASE],
+      {},
+      { 'c.json': '{max-delay: 3' },
+      /config file c\.json is not valid JSON/,
+    ],
+    [
+      'a config file that is not an object',
+      ['--config', 'c.json', ...BASE],
+      {},
+      { 'c.json': '[1]' },
+      /must hold a JSON object/,
+    ],
+    [
+      'a bad value in the config file',
+      ['--config', 'c.json', ...BASE],
+      {},
+      { 'c.json': '{"max-delay": -1}' },
+      /max-delay must be a number of seconds >= 0.*config file c\.json/,
+    ],
+    [
+      'a bad value in the environment',
+      BASE,
+      { UNIQSTREAM_HTTP_PORT: '70000' },
+      {},
+      /http-port must be a whole number from 0 to 65535.*UNIQSTREAM_HTTP_PORT/,
+    ],
     ['a bad flag value', [...BASE, '--max-delay', 'soon'], {}, {}, /max-delay must be a number of seconds/],
     ['a bad choice', [...BASE, '--role', 'leader'], {}, {}, /--role.*Allowed choices are all, count, merge/],
     ['an unknown flag', [...BASE, '--partitons', '4'], {}, {}, /unknown option '--partitons'/],
@@ -120,10 +221,28 @@ describe('parseCommandLine', () => {
     ['no --to for the merge', ['--from', FROM, '--role', 'merge'], {}, {}, /--to is required with --role merge/],
     ['a --to that is stdout', ['--from', FROM, '--to', 'stdout'], {}, {}, /--to must be a Kafka topic/],
     ['a CLI checkpoint directory', BASE, { UNIQSTREAM_CHECKPOINT: '/tmp/ck' }, {}, /keeps its checkpoints in Kafka/],
-    ['a bounded run', ['--config', 'c.json', ...BASE], {}, { 'c.json': '{"until-idle": 5}' }, /runs until it is stopped/],
+    [
+      'a bounded run',
+      ['--config', 'c.json', ...BASE],
+      {},
+      { 'c.json': '{"until-idle": 5}' },
+      /runs until it is stopped/,
+    ],
     ['table output', BASE, { UNIQSTREAM_FORMAT: 'table' }, {}, /results go to Kafka as JSON/],
-    ['a partials topic that is the input', [...BASE, '--partials-topic', 'frames'], {}, {}, /also the input or result topic/],
-    ['a session timeout the broker refuses', [...BASE, '--session-timeout', '2'], {}, {}, /session-timeout must be a whole number from 6/],
+    [
+      'a partials topic that is the input',
+      [...BASE, '--partials-topic', 'frames'],
+      {},
+      {},
+      /also the input or result topic/,
+    ],
+    [
+      'a session timeout the broker refuses',
+      [...BASE, '--session-timeout', '2'],
+      {},
+      {},
+      /session-timeout must be a whole number from 6/,
+    ],
     ['engine options core refuses', [...BASE, '--windows', 'fortnight'], {}, {}, /unknown window fortnight/],
   ])('refuses %s with one line, BAD_CONFIG', (_what, argv, env, contents, pattern) => {
     const error = failure(argv, env, contents);
@@ -153,16 +272,39 @@ describe('parseCommandLine', () => {
     const secret = 'Unl1kely-Passw0rd-5e3b';
     expect(load(BASE).security).toBeUndefined();
     const flagged = load([...BASE, '--kafka-tls', '--kafka-user', 'counter'], { UNIQSTREAM_KAFKA_PASSWORD: secret });
-    expect(flagged.security).toEqual({ tls: {}, sasl: { mechanism: 'scram-sha-512', username: 'counter', password: secret } });
+    expect(flagged.security).toEqual({
+      tls: {},
+      sasl: { mechanism: 'scram-sha-512', username: 'counter', password: secret },
+    });
     const fromFile = load(
       [...BASE, '--config', 'c.json'],
       { UNIQSTREAM_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256' },
-      { 'c.json': JSON.stringify({ 'kafka-user': 'counter', 'kafka-password-file': 'pw', 'kafka-tls-servername': 'kafka.example' }), pw: `${secret}\n` },
+      {
+        'c.json': JSON.stringify({
+          'kafka-user': 'counter',
+          'kafka-password-file': 'pw',
+          'kafka-tls-servername': 'kafka.example',
+        }),
+        pw: `${secret}\n`,
+      },
     );
-    expect(fromFile.security).toEqual({ tls: { servername: 'kafka.example' }, sasl: { mechanism: 'scram-sha-256', username: 'counter', password: secret } });
+    expect(fromFile.security).toEqual({
+      tls: { servername: 'kafka.example' },
+      sasl: { mechanism: 'scram-sha-256', username: 'counter', password: secret },
+    });
     const help = parseCommandLine(['--help'], { UNIQSTREAM_KAFKA_PASSWORD: secret }, files({}));
     const text = help.kind === 'print' ? help.text : '';
-    for (const flag of ['--kafka-tls', '--kafka-ca', '--kafka-cert', '--kafka-key', '--kafka-tls-servername', '--kafka-sasl-mechanism', '--kafka-user', '--kafka-password-file', 'UNIQSTREAM_KAFKA_PASSWORD']) {
+    for (const flag of [
+      '--kafka-tls',
+      '--kafka-ca',
+      '--kafka-cert',
+      '--kafka-key',
+      '--kafka-tls-servername',
+      '--kafka-sasl-mechanism',
+      '--kafka-user',
+      '--kafka-password-file',
+      'UNIQSTREAM_KAFKA_PASSWORD',
+    ]) {
       expect(text).toContain(flag);
     }
     expect(text).not.toContain(secret);
@@ -172,10 +314,25 @@ describe('parseCommandLine', () => {
     const secret = 'Unl1kely-Passw0rd-5e3b';
     const cases: [readonly string[], Record<string, string>, Record<string, string>, RegExp][] = [
       [['--kafka-user', 'counter'], {}, {}, /^--kafka-user counter needs a password/],
-      [[], { UNIQSTREAM_KAFKA_PASSWORD: secret }, {}, /^a Kafka password is given \(UNIQSTREAM_KAFKA_PASSWORD\) but no --kafka-user/],
-      [['--kafka-user', 'counter'], { UNIQSTREAM_KAFKA_PASSWORD: secret, UNIQSTREAM_KAFKA_SASL_MECHANISM: 'OAUTHBEARER' }, {}, /unknown SASL mechanism "OAUTHBEARER"/],
+      [
+        [],
+        { UNIQSTREAM_KAFKA_PASSWORD: secret },
+        {},
+        /^a Kafka password is given \(UNIQSTREAM_KAFKA_PASSWORD\) but no --kafka-user/,
+      ],
+      [
+        ['--kafka-user', 'counter'],
+        { UNIQSTREAM_KAFKA_PASSWORD: secret, UNIQSTREAM_KAFKA_SASL_MECHANISM: 'OAUTHBEARER' },
+        {},
+        /unknown SASL mechanism "OAUTHBEARER"/,
+      ],
       [['--kafka-ca', 'missing.pem'], {}, {}, /^cannot read the TLS CA file missing\.pem: no such file/],
-      [['--config', 'c.json'], {}, { 'c.json': JSON.stringify({ 'kafka-password': secret }) }, /^kafka-password does not go in the config file/],
+      [
+        ['--config', 'c.json'],
+        {},
+        { 'c.json': JSON.stringify({ 'kafka-password': secret }) },
+        /^kafka-password does not go in the config file/,
+      ],
     ];
     for (const [argv, env, contents, message] of cases) {
       const refused = failure([...BASE, ...argv], env, contents);

@@ -26,7 +26,10 @@ describe('the health and metrics server', () => {
   });
 
   it('answers /readyz with 200 or 503 and the reasons', async () => {
-    let readiness: Readiness = { ready: false, reasons: ['count: adopting checkpoints', 'merge: standing by (another instance merges)'] };
+    let readiness: Readiness = {
+      ready: false,
+      reasons: ['count: adopting checkpoints', 'merge: standing by (another instance merges)'],
+    };
     const base = await start(() => readiness);
     const notReady = await fetch(`${base}/readyz`);
     expect(notReady.status).toBe(503);
@@ -37,7 +40,7 @@ describe('the health and metrics server', () => {
     expect(await ready.json()).toEqual(readiness);
   });
 
-  it('serves /metrics in the Prometheus text format with the service\'s figures', async () => {
+  it("serves /metrics in the Prometheus text format with the service's figures", async () => {
     let now = 10_000;
     const metrics = new ServiceMetrics(() => now);
     const base = await start(() => ({ ready: true, reasons: [] }), metrics);
@@ -47,7 +50,12 @@ describe('the health and metrics server', () => {
     metrics.bytesIn.inc(2_500_000);
     metrics.malformed.inc({ kind: 'truncated' }, 3);
     metrics.watermark.set({ partition: '2' }, 1_468_244_400);
-    metrics.live = { heldPartitions: () => [2], consumerLag: () => new Map([[2, 17]]), mergeLag: () => 3, kafkaConnected: () => true };
+    metrics.live = {
+      heldPartitions: () => [2],
+      consumerLag: () => new Map([[2, 17]]),
+      mergeLag: () => 3,
+      kafkaConnected: () => true,
+    };
     metrics.openWindows.set({ role: 'merge' }, 4);
     metrics.resultsEmitted.inc(9);
     metrics.partialsIn.inc(20);
@@ -88,7 +96,14 @@ describe('the health and metrics server', () => {
   it('fails with HTTP_FAILED, in one line, when the port is taken', async () => {
     const base = await start(() => ({ ready: true, reasons: [] }));
     const port = Number(new URL(base).port);
-    await expect(startHealthServer({ host: '127.0.0.1', port, registry: new ServiceMetrics(() => 0).registry, readiness: () => ({ ready: true, reasons: [] }) })).rejects.toMatchObject({
+    await expect(
+      startHealthServer({
+        host: '127.0.0.1',
+        port,
+        registry: new ServiceMetrics(() => 0).registry,
+        readiness: () => ({ ready: true, reasons: [] }),
+      }),
+    ).rejects.toMatchObject({
       code: 'HTTP_FAILED',
       message: expect.stringMatching(/port is in use/),
     });

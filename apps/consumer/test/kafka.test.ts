@@ -6,9 +6,17 @@ import { createLogger } from '../src/log.js';
 describe('the service client', () => {
   it("logs kafkajs's lines into pino, one JSON line each at their level, answered errors as debug, repeats counted", () => {
     const lines: Record<string, unknown>[] = [];
-    const log = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const log = createLogger('debug', {
+      write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+    });
     let now = 0;
-    const kafka = createServiceKafka({ brokers: ['127.0.0.1:9092'], clientId: 'test', log, now: () => now, sockets: new SocketTracker() });
+    const kafka = createServiceKafka({
+      brokers: ['127.0.0.1:9092'],
+      clientId: 'test',
+      log,
+      now: () => now,
+      sockets: new SocketTracker(),
+    });
     // What kafkajs's own code calls: its logger, through the logCreator the client was made with.
     const connection = kafka.logger().namespace('Connection');
     connection.error('Connection error: connect ECONNREFUSED 127.0.0.1:9092\n    at stack', { error: 'ECONNREFUSED' });

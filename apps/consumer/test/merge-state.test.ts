@@ -45,7 +45,9 @@ function reference(streams: readonly Frame[][]): Map<string, { users: number; fr
     sets.get(start)!.add(frame.uid);
     counts.set(start, (counts.get(start) ?? 0) + 1);
   }
-  return new Map([...sets].map(([start, set]) => [windowKey('minute', start), { users: set.size, frames: counts.get(start)! }]));
+  return new Map(
+    [...sets].map(([start, set]) => [windowKey('minute', start), { users: set.size, frames: counts.get(start)! }]),
+  );
 }
 
 /**
@@ -61,7 +63,10 @@ function countingLog(streams: readonly Frame[][], checkpointEvery: number, crash
   const options = { windows: ['minute'] as const, allowedLateness: ALLOWED_LATENESS, maxDelay: 5 };
   const closed = streams.map((stream, p) => {
     const last = Math.max(...stream.map((f) => f.ts));
-    return [...stream, ...Array.from({ length: CLOSING_FRAMES }, (_, i) => ({ uid: `closing-${p}-${i}`, ts: last + CLOSING_JUMP }))];
+    return [
+      ...stream,
+      ...Array.from({ length: CLOSING_FRAMES }, (_, i) => ({ uid: `closing-${p}-${i}`, ts: last + CLOSING_JUMP })),
+    ];
   });
   const log: LogRecord[] = [];
   let engines = new PartitionedEngines(options);
@@ -70,14 +75,16 @@ function countingLog(streams: readonly Frame[][], checkpointEvery: number, crash
   const pendingCrashes = [...crashes];
   let fed = 0;
   const drain = (): void => {
-    for (const result of engines.takeResults()) log.push({ key: partialKey(result.window, result.start, result.partition), value: encodePartial(result) });
+    for (const result of engines.takeResults())
+      log.push({ key: partialKey(result.window, result.start, result.partition), value: encodePartial(result) });
   };
   const checkpoint = (): void => {
     drain();
     const next = new Map<number, { offset: number; state: Uint8Array }>();
     for (const p of engines.partitions) next.set(p, { offset: cursor[p]!, state: engines.snapshot(p)! });
     saved = next;
-    for (const progress of engines.progress()) log.push({ key: progressKey(progress.partition), value: encodeProgress(progress) });
+    for (const progress of engines.progress())
+      log.push({ key: progressKey(progress.partition), value: encodeProgress(progress) });
   };
   while (cursor.some((c, p) => c < closed[p]!.length)) {
     for (let p = 0; p < PARTITIONS; p++) {
@@ -148,7 +155,10 @@ function latest(results: readonly WindowResult[]): Map<string, WindowResult> {
  * once final is never written differently again, and every reference
  * window ends final.
  */
-function expectExact(results: readonly WindowResult[], expected: ReadonlyMap<string, { users: number; frames: number }>): void {
+function expectExact(
+  results: readonly WindowResult[],
+  expected: ReadonlyMap<string, { users: number; frames: number }>,
+): void {
   const finals = new Map<string, WindowResult>();
   for (const result of results) {
     const key = windowKey(result.window, result.start);
@@ -174,7 +184,7 @@ describe('MergeState', () => {
   const streams = partitionStreams(7, 12_000, 40);
   const expected = reference(streams);
 
-  it('merges the partitions\' shares into the exact counts of every window', () => {
+  it("merges the partitions' shares into the exact counts of every window", () => {
     const run = merge(countingLog(streams, 500, []), 37);
     expect(expected.size).toBeGreaterThan(3);
     expectExact(run.written, expected);
@@ -210,20 +220,27 @@ describe('MergeState', () => {
   });
 
   it('a merge reading the topic again from the beginning (after tombstones and compaction) writes only exact finals', () => {
-    const first = merge(countingLog(streams, 500, [{ at: 2900, partitions: [1] }, { at: 6100, partitions: ALL }]), 50);
+    const first = merge(
+      countingLog(streams, 500, [
+        { at: 2900, partitions: [1] },
+        { at: 6100, partitions: ALL },
+      ]),
+      50,
+    );
     // The first merge deleted the shares of windows every partition is past.
     expect(first.log.some((r) => r.value === null)).toBe(true);
     for (const log of [first.log, compact(first.log)]) {
       const again = merge(log, 50);
       // What it writes lands on top of what the first merge wrote.
       const topic = new Map([...latest(first.written), ...latest(again.written)]);
-      for (const result of again.written) if (result.final) expect(result).toMatchObject(expected.get(windowKey(result.window, result.start))!);
+      for (const result of again.written)
+        if (result.final) expect(result).toMatchObject(expected.get(windowKey(result.window, result.start))!);
       expect([...topic.keys()].sort()).toEqual([...expected.keys()].sort());
       for (const [key, counts] of expected) expect(topic.get(key)).toMatchObject({ ...counts, final: true });
     }
   });
 
-  it('keeps a final window\'s shares until every partition is past it, and deletes them once', () => {
+  it("keeps a final window's shares until every partition is past it, and deletes them once", () => {
     const state = new MergeState({ partitions: 2, combine: 'union', allowedLateness: ALLOWED_LATENESS });
     const share = (partition: number, final: boolean): PartialResult => {
       const engines = new PartitionedEngines({ windows: ['minute'] });
@@ -258,8 +275,12 @@ describe('MergeState', () => {
 
   it('refuses records it cannot read with BAD_RECORD', () => {
     const state = new MergeState({ partitions: 2, combine: 'union', allowedLateness: ALLOWED_LATENESS });
-    expect(() => state.apply('minute:120:5', encodeProgress({ partition: 5, watermark: 1, idle: false }))).toThrow(expect.objectContaining({ code: 'BAD_RECORD' }));
-    expect(() => state.apply('progress:1', encodeProgress({ partition: 0, watermark: 1, idle: false }))).toThrow(expect.objectContaining({ code: 'BAD_RECORD' }));
+    expect(() => state.apply('minute:120:5', encodeProgress({ partition: 5, watermark: 1, idle: false }))).toThrow(
+      expect.objectContaining({ code: 'BAD_RECORD' }),
+    );
+    expect(() => state.apply('progress:1', encodeProgress({ partition: 0, watermark: 1, idle: false }))).toThrow(
+      expect.objectContaining({ code: 'BAD_RECORD' }),
+    );
     expect(() => state.apply('something', new Uint8Array(4))).toThrow(expect.objectContaining({ code: 'BAD_RECORD' }));
   });
 });
@@ -291,7 +312,10 @@ function pausingLog(streams: readonly Frame[][], schedule: Schedule): LogRecord[
   const options = { windows: ['minute'] as const, allowedLateness: ALLOWED_LATENESS, maxDelay: 5 };
   const closed = streams.map((stream, p) => {
     const last = Math.max(...stream.map((f) => f.ts));
-    return [...stream, ...Array.from({ length: CLOSING_FRAMES }, (_, i) => ({ uid: `closing-${p}-${i}`, ts: last + CLOSING_JUMP }))];
+    return [
+      ...stream,
+      ...Array.from({ length: CLOSING_FRAMES }, (_, i) => ({ uid: `closing-${p}-${i}`, ts: last + CLOSING_JUMP })),
+    ];
   });
   const engines = new PartitionedEngines(options);
   const queues: LogRecord[][] = closed.map(() => []);
@@ -299,7 +323,11 @@ function pausingLog(streams: readonly Frame[][], schedule: Schedule): LogRecord[
   const saved = new Map<number, { offset: number; state: Uint8Array }>();
   const pausedFor = closed.map(() => 0);
   const drain = (): void => {
-    for (const result of engines.takeResults()) queues[result.partition]!.push({ key: partialKey(result.window, result.start, result.partition), value: encodePartial(result) });
+    for (const result of engines.takeResults())
+      queues[result.partition]!.push({
+        key: partialKey(result.window, result.start, result.partition),
+        value: encodePartial(result),
+      });
   };
   const checkpoint = (p: number): void => {
     drain();
@@ -361,7 +389,7 @@ describe('MergeState with partitions that pause, return, lag behind and replay',
   const streams = partitionStreams(19, 6_000, 30);
   const expected = reference(streams);
 
-  it('publishes a final result only with every partition\'s share, whatever the order of their writes', () => {
+  it("publishes a final result only with every partition's share, whatever the order of their writes", () => {
     fc.assert(
       fc.property(
         fc.record({
@@ -378,7 +406,8 @@ describe('MergeState with partitions that pause, return, lag behind and replay',
           expectExact(run.written, expected);
           // Read again from the beginning (a new merger), with the deletes the first one wrote.
           const again = merge(run.log, batch);
-          for (const result of again.written) if (result.final) expect(result).toMatchObject(expected.get(windowKey(result.window, result.start))!);
+          for (const result of again.written)
+            if (result.final) expect(result).toMatchObject(expected.get(windowKey(result.window, result.start))!);
         },
       ),
       { numRuns: 40 },
@@ -395,8 +424,10 @@ describe('MergeState with partitions that pause, return, lag behind and replay',
         const [hi, lo] = hashString(frame.uid);
         engines.partition(p).add(hi, lo, frame.ts, first + i, new Uint8Array(0));
       });
-      for (const result of engines.takeResults()) log.push({ key: partialKey(result.window, result.start, result.partition), value: encodePartial(result) });
-      for (const progress of engines.progress()) if (progress.partition === p) log.push({ key: progressKey(p), value: encodeProgress(progress) });
+      for (const result of engines.takeResults())
+        log.push({ key: partialKey(result.window, result.start, result.partition), value: encodePartial(result) });
+      for (const progress of engines.progress())
+        if (progress.partition === p) log.push({ key: progressKey(p), value: encodeProgress(progress) });
     };
     const cut = stream[3]!.findIndex((f) => f.ts >= START + 90);
     feed(3, stream[3]!.slice(0, cut), 0);
@@ -405,13 +436,22 @@ describe('MergeState with partitions that pause, return, lag behind and replay',
     for (const p of [0, 1, 2]) feed(p, stream[p]!, 0);
     engines.setIdle(3, false);
     feed(3, stream[3]!.slice(cut), cut);
-    for (let p = 0; p < PARTITIONS; p++) feed(p, [{ uid: 'closing', ts: START + CLOSING_JUMP }, { uid: 'closing', ts: START + CLOSING_JUMP }, { uid: 'closing', ts: START + CLOSING_JUMP }], 1e6);
+    for (let p = 0; p < PARTITIONS; p++)
+      feed(
+        p,
+        [
+          { uid: 'closing', ts: START + CLOSING_JUMP },
+          { uid: 'closing', ts: START + CLOSING_JUMP },
+          { uid: 'closing', ts: START + CLOSING_JUMP },
+        ],
+        1e6,
+      );
     const run = merge(log, 1);
     const finals = run.written.filter((r) => r.final && r.start < START + CLOSING_JUMP - 3600);
     const truth = reference(stream);
     expect(finals.length).toBe(truth.size);
-    for (const result of finals) expect({ users: result.users, frames: result.frames }).toEqual(truth.get(windowKey(result.window, result.start)));
+    for (const result of finals)
+      expect({ users: result.users, frames: result.frames }).toEqual(truth.get(windowKey(result.window, result.start)));
     expect(run.replays).toBe(0);
   });
 });
-

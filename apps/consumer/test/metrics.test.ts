@@ -6,7 +6,12 @@ import { startHealthServer, type HealthServer } from '../src/http.js';
 import { ServiceMetrics } from '../src/metrics.js';
 import { parsePrometheus, type Exposition, type Family } from './prometheus-text.js';
 
-function stats(values: { late?: number; lateDropped?: number; corruptTs?: number; malformed?: Record<string, number> }): EngineStats {
+function stats(values: {
+  late?: number;
+  lateDropped?: number;
+  corruptTs?: number;
+  malformed?: Record<string, number>;
+}): EngineStats {
   const s = new EngineStats();
   s.late = values.late ?? 0;
   s.lateDropped = values.lateDropped ?? 0;
@@ -15,7 +20,11 @@ function stats(values: { late?: number; lateDropped?: number; corruptTs?: number
   return s;
 }
 
-async function value(metrics: ServiceMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+async function value(
+  metrics: ServiceMetrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
   const metric = metrics.registry.getSingleMetric(name);
   const data = await metric?.get();
   return data?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
@@ -38,7 +47,7 @@ describe('ServiceMetrics', () => {
     expect(await value(metrics, 'uniqstream_frames_malformed_total', { kind: 'truncated' })).toBeUndefined();
   });
 
-  it('drops a lost partition\'s series and counts it afresh when it comes back', async () => {
+  it("drops a lost partition's series and counts it afresh when it comes back", async () => {
     const metrics = new ServiceMetrics(() => 0, { processMetrics: false });
     metrics.baseline(3, undefined);
     metrics.observe(3, stats({ late: 10 }));
@@ -59,7 +68,12 @@ describe('ServiceMetrics', () => {
     expect(await value(metrics, 'uniqstream_merge_lag_records')).toBeNaN();
     let held = [0, 2];
     let connected = true;
-    metrics.live = { heldPartitions: () => held, consumerLag: () => new Map([[0, 5]]), mergeLag: () => 7, kafkaConnected: () => connected };
+    metrics.live = {
+      heldPartitions: () => held,
+      consumerLag: () => new Map([[0, 5]]),
+      mergeLag: () => 7,
+      kafkaConnected: () => connected,
+    };
     expect(await value(metrics, 'uniqstream_assigned_partitions')).toBe(2);
     expect(await value(metrics, 'uniqstream_consumer_lag_records', { partition: '0' })).toBe(5);
     // Held, not fetched yet: unknown, not 0.
@@ -80,7 +94,11 @@ describe('ServiceMetrics', () => {
   });
 
   it('reports the checkpoint age on its clock, only with a counting role', async () => {
-    expect(new ServiceMetrics(() => 0, { processMetrics: false, counting: false }).registry.getSingleMetric('uniqstream_checkpoint_age_seconds')).toBeUndefined();
+    expect(
+      new ServiceMetrics(() => 0, { processMetrics: false, counting: false }).registry.getSingleMetric(
+        'uniqstream_checkpoint_age_seconds',
+      ),
+    ).toBeUndefined();
     let now = 0;
     const metrics = new ServiceMetrics(() => now, { processMetrics: false });
     metrics.countingSince = 1_000;
@@ -99,7 +117,13 @@ const BASE_UNIT = /(?:^|_)(seconds|bytes)(?:_|$)/;
 /** A 0/1 state gauge says what 1 means first. */
 const STATE_HELP = /^1 (when|while) /;
 /** Node's process metrics under prom-client's stock names, as stock dashboards query them. */
-const STOCK_PROCESS_METRICS = ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes'];
+const STOCK_PROCESS_METRICS = [
+  'process_cpu_user_seconds_total',
+  'process_resident_memory_bytes',
+  'process_start_time_seconds',
+  'nodejs_eventloop_lag_seconds',
+  'nodejs_heap_size_used_bytes',
+];
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 const PACKAGE_JSON = fileURLToPath(new URL('../package.json', import.meta.url));
 
@@ -113,12 +137,16 @@ function namingProblems(family: Family): string[] {
   if (type !== 'counter' && name.endsWith('_total')) problems.push(`is a ${type} ending in _total (only counters do)`);
   if (NOT_BASE_UNITS.test(name)) problems.push('has a unit that is not a base unit (seconds, bytes)');
   const unit = BASE_UNIT.exec(stem)?.[1];
-  if (unit !== undefined && !stem.endsWith(`_${unit}`)) problems.push(`has its unit ${unit} elsewhere than at the end${type === 'counter' ? ' (before _total)' : ''}`);
+  if (unit !== undefined && !stem.endsWith(`_${unit}`))
+    problems.push(`has its unit ${unit} elsewhere than at the end${type === 'counter' ? ' (before _total)' : ''}`);
   const timestamp = /\bunix\b|timestamp/i.test(help) || name.includes('timestamp');
-  if (timestamp && !name.endsWith('_timestamp_seconds')) problems.push('holds a timestamp but does not end in _timestamp_seconds');
+  if (timestamp && !name.endsWith('_timestamp_seconds'))
+    problems.push('holds a timestamp but does not end in _timestamp_seconds');
   if (type === 'histogram' && unit === undefined) problems.push('is a histogram without a base unit (seconds, bytes)');
   if (type === 'gauge' && !UNITS.some((u) => name.endsWith(`_${u}`)) && !STATE_HELP.test(help)) {
-    problems.push(`is a gauge without a unit suffix (${UNITS.join(', ')}) and not a 0/1 state whose HELP starts "1 when" or "1 while"`);
+    problems.push(
+      `is a gauge without a unit suffix (${UNITS.join(', ')}) and not a 0/1 state whose HELP starts "1 when" or "1 while"`,
+    );
   }
   return problems;
 }
@@ -142,7 +170,12 @@ describe('the /metrics exposition', () => {
   });
 
   async function scrape(metrics: ServiceMetrics): Promise<Exposition> {
-    server ??= await startHealthServer({ host: '127.0.0.1', port: 0, registry: metrics.registry, readiness: () => ({ ready: true, reasons: [] }) });
+    server ??= await startHealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: metrics.registry,
+      readiness: () => ({ ready: true, reasons: [] }),
+    });
     const response = await fetch(`http://127.0.0.1:${server.address.port}/metrics`);
     expect(response.status).toBe(200);
     return parsePrometheus(await response.text());
@@ -152,7 +185,9 @@ describe('the /metrics exposition', () => {
     const { families } = await scrape(new ServiceMetrics(() => 0));
     const own = [...families.values()].filter((f) => f.name.startsWith('uniqstream_'));
     expect(own.length).toBeGreaterThan(10);
-    expect(own.map((f) => ({ name: f.name, problems: namingProblems(f) })).filter((f) => f.problems.length > 0)).toEqual([]);
+    expect(
+      own.map((f) => ({ name: f.name, problems: namingProblems(f) })).filter((f) => f.problems.length > 0),
+    ).toEqual([]);
   });
 
   it("serves Node's process metrics under prom-client's stock names, and nothing else besides its own", async () => {
@@ -165,7 +200,9 @@ describe('the /metrics exposition', () => {
 
   it('serves exactly the metrics of the README table, with their types', async () => {
     const { families } = await scrape(new ServiceMetrics(() => 0));
-    const served = new Map([...families.values()].filter((f) => f.name.startsWith('uniqstream_')).map((f) => [f.name, f.type]));
+    const served = new Map(
+      [...families.values()].filter((f) => f.name.startsWith('uniqstream_')).map((f) => [f.name, f.type]),
+    );
     expect(Object.fromEntries([...served].sort())).toEqual(Object.fromEntries([...readmeTable()].sort()));
   });
 

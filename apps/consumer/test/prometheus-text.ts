@@ -52,10 +52,19 @@ export function parsePrometheus(text: string): Exposition {
     const match = SAMPLE.exec(line);
     expect(match, `not a sample line: ${line}`).not.toBeNull();
     const [, name, labelText, valueText] = match!;
-    const family = SUFFIXES.reduce((n, s) => (n.endsWith(s) && families.has(n.slice(0, -s.length)) ? n.slice(0, -s.length) : n), name!);
+    const family = SUFFIXES.reduce(
+      (n, s) => (n.endsWith(s) && families.has(n.slice(0, -s.length)) ? n.slice(0, -s.length) : n),
+      name!,
+    );
     expect(families.has(family), `sample ${name} without a TYPE line`).toBe(true);
     // Prometheus reads values with Go's ParseFloat: NaN and Inf in any case.
-    const value = /^nan$/i.test(valueText!) ? Number.NaN : /^\+?inf$/i.test(valueText!) ? Infinity : /^-inf$/i.test(valueText!) ? -Infinity : Number(valueText);
+    const value = /^nan$/i.test(valueText!)
+      ? Number.NaN
+      : /^\+?inf$/i.test(valueText!)
+        ? Infinity
+        : /^-inf$/i.test(valueText!)
+          ? -Infinity
+          : Number(valueText);
     expect(Number.isNaN(value) && !/^nan$/i.test(valueText!), `bad value in ${line}`).toBe(false);
     const labels: Record<string, string> = {};
     for (const [, key, v] of (labelText ?? '').matchAll(LABEL)) labels[key!] = v!;
@@ -64,6 +73,7 @@ export function parsePrometheus(text: string): Exposition {
   return {
     families,
     samples,
-    value: (name, labels = {}) => samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value,
+    value: (name, labels = {}) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value,
   };
 }

@@ -1,4 +1,10 @@
-import { CountingEngine, deserializeCounter, encodeSnapshot, PartitionedEngines, type PartialResult } from '@uniqstream/core';
+import {
+  CountingEngine,
+  deserializeCounter,
+  encodeSnapshot,
+  PartitionedEngines,
+  type PartialResult,
+} from '@uniqstream/core';
 import { hashString } from '@uniqstream/frames';
 import { describe, expect, it } from 'vitest';
 import {
@@ -38,11 +44,16 @@ describe('partial results', () => {
     }
   });
 
-  it('are keyed by window, start and partition, so that compaction keeps each share\'s latest', () => {
+  it("are keyed by window, start and partition, so that compaction keeps each share's latest", () => {
     const partial = partials('exact')[0]!;
     const key = partialKey(partial.window, partial.start, partial.partition);
     expect(key).toBe(`${partial.window}:${partial.start}:3`);
-    expect(parsePartialsKey(key)).toEqual({ kind: 'partial', window: partial.window, start: partial.start, partition: 3 });
+    expect(parsePartialsKey(key)).toEqual({
+      kind: 'partial',
+      window: partial.window,
+      start: partial.start,
+      partition: 3,
+    });
     expect(windowKey(partial.window, partial.start)).toBe(`${partial.window}:${partial.start}`);
   });
 });
@@ -53,7 +64,10 @@ describe('progress records', () => {
     { partition: 7, watermark: Number.NEGATIVE_INFINITY, idle: true },
   ])('round-trip, -Infinity included: %o', (progress) => {
     expect(decodeProgress(encodeProgress(progress))).toEqual(progress);
-    expect(parsePartialsKey(progressKey(progress.partition))).toEqual({ kind: 'progress', partition: progress.partition });
+    expect(parsePartialsKey(progressKey(progress.partition))).toEqual({
+      kind: 'progress',
+      partition: progress.partition,
+    });
   });
 });
 
@@ -92,11 +106,33 @@ describe('records the service did not write', () => {
     ['a key with an unknown window', () => parsePartialsKey('fortnight:0:1')],
     ['a key with a negative partition', () => parsePartialsKey('progress:-1')],
     ['bytes that are no container', () => decodePartial(Buffer.from('{"window":"minute"}'))],
-    ['a progress record read as a partial', () => decodePartial(encodeProgress({ partition: 0, watermark: 1, idle: false }))],
+    [
+      'a progress record read as a partial',
+      () => decodePartial(encodeProgress({ partition: 0, watermark: 1, idle: false })),
+    ],
     ['a partial read as a checkpoint', () => decodeCheckpoint(encodePartial(partials('exact')[0]!))],
-    ['a record of a newer version', () => decodeProgress(encodeSnapshot({ type: 'progress', version: 2, partition: 0, watermark: 1, idle: false }))],
-    ['a checkpoint without a state', () => decodeCheckpoint(encodeSnapshot({ type: 'checkpoint', version: 1, topic: 't', partition: 0, offset: 3 }))],
-    ['a checkpoint with a negative offset', () => decodeCheckpoint(encodeSnapshot({ type: 'checkpoint', version: 1, topic: 't', partition: 0, offset: -1, engine: new Uint8Array(1) }))],
+    [
+      'a record of a newer version',
+      () => decodeProgress(encodeSnapshot({ type: 'progress', version: 2, partition: 0, watermark: 1, idle: false })),
+    ],
+    [
+      'a checkpoint without a state',
+      () => decodeCheckpoint(encodeSnapshot({ type: 'checkpoint', version: 1, topic: 't', partition: 0, offset: 3 })),
+    ],
+    [
+      'a checkpoint with a negative offset',
+      () =>
+        decodeCheckpoint(
+          encodeSnapshot({
+            type: 'checkpoint',
+            version: 1,
+            topic: 't',
+            partition: 0,
+            offset: -1,
+            engine: new Uint8Array(1),
+          }),
+        ),
+    ],
   ])('refuse %s with BAD_RECORD', (_what, read) => {
     expect(read).toThrow(expect.objectContaining({ code: 'BAD_RECORD' }));
   });

@@ -6,7 +6,16 @@ import { ServiceMetrics } from '../src/metrics.js';
 import { ResultWriter } from '../src/result-writer.js';
 import { parsePrometheus } from './prometheus-text.js';
 
-const RESULT: WindowResult = { window: 'minute', start: 1_468_244_340, end: 1_468_244_400, users: 5, frames: 7, revision: 0, final: false, method: 'exact' };
+const RESULT: WindowResult = {
+  window: 'minute',
+  start: 1_468_244_340,
+  end: 1_468_244_400,
+  users: 5,
+  frames: 7,
+  revision: 0,
+  final: false,
+  method: 'exact',
+};
 const OUTPUT = { brokers: ['127.0.0.1:9092'], topic: 'counts' };
 
 interface FakeSink extends KafkaResultSink {
@@ -34,11 +43,19 @@ function fakeSink(behaviour: { ready?: () => Promise<void>; flush?: () => Promis
   return sink;
 }
 
-function setUp(sinks: FakeSink[]): { writer: ResultWriter; metrics: ServiceMetrics; lines: Record<string, unknown>[]; clock: { now: number }; made: FakeSink[] } {
+function setUp(sinks: FakeSink[]): {
+  writer: ResultWriter;
+  metrics: ServiceMetrics;
+  lines: Record<string, unknown>[];
+  clock: { now: number };
+  made: FakeSink[];
+} {
   const clock = { now: 0 };
   const metrics = new ServiceMetrics(() => clock.now, { processMetrics: false });
   const lines: Record<string, unknown>[] = [];
-  const log = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const log = createLogger('debug', {
+    write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const made: FakeSink[] = [];
   const writer = new ResultWriter({
     output: OUTPUT,
@@ -59,7 +76,10 @@ async function value(metrics: ServiceMetrics, name: string): Promise<number | un
   return parsePrometheus(await metrics.registry.metrics()).value(name);
 }
 
-const unacknowledged = (): Promise<void> => Promise.reject(new SinkError('KAFKA_UNAVAILABLE', 'cannot write results to Kafka at 127.0.0.1:9092: no acknowledgement for 10 s'));
+const unacknowledged = (): Promise<void> =>
+  Promise.reject(
+    new SinkError('KAFKA_UNAVAILABLE', 'cannot write results to Kafka at 127.0.0.1:9092: no acknowledgement for 10 s'),
+  );
 
 describe('ResultWriter', () => {
   it('counts acknowledged results as emitted, with the time since their partials arrived', async () => {
@@ -81,7 +101,9 @@ describe('ResultWriter', () => {
     expect(await value(metrics, 'uniqstream_result_write_failures_total')).toBe(2);
     expect(await value(metrics, 'uniqstream_results_emitted_total')).toBe(0);
     expect(writer.fault()).toBe('merge: cannot write results to counts: no acknowledgement within 10 s');
-    expect(lines.filter((l) => l['level'] === 40).map((l) => l['msg'])).toEqual([expect.stringMatching(/^could not write 2 results to counts \(no acknowledgement within 10 s\)/)]);
+    expect(lines.filter((l) => l['level'] === 40).map((l) => l['msg'])).toEqual([
+      expect.stringMatching(/^could not write 2 results to counts \(no acknowledgement within 10 s\)/),
+    ]);
     // The failed sink is not written to again.
     expect(await writer.write([RESULT])).toBe('failed');
     expect(await value(metrics, 'uniqstream_result_write_failures_total')).toBe(3);
@@ -89,7 +111,9 @@ describe('ResultWriter', () => {
 
   it('is not ready while a write waits long for its acknowledgement', async () => {
     let acknowledge: () => void = () => undefined;
-    const { writer, clock } = setUp([fakeSink({ flush: () => new Promise<void>((resolve) => (acknowledge = resolve)) })]);
+    const { writer, clock } = setUp([
+      fakeSink({ flush: () => new Promise<void>((resolve) => (acknowledge = resolve)) }),
+    ]);
     const writing = writer.write([RESULT], 0);
     // Until the write reaches flush().
     await new Promise((resolve) => setImmediate(resolve));
@@ -104,7 +128,15 @@ describe('ResultWriter', () => {
 
   it('recovers with a fresh sink (whose set-up creates the topic), trying again until one is ready; ready once a write succeeds', async () => {
     const first = fakeSink({ flush: unacknowledged });
-    const refused = fakeSink({ ready: () => Promise.reject(new SinkError('KAFKA_FAILED', 'cannot set up topic counts on Kafka at 127.0.0.1:9092: topic is marked for deletion')) });
+    const refused = fakeSink({
+      ready: () =>
+        Promise.reject(
+          new SinkError(
+            'KAFKA_FAILED',
+            'cannot set up topic counts on Kafka at 127.0.0.1:9092: topic is marked for deletion',
+          ),
+        ),
+    });
     const good = fakeSink();
     const { writer, made } = setUp([first, refused, good]);
     expect(await writer.write([RESULT])).toBe('failed');
@@ -119,7 +151,10 @@ describe('ResultWriter', () => {
   });
 
   it('gives up recovering when stopped', async () => {
-    const { writer, made } = setUp([fakeSink({ flush: unacknowledged }), fakeSink({ ready: () => new Promise<void>(() => undefined) })]);
+    const { writer, made } = setUp([
+      fakeSink({ flush: unacknowledged }),
+      fakeSink({ ready: () => new Promise<void>(() => undefined) }),
+    ]);
     expect(await writer.write([RESULT])).toBe('failed');
     const stop = new AbortController();
     const recovering = writer.recover(stop.signal);

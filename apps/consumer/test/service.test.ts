@@ -6,7 +6,14 @@ import { runService } from '../src/service.js';
 
 function configFor(kafkaPort: number, httpPort: number): ServiceConfig {
   const parsed = parseCommandLine(
-    ['--from', `kafka://127.0.0.1:${kafkaPort}/frames`, '--to', `kafka://127.0.0.1:${kafkaPort}/counts`, '--http-port', String(httpPort)],
+    [
+      '--from',
+      `kafka://127.0.0.1:${kafkaPort}/frames`,
+      '--to',
+      `kafka://127.0.0.1:${kafkaPort}/counts`,
+      '--http-port',
+      String(httpPort),
+    ],
     {},
     { readFile: () => '' },
   );
@@ -16,7 +23,12 @@ function configFor(kafkaPort: number, httpPort: number): ServiceConfig {
 
 function capture(): { lines: Record<string, unknown>[]; log: ReturnType<typeof createLogger> } {
   const lines: Record<string, unknown>[] = [];
-  return { lines, log: createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) };
+  return {
+    lines,
+    log: createLogger('debug', {
+      write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+    }),
+  };
 }
 
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -52,7 +64,13 @@ describe('runService', () => {
 
   it('fails with KAFKA_FAILED, one line, when no broker answers in time', async () => {
     const { log } = capture();
-    await expect(runService(configFor(await closedPort(), 0), { log, signal: new AbortController().signal, connectTimeoutMs: 1_000 })).rejects.toMatchObject({
+    await expect(
+      runService(configFor(await closedPort(), 0), {
+        log,
+        signal: new AbortController().signal,
+        connectTimeoutMs: 1_000,
+      }),
+    ).rejects.toMatchObject({
       code: 'KAFKA_FAILED',
       message: expect.stringMatching(/^cannot reach Kafka at 127\.0\.0\.1:\d+: [^\n]+$/),
     });
@@ -64,6 +82,13 @@ describe('runService', () => {
     stop.abort();
     await runService(configFor(await closedPort(), 0), { log, signal: stop.signal });
     const start = lines.find((l) => String(l['msg']).startsWith('starting:'));
-    expect(start).toMatchObject({ level: 30, role: 'all', from: expect.stringMatching(/^kafka:\/\//), group: 'uniqstream', windows: ['minute'], http: 'off' });
+    expect(start).toMatchObject({
+      level: 30,
+      role: 'all',
+      from: expect.stringMatching(/^kafka:\/\//),
+      group: 'uniqstream',
+      windows: ['minute'],
+      http: 'off',
+    });
   });
 });

@@ -48,7 +48,10 @@ const values = (messages: readonly Message[]): string[] => messages.map((m) => S
 describe('ShareOutbox', () => {
   it('sends a first share and a final one at once, and holds a revision that follows its key within the hold', () => {
     const { outbox, sent, advance } = harness();
-    expect(values(outbox.offer([share('minute:60:0', 0), share('minute:120:0', 0)]))).toEqual(['minute:60:0#0', 'minute:120:0#0']);
+    expect(values(outbox.offer([share('minute:60:0', 0), share('minute:120:0', 0)]))).toEqual([
+      'minute:60:0#0',
+      'minute:120:0#0',
+    ]);
     advance(10);
     expect(outbox.offer([share('minute:60:0', 1)])).toEqual([]);
     advance(10);
@@ -100,14 +103,22 @@ describe('ShareOutbox', () => {
   it('never loses the latest share of a key, and never sends a key twice within the hold', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c'), gap: fc.integer({ min: 0, max: 250 }), final: fc.boolean() }), { maxLength: 60 }),
+        fc.array(
+          fc.record({
+            key: fc.constantFrom('a', 'b', 'c'),
+            gap: fc.integer({ min: 0, max: 250 }),
+            final: fc.boolean(),
+          }),
+          { maxLength: 60 },
+        ),
         (steps) => {
           const h = harness();
           /** Every send, by the timer or at an offer, in order. */
           const log: Array<{ message: Message; at: number; final: boolean }> = [];
           let seen = 0;
           const collectTimerSends = () => {
-            for (; seen < h.sent.length; seen++) log.push({ message: h.sent[seen]!, at: h.sentAt[seen]!, final: false });
+            for (; seen < h.sent.length; seen++)
+              log.push({ message: h.sent[seen]!, at: h.sentAt[seen]!, final: false });
           };
           const latest = new Map<string, string>();
           const closed = new Set<string>();

@@ -3,7 +3,9 @@ import { isFenced } from '../src/transactions.js';
 
 describe('isFenced', () => {
   it('recognises the answers that say a newer producer holds the transactional id, also wrapped', () => {
-    const epoch = Object.assign(new Error('Producer attempted an operation with an old epoch'), { type: 'INVALID_PRODUCER_EPOCH' });
+    const epoch = Object.assign(new Error('Producer attempted an operation with an old epoch'), {
+      type: 'INVALID_PRODUCER_EPOCH',
+    });
     expect(isFenced(epoch)).toBe(true);
     expect(isFenced(Object.assign(new Error('fenced'), { type: 'PRODUCER_FENCED' }))).toBe(true);
     expect(isFenced(Object.assign(new Error('retries exhausted'), { originalError: epoch }))).toBe(true);

@@ -1,6 +1,22 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { KAFKA_CONNECTION_FLAG_SPECS, kafkaConnectionHelp, KafkaError, resolveKafkaSecurity, secretScrubber, type KafkaSecurity } from '@uniqstream/kafka';
-import { DEFAULT_FRAME_BYTES, DEFAULT_MAX_DELAY, DEFAULT_TAIL_DELAY, GeneratorError, REALISTIC, parseStart, resolveOptions, type StreamOptions } from '@uniqstream/generator';
+import {
+  KAFKA_CONNECTION_FLAG_SPECS,
+  kafkaConnectionHelp,
+  KafkaError,
+  resolveKafkaSecurity,
+  secretScrubber,
+  type KafkaSecurity,
+} from '@uniqstream/kafka';
+import {
+  DEFAULT_FRAME_BYTES,
+  DEFAULT_MAX_DELAY,
+  DEFAULT_TAIL_DELAY,
+  GeneratorError,
+  REALISTIC,
+  parseStart,
+  resolveOptions,
+  type StreamOptions,
+} from '@uniqstream/generator';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SimError, oneLine } from './errors.js';
 import { runGenerate } from './generate.js';
 import type { SimIo } from './io.js';
@@ -43,22 +59,58 @@ export interface ReplayConfig {
 
 function addOutputOptions(command: Command): Command {
   command
-    .option('--to <target>', 'where frames go: stdout, file:PATH (PATH ending in .gz: gzip) or kafka://host:port/topic', 'stdout')
-    .option('--gzip-level <n>', 'gzip level of a .gz file, 1 (fastest) to 9 (smallest)', integer(1, 9), DEFAULT_GZIP_LEVEL)
-    .option('--partitions <n>', 'Kafka: partitions of the topic when this run creates it', integer(1, 10_000), DEFAULT_KAFKA_SETTINGS.partitions)
+    .option(
+      '--to <target>',
+      'where frames go: stdout, file:PATH (PATH ending in .gz: gzip) or kafka://host:port/topic',
+      'stdout',
+    )
+    .option(
+      '--gzip-level <n>',
+      'gzip level of a .gz file, 1 (fastest) to 9 (smallest)',
+      integer(1, 9),
+      DEFAULT_GZIP_LEVEL,
+    )
+    .option(
+      '--partitions <n>',
+      'Kafka: partitions of the topic when this run creates it',
+      integer(1, 10_000),
+      DEFAULT_KAFKA_SETTINGS.partitions,
+    )
     .addOption(
       new Option('--key <kind>', 'Kafka: message key; uid keeps each user in one partition, none spreads round-robin')
         .choices(['uid', 'none'])
         .default(DEFAULT_KAFKA_SETTINGS.key),
     )
-    .addOption(new Option('--compression <codec>', 'Kafka: compression of the batches').choices(['none', 'gzip']).default(DEFAULT_KAFKA_SETTINGS.compression))
-    .option('--batch-bytes <n>', 'Kafka: bytes of frames per send call', integer(1024, MAX_KAFKA_FRAME_BYTES), DEFAULT_KAFKA_SETTINGS.batchBytes)
-    .option('--kafka-wait <seconds>', 'Kafka: how long to wait for a broker at start', duration, DEFAULT_KAFKA_SETTINGS.waitSeconds)
-    .option('--kafka-outage <seconds>', 'Kafka: how long sends keep retrying while the broker is away (frames wait meanwhile) before the run fails; 0: as long as it takes', duration, DEFAULT_KAFKA_SETTINGS.outageSeconds)
+    .addOption(
+      new Option('--compression <codec>', 'Kafka: compression of the batches')
+        .choices(['none', 'gzip'])
+        .default(DEFAULT_KAFKA_SETTINGS.compression),
+    )
+    .option(
+      '--batch-bytes <n>',
+      'Kafka: bytes of frames per send call',
+      integer(1024, MAX_KAFKA_FRAME_BYTES),
+      DEFAULT_KAFKA_SETTINGS.batchBytes,
+    )
+    .option(
+      '--kafka-wait <seconds>',
+      'Kafka: how long to wait for a broker at start',
+      duration,
+      DEFAULT_KAFKA_SETTINGS.waitSeconds,
+    )
+    .option(
+      '--kafka-outage <seconds>',
+      'Kafka: how long sends keep retrying while the broker is away (frames wait meanwhile) before the run fails; 0: as long as it takes',
+      duration,
+      DEFAULT_KAFKA_SETTINGS.outageSeconds,
+    )
     .option('--progress', 'report progress on stderr (on by default when stderr is a terminal)')
     .option('-q, --quiet', 'no progress, summary or notes on stderr, only errors');
   for (const spec of KAFKA_CONNECTION_FLAG_SPECS) {
-    const option = new Option(spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`, spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`);
+    const option = new Option(
+      spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`,
+      spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`,
+    );
     if (spec.value !== undefined) {
       option.argParser((value: string) => {
         try {
@@ -101,10 +153,15 @@ function showProgress(o: Record<string, unknown>, io: SimIo): boolean {
 }
 
 /** Builds the command line. `act` receives the checked configuration of whichever command ran. */
-export function buildProgram(io: SimIo, act: (config: { generate: GenerateConfig } | { replay: ReplayConfig }) => void): Command {
+export function buildProgram(
+  io: SimIo,
+  act: (config: { generate: GenerateConfig } | { replay: ReplayConfig }) => void,
+): Command {
   const program = new Command(NAME);
   program
-    .description('Makes realistic streams of JSON log frames (late, out of order, corrupt) with their exact ground truth, to stdout, files or Kafka.')
+    .description(
+      'Makes realistic streams of JSON log frames (late, out of order, corrupt) with their exact ground truth, to stdout, files or Kafka.',
+    )
     .usage('[options]  |  replay <file> [options]')
     .version(readVersion(), '-V, --version')
     .enablePositionalOptions()
@@ -119,19 +176,46 @@ export function buildProgram(io: SimIo, act: (config: { generate: GenerateConfig
     .option('--users <n>', 'size of the user pool', integer(1, 2 ** 32), DEFAULT_USERS)
     .option('--zipf <s>', 'draw users by a Zipf law with exponent s (default: uniformly)', positive)
     .option('--rate <n>', 'frames per second of event time', positive, DEFAULT_RATE)
-    .option('--start <time>', 'event time of the first frame: unix seconds, an ISO date (UTC unless it has a zone), or now-2y / now-30d', DEFAULT_START)
+    .option(
+      '--start <time>',
+      'event time of the first frame: unix seconds, an ISO date (UTC unless it has a zone), or now-2y / now-30d',
+      DEFAULT_START,
+    )
     .option('--frames <n>', `frames to make (default ${DEFAULT_FRAMES} unless --duration)`, integer(0))
-    .option('--duration <seconds>', 'event time to cover instead of --frames: seconds, or with a unit (15m, 2h, 1d)', duration)
+    .option(
+      '--duration <seconds>',
+      'event time to cover instead of --frames: seconds, or with a unit (15m, 2h, 1d)',
+      duration,
+    )
     .option('--frame-bytes <n>', 'average size of a frame in bytes', integer(0, 16 * 1024 * 1024), DEFAULT_FRAME_BYTES)
     .option('--realtime', 'send each frame when the wall clock reaches its arrival time (default: as fast as possible)')
     .option('--realistic', `disorder and damage like FRAMES.md for every such option not given: ${describeRealistic()}`)
     .option('--late-fraction <p>', 'fraction of frames arriving 1..max-delay s late', fraction, 0)
     .option('--max-delay <seconds>', 'largest delay of a late frame', integer(1), DEFAULT_MAX_DELAY)
-    .option('--tail-fraction <p>', 'fraction of frames arriving max-delay+1..tail-delay s late (past the 5 s bound)', fraction, 0)
-    .option('--tail-delay <seconds>', `largest delay of a tail frame (default: ${DEFAULT_TAIL_DELAY}, or max-delay + 1 if that is larger)`, integer(2))
+    .option(
+      '--tail-fraction <p>',
+      'fraction of frames arriving max-delay+1..tail-delay s late (past the 5 s bound)',
+      fraction,
+      0,
+    )
+    .option(
+      '--tail-delay <seconds>',
+      `largest delay of a tail frame (default: ${DEFAULT_TAIL_DELAY}, or max-delay + 1 if that is larger)`,
+      integer(2),
+    )
     .option('--bitflip-fraction <p>', 'fraction of frames with one random bit of the 32-bit ts flipped', fraction, 0)
-    .option('--bitflip-min-bit <bit>', 'lowest ts bit a bitflip may hit; 12 makes every flip move ts by over an hour', integer(0, 31), 0)
-    .option('--malformed-fraction <p>', 'fraction of malformed frames, split evenly over truncated, missing-uid, missing-ts, invalid-ts, not-object, empty, invalid-utf8', fraction, 0)
+    .option(
+      '--bitflip-min-bit <bit>',
+      'lowest ts bit a bitflip may hit; 12 makes every flip move ts by over an hour',
+      integer(0, 31),
+      0,
+    )
+    .option(
+      '--malformed-fraction <p>',
+      'fraction of malformed frames, split evenly over truncated, missing-uid, missing-ts, invalid-ts, not-object, empty, invalid-utf8',
+      fraction,
+      0,
+    )
     .option('--ts-string-fraction <p>', 'fraction of frames whose ts is a string ("1468244384")', fraction, 0)
     .option('--crlf', 'end lines with \\r\\n instead of \\n (stdout and files)')
     .option('--tz <zone>', 'IANA time zone of the hour, day, week, month and year windows in --truth', 'UTC')
@@ -142,7 +226,9 @@ export function buildProgram(io: SimIo, act: (config: { generate: GenerateConfig
   });
 
   const replay = new Command('replay')
-    .description('sends the lines of an existing file (.jsonl, or .jsonl.gz) to an output, at --rate frames per second or full speed')
+    .description(
+      'sends the lines of an existing file (.jsonl, or .jsonl.gz) to an output, at --rate frames per second or full speed',
+    )
     .argument('<file>', 'the file to replay; a name ending in .gz is gunzipped')
     .option('--rate <n>', 'frames per second of wall time (default: full speed)', positive)
     .exitOverride()
@@ -177,7 +263,8 @@ function generateConfig(program: Command, o: Record<string, unknown>, io: SimIo)
     const source = program.getOptionValueSource(name);
     return source !== undefined && source !== 'default';
   };
-  if (o.frames !== undefined && o.duration !== undefined) throw new SimError('BAD_OPTION', 'give --frames or --duration, not both');
+  if (o.frames !== undefined && o.duration !== undefined)
+    throw new SimError('BAD_OPTION', 'give --frames or --duration, not both');
   let start: number;
   try {
     start = parseStart(o.start as string, Math.floor(io.now() / MS_PER_SECOND));
@@ -185,14 +272,17 @@ function generateConfig(program: Command, o: Record<string, unknown>, io: SimIo)
     throw new SimError('BAD_OPTION', `--start: ${oneLine(error)}`, { cause: error });
   }
   const preset = o.realistic === true ? REALISTIC : {};
-  const pick = (name: keyof typeof REALISTIC): number => (given(name) || preset[name] === undefined ? (o[name] as number) : preset[name]);
+  const pick = (name: keyof typeof REALISTIC): number =>
+    given(name) || preset[name] === undefined ? (o[name] as number) : preset[name];
   const stream: StreamOptions = {
     seed: o.seed as number,
     users: o.users as number,
     ...(o.zipf === undefined ? {} : { zipf: o.zipf as number }),
     rate: o.rate as number,
     start,
-    ...(o.duration === undefined ? { frames: (o.frames as number | undefined) ?? DEFAULT_FRAMES } : { duration: o.duration as number }),
+    ...(o.duration === undefined
+      ? { frames: (o.frames as number | undefined) ?? DEFAULT_FRAMES }
+      : { duration: o.duration as number }),
     frameBytes: o.frameBytes as number,
     tsStringFraction: pick('tsStringFraction'),
     crlf: o.crlf === true,
@@ -213,7 +303,10 @@ function generateConfig(program: Command, o: Record<string, unknown>, io: SimIo)
   }
   const target = parseTarget(o.to as string);
   if (target.kind === 'kafka' && stream.frameBytes !== undefined && stream.frameBytes > MAX_KAFKA_FRAME_BYTES / 2) {
-    throw new SimError('BAD_OPTION', `--frame-bytes ${stream.frameBytes} is too large for Kafka's default 1 MB message limit`);
+    throw new SimError(
+      'BAD_OPTION',
+      `--frame-bytes ${stream.frameBytes} is too large for Kafka's default 1 MB message limit`,
+    );
   }
   return {
     stream,
@@ -229,7 +322,10 @@ function generateConfig(program: Command, o: Record<string, unknown>, io: SimIo)
 
 /** The generator names options as in code (lateFraction); the command line as --late-fraction. */
 function cliWording(message: string): string {
-  return message.replace(/\b(seed|users|zipf|rate|start|frames|duration|frameBytes|tsStringFraction|lateFraction|maxDelay|tailFraction|tailDelay|bitflipFraction|bitflipMinBit|malformedFraction)\b/g, (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  return message.replace(
+    /\b(seed|users|zipf|rate|start|frames|duration|frameBytes|tsStringFraction|lateFraction|maxDelay|tailFraction|tailDelay|bitflipFraction|bitflipMinBit|malformedFraction)\b/g,
+    (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+  );
 }
 
 /** Runs the simulator with `argv` (without node and script); resolves to the exit status. */
@@ -242,7 +338,11 @@ export async function run(argv: readonly string[], io: SimIo): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT_OK : EXIT_USAGE;
+      return error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+        ? EXIT_OK
+        : EXIT_USAGE;
     }
     if (error instanceof SimError && error.code === 'BAD_OPTION') {
       io.stderr.write(`${NAME}: ${error.message}\n`);

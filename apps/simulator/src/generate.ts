@@ -24,10 +24,19 @@ export async function runGenerate(config: GenerateConfig, io: SimIo): Promise<vo
   const truthOptions = { tz: resolved.tz, users: resolved.users };
   // Kafka: a frame counts once the broker acknowledged it, so a run an outage
   // cuts short has the truth of what is in the topic.
-  const truth = config.truthPath === null ? undefined : config.target.kind === 'kafka' ? new DeliveredTruth(truthOptions) : new GroundTruth(truthOptions);
+  const truth =
+    config.truthPath === null
+      ? undefined
+      : config.target.kind === 'kafka'
+        ? new DeliveredTruth(truthOptions)
+        : new GroundTruth(truthOptions);
   const truthFile = config.truthPath === null ? null : await TruthFile.open(config.truthPath);
   const onDelivered = truth instanceof DeliveredTruth ? (frames: number) => truth.deliver(frames) : undefined;
-  const output = await openOutput(config.target, config.kafka, io, { gzipLevel: config.gzipLevel, quiet: config.quiet, ...(onDelivered === undefined ? {} : { onDelivered }) });
+  const output = await openOutput(config.target, config.kafka, io, {
+    gzipLevel: config.gzipLevel,
+    quiet: config.quiet,
+    ...(onDelivered === undefined ? {} : { onDelivered }),
+  });
   const progress = new Progress(io, config.progress, config.quiet, resolved.frames);
   const hooks = truth === undefined ? {} : { truth };
   let failed = false;

@@ -1,4 +1,9 @@
-import { DEFAULT_UNAVAILABLE_TIMEOUT_MS, KafkaTopicWriter, type KafkaError, type KafkaSecurity } from '@uniqstream/kafka';
+import {
+  DEFAULT_UNAVAILABLE_TIMEOUT_MS,
+  KafkaTopicWriter,
+  type KafkaError,
+  type KafkaSecurity,
+} from '@uniqstream/kafka';
 import type { Message } from 'kafkajs';
 import { SimError, type SimErrorCode } from './errors.js';
 import type { SimIo } from './io.js';
@@ -94,13 +99,17 @@ export class KafkaOutput implements MessageOutput {
       now: io.monotonic,
       ...(settings.security === undefined ? {} : { security: settings.security }),
       ...(onDelivered === undefined ? {} : { onAcknowledged: onDelivered }),
-      errorOf: (error) => new SimError(ERROR_CODES[error.code], `${error.message}${hint(error, connected, settings)}`, { cause: error }),
+      errorOf: (error) =>
+        new SimError(ERROR_CODES[error.code], `${error.message}${hint(error, connected, settings)}`, { cause: error }),
     });
     try {
       await writer.ready();
       connected = true;
       const partitions = await writer.partitions();
-      if (partitions !== settings.partitions) log(`topic ${topic} already exists with ${partitions} partition(s); --partitions ${settings.partitions} does not change it`);
+      if (partitions !== settings.partitions)
+        log(
+          `topic ${topic} already exists with ${partitions} partition(s); --partitions ${settings.partitions} does not change it`,
+        );
       return new KafkaOutput(writer, partitions, settings.key);
     } catch (error) {
       await writer.close({ flush: false });
@@ -137,6 +146,7 @@ export class KafkaOutput implements MessageOutput {
 /** What to do about an unreachable broker, after the writer's one-line message. */
 function hint(error: KafkaError, connected: boolean, settings: KafkaSettings): string {
   if (error.code !== 'UNAVAILABLE') return '';
-  if (!connected) return ` (gave up after ${settings.waitSeconds} s, see --kafka-wait; is the broker running? try: sh tools/kafka/bin/kafka-local start)`;
+  if (!connected)
+    return ` (gave up after ${settings.waitSeconds} s, see --kafka-wait; is the broker running? try: sh tools/kafka/bin/kafka-local start)`;
   return ' (see --kafka-outage)';
 }

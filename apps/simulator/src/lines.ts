@@ -6,10 +6,13 @@ const CR = 0x0d;
  * writing them back gives the input byte for byte); `frame` is the line
  * without `\n` or `\r\n`, as Kafka messages carry it.
  */
-export async function* lines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<{ readonly line: Buffer; readonly frame: Buffer }> {
+export async function* lines(
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncGenerator<{ readonly line: Buffer; readonly frame: Buffer }> {
   let rest: Buffer = Buffer.alloc(0);
   for await (const raw of chunks) {
-    const chunk = rest.length === 0 ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : Buffer.concat([rest, raw]);
+    const chunk =
+      rest.length === 0 ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : Buffer.concat([rest, raw]);
     let start = 0;
     for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, start)) {
       const line = chunk.subarray(start, lf + 1);

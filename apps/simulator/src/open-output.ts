@@ -16,7 +16,12 @@ export interface OutputOptions {
 }
 
 /** Opens the output `target` names; Kafka's notes are one line each on stderr, unless `quiet`. */
-export async function openOutput(target: Target, kafka: KafkaSettings, io: SimIo, options: OutputOptions = {}): Promise<Output> {
+export async function openOutput(
+  target: Target,
+  kafka: KafkaSettings,
+  io: SimIo,
+  options: OutputOptions = {},
+): Promise<Output> {
   const gzipLevel = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
   switch (target.kind) {
     case 'stdout':

@@ -114,7 +114,8 @@ export class FileOutput implements ByteOutput {
   }
 
   private check(): void {
-    if (this.failure !== null) throw new SimError('OUTPUT_FAILED', `cannot write ${this.path}: ${oneLine(this.failure)}`);
+    if (this.failure !== null)
+      throw new SimError('OUTPUT_FAILED', `cannot write ${this.path}: ${oneLine(this.failure)}`);
   }
 
   async write(chunk: Uint8Array): Promise<void> {

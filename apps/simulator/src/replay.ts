@@ -32,7 +32,10 @@ export async function runReplay(config: ReplayConfig, io: SimIo): Promise<void> 
   }
   file.on('error', onInputError);
   if (source !== file) source.on('error', onInputError);
-  const output = await openOutput(config.target, config.kafka, io, { gzipLevel: config.gzipLevel, quiet: config.quiet });
+  const output = await openOutput(config.target, config.kafka, io, {
+    gzipLevel: config.gzipLevel,
+    quiet: config.quiet,
+  });
   const progress = new Progress(io, config.progress, config.quiet, null);
   const pacer = config.rate === null ? null : new Pacer(io);
   let parts: Buffer[] = [];
@@ -85,7 +88,9 @@ export async function runReplay(config: ReplayConfig, io: SimIo): Promise<void> 
     await flush();
   } catch (error) {
     failed = true;
-    throw inputError === null ? error : new SimError('INPUT_FAILED', `cannot read ${config.file}: ${oneLine(inputError)}`, { cause: inputError });
+    throw inputError === null
+      ? error
+      : new SimError('INPUT_FAILED', `cannot read ${config.file}: ${oneLine(inputError)}`, { cause: inputError });
   } finally {
     source.destroy();
     const closing = output.close();
@@ -93,14 +98,22 @@ export async function runReplay(config: ReplayConfig, io: SimIo): Promise<void> 
     else await closing;
     if (!failed) progress.finish(describeTarget(config.target), io.signal?.aborted === true ? ' (interrupted)' : '');
   }
-  if (inputError !== null) throw new SimError('INPUT_FAILED', `cannot read ${config.file}: ${oneLine(inputError)}`, { cause: inputError });
+  if (inputError !== null)
+    throw new SimError('INPUT_FAILED', `cannot read ${config.file}: ${oneLine(inputError)}`, { cause: inputError });
 }
 
 /** The root uid of a frame, to key its Kafka message; null for a frame that has none. */
 function uidOf(frame: Buffer): string | null {
   try {
     const value: unknown = JSON.parse(decoder.decode(frame));
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'uid' in value && typeof value.uid === 'string') return value.uid;
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      'uid' in value &&
+      typeof value.uid === 'string'
+    )
+      return value.uid;
   } catch {
     // Malformed frames go unkeyed.
   }

@@ -21,7 +21,8 @@ export function parseTarget(text: string): Target {
   if (value.startsWith(KAFKA_SCHEME)) return parseKafka(value);
   let path = value;
   if (value.startsWith(FILE_SCHEME)) path = value.slice(FILE_SCHEME.length).replace(/^\/\/(?=\/)/, '');
-  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new SimError('BAD_OPTION', `unsupported --to ${value}: ${EXPECTED}`);
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+    throw new SimError('BAD_OPTION', `unsupported --to ${value}: ${EXPECTED}`);
   if (path === '') throw new SimError('BAD_OPTION', `no path in --to ${value}`);
   return { kind: 'file', path, gzip: path.endsWith('.gz') };
 }
@@ -31,7 +32,8 @@ function parseKafka(value: string): Target {
   const slash = rest.indexOf('/');
   const hosts = slash === -1 ? rest : rest.slice(0, slash);
   const topic = slash === -1 ? '' : decodeURIComponent(rest.slice(slash + 1));
-  if (!TOPIC_PATTERN.test(topic)) throw new SimError('BAD_OPTION', `no valid topic in ${value}: expected kafka://host:port/topic`);
+  if (!TOPIC_PATTERN.test(topic))
+    throw new SimError('BAD_OPTION', `no valid topic in ${value}: expected kafka://host:port/topic`);
   const brokers = hosts
     .split(',')
     .map((h) => h.trim())
@@ -39,7 +41,8 @@ function parseKafka(value: string): Target {
     .map((h) => {
       const match = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(h);
       const port = match?.[2] === undefined ? DEFAULT_KAFKA_PORT : Number(match[2]);
-      if (match === null || port < 1 || port > MAX_PORT) throw new SimError('BAD_OPTION', `bad broker address ${h} in ${value}`);
+      if (match === null || port < 1 || port > MAX_PORT)
+        throw new SimError('BAD_OPTION', `bad broker address ${h} in ${value}`);
       return `${match[1]}:${port}`;
     });
   if (brokers.length === 0) throw new SimError('BAD_OPTION', `no broker in ${value}: expected kafka://host:port/topic`);

@@ -38,6 +38,7 @@ export class TruthFile {
     await this.drain(truth);
     this.stream.end(formatTruthRecord(truth.summary()));
     await once(this.stream, 'close').catch(() => undefined);
-    if (this.failure !== null) throw new SimError('OUTPUT_FAILED', `cannot write truth file ${this.path}: ${oneLine(this.failure)}`);
+    if (this.failure !== null)
+      throw new SimError('OUTPUT_FAILED', `cannot write truth file ${this.path}: ${oneLine(this.failure)}`);
   }
 }

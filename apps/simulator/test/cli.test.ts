@@ -17,25 +17,70 @@ describe('uniqstream-sim --help', () => {
   it('documents every option, with its default where it has one', () => {
     const text = help.stdout.toString().replace(/\s+/g, ' ');
     const flags = [
-      '--seed', '--users', '--zipf', '--rate', '--start', '--frames', '--duration', '--frame-bytes', '--realtime',
-      '--late-fraction', '--max-delay', '--tail-fraction', '--tail-delay', '--bitflip-fraction', '--malformed-fraction',
-      '--ts-string-fraction', '--crlf', '--tz', '--truth', '--to', '--partitions', '--key', '--compression', '--progress',
-      '--kafka-wait', '--kafka-outage', '-q, --quiet', '-V, --version',
+      '--seed',
+      '--users',
+      '--zipf',
+      '--rate',
+      '--start',
+      '--frames',
+      '--duration',
+      '--frame-bytes',
+      '--realtime',
+      '--late-fraction',
+      '--max-delay',
+      '--tail-fraction',
+      '--tail-delay',
+      '--bitflip-fraction',
+      '--malformed-fraction',
+      '--ts-string-fraction',
+      '--crlf',
+      '--tz',
+      '--truth',
+      '--to',
+      '--partitions',
+      '--key',
+      '--compression',
+      '--progress',
+      '--kafka-wait',
+      '--kafka-outage',
+      '-q, --quiet',
+      '-V, --version',
     ];
     for (const flag of flags) expect(text).toContain(flag);
-    for (const shown of ['(default: 1)', '(default: 100000)', '(default: 1000)', '(default: 2048)', '(default: "stdout")', 'default 100000', '(default: 60', 'as long as it takes (default: 300)']) {
+    for (const shown of [
+      '(default: 1)',
+      '(default: 100000)',
+      '(default: 1000)',
+      '(default: 2048)',
+      '(default: "stdout")',
+      'default 100000',
+      '(default: 60',
+      'as long as it takes (default: 300)',
+    ]) {
       expect(text).toContain(shown);
     }
   });
 
   it('documents the Kafka connection settings, the password in the environment only', () => {
     const text = help.stdout.toString();
-    for (const flag of ['--kafka-tls', '--kafka-ca', '--kafka-cert', '--kafka-key', '--kafka-tls-servername', '--kafka-sasl-mechanism', '--kafka-user', '--kafka-password-file', 'UNIQSTREAM_KAFKA_PASSWORD']) {
+    for (const flag of [
+      '--kafka-tls',
+      '--kafka-ca',
+      '--kafka-cert',
+      '--kafka-key',
+      '--kafka-tls-servername',
+      '--kafka-sasl-mechanism',
+      '--kafka-user',
+      '--kafka-password-file',
+      'UNIQSTREAM_KAFKA_PASSWORD',
+    ]) {
       expect(text).toContain(flag);
     }
     const refused = sim(['--frames', '1', '--to', 'kafka://127.0.0.1:1/t', '--kafka-user', 'sim']);
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toBe('uniqstream-sim: --kafka-user sim needs a password: set UNIQSTREAM_KAFKA_PASSWORD or --kafka-password-file\n');
+    expect(refused.stderr).toBe(
+      'uniqstream-sim: --kafka-user sim needs a password: set UNIQSTREAM_KAFKA_PASSWORD or --kafka-password-file\n',
+    );
   });
 
   it('documents replay', () => {
@@ -173,4 +218,3 @@ describe('a reader of stdout that goes away early', () => {
     expect(gone.stderr).toBe('');
   });
 });
-

@@ -19,7 +19,8 @@ const STREAM: StreamOptions = {
 };
 
 const key = (w: { window: string; start: number }): string => `${w.window}:${w.start}`;
-const byWindow = (windows: readonly TruthWindow[]) => new Map(windows.map((w) => [key(w), { users: w.users, frames: w.frames }]));
+const byWindow = (windows: readonly TruthWindow[]) =>
+  new Map(windows.map((w) => [key(w), { users: w.users, frames: w.frames }]));
 
 /** Delivery in uneven steps, as acknowledgements of batches come: 1, 2, 3, ... frames. */
 function* steps(): Generator<number> {

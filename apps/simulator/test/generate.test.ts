@@ -12,8 +12,37 @@ import { WINDOWS, splitLines, utcWindowStart, validFrame } from './support/refer
 
 const dir = mkdtempSync(join(tmpdir(), 'sim-generate-'));
 // Starts at 23:58:30 on Sunday 31 December 2017, so minute, hour, day, week, month and year all roll over.
-const base = ['--seed', '7', '--start', '2017-12-31T23:58:30Z', '--rate', '40', '--duration', '240', '--frame-bytes', '300', '--users', '2000', '--quiet'];
-const disorder = ['--late-fraction', '0.1', '--tail-fraction', '0.02', '--tail-delay', '120', '--bitflip-fraction', '0.01', '--bitflip-min-bit', '20', '--malformed-fraction', '0.05', '--ts-string-fraction', '0.1'];
+const base = [
+  '--seed',
+  '7',
+  '--start',
+  '2017-12-31T23:58:30Z',
+  '--rate',
+  '40',
+  '--duration',
+  '240',
+  '--frame-bytes',
+  '300',
+  '--users',
+  '2000',
+  '--quiet',
+];
+const disorder = [
+  '--late-fraction',
+  '0.1',
+  '--tail-fraction',
+  '0.02',
+  '--tail-delay',
+  '120',
+  '--bitflip-fraction',
+  '0.01',
+  '--bitflip-min-bit',
+  '20',
+  '--malformed-fraction',
+  '0.05',
+  '--ts-string-fraction',
+  '0.1',
+];
 const stdout = sim([...base, ...disorder]).stdout;
 
 describe('file outputs', () => {
@@ -35,7 +64,10 @@ describe('file outputs', () => {
 describe('--truth', () => {
   const path = join(dir, 'truth.jsonl');
   const result = sim([...base, ...disorder, '--truth', path]);
-  const records = readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const records = readFileSync(path, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
   it('matches an independent recount of the stream it wrote', () => {
     expect(result.status).toBe(0);
@@ -56,10 +88,18 @@ describe('--truth', () => {
         sets.set(key, entry);
       }
     }
-    const expected = [...sets.values()].map((e) => ({ window: e.window, start: e.start, users: e.uids.size, frames: e.frames }));
-    const windows = records.filter((r) => r.type === 'window').map((r) => ({ window: r.window, start: r.start, users: r.users, frames: r.frames }));
+    const expected = [...sets.values()].map((e) => ({
+      window: e.window,
+      start: e.start,
+      users: e.uids.size,
+      frames: e.frames,
+    }));
+    const windows = records
+      .filter((r) => r.type === 'window')
+      .map((r) => ({ window: r.window, start: r.start, users: r.users, frames: r.frames }));
     const order = (a: { window: unknown; start: unknown }, b: { window: unknown; start: unknown }) =>
-      WINDOWS.indexOf(a.window as string) - WINDOWS.indexOf(b.window as string) || (a.start as number) - (b.start as number);
+      WINDOWS.indexOf(a.window as string) - WINDOWS.indexOf(b.window as string) ||
+      (a.start as number) - (b.start as number);
     expect(windows.sort(order)).toEqual(expected.sort(order));
     // 23:58:30 + 240 s: five minutes, and two of every coarser window.
     expect(windows.filter((x) => x.window === 'minute')).toHaveLength(5);
@@ -82,12 +122,34 @@ describe('--truth', () => {
 
 describe('--realtime', () => {
   it('sends each frame when the clock reaches its arrival time', async () => {
-    const args = ['--frames', '2000', '--rate', '500', '--frame-bytes', '80', '--late-fraction', '0.2', '--max-delay', '3', '--realtime', '--quiet'];
+    const args = [
+      '--frames',
+      '2000',
+      '--rate',
+      '500',
+      '--frame-bytes',
+      '80',
+      '--late-fraction',
+      '0.2',
+      '--max-delay',
+      '3',
+      '--realtime',
+      '--quiet',
+    ];
     const mem = memoryIo();
     expect(await run(args, mem.io)).toBe(0);
     // Arrival offsets from the library, frame by frame in output order.
     const due: number[] = [];
-    for (const f of generateFrames({ seed: 1, users: 100_000, rate: 500, start: Date.UTC(2016, 6, 11, 13, 39, 44) / 1000, frames: 2000, frameBytes: 80, lateFraction: 0.2, maxDelay: 3 })) {
+    for (const f of generateFrames({
+      seed: 1,
+      users: 100_000,
+      rate: 500,
+      start: Date.UTC(2016, 6, 11, 13, 39, 44) / 1000,
+      frames: 2000,
+      frameBytes: 80,
+      lateFraction: 0.2,
+      maxDelay: 3,
+    })) {
       due.push(f.emitTs);
     }
     let index = 0;

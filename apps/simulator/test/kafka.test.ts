@@ -8,12 +8,24 @@ describe('KafkaOutput with no broker', () => {
   it('says once that it waits, then gives up with KAFKA_UNREACHABLE in one line that says what to do', async () => {
     const port = await closedPort();
     const log: string[] = [];
-    const opening = KafkaOutput.open([`127.0.0.1:${port}`], 'frames', { ...DEFAULT_KAFKA_SETTINGS, waitSeconds: 1 }, processIo(), (line) => log.push(line));
+    const opening = KafkaOutput.open(
+      [`127.0.0.1:${port}`],
+      'frames',
+      { ...DEFAULT_KAFKA_SETTINGS, waitSeconds: 1 },
+      processIo(),
+      (line) => log.push(line),
+    );
     const error = (await opening.catch((e: unknown) => e)) as Error & { code?: string };
     expect(error.code).toBe('KAFKA_UNREACHABLE');
     expect(error.message).not.toContain('\n');
-    expect(error.message).toMatch(new RegExp(`^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.* \\(gave up after 1 s, see --kafka-wait; is the broker running\\? try: sh tools/kafka/bin/kafka-local start\\)$`));
-    expect(log).toEqual([expect.stringMatching(new RegExp(`^waiting for Kafka at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`)) as string]);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.* \\(gave up after 1 s, see --kafka-wait; is the broker running\\? try: sh tools/kafka/bin/kafka-local start\\)$`,
+      ),
+    );
+    expect(log).toEqual([
+      expect.stringMatching(new RegExp(`^waiting for Kafka at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`)) as string,
+    ]);
   });
 });
 
@@ -31,6 +43,8 @@ describe('uniqstream-sim --to kafka:// with no broker', () => {
     const port = await closedPort();
     const result = sim(['--frames', '10', '--to', `kafka://127.0.0.1:${port}/frames`, '--kafka-wait', '0.5', '-q']);
     expect(result.status).toBe(1);
-    expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^uniqstream-sim: cannot reach Kafka at /) as string]);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^uniqstream-sim: cannot reach Kafka at /) as string,
+    ]);
   });
 });

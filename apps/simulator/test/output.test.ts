@@ -12,7 +12,11 @@ const dir = mkdtempSync(join(tmpdir(), 'sim-output-'));
 describe('FileOutput', () => {
   it('writes plain and gzip files', async () => {
     const data = Buffer.from('{"a":1}\n'.repeat(100_000));
-    for (const [name, level] of [['a.jsonl', 0], ['a.jsonl.gz', 1], ['b.jsonl.gz', 9]] as const) {
+    for (const [name, level] of [
+      ['a.jsonl', 0],
+      ['a.jsonl.gz', 1],
+      ['b.jsonl.gz', 9],
+    ] as const) {
       const out = await FileOutput.open(join(dir, name), level);
       for (let i = 0; i < data.length; i += 65_536) await out.write(data.subarray(i, i + 65_536));
       await out.close();
@@ -22,7 +26,9 @@ describe('FileOutput', () => {
   });
 
   it('fails at open with OUTPUT_FAILED when the file cannot be created', async () => {
-    await expect(FileOutput.open(join(dir, 'no', 'such', 'dir.jsonl'), 0)).rejects.toMatchObject({ code: 'OUTPUT_FAILED' });
+    await expect(FileOutput.open(join(dir, 'no', 'such', 'dir.jsonl'), 0)).rejects.toMatchObject({
+      code: 'OUTPUT_FAILED',
+    });
     await expect(FileOutput.open(join(dir, 'no', 'such', 'dir.jsonl'), 0)).rejects.toBeInstanceOf(SimError);
   });
 });

@@ -22,7 +22,12 @@ describe('Progress', () => {
       progress.tick();
     }
     // 3 s in steps of 0.3 s: reports at 1.2, 2.4 s.
-    expect(mem.stderrText().split('\n').filter((l) => l !== '')).toHaveLength(2);
+    expect(
+      mem
+        .stderrText()
+        .split('\n')
+        .filter((l) => l !== ''),
+    ).toHaveLength(2);
   });
 
   it('rewrites one line on a terminal and clears it at the end', () => {

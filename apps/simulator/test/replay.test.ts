@@ -10,7 +10,17 @@ import { memoryIo } from './support/memory-io.js';
 import { splitLines } from './support/reference.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sim-replay-'));
-const stream = sim(['--seed', '3', '--frames', '4000', '--frame-bytes', '500', '--realistic', '--crlf', '--quiet']).stdout;
+const stream = sim([
+  '--seed',
+  '3',
+  '--frames',
+  '4000',
+  '--frame-bytes',
+  '500',
+  '--realistic',
+  '--crlf',
+  '--quiet',
+]).stdout;
 
 describe('uniqstream-sim replay', () => {
   it('sends a file to stdout unchanged, \\r\\n line ends included', () => {

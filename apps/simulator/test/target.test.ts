@@ -17,7 +17,15 @@ describe('parseTarget', () => {
     expect(parseTarget(describeTarget(target))).toEqual(target);
   });
 
-  it.each(['', 'kafka://host:9092', 'kafka://host:9092/bad topic', 'kafka://host:99999/t', 'kafka:///t', 'http://x/y', 'file:'])('refuses %j', (text) => {
+  it.each([
+    '',
+    'kafka://host:9092',
+    'kafka://host:9092/bad topic',
+    'kafka://host:99999/t',
+    'kafka:///t',
+    'http://x/y',
+    'file:',
+  ])('refuses %j', (text) => {
     expect(() => parseTarget(text)).toThrow(SimError);
   });
 });

@@ -7,7 +7,15 @@ import { TruthFile } from '../src/truth-file.js';
 
 describe('TruthFile', () => {
   it('writes every window as it is finalized, then the summary', async () => {
-    const options = { seed: 2, users: 50, rate: 5, start: 1_000_000_000, duration: 600, frameBytes: 0, lateFraction: 0.2 };
+    const options = {
+      seed: 2,
+      users: 50,
+      rate: 5,
+      start: 1_000_000_000,
+      duration: 600,
+      frameBytes: 0,
+      lateFraction: 0.2,
+    };
     const path = join(mkdtempSync(join(tmpdir(), 'sim-truth-')), 'truth.jsonl');
     const file = await TruthFile.open(path);
     const truth = new GroundTruth(options);

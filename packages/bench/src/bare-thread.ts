@@ -15,7 +15,9 @@ export interface BareThreadJob {
   readonly fetch: FetchSettings;
 }
 
-export type BareThreadAnswer = { readonly ok: true; readonly run: BareRun } | { readonly ok: false; readonly message: string };
+export type BareThreadAnswer =
+  | { readonly ok: true; readonly run: BareRun }
+  | { readonly ok: false; readonly message: string };
 
 if (parentPort !== null) {
   const port = parentPort;
@@ -23,6 +25,10 @@ if (parentPort !== null) {
   const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [job.bootstrap], logLevel: logLevel.ERROR });
   bareConsume(kafka, job.topic, job.frames, job.fetch).then(
     (run) => port.postMessage({ ok: true, run } satisfies BareThreadAnswer),
-    (error: unknown) => port.postMessage({ ok: false, message: error instanceof Error ? error.message : String(error) } satisfies BareThreadAnswer),
+    (error: unknown) =>
+      port.postMessage({
+        ok: false,
+        message: error instanceof Error ? error.message : String(error),
+      } satisfies BareThreadAnswer),
   );
 }

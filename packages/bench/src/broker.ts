@@ -19,11 +19,20 @@ export interface BenchBroker {
   readonly pid?: number;
 }
 
-export async function benchBroker(log: (line: string) => void, env: Readonly<Record<string, string | undefined>> = process.env): Promise<BenchBroker> {
+export async function benchBroker(
+  log: (line: string) => void,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<BenchBroker> {
   const given = env[BOOTSTRAP_ENV]?.trim();
-  if (given !== undefined && given !== '') return { bootstrap: given, description: `the broker at ${given} ($${BOOTSTRAP_ENV})` };
+  if (given !== undefined && given !== '')
+    return { bootstrap: given, description: `the broker at ${given} ($${BOOTSTRAP_ENV})` };
   const info = await ensureBroker({ log: (line) => log(`kafka-local: ${line}`) });
-  return { bootstrap: info.bootstrap, description: `Kafka ${info.version} on ${info.bootstrap}`, pid: info.pid, ...(info.secure === null ? {} : { secure: info.secure }) };
+  return {
+    bootstrap: info.bootstrap,
+    description: `Kafka ${info.version} on ${info.bootstrap}`,
+    pid: info.pid,
+    ...(info.secure === null ? {} : { secure: info.secure }),
+  };
 }
 
 /** The bench's broker with a kafkajs client and a connected admin, as every Kafka suite starts. */
@@ -33,7 +42,10 @@ export interface BenchKafka {
   readonly admin: Admin;
 }
 
-export async function connectBenchKafka(log: (line: string) => void, level: logLevel = logLevel.NOTHING): Promise<BenchKafka> {
+export async function connectBenchKafka(
+  log: (line: string) => void,
+  level: logLevel = logLevel.NOTHING,
+): Promise<BenchKafka> {
   const broker = await benchBroker(log);
   const kafka = new Kafka({ clientId: 'uniqstream-bench', brokers: [broker.bootstrap], logLevel: level });
   const admin = kafka.admin();

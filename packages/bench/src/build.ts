@@ -20,9 +20,13 @@ export function buildCommand(filter: string): string {
  * dropped but for errors on stderr.
  */
 export function buildPackage(filter: string): boolean {
-  const result = spawnSync('sh', [PINNED_PNPM, 'exec', 'turbo', 'run', 'build', `--filter=${filter}`, '--output-logs=errors-only'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const result = spawnSync(
+    'sh',
+    [PINNED_PNPM, 'exec', 'turbo', 'run', 'build', `--filter=${filter}`, '--output-logs=errors-only'],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   return result.status === 0;
 }

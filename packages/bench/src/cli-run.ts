@@ -59,7 +59,10 @@ const number = (text: string): number => Number(text.replaceAll(',', ''));
  */
 export function parseSummary(stderr: string): CliSummary {
   const read = /read ([\d,]+) frames \([^)]*\) in ([\d.]+) s: ([\d,]+) frames\/s/.exec(stderr);
-  const counted = /counted ([\d,]+), late ([\d,]+) \(of which dropped ([\d,]+)\), corrupt ts ([\d,]+), malformed ([\d,]+)(?: \(([^)]*)\))?/.exec(stderr);
+  const counted =
+    /counted ([\d,]+), late ([\d,]+) \(of which dropped ([\d,]+)\), corrupt ts ([\d,]+), malformed ([\d,]+)(?: \(([^)]*)\))?/.exec(
+      stderr,
+    );
   const results = /results ([\d,]+)/.exec(stderr);
   if (read === null || counted === null || results === null) {
     throw new BenchError('BAD_OUTPUT', `no summary in the CLI's stderr: ${stderr.trim().slice(-300) || '(empty)'}`);
@@ -113,7 +116,8 @@ export function cliBuilt(): boolean {
 
 /** Runs `uniqstream count ...args` to the end and returns its summary and usage. */
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
-  if (!cliBuilt()) throw new BenchError('NOT_BUILT', `${CLI_MAIN} is missing: build the CLI (${buildCommand('@uniqstream/cli')})`);
+  if (!cliBuilt())
+    throw new BenchError('NOT_BUILT', `${CLI_MAIN} is missing: build the CLI (${buildCommand('@uniqstream/cli')})`);
   const command = options.nodeFlags === undefined ? [CLI_BIN] : [process.execPath, ...options.nodeFlags, CLI_MAIN];
   const timed = existsSync(GNU_TIME);
   const [file, ...rest] = timed ? [GNU_TIME, '-f', TIME_FORMAT, ...command] : command;
@@ -137,7 +141,10 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     closeSync(out);
   }
   if (code !== 0) {
-    throw new BenchError('PROCESS_FAILED', `uniqstream count ${args.join(' ')} exited with ${String(code)}: ${stderr.trim().slice(-500)}`);
+    throw new BenchError(
+      'PROCESS_FAILED',
+      `uniqstream count ${args.join(' ')} exited with ${String(code)}: ${stderr.trim().slice(-500)}`,
+    );
   }
   return { ...parseSummary(stderr), usage: timed ? parseTimeLine(stderr) : null };
 }
@@ -203,7 +210,11 @@ export class CliCases {
   peakRss(name: string, runs: number): Measurement | null {
     const values = this.measured(name, runs).map((r) => r.usage?.peakRssBytes);
     if (values.some((v) => v === undefined)) return null;
-    return summarize(name, 'MB', (values as number[]).map((v) => v / MB));
+    return summarize(
+      name,
+      'MB',
+      (values as number[]).map((v) => v / MB),
+    );
   }
 
   /** Frames per CPU-second of the whole process, Node start-up included. */

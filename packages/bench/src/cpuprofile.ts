@@ -45,7 +45,13 @@ export function parseCpuProfile(text: string): CpuProfile {
     throw new BenchError('BAD_PROFILE', 'the .cpuprofile is not JSON', { cause });
   }
   const p = value as Partial<CpuProfile> | null;
-  if (p === null || !Array.isArray(p.nodes) || !Array.isArray(p.samples) || !Array.isArray(p.timeDeltas) || p.samples.length !== p.timeDeltas.length) {
+  if (
+    p === null ||
+    !Array.isArray(p.nodes) ||
+    !Array.isArray(p.samples) ||
+    !Array.isArray(p.timeDeltas) ||
+    p.samples.length !== p.timeDeltas.length
+  ) {
     throw new BenchError('BAD_PROFILE', 'the .cpuprofile lacks nodes, samples or timeDeltas of equal length');
   }
   return p as CpuProfile;
@@ -73,7 +79,8 @@ export function selfTimes(profile: CpuProfile, root: string): FunctionTime[] {
   for (let i = 0; i + 1 < profile.samples.length; i++) {
     const node = byId.get(profile.samples[i]!);
     const delta = profile.timeDeltas[i + 1]!;
-    if (node === undefined) throw new BenchError('BAD_PROFILE', `a sample names node ${profile.samples[i]} that the profile does not have`);
+    if (node === undefined)
+      throw new BenchError('BAD_PROFILE', `a sample names node ${profile.samples[i]} that the profile does not have`);
     // V8 sometimes writes a negative delta when samples arrive out of order; it is noise, not time.
     if (delta <= 0) continue;
     const name = node.callFrame.functionName === '' ? '(anonymous)' : node.callFrame.functionName;

@@ -7,9 +7,26 @@
  * accuracy suite looks them up by position).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { GroundTruth, generateFrames, resolveOptions, type StreamOptions, type TruthSummary, type TruthWindow } from '@uniqstream/generator';
+import {
+  GroundTruth,
+  generateFrames,
+  resolveOptions,
+  type StreamOptions,
+  type TruthSummary,
+  type TruthWindow,
+} from '@uniqstream/generator';
 import { BenchError } from './errors.js';
 
 const MIB = 1024 * 1024;
@@ -100,14 +117,29 @@ export function ensureDataset(workDir: string, options: StreamOptions, settings:
     canonical(existing.options) === canonical(options) &&
     (!wantWindows || existing.windows !== null)
   ) {
-    return { path, options, frames: existing.frames, bytes: existing.bytes, summary: existing.summary, windows: existing.windows ?? [], bitflips: existing.bitflips };
+    return {
+      path,
+      options,
+      frames: existing.frames,
+      bytes: existing.bytes,
+      summary: existing.summary,
+      windows: existing.windows ?? [],
+      bitflips: existing.bitflips,
+    };
   }
   return writeDataset(path, options, wantWindows, settings.log ?? (() => undefined));
 }
 
-function writeDataset(path: string, options: StreamOptions, keepWindows: boolean, log: (message: string) => void): Dataset {
+function writeDataset(
+  path: string,
+  options: StreamOptions,
+  keepWindows: boolean,
+  log: (message: string) => void,
+): Dataset {
   const resolved = resolveOptions(options);
-  log(`generating ${resolved.frames.toLocaleString('en-US')} frames of about ${resolved.frameBytes} bytes into ${path}`);
+  log(
+    `generating ${resolved.frames.toLocaleString('en-US')} frames of about ${resolved.frameBytes} bytes into ${path}`,
+  );
   const truth = new GroundTruth(options);
   const windows: TruthWindow[] = [];
   const bitflips: Bitflip[] = [];
@@ -133,7 +165,8 @@ function writeDataset(path: string, options: StreamOptions, keepWindows: boolean
         buffer[used + length - 1] = LF;
         used += length;
       }
-      if (frame.damage === 'bitflip' && frame.writtenTs !== null) bitflips.push({ position, ts: frame.ts, writtenTs: frame.writtenTs });
+      if (frame.damage === 'bitflip' && frame.writtenTs !== null)
+        bitflips.push({ position, ts: frame.ts, writtenTs: frame.writtenTs });
       position += length;
       frames++;
       if (frames % PROGRESS_EVERY === 0) log(`  ${frames.toLocaleString('en-US')} frames written`);
@@ -147,9 +180,18 @@ function writeDataset(path: string, options: StreamOptions, keepWindows: boolean
   truth.finish();
   for (const w of truth.drain()) if (keepWindows) windows.push(w);
   const summary = truth.summary();
-  if (summary.frames !== frames) throw new BenchError('BAD_INPUT', `the truth saw ${summary.frames} frames, ${frames} were written`);
+  if (summary.frames !== frames)
+    throw new BenchError('BAD_INPUT', `the truth saw ${summary.frames} frames, ${frames} were written`);
   renameSync(tmp, path);
-  const sidecar: Sidecar = { version: SIDECAR_VERSION, options, frames, bytes: position, summary, windows: keepWindows ? windows : null, bitflips };
+  const sidecar: Sidecar = {
+    version: SIDECAR_VERSION,
+    options,
+    frames,
+    bytes: position,
+    summary,
+    windows: keepWindows ? windows : null,
+    bitflips,
+  };
   writeFileSync(`${path}.json`, JSON.stringify(sidecar));
   return { path, options, frames, bytes: position, summary, windows, bitflips };
 }

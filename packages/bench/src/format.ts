@@ -59,7 +59,14 @@ export function percent(fraction: number, digits = 1): string {
 
 /** A measurement's values scaled, e.g. bytes to MB. */
 export function scaled(m: Measurement, factor: number, unit: string, name = m.name): Measurement {
-  return { name, unit, median: m.median * factor, min: m.min * factor, max: m.max * factor, values: m.values.map((v) => v * factor) };
+  return {
+    name,
+    unit,
+    median: m.median * factor,
+    min: m.min * factor,
+    max: m.max * factor,
+    values: m.values.map((v) => v * factor),
+  };
 }
 
 export function byName(ms: readonly Measurement[], name: string): Measurement {

@@ -134,7 +134,10 @@ export interface LineChart {
   readonly unit: string;
   /** Log-scale x axis, for series over powers of ten. */
   readonly logX: boolean;
-  readonly series: readonly { readonly name: string; readonly points: readonly (ChartValue & { readonly x: number })[] }[];
+  readonly series: readonly {
+    readonly name: string;
+    readonly points: readonly (ChartValue & { readonly x: number })[];
+  }[];
   readonly target?: { readonly value: number; readonly label: string };
 }
 

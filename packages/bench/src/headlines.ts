@@ -50,24 +50,50 @@ function decode(report: SuiteReport): Headline[] {
 function generate(report: SuiteReport): Headline[] {
   const fast = find(report, /^generateChunks, clean/);
   if (fast === undefined || fast.unit !== 'MB/s') return [];
-  return [{ key: 'generate.chunks', label: 'Generator, chunked fast path', value: spread(fast, 'MB/s'), target: '>= 100 MB/s', met: fast.median >= 100 }];
+  return [
+    {
+      key: 'generate.chunks',
+      label: 'Generator, chunked fast path',
+      value: spread(fast, 'MB/s'),
+      target: '>= 100 MB/s',
+      met: fast.median >= 100,
+    },
+  ];
 }
 
 function split(report: SuiteReport): Headline[] {
   const plain = find(report, 'openFileSource 1 MiB');
   const gzip = find(report, 'openFileSource gzip 1 MiB');
   if (plain === undefined || gzip === undefined) return [];
-  return [{ key: 'split.file', label: 'Reading and splitting a file into frames (plain; gzip)', value: `${si(plain.median)} MB/s; ${si(gzip.median)} MB/s` }];
+  return [
+    {
+      key: 'split.file',
+      label: 'Reading and splitting a file into frames (plain; gzip)',
+      value: `${si(plain.median)} MB/s; ${si(gzip.median)} MB/s`,
+    },
+  ];
 }
 
 function counters(report: SuiteReport): Headline[] {
   const exact = find(report, 'ExactSet.add');
   const hll = find(report, /^HyperLogLog\.add/);
   if (exact === undefined || hll === undefined) return [];
-  return [{ key: 'counters.add', label: 'Counter adds (ExactSet; HyperLogLog)', value: `${si(exact.median)} adds/s; ${si(hll.median)} adds/s` }];
+  return [
+    {
+      key: 'counters.add',
+      label: 'Counter adds (ExactSet; HyperLogLog)',
+      value: `${si(exact.median)} adds/s; ${si(hll.median)} adds/s`,
+    },
+  ];
 }
 
-const DERIVED: Readonly<Record<string, (report: SuiteReport) => Headline[]>> = { kafka, decode, generate, split, counters };
+const DERIVED: Readonly<Record<string, (report: SuiteReport) => Headline[]>> = {
+  kafka,
+  decode,
+  generate,
+  split,
+  counters,
+};
 
 /** The report with headlines added where the suite gave none. */
 export function withHeadlines(report: SuiteReport): SuiteReport {

@@ -23,8 +23,24 @@ export {
   type TextTable,
 } from './harness.js';
 export { BENCH_ERROR_CODES, BenchError, type BenchErrorCode } from './errors.js';
-export { CliCases, parseSummary, parseTimeLine, runCli, type CliOptions, type CliRun, type CliSummary, type ProcessUsage } from './cli-run.js';
-export { datasetFileName, ensureDataset, eventSeconds, type Bitflip, type Dataset, type DatasetOptions } from './dataset.js';
+export {
+  CliCases,
+  parseSummary,
+  parseTimeLine,
+  runCli,
+  type CliOptions,
+  type CliRun,
+  type CliSummary,
+  type ProcessUsage,
+} from './cli-run.js';
+export {
+  datasetFileName,
+  ensureDataset,
+  eventSeconds,
+  type Bitflip,
+  type Dataset,
+  type DatasetOptions,
+} from './dataset.js';
 export { renderChart } from './svg.js';
 export { areaTimes, parseCpuProfile, selfTimes, type CpuProfile, type FunctionTime } from './cpuprofile.js';
 export { END_MARKER, START_MARKER, readmeBlock, replaceBlock, type BlockOptions } from './readme-block.js';

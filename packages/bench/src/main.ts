@@ -46,7 +46,12 @@ interface Entry {
 }
 
 /** An entry of one suite, whose title the report repeats. */
-const single = (id: string, title: string, load: () => Promise<Suite>, cli: boolean): Entry => ({ id, title, suites: [{ title, load }], cli });
+const single = (id: string, title: string, load: () => Promise<Suite>, cli: boolean): Entry => ({
+  id,
+  title,
+  suites: [{ title, load }],
+  cli,
+});
 
 /** Every suite, in the order a full run measures them. */
 const SUITES: readonly Entry[] = [
@@ -55,18 +60,41 @@ const SUITES: readonly Entry[] = [
     title: 'Frame decoding, and its share of the end-to-end time',
     suites: [
       { title: 'Frame decoding', load: async () => (await import('./suites/decode.js')).decodeSuite },
-      { title: "Decoding: the parser's share of the end-to-end time", load: async () => (await import('./suites/decode-share.js')).decodeShareSuite },
+      {
+        title: "Decoding: the parser's share of the end-to-end time",
+        load: async () => (await import('./suites/decode-share.js')).decodeShareSuite,
+      },
     ],
     cli: true,
   },
   single('e2e', 'End to end through the CLI', async () => (await import('./suites/e2e.js')).e2eSuite, true),
   single('kafka', 'Kafka source and sink', async () => (await import('./suites/kafka.js')).kafkaSuite, false),
-  single('scale-out', 'Kafka service: uniqstream count vs the consumer service, 1 and 2 instances', async () => (await import('./suites/scale-out.js')).scaleOutSuite, true),
-  single('latency', 'Result latency (Kafka, frames arriving in real time)', async () => (await import('./suites/latency.js')).latencySuite, true),
-  single('serialization', 'Serialization', async () => (await import('./suites/serialization.js')).serializationSuite, false),
+  single(
+    'scale-out',
+    'Kafka service: uniqstream count vs the consumer service, 1 and 2 instances',
+    async () => (await import('./suites/scale-out.js')).scaleOutSuite,
+    true,
+  ),
+  single(
+    'latency',
+    'Result latency (Kafka, frames arriving in real time)',
+    async () => (await import('./suites/latency.js')).latencySuite,
+    true,
+  ),
+  single(
+    'serialization',
+    'Serialization',
+    async () => (await import('./suites/serialization.js')).serializationSuite,
+    false,
+  ),
   single('scaling', 'Scaling', async () => (await import('./suites/scaling.js')).scalingSuite, true),
   single('historical', 'Historical ingest', async () => (await import('./suites/historical.js')).historicalSuite, true),
-  single('accuracy', 'Accuracy against ground truth', async () => (await import('./suites/accuracy.js')).accuracySuite, true),
+  single(
+    'accuracy',
+    'Accuracy against ground truth',
+    async () => (await import('./suites/accuracy.js')).accuracySuite,
+    true,
+  ),
   single('profile', 'CPU profile', async () => (await import('./suites/profile.js')).profileSuite, true),
   single('counters', 'Distinct counters', async () => (await import('./suites/counters.js')).countersSuite, false),
   single('split', 'Line splitting', async () => (await import('./suites/split.js')).splitSuite, false),
@@ -88,18 +116,31 @@ function parseOptions(argv: readonly string[]): Options {
     .description('Runs the uniqstream benchmarks and writes a dated report to packages/bench/results/.')
     .option('--quick', 'small inputs, for a fast look (a few minutes)', false)
     .option('--suite <ids>', `only these suites, comma-separated: ${ids.join(', ')}`, (value: string) => {
-      const picked = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const picked = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
       const unknown = picked.filter((s) => !ids.includes(s));
-      if (unknown.length > 0) throw new InvalidArgumentError(`unknown suite ${unknown.join(', ')} (choose from ${ids.join(', ')})`);
+      if (unknown.length > 0)
+        throw new InvalidArgumentError(`unknown suite ${unknown.join(', ')} (choose from ${ids.join(', ')})`);
       return picked;
     })
-    .option('--runs <n>', `runs per figure (at least ${MIN_REPORT_RUNS} for a published report)`, (value: string) => {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('needs a positive integer');
-      return n;
-    }, DEFAULT_RUNS)
+    .option(
+      '--runs <n>',
+      `runs per figure (at least ${MIN_REPORT_RUNS} for a published report)`,
+      (value: string) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('needs a positive integer');
+        return n;
+      },
+      DEFAULT_RUNS,
+    )
     .option('--no-readme', 'do not rewrite the READMEs even after a complete run')
-    .option('--print', 'print the report on stdout and write nothing (a quick look at one suite while working on it)', false)
+    .option(
+      '--print',
+      'print the report on stdout and write nothing (a quick look at one suite while working on it)',
+      false,
+    )
     .option('--no-build', 'do not build the CLI first (turbo; cached when nothing changed)')
     .showHelpAfterError()
     .exitOverride();
@@ -131,7 +172,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const machine = describeMachine();
   log(`${machine.cpuModel} x ${machine.cpuCount}, Node ${machine.node}, load ${formatLoad(machine.loadAtStart)}`);
-  if (options.runs < MIN_REPORT_RUNS) log(`--runs ${options.runs} is below ${MIN_REPORT_RUNS}: the report will not replace latest.md`);
+  if (options.runs < MIN_REPORT_RUNS)
+    log(`--runs ${options.runs} is below ${MIN_REPORT_RUNS}: the report will not replace latest.md`);
   const context: SuiteContext = { quick: options.quick, workDir: WORK_DIR, runs: options.runs, log };
 
   const reports: SuiteReport[] = [];
@@ -181,9 +223,12 @@ async function main(argv: readonly string[]): Promise<number> {
   log(`report: ${relative(REPO_ROOT, written.markdown)} (${written.charts.length} charts)`);
   if (written.latest !== null) {
     log(`copied to ${relative(REPO_ROOT, written.latest)}`);
-    if (options.readme) for (const file of updateReadmes(run)) log(`rewrote the bench block of ${relative(REPO_ROOT, file)}`);
+    if (options.readme)
+      for (const file of updateReadmes(run)) log(`rewrote the bench block of ${relative(REPO_ROOT, file)}`);
   } else {
-    log('not a complete run (quick, a subset of suites, or fewer than 5 runs): latest.md and the READMEs are left as they are');
+    log(
+      'not a complete run (quick, a subset of suites, or fewer than 5 runs): latest.md and the READMEs are left as they are',
+    );
   }
   return failures.length === 0 ? 0 : EXIT_FAILURE;
 }

@@ -128,13 +128,15 @@ export class ProcessSampler {
    * starting up reads far less per interval).
    */
   firstBurst(bytes: number): ProcessSample | undefined {
-    for (let i = 1; i < this.list.length; i++) if (this.list[i]!.bytesRead - this.list[i - 1]!.bytesRead >= bytes) return this.list[i];
+    for (let i = 1; i < this.list.length; i++)
+      if (this.list[i]!.bytesRead - this.list[i - 1]!.bytesRead >= bytes) return this.list[i];
     return undefined;
   }
 
   /** The last sample with at least `bytes` more read than the one before. */
   lastBurst(bytes: number): ProcessSample | undefined {
-    for (let i = this.list.length - 1; i >= 1; i--) if (this.list[i]!.bytesRead - this.list[i - 1]!.bytesRead >= bytes) return this.list[i];
+    for (let i = this.list.length - 1; i >= 1; i--)
+      if (this.list[i]!.bytesRead - this.list[i - 1]!.bytesRead >= bytes) return this.list[i];
     return undefined;
   }
 

@@ -37,7 +37,10 @@ export function orderedHeadlines(headlines: readonly Headline[]): Headline[] {
     const i = ORDER.findIndex((key) => (key.endsWith('*') ? h.key.startsWith(key.slice(0, -1)) : key === h.key));
     return i < 0 ? ORDER.length : i;
   };
-  return headlines.map((h, i) => ({ h, i })).sort((a, b) => rank(a.h) - rank(b.h) || a.i - b.i).map(({ h }) => h);
+  return headlines
+    .map((h, i) => ({ h, i }))
+    .sort((a, b) => rank(a.h) - rank(b.h) || a.i - b.i)
+    .map(({ h }) => h);
 }
 
 export interface BlockOptions {
@@ -60,7 +63,9 @@ function shownPart(run: RunReport, suites: readonly string[] | undefined): RunRe
     ...run,
     reports,
     failures: run.failures.filter((f) => suites.includes(f.id)),
-    partials: (run.partials ?? []).filter((p) => p.titles.some((t) => titles.has(t))).map((p) => ({ ...p, titles: p.titles.filter((t) => titles.has(t)) })),
+    partials: (run.partials ?? [])
+      .filter((p) => p.titles.some((t) => titles.has(t)))
+      .map((p) => ({ ...p, titles: p.titles.filter((t) => titles.has(t)) })),
   };
 }
 
@@ -69,7 +74,9 @@ export function readmeBlock(whole: RunReport, options: BlockOptions): string {
   const m = run.machine;
   const report = `${options.resultsLink}${run.name}.md`;
   const partials = run.partials ?? [];
-  const partialLinks = partials.map((p) => `[the partial report of ${p.startedAt.slice(0, 10)}](${options.resultsLink}${p.name}.md)`);
+  const partialLinks = partials.map(
+    (p) => `[the partial report of ${p.startedAt.slice(0, 10)}](${options.resultsLink}${p.name}.md)`,
+  );
   const lines = [
     `_Generated from [the benchmark report of ${run.startedAt.slice(0, 10)}](${report})${partialLinks.map((link) => ` and ${link}`).join('')} by \`npm run bench\`; edits between the bench markers are overwritten._`,
     '',
@@ -88,7 +95,11 @@ export function readmeBlock(whole: RunReport, options: BlockOptions): string {
   for (const id of options.paragraphsOf) {
     for (const p of run.reports.find((r) => r.id === id)?.paragraphs ?? []) lines.push('', p);
   }
-  if (run.failures.length > 0) lines.push('', `Not measured in this run: ${run.failures.map((f) => `${f.title} (${f.error.split('\n')[0]})`).join('; ')}.`);
+  if (run.failures.length > 0)
+    lines.push(
+      '',
+      `Not measured in this run: ${run.failures.map((f) => `${f.title} (${f.error.split('\n')[0]})`).join('; ')}.`,
+    );
   const skipped = run.reports.filter((r) => r.skipped !== undefined);
   if (skipped.length > 0) lines.push('', `Skipped: ${skipped.map((r) => `${r.title} (${r.skipped})`).join('; ')}`);
   const reproduce =
@@ -103,7 +114,8 @@ export function readmeBlock(whole: RunReport, options: BlockOptions): string {
 export function replaceBlock(text: string, block: string): string {
   const start = text.indexOf(START_MARKER);
   const end = text.indexOf(END_MARKER);
-  if (start < 0 || end < 0) throw new BenchError('BAD_README', `the README needs the markers ${START_MARKER} and ${END_MARKER}`);
+  if (start < 0 || end < 0)
+    throw new BenchError('BAD_README', `the README needs the markers ${START_MARKER} and ${END_MARKER}`);
   if (end < start || text.indexOf(START_MARKER, start + 1) >= 0 || text.indexOf(END_MARKER, end + 1) >= 0) {
     throw new BenchError('BAD_README', 'the README must hold the bench markers exactly once each, start before end');
   }

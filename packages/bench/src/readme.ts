@@ -19,7 +19,11 @@ try {
   const run = partials.reduce((base, partial) => withPartial(base, readRun(partial)), readRun(path));
   const written = updateReadmes(run);
   const from = [path, ...partials].map((p) => relative(REPO_ROOT, resolve(p))).join(' + ');
-  process.stderr.write(written.length === 0 ? 'the READMEs are up to date\n' : `rewrote ${written.map((f) => relative(REPO_ROOT, f)).join(', ')} from ${from}\n`);
+  process.stderr.write(
+    written.length === 0
+      ? 'the READMEs are up to date\n'
+      : `rewrote ${written.map((f) => relative(REPO_ROOT, f)).join(', ')} from ${from}\n`,
+  );
 } catch (error) {
   process.stderr.write(`bench readme: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = EXIT_FAILURE;

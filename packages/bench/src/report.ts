@@ -75,12 +75,18 @@ function cell(text: string): string {
 
 export function measurementTable(caption: string, measurements: readonly Measurement[]): string {
   const lines = [`**${caption}**`, '', '| case | median | min | max | unit | runs |', '|---|---:|---:|---:|---|---:|'];
-  for (const m of measurements) lines.push(`| ${cell(m.name)} | ${si(m.median)} | ${si(m.min)} | ${si(m.max)} | ${m.unit} | ${m.values.length} |`);
+  for (const m of measurements)
+    lines.push(`| ${cell(m.name)} | ${si(m.median)} | ${si(m.min)} | ${si(m.max)} | ${m.unit} | ${m.values.length} |`);
   return lines.join('\n');
 }
 
 export function textTable(table: TextTable): string {
-  const lines = [`**${table.caption}**`, '', `| ${table.header.map(cell).join(' | ')} |`, `|${table.header.map(() => '---').join('|')}|`];
+  const lines = [
+    `**${table.caption}**`,
+    '',
+    `| ${table.header.map(cell).join(' | ')} |`,
+    `|${table.header.map(() => '---').join('|')}|`,
+  ];
   for (const row of table.rows) lines.push(`| ${row.map(cell).join(' | ')} |`);
   return lines.join('\n');
 }
@@ -88,7 +94,8 @@ export function textTable(table: TextTable): string {
 export function headlineTable(headlines: readonly Headline[]): string {
   const lines = ['| figure | measured | target |', '|---|---|---|'];
   for (const h of headlines) {
-    const target = h.target === undefined ? '' : `${h.target}: ${h.met === undefined ? '' : h.met ? '**met**' : '**not met**'}`;
+    const target =
+      h.target === undefined ? '' : `${h.target}: ${h.met === undefined ? '' : h.met ? '**met**' : '**not met**'}`;
     lines.push(`| ${cell(h.label)} | ${cell(h.value)} | ${cell(target)} |`);
   }
   return lines.join('\n');
@@ -100,13 +107,29 @@ function gigabytes(bytes: number): string {
 
 export function machineSection(machine: Machine, runs: number): string {
   const rows: [string, string][] = [
-    ['CPU', `${machine.cpuModel}, ${machine.cpuCount} logical CPUs (${machine.availableParallelism} available to Node)`],
-    ['Memory', `${gigabytes(machine.memoryTotalBytes)} total, ${gigabytes(machine.memoryFreeBytesAtStart)} free at the start`],
+    [
+      'CPU',
+      `${machine.cpuModel}, ${machine.cpuCount} logical CPUs (${machine.availableParallelism} available to Node)`,
+    ],
+    [
+      'Memory',
+      `${gigabytes(machine.memoryTotalBytes)} total, ${gigabytes(machine.memoryFreeBytesAtStart)} free at the start`,
+    ],
     ['Node.js', `${machine.node} (${machine.arch})`],
     ['Kernel', machine.kernel],
     ['Load average (1 / 5 / 15 min)', `start ${formatLoad(machine.loadAtStart)}; end ${formatLoad(machine.loadAtEnd)}`],
-    ['Peak RSS', machine.gnuTime ? 'GNU time (`/usr/bin/time -f %M`) around each CLI process' : 'not measured: GNU time is not installed'],
-    ['Code', machine.commit === null ? 'not a git checkout' : `commit ${machine.commit}${machine.uncommittedFiles > 0 ? ` with ${machine.uncommittedFiles} uncommitted files (work in progress of several engineers)` : ''}`],
+    [
+      'Peak RSS',
+      machine.gnuTime
+        ? 'GNU time (`/usr/bin/time -f %M`) around each CLI process'
+        : 'not measured: GNU time is not installed',
+    ],
+    [
+      'Code',
+      machine.commit === null
+        ? 'not a git checkout'
+        : `commit ${machine.commit}${machine.uncommittedFiles > 0 ? ` with ${machine.uncommittedFiles} uncommitted files (work in progress of several engineers)` : ''}`,
+    ],
   ];
   return [
     '| | |',
@@ -150,9 +173,17 @@ export function renderReport(run: RunReport): string {
   const headlines = allHeadlines(run);
   if (headlines.length > 0) parts.push('## Headlines', headlineTable(headlines));
   if (run.failures.length > 0) {
-    parts.push('## Suites that failed', run.failures.map((f) => `- **${f.title}** (\`${f.id}\`): ${f.error}`).join('\n'));
+    parts.push(
+      '## Suites that failed',
+      run.failures.map((f) => `- **${f.title}** (\`${f.id}\`): ${f.error}`).join('\n'),
+    );
   }
-  parts.push('## Contents', run.reports.map((r) => `- [${r.title}](#${anchorOf(r.title)})${r.skipped === undefined ? '' : ' (skipped)'}`).join('\n'));
+  parts.push(
+    '## Contents',
+    run.reports
+      .map((r) => `- [${r.title}](#${anchorOf(r.title)})${r.skipped === undefined ? '' : ' (skipped)'}`)
+      .join('\n'),
+  );
   for (const r of run.reports) parts.push(suiteSection(r, run.chartFiles));
   return `${parts.join('\n\n')}\n`;
 }

@@ -14,7 +14,9 @@
 import type { WindowResult } from '@uniqstream/core';
 
 /** A window's result as written to the results topic (the fields the bench relies on; the window's name as read). */
-export type ResultValue = Pick<WindowResult, 'start' | 'end' | 'users' | 'frames' | 'revision' | 'final'> & { readonly window: string };
+export type ResultValue = Pick<WindowResult, 'start' | 'end' | 'users' | 'frames' | 'revision' | 'final'> & {
+  readonly window: string;
+};
 
 /** A result record as the bench's reader received it. */
 export type ReceivedResult = ResultValue & {
@@ -22,7 +24,7 @@ export type ReceivedResult = ResultValue & {
   readonly receivedMs: number;
   /** The record's timestamp on the results topic (its append time there, ms). */
   readonly appendedMs: number;
-}
+};
 
 /**
  * When a result counts as readable: `appended`, its append time on the
@@ -156,7 +158,10 @@ export function measureLatency(
       if (first === undefined) problems.push(`window ${w.start}: no result read`);
       else {
         const latency = at(first) - w.knownMs;
-        if (latency < 0) problems.push(`window ${w.start}: first result readable ${-latency} ms before the frame that let it be known arrived`);
+        if (latency < 0)
+          problems.push(
+            `window ${w.start}: first result readable ${-latency} ms before the frame that let it be known arrived`,
+          );
         firstResultMs.push(latency);
         firstRevisions.push(first.revision);
         readerDelayMs.push(first.receivedMs - first.appendedMs);
@@ -167,7 +172,10 @@ export function measureLatency(
       // A missing final result is reported by the count check below.
       if (final !== undefined) {
         const latency = at(final) - w.finalKnownMs;
-        if (latency < 0) problems.push(`window ${w.start}: final result readable ${-latency} ms before the frame that made it final arrived`);
+        if (latency < 0)
+          problems.push(
+            `window ${w.start}: final result readable ${-latency} ms before the frame that made it final arrived`,
+          );
         finalMs.push(latency);
       }
     }
@@ -176,7 +184,8 @@ export function measureLatency(
     const final = log.final(start);
     const truth = reference.get(start) ?? { users: 0, frames: 0 };
     if (final === undefined) problems.push(`window ${start}: no final result read (reference: ${describe(truth)})`);
-    else if (final.users !== truth.users || final.frames !== truth.frames) problems.push(`window ${start}: final result ${describe(final)}, reference ${describe(truth)}`);
+    else if (final.users !== truth.users || final.frames !== truth.frames)
+      problems.push(`window ${start}: final result ${describe(final)}, reference ${describe(truth)}`);
   }
   return { firstResultMs, firstRevisions, finalMs, readerDelayMs, checked: finalStarts.length, problems };
 }

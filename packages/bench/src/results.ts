@@ -47,7 +47,11 @@ export function writeRun(run: RunReport, complete: boolean, dir = RESULTS_DIR): 
 
 export function readRun(path: string): RunReport {
   const run = JSON.parse(readFileSync(path, 'utf8')) as RunReport;
-  if (run.version !== REPORT_VERSION) throw new BenchError('BAD_INPUT', `${path} is a version ${String(run.version)} report; this runner reads version ${REPORT_VERSION}`);
+  if (run.version !== REPORT_VERSION)
+    throw new BenchError(
+      'BAD_INPUT',
+      `${path} is a version ${String(run.version)} report; this runner reads version ${REPORT_VERSION}`,
+    );
   return run;
 }
 
@@ -72,7 +76,10 @@ export function withPartial(base: RunReport, partial: RunReport): RunReport {
     failures: [...base.failures.filter((f) => !taken.has(f.id)), ...partial.failures],
     chartFiles: { ...base.chartFiles, ...partial.chartFiles },
     // An earlier partial run whose suites this one all measured again is no longer quoted.
-    partials: [...(base.partials ?? []).filter((p) => !p.titles.every((title) => source.titles.includes(title))), source],
+    partials: [
+      ...(base.partials ?? []).filter((p) => !p.titles.every((title) => source.titles.includes(title))),
+      source,
+    ],
   };
 }
 
@@ -87,11 +94,20 @@ export interface ReadmeFiles {
 const SERVICE_SUITES = ['scale-out', 'latency'];
 
 /** Rewrites the generated blocks of the root README, the bench README and the consumer service's README from `run`. */
-export function updateReadmes(run: RunReport, files: ReadmeFiles = { root: ROOT_README, bench: BENCH_README, consumer: CONSUMER_README }): string[] {
+export function updateReadmes(
+  run: RunReport,
+  files: ReadmeFiles = { root: ROOT_README, bench: BENCH_README, consumer: CONSUMER_README },
+): string[] {
   const targets: { path: string; options: BlockOptions }[] = [
-    { path: files.root, options: { resultsLink: 'packages/bench/results/', paragraphsOf: ['accuracy'], chart: 'e2e-speed' } },
+    {
+      path: files.root,
+      options: { resultsLink: 'packages/bench/results/', paragraphsOf: ['accuracy'], chart: 'e2e-speed' },
+    },
     { path: files.bench, options: { resultsLink: 'results/', paragraphsOf: ['accuracy', 'serialization', 'latency'] } },
-    { path: files.consumer, options: { resultsLink: '../../packages/bench/results/', paragraphsOf: SERVICE_SUITES, suites: SERVICE_SUITES } },
+    {
+      path: files.consumer,
+      options: { resultsLink: '../../packages/bench/results/', paragraphsOf: SERVICE_SUITES, suites: SERVICE_SUITES },
+    },
   ];
   // Every README is checked before any is written, so a broken one leaves both as they were.
   const changes = targets.map((t) => {

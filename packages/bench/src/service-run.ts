@@ -24,7 +24,8 @@ const HTTP_OK = 200;
 /** Builds the service (turbo: cached when nothing changed); the runner builds only the CLI. */
 export function buildConsumer(log: (m: string) => void, label: string): void {
   log(`${label}: building the consumer service (${buildCommand(CONSUMER_PACKAGE)})`);
-  if (!buildPackage(CONSUMER_PACKAGE)) log(`${label}: the build failed; measuring the service already in apps/consumer/dist, if any`);
+  if (!buildPackage(CONSUMER_PACKAGE))
+    log(`${label}: the build failed; measuring the service already in apps/consumer/dist, if any`);
 }
 
 export function consumerBuilt(): boolean {
@@ -109,7 +110,12 @@ export function stateTopics(group: string): { readonly partials: string; readonl
  * topic it has just created (seen with several instances starting at once
  * on this loaded machine). The suites time nothing of the start-up.
  */
-export async function createStateTopics(admin: Admin, group: string, inputPartitions: number, partialsConfig: readonly IResourceConfigEntry[] = []): Promise<void> {
+export async function createStateTopics(
+  admin: Admin,
+  group: string,
+  inputPartitions: number,
+  partialsConfig: readonly IResourceConfigEntry[] = [],
+): Promise<void> {
   const topics = stateTopics(group);
   await admin.createTopics({
     waitForLeaders: true,
@@ -144,12 +150,17 @@ export interface ServiceInstance {
 /** Starts one instance reading `topic` from the beginning in a fresh `group`, logging at warn. */
 export function startService(options: ServiceOptions): ServiceInstance {
   const args = [
-    '--from', `kafka://${options.bootstrap}/${options.topic}`,
-    '--to', `kafka://${options.bootstrap}/${options.results}`,
-    '--group', options.group,
+    '--from',
+    `kafka://${options.bootstrap}/${options.topic}`,
+    '--to',
+    `kafka://${options.bootstrap}/${options.results}`,
+    '--group',
+    options.group,
     '--from-beginning',
-    '--http-port', String(options.httpPort),
-    '--log-level', 'warn',
+    '--http-port',
+    String(options.httpPort),
+    '--log-level',
+    'warn',
     ...options.args,
   ];
   // The service's own launcher (its node flags are part of what is measured), on the Node that runs the bench.

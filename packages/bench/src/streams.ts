@@ -31,5 +31,12 @@ export function smallFrameStream(frames: number, users = SAMPLE_USERS, seed = 1)
 export const HISTORICAL_RATE = 10_000_000 / TWO_YEARS_SECONDS;
 
 export function historicalStream(frames: number): StreamOptions {
-  return { seed: 1, users: SAMPLE_USERS, rate: HISTORICAL_RATE, start: HISTORICAL_START, frames, frameBytes: SMALL_FRAME_BYTES };
+  return {
+    seed: 1,
+    users: SAMPLE_USERS,
+    rate: HISTORICAL_RATE,
+    start: HISTORICAL_START,
+    frames,
+    frameBytes: SMALL_FRAME_BYTES,
+  };
 }

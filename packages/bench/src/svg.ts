@@ -78,7 +78,9 @@ export function barChart(chart: BarChart): string {
   const scale = (v: number): number => left + ((right - left) * v) / axis[axis.length - 1]!;
   const body: string[] = [];
   for (const t of axis) {
-    body.push(`<line x1="${round(scale(t))}" y1="${top}" x2="${round(scale(t))}" y2="${top + plotHeight}" stroke="${GRID_COLOR}"/>`);
+    body.push(
+      `<line x1="${round(scale(t))}" y1="${top}" x2="${round(scale(t))}" y2="${top + plotHeight}" stroke="${GRID_COLOR}"/>`,
+    );
     body.push(text(scale(t), top + plotHeight + FONT_SIZE + 6, compact(t), 'text-anchor="middle"'));
   }
   body.push(text((left + right) / 2, top + plotHeight + FONT_SIZE * 2 + 10, chart.unit, 'text-anchor="middle"'));
@@ -86,14 +88,23 @@ export function barChart(chart: BarChart): string {
     const y = top + i * BAR_ROW + (BAR_ROW - BAR_HEIGHT) / 2;
     const mid = y + BAR_HEIGHT / 2;
     body.push(text(left - 8, mid + FONT_SIZE / 3, bar.label, 'text-anchor="end"'));
-    body.push(`<rect x="${left}" y="${round(y)}" width="${round(Math.max(0, scale(bar.median) - left))}" height="${BAR_HEIGHT}" fill="${COLORS[0]}"/>`);
-    body.push(`<line x1="${round(scale(bar.min))}" y1="${round(mid)}" x2="${round(scale(bar.max))}" y2="${round(mid)}" stroke="${TEXT_COLOR}" stroke-width="1.5"/>`);
-    for (const end of [bar.min, bar.max]) body.push(`<line x1="${round(scale(end))}" y1="${round(mid - 5)}" x2="${round(scale(end))}" y2="${round(mid + 5)}" stroke="${TEXT_COLOR}" stroke-width="1.5"/>`);
+    body.push(
+      `<rect x="${left}" y="${round(y)}" width="${round(Math.max(0, scale(bar.median) - left))}" height="${BAR_HEIGHT}" fill="${COLORS[0]}"/>`,
+    );
+    body.push(
+      `<line x1="${round(scale(bar.min))}" y1="${round(mid)}" x2="${round(scale(bar.max))}" y2="${round(mid)}" stroke="${TEXT_COLOR}" stroke-width="1.5"/>`,
+    );
+    for (const end of [bar.min, bar.max])
+      body.push(
+        `<line x1="${round(scale(end))}" y1="${round(mid - 5)}" x2="${round(scale(end))}" y2="${round(mid + 5)}" stroke="${TEXT_COLOR}" stroke-width="1.5"/>`,
+      );
     body.push(text(Math.max(scale(bar.max), scale(bar.median)) + 6, mid + FONT_SIZE / 3, si(bar.median)));
   });
   if (chart.target !== undefined) {
     const x = scale(chart.target.value);
-    body.push(`<line x1="${round(x)}" y1="${top - 6}" x2="${round(x)}" y2="${top + plotHeight}" stroke="${TARGET_COLOR}" stroke-width="2" stroke-dasharray="6 4"/>`);
+    body.push(
+      `<line x1="${round(x)}" y1="${top - 6}" x2="${round(x)}" y2="${top + plotHeight}" stroke="${TARGET_COLOR}" stroke-width="2" stroke-dasharray="6 4"/>`,
+    );
     body.push(text(x, top - 10, chart.target.label, `text-anchor="middle" fill="${TARGET_COLOR}"`));
   }
   return frame(height, chart.title, body);
@@ -123,19 +134,32 @@ export function lineChart(chart: LineChart): string {
   }
   for (const x of xs) body.push(text(sx(x), bottom + FONT_SIZE + 6, compact(x), 'text-anchor="middle"'));
   body.push(`<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="${TEXT_COLOR}"/>`);
-  body.push(text((left + right) / 2, bottom + FONT_SIZE * 2 + 10, `${chart.xLabel}${chart.logX ? ' (log scale)' : ''}`, 'text-anchor="middle"'));
+  body.push(
+    text(
+      (left + right) / 2,
+      bottom + FONT_SIZE * 2 + 10,
+      `${chart.xLabel}${chart.logX ? ' (log scale)' : ''}`,
+      'text-anchor="middle"',
+    ),
+  );
   body.push(text(MARGIN, top - 14, chart.unit));
   if (chart.target !== undefined) {
     const y = sy(chart.target.value);
-    body.push(`<line x1="${left}" y1="${round(y)}" x2="${right}" y2="${round(y)}" stroke="${TARGET_COLOR}" stroke-width="2" stroke-dasharray="6 4"/>`);
+    body.push(
+      `<line x1="${left}" y1="${round(y)}" x2="${right}" y2="${round(y)}" stroke="${TARGET_COLOR}" stroke-width="2" stroke-dasharray="6 4"/>`,
+    );
     body.push(text(right, y - 4, chart.target.label, `text-anchor="end" fill="${TARGET_COLOR}"`));
   }
   chart.series.forEach((series, i) => {
     const color = COLORS[i % COLORS.length]!;
     const sorted = [...series.points].sort((a, b) => a.x - b.x);
-    body.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${sorted.map((p) => `${round(sx(p.x))},${round(sy(p.median))}`).join(' ')}"/>`);
+    body.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${sorted.map((p) => `${round(sx(p.x))},${round(sy(p.median))}`).join(' ')}"/>`,
+    );
     for (const p of sorted) {
-      body.push(`<line x1="${round(sx(p.x))}" y1="${round(sy(p.min))}" x2="${round(sx(p.x))}" y2="${round(sy(p.max))}" stroke="${color}" stroke-width="1.5"/>`);
+      body.push(
+        `<line x1="${round(sx(p.x))}" y1="${round(sy(p.min))}" x2="${round(sx(p.x))}" y2="${round(sy(p.max))}" stroke="${color}" stroke-width="1.5"/>`,
+      );
       body.push(`<circle cx="${round(sx(p.x))}" cy="${round(sy(p.median))}" r="${POINT_RADIUS}" fill="${color}"/>`);
     }
     if (chart.series.length > 1) {

@@ -36,7 +36,15 @@ const READ_TIMEOUT_MS = 10 * 60_000;
 const READ_MAX_BYTES_PER_PARTITION = 16 * 1024 * 1024;
 
 function timed(topic: string, partition: number, message: KafkaMessage, receivedMs: number): TimedRecord {
-  return { topic, partition, offset: Number(message.offset), key: message.key, value: message.value, timestampMs: Number(message.timestamp), receivedMs };
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    key: message.key,
+    value: message.value,
+    timestampMs: Number(message.timestamp),
+    receivedMs,
+  };
 }
 
 /**
@@ -45,8 +53,16 @@ function timed(topic: string, partition: number, message: KafkaMessage, received
  * and holds its partitions, so what is written from then on is timed as
  * it becomes readable.
  */
-export async function followTopics(kafka: Kafka, topics: readonly string[], onRecord: (record: TimedRecord) => void): Promise<Follower> {
-  const consumer = kafka.consumer({ groupId: benchGroupId(), maxWaitTimeInMs: FOLLOW_MAX_WAIT_MS, allowAutoTopicCreation: false });
+export async function followTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  onRecord: (record: TimedRecord) => void,
+): Promise<Follower> {
+  const consumer = kafka.consumer({
+    groupId: benchGroupId(),
+    maxWaitTimeInMs: FOLLOW_MAX_WAIT_MS,
+    allowAutoTopicCreation: false,
+  });
   let joined: () => void = () => undefined;
   const join = new Promise<void>((resolve) => (joined = resolve));
   consumer.on(consumer.events.GROUP_JOIN, () => joined());
@@ -74,13 +90,22 @@ export async function followTopics(kafka: Kafka, topics: readonly string[], onRe
  * record to `onRecord` in offset order within each partition. Returns the
  * number of records read.
  */
-export async function readTopic(kafka: Kafka, admin: Admin, topic: string, onRecord: (record: TimedRecord) => void): Promise<number> {
+export async function readTopic(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  onRecord: (record: TimedRecord) => void,
+): Promise<number> {
   const ends = await topicEnds(admin, topic);
   const remaining = new Map<number, number>();
   for (const end of ends) if (Number(end.high) > Number(end.low)) remaining.set(end.partition, Number(end.high));
   if (remaining.size === 0) return 0;
   const groupId = benchGroupId();
-  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: READ_MAX_BYTES_PER_PARTITION, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId,
+    maxBytesPerPartition: READ_MAX_BYTES_PER_PARTITION,
+    allowAutoTopicCreation: false,
+  });
   let read = 0;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));

@@ -14,7 +14,17 @@ describe('parseSummary', () => {
       'uniqstream: results 1,250, watermark 2016-07-11T13:56:18Z',
     ].join('\n');
     const s = parseSummary(stderr);
-    expect(s).toMatchObject({ frames: 1_000_000, seconds: 3.21, framesPerSecond: 311_526, counted: 998_880, late: 430, lateDropped: 70, corruptTs: 10, malformed: 1040, results: 1250 });
+    expect(s).toMatchObject({
+      frames: 1_000_000,
+      seconds: 3.21,
+      framesPerSecond: 311_526,
+      counted: 998_880,
+      late: 430,
+      lateDropped: 70,
+      corruptTs: 10,
+      malformed: 1040,
+      results: 1250,
+    });
     expect([...s.malformedKinds]).toEqual([
       ['missing-ts', 180],
       ['invalid-utf8', 15],
@@ -23,7 +33,9 @@ describe('parseSummary', () => {
   });
 
   it('reads a summary without malformed kinds', () => {
-    const s = parseSummary('read 5 frames (1 kB) in 0.01 s: 500 frames/s, 0 MB/s\ncounted 5, late 0 (of which dropped 0), corrupt ts 0, malformed 0\nresults 1, watermark -');
+    const s = parseSummary(
+      'read 5 frames (1 kB) in 0.01 s: 500 frames/s, 0 MB/s\ncounted 5, late 0 (of which dropped 0), corrupt ts 0, malformed 0\nresults 1, watermark -',
+    );
     expect(s.malformedKinds.size).toBe(0);
     expect(s.counted).toBe(5);
   });
@@ -40,7 +52,9 @@ describe('parseSummary', () => {
 
 describe('parseTimeLine', () => {
   it('reads GNU time peak RSS (KiB) and CPU time among other stderr lines', () => {
-    const usage = parseTimeLine('something\nCommand exited with non-zero status 1\n@bench-time 120356 2.18 1.92 0.15\n');
+    const usage = parseTimeLine(
+      'something\nCommand exited with non-zero status 1\n@bench-time 120356 2.18 1.92 0.15\n',
+    );
     expect(usage).toEqual({ peakRssBytes: 120_356 * 1024, wallSeconds: 2.18, cpuSeconds: 1.92 + 0.15 });
     expect(parseTimeLine('no time line')).toBeNull();
   });
@@ -52,7 +66,15 @@ describe.skipIf(!cliBuilt())('runCli against the real CLI', () => {
 
   it('reads the counts the generator knows: frames, valid frames and each kind of malformed frame', async () => {
     // In time order and without bitflips, so every valid frame is counted.
-    const options: StreamOptions = { seed: 7, users: 500, rate: 50, start: 1_468_244_384, frames: 3000, frameBytes: 300, malformedFraction: 0.05 };
+    const options: StreamOptions = {
+      seed: 7,
+      users: 500,
+      rate: 50,
+      start: 1_468_244_384,
+      frames: 3000,
+      frameBytes: 300,
+      malformedFraction: 0.05,
+    };
     const truth = new GroundTruth(options);
     const path = join(dir, 'stream.jsonl');
     writeFileSync(path, Buffer.concat([...generateChunks(options, 1 << 16, { truth })]));

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { areaOf, areaTimes, parseCpuProfile, selfTimes, shortLocation, type CpuProfile } from '../src/cpuprofile.js';
 
-const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, url, lineNumber, columnNumber: 0, scriptId: '1' });
+const frame = (functionName: string, url: string, lineNumber = 0) => ({
+  functionName,
+  url,
+  lineNumber,
+  columnNumber: 0,
+  scriptId: '1',
+});
 
 describe('selfTimes', () => {
   it('gives each sample the interval up to the next sample and sums per function', () => {
@@ -56,7 +62,10 @@ describe('a real node --cpu-prof profile', () => {
   it('puts the function that burns the CPU on top', () => {
     const script = join(dir, 'burn.mjs');
     // burnCpu does nearly all the work; idle waits nothing.
-    writeFileSync(script, 'function burnCpu(n) { let x = 0; for (let i = 0; i < n; i++) x = (x + Math.sqrt(i)) % 1e9; return x; }\nlet s = 0; for (let k = 0; k < 40; k++) s += burnCpu(2e6);\nconsole.log(s > 0);\n');
+    writeFileSync(
+      script,
+      'function burnCpu(n) { let x = 0; for (let i = 0; i < n; i++) x = (x + Math.sqrt(i)) % 1e9; return x; }\nlet s = 0; for (let k = 0; k < 40; k++) s += burnCpu(2e6);\nconsole.log(s > 0);\n',
+    );
     const result = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, script], { encoding: 'utf8' });
     expect(result.status).toBe(0);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;

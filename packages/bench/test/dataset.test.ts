@@ -5,7 +5,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { REALISTIC, computeTruth, generateChunks, type StreamOptions } from '@uniqstream/generator';
 import { datasetFileName, ensureDataset, eventSeconds } from '../src/dataset.js';
 
-const options: StreamOptions = { seed: 11, users: 300, rate: 20, start: 1_468_244_384, frames: 4000, frameBytes: 400, ...REALISTIC, bitflipFraction: 0.01 };
+const options: StreamOptions = {
+  seed: 11,
+  users: 300,
+  rate: 20,
+  start: 1_468_244_384,
+  frames: 4000,
+  frameBytes: 400,
+  ...REALISTIC,
+  bitflipFraction: 0.01,
+};
 
 /** The root `ts` of a JSON line, as a number, or undefined when the line is not a JSON object. */
 function rootTs(line: string): number | undefined {
@@ -21,7 +30,7 @@ describe('ensureDataset', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-dataset-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes exactly the bytes of the generator\'s chunked output', () => {
+  it("writes exactly the bytes of the generator's chunked output", () => {
     const data = ensureDataset(dir, options);
     const expected = Buffer.concat([...generateChunks(options)]);
     const written = readFileSync(data.path);

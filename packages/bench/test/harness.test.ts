@@ -9,8 +9,18 @@ describe('quantile', () => {
     expect(quantile(values, 0.21)).toBe(2);
     expect(quantile(values, 1)).toBe(5);
     // With fewer than 100 values, p99 is the largest.
-    expect(quantile(Array.from({ length: 99 }, (_, i) => i), 0.99)).toBe(98);
-    expect(quantile(Array.from({ length: 200 }, (_, i) => i), 0.99)).toBe(197);
+    expect(
+      quantile(
+        Array.from({ length: 99 }, (_, i) => i),
+        0.99,
+      ),
+    ).toBe(98);
+    expect(
+      quantile(
+        Array.from({ length: 200 }, (_, i) => i),
+        0.99,
+      ),
+    ).toBe(197);
   });
 
   it('refuses no values and quantiles outside (0, 1]', () => {

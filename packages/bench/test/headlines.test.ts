@@ -28,10 +28,21 @@ describe('withHeadlines', () => {
     expect(headlines[1]!.value).toContain('50% of');
   });
 
-  it('leaves a suite\'s own headlines alone and tolerates renamed cases', () => {
-    const own: SuiteReport = { id: 'kafka', title: 'K', notes: [], tables: [], headlines: [{ key: 'x', label: 'x', value: '1' }] };
+  it("leaves a suite's own headlines alone and tolerates renamed cases", () => {
+    const own: SuiteReport = {
+      id: 'kafka',
+      title: 'K',
+      notes: [],
+      tables: [],
+      headlines: [{ key: 'x', label: 'x', value: '1' }],
+    };
     expect(withHeadlines(own).headlines).toEqual(own.headlines);
-    const renamed: SuiteReport = { id: 'decode', title: 'D', notes: [], tables: [{ caption: 'c', measurements: [summarize('something else', 'frames/s', [1])] }] };
+    const renamed: SuiteReport = {
+      id: 'decode',
+      title: 'D',
+      notes: [],
+      tables: [{ caption: 'c', measurements: [summarize('something else', 'frames/s', [1])] }],
+    };
     expect(withHeadlines(renamed).headlines).toEqual([]);
   });
 });

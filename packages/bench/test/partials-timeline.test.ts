@@ -4,8 +4,18 @@ import { PartialsTimeline, waitSteps } from '../src/partials-timeline.js';
 
 /** A record as the service writes it: core's snapshot container around a JSON body with a blob. */
 const partial = (partition: number, watermark: number): Uint8Array =>
-  encodeSnapshot({ type: 'partial', version: 1, partition, window: 'minute', start: 0, end: 60, state: new Uint8Array([1, 2, 3]), watermark });
-const progress = (partition: number, watermark: number): Uint8Array => encodeSnapshot({ type: 'progress', version: 1, partition, watermark, idle: false });
+  encodeSnapshot({
+    type: 'partial',
+    version: 1,
+    partition,
+    window: 'minute',
+    start: 0,
+    end: 60,
+    state: new Uint8Array([1, 2, 3]),
+    watermark,
+  });
+const progress = (partition: number, watermark: number): Uint8Array =>
+  encodeSnapshot({ type: 'progress', version: 1, partition, watermark, idle: false });
 
 describe('PartialsTimeline', () => {
   it("lets a window out at the record that brought the last partition's watermark to its end", () => {

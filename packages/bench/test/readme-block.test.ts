@@ -7,7 +7,9 @@ describe('replaceBlock', () => {
 
   it('replaces only what is between the markers', () => {
     const next = replaceBlock(readme, 'new block');
-    expect(next).toBe(`# Title\n\ntext before\n\n## Performance\n\n${START_MARKER}\nnew block\n${END_MARKER}\n\ntext after\n`);
+    expect(next).toBe(
+      `# Title\n\ntext before\n\n## Performance\n\n${START_MARKER}\nnew block\n${END_MARKER}\n\ntext after\n`,
+    );
     expect(replaceBlock(next, 'new block')).toBe(next);
   });
 
@@ -20,7 +22,11 @@ describe('replaceBlock', () => {
 
 describe('readmeBlock', () => {
   it('holds the headlines in README order, the machine, the date and links to the report and chart', () => {
-    const block = readmeBlock(run, { resultsLink: 'packages/bench/results/', paragraphsOf: ['accuracy'], chart: 'e2e-speed' });
+    const block = readmeBlock(run, {
+      resultsLink: 'packages/bench/results/',
+      paragraphsOf: ['accuracy'],
+      chart: 'e2e-speed',
+    });
     expect(block).toContain('(packages/bench/results/2025-01-02-0304.md)');
     expect(block).toContain('(packages/bench/results/2025-01-02-0304-e2e-speed.svg)');
     expect(block).toContain('Test CPU, 2 logical CPUs');
@@ -49,6 +55,12 @@ describe('readmeBlock', () => {
       { key: 'scaleOut.oneInstance', label: '', value: '' },
       { key: 'kafka.4p', label: '', value: '' },
     ]).map((h) => h.key);
-    expect(keys).toEqual(['kafka.4p', 'scaleOut.oneInstance', 'latency.service', 'latency.count-cli', 'historical.framesPerSecond']);
+    expect(keys).toEqual([
+      'kafka.4p',
+      'scaleOut.oneInstance',
+      'latency.service',
+      'latency.count-cli',
+      'historical.framesPerSecond',
+    ]);
   });
 });

@@ -9,8 +9,12 @@ describe('report', () => {
   });
 
   it('makes the anchors GitHub makes for headings', () => {
-    expect(anchorOf('End to end: file -> uniqstream count -> /dev/null')).toBe('end-to-end-file---uniqstream-count---devnull');
-    expect(anchorOf("Decoding: the parser's share of the end-to-end time")).toBe('decoding-the-parsers-share-of-the-end-to-end-time');
+    expect(anchorOf('End to end: file -> uniqstream count -> /dev/null')).toBe(
+      'end-to-end-file---uniqstream-count---devnull',
+    );
+    expect(anchorOf("Decoding: the parser's share of the end-to-end time")).toBe(
+      'decoding-the-parsers-share-of-the-end-to-end-time',
+    );
   });
 
   it('writes a measurement as median, min, max, unit and its number of runs', () => {

@@ -1,15 +1,46 @@
 import { describe, expect, it } from 'vitest';
-import { measureLatency, parseResult, ResultLog, type ReceivedResult, type ResultValue } from '../src/result-latency.js';
+import {
+  measureLatency,
+  parseResult,
+  ResultLog,
+  type ReceivedResult,
+  type ResultValue,
+} from '../src/result-latency.js';
 
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 
-function result(start: number, revision: number, final: boolean, receivedMs: number, users = 10, frames = 20): ReceivedResult {
-  return { window: 'minute', start, end: start + 60, users, frames, revision, final, receivedMs, appendedMs: receivedMs - 1 };
+function result(
+  start: number,
+  revision: number,
+  final: boolean,
+  receivedMs: number,
+  users = 10,
+  frames = 20,
+): ReceivedResult {
+  return {
+    window: 'minute',
+    start,
+    end: start + 60,
+    users,
+    frames,
+    revision,
+    final,
+    receivedMs,
+    appendedMs: receivedMs - 1,
+  };
 }
 
 describe('parseResult', () => {
   it('reads a result line as the sinks write it, and nothing else', () => {
-    const line: ResultValue = { window: 'minute', start: 1468244340, end: 1468244400, users: 5823, frames: 59231, revision: 0, final: true };
+    const line: ResultValue = {
+      window: 'minute',
+      start: 1468244340,
+      end: 1468244400,
+      users: 5823,
+      frames: 59231,
+      revision: 0,
+      final: true,
+    };
     expect(parseResult(json({ ...line, method: 'exact' }))).toEqual(line);
     expect(parseResult(null)).toBeNull();
     expect(parseResult(Buffer.alloc(0))).toBeNull();
@@ -73,7 +104,10 @@ describe('measureLatency', () => {
     expect(figures.checked).toBe(3);
     expect(figures.problems).toEqual([]);
     // Outside transactions a result is readable once appended: here 1 ms before the reader had it.
-    expect(measureLatency(log, [{ start: 0, end: 60, knownMs: 1000, finalKnownMs: 5000 }], reference, [0], 'appended').firstResultMs).toEqual([249]);
+    expect(
+      measureLatency(log, [{ start: 0, end: 60, knownMs: 1000, finalKnownMs: 5000 }], reference, [0], 'appended')
+        .firstResultMs,
+    ).toEqual([249]);
   });
 
   it('reports windows without a result, results read before they could be known, and final results that differ from the reference', () => {

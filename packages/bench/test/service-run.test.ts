@@ -14,12 +14,18 @@ describe('scrapeMetrics', () => {
     '',
   ].join('\n');
   const server = createServer((_, response) => response.end(text));
-  const listening = new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  const listening = new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('reads every unlabelled series of one /metrics answer, and nothing labelled or commented', async () => {
     const metrics = await scrapeMetrics(await listening);
-    expect([...metrics.keys()]).toEqual(['uniqstream_frames_in_total', 'uniqstream_partials_in_total', 'uniqstream_merge_lag_records']);
+    expect([...metrics.keys()]).toEqual([
+      'uniqstream_frames_in_total',
+      'uniqstream_partials_in_total',
+      'uniqstream_merge_lag_records',
+    ]);
     expect(metrics.get('uniqstream_frames_in_total')).toBe(100_000);
     expect(metrics.get('uniqstream_merge_lag_records')).toBeNaN();
   });

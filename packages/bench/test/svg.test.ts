@@ -51,7 +51,9 @@ describe('barChart', () => {
   });
 
   it('draws bars in proportion to their medians', () => {
-    const widths = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="18"/g)].map((m) => Number(m[1]));
+    const widths = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="18"/g)].map((m) =>
+      Number(m[1]),
+    );
     expect(widths).toHaveLength(2);
     expect(widths[1]! / widths[0]!).toBeCloseTo(3, 1);
   });
@@ -70,7 +72,10 @@ describe('lineChart', () => {
     unit: 'MB',
     logX: true,
     series: [
-      { name: 'exact', points: [1e5, 1e6, 1e7].map((x, i) => ({ x, median: 100 * (i + 1), min: 90 * (i + 1), max: 110 * (i + 1) })) },
+      {
+        name: 'exact',
+        points: [1e5, 1e6, 1e7].map((x, i) => ({ x, median: 100 * (i + 1), min: 90 * (i + 1), max: 110 * (i + 1) })),
+      },
       { name: 'hll', points: [1e5, 1e6, 1e7].map((x) => ({ x, median: 100, min: 95, max: 105 })) },
     ],
   };

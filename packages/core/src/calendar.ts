@@ -34,7 +34,11 @@ function canonicalZone(timeZone: string): string {
   try {
     resolved = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
   } catch (cause) {
-    throw new CoreError('BAD_OPTION', `unknown time zone ${timeZone}: expected an IANA name such as UTC or Europe/Zurich`, { cause });
+    throw new CoreError(
+      'BAD_OPTION',
+      `unknown time zone ${timeZone}: expected an IANA name such as UTC or Europe/Zurich`,
+      { cause },
+    );
   }
   return resolved === 'Etc/UTC' || resolved === 'Etc/GMT' || resolved === 'GMT' ? 'UTC' : resolved;
 }
@@ -48,9 +52,12 @@ class UtcCalendar implements Calendar {
 
   start(granularity: Granularity, ts: number): number {
     switch (granularity) {
-      case 'minute': return floorTo(ts, SECONDS_PER_MINUTE);
-      case 'hour': return floorTo(ts, SECONDS_PER_HOUR);
-      case 'day': return floorTo(ts, SECONDS_PER_DAY);
+      case 'minute':
+        return floorTo(ts, SECONDS_PER_MINUTE);
+      case 'hour':
+        return floorTo(ts, SECONDS_PER_HOUR);
+      case 'day':
+        return floorTo(ts, SECONDS_PER_DAY);
       case 'week': {
         const day = Math.floor(ts / SECONDS_PER_DAY);
         const weekday = (((day + EPOCH_WEEKDAY_SHIFT) % DAYS_PER_WEEK) + DAYS_PER_WEEK) % DAYS_PER_WEEK;
@@ -60,21 +67,27 @@ class UtcCalendar implements Calendar {
         const date = new Date(ts * MS_PER_SECOND);
         return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1) / MS_PER_SECOND;
       }
-      case 'year': return Date.UTC(new Date(ts * MS_PER_SECOND).getUTCFullYear(), 0, 1) / MS_PER_SECOND;
+      case 'year':
+        return Date.UTC(new Date(ts * MS_PER_SECOND).getUTCFullYear(), 0, 1) / MS_PER_SECOND;
     }
   }
 
   end(granularity: Granularity, start: number): number {
     switch (granularity) {
-      case 'minute': return start + SECONDS_PER_MINUTE;
-      case 'hour': return start + SECONDS_PER_HOUR;
-      case 'day': return start + SECONDS_PER_DAY;
-      case 'week': return start + DAYS_PER_WEEK * SECONDS_PER_DAY;
+      case 'minute':
+        return start + SECONDS_PER_MINUTE;
+      case 'hour':
+        return start + SECONDS_PER_HOUR;
+      case 'day':
+        return start + SECONDS_PER_DAY;
+      case 'week':
+        return start + DAYS_PER_WEEK * SECONDS_PER_DAY;
       case 'month': {
         const date = new Date(start * MS_PER_SECOND);
         return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) / MS_PER_SECOND;
       }
-      case 'year': return Date.UTC(new Date(start * MS_PER_SECOND).getUTCFullYear() + 1, 0, 1) / MS_PER_SECOND;
+      case 'year':
+        return Date.UTC(new Date(start * MS_PER_SECOND).getUTCFullYear() + 1, 0, 1) / MS_PER_SECOND;
     }
   }
 }
@@ -110,12 +123,14 @@ class ZonedCalendar implements Calendar {
 
   start(granularity: Granularity, ts: number): number {
     switch (granularity) {
-      case 'minute': return floorTo(ts, SECONDS_PER_MINUTE);
+      case 'minute':
+        return floorTo(ts, SECONDS_PER_MINUTE);
       case 'hour': {
         const offset = this.offset(ts);
         return ts - ((((ts + offset) % SECONDS_PER_HOUR) + SECONDS_PER_HOUR) % SECONDS_PER_HOUR);
       }
-      case 'day': return this.midnight(this.localDate(ts));
+      case 'day':
+        return this.midnight(this.localDate(ts));
       case 'week': {
         const local = this.localDate(ts);
         const weekday = (new Date(Date.UTC(local.year, local.month - 1, local.day)).getUTCDay() + 6) % DAYS_PER_WEEK;
@@ -125,21 +140,31 @@ class ZonedCalendar implements Calendar {
         const local = this.localDate(ts);
         return this.midnight({ year: local.year, month: local.month, day: 1 });
       }
-      case 'year': return this.midnight({ year: this.localDate(ts).year, month: 1, day: 1 });
+      case 'year':
+        return this.midnight({ year: this.localDate(ts).year, month: 1, day: 1 });
     }
   }
 
   end(granularity: Granularity, start: number): number {
     switch (granularity) {
-      case 'minute': return start + SECONDS_PER_MINUTE;
-      case 'hour': return start + SECONDS_PER_HOUR;
-      case 'day': return this.midnight(addDays(this.localDate(start), 1));
-      case 'week': return this.midnight(addDays(this.localDate(start), DAYS_PER_WEEK));
+      case 'minute':
+        return start + SECONDS_PER_MINUTE;
+      case 'hour':
+        return start + SECONDS_PER_HOUR;
+      case 'day':
+        return this.midnight(addDays(this.localDate(start), 1));
+      case 'week':
+        return this.midnight(addDays(this.localDate(start), DAYS_PER_WEEK));
       case 'month': {
         const local = this.localDate(start);
-        return this.midnight(local.month === 12 ? { year: local.year + 1, month: 1, day: 1 } : { year: local.year, month: local.month + 1, day: 1 });
+        return this.midnight(
+          local.month === 12
+            ? { year: local.year + 1, month: 1, day: 1 }
+            : { year: local.year, month: local.month + 1, day: 1 },
+        );
       }
-      case 'year': return this.midnight({ year: this.localDate(start).year + 1, month: 1, day: 1 });
+      case 'year':
+        return this.midnight({ year: this.localDate(start).year + 1, month: 1, day: 1 });
     }
   }
 
@@ -151,7 +176,8 @@ class ZonedCalendar implements Calendar {
     const cached = this.offsetCache.get(key);
     if (cached !== undefined) return cached;
     const parts = this.fields(ts);
-    const localAsUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) / MS_PER_SECOND;
+    const localAsUtc =
+      Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) / MS_PER_SECOND;
     const offset = localAsUtc - ts;
     if (this.offsetCache.size > 4096) this.offsetCache.clear();
     this.offsetCache.set(key, offset);
@@ -197,17 +223,37 @@ class ZonedCalendar implements Calendar {
     return hi;
   }
 
-  private fields(ts: number): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
+  private fields(ts: number): {
+    year: number;
+    month: number;
+    day: number;
+    hour: number;
+    minute: number;
+    second: number;
+  } {
     const out = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
     for (const part of this.format.formatToParts(new Date(ts * MS_PER_SECOND))) {
       switch (part.type) {
-        case 'year': out.year = Number(part.value); break;
-        case 'month': out.month = Number(part.value); break;
-        case 'day': out.day = Number(part.value); break;
-        case 'hour': out.hour = Number(part.value); break;
-        case 'minute': out.minute = Number(part.value); break;
-        case 'second': out.second = Number(part.value); break;
-        default: break;
+        case 'year':
+          out.year = Number(part.value);
+          break;
+        case 'month':
+          out.month = Number(part.value);
+          break;
+        case 'day':
+          out.day = Number(part.value);
+          break;
+        case 'hour':
+          out.hour = Number(part.value);
+          break;
+        case 'minute':
+          out.minute = Number(part.value);
+          break;
+        case 'second':
+          out.second = Number(part.value);
+          break;
+        default:
+          break;
       }
     }
     return out;

@@ -1,5 +1,15 @@
 import { CoreError } from './errors.js';
-import { AGGREGATION_CHOICES, DEFAULT_ENGINE_OPTIONS, EMIT_CHOICES, METHOD_CHOICES, parseGranularities, type AggregationChoice, type EmitChoice, type EngineOptions, type MethodChoice } from './options.js';
+import {
+  AGGREGATION_CHOICES,
+  DEFAULT_ENGINE_OPTIONS,
+  EMIT_CHOICES,
+  METHOD_CHOICES,
+  parseGranularities,
+  type AggregationChoice,
+  type EmitChoice,
+  type EngineOptions,
+  type MethodChoice,
+} from './options.js';
 import type { Granularity } from './types.js';
 
 /**
@@ -89,29 +99,194 @@ export const DEFAULT_COUNT_CONFIG: CountConfig = {
 };
 
 export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
-  { name: 'from', key: 'from', value: 'endpoint', description: 'input: FILE or file:FILE (.jsonl or .jsonl.gz), - or stdin, or kafka://host:port/topic', parse: text },
-  { name: 'to', key: 'to', value: 'endpoint', description: 'results: stdout, PATH or file:PATH (.gz compresses), or kafka://host:port/topic', defaultText: 'stdout', parse: text },
-  { name: 'format', key: 'format', value: 'format', description: 'result format on stdout and files', defaultText: 'json', choices: FORMAT_CHOICES, parse: choice('format', FORMAT_CHOICES) },
-  { name: 'dead-letter', key: 'deadLetter', value: 'endpoint', description: 'where dropped frames go, with the reason: stdout, PATH or file:PATH, or kafka://host:port/topic', parse: text },
-  { name: 'windows', key: 'windows', value: 'list', description: 'window granularities counted in one pass: minute,hour,day,week,month,year or all', defaultText: 'minute', parse: parseGranularities },
-  { name: 'max-delay', key: 'maxDelay', value: 'seconds', description: 'how far a frame may trail the newest ts and still be on time (watermark = max ts - this)', defaultText: String(DEFAULT_ENGINE_OPTIONS.maxDelay), parse: seconds('max-delay') },
-  { name: 'allowed-lateness', key: 'allowedLateness', value: 'seconds', description: 'late frames within this long after a window ends update it (new revision); later ones are dropped', defaultText: String(DEFAULT_ENGINE_OPTIONS.allowedLateness), parse: seconds('allowed-lateness') },
-  { name: 'early-every', key: 'earlyEvery', value: 'seconds', description: 'partial results of still-open windows every this many seconds of event time (0 = off)', defaultText: '0', parse: seconds('early-every') },
-  { name: 'emit', key: 'emit', value: 'mode', description: 'updates: results as soon as known, then revisions; final: only final results', defaultText: 'updates', choices: EMIT_CHOICES, parse: choice('emit', EMIT_CHOICES) },
-  { name: 'max-future-skew', key: 'maxFutureSkew', value: 'seconds', description: 'a ts further ahead of the newest ts is held as suspect until later frames confirm it, else rejected as corrupt-ts', defaultText: String(DEFAULT_ENGINE_OPTIONS.maxFutureSkew), parse: seconds('max-future-skew') },
-  { name: 'tz', key: 'timeZone', value: 'zone', description: 'IANA time zone for hour, day, week, month and year boundaries', defaultText: 'UTC', parse: text },
-  { name: 'method', key: 'method', value: 'method', description: 'exact, hll (HyperLogLog), or auto (exact for minute and hour, hll for longer windows)', defaultText: 'exact', choices: METHOD_CHOICES, parse: choice('method', METHOD_CHOICES) },
-  { name: 'hll-precision', key: 'hllPrecision', value: 'p', description: 'HyperLogLog precision: 2^p registers, error about 1.04/sqrt(2^p)', defaultText: '14', parse: integer('hll-precision', 4, 18) },
-  { name: 'aggregation', key: 'aggregation', value: 'how', description: 'cascade: count frames in the finest windows and merge them into coarser ones when final; per-frame: every frame into every window (same results)', defaultText: DEFAULT_ENGINE_OPTIONS.aggregation, choices: AGGREGATION_CHOICES, parse: choice('aggregation', AGGREGATION_CHOICES) },
-  { name: 'parser', key: 'parser', value: 'parser', description: 'frame decoder: fast (WebAssembly SIMD byte scanner), fast-js (the same in plain JavaScript), json (JSON.parse) or simdjson', defaultText: 'fast', choices: PARSER_CHOICES, parse: choice('parser', PARSER_CHOICES) },
-  { name: 'max-frame-bytes', key: 'maxFrameBytes', value: 'bytes', description: 'longer frames are reported as too-long', defaultText: '1048576', parse: integer('max-frame-bytes', 16, 256 * 1024 * 1024) },
-  { name: 'group', key: 'group', value: 'id', description: 'Kafka consumer group', defaultText: 'uniqstream', parse: text },
-  { name: 'from-beginning', key: 'fromBeginning', description: 'Kafka: start at the earliest offset when the group has none committed (else the latest)', parse: flag },
-  { name: 'idle-timeout', key: 'idleTimeout', value: 'seconds', description: 'a partition without frames this long stops holding windows back', defaultText: '10', parse: seconds('idle-timeout') },
-  { name: 'wall-clock-after', key: 'wallClockAfter', value: 'seconds', description: 'after this many seconds without a frame, a partition\'s event time moves on with the wall clock, so its last windows come out and close; frames that arrive later behind it are late (0 = event time moves only with frames)', defaultText: '0', parse: seconds('wall-clock-after') },
-  { name: 'until-idle', key: 'untilIdle', value: 'seconds', description: 'stop (flushing every window) after this many seconds without a frame; 0 = run until the input ends', defaultText: '0', parse: seconds('until-idle') },
-  { name: 'checkpoint', key: 'checkpoint', value: 'dir', description: 'save state and position to this directory and resume from it', parse: text },
-  { name: 'checkpoint-interval', key: 'checkpointInterval', value: 'seconds', description: 'seconds between checkpoints', defaultText: '10', parse: seconds('checkpoint-interval') },
+  {
+    name: 'from',
+    key: 'from',
+    value: 'endpoint',
+    description: 'input: FILE or file:FILE (.jsonl or .jsonl.gz), - or stdin, or kafka://host:port/topic',
+    parse: text,
+  },
+  {
+    name: 'to',
+    key: 'to',
+    value: 'endpoint',
+    description: 'results: stdout, PATH or file:PATH (.gz compresses), or kafka://host:port/topic',
+    defaultText: 'stdout',
+    parse: text,
+  },
+  {
+    name: 'format',
+    key: 'format',
+    value: 'format',
+    description: 'result format on stdout and files',
+    defaultText: 'json',
+    choices: FORMAT_CHOICES,
+    parse: choice('format', FORMAT_CHOICES),
+  },
+  {
+    name: 'dead-letter',
+    key: 'deadLetter',
+    value: 'endpoint',
+    description: 'where dropped frames go, with the reason: stdout, PATH or file:PATH, or kafka://host:port/topic',
+    parse: text,
+  },
+  {
+    name: 'windows',
+    key: 'windows',
+    value: 'list',
+    description: 'window granularities counted in one pass: minute,hour,day,week,month,year or all',
+    defaultText: 'minute',
+    parse: parseGranularities,
+  },
+  {
+    name: 'max-delay',
+    key: 'maxDelay',
+    value: 'seconds',
+    description: 'how far a frame may trail the newest ts and still be on time (watermark = max ts - this)',
+    defaultText: String(DEFAULT_ENGINE_OPTIONS.maxDelay),
+    parse: seconds('max-delay'),
+  },
+  {
+    name: 'allowed-lateness',
+    key: 'allowedLateness',
+    value: 'seconds',
+    description: 'late frames within this long after a window ends update it (new revision); later ones are dropped',
+    defaultText: String(DEFAULT_ENGINE_OPTIONS.allowedLateness),
+    parse: seconds('allowed-lateness'),
+  },
+  {
+    name: 'early-every',
+    key: 'earlyEvery',
+    value: 'seconds',
+    description: 'partial results of still-open windows every this many seconds of event time (0 = off)',
+    defaultText: '0',
+    parse: seconds('early-every'),
+  },
+  {
+    name: 'emit',
+    key: 'emit',
+    value: 'mode',
+    description: 'updates: results as soon as known, then revisions; final: only final results',
+    defaultText: 'updates',
+    choices: EMIT_CHOICES,
+    parse: choice('emit', EMIT_CHOICES),
+  },
+  {
+    name: 'max-future-skew',
+    key: 'maxFutureSkew',
+    value: 'seconds',
+    description:
+      'a ts further ahead of the newest ts is held as suspect until later frames confirm it, else rejected as corrupt-ts',
+    defaultText: String(DEFAULT_ENGINE_OPTIONS.maxFutureSkew),
+    parse: seconds('max-future-skew'),
+  },
+  {
+    name: 'tz',
+    key: 'timeZone',
+    value: 'zone',
+    description: 'IANA time zone for hour, day, week, month and year boundaries',
+    defaultText: 'UTC',
+    parse: text,
+  },
+  {
+    name: 'method',
+    key: 'method',
+    value: 'method',
+    description: 'exact, hll (HyperLogLog), or auto (exact for minute and hour, hll for longer windows)',
+    defaultText: 'exact',
+    choices: METHOD_CHOICES,
+    parse: choice('method', METHOD_CHOICES),
+  },
+  {
+    name: 'hll-precision',
+    key: 'hllPrecision',
+    value: 'p',
+    description: 'HyperLogLog precision: 2^p registers, error about 1.04/sqrt(2^p)',
+    defaultText: '14',
+    parse: integer('hll-precision', 4, 18),
+  },
+  {
+    name: 'aggregation',
+    key: 'aggregation',
+    value: 'how',
+    description:
+      'cascade: count frames in the finest windows and merge them into coarser ones when final; per-frame: every frame into every window (same results)',
+    defaultText: DEFAULT_ENGINE_OPTIONS.aggregation,
+    choices: AGGREGATION_CHOICES,
+    parse: choice('aggregation', AGGREGATION_CHOICES),
+  },
+  {
+    name: 'parser',
+    key: 'parser',
+    value: 'parser',
+    description:
+      'frame decoder: fast (WebAssembly SIMD byte scanner), fast-js (the same in plain JavaScript), json (JSON.parse) or simdjson',
+    defaultText: 'fast',
+    choices: PARSER_CHOICES,
+    parse: choice('parser', PARSER_CHOICES),
+  },
+  {
+    name: 'max-frame-bytes',
+    key: 'maxFrameBytes',
+    value: 'bytes',
+    description: 'longer frames are reported as too-long',
+    defaultText: '1048576',
+    parse: integer('max-frame-bytes', 16, 256 * 1024 * 1024),
+  },
+  {
+    name: 'group',
+    key: 'group',
+    value: 'id',
+    description: 'Kafka consumer group',
+    defaultText: 'uniqstream',
+    parse: text,
+  },
+  {
+    name: 'from-beginning',
+    key: 'fromBeginning',
+    description: 'Kafka: start at the earliest offset when the group has none committed (else the latest)',
+    parse: flag,
+  },
+  {
+    name: 'idle-timeout',
+    key: 'idleTimeout',
+    value: 'seconds',
+    description: 'a partition without frames this long stops holding windows back',
+    defaultText: '10',
+    parse: seconds('idle-timeout'),
+  },
+  {
+    name: 'wall-clock-after',
+    key: 'wallClockAfter',
+    value: 'seconds',
+    description:
+      "after this many seconds without a frame, a partition's event time moves on with the wall clock, so its last windows come out and close; frames that arrive later behind it are late (0 = event time moves only with frames)",
+    defaultText: '0',
+    parse: seconds('wall-clock-after'),
+  },
+  {
+    name: 'until-idle',
+    key: 'untilIdle',
+    value: 'seconds',
+    description: 'stop (flushing every window) after this many seconds without a frame; 0 = run until the input ends',
+    defaultText: '0',
+    parse: seconds('until-idle'),
+  },
+  {
+    name: 'checkpoint',
+    key: 'checkpoint',
+    value: 'dir',
+    description: 'save state and position to this directory and resume from it',
+    parse: text,
+  },
+  {
+    name: 'checkpoint-interval',
+    key: 'checkpointInterval',
+    value: 'seconds',
+    description: 'seconds between checkpoints',
+    defaultText: '10',
+    parse: seconds('checkpoint-interval'),
+  },
 ];
 
 /** `UNIQSTREAM_MAX_DELAY` for `max-delay`. */
@@ -131,7 +306,10 @@ export function resolveCountConfig(values: Partial<Record<keyof CountConfig, unk
  * object (keys are long option names), parsed by the specs. Later sources
  * win: config file < environment; the app puts its flags on top.
  */
-export function countValuesFrom(config: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>>): Partial<Record<keyof CountConfig, unknown>> {
+export function countValuesFrom(
+  config: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+): Partial<Record<keyof CountConfig, unknown>> {
   const values: Partial<Record<keyof CountConfig, unknown>> = {};
   const known = new Set(COUNT_OPTION_SPECS.map((s) => s.name));
   for (const key of Object.keys(config)) {
@@ -139,7 +317,10 @@ export function countValuesFrom(config: Readonly<Record<string, unknown>>, env: 
   }
   for (const spec of COUNT_OPTION_SPECS) {
     const fromFile = config[spec.name];
-    if (fromFile !== undefined) values[spec.key] = spec.parse(typeof fromFile === 'string' ? fromFile : Array.isArray(fromFile) ? fromFile.join(',') : String(fromFile));
+    if (fromFile !== undefined)
+      values[spec.key] = spec.parse(
+        typeof fromFile === 'string' ? fromFile : Array.isArray(fromFile) ? fromFile.join(',') : String(fromFile),
+      );
     const fromEnv = env[envName(spec)];
     if (fromEnv !== undefined && fromEnv !== '') values[spec.key] = spec.parse(fromEnv);
   }
@@ -177,7 +358,8 @@ function flag(value: string): boolean {
 function seconds(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new CoreError('BAD_OPTION', `${name} must be a number of seconds >= 0, got "${value}"`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+      throw new CoreError('BAD_OPTION', `${name} must be a number of seconds >= 0, got "${value}"`);
     return n;
   };
 }
@@ -185,7 +367,8 @@ function seconds(name: string): (value: string) => number {
 function integer(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new CoreError('BAD_OPTION', `${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new CoreError('BAD_OPTION', `${name} must be a whole number from ${min} to ${max}, got "${value}"`);
     return n;
   };
 }
@@ -193,7 +376,8 @@ function integer(name: string, min: number, max: number): (value: string) => num
 function choice<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
   return (value) => {
     const found = choices.find((c) => c === value);
-    if (found === undefined) throw new CoreError('BAD_OPTION', `${name} must be one of ${choices.join(', ')}, got "${value}"`);
+    if (found === undefined)
+      throw new CoreError('BAD_OPTION', `${name} must be one of ${choices.join(', ')}, got "${value}"`);
     return found;
   };
 }

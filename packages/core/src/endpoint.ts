@@ -18,7 +18,8 @@ const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
  */
 export function parseEndpoint(text: string, direction: 'input' | 'output'): Endpoint {
   const value = text.trim();
-  if (value === '') throw new CoreError('BAD_ENDPOINT', 'empty endpoint: expected stdout, file:PATH or kafka://host:port/topic');
+  if (value === '')
+    throw new CoreError('BAD_ENDPOINT', 'empty endpoint: expected stdout, file:PATH or kafka://host:port/topic');
   if (value === '-') return direction === 'input' ? { kind: 'stdin' } : { kind: 'stdout' };
   if (value === 'stdout' && direction === 'output') return { kind: 'stdout' };
   if (value === 'stdin' && direction === 'input') return { kind: 'stdin' };
@@ -29,7 +30,10 @@ export function parseEndpoint(text: string, direction: 'input' | 'output'): Endp
     return { kind: 'file', path };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    throw new CoreError('BAD_ENDPOINT', `unsupported endpoint ${value}: expected stdout, file:PATH or kafka://host:port/topic`);
+    throw new CoreError(
+      'BAD_ENDPOINT',
+      `unsupported endpoint ${value}: expected stdout, file:PATH or kafka://host:port/topic`,
+    );
   }
   return { kind: 'file', path: value };
 }
@@ -42,8 +46,13 @@ function parseKafka(value: string): Endpoint {
   if (!TOPIC_PATTERN.test(topic)) {
     throw new CoreError('BAD_ENDPOINT', `no valid topic in ${value}: expected kafka://host:port/topic`);
   }
-  const brokers = hosts.split(',').map((h) => h.trim()).filter((h) => h !== '').map((h) => withPort(h, value));
-  if (brokers.length === 0) throw new CoreError('BAD_ENDPOINT', `no broker in ${value}: expected kafka://host:port/topic`);
+  const brokers = hosts
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '')
+    .map((h) => withPort(h, value));
+  if (brokers.length === 0)
+    throw new CoreError('BAD_ENDPOINT', `no broker in ${value}: expected kafka://host:port/topic`);
   return { kind: 'kafka', brokers, topic };
 }
 
@@ -58,9 +67,13 @@ function withPort(host: string, whole: string): string {
 /** The endpoint written back as a user would type it. */
 export function formatEndpoint(endpoint: Endpoint): string {
   switch (endpoint.kind) {
-    case 'stdout': return 'stdout';
-    case 'stdin': return '-';
-    case 'file': return `file:${endpoint.path}`;
-    case 'kafka': return `kafka://${endpoint.brokers.join(',')}/${endpoint.topic}`;
+    case 'stdout':
+      return 'stdout';
+    case 'stdin':
+      return '-';
+    case 'file':
+      return `file:${endpoint.path}`;
+    case 'kafka':
+      return `kafka://${endpoint.brokers.join(',')}/${endpoint.topic}`;
   }
 }

@@ -261,21 +261,33 @@ export class CountingEngine implements CountingStage {
     } catch (error) {
       if (error instanceof CoreError) throw error;
       // Fields of the wrong kind (a header edited by hand, say) fail deep inside: one typed error for all of them.
-      throw new CoreError('BAD_CHECKPOINT', `checkpoint state is damaged (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+      throw new CoreError(
+        'BAD_CHECKPOINT',
+        `checkpoint state is damaged (${error instanceof Error ? error.message : String(error)})`,
+        { cause: error },
+      );
     }
   }
 
   private static restoreState(snapshot: Uint8Array, options: Partial<EngineOptions>): CountingEngine {
     const engine = new CountingEngine(options);
     const state = decodeSnapshot(snapshot) as EngineState;
-    if (state === null || typeof state !== 'object' || !Array.isArray(state.windows) || !Array.isArray(state.partitions)) {
+    if (
+      state === null ||
+      typeof state !== 'object' ||
+      !Array.isArray(state.windows) ||
+      !Array.isArray(state.partitions)
+    ) {
       throw new CoreError('BAD_CHECKPOINT', 'checkpoint does not hold engine state');
     }
     const was = state.config;
     const now = configOf(engine.options);
     for (const key of ['windows', 'timeZone', 'method', 'hllPrecision', 'aggregation'] as const) {
       if (JSON.stringify(was[key]) !== JSON.stringify(now[key])) {
-        throw new CoreError('CHECKPOINT_MISMATCH', `the checkpoint was written with ${key} ${JSON.stringify(was[key])}, this run has ${JSON.stringify(now[key])}: use the same, or start without the checkpoint`);
+        throw new CoreError(
+          'CHECKPOINT_MISMATCH',
+          `the checkpoint was written with ${key} ${JSON.stringify(was[key])}, this run has ${JSON.stringify(now[key])}: use the same, or start without the checkpoint`,
+        );
       }
     }
     engine.watermark = state.watermark;
@@ -300,8 +312,19 @@ export class CountingEngine implements CountingStage {
     }
     for (const saved of state.windows) {
       const store = engine.stores.find((s) => s.granularity === saved.granularity);
-      if (store === undefined) throw new CoreError('CHECKPOINT_MISMATCH', `checkpoint has a ${saved.granularity} window this run does not count`);
-      const window = newWindow(saved.start, saved.end, saved.end + engine.options.allowedLateness, deserializeCounter(saved.counter), saved.lastEmitWatermark, saved.fired);
+      if (store === undefined)
+        throw new CoreError(
+          'CHECKPOINT_MISMATCH',
+          `checkpoint has a ${saved.granularity} window this run does not count`,
+        );
+      const window = newWindow(
+        saved.start,
+        saved.end,
+        saved.end + engine.options.allowedLateness,
+        deserializeCounter(saved.counter),
+        saved.lastEmitWatermark,
+        saved.fired,
+      );
       window.frames = saved.frames;
       window.revision = saved.revision;
       window.changed = saved.changed;
@@ -316,7 +339,9 @@ export class CountingEngine implements CountingStage {
     // uninterrupted run (a window a late frame marked just before the snapshot would otherwise get
     // a revision early, without the frames that come before that rise). With the saved run's
     // emission settings, its plan holds; with others, they apply from here on.
-    const samePlan = (['allowedLateness', 'revisionInterval', 'earlyEvery', 'emit'] as const).every((key) => state.plan?.[key] === engine.options[key]);
+    const samePlan = (['allowedLateness', 'revisionInterval', 'earlyEvery', 'emit'] as const).every(
+      (key) => state.plan?.[key] === engine.options[key],
+    );
     engine.nextFireAt = samePlan ? state.nextFireAt : engine.planNextFire();
     return engine;
   }
@@ -335,7 +360,8 @@ export class CountingEngine implements CountingStage {
           continue;
         }
         if (window.finalAt < next) next = window.finalAt;
-        if (window.changed && updates && window.lastEmitWatermark + revisionInterval < next) next = window.lastEmitWatermark + revisionInterval;
+        if (window.changed && updates && window.lastEmitWatermark + revisionInterval < next)
+          next = window.lastEmitWatermark + revisionInterval;
       }
     }
     if (updates && earlyEvery > 0 && anyOpen && this.nextEarlyAt < next) next = this.nextEarlyAt;
@@ -424,7 +450,15 @@ export class CountingEngine implements CountingStage {
       this.stats.late++;
       this.stats.lateDropped++;
       if (this.options.deadLetters && frame !== null) {
-        this.deadLetters.push({ reason: 'late', detail: `behind ${leaves[0]!.granularity} window by more than the allowed lateness`, origin: part.origin, partition: part.id, position, ts, frame: frame.slice() });
+        this.deadLetters.push({
+          reason: 'late',
+          detail: `behind ${leaves[0]!.granularity} window by more than the allowed lateness`,
+          origin: part.origin,
+          partition: part.id,
+          position,
+          ts,
+          frame: frame.slice(),
+        });
       }
     }
   }
@@ -433,12 +467,28 @@ export class CountingEngine implements CountingStage {
   rejectCorrupt(part: PartitionCounter, held: Held<HeldFrame>): void {
     this.stats.corruptTs++;
     if (this.options.deadLetters) {
-      this.deadLetters.push({ reason: 'corrupt-ts', detail: `ts ${held.ts} far ahead of event time ${part.guard.maxTs} and not confirmed by later frames`, origin: held.item.origin, partition: part.id, position: held.item.position, ts: held.ts, frame: held.item.frame });
+      this.deadLetters.push({
+        reason: 'corrupt-ts',
+        detail: `ts ${held.ts} far ahead of event time ${part.guard.maxTs} and not confirmed by later frames`,
+        origin: held.item.origin,
+        partition: part.id,
+        position: held.item.position,
+        ts: held.ts,
+        frame: held.item.frame,
+      });
     }
   }
 
   /** Cascading, for a frame too late for its `store` window: count it in the nearest coarser windows that take it. */
-  private placeAbove(part: PartitionCounter, store: WindowStore, hi: number, lo: number, ts: number, position: number, watermark: number): void {
+  private placeAbove(
+    part: PartitionCounter,
+    store: WindowStore,
+    hi: number,
+    lo: number,
+    ts: number,
+    position: number,
+    watermark: number,
+  ): void {
     for (const parentStore of store.parents) {
       const window = this.findOrCreate(parentStore, this.calendar.start(parentStore.granularity, ts), watermark, false);
       if (window === null) {
@@ -448,7 +498,8 @@ export class CountingEngine implements CountingStage {
       window.counter.add(hi, lo);
       window.frames++;
       this.touch(window);
-      for (const root of window.roots) if (!root.firstPositions.has(part.id)) root.firstPositions.set(part.id, position);
+      for (const root of window.roots)
+        if (!root.firstPositions.has(part.id)) root.firstPositions.set(part.id, position);
     }
   }
 
@@ -477,13 +528,21 @@ export class CountingEngine implements CountingStage {
     if (finalAt <= watermark && !force) return null;
     const lateBorn = end <= watermark;
     // A window born late is emitted at the next revision tick, like an update.
-    const window = newWindow(start, end, finalAt, createCounter(store.method, this.options.hllPrecision), watermark, lateBorn);
+    const window = newWindow(
+      start,
+      end,
+      finalAt,
+      createCounter(store.method, this.options.hllPrecision),
+      watermark,
+      lateBorn,
+    );
     store.windows.set(start, window);
     this.link(store, window, watermark);
     let due = lateBorn ? watermark + this.options.revisionInterval : end;
     const earlyEvery = this.options.earlyEvery;
     if (earlyEvery > 0 && !lateBorn) {
-      if (this.nextEarlyAt === Number.NEGATIVE_INFINITY) this.nextEarlyAt = (Math.floor(watermark / earlyEvery) + 1) * earlyEvery;
+      if (this.nextEarlyAt === Number.NEGATIVE_INFINITY)
+        this.nextEarlyAt = (Math.floor(watermark / earlyEvery) + 1) * earlyEvery;
       if (this.nextEarlyAt < due) due = this.nextEarlyAt;
     }
     if (due < this.nextFireAt) this.nextFireAt = due;
@@ -495,7 +554,12 @@ export class CountingEngine implements CountingStage {
     if (store.isRoot) window.roots.push(window);
     for (const parentStore of store.parents) {
       // A parent ends no earlier than its child, so it is never too late for it.
-      const parent = this.findOrCreate(parentStore, this.calendar.start(parentStore.granularity, window.start), watermark, true)!;
+      const parent = this.findOrCreate(
+        parentStore,
+        this.calendar.start(parentStore.granularity, window.start),
+        watermark,
+        true,
+      )!;
       window.parents.push(parent);
       parent.children.add(window);
       for (const root of parent.roots) if (!window.roots.includes(root)) window.roots.push(root);
@@ -582,13 +646,21 @@ export class CountingEngine implements CountingStage {
       final,
       method: counter.method,
     };
-    const result: WindowResult = counter.method === 'hll' ? { ...base, error: roundError(counter.relativeError()) } : base;
+    const result: WindowResult =
+      counter.method === 'hll' ? { ...base, error: roundError(counter.relativeError()) } : base;
     if (!this.options.withState) return result;
     return withLazyState(result, counter);
   }
 }
 
-function newWindow(start: number, end: number, finalAt: number, counter: DistinctCounter, watermark: number, lateBorn: boolean): WindowState {
+function newWindow(
+  start: number,
+  end: number,
+  finalAt: number,
+  counter: DistinctCounter,
+  watermark: number,
+  lateBorn: boolean,
+): WindowState {
   return {
     start,
     end,
@@ -625,7 +697,10 @@ function compareResults(a: WindowResult, b: WindowResult): number {
  */
 function withLazyState(result: WindowResult, counter: DistinctCounter): WindowResult & { readonly state: Uint8Array } {
   let bytes: Uint8Array | undefined;
-  return Object.defineProperty({ ...result }, 'state', { enumerable: true, get: () => (bytes ??= counter.serialize()) }) as WindowResult & { readonly state: Uint8Array };
+  return Object.defineProperty({ ...result }, 'state', {
+    enumerable: true,
+    get: () => (bytes ??= counter.serialize()),
+  }) as WindowResult & { readonly state: Uint8Array };
 }
 
 function roundError(error: number): number {
@@ -671,7 +746,18 @@ interface EngineState {
   }[];
 }
 
-function configOf(options: EngineOptions): { windows: readonly Granularity[]; timeZone: string; method: string; hllPrecision: number; aggregation: string } {
-  return { windows: options.windows, timeZone: options.timeZone, method: options.method, hllPrecision: options.hllPrecision, aggregation: options.aggregation };
+function configOf(options: EngineOptions): {
+  windows: readonly Granularity[];
+  timeZone: string;
+  method: string;
+  hllPrecision: number;
+  aggregation: string;
+} {
+  return {
+    windows: options.windows,
+    timeZone: options.timeZone,
+    method: options.method,
+    hllPrecision: options.hllPrecision,
+    aggregation: options.aggregation,
+  };
 }
-

@@ -94,13 +94,17 @@ export class MergeStage {
   private results: WindowResult[] = [];
 
   constructor(private readonly options: MergeOptions) {
-    if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new CoreError('BAD_OPTION', 'merge: partitions must be a whole number >= 1');
+    if (!Number.isInteger(options.partitions) || options.partitions < 1)
+      throw new CoreError('BAD_OPTION', 'merge: partitions must be a whole number >= 1');
   }
 
   /** The latest partial of one partition for one window (a newer revision replaces an older). */
   addPartial(partial: PartialResult): void {
     if (partial.partition < 0 || partial.partition >= this.options.partitions) {
-      throw new CoreError('BAD_STATE', `merge: partial from partition ${partial.partition}, but the input has ${this.options.partitions}`);
+      throw new CoreError(
+        'BAD_STATE',
+        `merge: partial from partition ${partial.partition}, but the input has ${this.options.partitions}`,
+      );
     }
     const raised = this.raiseSeen(partial.partition, partial.watermark);
     const key = `${partial.window}:${partial.start}`;
@@ -113,7 +117,10 @@ export class MergeStage {
   setProgress(progress: PartitionProgress): void {
     const before = this.progressOf.get(progress.partition);
     if (before !== undefined && before.watermark >= progress.watermark && before.idle === progress.idle) return;
-    this.progressOf.set(progress.partition, { ...progress, watermark: Math.max(progress.watermark, before?.watermark ?? Number.NEGATIVE_INFINITY) });
+    this.progressOf.set(progress.partition, {
+      ...progress,
+      watermark: Math.max(progress.watermark, before?.watermark ?? Number.NEGATIVE_INFINITY),
+    });
     for (const [key, window] of [...this.windows]) this.evaluate(key, window);
   }
 
@@ -131,7 +138,18 @@ export class MergeStage {
   private replaceShare(key: string, partial: PartialResult): void {
     let window = this.windows.get(key);
     if (window === undefined) {
-      window = { window: partial.window, start: partial.start, end: partial.end, partials: new Map(), union: undefined, unionMissing: new Set(), unionStale: false, combined: undefined, last: '', lastRevision: -1 };
+      window = {
+        window: partial.window,
+        start: partial.start,
+        end: partial.end,
+        partials: new Map(),
+        union: undefined,
+        unionMissing: new Set(),
+        unionStale: false,
+        combined: undefined,
+        last: '',
+        lastRevision: -1,
+      };
       this.windows.set(key, window);
     }
     const previous = window.partials.get(partial.partition);
@@ -142,7 +160,8 @@ export class MergeStage {
     if (previous !== undefined && (previous.final || (!partial.final && previous.revision > partial.revision))) return;
     window.partials.set(partial.partition, partial);
     // The union has the share this one replaces: fine while shares only grow, but a final result must not rely on it.
-    if (previous !== undefined && window.union !== undefined && !window.unionMissing.has(partial.partition)) window.unionStale = true;
+    if (previous !== undefined && window.union !== undefined && !window.unionMissing.has(partial.partition))
+      window.unionStale = true;
     window.unionMissing.add(partial.partition);
     window.combined = undefined;
     this.evaluate(key, window);
@@ -170,7 +189,8 @@ export class MergeStage {
       // watermark has passed end + lateness. Idleness is a pause in arrival,
       // not in event time: an idle partition may still hold frames for the
       // window, and makes its shares final when it has passed it.
-      const done = partial !== undefined ? partial.final : progress.watermark >= window.end + this.options.allowedLateness;
+      const done =
+        partial !== undefined ? partial.final : progress.watermark >= window.end + this.options.allowedLateness;
       if (!done) final = false;
     }
     if (!ready) return;
@@ -178,7 +198,8 @@ export class MergeStage {
     const signature = `${computed.users}:${computed.frames}:${computed.revision}:${computed.final}`;
     if (signature !== window.last) {
       window.last = signature;
-      const result = computed.revision > window.lastRevision ? computed : { ...computed, revision: window.lastRevision + 1 };
+      const result =
+        computed.revision > window.lastRevision ? computed : { ...computed, revision: window.lastRevision + 1 };
       window.lastRevision = result.revision;
       this.results.push(result);
     }
@@ -191,7 +212,8 @@ export class MergeStage {
 
   private combine(window: MergeWindow, final: boolean): WindowResult {
     // A final result comes from the current shares alone.
-    if (window.combined === undefined || (final && window.unionStale)) window.combined = this.combineShares(window, final);
+    if (window.combined === undefined || (final && window.unionStale))
+      window.combined = this.combineShares(window, final);
     return { ...window.combined, final };
   }
 
@@ -212,7 +234,8 @@ export class MergeStage {
     if (this.options.combine === 'sum') {
       for (const partial of partials) users += partial.users;
       // Independent errors of the parts add up in quadrature.
-      if (method === 'hll') error = Math.sqrt(partials.reduce((sum, p) => sum + ((p.error ?? 0) * p.users) ** 2, 0)) / Math.max(users, 1);
+      if (method === 'hll')
+        error = Math.sqrt(partials.reduce((sum, p) => sum + ((p.error ?? 0) * p.users) ** 2, 0)) / Math.max(users, 1);
     } else if (partials.length === 1 && method === 'exact') {
       // One exact set is its own union.
       users = partials[0]!.users;

@@ -79,7 +79,8 @@ export function resolveEngineOptions(partial: Partial<EngineOptions> = {}): Engi
   const options: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...stripUndefined(partial) };
   if (options.windows.length === 0) throw bad('windows: at least one granularity is needed');
   for (const g of options.windows) {
-    if (!GRANULARITIES.includes(g)) throw bad(`windows: unknown granularity ${String(g)} (choose from ${GRANULARITIES.join(', ')})`);
+    if (!GRANULARITIES.includes(g))
+      throw bad(`windows: unknown granularity ${String(g)} (choose from ${GRANULARITIES.join(', ')})`);
   }
   const windows = GRANULARITIES.filter((g) => options.windows.includes(g));
   nonNegative('max-delay', options.maxDelay);
@@ -90,11 +91,17 @@ export function resolveEngineOptions(partial: Partial<EngineOptions> = {}): Engi
   positiveInteger('confirmations', options.confirmations);
   positiveInteger('patience', options.patience);
   positiveInteger('max-held', options.maxHeld);
-  if (!Number.isInteger(options.bootstrapFrames) || options.bootstrapFrames < 0) throw bad('bootstrap-frames must be a whole number >= 0');
+  if (!Number.isInteger(options.bootstrapFrames) || options.bootstrapFrames < 0)
+    throw bad('bootstrap-frames must be a whole number >= 0');
   if (!METHOD_CHOICES.includes(options.method)) throw bad(`method: expected one of ${METHOD_CHOICES.join(', ')}`);
-  if (!AGGREGATION_CHOICES.includes(options.aggregation)) throw bad(`aggregation: expected one of ${AGGREGATION_CHOICES.join(', ')}`);
+  if (!AGGREGATION_CHOICES.includes(options.aggregation))
+    throw bad(`aggregation: expected one of ${AGGREGATION_CHOICES.join(', ')}`);
   if (!EMIT_CHOICES.includes(options.emit)) throw bad(`emit: expected one of ${EMIT_CHOICES.join(', ')}`);
-  if (!Number.isInteger(options.hllPrecision) || options.hllPrecision < MIN_HLL_PRECISION || options.hllPrecision > MAX_HLL_PRECISION) {
+  if (
+    !Number.isInteger(options.hllPrecision) ||
+    options.hllPrecision < MIN_HLL_PRECISION ||
+    options.hllPrecision > MAX_HLL_PRECISION
+  ) {
     throw bad(`hll-precision must be a whole number from ${MIN_HLL_PRECISION} to ${MAX_HLL_PRECISION}`);
   }
   return { ...options, windows };
@@ -102,7 +109,10 @@ export function resolveEngineOptions(partial: Partial<EngineOptions> = {}): Engi
 
 /** Parses `minute,hour,day` (or `all`). */
 export function parseGranularities(text: string): Granularity[] {
-  const names = text.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const names = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   if (names.length === 1 && names[0] === 'all') return [...GRANULARITIES];
   const out: Granularity[] = [];
   for (const name of names) {

@@ -142,7 +142,9 @@ const NO_STATE = new Uint8Array(0);
 
 function withPartition(result: WindowResult, partition: number): PartialResult {
   // Copied by descriptor: the state stays unserialized until read (see the engine's withLazyState).
-  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(result)) as WindowResult & { state?: Uint8Array };
+  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(result)) as WindowResult & {
+    state?: Uint8Array;
+  };
   if (!('state' in out)) Object.defineProperty(out, 'state', { enumerable: true, value: NO_STATE });
   return Object.assign(out, { partition }) as PartialResult;
 }

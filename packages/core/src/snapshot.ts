@@ -54,7 +54,8 @@ export function decodeSnapshot(bytes: Uint8Array): unknown {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(MAGIC_BYTES, true);
-  if (version !== FORMAT_VERSION) throw new CoreError('BAD_CHECKPOINT', `checkpoint format ${version} is not supported (expected ${FORMAT_VERSION})`);
+  if (version !== FORMAT_VERSION)
+    throw new CoreError('BAD_CHECKPOINT', `checkpoint format ${version} is not supported (expected ${FORMAT_VERSION})`);
   const headerLength = view.getUint32(MAGIC_BYTES + VERSION_BYTES, true);
   const blobStart = PREAMBLE_BYTES + headerLength;
   if (blobStart > bytes.length) throw new CoreError('BAD_CHECKPOINT', 'checkpoint is truncated');
@@ -66,7 +67,8 @@ export function decodeSnapshot(bytes: Uint8Array): unknown {
         const blob = record['$blob'];
         if (Array.isArray(blob) && blob.length === 2) {
           const [offset, length] = blob as [number, number];
-          if (blobStart + offset + length > bytes.length) throw new CoreError('BAD_CHECKPOINT', 'checkpoint is truncated');
+          if (blobStart + offset + length > bytes.length)
+            throw new CoreError('BAD_CHECKPOINT', 'checkpoint is truncated');
           // A copy: Buffer#slice would be a view keeping the whole input alive.
           return Uint8Array.prototype.slice.call(bytes, blobStart + offset, blobStart + offset + length);
         }

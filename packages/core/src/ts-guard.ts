@@ -237,7 +237,12 @@ export class TsGuard<T> {
       step: this.step,
       threshold: this.threshold,
       bootstrapping: this.bootstrapping ? this.bootstrapping.map((h) => ({ ts: h.ts, item: h.item })) : null,
-      suspects: this.suspects.map((s) => ({ ts: s.ts, item: s.item, agreeing: s.agreeing, ordinarySince: s.ordinarySince })),
+      suspects: this.suspects.map((s) => ({
+        ts: s.ts,
+        item: s.item,
+        agreeing: s.agreeing,
+        ordinarySince: s.ordinarySince,
+      })),
     };
   }
 

@@ -6,10 +6,31 @@ import { GRANULARITIES, type Granularity } from '../src/types.js';
 const iso = (ts: number): string => new Date(ts * 1000).toISOString().replace('.000', '');
 
 /** Local wall-clock fields of `ts` in `timeZone`, straight from Intl. */
-function local(ts: number, timeZone: string): { y: number; mo: number; d: number; h: number; mi: number; s: number; weekday: string } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', weekday: 'short' }).formatToParts(new Date(ts * 1000));
+function local(
+  ts: number,
+  timeZone: string,
+): { y: number; mo: number; d: number; h: number; mi: number; s: number; weekday: string } {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+    weekday: 'short',
+  }).formatToParts(new Date(ts * 1000));
   const get = (type: string): string => parts.find((p) => p.type === type)!.value;
-  return { y: +get('year'), mo: +get('month'), d: +get('day'), h: +get('hour'), mi: +get('minute'), s: +get('second'), weekday: get('weekday') };
+  return {
+    y: +get('year'),
+    mo: +get('month'),
+    d: +get('day'),
+    h: +get('hour'),
+    mi: +get('minute'),
+    s: +get('second'),
+    weekday: get('weekday'),
+  };
 }
 
 describe('createCalendar (UTC)', () => {
@@ -82,24 +103,34 @@ describe('createCalendar (time zones)', () => {
   });
 
   it('agrees with Intl for random instants in several zones', () => {
-    for (const zone of ['Europe/Zurich', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'America/Santiago']) {
+    for (const zone of [
+      'Europe/Zurich',
+      'America/New_York',
+      'Asia/Kolkata',
+      'Australia/Lord_Howe',
+      'America/Santiago',
+    ]) {
       const calendar = createCalendar(zone);
       fc.assert(
-        fc.property(fc.integer({ min: 1_300_000_000, max: 1_800_000_000 }), fc.constantFrom<Granularity>('hour', 'day', 'week', 'month', 'year'), (ts, g) => {
-          const start = calendar.start(g, ts);
-          const end = calendar.end(g, start);
-          expect(start).toBeLessThanOrEqual(ts);
-          expect(end).toBeGreaterThan(ts);
-          const before = local(start - 1, zone);
-          const at = local(start, zone);
-          // The window starts exactly where the local field it is named for changes.
-          if (g === 'hour') expect(at.mi === 0 || before.h !== at.h).toBe(true);
-          if (g === 'day') expect(before.d).not.toBe(at.d);
-          if (g === 'week') expect([before.d !== at.d, at.weekday]).toEqual([true, 'Mon']);
-          if (g === 'month') expect([before.mo !== at.mo, at.d]).toEqual([true, 1]);
-          if (g === 'year') expect([before.y !== at.y, at.mo, at.d]).toEqual([true, 1, 1]);
-          expect(calendar.start(g, end)).toBe(end);
-        }),
+        fc.property(
+          fc.integer({ min: 1_300_000_000, max: 1_800_000_000 }),
+          fc.constantFrom<Granularity>('hour', 'day', 'week', 'month', 'year'),
+          (ts, g) => {
+            const start = calendar.start(g, ts);
+            const end = calendar.end(g, start);
+            expect(start).toBeLessThanOrEqual(ts);
+            expect(end).toBeGreaterThan(ts);
+            const before = local(start - 1, zone);
+            const at = local(start, zone);
+            // The window starts exactly where the local field it is named for changes.
+            if (g === 'hour') expect(at.mi === 0 || before.h !== at.h).toBe(true);
+            if (g === 'day') expect(before.d).not.toBe(at.d);
+            if (g === 'week') expect([before.d !== at.d, at.weekday]).toEqual([true, 'Mon']);
+            if (g === 'month') expect([before.mo !== at.mo, at.d]).toEqual([true, 1]);
+            if (g === 'year') expect([before.y !== at.y, at.mo, at.d]).toEqual([true, 1, 1]);
+            expect(calendar.start(g, end)).toBe(end);
+          },
+        ),
         { numRuns: 300 },
       );
     }

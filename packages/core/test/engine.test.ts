@@ -11,7 +11,11 @@ interface Emitted extends WindowResult {
   readonly after: number;
 }
 
-function run(frames: readonly TestFrame[], options: Partial<EngineOptions> = {}, partitionOf: (i: number) => number = () => 0): { results: Emitted[]; engine: CountingEngine } {
+function run(
+  frames: readonly TestFrame[],
+  options: Partial<EngineOptions> = {},
+  partitionOf: (i: number) => number = () => 0,
+): { results: Emitted[]; engine: CountingEngine } {
   const engine = new CountingEngine(options);
   const results: Emitted[] = [];
   frames.forEach((f, i) => {
@@ -73,10 +77,21 @@ describe('CountingEngine', () => {
   });
 
   it('counts minute, hour and day in one pass', () => {
-    const frames = disorderedStream({ seed: 3, start: 1468195200 + 86400 - 3000, seconds: 6000, rate: 2, users: 300, maxDelay: 5 });
+    const frames = disorderedStream({
+      seed: 3,
+      start: 1468195200 + 86400 - 3000,
+      seconds: 6000,
+      rate: 2,
+      users: 300,
+      maxDelay: 5,
+    });
     const { results } = run(frames, { windows: ['day', 'minute', 'hour'], allowedLateness: 0 });
     const last = lastResults(results);
-    for (const [name, of] of [['minute', minuteOf], ['hour', hourOf], ['day', dayOf]] as const) {
+    for (const [name, of] of [
+      ['minute', minuteOf],
+      ['hour', hourOf],
+      ['day', dayOf],
+    ] as const) {
       for (const [start, ref] of referenceCounts(frames, of)) expect(last.get(`${name}:${start}`)).toMatchObject(ref);
     }
     // Results come out ordered by end, finest granularity first.
@@ -165,7 +180,10 @@ describe('CountingEngine', () => {
     expect(engine.stats.corruptTs).toBe(2);
     expect(engine.stats.lateDropped).toBe(0);
     expect(results.every((r) => r.start < T0 + 300)).toBe(true);
-    const reference = referenceCounts(frames.filter((f) => !f.uid.startsWith('flipped')), minuteOf);
+    const reference = referenceCounts(
+      frames.filter((f) => !f.uid.startsWith('flipped')),
+      minuteOf,
+    );
     for (const r of results) expect({ users: r.users, frames: r.frames }).toEqual(reference.get(r.start));
   });
 
@@ -245,7 +263,7 @@ describe('CountingEngine', () => {
     expect(engine.takeResults()).toEqual([]);
   });
 
-  it('moves a silent partition\'s event time by the seconds it is given, and drops frames behind it as late', () => {
+  it("moves a silent partition's event time by the seconds it is given, and drops frames behind it as late", () => {
     const engine = new CountingEngine({ allowedLateness: 60, maxDelay: 5, bootstrapFrames: 0 });
     const part = engine.partition(0);
     for (let s = 0; s < 50; s++) {
@@ -266,7 +284,11 @@ describe('CountingEngine', () => {
     part.add(hi, lo, T0 + 30, 51, NO_BYTES);
     expect(engine.stats).toMatchObject({ lateDropped: 1 });
     // The moved event time is part of the state.
-    const restored = CountingEngine.restore(engine.snapshot(), { allowedLateness: 60, maxDelay: 5, bootstrapFrames: 0 });
+    const restored = CountingEngine.restore(engine.snapshot(), {
+      allowedLateness: 60,
+      maxDelay: 5,
+      bootstrapFrames: 0,
+    });
     expect(restored.watermark).toBe(engine.watermark);
     expect(restored.partition(0).clockTs).toBe(T0 + 49 + 80);
   });
@@ -315,8 +337,16 @@ describe('aggregation strategies', () => {
         fc.constantFrom('UTC', 'Europe/Zurich'),
         (seed, windows, method, allowedLateness, earlyEvery, timeZone) => {
           // Six hours around a midnight that is also a month end, with late stragglers.
-          const frames = disorderedStream({ seed, start: 1469998800 - 3 * 3600, seconds: 6 * 3600, rate: 0.2, users: 40, maxDelay: 5 });
-          for (let k = 0; k < 20; k++) frames.splice(40 + k * 200, 0, { uid: `late${k}`, ts: frames[40 + k * 200]!.ts - 100 - k * 10 });
+          const frames = disorderedStream({
+            seed,
+            start: 1469998800 - 3 * 3600,
+            seconds: 6 * 3600,
+            rate: 0.2,
+            users: 40,
+            maxDelay: 5,
+          });
+          for (let k = 0; k < 20; k++)
+            frames.splice(40 + k * 200, 0, { uid: `late${k}`, ts: frames[40 + k * 200]!.ts - 100 - k * 10 });
           const options = { windows, method, allowedLateness, earlyEvery, timeZone } as const;
           const perFrame = run(frames, { ...options, aggregation: 'per-frame' }, (i) => i % 2);
           const cascade = run(frames, { ...options, aggregation: 'cascade' }, (i) => i % 2);

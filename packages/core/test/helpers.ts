@@ -46,7 +46,15 @@ export function rng(seed: number): () => number {
  * Frames at `rate` per second from `start`, users drawn from `users`, each
  * delayed by up to `maxDelay` seconds: arrival order is ts + delay.
  */
-export function disorderedStream(opts: { seed: number; start: number; seconds: number; rate: number; users: number; maxDelay: number; lateFraction?: number }): TestFrame[] {
+export function disorderedStream(opts: {
+  seed: number;
+  start: number;
+  seconds: number;
+  rate: number;
+  users: number;
+  maxDelay: number;
+  lateFraction?: number;
+}): TestFrame[] {
   const random = rng(opts.seed);
   const items: { uid: string; ts: number; arrival: number; i: number }[] = [];
   let i = 0;
@@ -55,7 +63,14 @@ export function disorderedStream(opts: { seed: number; start: number; seconds: n
       const ts = opts.start + s;
       const late = random() < (opts.lateFraction ?? 1);
       const delay = late ? Math.floor(random() * (opts.maxDelay + 1)) : 0;
-      items.push({ uid: `u${Math.floor(random() * opts.users).toString(16).padStart(6, '0')}`, ts, arrival: ts + delay + k / opts.rate / 2, i: i++ });
+      items.push({
+        uid: `u${Math.floor(random() * opts.users)
+          .toString(16)
+          .padStart(6, '0')}`,
+        ts,
+        arrival: ts + delay + k / opts.rate / 2,
+        i: i++,
+      });
     }
   }
   items.sort((a, b) => a.arrival - b.arrival || a.i - b.i);
@@ -63,7 +78,10 @@ export function disorderedStream(opts: { seed: number; start: number; seconds: n
 }
 
 /** Reference: distinct uids and frame counts per window start, with a plain Set. */
-export function referenceCounts(frames: readonly TestFrame[], windowStart: (ts: number) => number): Map<number, { users: number; frames: number }> {
+export function referenceCounts(
+  frames: readonly TestFrame[],
+  windowStart: (ts: number) => number,
+): Map<number, { users: number; frames: number }> {
   const sets = new Map<number, Set<string>>();
   const counts = new Map<number, number>();
   for (const f of frames) {

@@ -1,14 +1,33 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CountingEngine, createCounter, deserializeCounter, MergeStage, PartitionedEngines, type CombineChoice, type PartialResult, type WindowResult } from '../src/index.js';
+import {
+  CountingEngine,
+  createCounter,
+  deserializeCounter,
+  MergeStage,
+  PartitionedEngines,
+  type CombineChoice,
+  type PartialResult,
+  type WindowResult,
+} from '../src/index.js';
 import { disorderedStream, lastResults, testHash } from './helpers.js';
 
 const T0 = 1468244340;
 
 /** Runs frames split over partitions through per-partition engines and a merge stage. */
-function partitioned(frames: readonly { uid: string; ts: number }[], partitions: number, partitionOf: (uid: string, i: number) => number, combine: CombineChoice, order: number): { merged: WindowResult[]; partials: PartialResult[] } {
+function partitioned(
+  frames: readonly { uid: string; ts: number }[],
+  partitions: number,
+  partitionOf: (uid: string, i: number) => number,
+  combine: CombineChoice,
+  order: number,
+): { merged: WindowResult[]; partials: PartialResult[] } {
   const options = { windows: ['minute', 'hour'] as const, method: 'auto' as const, allowedLateness: 20 };
-  const engines = new PartitionedEngines({ windows: options.windows, method: options.method, allowedLateness: options.allowedLateness });
+  const engines = new PartitionedEngines({
+    windows: options.windows,
+    method: options.method,
+    allowedLateness: options.allowedLateness,
+  });
   const merge = new MergeStage({ partitions, combine, allowedLateness: options.allowedLateness });
   const merged: WindowResult[] = [];
   const partials: PartialResult[] = [];
@@ -34,37 +53,65 @@ function partitioned(frames: readonly { uid: string; ts: number }[], partitions:
   });
   engines.finish();
   ship();
-  for (let p = 0; p < partitions; p++) merge.setProgress({ partition: p, watermark: Number.POSITIVE_INFINITY, idle: false });
+  for (let p = 0; p < partitions; p++)
+    merge.setProgress({ partition: p, watermark: Number.POSITIVE_INFINITY, idle: false });
   merged.push(...merge.takeResults());
   return { merged, partials };
 }
 
 describe('MergeStage', () => {
-  it('unions the partitions\' shares into the counts one engine over the whole stream gives', () => {
+  it("unions the partitions' shares into the counts one engine over the whole stream gives", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom<CombineChoice>('union', 'sum'), fc.integer({ min: 0, max: 1 }), (seed, partitions, combine, order) => {
-        const frames = disorderedStream({ seed, start: T0, seconds: 300, rate: 6, users: 120, maxDelay: 3 });
-        // Sum needs each user in one partition (keyed by uid); union takes any split.
-        const partitionOf = combine === 'sum' ? (uid: string) => testHash(uid)[1] % partitions : (_: string, i: number) => (i * 7 + seed) % partitions;
-        const { merged } = partitioned(frames, partitions, partitionOf, combine, order);
-        const whole = new CountingEngine({ windows: ['minute', 'hour'], method: 'auto', allowedLateness: 20 });
-        frames.forEach((f, i) => {
-          const [hi, lo] = testHash(f.uid);
-          whole.partition(0).add(hi, lo, f.ts, i, Buffer.from(f.uid));
-        });
-        whole.finish();
-        const expected = lastResults(whole.takeResults());
-        const got = lastResults(merged);
-        expect(got.size).toBe(expected.size);
-        for (const [key, r] of expected) expect(got.get(key)).toMatchObject({ users: r.users, frames: r.frames, final: true, method: r.method });
-      }),
-      { numRuns: 25, examples: [[647, 4, "sum", 0], [740, 4, "sum", 0]] },
+      fc.property(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.constantFrom<CombineChoice>('union', 'sum'),
+        fc.integer({ min: 0, max: 1 }),
+        (seed, partitions, combine, order) => {
+          const frames = disorderedStream({ seed, start: T0, seconds: 300, rate: 6, users: 120, maxDelay: 3 });
+          // Sum needs each user in one partition (keyed by uid); union takes any split.
+          const partitionOf =
+            combine === 'sum'
+              ? (uid: string) => testHash(uid)[1] % partitions
+              : (_: string, i: number) => (i * 7 + seed) % partitions;
+          const { merged } = partitioned(frames, partitions, partitionOf, combine, order);
+          const whole = new CountingEngine({ windows: ['minute', 'hour'], method: 'auto', allowedLateness: 20 });
+          frames.forEach((f, i) => {
+            const [hi, lo] = testHash(f.uid);
+            whole.partition(0).add(hi, lo, f.ts, i, Buffer.from(f.uid));
+          });
+          whole.finish();
+          const expected = lastResults(whole.takeResults());
+          const got = lastResults(merged);
+          expect(got.size).toBe(expected.size);
+          for (const [key, r] of expected)
+            expect(got.get(key)).toMatchObject({ users: r.users, frames: r.frames, final: true, method: r.method });
+        },
+      ),
+      {
+        numRuns: 25,
+        examples: [
+          [647, 4, 'sum', 0],
+          [740, 4, 'sum', 0],
+        ],
+      },
     );
   });
 
   it('waits until every partition has passed a window before emitting it', () => {
     const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
-    const partial = (partition: number, users: number, final: boolean): PartialResult => ({ window: 'minute', start: T0, end: T0 + 60, users, frames: users, revision: 0, final, method: 'exact', partition, state: new Uint8Array(0) });
+    const partial = (partition: number, users: number, final: boolean): PartialResult => ({
+      window: 'minute',
+      start: T0,
+      end: T0 + 60,
+      users,
+      frames: users,
+      revision: 0,
+      final,
+      method: 'exact',
+      partition,
+      state: new Uint8Array(0),
+    });
     merge.addPartial(partial(0, 5, true));
     merge.setProgress({ partition: 0, watermark: T0 + 61, idle: false });
     merge.setProgress({ partition: 1, watermark: T0 + 30, idle: false });
@@ -77,13 +124,35 @@ describe('MergeStage', () => {
 
   it('does not wait for an idle partition to publish a window, but does to make it final', () => {
     const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
-    merge.addPartial({ window: 'minute', start: T0, end: T0 + 60, users: 3, frames: 4, revision: 0, final: true, method: 'exact', partition: 0, state: new Uint8Array(0) });
+    merge.addPartial({
+      window: 'minute',
+      start: T0,
+      end: T0 + 60,
+      users: 3,
+      frames: 4,
+      revision: 0,
+      final: true,
+      method: 'exact',
+      partition: 0,
+      state: new Uint8Array(0),
+    });
     merge.setProgress({ partition: 0, watermark: T0 + 65, idle: false });
     expect(merge.takeResults()).toEqual([]);
     merge.setProgress({ partition: 1, watermark: T0 + 30, idle: true });
     expect(merge.takeResults()).toMatchObject([{ users: 3, frames: 4, final: false }]);
     // The idle partition comes back with frames for the window: they count.
-    merge.addPartial({ window: 'minute', start: T0, end: T0 + 60, users: 2, frames: 2, revision: 0, final: true, method: 'exact', partition: 1, state: new Uint8Array(0) });
+    merge.addPartial({
+      window: 'minute',
+      start: T0,
+      end: T0 + 60,
+      users: 2,
+      frames: 2,
+      revision: 0,
+      final: true,
+      method: 'exact',
+      partition: 1,
+      state: new Uint8Array(0),
+    });
     // Its first share is an update of the window: the next revision.
     expect(merge.takeResults()).toMatchObject([{ users: 5, frames: 6, revision: 1, final: true }]);
   });
@@ -100,9 +169,20 @@ describe('MergeStage', () => {
 });
 
 describe('MergeStage after a replay', () => {
-  const share = (partition: number, users: number): PartialResult => ({ window: 'minute', start: T0, end: T0 + 60, users, frames: users, revision: 0, final: true, method: 'exact', partition, state: new Uint8Array(0) });
+  const share = (partition: number, users: number): PartialResult => ({
+    window: 'minute',
+    start: T0,
+    end: T0 + 60,
+    users,
+    frames: users,
+    revision: 0,
+    final: true,
+    method: 'exact',
+    partition,
+    state: new Uint8Array(0),
+  });
 
-  it('ignores a partition\'s share replayed after the window is final', () => {
+  it("ignores a partition's share replayed after the window is final", () => {
     const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
     merge.addPartial(share(0, 1));
     merge.addPartial(share(1, 1));
@@ -126,9 +206,13 @@ describe('MergeStage after a replay', () => {
     expect(merge.takeResults()).toMatchObject([{ users: 4, final: true }]);
   });
 
-  it('takes a partition\'s final share even when a replay numbered it lower, and nothing of it after', () => {
+  it("takes a partition's final share even when a replay numbered it lower, and nothing of it after", () => {
     const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
-    const at = (partition: number, users: number, revision: number, final: boolean): PartialResult => ({ ...share(partition, users), revision, final });
+    const at = (partition: number, users: number, revision: number, final: boolean): PartialResult => ({
+      ...share(partition, users),
+      revision,
+      final,
+    });
     merge.setProgress({ partition: 0, watermark: T0 + 60, idle: false });
     merge.setProgress({ partition: 1, watermark: T0 + 60, idle: false });
     merge.addPartial(at(0, 3, 2, false));
@@ -141,9 +225,15 @@ describe('MergeStage after a replay', () => {
     expect(merge.takeResults()).toMatchObject([{ users: 6, final: true }]);
   });
 
-  it('lets a window out once every partition\'s shares carried a watermark past its end, without closing it', () => {
+  it("lets a window out once every partition's shares carried a watermark past its end, without closing it", () => {
     const merge = new MergeStage({ partitions: 2, combine: 'sum', allowedLateness: 0 });
-    const at = (partition: number, start: number, users: number, watermark: number): PartialResult => ({ ...share(partition, users), start, end: start + 60, final: false, watermark });
+    const at = (partition: number, start: number, users: number, watermark: number): PartialResult => ({
+      ...share(partition, users),
+      start,
+      end: start + 60,
+      final: false,
+      watermark,
+    });
     merge.addPartial(at(0, T0, 3, T0 + 61));
     // Partition 1 has not said where it is: nothing yet.
     expect(merge.takeResults()).toEqual([]);
@@ -158,10 +248,14 @@ describe('MergeStage after a replay', () => {
     expect(merge.takeResults().filter((r) => r.start === T0)).toMatchObject([{ users: 3, final: true }]);
   });
 
-  it('never emits a window\'s revision twice: a share that arrives later, or numbered lower, takes the next number', () => {
+  it("never emits a window's revision twice: a share that arrives later, or numbered lower, takes the next number", () => {
     const merge = new MergeStage({ partitions: 3, combine: 'sum', allowedLateness: 60 });
     for (let p = 0; p < 3; p++) merge.setProgress({ partition: p, watermark: T0 + 61, idle: false });
-    const at = (partition: number, users: number, revision: number): PartialResult => ({ ...share(partition, users), revision, final: false });
+    const at = (partition: number, users: number, revision: number): PartialResult => ({
+      ...share(partition, users),
+      revision,
+      final: false,
+    });
     merge.addPartial(at(0, 3, 0));
     merge.addPartial(at(1, 1, 0));
     // Partition 2 had no frames in the window when it came out; a late frame gives it a first share.
@@ -171,7 +265,6 @@ describe('MergeStage after a replay', () => {
     expect(revisions).toEqual([0, 1, 2, 3]);
   });
 });
-
 
 describe('PartitionedEngines partial results', () => {
   it('serialize a share when its state is first read: then as of the result, later never fewer users', () => {
@@ -213,7 +306,16 @@ describe('MergeStage union', () => {
     return counter.serialize();
   };
   const share = (partition: number, uids: string[], revision: number, final: boolean): PartialResult => ({
-    window: 'minute', start: T0, end: T0 + 60, users: uids.length, frames: uids.length, revision, final, method: 'exact', partition, state: set(...uids),
+    window: 'minute',
+    start: T0,
+    end: T0 + 60,
+    users: uids.length,
+    frames: uids.length,
+    revision,
+    final,
+    method: 'exact',
+    partition,
+    state: set(...uids),
   });
 
   it('adds each new share to the union, and makes a final result from the current shares alone', () => {
@@ -235,7 +337,13 @@ describe('MergeStage union', () => {
   it('gives the union of the latest shares however they arrive (fast-check)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ partition: fc.integer({ min: 0, max: 2 }), add: fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 6 }) }), { minLength: 1, maxLength: 30 }),
+        fc.array(
+          fc.record({
+            partition: fc.integer({ min: 0, max: 2 }),
+            add: fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 6 }),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
         (steps) => {
           const merge = new MergeStage({ partitions: 3, combine: 'union', allowedLateness: 0 });
           for (let p = 0; p < 3; p++) merge.setProgress({ partition: p, watermark: T0 + 60, idle: false });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { CountingEngine, runPipeline, type DecodedFrame, type FrameBatch, type FrameDecoder, type Positions, type ResultSink, type Source, type WindowResult } from '../src/index.js';
+import {
+  CountingEngine,
+  runPipeline,
+  type DecodedFrame,
+  type FrameBatch,
+  type FrameDecoder,
+  type Positions,
+  type ResultSink,
+  type Source,
+  type WindowResult,
+} from '../src/index.js';
 import { testHash } from './helpers.js';
 
 const T0 = 1468244340; // a minute boundary
@@ -77,7 +87,14 @@ function frames(partition: number, first: number, lines: readonly string[]): Fra
   };
 }
 
-const tick = (extra: Partial<FrameBatch> = {}): FrameBatch => ({ partition: -1, frames: [], positions: [], next: -1, origin: 'scripted', ...extra });
+const tick = (extra: Partial<FrameBatch> = {}): FrameBatch => ({
+  partition: -1,
+  frames: [],
+  positions: [],
+  next: -1,
+  origin: 'scripted',
+  ...extra,
+});
 
 function setUp(steps: readonly Step[]): { clock: Clock; source: ScriptedSource; sink: ListSink; log: string[] } {
   const clock = new Clock();
@@ -85,7 +102,8 @@ function setUp(steps: readonly Step[]): { clock: Clock; source: ScriptedSource; 
   return { clock, source: new ScriptedSource(clock, steps, log), sink: new ListSink(log), log };
 }
 
-const engine = (): CountingEngine => new CountingEngine({ windows: ['minute'], maxDelay: 5, allowedLateness: 0, bootstrapFrames: 0 });
+const engine = (): CountingEngine =>
+  new CountingEngine({ windows: ['minute'], maxDelay: 5, allowedLateness: 0, bootstrapFrames: 0 });
 
 describe('runPipeline', () => {
   it('counts every batch, and commits positions only after the results covering them are flushed', async () => {
@@ -93,7 +111,14 @@ describe('runPipeline', () => {
       { atMs: 0, batch: frames(0, 0, [`a ${T0}`, `b ${T0 + 1}`, 'junk', `a ${T0 + 2}`]) },
       { atMs: 6 * SECOND_MS, batch: frames(0, 4, [`c ${T0 + 70}`, `d ${T0 + 70}`, `c ${T0 + 71}`]) },
     ]);
-    const summary = await runPipeline({ source, decoder: textDecoder, engine: engine(), sink, now: clock.now, commitIntervalMs: 5 * SECOND_MS });
+    const summary = await runPipeline({
+      source,
+      decoder: textDecoder,
+      engine: engine(),
+      sink,
+      now: clock.now,
+      commitIntervalMs: 5 * SECOND_MS,
+    });
     expect(summary).toMatchObject({ frames: 7, stopReason: 'end-of-input' });
     expect(summary.stats.malformedTotal).toBe(1);
     expect(sink.results.map((r) => [r.start, r.users, r.frames, r.final])).toEqual([
@@ -122,7 +147,14 @@ describe('runPipeline', () => {
       { atMs: 10 * SECOND_MS, batch: tick() },
       { atMs: 11 * SECOND_MS, batch: frames(0, 1, [`b ${T0}`]) },
     ]);
-    const summary = await runPipeline({ source, decoder: textDecoder, engine: engine(), sink, now: clock.now, untilIdleMs: 10 * SECOND_MS });
+    const summary = await runPipeline({
+      source,
+      decoder: textDecoder,
+      engine: engine(),
+      sink,
+      now: clock.now,
+      untilIdleMs: 10 * SECOND_MS,
+    });
     expect(summary).toMatchObject({ frames: 3, stopReason: 'idle' });
     expect(source.taken).toBe(4);
     expect(sink.results).toMatchObject([{ start: T0, users: 2, frames: 3, final: true }]);
@@ -146,7 +178,14 @@ describe('runPipeline', () => {
 
   it('restarts its idle clocks at a batch marked resumed: an outage of the input is not idleness', async () => {
     const { source, sink, clock } = setUp(outage(true));
-    const summary = await runPipeline({ source, decoder: textDecoder, engine: engine(), sink, now: clock.now, ...idleLimits });
+    const summary = await runPipeline({
+      source,
+      decoder: textDecoder,
+      engine: engine(),
+      sink,
+      now: clock.now,
+      ...idleLimits,
+    });
     expect(summary).toMatchObject({ frames: 11, stopReason: 'idle' });
     expect(source.taken).toBe(6);
     // Partition 1 was not taken for idle during the outage: it held the first minute open for k.
@@ -159,19 +198,33 @@ describe('runPipeline', () => {
 
   it('without the mark, the same outage counts as idle: the first tick after it ends the run', async () => {
     const { source, sink, clock } = setUp(outage(false));
-    const summary = await runPipeline({ source, decoder: textDecoder, engine: engine(), sink, now: clock.now, ...idleLimits });
+    const summary = await runPipeline({
+      source,
+      decoder: textDecoder,
+      engine: engine(),
+      sink,
+      now: clock.now,
+      ...idleLimits,
+    });
     expect(summary).toMatchObject({ frames: 6, stopReason: 'idle' });
     expect(source.taken).toBe(3);
   });
 
   it('without the mark and without untilIdleMs, partition 1 is taken for idle and its frame comes too late', async () => {
     const { source, sink, clock } = setUp(outage(false));
-    const summary = await runPipeline({ source, decoder: textDecoder, engine: engine(), sink, now: clock.now, idleTimeoutMs: idleLimits.idleTimeoutMs });
+    const summary = await runPipeline({
+      source,
+      decoder: textDecoder,
+      engine: engine(),
+      sink,
+      now: clock.now,
+      idleTimeoutMs: idleLimits.idleTimeoutMs,
+    });
     expect(summary).toMatchObject({ frames: 12, stopReason: 'end-of-input' });
     expect(summary.stats.lateDropped).toBe(1);
   });
 
-  it('with wallClockAfterMs, a silent input\'s event time moves on with the clock, so its last window comes out and closes', async () => {
+  it("with wallClockAfterMs, a silent input's event time moves on with the clock, so its last window comes out and closes", async () => {
     const steps: Step[] = [
       { atMs: 0, batch: frames(0, 0, [`a ${T0 + 40}`, `b ${T0 + 41}`, `c ${T0 + 50}`]) },
       // 20 s after the last frame: 10 s beyond the allowance moves event time to T0 + 60.
@@ -183,8 +236,22 @@ describe('runPipeline', () => {
     ];
     const windowAt = (wallClockAfterMs: number): Promise<{ results: WindowResult[]; lateDropped: number }> => {
       const { source, sink, clock } = setUp(steps);
-      const counting = new CountingEngine({ windows: ['minute'], maxDelay: 5, allowedLateness: 30, bootstrapFrames: 0 });
-      return runPipeline({ source, decoder: textDecoder, engine: counting, sink, now: clock.now, idleTimeoutMs: 0, wallClockAfterMs, onSignal: 'keep' }).then((summary) => ({
+      const counting = new CountingEngine({
+        windows: ['minute'],
+        maxDelay: 5,
+        allowedLateness: 30,
+        bootstrapFrames: 0,
+      });
+      return runPipeline({
+        source,
+        decoder: textDecoder,
+        engine: counting,
+        sink,
+        now: clock.now,
+        idleTimeoutMs: 0,
+        wallClockAfterMs,
+        onSignal: 'keep',
+      }).then((summary) => ({
         results: sink.results,
         lateDropped: summary.stats.lateDropped,
       }));

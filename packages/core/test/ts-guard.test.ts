@@ -2,11 +2,20 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TsGuard, type TsGuardOptions } from '../src/ts-guard.js';
 
-const OPTIONS: TsGuardOptions = { maxFutureSkew: 60, confirmations: 3, patience: 100, bootstrapFrames: 8, maxHeld: 1000 };
+const OPTIONS: TsGuardOptions = {
+  maxFutureSkew: 60,
+  confirmations: 3,
+  patience: 100,
+  bootstrapFrames: 8,
+  maxHeld: 1000,
+};
 const T0 = 1_468_244_340;
 
 /** Feeds timestamps; returns which indexes were counted (in order) and which rejected. */
-function feed(stamps: readonly number[], options: TsGuardOptions = OPTIONS): { counted: number[]; rejected: number[]; guard: TsGuard<number> } {
+function feed(
+  stamps: readonly number[],
+  options: TsGuardOptions = OPTIONS,
+): { counted: number[]; rejected: number[]; guard: TsGuard<number> } {
   const guard = new TsGuard<number>(options);
   const counted: number[] = [];
   const rejected: number[] = [];
@@ -36,29 +45,38 @@ describe('TsGuard', () => {
     // 4 frames a second and patience 100: a flip of bit 7 (128 s) or more is
     // still beyond the 60 s skew after 100 ordinary frames.
     fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(fc.integer({ min: 2, max: 90 }), fc.integer({ min: 7, max: 31 })), { maxLength: 5, selector: ([slot]) => slot }), (flips) => {
-        const stamps = Array.from({ length: 1000 }, (_, i) => T0 + Math.floor(i / 4));
-        const corrupt = new Set<number>();
-        // Bitflips are rare: a few, at least ten frames apart.
-        for (const [slot, bit] of flips) {
-          const at = slot * 10;
-          const flipped = (stamps[at]! ^ (1 << bit)) >>> 0;
-          if (flipped > stamps[at]! + 60) {
-            stamps[at] = flipped;
-            corrupt.add(at);
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.integer({ min: 2, max: 90 }), fc.integer({ min: 7, max: 31 })), {
+          maxLength: 5,
+          selector: ([slot]) => slot,
+        }),
+        (flips) => {
+          const stamps = Array.from({ length: 1000 }, (_, i) => T0 + Math.floor(i / 4));
+          const corrupt = new Set<number>();
+          // Bitflips are rare: a few, at least ten frames apart.
+          for (const [slot, bit] of flips) {
+            const at = slot * 10;
+            const flipped = (stamps[at]! ^ (1 << bit)) >>> 0;
+            if (flipped > stamps[at]! + 60) {
+              stamps[at] = flipped;
+              corrupt.add(at);
+            }
           }
-        }
-        const { counted, rejected, guard } = feed(stamps);
-        expect(new Set(rejected)).toEqual(corrupt);
-        expect(counted.length + rejected.length).toBe(stamps.length);
-        expect(guard.maxTs).toBe(T0 + 249);
-      }),
+          const { counted, rejected, guard } = feed(stamps);
+          expect(new Set(rejected)).toEqual(corrupt);
+          expect(counted.length + rejected.length).toBe(stamps.length);
+          expect(guard.maxTs).toBe(T0 + 249);
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('accepts a gap in real data after a few confirming frames, without losing any', () => {
-    const stamps = [...Array.from({ length: 50 }, (_, i) => T0 + i), ...Array.from({ length: 50 }, (_, i) => T0 + 7200 + i)];
+    const stamps = [
+      ...Array.from({ length: 50 }, (_, i) => T0 + i),
+      ...Array.from({ length: 50 }, (_, i) => T0 + 7200 + i),
+    ];
     const { counted, rejected, guard } = feed(stamps);
     expect(rejected).toEqual([]);
     expect(counted).toEqual(stamps.map((_, i) => i));

@@ -70,7 +70,8 @@ export function murmur3x86128(bytes: Uint8Array, start: number, end: number, see
   // order; a lane whose word is absent is left alone, as in the reference.
   const tail = end - i;
   if (tail > 3 * WORD_BYTES) h4 ^= Math.imul(rotl(Math.imul(tailWord(bytes, i + 12, end), C4), 18), C1);
-  if (tail > 2 * WORD_BYTES) h3 ^= Math.imul(rotl(Math.imul(tailWord(bytes, i + 8, Math.min(end, i + 12)), C3), 17), C4);
+  if (tail > 2 * WORD_BYTES)
+    h3 ^= Math.imul(rotl(Math.imul(tailWord(bytes, i + 8, Math.min(end, i + 12)), C3), 17), C4);
   if (tail > WORD_BYTES) h2 ^= Math.imul(rotl(Math.imul(tailWord(bytes, i + 4, Math.min(end, i + 8)), C2), 16), C3);
   if (tail > 0) h1 ^= Math.imul(rotl(Math.imul(tailWord(bytes, i, Math.min(end, i + 4)), C1), 15), C2);
 

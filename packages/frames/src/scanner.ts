@@ -226,7 +226,8 @@ export class JsScanDecoder implements FrameDecoder {
         const first = frame[valueStart];
         let valueEnd: number;
         if (first === QUOTE) valueEnd = stringEnd(frame, valueStart + 1);
-        else if (first === OPEN_BRACE || first === OPEN_BRACKET) valueEnd = nestedEnd(frame, valueStart, end, this.stack);
+        else if (first === OPEN_BRACE || first === OPEN_BRACKET)
+          valueEnd = nestedEnd(frame, valueStart, end, this.stack);
         else valueEnd = scalarEnd(frame, valueStart, end);
         if (valueEnd < 0) return failureKind(valueEnd);
         if (key === KEY_UID) {

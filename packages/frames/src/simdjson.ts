@@ -83,7 +83,8 @@ export class SimdjsonDecoder implements FrameDecoder {
     let root: unknown;
     try {
       const text = frameText(frame);
-      if (text.includes(UNICODE_ESCAPE) && MISREAD_ESCAPE.test(text)) return this.fallback.decode(frame, out, knownUtf8);
+      if (text.includes(UNICODE_ESCAPE) && MISREAD_ESCAPE.test(text))
+        return this.fallback.decode(frame, out, knownUtf8);
       root = this.simdjson.parse(text);
     } catch {
       return this.fallback.decode(frame, out, knownUtf8);

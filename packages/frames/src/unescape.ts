@@ -71,7 +71,8 @@ export class Unescaper {
           const low = hex4(src, i + 2, end);
           if (low < 0) return -1;
           if (low >= LOW_SURROGATE_MIN && low < LOW_SURROGATE_END) {
-            codePoint = SUPPLEMENTARY_BASE + ((unit - HIGH_SURROGATE_MIN) << SURROGATE_BITS) + (low - LOW_SURROGATE_MIN);
+            codePoint =
+              SUPPLEMENTARY_BASE + ((unit - HIGH_SURROGATE_MIN) << SURROGATE_BITS) + (low - LOW_SURROGATE_MIN);
             i += UNICODE_ESCAPE_BYTES;
           }
           // Otherwise the next escape stands alone and is decoded on the next turn.

@@ -26,16 +26,21 @@ describe('murmur3x86128', () => {
 
   it('hashes a range of a larger array like the same bytes on their own', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), (bytes, before, after) => {
-        const whole = new Uint8Array([...before, ...bytes, ...after]);
-        const a = { uidHi: 0, uidLo: 0 };
-        const b = { uidHi: 0, uidLo: 0 };
-        hashUid(bytes, 0, bytes.length, a);
-        hashUid(whole, before.length, before.length + bytes.length, b);
-        expect(b).toEqual(a);
-        expect(a.uidHi >>> 0).toBe(a.uidHi);
-        expect(a.uidLo >>> 0).toBe(a.uidLo);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 8 }),
+        fc.uint8Array({ maxLength: 8 }),
+        (bytes, before, after) => {
+          const whole = new Uint8Array([...before, ...bytes, ...after]);
+          const a = { uidHi: 0, uidLo: 0 };
+          const b = { uidHi: 0, uidLo: 0 };
+          hashUid(bytes, 0, bytes.length, a);
+          hashUid(whole, before.length, before.length + bytes.length, b);
+          expect(b).toEqual(a);
+          expect(a.uidHi >>> 0).toBe(a.uidHi);
+          expect(a.uidLo >>> 0).toBe(a.uidLo);
+        },
+      ),
     );
   });
 });

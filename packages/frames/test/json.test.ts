@@ -22,7 +22,10 @@ describe('json decoder', () => {
       expect([out.uidHi, out.uidLo]).toEqual(hashString(expected.uid));
       expect(out.ts).toBe(expected.ts);
     };
-    fc.assert(fc.property(validFrameArb, (frame) => check(frame.bytes)), { numRuns: 1000 });
+    fc.assert(
+      fc.property(validFrameArb, (frame) => check(frame.bytes)),
+      { numRuns: 1000 },
+    );
     for (let seed = 1; seed <= 100; seed++) check(utf8(realisticFrame(seed).text));
   });
 
@@ -42,7 +45,18 @@ describe('json decoder', () => {
   });
 
   it('tells truncated from invalid JSON', () => {
-    for (const text of ['{"a":', '{"a":"b', '{"a":tr', '{"a":1', '{"a":1.', '{"a":[1', '{"a":{', '{"a"', '{"a":"\\u12', '{"a":"\\']) {
+    for (const text of [
+      '{"a":',
+      '{"a":"b',
+      '{"a":tr',
+      '{"a":1',
+      '{"a":1.',
+      '{"a":[1',
+      '{"a":{',
+      '{"a"',
+      '{"a":"\\u12',
+      '{"a":"\\',
+    ]) {
       expect(json.decode(utf8(text), fresh()), text).toBe('truncated');
     }
     for (const text of ['{"a":1}}', '{"a":1} x', '{"a":tru}', '{"a":1,}', '{"a":[1 2]}', '{"a":"\\x"}', '{"a":"\t"}']) {

@@ -129,7 +129,8 @@ describe.each(SCANNERS)('$kind scanner', ({ make }) => {
           const closing = lastNonWhitespace(frame.bytes);
           // Every cut of a short frame; 40 random ones and the edges of a long one.
           const n = frame.bytes.length;
-          const cuts = n <= 120 ? Array.from({ length: n }, (_, i) => i) : [0, 1, closing, n - 1, ...picks.map((p) => p % n)];
+          const cuts =
+            n <= 120 ? Array.from({ length: n }, (_, i) => i) : [0, 1, closing, n - 1, ...picks.map((p) => p % n)];
           for (const cut of cuts) {
             const prefix = frame.bytes.subarray(0, cut);
             const { kind, out } = decode(prefix);
@@ -162,33 +163,41 @@ describe.each(SCANNERS)('$kind scanner', ({ make }) => {
 
     it('is exact on every damaged frame JSON.parse still accepts, and never throws on the rest', () => {
       fc.assert(
-        fc.property(validFrameArb, fc.array(fc.tuple(fc.nat(), fc.nat(255), fc.nat(2)), { minLength: 1, maxLength: 4 }), (frame, edits) => {
-          const bytes = [...frame.bytes];
-          for (const [at, byte, op] of edits) {
-            const i = at % (bytes.length + 1);
-            if (op === 0) bytes.splice(i, 0, byte);
-            else if (op === 1) bytes.splice(i, 1);
-            else bytes[i] = byte;
-          }
-          const damaged = Uint8Array.from(bytes);
-          const expected = referenceDecode(damaged);
-          if (expected.valid || expected.kind !== 'syntax') expectAgreesWithReference(damaged);
-          else expect([null, ...MALFORMED_KINDS]).toContain(decode(damaged).kind);
-          // (null is allowed there: the scanner does not check the grammar
-          // inside nested values or the escapes of other strings.)
-        }),
+        fc.property(
+          validFrameArb,
+          fc.array(fc.tuple(fc.nat(), fc.nat(255), fc.nat(2)), { minLength: 1, maxLength: 4 }),
+          (frame, edits) => {
+            const bytes = [...frame.bytes];
+            for (const [at, byte, op] of edits) {
+              const i = at % (bytes.length + 1);
+              if (op === 0) bytes.splice(i, 0, byte);
+              else if (op === 1) bytes.splice(i, 1);
+              else bytes[i] = byte;
+            }
+            const damaged = Uint8Array.from(bytes);
+            const expected = referenceDecode(damaged);
+            if (expected.valid || expected.kind !== 'syntax') expectAgreesWithReference(damaged);
+            else expect([null, ...MALFORMED_KINDS]).toContain(decode(damaged).kind);
+            // (null is allowed there: the scanner does not check the grammar
+            // inside nested values or the escapes of other strings.)
+          },
+        ),
         { numRuns: 3000 },
       );
     }, 60_000);
 
     it('never throws on random bytes, and agrees with the reference whenever JSON.parse does', () => {
       fc.assert(
-        fc.property(fc.uint8Array({ maxLength: 64 }), fc.constantFrom('', '{', '{"uid":"a","ts":1,"x":'), (tail, head) => {
-          const bytes = new Uint8Array([...utf8(head), ...tail]);
-          const expected = referenceDecode(bytes);
-          if (expected.valid || expected.kind !== 'syntax') expectAgreesWithReference(bytes);
-          else expect(() => decode(bytes)).not.toThrow();
-        }),
+        fc.property(
+          fc.uint8Array({ maxLength: 64 }),
+          fc.constantFrom('', '{', '{"uid":"a","ts":1,"x":'),
+          (tail, head) => {
+            const bytes = new Uint8Array([...utf8(head), ...tail]);
+            const expected = referenceDecode(bytes);
+            if (expected.valid || expected.kind !== 'syntax') expectAgreesWithReference(bytes);
+            else expect(() => decode(bytes)).not.toThrow();
+          },
+        ),
         { numRuns: 5000 },
       );
     });
@@ -247,7 +256,9 @@ describe.each(SCANNERS)('$kind scanner', ({ make }) => {
         const expected = referenceDecode(bytes);
         // The reference agrees, except that it cannot tell truncated from invalid.
         const referenceKind = expected.valid ? null : expected.kind;
-        expect(referenceKind === 'syntax' ? kind === 'truncated' || kind === 'invalid-json' : referenceKind === kind).toBe(true);
+        expect(
+          referenceKind === 'syntax' ? kind === 'truncated' || kind === 'invalid-json' : referenceKind === kind,
+        ).toBe(true);
       }
     });
 
@@ -260,7 +271,28 @@ describe.each(SCANNERS)('$kind scanner', ({ make }) => {
 
     it('agrees with the reference on valid JSON whose root breaks the uid and ts rules', () => {
       const badUid: Json[] = ['', 0, null, true, arr(), obj(), arr('a'), obj(['uid', 'x'])];
-      const badTs: Json[] = [-1, -0.5, 2 ** 32, 1e15, raw('1e400'), raw('-1e400'), '', ' 1', '1 ', '+1', '01', '1.', '.5', '0x1', 'Infinity', '1e400', true, null, arr(), obj()];
+      const badTs: Json[] = [
+        -1,
+        -0.5,
+        2 ** 32,
+        1e15,
+        raw('1e400'),
+        raw('-1e400'),
+        '',
+        ' 1',
+        '1 ',
+        '+1',
+        '01',
+        '1.',
+        '.5',
+        '0x1',
+        'Infinity',
+        '1e400',
+        true,
+        null,
+        arr(),
+        obj(),
+      ];
       fc.assert(
         fc.property(
           fc.array(fc.tuple(fc.constantFrom('a', 'b'), valueArb), { maxLength: 3 }),

@@ -32,7 +32,10 @@ describe.runIf(nativeSimdjsonBuilt())('simdjson decoder', async () => {
   }
 
   it('agrees with the json decoder on valid frames', () => {
-    fc.assert(fc.property(validFrameArb, (frame) => expectSame(frame.bytes)), { numRuns: 1000 });
+    fc.assert(
+      fc.property(validFrameArb, (frame) => expectSame(frame.bytes)),
+      { numRuns: 1000 },
+    );
     for (let seed = 1; seed <= 100; seed++) {
       const bytes = utf8(realisticFrame(seed).text);
       expect(simdjson.decode(bytes, fresh())).toBeNull();
@@ -42,16 +45,20 @@ describe.runIf(nativeSimdjsonBuilt())('simdjson decoder', async () => {
 
   it('agrees with the json decoder on damaged frames, kinds included', () => {
     fc.assert(
-      fc.property(validFrameArb, fc.array(fc.tuple(fc.nat(), fc.nat(255), fc.nat(2)), { minLength: 1, maxLength: 3 }), (frame, edits) => {
-        const bytes = [...frame.bytes];
-        for (const [at, byte, op] of edits) {
-          const i = at % (bytes.length + 1);
-          if (op === 0) bytes.splice(i, 0, byte);
-          else if (op === 1) bytes.splice(i, 1);
-          else bytes[i] = byte;
-        }
-        expectSame(Uint8Array.from(bytes));
-      }),
+      fc.property(
+        validFrameArb,
+        fc.array(fc.tuple(fc.nat(), fc.nat(255), fc.nat(2)), { minLength: 1, maxLength: 3 }),
+        (frame, edits) => {
+          const bytes = [...frame.bytes];
+          for (const [at, byte, op] of edits) {
+            const i = at % (bytes.length + 1);
+            if (op === 0) bytes.splice(i, 0, byte);
+            else if (op === 1) bytes.splice(i, 1);
+            else bytes[i] = byte;
+          }
+          expectSame(Uint8Array.from(bytes));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -92,14 +99,19 @@ describe('simdjson decoder without its native addon', () => {
         const require = original.createRequire(from);
         const resolve = Object.assign(
           (id: string): string => {
-            if (id.startsWith('simdjson')) throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+            if (id.startsWith('simdjson'))
+              throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
             return require.resolve(id);
           },
           { paths: require.resolve.paths },
         );
         return Object.assign((id: string): unknown => require(id), require, { resolve }) as NodeJS.Require;
       };
-      return { ...original, createRequire: createRequireWithoutAddon, default: { ...original, createRequire: createRequireWithoutAddon } };
+      return {
+        ...original,
+        createRequire: createRequireWithoutAddon,
+        default: { ...original, createRequire: createRequireWithoutAddon },
+      };
     });
     const { SimdjsonDecoder } = await import('../src/simdjson.js');
     const { FramesError: IsolatedFramesError } = await import('../src/errors.js');

@@ -11,15 +11,40 @@ const numberishArb = fc.oneof(
   fc.string({ unit: fc.constantFrom(...'0123456789-+.eE '), maxLength: 14 }),
   fc.double().map((n) => String(n)),
   fc.integer({ min: -10, max: 2 ** 33 }).map(String),
-  fc.constantFrom('0', '-0', '00', '01', '1.', '.5', '1e', '1e+', '4294967295', '4294967296', '4294967295.9999999', '1e400', '-1e-400', 'NaN', 'Infinity', '0x10', '١٢'),
+  fc.constantFrom(
+    '0',
+    '-0',
+    '00',
+    '01',
+    '1.',
+    '.5',
+    '1e',
+    '1e+',
+    '4294967295',
+    '4294967296',
+    '4294967295.9999999',
+    '1e400',
+    '-1e-400',
+    'NaN',
+    'Infinity',
+    '0x10',
+    '١٢',
+  ),
 );
 
 describe('ts rules', () => {
   it('takes numbers as the rules say', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.double(), fc.integer({ min: -5, max: 2 ** 33 }), fc.constantFrom(-0, TS_LIMIT, TS_LIMIT - 0.5, 0.999)), (n) => {
-        expect(toReference(tsFromNumber(n))).toBe(referenceTs(n));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.double(),
+          fc.integer({ min: -5, max: 2 ** 33 }),
+          fc.constantFrom(-0, TS_LIMIT, TS_LIMIT - 0.5, 0.999),
+        ),
+        (n) => {
+          expect(toReference(tsFromNumber(n))).toBe(referenceTs(n));
+        },
+      ),
       { numRuns: 5000 },
     );
   });

@@ -10,7 +10,10 @@ describe('Unescaper', () => {
   it('gives the UTF-8 of the string JSON.parse reads, however it is escaped', () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('\ud800', '\udc00x', '\ud800\ud800\udc00', '\\"', 'a\\')),
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 40 }),
+          fc.constantFrom('\ud800', '\udc00x', '\ud800\ud800\udc00', '\\"', 'a\\'),
+        ),
         fc.integer(),
         fc.constantFrom(0, 0.3, 1),
         (value, seed, escapes) => {

@@ -75,7 +75,11 @@ describe.each(SCANNERS)('$kind scanner at 16-byte block edges', ({ make }) => {
       const pad = length - shortest;
       // The same length three ways: a long uid, a uid ending in an escaped
       // backslash, a uid holding an escaped quote.
-      const uids = ['a'.repeat(pad), pad >= 2 ? 'a'.repeat(pad - 2) + '\\\\' : 'a'.repeat(pad), pad >= 2 ? '\\"' + 'a'.repeat(pad - 2) : 'a'.repeat(pad)];
+      const uids = [
+        'a'.repeat(pad),
+        pad >= 2 ? 'a'.repeat(pad - 2) + '\\\\' : 'a'.repeat(pad),
+        pad >= 2 ? '\\"' + 'a'.repeat(pad - 2) : 'a'.repeat(pad),
+      ];
       for (const uid of uids) {
         const bytes = utf8(`{"uid":"${uid}","ts":1}`);
         expect(bytes.length).toBe(length);
@@ -170,7 +174,9 @@ describe.each(SCANNERS)('$kind scanner at 64-byte steps', ({ make }) => {
     for (let shift = 0; shift <= STEP; shift++) {
       for (const depth of [1, 2, 3, 31, 32, 33, 64, 65, 200]) {
         const opens = Array.from({ length: depth }, (_, i) => (i % 3 === 0 ? '{"k":' : '[')).join('');
-        const closes = Array.from({ length: depth }, (_, i) => (i % 3 === 0 ? '}' : ']')).reverse().join('');
+        const closes = Array.from({ length: depth }, (_, i) => (i % 3 === 0 ? '}' : ']'))
+          .reverse()
+          .join('');
         const nested = `${opens}"v"${closes}`;
         expectAgrees(decoder, utf8(shifted(shift, `"n":${nested},"uid":"u","ts":2`)));
         // Every closer swapped for the other kind: a mismatch wherever it is.
@@ -231,7 +237,9 @@ describe.each(SCANNERS)('$kind scanner at 64-byte steps', ({ make }) => {
           expect(bytes.length).toBe(length);
           expectAgrees(decoder, bytes, text);
           const last = bytes.length - 1;
-          expect(decoder.decode(bytes.subarray(0, last), fresh())).toBe(referenceDecode(bytes.subarray(0, last)).valid ? null : 'truncated');
+          expect(decoder.decode(bytes.subarray(0, last), fresh())).toBe(
+            referenceDecode(bytes.subarray(0, last)).valid ? null : 'truncated',
+          );
         }
       }
     }
@@ -279,7 +287,14 @@ describe('the WebAssembly scanner and the JavaScript scanner', () => {
     fc.assert(
       fc.property(
         validFrameArb,
-        fc.array(fc.tuple(fc.nat(), fc.oneof(fc.constantFrom(0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x3a, 0x2c, 0x20), fc.nat(255)), fc.nat(2)), { maxLength: 4 }),
+        fc.array(
+          fc.tuple(
+            fc.nat(),
+            fc.oneof(fc.constantFrom(0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x3a, 0x2c, 0x20), fc.nat(255)),
+            fc.nat(2),
+          ),
+          { maxLength: 4 },
+        ),
         fc.option(fc.nat(), { nil: undefined }),
         (frame, edits, cut) => {
           const bytes = [...frame.bytes];
@@ -308,7 +323,20 @@ describe('the WebAssembly scanner and the JavaScript scanner', () => {
       expect(wasm.decode(utf8(`{"uid":"${uid}","ts":${length}}`), out)).toBeNull();
       expect([out.uidHi, out.uidLo]).toEqual(hashString(uid));
     }
-    for (const ts of ['0', '7', '10', '1468244384', '4294967295', '4294967296', '01', '0001', '12345678901', '-1', '1.5', '1e3']) {
+    for (const ts of [
+      '0',
+      '7',
+      '10',
+      '1468244384',
+      '4294967295',
+      '4294967296',
+      '01',
+      '0001',
+      '12345678901',
+      '-1',
+      '1.5',
+      '1e3',
+    ]) {
       for (const written of [ts, `"${ts}"`]) {
         const text = `{"uid":"u","ts":${written}}`;
         const bytes = utf8(text);
@@ -454,7 +482,10 @@ describe('choosing the fast scanner', () => {
   const realApi = (globalThis as { WebAssembly?: Record<string, unknown> }).WebAssembly;
 
   it.each([
-    ['an engine without WebAssembly SIMD', (): unknown => ({ Module: realApi?.['Module'], Instance: realApi?.['Instance'], validate: () => false })],
+    [
+      'an engine without WebAssembly SIMD',
+      (): unknown => ({ Module: realApi?.['Module'], Instance: realApi?.['Instance'], validate: () => false }),
+    ],
     ['an engine without WebAssembly', (): unknown => undefined],
   ])('falls back to the JavaScript scanner, named fast, on %s', async (_, stub) => {
     vi.resetModules();

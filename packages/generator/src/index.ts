@@ -1,4 +1,11 @@
-export { DAMAGE_KINDS, MALFORMED_KINDS, DISORDER_KINDS, type DamageKind, type MalformedKind, type DisorderKind } from './damage.js';
+export {
+  DAMAGE_KINDS,
+  MALFORMED_KINDS,
+  DISORDER_KINDS,
+  type DamageKind,
+  type MalformedKind,
+  type DisorderKind,
+} from './damage.js';
 export { GeneratorError, GENERATOR_ERROR_CODES, type GeneratorErrorCode } from './errors.js';
 export {
   resolveOptions,
@@ -12,7 +19,14 @@ export {
   type StreamOptions,
   type ResolvedStreamOptions,
 } from './options.js';
-export { generateFrames, generateChunks, computeTruth, DEFAULT_CHUNK_BYTES, type GeneratedFrame, type GenerateHooks } from './stream.js';
+export {
+  generateFrames,
+  generateChunks,
+  computeTruth,
+  DEFAULT_CHUNK_BYTES,
+  type GeneratedFrame,
+  type GenerateHooks,
+} from './stream.js';
 export {
   GroundTruth,
   formatTruthRecord,

@@ -81,7 +81,13 @@ const TS_BITS = 32;
  */
 export const REALISTIC: Pick<
   StreamOptions,
-  'lateFraction' | 'maxDelay' | 'tailFraction' | 'tailDelay' | 'bitflipFraction' | 'malformedFraction' | 'tsStringFraction'
+  | 'lateFraction'
+  | 'maxDelay'
+  | 'tailFraction'
+  | 'tailDelay'
+  | 'bitflipFraction'
+  | 'malformedFraction'
+  | 'tsStringFraction'
 > = {
   lateFraction: 0.05,
   maxDelay: 5,
@@ -105,7 +111,8 @@ function integer(name: string, value: number, min: number, max: number): number 
 
 function fraction(name: string, value: number | undefined): number {
   if (value === undefined) return 0;
-  if (!Number.isFinite(value) || value < 0 || value > 1) fail(`${name} must be a fraction from 0 to 1, got ${String(value)}`);
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    fail(`${name} must be a fraction from 0 to 1, got ${String(value)}`);
   return value;
 }
 
@@ -120,7 +127,8 @@ export function resolveOptions(options: StreamOptions): ResolvedStreamOptions {
     }
     zipf = options.zipf;
   }
-  if (!Number.isFinite(options.rate) || options.rate <= 0) fail(`rate must be a positive number of frames per second, got ${String(options.rate)}`);
+  if (!Number.isFinite(options.rate) || options.rate <= 0)
+    fail(`rate must be a positive number of frames per second, got ${String(options.rate)}`);
   const rate = options.rate;
   const start = integer('start', options.start, 0, MAX_TS);
 
@@ -128,11 +136,13 @@ export function resolveOptions(options: StreamOptions): ResolvedStreamOptions {
   if (options.frames !== undefined && options.duration !== undefined) fail('give frames or duration, not both');
   if (options.frames !== undefined) frames = integer('frames', options.frames, 0, Number.MAX_SAFE_INTEGER);
   else if (options.duration !== undefined) {
-    if (!Number.isFinite(options.duration) || options.duration < 0) fail(`duration must be a non-negative number of seconds, got ${String(options.duration)}`);
+    if (!Number.isFinite(options.duration) || options.duration < 0)
+      fail(`duration must be a non-negative number of seconds, got ${String(options.duration)}`);
     frames = Math.round(options.duration * rate);
   } else fail('give frames or duration');
   // The last frame's ts must still be a 32-bit value.
-  if (frames > 0 && start + Math.floor((frames - 1) / rate) > MAX_TS) fail('the stream would run past the largest 32-bit ts (2106-02-07)');
+  if (frames > 0 && start + Math.floor((frames - 1) / rate) > MAX_TS)
+    fail('the stream would run past the largest 32-bit ts (2106-02-07)');
 
   const frameBytes = integer('frameBytes', options.frameBytes ?? DEFAULT_FRAME_BYTES, 0, MAX_FRAME_BYTES);
   const lateFraction = fraction('lateFraction', options.lateFraction);
@@ -140,7 +150,8 @@ export function resolveOptions(options: StreamOptions): ResolvedStreamOptions {
   if (lateFraction + tailFraction > 1) fail('lateFraction + tailFraction must be at most 1');
   const maxDelay = integer('maxDelay', options.maxDelay ?? DEFAULT_MAX_DELAY, 1, MAX_TS);
   const tailDelay = integer('tailDelay', options.tailDelay ?? Math.max(DEFAULT_TAIL_DELAY, maxDelay + 1), 1, MAX_TS);
-  if (tailFraction > 0 && tailDelay <= maxDelay) fail(`tailDelay (${tailDelay}) must be larger than maxDelay (${maxDelay})`);
+  if (tailFraction > 0 && tailDelay <= maxDelay)
+    fail(`tailDelay (${tailDelay}) must be larger than maxDelay (${maxDelay})`);
   const bitflipFraction = fraction('bitflipFraction', options.bitflipFraction);
   const malformedFraction = fraction('malformedFraction', options.malformedFraction);
   if (bitflipFraction + malformedFraction > 1) fail('bitflipFraction + malformedFraction must be at most 1');
@@ -172,7 +183,11 @@ export function checkTimeZone(tz: string): string {
   try {
     return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
   } catch (cause) {
-    throw new GeneratorError('BAD_TIME_ZONE', `unknown time zone ${JSON.stringify(tz)}: expected an IANA name such as UTC or Europe/Zurich`, { cause });
+    throw new GeneratorError(
+      'BAD_TIME_ZONE',
+      `unknown time zone ${JSON.stringify(tz)}: expected an IANA name such as UTC or Europe/Zurich`,
+      { cause },
+    );
   }
 }
 
@@ -197,7 +212,11 @@ export function parseStart(value: string, nowSeconds?: number): number {
   if (/^\d+$/.test(text)) {
     seconds = Number(text);
   } else if (/^now([+-]\d+[smhdwy])?$/.test(text)) {
-    if (nowSeconds === undefined) throw new GeneratorError('BAD_START', `start ${JSON.stringify(value)} is relative to now, but no current time was given`);
+    if (nowSeconds === undefined)
+      throw new GeneratorError(
+        'BAD_START',
+        `start ${JSON.stringify(value)} is relative to now, but no current time was given`,
+      );
     const match = /^now(?:([+-])(\d+)([smhdwy]))?$/.exec(text);
     const sign = match?.[1] === '-' ? -1 : 1;
     const amount = match?.[2] === undefined ? 0 : Number(match[2]);
@@ -209,7 +228,10 @@ export function parseStart(value: string, nowSeconds?: number): number {
     if (Number.isNaN(ms)) throw new GeneratorError('BAD_START', `start ${JSON.stringify(value)} is not a valid date`);
     seconds = Math.floor(ms / 1000);
   } else {
-    throw new GeneratorError('BAD_START', `start ${JSON.stringify(value)}: expected unix seconds, an ISO date such as 2024-03-31, or now-2y`);
+    throw new GeneratorError(
+      'BAD_START',
+      `start ${JSON.stringify(value)}: expected unix seconds, an ISO date such as 2024-03-31, or now-2y`,
+    );
   }
   if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > MAX_TS) {
     throw new GeneratorError('BAD_START', `start ${JSON.stringify(value)} is outside 1970-01-01 .. 2106-02-07`);

@@ -24,19 +24,99 @@ const POOL_STREAM = 3;
 
 /** Lorem-ipsum words for keys and text; never `uid` or `ts`, which are unique at the root. */
 export const LOREM = [
-  'lorem', 'ipsum', 'dolor', 'sit', 'amet', 'consectetur', 'adipiscing', 'elit', 'sed', 'do', 'eiusmod',
-  'tempor', 'incididunt', 'ut', 'labore', 'et', 'dolore', 'magna', 'aliqua', 'enim', 'ad', 'minim', 'veniam',
-  'quis', 'nostrud', 'exercitation', 'ullamco', 'laboris', 'nisi', 'aliquip', 'ex', 'ea', 'commodo',
-  'consequat', 'duis', 'aute', 'irure', 'in', 'reprehenderit', 'voluptate', 'velit', 'esse', 'cillum',
-  'fugiat', 'nulla', 'pariatur', 'excepteur', 'sint', 'occaecat', 'cupidatat', 'non', 'proident', 'sunt',
-  'culpa', 'qui', 'officia', 'deserunt', 'mollit', 'anim', 'id', 'est', 'laborum', 'specifying', 'types',
+  'lorem',
+  'ipsum',
+  'dolor',
+  'sit',
+  'amet',
+  'consectetur',
+  'adipiscing',
+  'elit',
+  'sed',
+  'do',
+  'eiusmod',
+  'tempor',
+  'incididunt',
+  'ut',
+  'labore',
+  'et',
+  'dolore',
+  'magna',
+  'aliqua',
+  'enim',
+  'ad',
+  'minim',
+  'veniam',
+  'quis',
+  'nostrud',
+  'exercitation',
+  'ullamco',
+  'laboris',
+  'nisi',
+  'aliquip',
+  'ex',
+  'ea',
+  'commodo',
+  'consequat',
+  'duis',
+  'aute',
+  'irure',
+  'in',
+  'reprehenderit',
+  'voluptate',
+  'velit',
+  'esse',
+  'cillum',
+  'fugiat',
+  'nulla',
+  'pariatur',
+  'excepteur',
+  'sint',
+  'occaecat',
+  'cupidatat',
+  'non',
+  'proident',
+  'sunt',
+  'culpa',
+  'qui',
+  'officia',
+  'deserunt',
+  'mollit',
+  'anim',
+  'id',
+  'est',
+  'laborum',
+  'specifying',
+  'types',
 ] as const;
 
-const CYRILLIC = ['Свобода, слава и любовь', 'Привет, мир', 'съешь же ещё этих мягких французских булок', 'Москва', 'ёжик в тумане', 'Щука'];
+const CYRILLIC = [
+  'Свобода, слава и любовь',
+  'Привет, мир',
+  'съешь же ещё этих мягких французских булок',
+  'Москва',
+  'ёжик в тумане',
+  'Щука',
+];
 const EMOJI = ['😀', '🚀', '🔥', '👍🏽', '🇨🇭', '❤️', '🤖', '👨‍👩‍👧'];
 const OTHER_SCRIPTS = ['café', 'naïve', '日本語のテキスト', 'Ελληνικά', '∑∂√∞', '中文字符', 'Zürich', 'ümlaut'];
 /** Escapes as they appear in JSON text. `/` may be written bare or as `\/`. */
-const ESCAPES = ['\\"', '\\\\', '\\/', '/', '\\b', '\\f', '\\n', '\\r', '\\t', '\\u00e9', '\\u0007', '\\ud83d\\ude00', '\\u2028', '\\u0000'];
+const ESCAPES = [
+  '\\"',
+  '\\\\',
+  '\\/',
+  '/',
+  '\\b',
+  '\\f',
+  '\\n',
+  '\\r',
+  '\\t',
+  '\\u00e9',
+  '\\u0007',
+  '\\ud83d\\ude00',
+  '\\u2028',
+  '\\u0000',
+];
 const PUNCTUATION = [' ', ' ', ' ', ', ', '. ', ': ', '; ', ' - ', '?', '!'];
 
 /**
@@ -44,22 +124,59 @@ const PUNCTUATION = [' ', ' ', ' ', ', ', '. ', ': ', '; ', ' - ', '?', '!'];
  * so no decoder can reasonably read a time out of them.
  */
 const INVALID_TS_VALUES = [
-  '"abc"', '""', 'true', 'false', 'null', '{}', '[]', '"1468244384abc"', '"ts"', '[1468244384]',
-  '{"ts":1468244384}', '"NaN"', '"-"', '"one"', '"2016-07-11T13:39:44Z"',
+  '"abc"',
+  '""',
+  'true',
+  'false',
+  'null',
+  '{}',
+  '[]',
+  '"1468244384abc"',
+  '"ts"',
+  '[1468244384]',
+  '{"ts":1468244384}',
+  '"NaN"',
+  '"-"',
+  '"one"',
+  '"2016-07-11T13:39:44Z"',
 ];
 
 /** Lines that are not a JSON object; none starts with `{` or with whitespace. */
 const NOT_OBJECT_LINES = [
-  '[]', '[1,2,3]', '"just a string"', '12345', '1468244384', 'null', 'true', 'false',
-  'ERROR 502 upstream timed out', '<html><body>502 Bad Gateway</body></html>',
-  'uid=470109cc73df8c6b5f0 ts=1468244384', '"{\\"uid\\":\\"470109cc73df8c6b5f0\\",\\"ts\\":1468244384}"',
-  '}{', ']', 'lorem ipsum dolor sit amet', '[{"uid":"470109cc73df8c6b5f0","ts":1468244384}]', '-1', '0.5',
+  '[]',
+  '[1,2,3]',
+  '"just a string"',
+  '12345',
+  '1468244384',
+  'null',
+  'true',
+  'false',
+  'ERROR 502 upstream timed out',
+  '<html><body>502 Bad Gateway</body></html>',
+  'uid=470109cc73df8c6b5f0 ts=1468244384',
+  '"{\\"uid\\":\\"470109cc73df8c6b5f0\\",\\"ts\\":1468244384}"',
+  '}{',
+  ']',
+  'lorem ipsum dolor sit amet',
+  '[{"uid":"470109cc73df8c6b5f0","ts":1468244384}]',
+  '-1',
+  '0.5',
 ];
 
 /** Byte sequences that are not UTF-8: stray, overlong, surrogate, too large, cut short. */
 const BAD_UTF8 = [
-  [0xff], [0xfe], [0x80], [0xbf], [0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80],
-  [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xc3], [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xff],
+  [0xfe],
+  [0x80],
+  [0xbf],
+  [0xc0, 0xaf],
+  [0xe0, 0x80, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
+  [0xc3],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
 ];
 
 export interface Pool {
@@ -136,7 +253,19 @@ function packed(count: number, make: () => string): Uint8Array[] {
 
 type StringKind = 'plain' | 'escaped' | 'multibyte' | 'hex' | 'digits' | 'decoy' | 'empty' | 'long' | 'backslash-end';
 const STRING_KINDS: readonly StringKind[] = [
-  'plain', 'plain', 'plain', 'escaped', 'escaped', 'multibyte', 'multibyte', 'hex', 'digits', 'decoy', 'empty', 'long', 'backslash-end',
+  'plain',
+  'plain',
+  'plain',
+  'escaped',
+  'escaped',
+  'multibyte',
+  'multibyte',
+  'hex',
+  'digits',
+  'decoy',
+  'empty',
+  'long',
+  'backslash-end',
 ];
 const HEX_DIGITS = '0123456789abcdef';
 /** Length of a uid-like hex string (3 + 16). */
@@ -183,7 +312,14 @@ class JsonText {
         const parts = r.between(1, 4);
         for (let i = 0; i < parts; i++) {
           const which = r.below(4);
-          out += which === 0 ? r.pick(CYRILLIC) : which === 1 ? r.pick(EMOJI) : which === 2 ? r.pick(OTHER_SCRIPTS) : this.word();
+          out +=
+            which === 0
+              ? r.pick(CYRILLIC)
+              : which === 1
+                ? r.pick(EMOJI)
+                : which === 2
+                  ? r.pick(OTHER_SCRIPTS)
+                  : this.word();
           if (r.chance(0.5)) out += ' ';
         }
         return out;
@@ -260,7 +396,8 @@ class JsonText {
 
   private decoyValue(depth: number, uid: boolean): string {
     const r = this.random;
-    if (r.chance(0.4)) return uid ? `"${this.hex(UID_LIKE_LENGTH)}"` : r.chance(0.5) ? String(this.tsLike()) : `"${this.tsLike()}"`;
+    if (r.chance(0.4))
+      return uid ? `"${this.hex(UID_LIKE_LENGTH)}"` : r.chance(0.5) ? String(this.tsLike()) : `"${this.tsLike()}"`;
     return r.chance(0.3) && depth < MAX_DEPTH ? (r.chance(0.5) ? '{}' : '[]') : this.value(depth);
   }
 

@@ -106,7 +106,10 @@ class TruthFeed {
 }
 
 /** The stream's frames one by one, in arrival order. */
-export function* generateFrames(options: StreamOptions, hooks: GenerateHooks = {}): Generator<GeneratedFrame, void, undefined> {
+export function* generateFrames(
+  options: StreamOptions,
+  hooks: GenerateHooks = {},
+): Generator<GeneratedFrame, void, undefined> {
   const resolved = resolveOptions(options);
   const ids = new UserIds(resolved.seed);
   const writer = new FrameWriter(resolved, poolFor(resolved.seed), ids);
@@ -160,7 +163,10 @@ export function* generateChunks(
  * The ground truth of a stream without making its bytes (users, times and
  * damage do not depend on the frames' text, so this is much faster).
  */
-export function computeTruth(options: StreamOptions): { readonly windows: TruthWindow[]; readonly summary: TruthSummary } {
+export function computeTruth(options: StreamOptions): {
+  readonly windows: TruthWindow[];
+  readonly summary: TruthSummary;
+} {
   const resolved = resolveOptions(options);
   const truth = new GroundTruth({ tz: resolved.tz, users: resolved.users });
   const schedule = new Schedule(resolved);

@@ -220,7 +220,8 @@ export function parseTruthRecord(line: string): TruthRecord {
     throw new GeneratorError('BAD_STATE', 'not a truth record: invalid JSON', { cause });
   }
   if (typeof value === 'object' && value !== null && 'type' in value) {
-    if (value.type === 'window' && 'window' in value && GRANULARITIES.includes(value.window as Granularity)) return value as TruthWindow;
+    if (value.type === 'window' && 'window' in value && GRANULARITIES.includes(value.window as Granularity))
+      return value as TruthWindow;
     if (value.type === 'summary') return value as TruthSummary;
   }
   throw new GeneratorError('BAD_STATE', 'not a truth record: expected type "window" or "summary"');

@@ -22,7 +22,8 @@ export class UserSet {
 
   /** `capacity` 0 means unknown: stay a Set. */
   constructor(private readonly capacity: number) {
-    this.promoteAt = capacity > 0 ? Math.ceil(capacity / (BITS_PER_BYTE * SET_BYTES_PER_ENTRY)) : Number.POSITIVE_INFINITY;
+    this.promoteAt =
+      capacity > 0 ? Math.ceil(capacity / (BITS_PER_BYTE * SET_BYTES_PER_ENTRY)) : Number.POSITIVE_INFINITY;
   }
 
   get size(): number {

@@ -106,14 +106,23 @@ export class Calendar {
         return { start, end: start + SECONDS_PER_HOUR };
       }
       case 'day':
-        return { start: this.firstInstant(local.year, local.month, local.day), end: this.firstInstant(local.year, local.month, local.day + 1) };
+        return {
+          start: this.firstInstant(local.year, local.month, local.day),
+          end: this.firstInstant(local.year, local.month, local.day + 1),
+        };
       case 'week': {
         const dayOfWeek = new Date(Date.UTC(local.year, local.month - 1, local.day)).getUTCDay();
         const monday = local.day - ((dayOfWeek + DAYS_PER_WEEK - 1) % DAYS_PER_WEEK);
-        return { start: this.firstInstant(local.year, local.month, monday), end: this.firstInstant(local.year, local.month, monday + DAYS_PER_WEEK) };
+        return {
+          start: this.firstInstant(local.year, local.month, monday),
+          end: this.firstInstant(local.year, local.month, monday + DAYS_PER_WEEK),
+        };
       }
       case 'month':
-        return { start: this.firstInstant(local.year, local.month, 1), end: this.firstInstant(local.year, local.month + 1, 1) };
+        return {
+          start: this.firstInstant(local.year, local.month, 1),
+          end: this.firstInstant(local.year, local.month + 1, 1),
+        };
       case 'year':
         return { start: this.firstInstant(local.year, 1, 1), end: this.firstInstant(local.year + 1, 1, 1) };
     }

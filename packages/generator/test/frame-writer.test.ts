@@ -12,7 +12,15 @@ const lossy = new TextDecoder();
 const SEED = 99;
 
 function writer(frameBytes: number, tsStringFraction = 0): { writer: FrameWriter; ids: UserIds } {
-  const options = resolveOptions({ seed: SEED, users: 1000, rate: 1, start: 1_468_244_384, frames: 1, frameBytes, tsStringFraction });
+  const options = resolveOptions({
+    seed: SEED,
+    users: 1000,
+    rate: 1,
+    start: 1_468_244_384,
+    frames: 1,
+    frameBytes,
+    tsStringFraction,
+  });
   const ids = new UserIds(SEED);
   return { writer: new FrameWriter(options, poolFor(SEED), ids), ids };
 }

@@ -7,7 +7,9 @@ describe('Heap', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 20 })), (keys) => {
         const items = keys.map((key, seq) => ({ key, seq }));
-        const heap = new Heap<{ key: number; seq: number }>((a, b) => a.key < b.key || (a.key === b.key && a.seq < b.seq));
+        const heap = new Heap<{ key: number; seq: number }>(
+          (a, b) => a.key < b.key || (a.key === b.key && a.seq < b.seq),
+        );
         for (const item of items) heap.push(item);
         expect(heap.size).toBe(items.length);
         const out: { key: number; seq: number }[] = [];

@@ -17,7 +17,17 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('resolveOptions', () => {
   it('fills in the documented defaults', () => {
     const o = resolveOptions(base);
-    expect(o).toMatchObject({ frameBytes: 2048, maxDelay: 5, tailDelay: 60, lateFraction: 0, tailFraction: 0, crlf: false, tz: 'UTC', zipf: null, frames: 50 });
+    expect(o).toMatchObject({
+      frameBytes: 2048,
+      maxDelay: 5,
+      tailDelay: 60,
+      lateFraction: 0,
+      tailFraction: 0,
+      crlf: false,
+      tz: 'UTC',
+      zipf: null,
+      frames: 50,
+    });
   });
 
   it('turns a duration into frames', () => {

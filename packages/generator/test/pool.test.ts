@@ -57,6 +57,8 @@ describe('poolFor', () => {
 function nestingDepth(member: string): number {
   const value: unknown = JSON.parse(`{${member}}`);
   const depth = (v: unknown): number =>
-    typeof v === 'object' && v !== null ? 1 + Math.max(0, ...Object.values(v as Record<string, unknown>).map(depth)) : 0;
+    typeof v === 'object' && v !== null
+      ? 1 + Math.max(0, ...Object.values(v as Record<string, unknown>).map(depth))
+      : 0;
   return depth(value);
 }

@@ -56,9 +56,25 @@ describe('generateChunks', () => {
 });
 
 describe('generateFrames', () => {
-  const frames: { bytes: Uint8Array; ts: number; writtenTs: number | null; emitTs: number; delay: number; uid: string; damage: string | null }[] = [];
+  const frames: {
+    bytes: Uint8Array;
+    ts: number;
+    writtenTs: number | null;
+    emitTs: number;
+    delay: number;
+    uid: string;
+    damage: string | null;
+  }[] = [];
   for (const f of generateFrames(options)) {
-    frames.push({ bytes: f.bytes.slice(), ts: f.ts, writtenTs: f.writtenTs, emitTs: f.emitTs, delay: f.delay, uid: f.uid, damage: f.damage });
+    frames.push({
+      bytes: f.bytes.slice(),
+      ts: f.ts,
+      writtenTs: f.writtenTs,
+      emitTs: f.emitTs,
+      delay: f.delay,
+      uid: f.uid,
+      damage: f.damage,
+    });
   }
 
   it('writes the uid and ts it reports into every valid frame', () => {
@@ -103,7 +119,8 @@ describe('users', () => {
     const n = 5000;
     const count = 20_000;
     const uids = new Set<string>();
-    for (const f of generateFrames({ seed: 2, users: n, rate: 1000, start: 0, frames: count, frameBytes: 0 })) uids.add(f.uid);
+    for (const f of generateFrames({ seed: 2, users: n, rate: 1000, start: 0, frames: count, frameBytes: 0 }))
+      uids.add(f.uid);
     const expected = n * (1 - (1 - 1 / n) ** count);
     expect(Math.abs(uids.size - expected)).toBeLessThan(60); // sd is about 12
   });
@@ -113,7 +130,15 @@ describe('users', () => {
     const s = 1.1;
     const count = 50_000;
     const freq = new Map<string, number>();
-    for (const f of generateFrames({ seed: 4, users: n, zipf: s, rate: 1000, start: 0, frames: count, frameBytes: 0 })) {
+    for (const f of generateFrames({
+      seed: 4,
+      users: n,
+      zipf: s,
+      rate: 1000,
+      start: 0,
+      frames: count,
+      frameBytes: 0,
+    })) {
       freq.set(f.uid, (freq.get(f.uid) ?? 0) + 1);
     }
     let norm = 0;

@@ -123,7 +123,17 @@ describe('GroundTruth in Europe/Zurich', () => {
 describe('GroundTruth memory', () => {
   it('keeps only a few windows open on a long stream', () => {
     // 20 days at one frame per 10 s: 28,800 minute windows in all.
-    const options: StreamOptions = { seed: 3, users: 200, rate: 0.1, start: 1_500_000_000, duration: 20 * 86_400, frameBytes: 0, lateFraction: 0.1, tailFraction: 0.01, tailDelay: 600 };
+    const options: StreamOptions = {
+      seed: 3,
+      users: 200,
+      rate: 0.1,
+      start: 1_500_000_000,
+      duration: 20 * 86_400,
+      frameBytes: 0,
+      lateFraction: 0.1,
+      tailFraction: 0.01,
+      tailDelay: 600,
+    };
     const truth = new GroundTruth(options);
     let most = 0;
     let reported = 0;
@@ -144,7 +154,12 @@ describe('GroundTruth', () => {
     const truth = new GroundTruth();
     truth.observe({ ts: 1000, user: 1, damage: null, disorder: null });
     truth.finalizeBefore(1200);
-    expect([...truth.drain()].find((w) => w.window === 'minute')).toMatchObject({ start: 960, end: 1020, users: 1, frames: 1 });
+    expect([...truth.drain()].find((w) => w.window === 'minute')).toMatchObject({
+      start: 960,
+      end: 1020,
+      users: 1,
+      frames: 1,
+    });
     expect(() => truth.observe({ ts: 1010, user: 2, damage: null, disorder: null })).toThrow(GeneratorError);
     // The refused frame counted nowhere; damaged frames belong to no window, so they are still fine.
     expect(() => truth.observe({ ts: 1010, user: 2, damage: 'truncated', disorder: 'late' })).not.toThrow();
@@ -159,7 +174,9 @@ describe('GroundTruth', () => {
       expect(line.indexOf('\n')).toBe(line.length - 1);
       expect(parseTruthRecord(line)).toEqual(record);
     }
-    expect(formatTruthRecord(windows[0]!)).toBe(`{"type":"window","window":"minute","start":0,"end":60,"users":${windows[0]!.users},"frames":60}\n`);
+    expect(formatTruthRecord(windows[0]!)).toBe(
+      `{"type":"window","window":"minute","start":0,"end":60,"users":${windows[0]!.users},"frames":60}\n`,
+    );
     expect(() => parseTruthRecord('{"type":"other"}')).toThrow(GeneratorError);
   });
 });

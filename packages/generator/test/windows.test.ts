@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { Calendar, GRANULARITIES, windowOf } from '../src/windows.js';
 import { utcWindowStart, zurichStart } from './support/reference.js';
 
-const utc = (...args: [number, number, number, number?]) => Date.UTC(args[0], args[1] - 1, args[2], args[3] ?? 0) / 1000;
+const utc = (...args: [number, number, number, number?]) =>
+  Date.UTC(args[0], args[1] - 1, args[2], args[3] ?? 0) / 1000;
 
 describe('Calendar in UTC', () => {
   it('agrees with Date getters for every granularity', () => {
@@ -34,20 +35,41 @@ describe('Calendar in Europe/Zurich', () => {
   const calendar = new Calendar('Europe/Zurich');
 
   it('has a 23 hour day and a 25 hour day around the DST changes of 2024', () => {
-    expect(calendar.bounds(utc(2024, 3, 31, 12), 'day')).toEqual({ start: utc(2024, 3, 30, 23), end: utc(2024, 3, 31, 22) });
-    expect(calendar.bounds(utc(2024, 10, 27, 12), 'day')).toEqual({ start: utc(2024, 10, 26, 22), end: utc(2024, 10, 27, 23) });
+    expect(calendar.bounds(utc(2024, 3, 31, 12), 'day')).toEqual({
+      start: utc(2024, 3, 30, 23),
+      end: utc(2024, 3, 31, 22),
+    });
+    expect(calendar.bounds(utc(2024, 10, 27, 12), 'day')).toEqual({
+      start: utc(2024, 10, 26, 22),
+      end: utc(2024, 10, 27, 23),
+    });
   });
 
   it('keeps the repeated autumn hour as two windows', () => {
     // 02:00-03:00 local happens twice on 2024-10-27: 00:00-01:00 UTC (CEST) and 01:00-02:00 UTC (CET).
-    expect(calendar.bounds(utc(2024, 10, 27, 0) + 1800, 'hour')).toEqual({ start: utc(2024, 10, 27, 0), end: utc(2024, 10, 27, 1) });
-    expect(calendar.bounds(utc(2024, 10, 27, 1) + 1800, 'hour')).toEqual({ start: utc(2024, 10, 27, 1), end: utc(2024, 10, 27, 2) });
+    expect(calendar.bounds(utc(2024, 10, 27, 0) + 1800, 'hour')).toEqual({
+      start: utc(2024, 10, 27, 0),
+      end: utc(2024, 10, 27, 1),
+    });
+    expect(calendar.bounds(utc(2024, 10, 27, 1) + 1800, 'hour')).toEqual({
+      start: utc(2024, 10, 27, 1),
+      end: utc(2024, 10, 27, 2),
+    });
   });
 
   it('starts weeks, months and years at local midnight', () => {
-    expect(calendar.bounds(utc(2024, 3, 31, 12), 'week')).toEqual({ start: utc(2024, 3, 24, 23), end: utc(2024, 3, 31, 22) });
-    expect(calendar.bounds(utc(2024, 3, 15), 'month')).toEqual({ start: utc(2024, 2, 29, 23), end: utc(2024, 3, 31, 22) });
-    expect(calendar.bounds(utc(2024, 6, 1), 'year')).toEqual({ start: utc(2023, 12, 31, 23), end: utc(2024, 12, 31, 23) });
+    expect(calendar.bounds(utc(2024, 3, 31, 12), 'week')).toEqual({
+      start: utc(2024, 3, 24, 23),
+      end: utc(2024, 3, 31, 22),
+    });
+    expect(calendar.bounds(utc(2024, 3, 15), 'month')).toEqual({
+      start: utc(2024, 2, 29, 23),
+      end: utc(2024, 3, 31, 22),
+    });
+    expect(calendar.bounds(utc(2024, 6, 1), 'year')).toEqual({
+      start: utc(2023, 12, 31, 23),
+      end: utc(2024, 12, 31, 23),
+    });
     // 23:30 UTC on 31 December is already the next year in Zurich.
     expect(calendar.bounds(utc(2024, 12, 31, 23) + 1800, 'year').start).toBe(utc(2024, 12, 31, 23));
   });

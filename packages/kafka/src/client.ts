@@ -29,7 +29,13 @@ export interface RetrySettings {
  * because kafkajs takes its defaults from NODE_ENV (tiny ones under test
  * runners).
  */
-export const RUN_RETRY: RetrySettings = { initialRetryTime: 300, maxRetryTime: 10_000, factor: 0.2, multiplier: 2, retries: 8 };
+export const RUN_RETRY: RetrySettings = {
+  initialRetryTime: 300,
+  maxRetryTime: 10_000,
+  factor: 0.2,
+  multiplier: 2,
+  retries: 8,
+};
 /** Probes fail fast: their caller loops with its own backoff and deadline. */
 export const PROBE_RETRY: RetrySettings = { ...RUN_RETRY, retries: 0 };
 /**
@@ -73,6 +79,9 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     requestTimeout: REQUEST_TIMEOUT_MS,
     retry: { ...options.retry },
     logLevel: options.verbose ? logLevel.INFO : logLevel.WARN,
-    logCreator: summarizingLogCreator((level, message) => options.log(options.sockets.closing ? 'debug' : level, scrub(message)), options.now),
+    logCreator: summarizingLogCreator(
+      (level, message) => options.log(options.sockets.closing ? 'debug' : level, scrub(message)),
+      options.now,
+    ),
   });
 }

@@ -60,28 +60,53 @@ export const KAFKA_CONNECTION_OPTION_SPECS: readonly KafkaConnectionOptionSpec[]
   {
     name: 'kafka-tls',
     key: 'tls',
-    description: 'Kafka: connect with TLS (on by itself with --kafka-ca, --kafka-cert, --kafka-tls-servername or --kafka-tls-ciphers); brokers\' certificates and host names are always checked',
+    description:
+      "Kafka: connect with TLS (on by itself with --kafka-ca, --kafka-cert, --kafka-tls-servername or --kafka-tls-ciphers); brokers' certificates and host names are always checked",
     env: 'UNIQSTREAM_KAFKA_TLS',
     defaultText: 'off',
     parse: flag('kafka-tls'),
   },
-  { name: 'kafka-ca', key: 'caFile', value: 'file', description: 'Kafka: PEM file of the CA certificate(s) that signed the brokers\' certificates', env: 'UNIQSTREAM_KAFKA_CA', defaultText: "Node's trusted roots", parse: path('kafka-ca') },
-  { name: 'kafka-cert', key: 'certFile', value: 'file', description: 'Kafka: PEM file of a client certificate, for brokers that ask for one (mutual TLS); needs --kafka-key', env: 'UNIQSTREAM_KAFKA_CERT', parse: path('kafka-cert') },
-  { name: 'kafka-key', key: 'keyFile', value: 'file', description: 'Kafka: PEM file of the client certificate\'s private key (unencrypted)', env: 'UNIQSTREAM_KAFKA_KEY', parse: path('kafka-key') },
+  {
+    name: 'kafka-ca',
+    key: 'caFile',
+    value: 'file',
+    description: "Kafka: PEM file of the CA certificate(s) that signed the brokers' certificates",
+    env: 'UNIQSTREAM_KAFKA_CA',
+    defaultText: "Node's trusted roots",
+    parse: path('kafka-ca'),
+  },
+  {
+    name: 'kafka-cert',
+    key: 'certFile',
+    value: 'file',
+    description:
+      'Kafka: PEM file of a client certificate, for brokers that ask for one (mutual TLS); needs --kafka-key',
+    env: 'UNIQSTREAM_KAFKA_CERT',
+    parse: path('kafka-cert'),
+  },
+  {
+    name: 'kafka-key',
+    key: 'keyFile',
+    value: 'file',
+    description: "Kafka: PEM file of the client certificate's private key (unencrypted)",
+    env: 'UNIQSTREAM_KAFKA_KEY',
+    parse: path('kafka-key'),
+  },
   {
     name: 'kafka-tls-servername',
     key: 'servername',
     value: 'name',
-    description: 'Kafka: the name the brokers\' certificates must carry, when it is not the host connected to',
+    description: "Kafka: the name the brokers' certificates must carry, when it is not the host connected to",
     env: 'UNIQSTREAM_KAFKA_TLS_SERVERNAME',
-    defaultText: 'each broker\'s host',
+    defaultText: "each broker's host",
     parse: nonEmpty('kafka-tls-servername'),
   },
   {
     name: 'kafka-tls-ciphers',
     key: 'ciphers',
     value: 'list',
-    description: 'Kafka: the TLS cipher suites to offer, an OpenSSL cipher list (e.g. TLS_AES_128_GCM_SHA256); brokers choose among those offered',
+    description:
+      'Kafka: the TLS cipher suites to offer, an OpenSSL cipher list (e.g. TLS_AES_128_GCM_SHA256); brokers choose among those offered',
     env: 'UNIQSTREAM_KAFKA_TLS_CIPHERS',
     defaultText: "Node's",
     parse: cipherList,
@@ -95,13 +120,36 @@ export const KAFKA_CONNECTION_OPTION_SPECS: readonly KafkaConnectionOptionSpec[]
     defaultText: `${DEFAULT_SASL_MECHANISM.toUpperCase()} with --kafka-user`,
     parse: parseSaslMechanism,
   },
-  { name: 'kafka-user', key: 'user', value: 'name', description: `Kafka: log in with SASL as this user; the password comes from ${KAFKA_PASSWORD_ENV} or --kafka-password-file`, env: 'UNIQSTREAM_KAFKA_USER', parse: nonEmpty('kafka-user') },
-  { name: 'kafka-password-file', key: 'passwordFile', value: 'file', description: `Kafka: file holding the SASL password (one line), instead of ${KAFKA_PASSWORD_ENV}`, env: 'UNIQSTREAM_KAFKA_PASSWORD_FILE', parse: path('kafka-password-file') },
-  { name: 'kafka-password', key: 'password', description: 'Kafka: the SASL password', env: KAFKA_PASSWORD_ENV, secret: true, parse: (text) => text },
+  {
+    name: 'kafka-user',
+    key: 'user',
+    value: 'name',
+    description: `Kafka: log in with SASL as this user; the password comes from ${KAFKA_PASSWORD_ENV} or --kafka-password-file`,
+    env: 'UNIQSTREAM_KAFKA_USER',
+    parse: nonEmpty('kafka-user'),
+  },
+  {
+    name: 'kafka-password-file',
+    key: 'passwordFile',
+    value: 'file',
+    description: `Kafka: file holding the SASL password (one line), instead of ${KAFKA_PASSWORD_ENV}`,
+    env: 'UNIQSTREAM_KAFKA_PASSWORD_FILE',
+    parse: path('kafka-password-file'),
+  },
+  {
+    name: 'kafka-password',
+    key: 'password',
+    description: 'Kafka: the SASL password',
+    env: KAFKA_PASSWORD_ENV,
+    secret: true,
+    parse: (text) => text,
+  },
 ];
 
 /** The specs an app registers as flags (and a config file may set): every one but the secrets. */
-export const KAFKA_CONNECTION_FLAG_SPECS: readonly KafkaConnectionOptionSpec[] = KAFKA_CONNECTION_OPTION_SPECS.filter((spec) => spec.secret !== true);
+export const KAFKA_CONNECTION_FLAG_SPECS: readonly KafkaConnectionOptionSpec[] = KAFKA_CONNECTION_OPTION_SPECS.filter(
+  (spec) => spec.secret !== true,
+);
 
 /**
  * What the apps' `--help` says after their options; `reached` names what
@@ -136,13 +184,24 @@ export function kafkaConnectionValuesOfFlags(flags: Readonly<Record<string, unkn
  * refused) and the environment, config file < environment. Throws
  * KafkaError('BAD_OPTION') naming the setting and where it came from.
  */
-export function kafkaConnectionValuesFrom(config: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>>): KafkaConnectionValues {
+export function kafkaConnectionValuesFrom(
+  config: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+): KafkaConnectionValues {
   const values: Record<string, unknown> = {};
   for (const spec of KAFKA_CONNECTION_OPTION_SPECS) {
     const fromFile = config[spec.name];
     if (fromFile !== undefined) {
-      if (spec.secret === true) throw new KafkaError('BAD_OPTION', `${spec.name} does not go in the config file: set ${spec.env} or --kafka-password-file`);
-      values[spec.key] = parsedFrom(spec, typeof fromFile === 'string' ? fromFile : String(fromFile), 'the config file');
+      if (spec.secret === true)
+        throw new KafkaError(
+          'BAD_OPTION',
+          `${spec.name} does not go in the config file: set ${spec.env} or --kafka-password-file`,
+        );
+      values[spec.key] = parsedFrom(
+        spec,
+        typeof fromFile === 'string' ? fromFile : String(fromFile),
+        'the config file',
+      );
     }
     const fromEnv = env[spec.env];
     if (fromEnv !== undefined && fromEnv !== '') values[spec.key] = parsedFrom(spec, fromEnv, spec.env);
@@ -182,20 +241,45 @@ export function resolveKafkaSecurity(sources: KafkaConnectionSources): KafkaSecu
 }
 
 /** resolveKafkaSecurity for values already merged. */
-export function kafkaSecurityOf(values: KafkaConnectionValues, readFile: (path: string) => string): KafkaSecurity | undefined {
+export function kafkaSecurityOf(
+  values: KafkaConnectionValues,
+  readFile: (path: string) => string,
+): KafkaSecurity | undefined {
   const { caFile, certFile, keyFile, servername, ciphers, mechanism, user, passwordFile, password } = values;
-  const tlsFiles = caFile !== undefined || certFile !== undefined || keyFile !== undefined || servername !== undefined || ciphers !== undefined;
-  if (values.tls === false && tlsFiles) throw new KafkaError('BAD_OPTION', 'TLS is turned off (kafka-tls false) but a TLS CA, client certificate, key, server name or cipher list is given');
+  const tlsFiles =
+    caFile !== undefined ||
+    certFile !== undefined ||
+    keyFile !== undefined ||
+    servername !== undefined ||
+    ciphers !== undefined;
+  if (values.tls === false && tlsFiles)
+    throw new KafkaError(
+      'BAD_OPTION',
+      'TLS is turned off (kafka-tls false) but a TLS CA, client certificate, key, server name or cipher list is given',
+    );
   const tls = values.tls === true || tlsFiles;
 
   let sasl: NonNullable<KafkaSecurity['sasl']> | undefined;
   if (user === undefined) {
-    if (mechanism !== undefined) throw new KafkaError('BAD_OPTION', '--kafka-sasl-mechanism needs --kafka-user: whom to log in as');
-    if (passwordFile !== undefined || password !== undefined) throw new KafkaError('BAD_OPTION', `a Kafka password is given (${passwordFile === undefined ? KAFKA_PASSWORD_ENV : '--kafka-password-file'}) but no --kafka-user`);
+    if (mechanism !== undefined)
+      throw new KafkaError('BAD_OPTION', '--kafka-sasl-mechanism needs --kafka-user: whom to log in as');
+    if (passwordFile !== undefined || password !== undefined)
+      throw new KafkaError(
+        'BAD_OPTION',
+        `a Kafka password is given (${passwordFile === undefined ? KAFKA_PASSWORD_ENV : '--kafka-password-file'}) but no --kafka-user`,
+      );
   } else {
-    if (passwordFile !== undefined && password !== undefined) throw new KafkaError('BAD_OPTION', `give the Kafka password in ${KAFKA_PASSWORD_ENV} or --kafka-password-file, not both`);
+    if (passwordFile !== undefined && password !== undefined)
+      throw new KafkaError(
+        'BAD_OPTION',
+        `give the Kafka password in ${KAFKA_PASSWORD_ENV} or --kafka-password-file, not both`,
+      );
     const secret = passwordFile === undefined ? password : readPassword(passwordFile, readFile);
-    if (secret === undefined) throw new KafkaError('BAD_OPTION', `--kafka-user ${user} needs a password: set ${KAFKA_PASSWORD_ENV} or --kafka-password-file`);
+    if (secret === undefined)
+      throw new KafkaError(
+        'BAD_OPTION',
+        `--kafka-user ${user} needs a password: set ${KAFKA_PASSWORD_ENV} or --kafka-password-file`,
+      );
     sasl = { mechanism: mechanism ?? DEFAULT_SASL_MECHANISM, username: user, password: secret };
   }
   if (!tls && sasl === undefined) return undefined;
@@ -222,7 +306,14 @@ function readPassword(file: string, readFile: (path: string) => string): string 
     text = readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException | null)?.code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : 'unreadable';
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : 'unreadable';
     throw new KafkaError('BAD_OPTION', `cannot read the Kafka password file ${file}: ${reason}`, { cause: error });
   }
   const password = text.replace(/\r?\n[\s\S]*$/, '');
@@ -235,7 +326,8 @@ function parsedFrom(spec: KafkaConnectionOptionSpec, text: string, where: string
     return spec.parse(text);
   } catch (error) {
     // Never the value of a secret in the message.
-    const message = spec.secret === true ? `${spec.name} is not valid` : error instanceof Error ? error.message : String(error);
+    const message =
+      spec.secret === true ? `${spec.name} is not valid` : error instanceof Error ? error.message : String(error);
     throw new KafkaError('BAD_OPTION', `${message} (in ${where})`, { cause: error });
   }
 }
@@ -263,7 +355,11 @@ function cipherList(text: string): string {
   try {
     createSecureContext({ ciphers: list });
   } catch (error) {
-    throw new KafkaError('BAD_OPTION', `kafka-tls-ciphers "${list}" names no cipher suite Node's OpenSSL offers (e.g. TLS_AES_128_GCM_SHA256)`, { cause: error });
+    throw new KafkaError(
+      'BAD_OPTION',
+      `kafka-tls-ciphers "${list}" names no cipher suite Node's OpenSSL offers (e.g. TLS_AES_128_GCM_SHA256)`,
+      { cause: error },
+    );
   }
   return list;
 }

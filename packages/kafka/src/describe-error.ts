@@ -41,7 +41,14 @@ const BROKER_AWAY_ERRORS = new Set([
   'KafkaJSLockTimeout',
 ]);
 /** Broker answers that mean it is (re)starting: its partitions have no leader or replicas yet. */
-const BROKER_STARTING_ANSWERS = new Set(['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION']);
+const BROKER_STARTING_ANSWERS = new Set([
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'REQUEST_TIMED_OUT',
+  'NETWORK_EXCEPTION',
+]);
 
 /**
  * True when `error`, or an error it wraps, says the broker is away or
@@ -63,7 +70,12 @@ export function isBrokerAway(error: unknown): boolean {
 const MAX_CAUSES = 8;
 
 /** The broker's answers for a request an ACL does not allow. */
-export const AUTHORIZATION_FAILURES = ['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED'] as const;
+export const AUTHORIZATION_FAILURES = [
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+] as const;
 export type AuthorizationFailure = (typeof AUTHORIZATION_FAILURES)[number];
 
 /**

@@ -12,7 +12,15 @@ export {
   type KafkaClientOptions,
   type RetrySettings,
 } from './client.js';
-export { defaultKafkaLog, KAFKA_LOG_LEVELS, quietened, REPEAT_WINDOW_MS, summarizingLogCreator, type KafkaLog, type KafkaLogLevel } from './log.js';
+export {
+  defaultKafkaLog,
+  KAFKA_LOG_LEVELS,
+  quietened,
+  REPEAT_WINDOW_MS,
+  summarizingLogCreator,
+  type KafkaLog,
+  type KafkaLogLevel,
+} from './log.js';
 export { SocketTracker } from './sockets.js';
 export {
   checkKafkaSecurity,
@@ -57,7 +65,15 @@ export {
   securityLines,
   type SecurityFailure,
 } from './security-errors.js';
-export { AUTHORIZATION_FAILURES, authorizationFailureOf, describeKafkaError, isBrokerAway, type AuthorizationFailure, isRebalanceInProgress, isTransient } from './describe-error.js';
+export {
+  AUTHORIZATION_FAILURES,
+  authorizationFailureOf,
+  describeKafkaError,
+  isBrokerAway,
+  type AuthorizationFailure,
+  isRebalanceInProgress,
+  isTransient,
+} from './describe-error.js';
 export {
   BROKER_PROBE_INTERVAL_MS,
   BROKER_PROBE_TIMEOUT_MS,

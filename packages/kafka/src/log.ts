@@ -54,7 +54,11 @@ export function summarizingLogCreator(log: KafkaLog, now: () => number): logCrea
  * a thrown error. So these are debug lines here.
  */
 function isAnsweredError(entry: LogEntry): boolean {
-  return entry.namespace === 'Connection' && typeof entry.log.message === 'string' && entry.log.message.startsWith('Response ');
+  return (
+    entry.namespace === 'Connection' &&
+    typeof entry.log.message === 'string' &&
+    entry.log.message.startsWith('Response ')
+  );
 }
 
 function levelOf(level: logLevel): KafkaLogLevel {

@@ -36,7 +36,8 @@ export async function retryUntil(attempt: () => Promise<void>, options: WaitOpti
     } catch (error) {
       const reason = describeKafkaError(error);
       const left = deadline - options.now();
-      if (options.signal?.aborted === true || left <= 0 || options.retryIf?.(error) === false) throw new GaveUp(reason, tries, error);
+      if (options.signal?.aborted === true || left <= 0 || options.retryIf?.(error) === false)
+        throw new GaveUp(reason, tries, error);
       if (tries === 1) options.onFirstFailure?.(reason);
       try {
         await sleep(Math.min(backoff, left), undefined, options.signal === undefined ? {} : { signal: options.signal });
@@ -76,7 +77,11 @@ export interface BrokerWaitOptions extends Omit<WaitOptions, 'onFirstFailure'> {
  * Kafka at <brokers>: <what to change>`, when TLS or the SASL login fail
  * in a way that waiting cannot fix.
  */
-export async function waitForBroker(probe: Kafka, brokers: readonly string[], options: BrokerWaitOptions): Promise<void> {
+export async function waitForBroker(
+  probe: Kafka,
+  brokers: readonly string[],
+  options: BrokerWaitOptions,
+): Promise<void> {
   const where = brokers.join(',');
   const admin = probe.admin();
   try {
@@ -89,7 +94,10 @@ export async function waitForBroker(probe: Kafka, brokers: readonly string[], op
     });
   } catch (error) {
     const security = securityFailureOf(error instanceof GaveUp ? error.cause : error);
-    if (security !== undefined) throw new KafkaSecurityError(security.failure, `cannot connect to Kafka at ${where}: ${security.message}`, { cause: error });
+    if (security !== undefined)
+      throw new KafkaSecurityError(security.failure, `cannot connect to Kafka at ${where}: ${security.message}`, {
+        cause: error,
+      });
     const reason = error instanceof GaveUp ? error.reason : describeKafkaError(error);
     throw new KafkaError('UNAVAILABLE', `cannot reach Kafka at ${where}: ${reason}`, { cause: error });
   } finally {
@@ -113,12 +121,21 @@ export function isCoordinatorNotFound(error: unknown): boolean {
 }
 
 /** True when the cluster answers `admin`'s metadata request within `timeoutMs`. */
-export async function brokerAnswers(admin: Pick<Admin, 'describeCluster'>, timeoutMs = BROKER_PROBE_TIMEOUT_MS): Promise<boolean> {
+export async function brokerAnswers(
+  admin: Pick<Admin, 'describeCluster'>,
+  timeoutMs = BROKER_PROBE_TIMEOUT_MS,
+): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   // An admin that retries by itself may keep trying past the timeout; its answer then goes unheard.
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
   try {
-    return await Promise.race([admin.describeCluster().then(() => true, () => false), timeout]);
+    return await Promise.race([
+      admin.describeCluster().then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -139,7 +156,10 @@ export interface BrokerBackOptions {
 }
 
 /** Probes until the cluster answers (true) or `stopped()` (false). */
-export async function waitUntilBrokerAnswers(admin: Pick<Admin, 'describeCluster'>, options: BrokerBackOptions): Promise<boolean> {
+export async function waitUntilBrokerAnswers(
+  admin: Pick<Admin, 'describeCluster'>,
+  options: BrokerBackOptions,
+): Promise<boolean> {
   for (;;) {
     if (options.stopped()) return false;
     if (await brokerAnswers(admin, options.probeTimeoutMs ?? BROKER_PROBE_TIMEOUT_MS)) return !options.stopped();

@@ -44,9 +44,14 @@ export const securityLines = {
     return `${where ?? SOME_BROKER} refused the SASL login${login === undefined ? '' : ` (${login})`}${detail === '' ? '' : `: ${detail}`}`;
   },
   /** `offered`: the mechanisms the broker listed, when known; empty: it takes no SASL login on that port. */
-  unsupportedMechanism(where: string | undefined, mechanism: string | undefined, offered: readonly string[] | undefined): string {
+  unsupportedMechanism(
+    where: string | undefined,
+    mechanism: string | undefined,
+    offered: readonly string[] | undefined,
+  ): string {
     const broker = where ?? SOME_BROKER;
-    if (offered !== undefined && offered.length === 0) return `${broker} takes no SASL login on this port: turn SASL off for it, or use the broker's SASL port`;
+    if (offered !== undefined && offered.length === 0)
+      return `${broker} takes no SASL login on this port: turn SASL off for it, or use the broker's SASL port`;
     const asked = mechanism === undefined ? 'the SASL mechanism asked for' : `SASL ${mechanism.toUpperCase()}`;
     return `${broker} does not take ${asked}${offered === undefined ? '' : `; it offers ${offered.join(', ')}`}`;
   },
@@ -142,7 +147,8 @@ export function securityFailureOf(error: unknown, where?: string): KafkaSecurity
     current = fields.cause ?? fields.originalError;
   }
   // kafkajs names the broker on its connection error, which may be the cause of the error it gave up with.
-  const broker = chain.map((fields) => fields.broker).find((named): named is string => typeof named === 'string') ?? where;
+  const broker =
+    chain.map((fields) => fields.broker).find((named): named is string => typeof named === 'string') ?? where;
   for (const fields of chain) {
     const found = classify(fields, broker);
     if (found !== undefined) return new KafkaSecurityError(found[0], found[1], { cause: error });
@@ -156,9 +162,17 @@ function classify(fields: ErrorFields, where: string | undefined): [SecurityFail
   if (UNTRUSTED_CERTIFICATE.has(code)) return ['TLS_UNTRUSTED', securityLines.tlsUntrusted(where, message)];
   if (code === HOSTNAME_MISMATCH) return ['TLS_HOSTNAME_MISMATCH', securityLines.tlsHostnameMismatch(where, message)];
   if (NOT_TLS.has(code)) return ['TLS_TO_PLAINTEXT_PORT', securityLines.tlsToPlaintext(where, message)];
-  if (message.includes(CLOSED_IN_HANDSHAKE)) return ['TLS_TO_PLAINTEXT_PORT', securityLines.tlsToPlaintext(where, 'it closed the connection during the TLS handshake')];
+  if (message.includes(CLOSED_IN_HANDSHAKE))
+    return [
+      'TLS_TO_PLAINTEXT_PORT',
+      securityLines.tlsToPlaintext(where, 'it closed the connection during the TLS handshake'),
+    ];
   if (code === ANSWERED_IN_TLS) return ['PLAINTEXT_TO_TLS_PORT', securityLines.plaintextToTls(where)];
-  if (code === CERTIFICATE_REQUIRED) return ['TLS_FAILED', securityLines.tlsFailed(where, `${message}: the broker wants a client certificate (and its key)`)];
+  if (code === CERTIFICATE_REQUIRED)
+    return [
+      'TLS_FAILED',
+      securityLines.tlsFailed(where, `${message}: the broker wants a client certificate (and its key)`),
+    ];
   if (OTHER_TLS.test(code)) return ['TLS_FAILED', securityLines.tlsFailed(where, message)];
   switch (fields.type) {
     case 'SASL_AUTHENTICATION_FAILED':
@@ -170,7 +184,8 @@ function classify(fields: ErrorFields, where: string | undefined): [SecurityFail
       return ['UNSUPPORTED_SASL_MECHANISM', securityLines.unsupportedMechanism(where, undefined, [])];
   }
   if (fields.name === KAFKAJS_SASL_ERROR) {
-    if (KAFKAJS_UNSUPPORTED.test(message)) return ['UNSUPPORTED_SASL_MECHANISM', securityLines.unsupportedMechanism(where, undefined, undefined)];
+    if (KAFKAJS_UNSUPPORTED.test(message))
+      return ['UNSUPPORTED_SASL_MECHANISM', securityLines.unsupportedMechanism(where, undefined, undefined)];
     return ['AUTHENTICATION_FAILED', securityLines.authenticationFailed(where, undefined, afterFailed(message))];
   }
   return undefined;

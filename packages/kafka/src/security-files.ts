@@ -31,7 +31,10 @@ export function loadKafkaSecurity(files: KafkaSecurityFiles): KafkaSecurity {
       ...(keyFile === undefined ? {} : { key: readPem(keyFile, 'client key') }),
     };
   }
-  const security: KafkaSecurity = { ...(tls === undefined ? {} : { tls }), ...(files.sasl === undefined ? {} : { sasl: files.sasl }) };
+  const security: KafkaSecurity = {
+    ...(tls === undefined ? {} : { tls }),
+    ...(files.sasl === undefined ? {} : { sasl: files.sasl }),
+  };
   try {
     checkKafkaSecurity(security);
   } catch (error) {
@@ -45,7 +48,9 @@ function readPem(path: string, what: string): string {
   try {
     return readFileSync(path, 'latin1');
   } catch (error) {
-    throw new KafkaError('BAD_OPTION', `cannot read the TLS ${what} file ${path}: ${fileProblem(error)}`, { cause: error });
+    throw new KafkaError('BAD_OPTION', `cannot read the TLS ${what} file ${path}: ${fileProblem(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -70,6 +75,8 @@ function withFileNames(message: string, tls: KafkaTlsFiles | undefined): string 
     ['the TLS client certificate ', tls?.certFile],
     ['the TLS client key ', tls?.keyFile],
   ];
-  for (const [prefix, file] of named) if (file !== undefined && message.startsWith(prefix)) return `${prefix}file ${file} ${message.slice(prefix.length)}`;
+  for (const [prefix, file] of named)
+    if (file !== undefined && message.startsWith(prefix))
+      return `${prefix}file ${file} ${message.slice(prefix.length)}`;
   return message;
 }

@@ -65,7 +65,11 @@ const PRIVATE_KEY_PEM = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 export function parseSaslMechanism(text: string): SaslMechanism {
   const lower = text.trim().toLowerCase();
   const found = SASL_MECHANISMS.find((m) => m === lower);
-  if (found === undefined) throw new KafkaError('BAD_OPTION', `unknown SASL mechanism "${text}": use one of ${SASL_MECHANISMS.map((m) => m.toUpperCase()).join(', ')}`);
+  if (found === undefined)
+    throw new KafkaError(
+      'BAD_OPTION',
+      `unknown SASL mechanism "${text}": use one of ${SASL_MECHANISMS.map((m) => m.toUpperCase()).join(', ')}`,
+    );
   return found;
 }
 
@@ -83,19 +87,33 @@ export function checkKafkaSecurity(security: KafkaSecurity): void {
   }
   if (tls !== undefined) {
     if ((tls.cert === undefined) !== (tls.key === undefined)) {
-      throw new KafkaError('BAD_OPTION', `a TLS client ${tls.cert === undefined ? 'key' : 'certificate'} needs its ${tls.cert === undefined ? 'certificate' : 'key'} too`);
+      throw new KafkaError(
+        'BAD_OPTION',
+        `a TLS client ${tls.cert === undefined ? 'key' : 'certificate'} needs its ${tls.cert === undefined ? 'certificate' : 'key'} too`,
+      );
     }
-    if (tls.ca !== undefined && !pemText(tls.ca).includes(CERTIFICATE_PEM)) throw new KafkaError('BAD_OPTION', `the TLS CA is not a PEM certificate (no "${CERTIFICATE_PEM}" line)`);
-    if (tls.cert !== undefined && !pemText(tls.cert).includes(CERTIFICATE_PEM)) throw new KafkaError('BAD_OPTION', `the TLS client certificate is not a PEM certificate (no "${CERTIFICATE_PEM}" line)`);
-    if (tls.key !== undefined && !PRIVATE_KEY_PEM.test(pemText(tls.key))) throw new KafkaError('BAD_OPTION', 'the TLS client key is not a PEM private key (no "-----BEGIN ... PRIVATE KEY-----" line)');
+    if (tls.ca !== undefined && !pemText(tls.ca).includes(CERTIFICATE_PEM))
+      throw new KafkaError('BAD_OPTION', `the TLS CA is not a PEM certificate (no "${CERTIFICATE_PEM}" line)`);
+    if (tls.cert !== undefined && !pemText(tls.cert).includes(CERTIFICATE_PEM))
+      throw new KafkaError(
+        'BAD_OPTION',
+        `the TLS client certificate is not a PEM certificate (no "${CERTIFICATE_PEM}" line)`,
+      );
+    if (tls.key !== undefined && !PRIVATE_KEY_PEM.test(pemText(tls.key)))
+      throw new KafkaError(
+        'BAD_OPTION',
+        'the TLS client key is not a PEM private key (no "-----BEGIN ... PRIVATE KEY-----" line)',
+      );
   }
 }
 
 /** What to tell a user about settings that work but expose them: one line each. */
 export function securityWarnings(security: KafkaSecurity | undefined): string[] {
   const out: string[] = [];
-  if (security?.sasl?.mechanism === 'plain' && security.tls === undefined) out.push('SASL PLAIN without TLS sends the password in clear text');
-  if (security?.tls?.rejectUnauthorized === false) out.push("TLS without checking the brokers' certificates: anyone on the path can pose as the broker");
+  if (security?.sasl?.mechanism === 'plain' && security.tls === undefined)
+    out.push('SASL PLAIN without TLS sends the password in clear text');
+  if (security?.tls?.rejectUnauthorized === false)
+    out.push("TLS without checking the brokers' certificates: anyone on the path can pose as the broker");
   return out;
 }
 
@@ -113,9 +131,11 @@ export function tlsConnectOptions(tls: KafkaTls, host: string): ConnectionOption
 export function kafkajsSecurity(security: KafkaSecurity | undefined): { ssl?: ConnectionOptions; sasl?: SASLOptions } {
   const out: { ssl?: ConnectionOptions; sasl?: SASLOptions } = {};
   const { tls, sasl } = security ?? {};
-  if (tls !== undefined) out.ssl = { ...tlsContextOptions(tls), ...(tls.servername === undefined ? {} : { servername: tls.servername }) };
+  if (tls !== undefined)
+    out.ssl = { ...tlsContextOptions(tls), ...(tls.servername === undefined ? {} : { servername: tls.servername }) };
   // A new object for every client: kafkajs stores its authenticator on the object it is given.
-  if (sasl !== undefined) out.sasl = { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
+  if (sasl !== undefined)
+    out.sasl = { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
   return out;
 }
 
@@ -135,7 +155,13 @@ export function redactSecurity(security: KafkaSecurity): KafkaSecurity {
   return {
     ...(tls === undefined
       ? {}
-      : { tls: { ...tls, ...(tls.key === undefined ? {} : { key: REDACTED }), ...(tls.passphrase === undefined ? {} : { passphrase: REDACTED }) } }),
+      : {
+          tls: {
+            ...tls,
+            ...(tls.key === undefined ? {} : { key: REDACTED }),
+            ...(tls.passphrase === undefined ? {} : { passphrase: REDACTED }),
+          },
+        }),
     ...(sasl === undefined ? {} : { sasl: { ...sasl, password: REDACTED } }),
   };
 }
@@ -163,7 +189,9 @@ export function describeSecurity(security: KafkaSecurity | undefined): string {
  * messages that quote what a library or a broker said.
  */
 export function secretScrubber(security: KafkaSecurity | undefined): (text: string) => string {
-  const secrets = [security?.sasl?.password, security?.tls?.passphrase].filter((s): s is string => s !== undefined && s !== '');
+  const secrets = [security?.sasl?.password, security?.tls?.passphrase].filter(
+    (s): s is string => s !== undefined && s !== '',
+  );
   if (secrets.length === 0) return (text) => text;
   // Longest first, so that a secret inside another is not left half shown.
   secrets.sort((a, b) => b.length - a.length);

@@ -51,7 +51,10 @@ export class SocketTracker {
 
 /** TLS, checking the certificate against the host's name unless it is an IP address or the settings name another. */
 function openTls(host: string, port: number, tls: ConnectionOptions | true, onConnect: () => void): Socket {
-  return connectTls({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...(tls === true ? {} : tls) }, onConnect);
+  return connectTls(
+    { host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...(tls === true ? {} : tls) },
+    onConnect,
+  );
 }
 
 /**

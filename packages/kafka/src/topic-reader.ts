@@ -40,7 +40,8 @@ export async function readToEnd(options: ReadToEndOptions): Promise<number> {
   const wanted = new Set(options.partitions);
   const ends = new Map<number, number>();
   for (const offsets of await topicOffsets(admin, topic)) {
-    if (wanted.has(offsets.partition) && Number(offsets.high) > Number(offsets.low)) ends.set(offsets.partition, Number(offsets.high));
+    if (wanted.has(offsets.partition) && Number(offsets.high) > Number(offsets.low))
+      ends.set(offsets.partition, Number(offsets.high));
   }
   if (ends.size === 0) return 0;
 
@@ -77,7 +78,11 @@ export async function readToEnd(options: ReadToEndOptions): Promise<number> {
   consumer.on(consumer.events.CRASH, (event) => {
     if (!event.payload.restart) finish(event.payload.error);
   });
-  const timer = setTimeout(() => finish(new KafkaError('FAILED', `reading ${topic} took longer than ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
+  const timer = setTimeout(
+    () =>
+      finish(new KafkaError('FAILED', `reading ${topic} took longer than ${Math.round(options.timeoutMs / 1000)} s`)),
+    options.timeoutMs,
+  );
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -115,7 +120,11 @@ export async function readToEnd(options: ReadToEndOptions): Promise<number> {
  * instance has just created, or whose leader is moving, answers "not the
  * leader" or "unknown topic" for a moment. Rejects with KafkaError('FAILED').
  */
-export async function topicOffsets(admin: Pick<Admin, 'fetchTopicOffsets'>, topic: string, timeoutMs = OFFSETS_RETRY_MS): Promise<{ partition: number; low: string; high: string }[]> {
+export async function topicOffsets(
+  admin: Pick<Admin, 'fetchTopicOffsets'>,
+  topic: string,
+  timeoutMs = OFFSETS_RETRY_MS,
+): Promise<{ partition: number; low: string; high: string }[]> {
   let offsets: { partition: number; low: string; high: string }[] = [];
   try {
     await retryUntil(
@@ -130,4 +139,3 @@ export async function topicOffsets(admin: Pick<Admin, 'fetchTopicOffsets'>, topi
   }
   return offsets;
 }
-

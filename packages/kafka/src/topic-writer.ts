@@ -1,5 +1,13 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
-import { createKafka, DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_UNAVAILABLE_TIMEOUT_MS, PROBE_RETRY, PRODUCER_RETRY, RUN_RETRY } from './client.js';
+import {
+  createKafka,
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_UNAVAILABLE_TIMEOUT_MS,
+  PROBE_RETRY,
+  PRODUCER_RETRY,
+  RUN_RETRY,
+} from './client.js';
 import { authorizationFailureOf, describeKafkaError, isBrokerAway, isTransient } from './describe-error.js';
 import { KafkaError, type KafkaErrorCode } from './errors.js';
 import { defaultKafkaLog, quietened, type KafkaLog, type KafkaLogLevel } from './log.js';
@@ -171,7 +179,8 @@ export class KafkaTopicWriter {
     this.topic = options.topic;
     this.batchBytes = this.positive('batchBytes', options.batchBytes ?? DEFAULT_BATCH_BYTES);
     const linger = options.lingerMs ?? DEFAULT_LINGER_MS;
-    if (!(Number.isFinite(linger) && linger >= 0)) throw this.error('BAD_OPTION', `lingerMs must be a number of ms >= 0, got ${linger}`);
+    if (!(Number.isFinite(linger) && linger >= 0))
+      throw this.error('BAD_OPTION', `lingerMs must be a number of ms >= 0, got ${linger}`);
     this.lingerMs = linger;
     this.batchMessages = this.positive('batchMessages', options.batchMessages ?? DEFAULT_BATCH_MESSAGES);
     if (options.kafka !== undefined) {
@@ -236,7 +245,11 @@ export class KafkaTopicWriter {
       if (count === 0) throw new Error(`topic ${this.topic} has no partitions`);
       return count;
     } catch (error) {
-      throw this.error('FAILED', `cannot read the partitions of ${this.topic} on ${this.where}: ${describeKafkaError(error)}`, error);
+      throw this.error(
+        'FAILED',
+        `cannot read the partitions of ${this.topic} on ${this.where}: ${describeKafkaError(error)}`,
+        error,
+      );
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -353,9 +366,17 @@ export class KafkaTopicWriter {
       if (cause instanceof NoAcknowledgement || (isBrokerAway(cause) && !this.stopping.signal.aborted)) {
         const latest = cause instanceof NoAcknowledgement ? this.trouble : describeKafkaError(cause);
         const reason = latest === '' ? '' : `: ${latest}`;
-        throw this.error('UNAVAILABLE', `cannot write ${this.options.what} to ${this.where}: no acknowledgement for ${secondsOf(limit)} s${reason}`, cause);
+        throw this.error(
+          'UNAVAILABLE',
+          `cannot write ${this.options.what} to ${this.where}: no acknowledgement for ${secondsOf(limit)} s${reason}`,
+          cause,
+        );
       }
-      throw this.error('FAILED', `cannot write ${this.options.what} to ${this.topic} on ${this.where}: ${describeKafkaError(cause)}`, cause);
+      throw this.error(
+        'FAILED',
+        `cannot write ${this.options.what} to ${this.topic} on ${this.where}: ${describeKafkaError(cause)}`,
+        cause,
+      );
     }
     this.recovered();
     this.options.onAcknowledged?.(messages.length);
@@ -364,10 +385,12 @@ export class KafkaTopicWriter {
   /** One producer.send, given up (NoAcknowledgement) at `deadline`; kafkajs's own retries run meanwhile. */
   private async sendOnce(messages: Message[], deadline: number): Promise<void> {
     const compression = COMPRESSION[this.options.compression ?? 'none'];
-    const sent = this.producer.send({ topic: this.topic, messages, acks: ACKS_ALL, compression }).catch((error: unknown) => {
-      this.trouble = describeKafkaError(error);
-      throw error;
-    });
+    const sent = this.producer
+      .send({ topic: this.topic, messages, acks: ACKS_ALL, compression })
+      .catch((error: unknown) => {
+        this.trouble = describeKafkaError(error);
+        throw error;
+      });
     if (deadline === Number.POSITIVE_INFINITY) {
       await sent;
       return;
@@ -392,7 +415,10 @@ export class KafkaTopicWriter {
     this.outageSince = this.now();
     const limit = this.options.unavailableTimeoutMs ?? DEFAULT_UNAVAILABLE_TIMEOUT_MS;
     const patience = limit === 0 ? 'until it is back' : `for up to ${secondsOf(limit)} s`;
-    this.log('warn', `lost ${this.where} while writing ${this.options.what} (${reason}); keeping them and retrying ${patience}`);
+    this.log(
+      'warn',
+      `lost ${this.where} while writing ${this.options.what} (${reason}); keeping them and retrying ${patience}`,
+    );
   }
 
   private recovered(): void {
@@ -423,7 +449,8 @@ export class KafkaTopicWriter {
   }
 
   private positive(name: string, value: number): number {
-    if (!Number.isSafeInteger(value) || value < 1) throw this.error('BAD_OPTION', `${name} must be a positive integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw this.error('BAD_OPTION', `${name} must be a positive integer, got ${value}`);
     return value;
   }
 
@@ -431,13 +458,22 @@ export class KafkaTopicWriter {
     try {
       await this.producer.connect();
     } catch (error) {
-      throw this.error('FAILED', `cannot connect the producer of ${this.options.what} (${this.topic}): ${describeKafkaError(error)}`, error);
+      throw this.error(
+        'FAILED',
+        `cannot connect the producer of ${this.options.what} (${this.topic}): ${describeKafkaError(error)}`,
+        error,
+      );
     }
   }
 
   private async setUp(own: OwnClientSettings, probe: Kafka, partitions: number, now: () => number): Promise<void> {
     try {
-      await waitForBroker(probe, own.brokers, { timeoutMs: own.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, now, signal: this.stopping.signal, log: this.log });
+      await waitForBroker(probe, own.brokers, {
+        timeoutMs: own.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        now,
+        signal: this.stopping.signal,
+        log: this.log,
+      });
     } catch (error) {
       throw error instanceof KafkaError ? this.mapped(error) : error;
     }
@@ -449,7 +485,10 @@ export class KafkaTopicWriter {
       // Another client creating the same topic at the same moment makes the broker answer that it does not host it yet.
       await retryUntil(
         async () => {
-          created = await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: partitions, configEntries: config }], waitForLeaders: true });
+          created = await admin.createTopics({
+            topics: [{ topic: this.topic, numPartitions: partitions, configEntries: config }],
+            waitForLeaders: true,
+          });
         },
         { timeoutMs: TOPIC_SETUP_RETRY_MS, now, retryIf: isTransient },
       ).catch(async (failure: unknown) => {
@@ -471,12 +510,20 @@ export class KafkaTopicWriter {
       });
       if (created) {
         const settings = config.map((c) => `${c.name}=${c.value}`).join(', ');
-        this.log('info', `created topic ${this.topic} for ${this.options.what} (${partitions} partition${partitions === 1 ? '' : 's'}${settings === '' ? '' : `, ${settings}`})`);
+        this.log(
+          'info',
+          `created topic ${this.topic} for ${this.options.what} (${partitions} partition${partitions === 1 ? '' : 's'}${settings === '' ? '' : `, ${settings}`})`,
+        );
       }
       if (!this.stopping.signal.aborted) await this.producer.connect();
     } catch (error) {
-      if (error instanceof AclMissing) throw this.error('FAILED', `cannot set up topic ${this.topic} on ${this.where}: ${error.message}`, error.cause);
-      throw this.error('FAILED', `cannot set up topic ${this.topic} on ${this.where}: ${describeKafkaError(error)}`, error);
+      if (error instanceof AclMissing)
+        throw this.error('FAILED', `cannot set up topic ${this.topic} on ${this.where}: ${error.message}`, error.cause);
+      throw this.error(
+        'FAILED',
+        `cannot set up topic ${this.topic} on ${this.where}: ${describeKafkaError(error)}`,
+        error,
+      );
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

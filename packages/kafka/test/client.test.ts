@@ -3,7 +3,10 @@ import { createKafka, PROBE_RETRY, PRODUCER_RETRY, RUN_RETRY, type KafkaClientOp
 import type { KafkaLogLevel } from '../src/log.js';
 import { SocketTracker } from '../src/sockets.js';
 
-function client(overrides: Partial<KafkaClientOptions> = {}): { lines: [KafkaLogLevel, string][]; options: KafkaClientOptions } {
+function client(overrides: Partial<KafkaClientOptions> = {}): {
+  lines: [KafkaLogLevel, string][];
+  options: KafkaClientOptions;
+} {
   const lines: [KafkaLogLevel, string][] = [];
   const options: KafkaClientOptions = {
     brokers: ['127.0.0.1:9092'],
@@ -46,14 +49,25 @@ describe('createKafka', () => {
 
   it('sets every retry field, so that kafkajs takes none of its NODE_ENV defaults', () => {
     for (const retry of [RUN_RETRY, PROBE_RETRY, PRODUCER_RETRY]) {
-      expect(Object.keys(retry).sort()).toEqual(['factor', 'initialRetryTime', 'maxRetryTime', 'multiplier', 'retries']);
+      expect(Object.keys(retry).sort()).toEqual([
+        'factor',
+        'initialRetryTime',
+        'maxRetryTime',
+        'multiplier',
+        'retries',
+      ]);
     }
     expect(PROBE_RETRY.retries).toBe(0);
     expect(PRODUCER_RETRY.retries).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it('never passes on a secret: the password and key passphrase become [redacted] in its log lines', () => {
-    const { lines, options } = client({ security: { sasl: { mechanism: 'plain', username: 'alice', password: 'hunter2-secret' }, tls: { passphrase: 'phrase-42' } } });
+    const { lines, options } = client({
+      security: {
+        sasl: { mechanism: 'plain', username: 'alice', password: 'hunter2-secret' },
+        tls: { passphrase: 'phrase-42' },
+      },
+    });
     const logger = createKafka(options).logger().namespace('Connection');
     logger.error('login hunter2-secret failed with phrase-42', {});
     expect(lines).toEqual([['error', 'connection: login [redacted] failed with [redacted]']]);

@@ -3,15 +3,31 @@ import { describe, expect, it } from 'vitest';
 import { defaultKafkaLog, quietened, REPEAT_WINDOW_MS, summarizingLogCreator, type KafkaLogLevel } from '../src/log.js';
 
 function entry(level: logLevel, namespace: string, message: string, extra: Record<string, unknown> = {}): LogEntry {
-  return { namespace, level, label: logLevel[level], log: { timestamp: '2024-01-01T00:00:00.000Z', message, ...extra } };
+  return {
+    namespace,
+    level,
+    label: logLevel[level],
+    log: { timestamp: '2024-01-01T00:00:00.000Z', message, ...extra },
+  };
 }
 
 describe('summarizingLogCreator', () => {
   it('gives one line per entry: namespace, message and error, never the stack', () => {
     const lines: [KafkaLogLevel, string][] = [];
-    const log = summarizingLogCreator((level, message) => lines.push([level, message]), () => 0)(logLevel.INFO);
-    log(entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', { stack: 'Error: x\n    at y (z.js:1:1)' }));
-    log(entry(logLevel.WARN, 'Runner', 'The group is rebalancing, re-joining', { error: 'The group is rebalancing\nmore' }));
+    const log = summarizingLogCreator(
+      (level, message) => lines.push([level, message]),
+      () => 0,
+    )(logLevel.INFO);
+    log(
+      entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', {
+        stack: 'Error: x\n    at y (z.js:1:1)',
+      }),
+    );
+    log(
+      entry(logLevel.WARN, 'Runner', 'The group is rebalancing, re-joining', {
+        error: 'The group is rebalancing\nmore',
+      }),
+    );
     log(entry(logLevel.INFO, 'Consumer', 'Starting'));
     expect(lines).toEqual([
       ['error', 'connection: Connection error: connect ECONNREFUSED 127.0.0.1:9092'],
@@ -22,15 +38,30 @@ describe('summarizingLogCreator', () => {
 
   it("takes lines of kafkajs's root logger, which has no namespace, without a prefix", () => {
     const lines: string[] = [];
-    const log = summarizingLogCreator((_level, message) => lines.push(message), () => 0)(logLevel.INFO);
-    log({ ...entry(logLevel.WARN, '', 'KafkaJS v2.0.0 switched default partitioner'), namespace: undefined as unknown as string });
+    const log = summarizingLogCreator(
+      (_level, message) => lines.push(message),
+      () => 0,
+    )(logLevel.INFO);
+    log({
+      ...entry(logLevel.WARN, '', 'KafkaJS v2.0.0 switched default partitioner'),
+      namespace: undefined as unknown as string,
+    });
     expect(lines).toEqual(['KafkaJS v2.0.0 switched default partitioner']);
   });
 
   it('takes error answers of the broker, which kafkajs retries, for debug lines', () => {
     const lines: [KafkaLogLevel, string][] = [];
-    const log = summarizingLogCreator((level, message) => lines.push([level, message]), () => 0)(logLevel.INFO);
-    log(entry(logLevel.ERROR, 'Connection', "Response InitProducerId(key: 22, version: 1): The coordinator is loading and hence can't process requests for this group"));
+    const log = summarizingLogCreator(
+      (level, message) => lines.push([level, message]),
+      () => 0,
+    )(logLevel.INFO);
+    log(
+      entry(
+        logLevel.ERROR,
+        'Connection',
+        "Response InitProducerId(key: 22, version: 1): The coordinator is loading and hence can't process requests for this group",
+      ),
+    );
     log(entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'));
     expect(lines.map(([level]) => level)).toEqual(['debug', 'error']);
   });
@@ -38,7 +69,10 @@ describe('summarizingLogCreator', () => {
   it('counts repeats within the window (numbers aside) and reports the count with the next one', () => {
     const lines: string[] = [];
     let now = 0;
-    const log = summarizingLogCreator((_level, message) => lines.push(message), () => now)(logLevel.INFO);
+    const log = summarizingLogCreator(
+      (_level, message) => lines.push(message),
+      () => now,
+    )(logLevel.INFO);
     log(entry(logLevel.ERROR, 'Consumer', 'Restarting the consumer in 3453ms'));
     now += 1000;
     log(entry(logLevel.ERROR, 'Consumer', 'Restarting the consumer in 6120ms'));

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { createKafka, PROBE_RETRY } from '../src/client.js';
 import { KafkaError } from '../src/errors.js';
 import { quietened, type KafkaLog } from '../src/log.js';
-import { brokerAnswers, GaveUp, isCoordinatorNotFound, retryUntil, waitForBroker, waitUntilBrokerAnswers } from '../src/retry.js';
+import {
+  brokerAnswers,
+  GaveUp,
+  isCoordinatorNotFound,
+  retryUntil,
+  waitForBroker,
+  waitUntilBrokerAnswers,
+} from '../src/retry.js';
 import { KafkaSecurityError } from '../src/security-errors.js';
 import type { KafkaSecurity } from '../src/security.js';
 import { SocketTracker } from '../src/sockets.js';
@@ -82,9 +89,22 @@ describe('retryUntil', () => {
   });
 });
 
-function probeOf(port: number, log: KafkaLog, security?: KafkaSecurity): { probe: ReturnType<typeof createKafka>; sockets: SocketTracker } {
+function probeOf(
+  port: number,
+  log: KafkaLog,
+  security?: KafkaSecurity,
+): { probe: ReturnType<typeof createKafka>; sockets: SocketTracker } {
   const sockets = new SocketTracker();
-  const probe = createKafka({ brokers: [`127.0.0.1:${port}`], clientId: 'probe', log: quietened(log), verbose: false, retry: PROBE_RETRY, now: () => performance.now(), sockets, security });
+  const probe = createKafka({
+    brokers: [`127.0.0.1:${port}`],
+    clientId: 'probe',
+    log: quietened(log),
+    verbose: false,
+    retry: PROBE_RETRY,
+    now: () => performance.now(),
+    sockets,
+    security,
+  });
   return { probe, sockets };
 }
 
@@ -95,12 +115,18 @@ describe('waitForBroker', () => {
     const log: KafkaLog = (level, line) => lines.push(`${level} ${line}`);
     const { probe, sockets } = probeOf(port, log);
     const started = performance.now();
-    const failure = await waitForBroker(probe, [`127.0.0.1:${port}`], { timeoutMs: 800, now: () => performance.now(), log }).catch((e: unknown) => e);
+    const failure = await waitForBroker(probe, [`127.0.0.1:${port}`], {
+      timeoutMs: 800,
+      now: () => performance.now(),
+      log,
+    }).catch((e: unknown) => e);
     const elapsed = performance.now() - started;
     sockets.destroyAll();
     expect(failure).toBeInstanceOf(KafkaError);
     expect((failure as KafkaError).code).toBe('UNAVAILABLE');
-    expect((failure as KafkaError).message).toMatch(new RegExp(`^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expect((failure as KafkaError).message).toMatch(
+      new RegExp(`^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`),
+    );
     expect((failure as KafkaError).message).not.toContain('\n');
     expect(elapsed).toBeGreaterThanOrEqual(700);
     expect(lines.filter((l) => l.startsWith('warn waiting for Kafka'))).toHaveLength(1);
@@ -114,7 +140,12 @@ describe('waitForBroker', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 200);
     const started = performance.now();
-    const failure = await waitForBroker(probe, [`127.0.0.1:${port}`], { timeoutMs: 60_000, now: () => performance.now(), signal: controller.signal, log: () => undefined }).catch((e: unknown) => e);
+    const failure = await waitForBroker(probe, [`127.0.0.1:${port}`], {
+      timeoutMs: 60_000,
+      now: () => performance.now(),
+      signal: controller.signal,
+      log: () => undefined,
+    }).catch((e: unknown) => e);
     sockets.destroyAll();
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(failure).toBeInstanceOf(KafkaError);
@@ -126,14 +157,29 @@ describe('waitForBroker with TLS that cannot work', () => {
   const PASSWORD = 'pw-0b1c-never-shown';
   const sasl = { mechanism: 'scram-sha-512', username: 'alice', password: PASSWORD } as const;
 
-  async function attempt(server: FakeServer, security: KafkaSecurity, host = '127.0.0.1'): Promise<{ error: KafkaSecurityError; elapsed: number; lines: string[] }> {
+  async function attempt(
+    server: FakeServer,
+    security: KafkaSecurity,
+    host = '127.0.0.1',
+  ): Promise<{ error: KafkaSecurityError; elapsed: number; lines: string[] }> {
     const lines: string[] = [];
     const log: KafkaLog = (level, line) => lines.push(`${level} ${line}`);
     const sockets = new SocketTracker();
     const where = `${host}:${server.port}`;
-    const probe = createKafka({ brokers: [where], clientId: 'probe', log: quietened(log), verbose: true, retry: PROBE_RETRY, now: () => performance.now(), sockets, security });
+    const probe = createKafka({
+      brokers: [where],
+      clientId: 'probe',
+      log: quietened(log),
+      verbose: true,
+      retry: PROBE_RETRY,
+      now: () => performance.now(),
+      sockets,
+      security,
+    });
     const started = performance.now();
-    const error = await waitForBroker(probe, [where], { timeoutMs: 20_000, now: () => performance.now(), log }).catch((e: unknown) => e);
+    const error = await waitForBroker(probe, [where], { timeoutMs: 20_000, now: () => performance.now(), log }).catch(
+      (e: unknown) => e,
+    );
     const elapsed = performance.now() - started;
     sockets.destroyAll();
     await server.close();
@@ -149,24 +195,35 @@ describe('waitForBroker with TLS that cannot work', () => {
   it('gives up at once, with one line for each way, instead of waiting out its time', async () => {
     const untrusted = await attempt(await tlsServer(), { tls: {}, sasl });
     expect(untrusted.error.failure).toBe('TLS_UNTRUSTED');
-    expect(untrusted.error.message).toMatch(/^cannot connect to Kafka at 127\.0\.0\.1:\d+: the TLS certificate of 127\.0\.0\.1:\d+ is not trusted \(unable to verify the first certificate\): give the CA certificate that signed it$/);
+    expect(untrusted.error.message).toMatch(
+      /^cannot connect to Kafka at 127\.0\.0\.1:\d+: the TLS certificate of 127\.0\.0\.1:\d+ is not trusted \(unable to verify the first certificate\): give the CA certificate that signed it$/,
+    );
     expect(untrusted.elapsed).toBeLessThan(10_000);
     expect(untrusted.lines.filter((l) => l.startsWith('warn'))).toEqual([]);
 
     const otherCa = await attempt(await tlsServer(), { tls: { ca: fixture('other-ca.pem') }, sasl });
     expect(otherCa.error.failure).toBe('TLS_UNTRUSTED');
 
-    const mismatch = await attempt(await tlsServer(), { tls: { ca: fixture('ca.pem'), servername: 'kafka.example' }, sasl });
+    const mismatch = await attempt(await tlsServer(), {
+      tls: { ca: fixture('ca.pem'), servername: 'kafka.example' },
+      sasl,
+    });
     expect(mismatch.error.failure).toBe('TLS_HOSTNAME_MISMATCH');
-    expect(mismatch.error.message).toContain("is not for the name connected to (Hostname/IP does not match certificate's altnames: Host: kafka.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1)");
+    expect(mismatch.error.message).toContain(
+      "is not for the name connected to (Hostname/IP does not match certificate's altnames: Host: kafka.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1)",
+    );
 
     const toPlaintext = await attempt(await plaintextKafkaPort(), { tls: { ca: fixture('ca.pem') }, sasl });
     expect(toPlaintext.error.failure).toBe('TLS_TO_PLAINTEXT_PORT');
-    expect(toPlaintext.error.message).toMatch(/does not speak TLS \(it closed the connection during the TLS handshake\): a plaintext port\? Turn TLS off for it, or use the broker's TLS port$/);
+    expect(toPlaintext.error.message).toMatch(
+      /does not speak TLS \(it closed the connection during the TLS handshake\): a plaintext port\? Turn TLS off for it, or use the broker's TLS port$/,
+    );
 
     const toTls = await attempt(await tlsKafkaPort(), { sasl });
     expect(toTls.error.failure).toBe('PLAINTEXT_TO_TLS_PORT');
-    expect(toTls.error.message).toMatch(/^cannot connect to Kafka at 127\.0\.0\.1:(\d+): 127\.0\.0\.1:\1 answered in TLS: turn TLS on for it, or use the broker's plaintext port$/);
+    expect(toTls.error.message).toMatch(
+      /^cannot connect to Kafka at 127\.0\.0\.1:(\d+): 127\.0\.0\.1:\1 answered in TLS: turn TLS on for it, or use the broker's plaintext port$/,
+    );
   });
 
   it('connects with a client certificate when the broker asks for one, and names the failure when it is missing', async () => {
@@ -174,15 +231,23 @@ describe('waitForBroker with TLS that cannot work', () => {
     const requireCert = { requestCert: true, rejectUnauthorized: true, ca };
     const missing = await attempt(await tlsServer(undefined, requireCert), { tls: { ca } });
     expect(missing.error.failure).toBe('TLS_FAILED');
-    expect(missing.error.message).toMatch(/: TLS with 127\.0\.0\.1:\d+ failed: tlsv13 alert certificate required: the broker wants a client certificate \(and its key\)$/);
+    expect(missing.error.message).toMatch(
+      /: TLS with 127\.0\.0\.1:\d+ failed: tlsv13 alert certificate required: the broker wants a client certificate \(and its key\)$/,
+    );
     // With the certificate the handshake passes: what fails then is the fake broker hanging up, not TLS.
     let handshakes = 0;
     const server = await tlsServer((socket) => {
       handshakes++;
       socket.end();
     }, requireCert);
-    const { probe, sockets } = probeOf(server.port, () => undefined, { tls: { ca, cert: fixture('client.pem'), key: fixture('client-key.pem') } });
-    const error = await waitForBroker(probe, [`127.0.0.1:${server.port}`], { timeoutMs: 500, now: () => performance.now(), log: () => undefined }).catch((e: unknown) => e);
+    const { probe, sockets } = probeOf(server.port, () => undefined, {
+      tls: { ca, cert: fixture('client.pem'), key: fixture('client-key.pem') },
+    });
+    const error = await waitForBroker(probe, [`127.0.0.1:${server.port}`], {
+      timeoutMs: 500,
+      now: () => performance.now(),
+      log: () => undefined,
+    }).catch((e: unknown) => e);
     sockets.destroyAll();
     await server.close();
     expect((error as KafkaError).code).toBe('UNAVAILABLE');
@@ -192,7 +257,9 @@ describe('waitForBroker with TLS that cannot work', () => {
 
 describe('isCoordinatorNotFound', () => {
   it("is kafkajs's error by name, whatever wraps it is not", () => {
-    const notFound = Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound' });
+    const notFound = Object.assign(new Error('Failed to find group coordinator'), {
+      name: 'KafkaJSGroupCoordinatorNotFound',
+    });
     expect(isCoordinatorNotFound(notFound)).toBe(true);
     expect(isCoordinatorNotFound(new Error('x', { cause: notFound }))).toBe(false);
     expect(isCoordinatorNotFound(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toBe(false);
@@ -215,7 +282,9 @@ describe('brokerAnswers', () => {
 
   it('waits until the broker answers, probing again after each failure', async () => {
     let probes = 0;
-    const comesBack = { describeCluster: () => (++probes < 3 ? Promise.reject(new Error('ECONNREFUSED')) : answering.describeCluster()) };
+    const comesBack = {
+      describeCluster: () => (++probes < 3 ? Promise.reject(new Error('ECONNREFUSED')) : answering.describeCluster()),
+    };
     expect(await waitUntilBrokerAnswers(comesBack, { stopped: () => false, intervalMs: 1 })).toBe(true);
     expect(probes).toBe(3);
   });

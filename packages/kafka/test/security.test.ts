@@ -17,7 +17,12 @@ import { fixture, tlsServer } from './support/tls.js';
 
 const PASSWORD = 'pw-7f3a-never-shown';
 const secured: KafkaSecurity = {
-  tls: { ca: fixture('ca.pem'), cert: fixture('client.pem'), key: fixture('client-key.pem'), passphrase: 'key-phrase-91' },
+  tls: {
+    ca: fixture('ca.pem'),
+    cert: fixture('client.pem'),
+    key: fixture('client-key.pem'),
+    passphrase: 'key-phrase-91',
+  },
   sasl: { mechanism: 'scram-sha-512', username: 'alice', password: PASSWORD },
 };
 
@@ -36,7 +41,9 @@ describe('parseSaslMechanism', () => {
   it("takes Kafka's names in any case and refuses others, listing the known ones", () => {
     expect(parseSaslMechanism('SCRAM-SHA-512')).toBe('scram-sha-512');
     expect(parseSaslMechanism(' plain ')).toBe('plain');
-    expect(() => parseSaslMechanism('GSSAPI')).toThrow('unknown SASL mechanism "GSSAPI": use one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512');
+    expect(() => parseSaslMechanism('GSSAPI')).toThrow(
+      'unknown SASL mechanism "GSSAPI": use one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512',
+    );
   });
 });
 
@@ -51,14 +58,22 @@ describe('checkKafkaSecurity', () => {
 
   it('names what cannot work, in one line, never a secret', () => {
     const sasl = secured.sasl!;
-    expect(badOption({ sasl: { ...sasl, mechanism: 'gssapi' as 'plain' } })).toContain('unknown SASL mechanism "gssapi"');
+    expect(badOption({ sasl: { ...sasl, mechanism: 'gssapi' as 'plain' } })).toContain(
+      'unknown SASL mechanism "gssapi"',
+    );
     expect(badOption({ sasl: { ...sasl, username: '' } })).toBe('the SASL user name is empty');
     expect(badOption({ sasl: { ...sasl, password: '' } })).toBe('the SASL password of alice is empty');
     expect(badOption({ tls: { cert: fixture('client.pem') } })).toBe('a TLS client certificate needs its key too');
     expect(badOption({ tls: { key: fixture('client-key.pem') } })).toBe('a TLS client key needs its certificate too');
-    expect(badOption({ tls: { ca: 'not a certificate' } })).toBe('the TLS CA is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line)');
-    expect(badOption({ tls: { cert: fixture('client-key.pem'), key: fixture('client-key.pem') } })).toContain('the TLS client certificate is not a PEM certificate');
-    expect(badOption({ tls: { cert: fixture('client.pem'), key: fixture('client.pem') } })).toContain('the TLS client key is not a PEM private key');
+    expect(badOption({ tls: { ca: 'not a certificate' } })).toBe(
+      'the TLS CA is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line)',
+    );
+    expect(badOption({ tls: { cert: fixture('client-key.pem'), key: fixture('client-key.pem') } })).toContain(
+      'the TLS client certificate is not a PEM certificate',
+    );
+    expect(badOption({ tls: { cert: fixture('client.pem'), key: fixture('client.pem') } })).toContain(
+      'the TLS client key is not a PEM private key',
+    );
   });
 });
 
@@ -73,19 +88,27 @@ describe('tlsConnectOptions and kafkajsSecurity', () => {
   });
 
   it('offers only the cipher suites listed: a server that prefers AES-256 then agrees on AES-128', async () => {
-    const server = await tlsServer(undefined, { ciphers: 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256', honorCipherOrder: true });
+    const server = await tlsServer(undefined, {
+      ciphers: 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256',
+      honorCipherOrder: true,
+    });
     const cipherWith = (tls: Parameters<typeof tlsConnectOptions>[0]): Promise<string> =>
       new Promise((resolve, reject) => {
-        const socket = connect({ port: server.port, ...tlsConnectOptions({ ca: fixture('ca.pem'), ...tls }, '127.0.0.1') }, () => {
-          resolve(socket.getCipher().standardName);
-          socket.destroy();
-        });
+        const socket = connect(
+          { port: server.port, ...tlsConnectOptions({ ca: fixture('ca.pem'), ...tls }, '127.0.0.1') },
+          () => {
+            resolve(socket.getCipher().standardName);
+            socket.destroy();
+          },
+        );
         socket.on('error', reject);
       });
     try {
       expect(await cipherWith({})).toBe('TLS_AES_256_GCM_SHA384');
       expect(await cipherWith({ ciphers: 'TLS_AES_128_GCM_SHA256' })).toBe('TLS_AES_128_GCM_SHA256');
-      expect(kafkajsSecurity({ tls: { ciphers: 'TLS_AES_128_GCM_SHA256' } }).ssl?.ciphers).toBe('TLS_AES_128_GCM_SHA256');
+      expect(kafkajsSecurity({ tls: { ciphers: 'TLS_AES_128_GCM_SHA256' } }).ssl?.ciphers).toBe(
+        'TLS_AES_128_GCM_SHA256',
+      );
     } finally {
       await server.close();
     }
@@ -113,7 +136,12 @@ describe('keeping secrets out of sight', () => {
   it('redactSecurity replaces the password, the key and its passphrase, and keeps the rest', () => {
     const shown = redactSecurity(secured);
     expect(shown.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'alice', password: REDACTED });
-    expect(shown.tls).toMatchObject({ ca: fixture('ca.pem'), cert: fixture('client.pem'), key: REDACTED, passphrase: REDACTED });
+    expect(shown.tls).toMatchObject({
+      ca: fixture('ca.pem'),
+      cert: fixture('client.pem'),
+      key: REDACTED,
+      passphrase: REDACTED,
+    });
     expect(JSON.stringify(shown)).not.toContain(PASSWORD);
     expect(redactSecurity({})).toEqual({});
     expect(secured.sasl!.password).toBe(PASSWORD);
@@ -123,18 +151,24 @@ describe('keeping secrets out of sight', () => {
     expect(describeSecurity(undefined)).toBe('plaintext');
     expect(describeSecurity({ tls: {} })).toBe('TLS');
     expect(describeSecurity(secured)).toBe('TLS (own CA, client certificate), SASL SCRAM-SHA-512 as alice');
-    expect(describeSecurity({ tls: { servername: 'k.example', rejectUnauthorized: false } })).toBe('TLS (server name k.example, certificates not checked)');
+    expect(describeSecurity({ tls: { servername: 'k.example', rejectUnauthorized: false } })).toBe(
+      'TLS (server name k.example, certificates not checked)',
+    );
   });
 
   it('secretScrubber hides the password and the passphrase wherever they appear', () => {
     const scrub = secretScrubber(secured);
-    expect(scrub(`login of alice with ${PASSWORD} failed; again ${PASSWORD}; key-phrase-91`)).toBe(`login of alice with ${REDACTED} failed; again ${REDACTED}; ${REDACTED}`);
+    expect(scrub(`login of alice with ${PASSWORD} failed; again ${PASSWORD}; key-phrase-91`)).toBe(
+      `login of alice with ${REDACTED} failed; again ${REDACTED}; ${REDACTED}`,
+    );
     expect(secretScrubber(undefined)('anything')).toBe('anything');
   });
 
   it('securityWarnings: a password sent in clear, certificates not checked', () => {
     expect(securityWarnings(secured)).toEqual([]);
-    expect(securityWarnings({ sasl: { ...secured.sasl!, mechanism: 'plain' } })).toEqual(['SASL PLAIN without TLS sends the password in clear text']);
+    expect(securityWarnings({ sasl: { ...secured.sasl!, mechanism: 'plain' } })).toEqual([
+      'SASL PLAIN without TLS sends the password in clear text',
+    ]);
     expect(securityWarnings({ tls: { rejectUnauthorized: false } })).toHaveLength(1);
   });
 });

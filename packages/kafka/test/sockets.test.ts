@@ -18,7 +18,12 @@ describe('SocketTracker', () => {
     const tracker = new SocketTracker();
     const connect = (): Promise<Socket> =>
       new Promise((resolve) => {
-        const socket: Socket = tracker.factory({ host: '127.0.0.1', port, ssl: PLAINTEXT, onConnect: () => resolve(socket) });
+        const socket: Socket = tracker.factory({
+          host: '127.0.0.1',
+          port,
+          ssl: PLAINTEXT,
+          onConnect: () => resolve(socket),
+        });
         // kafkajs listens for the error a destroyed socket emits; so does this test.
         socket.on('error', () => undefined);
       });
@@ -56,7 +61,6 @@ describe('SocketTracker', () => {
   });
 });
 
-
 describe('SocketTracker with TLS', () => {
   it("opens TLS when kafkajs passes ssl settings, checking the certificate against the host's name", async () => {
     const server = await tlsServer((socket) => socket.end('hello'));
@@ -64,7 +68,12 @@ describe('SocketTracker with TLS', () => {
     const ssl = kafkajsSecurity({ tls: { ca: fixture('ca.pem') } }).ssl!;
     const open = (host: string): Promise<{ socket: Socket; error?: Error; data?: string }> =>
       new Promise((resolve) => {
-        const socket = tracker.factory({ host, port: server.port, ssl, onConnect: () => socket.once('data', (d: Buffer) => resolve({ socket, data: d.toString() })) });
+        const socket = tracker.factory({
+          host,
+          port: server.port,
+          ssl,
+          onConnect: () => socket.once('data', (d: Buffer) => resolve({ socket, data: d.toString() })),
+        });
         socket.once('error', (error) => resolve({ socket, error }));
       });
     const byName = await open('localhost');
@@ -80,7 +89,12 @@ describe('SocketTracker with TLS', () => {
     const server = await tlsKafkaPort();
     const tracker = new SocketTracker();
     const error = await new Promise<Error>((resolve) => {
-      const socket: Socket = tracker.factory({ host: '127.0.0.1', port: server.port, ssl: PLAINTEXT, onConnect: () => socket.write(Buffer.alloc(30)) });
+      const socket: Socket = tracker.factory({
+        host: '127.0.0.1',
+        port: server.port,
+        ssl: PLAINTEXT,
+        onConnect: () => socket.write(Buffer.alloc(30)),
+      });
       socket.on('data', () => undefined);
       socket.once('error', resolve);
     });

@@ -4,7 +4,12 @@ import { topicOffsets } from '../src/topic-reader.js';
 /** What a broker answers for a topic another instance has just created: its leader is not elected yet. */
 function notLeader(): Error {
   // The fields kafkajs's KafkaJSProtocolError carries for this answer.
-  return Object.assign(new Error('This server is not the leader for that topic-partition'), { name: 'KafkaJSProtocolError', type: 'NOT_LEADER_OR_FOLLOWER', code: 6, retriable: true });
+  return Object.assign(new Error('This server is not the leader for that topic-partition'), {
+    name: 'KafkaJSProtocolError',
+    type: 'NOT_LEADER_OR_FOLLOWER',
+    code: 6,
+    retriable: true,
+  });
 }
 
 describe('topicOffsets', () => {
@@ -17,7 +22,9 @@ describe('topicOffsets', () => {
         return [{ partition: 0, offset: '7', low: '2', high: '7' }];
       },
     };
-    await expect(topicOffsets(admin, 'group.checkpoints', 10_000)).resolves.toEqual([{ partition: 0, offset: '7', low: '2', high: '7' }]);
+    await expect(topicOffsets(admin, 'group.checkpoints', 10_000)).resolves.toEqual([
+      { partition: 0, offset: '7', low: '2', high: '7' },
+    ]);
     expect(calls).toBe(3);
   });
 
@@ -27,6 +34,8 @@ describe('topicOffsets', () => {
         throw notLeader();
       },
     };
-    await expect(topicOffsets(admin, 'group.checkpoints', 300)).rejects.toThrow(/^cannot read the offsets of group\.checkpoints: .*not the leader/);
+    await expect(topicOffsets(admin, 'group.checkpoints', 300)).rejects.toThrow(
+      /^cannot read the offsets of group\.checkpoints: .*not the leader/,
+    );
   });
 });

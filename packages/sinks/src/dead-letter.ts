@@ -31,11 +31,16 @@ export function formatDeadLetter(letter: DeadLetter, options: DeadLetterFormatOp
   const bytes = truncated ? frame.subarray(0, utf8Boundary(frame, cap)) : frame;
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   let text =
-    '{"reason":' + JSON.stringify(letter.reason) +
-    ',"detail":' + JSON.stringify(letter.detail) +
-    ',"origin":' + JSON.stringify(letter.origin) +
-    ',"partition":' + jsonNumber(letter.partition) +
-    ',"position":' + jsonNumber(letter.position);
+    '{"reason":' +
+    JSON.stringify(letter.reason) +
+    ',"detail":' +
+    JSON.stringify(letter.detail) +
+    ',"origin":' +
+    JSON.stringify(letter.origin) +
+    ',"partition":' +
+    jsonNumber(letter.partition) +
+    ',"position":' +
+    jsonNumber(letter.position);
   if (letter.ts !== undefined) text += ',"ts":' + jsonNumber(letter.ts);
   text += isUtf8(view)
     ? ',"frame":' + JSON.stringify(view.toString('utf8'))
@@ -47,7 +52,8 @@ export function formatDeadLetter(letter: DeadLetter, options: DeadLetterFormatOp
 /** Where to cut `bytes` near `cap` without splitting a UTF-8 character. */
 function utf8Boundary(bytes: Uint8Array, cap: number): number {
   let cut = cap;
-  while (cut > 0 && cap - cut < MAX_UTF8_BACKOFF && ((bytes[cut] ?? 0) & CONTINUATION_MASK) === CONTINUATION_BITS) cut--;
+  while (cut > 0 && cap - cut < MAX_UTF8_BACKOFF && ((bytes[cut] ?? 0) & CONTINUATION_MASK) === CONTINUATION_BITS)
+    cut--;
   return cut;
 }
 
@@ -75,7 +81,10 @@ export function createDeadLetterSink(endpoint: Endpoint, options: DeadLetterSink
     case 'stdout': {
       const stream = options.stream ?? process.stdout;
       const name = stream === process.stdout ? 'stdout' : 'dead letter output';
-      return new JsonLinesDeadLetterSink(new StreamOutput(stream, { name, end: false, onClosed: options.onClosed }), format);
+      return new JsonLinesDeadLetterSink(
+        new StreamOutput(stream, { name, end: false, onClosed: options.onClosed }),
+        format,
+      );
     }
     case 'file': {
       const output = new FileOutput(endpoint.path, {

@@ -51,7 +51,12 @@ interface SystemErrorLike {
 }
 
 /** Error codes meaning the reading side is gone, so writing further is pointless. */
-const GONE_CODES: ReadonlySet<unknown> = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ECONNRESET']);
+const GONE_CODES: ReadonlySet<unknown> = new Set([
+  'EPIPE',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+  'ECONNRESET',
+]);
 
 /** Turns a stream or fs error on the output `name` into a SinkError. */
 export function writeError(name: string, cause: unknown): SinkError {
@@ -67,9 +72,14 @@ export function writeError(name: string, cause: unknown): SinkError {
 export function openError(path: string, cause: unknown): SinkError {
   const code = (cause as SystemErrorLike | null)?.code;
   const reason =
-    code === 'ENOENT' ? 'no such directory'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'EISDIR' ? 'it is a directory'
-    : cause instanceof Error ? cause.message : String(cause);
+    code === 'ENOENT'
+      ? 'no such directory'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : cause instanceof Error
+            ? cause.message
+            : String(cause);
   return new SinkError('OPEN_FAILED', `cannot write ${path}: ${reason}`, { cause });
 }

@@ -49,7 +49,13 @@ export function deadLetterKey(letter: DeadLetter): string {
  * the sink creates is compacted, so it keeps every window's latest revision.
  */
 export function createKafkaResultSink(target: KafkaTarget, options: KafkaSinkOptions = {}): KafkaResultSink {
-  const writer = new KafkaTopicWriter({ ...options, ...target, what: 'results', topicConfig: RESULT_TOPIC_CONFIG, errorOf: sinkErrorOf });
+  const writer = new KafkaTopicWriter({
+    ...options,
+    ...target,
+    what: 'results',
+    topicConfig: RESULT_TOPIC_CONFIG,
+    errorOf: sinkErrorOf,
+  });
   return {
     name: writer.name,
     ready: () => writer.ready(),
@@ -72,14 +78,17 @@ export function createKafkaDeadLetterSink(
   target: KafkaTarget,
   options: KafkaSinkOptions & DeadLetterFormatOptions = {},
 ): KafkaDeadLetterSink {
-  const format: DeadLetterFormatOptions = options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes };
+  const format: DeadLetterFormatOptions =
+    options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes };
   const writer = new KafkaTopicWriter({ ...options, ...target, what: 'dead letters', errorOf: sinkErrorOf });
   return {
     name: writer.name,
     ready: () => writer.ready(),
     write: (letters: readonly DeadLetter[]) => {
       if (letters.length === 0) return Promise.resolve();
-      return writer.write(letters.map((letter) => ({ key: deadLetterKey(letter), value: formatDeadLetter(letter, format) })));
+      return writer.write(
+        letters.map((letter) => ({ key: deadLetterKey(letter), value: formatDeadLetter(letter, format) })),
+      );
     },
     flush: () => writer.flush(),
     close: () => writer.close(),

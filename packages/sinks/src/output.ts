@@ -188,7 +188,9 @@ export class FileOutput implements TextOutput {
   ) {
     if (isNamedPipe(path)) {
       this.fsync = false;
-      this.opened = openPipeForWriting(path, this.stopWaiting.signal).then((fd) => this.attach(new Socket({ fd, readable: false, writable: true })));
+      this.opened = openPipeForWriting(path, this.stopWaiting.signal).then((fd) =>
+        this.attach(new Socket({ fd, readable: false, writable: true })),
+      );
       // A close() before the reader came rejects it; whoever waits on it sees that.
       this.opened.catch(() => undefined);
     } else {
@@ -212,7 +214,14 @@ export class FileOutput implements TextOutput {
         if (out !== undefined) out.write(chunk).catch(() => {});
         else void this.opened.then((o) => o.write(chunk)).catch(() => {});
       });
-      gzip.on('error', (error) => void this.opened.then((o) => o.reportError(error), () => undefined));
+      gzip.on(
+        'error',
+        (error) =>
+          void this.opened.then(
+            (o) => o.reportError(error),
+            () => undefined,
+          ),
+      );
       this.gzip = gzip;
     }
   }

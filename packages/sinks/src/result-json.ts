@@ -9,14 +9,22 @@ const KNOWN_STRINGS: ReadonlySet<string> = new Set<string>([...GRANULARITIES, 'e
  */
 export function formatResultJson(result: WindowResult): string {
   let text =
-    '{"window":' + knownString(result.window) +
-    ',"start":' + jsonNumber(result.start) +
-    ',"end":' + jsonNumber(result.end) +
-    ',"users":' + jsonNumber(result.users) +
-    ',"frames":' + jsonNumber(result.frames) +
-    ',"revision":' + jsonNumber(result.revision) +
-    ',"final":' + (result.final ? 'true' : 'false') +
-    ',"method":' + knownString(result.method);
+    '{"window":' +
+    knownString(result.window) +
+    ',"start":' +
+    jsonNumber(result.start) +
+    ',"end":' +
+    jsonNumber(result.end) +
+    ',"users":' +
+    jsonNumber(result.users) +
+    ',"frames":' +
+    jsonNumber(result.frames) +
+    ',"revision":' +
+    jsonNumber(result.revision) +
+    ',"final":' +
+    (result.final ? 'true' : 'false') +
+    ',"method":' +
+    knownString(result.method);
   if (result.method === 'hll' && result.error !== undefined) text += ',"error":' + jsonNumber(result.error);
   return text + '}';
 }

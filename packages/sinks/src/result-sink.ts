@@ -78,7 +78,10 @@ export function openResultSink(endpoint: Endpoint, options: ResultSinkOptions = 
       return createFileSink(endpoint.path, options);
     case 'kafka':
       if (formatOf(options.format) !== 'json') {
-        throw new SinkError('BAD_OPTION', `results go to Kafka as JSON: --format ${String(options.format)} is for stdout and files`);
+        throw new SinkError(
+          'BAD_OPTION',
+          `results go to Kafka as JSON: --format ${String(options.format)} is for stdout and files`,
+        );
       }
       return createKafkaResultSink(endpoint, options.kafka);
     case 'stdin':

@@ -18,6 +18,14 @@ export const windowResult: fc.Arbitrary<WindowResult> = fc
     error: fc.double({ min: 1e-6, max: 0.5, noNaN: true }),
   })
   .map((r): WindowResult => {
-    const base = { window: r.window, start: r.start, end: r.start + r.length, users: r.users, frames: r.frames, revision: r.revision, final: r.final };
+    const base = {
+      window: r.window,
+      start: r.start,
+      end: r.start + r.length,
+      users: r.users,
+      frames: r.frames,
+      revision: r.revision,
+      final: r.final,
+    };
     return r.hll ? { ...base, method: 'hll', error: r.error } : { ...base, method: 'exact' };
   });

@@ -28,8 +28,15 @@ function validUtf8(bytes: Uint8Array): boolean {
 }
 
 interface Parsed {
-  reason: string; detail: string; origin: string; partition: number; position: number;
-  ts?: number; frame?: string; frameBase64?: string; frameTruncated?: boolean;
+  reason: string;
+  detail: string;
+  origin: string;
+  partition: number;
+  position: number;
+  ts?: number;
+  frame?: string;
+  frameBase64?: string;
+  frameTruncated?: boolean;
 }
 
 const frameBytes = fc.oneof(
@@ -60,11 +67,18 @@ describe('formatDeadLetter', () => {
         const expectedKeys = ['reason', 'detail', 'origin', 'partition', 'position'];
         if (dead.ts !== undefined) expectedKeys.push('ts');
         const truncated = dead.frame.length > cap;
-        const kept = parsed.frame !== undefined ? Buffer.from(parsed.frame, 'utf8') : Buffer.from(parsed.frameBase64!, 'base64');
+        const kept =
+          parsed.frame !== undefined ? Buffer.from(parsed.frame, 'utf8') : Buffer.from(parsed.frameBase64!, 'base64');
         expectedKeys.push(validUtf8(kept) && parsed.frame !== undefined ? 'frame' : 'frameBase64');
         if (truncated) expectedKeys.push('frameTruncated');
         expect(Object.keys(parsed)).toEqual(expectedKeys);
-        expect(parsed).toMatchObject({ reason: dead.reason, detail: dead.detail, origin: dead.origin, partition: dead.partition, position: dead.position });
+        expect(parsed).toMatchObject({
+          reason: dead.reason,
+          detail: dead.detail,
+          origin: dead.origin,
+          partition: dead.partition,
+          position: dead.position,
+        });
         if (dead.ts !== undefined) expect(parsed.ts).toBe(dead.ts);
         if (truncated) {
           // Cut at or up to 3 bytes before the cap, never inside a character.
@@ -83,14 +97,33 @@ describe('formatDeadLetter', () => {
 
   it('caps frames at 4 KiB by default without splitting a character', () => {
     const frame = new Uint8Array(Buffer.from('я'.repeat(3000)));
-    const parsed = JSON.parse(formatDeadLetter({ reason: 'malformed', detail: 'too-long', origin: 'a.jsonl', partition: 0, position: 1234, frame })) as Parsed;
+    const parsed = JSON.parse(
+      formatDeadLetter({
+        reason: 'malformed',
+        detail: 'too-long',
+        origin: 'a.jsonl',
+        partition: 0,
+        position: 1234,
+        frame,
+      }),
+    ) as Parsed;
     expect(parsed.frame).toBe('я'.repeat(DEFAULT_DEAD_LETTER_FRAME_BYTES / 2));
     expect(parsed.frameTruncated).toBe(true);
   });
 
   it('writes invalid UTF-8 as frameBase64', () => {
     const frame = new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
-    const parsed = JSON.parse(formatDeadLetter({ reason: 'malformed', detail: 'not-json', origin: '-', partition: 0, position: 0, ts: 1468244384, frame })) as Parsed;
+    const parsed = JSON.parse(
+      formatDeadLetter({
+        reason: 'malformed',
+        detail: 'not-json',
+        origin: '-',
+        partition: 0,
+        position: 0,
+        ts: 1468244384,
+        frame,
+      }),
+    ) as Parsed;
     expect(parsed.frame).toBeUndefined();
     expect(Buffer.from(parsed.frameBase64!, 'base64')).toEqual(Buffer.from(frame));
     expect(parsed.ts).toBe(1468244384);
@@ -99,8 +132,23 @@ describe('formatDeadLetter', () => {
 
 describe('createDeadLetterSink', () => {
   const letters: DeadLetter[] = [
-    { reason: 'malformed', detail: 'truncated', origin: 'a.jsonl', partition: 0, position: 1234, frame: new Uint8Array(Buffer.from('{"uid":"x","ts":146')) },
-    { reason: 'late', detail: 'window closed', origin: 'a.jsonl', partition: 0, position: 1300, ts: 1468244384, frame: new Uint8Array([0xc3, 0x28]) },
+    {
+      reason: 'malformed',
+      detail: 'truncated',
+      origin: 'a.jsonl',
+      partition: 0,
+      position: 1234,
+      frame: new Uint8Array(Buffer.from('{"uid":"x","ts":146')),
+    },
+    {
+      reason: 'late',
+      detail: 'window closed',
+      origin: 'a.jsonl',
+      partition: 0,
+      position: 1300,
+      ts: 1468244384,
+      frame: new Uint8Array([0xc3, 0x28]),
+    },
   ];
 
   it('writes JSON lines to a gzip file', async () => {
@@ -108,7 +156,10 @@ describe('createDeadLetterSink', () => {
     const sink = createDeadLetterSink(parseEndpoint(path, 'output'));
     await sink.write(letters);
     await sink.close();
-    const lines = gunzipSync(await readFile(path)).toString().trimEnd().split('\n');
+    const lines = gunzipSync(await readFile(path))
+      .toString()
+      .trimEnd()
+      .split('\n');
     expect(lines).toEqual(letters.map((l) => formatDeadLetter(l)));
   });
 
@@ -124,8 +175,13 @@ describe('createDeadLetterSink', () => {
 
   it('gives a Kafka sink for kafka://, which fails in one typed line when no broker answers', async () => {
     const port = await closedPort();
-    const sink = createDeadLetterSink(parseEndpoint(`kafka://127.0.0.1:${port}/dead`, 'output'), { kafka: { connectTimeoutMs: 300, log: () => undefined } });
-    await expect(sinkReady(sink)).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE', message: expect.stringContaining(`cannot reach Kafka at 127.0.0.1:${port}: `) as unknown });
+    const sink = createDeadLetterSink(parseEndpoint(`kafka://127.0.0.1:${port}/dead`, 'output'), {
+      kafka: { connectTimeoutMs: 300, log: () => undefined },
+    });
+    await expect(sinkReady(sink)).rejects.toMatchObject({
+      code: 'KAFKA_UNAVAILABLE',
+      message: expect.stringContaining(`cannot reach Kafka at 127.0.0.1:${port}: `) as unknown,
+    });
     await sink.close();
   });
 });

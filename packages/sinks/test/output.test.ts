@@ -161,7 +161,10 @@ describe('FileOutput', () => {
 
   it('stops waiting for the reader of a named pipe when closed', async () => {
     const output = new FileOutput(fifo());
-    const ready = output.ready().then(() => undefined, (error: unknown) => error);
+    const ready = output.ready().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await output.close();
     expect(await ready).toMatchObject({ code: 'CLOSED' });
     await expect(output.write('x\n')).rejects.toMatchObject({ code: 'CLOSED' });

@@ -22,7 +22,10 @@ afterAll(async () => {
 });
 
 function parseLines(text: string): unknown[] {
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as unknown);
 }
 
 function collect(stream: PassThrough): () => string {
@@ -31,7 +34,16 @@ function collect(stream: PassThrough): () => string {
   return () => text;
 }
 
-const sample: WindowResult = { window: 'minute', start: 1468244340, end: 1468244400, users: 5823, frames: 59231, revision: 0, final: true, method: 'exact' };
+const sample: WindowResult = {
+  window: 'minute',
+  start: 1468244340,
+  end: 1468244400,
+  users: 5823,
+  frames: 59231,
+  revision: 0,
+  final: true,
+  method: 'exact',
+};
 
 describe('createStdoutSink', () => {
   it('writes JSON lines and leaves the stream open on close', async () => {
@@ -58,7 +70,16 @@ describe('createStdoutSink', () => {
     const lines = text().trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^window\s+start\s+end\s+users\s+frames\s+revision\s+final\s+method$/);
-    expect(lines[1]!.split(/\s+/)).toEqual(['minute', '2016-07-11T13:39:00Z', '2016-07-11T13:40:00Z', '5823', '59231', '0', 'yes', 'exact']);
+    expect(lines[1]!.split(/\s+/)).toEqual([
+      'minute',
+      '2016-07-11T13:39:00Z',
+      '2016-07-11T13:40:00Z',
+      '5823',
+      '59231',
+      '0',
+      'yes',
+      'exact',
+    ]);
     expect(lines[2]).toMatch(/\bno\s+hll ±0\.81%$/);
   });
 
@@ -70,7 +91,11 @@ describe('createStdoutSink', () => {
     await sink.close();
     const lines = text().trimEnd().split('\n');
     expect(lines[0]).toMatch(/^window\s+start \(Europe\/Zurich\)/);
-    expect(lines[1]!.split(/\s+/).slice(0, 3)).toEqual(['minute', '2016-07-11T15:39:00+02:00', '2016-07-11T15:40:00+02:00']);
+    expect(lines[1]!.split(/\s+/).slice(0, 3)).toEqual([
+      'minute',
+      '2016-07-11T15:39:00+02:00',
+      '2016-07-11T15:40:00+02:00',
+    ]);
     const path = join(dir, 'never.txt');
     expect(() => createFileSink(path, { format: 'table', timeZone: 'Nowhere/Else' })).toThrow(/unknown time zone/);
     await expect(readFile(path)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -78,9 +103,17 @@ describe('createStdoutSink', () => {
 
   it('ends quietly under `| head -1`: no stack trace, exit 0, CLOSED reported', () => {
     const child = [
-      'node', '--import', join(here, 'fixtures/register-ts.mjs'), join(here, 'fixtures/write-until-closed.ts'),
-    ].map((a) => `'${a}'`).join(' ');
-    const run = spawnSync('bash', ['-c', `${child} | head -n 1; echo "node exit \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8', cwd: here });
+      'node',
+      '--import',
+      join(here, 'fixtures/register-ts.mjs'),
+      join(here, 'fixtures/write-until-closed.ts'),
+    ]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const run = spawnSync('bash', ['-c', `${child} | head -n 1; echo "node exit \${PIPESTATUS[0]}" >&2`], {
+      encoding: 'utf8',
+      cwd: here,
+    });
     expect(run.stdout).toBe(JSON.stringify({ ...sample, revision: 0 }) + '\n');
     expect(run.stderr).toBe('stopped: CLOSED onClosed: CLOSED\nnode exit 0\n');
   }, 30_000);
@@ -153,13 +186,22 @@ describe('openResultSink', () => {
 
   it('writes results to Kafka as JSON only, refusing a table at once', () => {
     const kafka = parseEndpoint('kafka://127.0.0.1:9092/results', 'output');
-    expect(() => openResultSink(kafka, { format: 'table' })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }) as unknown as Error);
+    expect(() => openResultSink(kafka, { format: 'table' })).toThrow(
+      expect.objectContaining({ code: 'BAD_OPTION' }) as unknown as Error,
+    );
   });
 
   it('gives a Kafka sink for kafka://, which fails in one typed line when no broker answers', async () => {
     const port = await closedPort();
-    const sink = openResultSink(parseEndpoint(`kafka://127.0.0.1:${port}/results`, 'output'), { kafka: { connectTimeoutMs: 300, log: () => undefined } });
-    const unavailable = { code: 'KAFKA_UNAVAILABLE', message: expect.stringMatching(new RegExp(`^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: [^\\n]*ECONNREFUSED`)) as unknown };
+    const sink = openResultSink(parseEndpoint(`kafka://127.0.0.1:${port}/results`, 'output'), {
+      kafka: { connectTimeoutMs: 300, log: () => undefined },
+    });
+    const unavailable = {
+      code: 'KAFKA_UNAVAILABLE',
+      message: expect.stringMatching(
+        new RegExp(`^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: [^\\n]*ECONNREFUSED`),
+      ) as unknown,
+    };
     await expect(sinkReady(sink)).rejects.toMatchObject(unavailable);
     await sink.write([sample]);
     await expect(sink.flush()).rejects.toMatchObject(unavailable);

@@ -3,7 +3,17 @@ import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { FrameBatch, Source } from '@uniqstream/core';
 import { fileError, SourceError } from './errors.js';
-import { GZIP_LOCATE_STEP_BYTES, GZIP_MAGIC_LENGTH, gunzipChunks, gzipError, isGzipHeader, isZlibError, locateGzipDamage, peekGzip, type GzipDamage } from './gzip.js';
+import {
+  GZIP_LOCATE_STEP_BYTES,
+  GZIP_MAGIC_LENGTH,
+  gunzipChunks,
+  gzipError,
+  isGzipHeader,
+  isZlibError,
+  locateGzipDamage,
+  peekGzip,
+  type GzipDamage,
+} from './gzip.js';
 import { recycledChunks } from './recycled-reader.js';
 import { openSpecialFile } from './special-file.js';
 import { LineSplitter } from './splitter.js';
@@ -184,7 +194,8 @@ class FileSourceImpl implements FileSource {
           }
         } catch (error) {
           if (this.stopped(abort)) return;
-          if (input.damage !== undefined && isZlibError(error)) throw gzipError(displayName(path), await input.damage(), error);
+          if (input.damage !== undefined && isZlibError(error))
+            throw gzipError(displayName(path), await input.damage(), error);
           throw fileError(displayName(path), error);
         }
         if (this.stopped(abort)) return;
@@ -235,7 +246,10 @@ class FileSourceImpl implements FileSource {
       stats = await stat(path);
       if (stats.isDirectory()) throw new SourceError('FILE_UNREADABLE', `cannot read ${path}: it is a directory`);
       if (!stats.isFile()) {
-        const stream = await openSpecialFile(path, stats, { highWaterMark: this.highWaterMark, stdin: () => this.stdinStream() });
+        const stream = await openSpecialFile(path, stats, {
+          highWaterMark: this.highWaterMark,
+          stdin: () => this.stdinStream(),
+        });
         return await this.openStream(stream);
       }
     } catch (error) {
@@ -261,7 +275,8 @@ class FileSourceImpl implements FileSource {
       this.currentBytes = seekedTo;
       // A regular file never blocks a read for long, so nothing needs destroying on abort: the
       // batch loop stops at the next batch, and ending the iteration closes the handle.
-      if (!gzip) return { chunks: this.countBytes(recycledChunks(handle, seekedTo, this.highWaterMark), seekedTo), seekedTo };
+      if (!gzip)
+        return { chunks: this.countBytes(recycledChunks(handle, seekedTo, this.highWaterMark), seekedTo), seekedTo };
       const raw = handle.createReadStream({ start: seekedTo, highWaterMark: this.highWaterMark });
       this.track(raw);
       const counted = this.countBytes(raw, seekedTo);
@@ -271,8 +286,12 @@ class FileSourceImpl implements FileSource {
       // A file can be read again: a replay finds the damaged spot to the step (see locateGzipDamage).
       const damage = async (): Promise<GzipDamage> => {
         const knownGood = gunzip.bytesWritten;
-        const found = await locateGzipDamage(createReadStream(path, { highWaterMark }), knownGood).catch(() => undefined);
-        return found === undefined ? { offset: knownGood, span: this.currentBytes - knownGood } : { offset: found, span: GZIP_LOCATE_STEP_BYTES };
+        const found = await locateGzipDamage(createReadStream(path, { highWaterMark }), knownGood).catch(
+          () => undefined,
+        );
+        return found === undefined
+          ? { offset: knownGood, span: this.currentBytes - knownGood }
+          : { offset: found, span: GZIP_LOCATE_STEP_BYTES };
       };
       return { chunks: gunzip, seekedTo, damage };
     } catch (error) {
@@ -293,7 +312,11 @@ class FileSourceImpl implements FileSource {
     const gunzip = gunzipChunks(peeked.chunks, this.highWaterMark);
     this.track(gunzip);
     // A stream cannot be read again: zlib got as far as bytesWritten, and failed before the end of what it was given.
-    return { chunks: gunzip, seekedTo: 0, damage: async () => ({ offset: gunzip.bytesWritten, span: this.currentBytes - gunzip.bytesWritten }) };
+    return {
+      chunks: gunzip,
+      seekedTo: 0,
+      damage: async () => ({ offset: gunzip.bytesWritten, span: this.currentBytes - gunzip.bytesWritten }),
+    };
   }
 
   private async *countBytes(raw: AsyncIterable<unknown>, from: number): AsyncGenerator<Buffer> {

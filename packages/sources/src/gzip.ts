@@ -77,7 +77,10 @@ export function gunzipChunks(compressed: AsyncIterable<Uint8Array>, chunkSize: n
  * failed on, or the length of the input when the data ends too early;
  * undefined when it does not fail at all (the file changed meanwhile).
  */
-export async function locateGzipDamage(compressed: AsyncIterable<Uint8Array>, knownGood: number): Promise<number | undefined> {
+export async function locateGzipDamage(
+  compressed: AsyncIterable<Uint8Array>,
+  knownGood: number,
+): Promise<number | undefined> {
   const gunzip = createGunzip();
   let failure: unknown;
   gunzip.on('error', (error) => (failure ??= error));
@@ -86,7 +89,10 @@ export async function locateGzipDamage(compressed: AsyncIterable<Uint8Array>, kn
   try {
     for await (const chunk of compressed) {
       for (let from = 0; from < chunk.length; ) {
-        const step = at < knownGood ? Math.min(chunk.length - from, knownGood - at) : Math.min(chunk.length - from, GZIP_LOCATE_STEP_BYTES);
+        const step =
+          at < knownGood
+            ? Math.min(chunk.length - from, knownGood - at)
+            : Math.min(chunk.length - from, GZIP_LOCATE_STEP_BYTES);
         await written(gunzip, chunk.subarray(from, from + step));
         if (failure !== undefined) return at;
         from += step;

@@ -176,7 +176,13 @@ export class Assignment {
       const gained = ascending([...this.group].filter((p) => !this.sessions.has(p) && !this.givenUp.has(p)));
       if (gained.length === 0) break;
       const offsets = hooks === undefined ? NO_OFFSETS : await hooks.assigned(gained);
-      const starts = gained.map((partition): PartitionStart => ({ partition, offset: startOffset(offsets, partition), session: this.nextSession++ }));
+      const starts = gained.map(
+        (partition): PartitionStart => ({
+          partition,
+          offset: startOffset(offsets, partition),
+          session: this.nextSession++,
+        }),
+      );
       for (const start of starts) this.sessions.set(start.partition, start.session);
       effects.start(starts);
       gainedAny = true;
@@ -201,7 +207,10 @@ export class Assignment {
 function startOffset(offsets: ReadonlyMap<number, number | undefined>, partition: number): number | undefined {
   const offset = offsets.get(partition);
   if (offset !== undefined && !(Number.isSafeInteger(offset) && offset >= 0)) {
-    throw new SourceError('BAD_OPTION', `partitions.assigned gave partition ${partition} the offset ${String(offset)}; an offset is an integer from 0`);
+    throw new SourceError(
+      'BAD_OPTION',
+      `partitions.assigned gave partition ${partition} the offset ${String(offset)}; an offset is an integer from 0`,
+    );
   }
   return offset;
 }

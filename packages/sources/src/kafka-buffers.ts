@@ -58,7 +58,12 @@ export interface ReserveOptions {
 }
 
 type WaitResult = 'ok' | 'not-equal' | 'timed-out';
-type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs?: number) => { async: false; value: WaitResult } | { async: true; value: Promise<WaitResult> };
+type WaitAsync = (
+  array: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs?: number,
+) => { async: false; value: WaitResult } | { async: true; value: Promise<WaitResult> };
 /** ES2024, in Node since 16; the ES2023 lib this repository compiles against does not declare it. */
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
@@ -92,9 +97,15 @@ export class BatchBuffers {
   /** A new budget of `bytes`. */
   static create(bytes: number): BatchBuffers {
     if (!Number.isSafeInteger(bytes) || bytes < MIN_BUDGET_BYTES || bytes > MAX_BUDGET_BYTES) {
-      throw new SourceError('BAD_OPTION', `the buffer between the threads must hold ${MIN_BUDGET_BYTES} to ${MAX_BUDGET_BYTES} bytes, got ${bytes}`);
+      throw new SourceError(
+        'BAD_OPTION',
+        `the buffer between the threads must hold ${MIN_BUDGET_BYTES} to ${MAX_BUDGET_BYTES} bytes, got ${bytes}`,
+      );
     }
-    return new BatchBuffers({ control: new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT), budget: bytes });
+    return new BatchBuffers({
+      control: new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT),
+      budget: bytes,
+    });
   }
 
   /** The other thread's side of a budget made by create(). */

@@ -185,7 +185,8 @@ export class DirectFetcher {
     if (active.some((p) => !this.leaders.has(p))) await this.readLeaders();
     const byLeader = this.byLeader(active);
     // Leaders just read and still none for the partitions held: the topic's metadata is catching up.
-    if (byLeader.size === 0) throw new Error(`no leader known for partitions ${active.join(',')} of ${this.settings.topic}`);
+    if (byLeader.size === 0)
+      throw new Error(`no leader known for partitions ${active.join(',')} of ${this.settings.topic}`);
     for (const [nodeId, out] of this.inflight) {
       if (byLeader.has(nodeId)) continue;
       // Asked for partitions no longer held there: the connection takes a new request once this one is answered.
@@ -252,16 +253,22 @@ export class DirectFetcher {
       // Not held any more, or asked for at another offset (before a start or a reset): not handed on.
       if (session === undefined || fetchOffset === undefined || out.asked.get(part.partition) !== fetchOffset) continue;
       if (part.errorCode === OFFSET_OUT_OF_RANGE) {
-        this.log('warn', `offset ${fetchOffset} of ${settings.topic} partition ${part.partition} is out of range; reading from the ${settings.fromBeginning ? 'earliest' : 'latest'} offset`);
+        this.log(
+          'warn',
+          `offset ${fetchOffset} of ${settings.topic} partition ${part.partition} is out of range; reading from the ${settings.fromBeginning ? 'earliest' : 'latest'} offset`,
+        );
         this.positions.delete(part.partition);
         this.resets.add(part.partition);
         continue;
       }
-      if (part.errorCode === TOPIC_AUTHORIZATION_FAILED) throw new SourceError('KAFKA_FAILED', `not authorized to read topic ${settings.topic}`);
+      if (part.errorCode === TOPIC_AUTHORIZATION_FAILED)
+        throw new SourceError('KAFKA_FAILED', `not authorized to read topic ${settings.topic}`);
       if (part.errorCode !== NONE) {
         // Thrown once the other parts, whose positions moved on, are handed on: none of their records is skipped.
         this.leaders.clear();
-        failure ??= new Error(`fetching ${settings.topic} partition ${part.partition} failed with Kafka error ${part.errorCode}${RETRY_AFTER_METADATA.has(part.errorCode) ? ' (leader moved)' : ''}`);
+        failure ??= new Error(
+          `fetching ${settings.topic} partition ${part.partition} failed with Kafka error ${part.errorCode}${RETRY_AFTER_METADATA.has(part.errorCode) ? ' (leader moved)' : ''}`,
+        );
         continue;
       }
       const found = this.foundFor(part.partition);
@@ -302,13 +309,17 @@ export class DirectFetcher {
   /** The group's committed offsets for `partitions`, else the earliest or latest offset. */
   private async readPositions(partitions: readonly number[]): Promise<void> {
     const { topic, group, fromBeginning } = this.settings;
-    const [committed, ends] = await Promise.all([this.admin.fetchOffsets({ groupId: group, topics: [topic] }), this.admin.fetchTopicOffsets(topic)]);
+    const [committed, ends] = await Promise.all([
+      this.admin.fetchOffsets({ groupId: group, topics: [topic] }),
+      this.admin.fetchTopicOffsets(topic),
+    ]);
     const wanted = new Set(partitions);
     const committedAt = new Map<number, number>();
     for (const p of committed[0]?.partitions ?? []) committedAt.set(p.partition, Number(p.offset));
     for (const end of ends) {
       // Started at an offset, or lost, while the offsets were read.
-      if (!wanted.has(end.partition) || this.positions.has(end.partition) || !this.sessions.has(end.partition)) continue;
+      if (!wanted.has(end.partition) || this.positions.has(end.partition) || !this.sessions.has(end.partition))
+        continue;
       const at = this.resets.delete(end.partition) ? -1 : (committedAt.get(end.partition) ?? -1);
       const low = Number(end.low);
       const high = Number(end.high);
@@ -319,12 +330,16 @@ export class DirectFetcher {
   }
 
   private async readLeaders(): Promise<void> {
-    const [metadata, cluster] = await Promise.all([this.admin.fetchTopicMetadata({ topics: [this.settings.topic] }), this.admin.describeCluster()]);
+    const [metadata, cluster] = await Promise.all([
+      this.admin.fetchTopicMetadata({ topics: [this.settings.topic] }),
+      this.admin.describeCluster(),
+    ]);
     const brokers = new Map(cluster.brokers.map((b) => [b.nodeId, b]));
     this.leaders.clear();
     for (const p of metadata.topics[0]?.partitions ?? []) {
       const broker = brokers.get(p.leader);
-      if (broker !== undefined) this.leaders.set(p.partitionId, { nodeId: broker.nodeId, host: broker.host, port: broker.port });
+      if (broker !== undefined)
+        this.leaders.set(p.partitionId, { nodeId: broker.nodeId, host: broker.host, port: broker.port });
     }
   }
 

@@ -66,5 +66,10 @@ export type ToWorker =
   /** The state of the partitions held is saved for the rebalance `id`: let kafkajs rejoin. */
   | { readonly kind: 'rejoin'; readonly id: number }
   | { readonly kind: 'commit'; readonly id: number; readonly positions: readonly (readonly [number, number])[] }
-  | { readonly kind: 'lag'; readonly id: number; readonly assignment: readonly number[]; readonly delivered: readonly (readonly [number, number])[] }
+  | {
+      readonly kind: 'lag';
+      readonly id: number;
+      readonly assignment: readonly number[];
+      readonly delivered: readonly (readonly [number, number])[];
+    }
   | { readonly kind: 'close' };

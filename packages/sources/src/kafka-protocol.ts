@@ -21,7 +21,13 @@ const REQUEST_HEADER_BYTES = INT16 + INT16 + INT32 + INT16;
  * A whole request of `bodyBytes` bytes after its header: a buffer with the
  * size prefix and header v1 written, and where the body starts.
  */
-export function startRequest(apiKey: number, apiVersion: number, correlationId: number, clientId: string, bodyBytes: number): { readonly out: Buffer; readonly at: number } {
+export function startRequest(
+  apiKey: number,
+  apiVersion: number,
+  correlationId: number,
+  clientId: string,
+  bodyBytes: number,
+): { readonly out: Buffer; readonly at: number } {
   const client = Buffer.from(clientId, 'utf8');
   const size = REQUEST_HEADER_BYTES + client.length + bodyBytes;
   const out = Buffer.allocUnsafe(SIZE_BYTES + size);
@@ -108,13 +114,15 @@ export class AnswerReader {
     const count = this.int32();
     if (count === NULL_LENGTH) return [];
     // Each item takes a byte at least: a larger count cannot be right, and must not size an allocation.
-    if (count < 0 || count > this.body.length - this.at) throw new MalformedAnswer(`${this.what}: array of ${count} items`);
+    if (count < 0 || count > this.body.length - this.at)
+      throw new MalformedAnswer(`${this.what}: array of ${count} items`);
     const out: T[] = [];
     for (let i = 0; i < count; i++) out.push(item(this));
     return out;
   }
 
   private need(bytes: number): void {
-    if (this.at + bytes > this.body.length) throw new MalformedAnswer(`${this.what} ends after ${this.body.length} bytes, inside a field at ${this.at}`);
+    if (this.at + bytes > this.body.length)
+      throw new MalformedAnswer(`${this.what} ends after ${this.body.length} bytes, inside a field at ${this.at}`);
   }
 }

@@ -144,7 +144,15 @@ export class KafkaReader {
     private readonly records: RecordsHandler,
   ) {
     this.where = settings.brokers.join(',');
-    const client = { brokers: settings.brokers, clientId: settings.clientId, log, verbose: settings.verbose, now, sockets: this.sockets, security: settings.security };
+    const client = {
+      brokers: settings.brokers,
+      clientId: settings.clientId,
+      log,
+      verbose: settings.verbose,
+      now,
+      sockets: this.sockets,
+      security: settings.security,
+    };
     this.kafka = createKafka({ ...client, retry: RUN_RETRY });
     this.probeKafka = createKafka({ ...client, log: quietened(log), retry: PROBE_RETRY });
   }
@@ -158,11 +166,19 @@ export class KafkaReader {
   async start(signal: AbortSignal): Promise<void> {
     const { settings } = this;
     try {
-      await waitForBroker(this.probeKafka, settings.brokers, { timeoutMs: settings.connectTimeoutMs, now: this.now, signal, log: this.log });
+      await waitForBroker(this.probeKafka, settings.brokers, {
+        timeoutMs: settings.connectTimeoutMs,
+        now: this.now,
+        signal,
+        log: this.log,
+      });
     } catch (error) {
       if (signal.aborted) return;
-      if (error instanceof KafkaSecurityError) throw new SourceError('KAFKA_SECURITY', (await this.loginProblem()) ?? error.message, { cause: error });
-      throw new SourceError('KAFKA_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
+      if (error instanceof KafkaSecurityError)
+        throw new SourceError('KAFKA_SECURITY', (await this.loginProblem()) ?? error.message, { cause: error });
+      throw new SourceError('KAFKA_UNAVAILABLE', error instanceof Error ? error.message : String(error), {
+        cause: error,
+      });
     }
     let partitions: number;
     const admin = this.kafka.admin();
@@ -173,7 +189,10 @@ export class KafkaReader {
       if (!topics.includes(settings.topic)) {
         // Kafka lists only the topics a user may describe.
         const user = settings.security?.sasl?.username;
-        const hidden = user === undefined ? '' : `, or user ${user} may not see it (an ACL for READ on topic ${settings.topic} is missing)`;
+        const hidden =
+          user === undefined
+            ? ''
+            : `, or user ${user} may not see it (an ACL for READ on topic ${settings.topic} is missing)`;
         throw new SourceError(
           'KAFKA_TOPIC_NOT_FOUND',
           `topic ${settings.topic} does not exist on Kafka at ${this.where}${hidden} (create it, e.g. kafka-topics --bootstrap-server ${settings.brokers[0]} --create --topic ${settings.topic})`,
@@ -186,7 +205,11 @@ export class KafkaReader {
       // A SASL port lets kafkajs connect (ApiVersions) and hangs up at its first real request.
       const closed = settings.security?.sasl === undefined && describeKafkaError(error).endsWith('Closed connection');
       const hint = closed ? ' (does the broker want a SASL login on this port?)' : '';
-      throw new SourceError(this.failureCode(error), `cannot read the topics of Kafka at ${this.where}: ${describeKafkaError(error)}${hint}`, { cause: error });
+      throw new SourceError(
+        this.failureCode(error),
+        `cannot read the topics of Kafka at ${this.where}: ${describeKafkaError(error)}${hint}`,
+        { cause: error },
+      );
     }
     // A consumer made now would connect after close() disconnected everything.
     if (signal.aborted) return;
@@ -218,7 +241,10 @@ export class KafkaReader {
       groupId: settings.group,
       sessionTimeout: settings.sessionTimeoutMs,
       rebalanceTimeout: Math.max(REBALANCE_TIMEOUT_MS, settings.sessionTimeoutMs),
-      heartbeatInterval: Math.min(HEARTBEAT_INTERVAL_MS, Math.floor(settings.sessionTimeoutMs / HEARTBEATS_PER_SESSION)),
+      heartbeatInterval: Math.min(
+        HEARTBEAT_INTERVAL_MS,
+        Math.floor(settings.sessionTimeoutMs / HEARTBEATS_PER_SESSION),
+      ),
       maxBytesPerPartition,
       maxBytes: settings.maxBytes,
       minBytes: settings.minBytes,
@@ -234,7 +260,11 @@ export class KafkaReader {
       await consumer.subscribe({ topics: [settings.topic], fromBeginning: settings.fromBeginning });
       await this.run(consumer);
     } catch (error) {
-      throw new SourceError(this.failureCode(error), `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+      throw new SourceError(
+        this.failureCode(error),
+        `cannot start reading ${settings.topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`,
+        { cause: error },
+      );
     }
   }
 
@@ -268,7 +298,11 @@ export class KafkaReader {
     try {
       await this.run(consumer);
     } catch (failure) {
-      this.events.crashed(`cannot resume reading ${this.settings.topic}: ${describeKafkaError(failure)}`, false, failure);
+      this.events.crashed(
+        `cannot resume reading ${this.settings.topic}: ${describeKafkaError(failure)}`,
+        false,
+        failure,
+      );
     }
   }
 
@@ -280,12 +314,19 @@ export class KafkaReader {
   async commit(positions: ReadonlyMap<number, number>): Promise<void> {
     const consumer = this.consumer;
     if (consumer === undefined || positions.size === 0) return;
-    const offsets = [...positions].map(([partition, next]) => ({ topic: this.settings.topic, partition, offset: String(next) }));
+    const offsets = [...positions].map(([partition, next]) => ({
+      topic: this.settings.topic,
+      partition,
+      offset: String(next),
+    }));
     try {
       await consumer.commitOffsets(offsets);
     } catch (error) {
       // At least once: a commit that did not happen means re-reading, never losing.
-      this.log('warn', `could not commit offsets of ${this.settings.topic} (${describeKafkaError(error)}); the next commit covers them`);
+      this.log(
+        'warn',
+        `could not commit offsets of ${this.settings.topic} (${describeKafkaError(error)}); the next commit covers them`,
+      );
     }
   }
 
@@ -301,9 +342,16 @@ export class KafkaReader {
     let ends: Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
     let committed: Awaited<ReturnType<Admin['fetchOffsets']>>;
     try {
-      [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+      [ends, committed] = await Promise.all([
+        admin.fetchTopicOffsets(topic),
+        admin.fetchOffsets({ groupId: group, topics: [topic] }),
+      ]);
     } catch (error) {
-      throw new SourceError('KAFKA_UNAVAILABLE', `cannot read the lag of ${topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`, { cause: error });
+      throw new SourceError(
+        'KAFKA_UNAVAILABLE',
+        `cannot read the lag of ${topic} from Kafka at ${this.where}: ${describeKafkaError(error)}`,
+        { cause: error },
+      );
     }
     const committedAt = new Map<number, number>();
     for (const p of committed[0]?.partitions ?? []) committedAt.set(p.partition, Number(p.offset));
@@ -312,7 +360,8 @@ export class KafkaReader {
       if (!assignment.includes(end.partition)) continue;
       const high = Number(end.high);
       const groupAt = committedAt.get(end.partition) ?? -1;
-      const position = delivered.get(end.partition) ?? (groupAt >= 0 ? groupAt : fromBeginning ? Number(end.low) : high);
+      const position =
+        delivered.get(end.partition) ?? (groupAt >= 0 ? groupAt : fromBeginning ? Number(end.low) : high);
       out.set(end.partition, Math.max(0, high - position));
     }
     return out;
@@ -351,12 +400,18 @@ export class KafkaReader {
     const colon = first.lastIndexOf(':');
     const port = Number(first.slice(colon + 1));
     if (colon < 0 || !Number.isInteger(port)) return undefined;
-    const connection = new BrokerConnection(first.slice(0, colon), port, { connectTimeoutMs: Math.min(connectTimeoutMs, LOGIN_CHECK_TIMEOUT_MS), clientId, security });
+    const connection = new BrokerConnection(first.slice(0, colon), port, {
+      connectTimeoutMs: Math.min(connectTimeoutMs, LOGIN_CHECK_TIMEOUT_MS),
+      clientId,
+      security,
+    });
     try {
       await connection.connected();
       return undefined;
     } catch (error) {
-      return error instanceof KafkaSecurityError ? `cannot connect to Kafka at ${this.where}: ${error.message}` : undefined;
+      return error instanceof KafkaSecurityError
+        ? `cannot connect to Kafka at ${this.where}: ${error.message}`
+        : undefined;
     } finally {
       connection.close();
     }
@@ -369,7 +424,8 @@ export class KafkaReader {
    */
   private groupHint(error: unknown): string {
     const user = this.settings.security?.sasl?.username;
-    if (user === undefined || (error as { name?: unknown } | null)?.name !== 'KafkaJSGroupCoordinatorNotFound') return '';
+    if (user === undefined || (error as { name?: unknown } | null)?.name !== 'KafkaJSGroupCoordinatorNotFound')
+      return '';
     return ` (is user ${user} allowed to READ group ${this.settings.group}? an ACL for it may be missing)`;
   }
 

@@ -112,7 +112,8 @@ export function findRecords(
 ): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // Aborted transactions in first-offset order; a producer is in `abortedBy` from its aborted transaction's first offset to its abort marker.
-  const pending = aborted === null || aborted.length === 0 ? [] : [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
+  const pending =
+    aborted === null || aborted.length === 0 ? [] : [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
   let nextPending = 0;
   const abortedBy = new Set<number>();
   let at = from;
@@ -122,18 +123,27 @@ export function findRecords(
     // Before the header's size check: a message of format v0 or v1 can be shorter than a v2 header.
     const magic = view.getInt8(at + MAGIC);
     if (magic !== CURRENT_MAGIC) {
-      throw new SourceError('KAFKA_FAILED', `record batch at offset ${readInt64(view, at + BASE_OFFSET)} has message format v${magic}; only v2 (Kafka 0.11 and later) is read`);
+      throw new SourceError(
+        'KAFKA_FAILED',
+        `record batch at offset ${readInt64(view, at + BASE_OFFSET)} has message format v${magic}; only v2 (Kafka 0.11 and later) is read`,
+      );
     }
     if (at + RECORDS > batchEnd) throw corrupt(readInt64(view, at + BASE_OFFSET));
     const baseOffset = readInt64(view, at + BASE_OFFSET);
     const lastOffset = baseOffset + view.getInt32(at + LAST_OFFSET_DELTA);
     const attributes = view.getInt16(at + ATTRIBUTES);
     const producerId = readInt64(view, at + PRODUCER_ID);
-    while (nextPending < pending.length && pending[nextPending]!.firstOffset <= lastOffset) abortedBy.add(pending[nextPending++]!.producerId);
+    while (nextPending < pending.length && pending[nextPending]!.firstOffset <= lastOffset)
+      abortedBy.add(pending[nextPending++]!.producerId);
     const batchAt = at;
     at = batchEnd;
     // A marker before the fetch offset still ends its producer's aborted span, as in Kafka's own consumer.
-    if ((attributes & CONTROL_FLAG) !== 0 && (attributes & TRANSACTIONAL_FLAG) !== 0 && isAbortMarker(bytes, view, batchAt + RECORDS, batchEnd)) abortedBy.delete(producerId);
+    if (
+      (attributes & CONTROL_FLAG) !== 0 &&
+      (attributes & TRANSACTIONAL_FLAG) !== 0 &&
+      isAbortMarker(bytes, view, batchAt + RECORDS, batchEnd)
+    )
+      abortedBy.delete(producerId);
     if (lastOffset < fetchOffset) continue;
     found.next = Math.max(found.next, lastOffset + 1);
     if ((attributes & CONTROL_FLAG) !== 0) continue;
@@ -176,7 +186,15 @@ function skipVarint(bytes: Uint8Array): void {
 }
 
 /** The records of one uncompressed batch (or a compressed batch's inflated records) in `bytes[at, end)`. */
-function readRecords(bytes: Uint8Array, at: number, end: number, count: number, baseOffset: number, fetchOffset: number, found: FoundRecords): void {
+function readRecords(
+  bytes: Uint8Array,
+  at: number,
+  end: number,
+  count: number,
+  baseOffset: number,
+  fetchOffset: number,
+  found: FoundRecords,
+): void {
   cursor = at;
   for (let r = 0; r < count && cursor < end; r++) {
     const length = readVarint(bytes);
@@ -213,5 +231,8 @@ export function readInt64(view: DataView, at: number): number {
 }
 
 function corrupt(baseOffset: number): SourceError {
-  return new SourceError('KAFKA_FAILED', `record batch at offset ${baseOffset} is corrupt (a record runs past the batch's end)`);
+  return new SourceError(
+    'KAFKA_FAILED',
+    `record batch at offset ${baseOffset} is corrupt (a record runs past the batch's end)`,
+  );
 }

@@ -26,8 +26,15 @@ export const ILLEGAL_SASL_STATE = 34;
 export const SASL_AUTHENTICATION_FAILED = 58;
 
 /** Mechanisms by their Kafka name, and the hash of the SCRAM ones. */
-const KAFKA_MECHANISM: Record<KafkaSasl['mechanism'], string> = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' };
-const SCRAM_HASH: Partial<Record<KafkaSasl['mechanism'], ScramHash>> = { 'scram-sha-256': 'sha256', 'scram-sha-512': 'sha512' };
+const KAFKA_MECHANISM: Record<KafkaSasl['mechanism'], string> = {
+  plain: 'PLAIN',
+  'scram-sha-256': 'SCRAM-SHA-256',
+  'scram-sha-512': 'SCRAM-SHA-512',
+};
+const SCRAM_HASH: Partial<Record<KafkaSasl['mechanism'], ScramHash>> = {
+  'scram-sha-256': 'sha256',
+  'scram-sha-512': 'sha512',
+};
 /** PLAIN's separator (RFC 4616): authorization identity (empty: the user's own), user, password. */
 const NUL = '\u0000';
 
@@ -49,14 +56,26 @@ export interface SaslAuthenticateAnswer {
 /** A whole SaslHandshake v1 request: mechanism string. */
 export function encodeSaslHandshake(correlationId: number, clientId: string, mechanism: string): Buffer {
   const name = Buffer.from(mechanism, 'utf8');
-  const { out, at } = startRequest(SASL_HANDSHAKE_API_KEY, SASL_HANDSHAKE_API_VERSION, correlationId, clientId, INT16 + name.length);
+  const { out, at } = startRequest(
+    SASL_HANDSHAKE_API_KEY,
+    SASL_HANDSHAKE_API_VERSION,
+    correlationId,
+    clientId,
+    INT16 + name.length,
+  );
   name.copy(out, out.writeInt16BE(name.length, at));
   return out;
 }
 
 /** A whole SaslAuthenticate v1 request: auth_bytes bytes. */
 export function encodeSaslAuthenticate(correlationId: number, clientId: string, authBytes: Uint8Array): Buffer {
-  const { out, at } = startRequest(SASL_AUTHENTICATE_API_KEY, SASL_AUTHENTICATE_API_VERSION, correlationId, clientId, INT32 + authBytes.length);
+  const { out, at } = startRequest(
+    SASL_AUTHENTICATE_API_KEY,
+    SASL_AUTHENTICATE_API_VERSION,
+    correlationId,
+    clientId,
+    INT32 + authBytes.length,
+  );
   out.set(authBytes, out.writeInt32BE(authBytes.length, at));
   return out;
 }
@@ -92,22 +111,43 @@ export interface SaslSession {
  * the password), a MalformedAnswer for an answer it cannot read, an Error
  * for any other error code.
  */
-export async function saslLogin(exchange: Exchange, nextId: () => number, clientId: string, sasl: KafkaSasl, where: string): Promise<SaslSession> {
+export async function saslLogin(
+  exchange: Exchange,
+  nextId: () => number,
+  clientId: string,
+  sasl: KafkaSasl,
+  where: string,
+): Promise<SaslSession> {
   const mechanism = KAFKA_MECHANISM[sasl.mechanism];
   const login = `${mechanism} as ${sasl.username}`;
   let id = nextId();
   const handshake = decodeSaslHandshake(await exchange(encodeSaslHandshake(id, clientId, mechanism), id));
   if (handshake.errorCode === UNSUPPORTED_SASL_MECHANISM) {
-    throw new KafkaSecurityError('UNSUPPORTED_SASL_MECHANISM', securityLines.unsupportedMechanism(where, mechanism, handshake.mechanisms));
+    throw new KafkaSecurityError(
+      'UNSUPPORTED_SASL_MECHANISM',
+      securityLines.unsupportedMechanism(where, mechanism, handshake.mechanisms),
+    );
   }
-  if (handshake.errorCode === ILLEGAL_SASL_STATE) throw new KafkaSecurityError('UNSUPPORTED_SASL_MECHANISM', securityLines.unsupportedMechanism(where, mechanism, []));
-  if (handshake.errorCode !== NONE) throw new Error(`SaslHandshake with ${where} failed with Kafka error ${handshake.errorCode}`);
+  if (handshake.errorCode === ILLEGAL_SASL_STATE)
+    throw new KafkaSecurityError(
+      'UNSUPPORTED_SASL_MECHANISM',
+      securityLines.unsupportedMechanism(where, mechanism, []),
+    );
+  if (handshake.errorCode !== NONE)
+    throw new Error(`SaslHandshake with ${where} failed with Kafka error ${handshake.errorCode}`);
 
   const authenticate = async (message: Buffer): Promise<SaslAuthenticateAnswer> => {
     id = nextId();
     const answer = decodeSaslAuthenticate(await exchange(encodeSaslAuthenticate(id, clientId, message), id));
-    if (answer.errorCode === SASL_AUTHENTICATION_FAILED) throw new KafkaSecurityError('AUTHENTICATION_FAILED', securityLines.authenticationFailed(where, login, answer.errorMessage ?? ''));
-    if (answer.errorCode !== NONE) throw new Error(`SASL ${login} with ${where} failed with Kafka error ${answer.errorCode}${answer.errorMessage === null ? '' : `: ${answer.errorMessage}`}`);
+    if (answer.errorCode === SASL_AUTHENTICATION_FAILED)
+      throw new KafkaSecurityError(
+        'AUTHENTICATION_FAILED',
+        securityLines.authenticationFailed(where, login, answer.errorMessage ?? ''),
+      );
+    if (answer.errorCode !== NONE)
+      throw new Error(
+        `SASL ${login} with ${where} failed with Kafka error ${answer.errorCode}${answer.errorMessage === null ? '' : `: ${answer.errorMessage}`}`,
+      );
     return answer;
   };
 
@@ -119,11 +159,18 @@ export async function saslLogin(exchange: Exchange, nextId: () => number, client
   const scram = new ScramClient(hash, sasl.username, sasl.password);
   try {
     const serverFirst = await authenticate(Buffer.from(scram.firstMessage(), 'utf8'));
-    const serverFinal = await authenticate(Buffer.from(await scram.finalMessage(serverFirst.authBytes.toString('utf8')), 'utf8'));
+    const serverFinal = await authenticate(
+      Buffer.from(await scram.finalMessage(serverFirst.authBytes.toString('utf8')), 'utf8'),
+    );
     scram.checkServerFinal(serverFinal.authBytes.toString('utf8'));
     return { lifetimeMs: serverFinal.sessionLifetimeMs };
   } catch (error) {
-    if (error instanceof ScramError) throw new KafkaSecurityError('AUTHENTICATION_FAILED', securityLines.authenticationFailed(where, login, error.message), { cause: error });
+    if (error instanceof ScramError)
+      throw new KafkaSecurityError(
+        'AUTHENTICATION_FAILED',
+        securityLines.authenticationFailed(where, login, error.message),
+        { cause: error },
+      );
     throw error;
   }
 }

@@ -87,12 +87,17 @@ export class ScramClient {
     const nonce = fields.get('r');
     const salt = fields.get('s');
     const iterationsText = fields.get('i');
-    if (nonce === undefined || salt === undefined || iterationsText === undefined) throw new ScramError(`server-first-message without r, s or i: ${JSON.stringify(serverFirst)}`);
-    if (!nonce.startsWith(this.nonce) || nonce.length === this.nonce.length) throw new ScramError("the server's nonce does not extend the client's");
+    if (nonce === undefined || salt === undefined || iterationsText === undefined)
+      throw new ScramError(`server-first-message without r, s or i: ${JSON.stringify(serverFirst)}`);
+    if (!nonce.startsWith(this.nonce) || nonce.length === this.nonce.length)
+      throw new ScramError("the server's nonce does not extend the client's");
     const iterations = Number(iterationsText);
-    if (!Number.isSafeInteger(iterations) || iterations < MIN_ITERATIONS) throw new ScramError(`the server asks for ${iterationsText} iterations, fewer than ${MIN_ITERATIONS}`);
+    if (!Number.isSafeInteger(iterations) || iterations < MIN_ITERATIONS)
+      throw new ScramError(`the server asks for ${iterationsText} iterations, fewer than ${MIN_ITERATIONS}`);
     const saltedPassword = await new Promise<Buffer>((resolve, reject) =>
-      pbkdf2(this.password, Buffer.from(salt, 'base64'), iterations, HASH_BYTES[this.hash], this.hash, (error, key) => (error === null ? resolve(key) : reject(error))),
+      pbkdf2(this.password, Buffer.from(salt, 'base64'), iterations, HASH_BYTES[this.hash], this.hash, (error, key) =>
+        error === null ? resolve(key) : reject(error),
+      ),
     );
     const finalWithoutProof = `c=${CHANNEL_BINDING},r=${nonce}`;
     const authMessage = `${this.firstBare},${serverFirst},${finalWithoutProof}`;
@@ -113,7 +118,8 @@ export class ScramClient {
     const error = fields.get('e');
     if (error !== undefined) throw new ScramError(`the server says: ${error}`);
     const signature = Buffer.from(fields.get('v') ?? '', 'base64');
-    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) throw new ScramError("the server's signature is wrong: it does not know the password");
+    if (signature.length !== expected.length || !timingSafeEqual(signature, expected))
+      throw new ScramError("the server's signature is wrong: it does not know the password");
   }
 
   private hmac(key: Buffer, text: string): Buffer {

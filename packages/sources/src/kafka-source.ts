@@ -14,7 +14,15 @@ import { SourceError } from './errors.js';
 import { Assignment, type KafkaPartitionHooks, type PartitionStart } from './kafka-assignment.js';
 import { BatchQueue } from './kafka-batch-queue.js';
 import { DEFAULT_BUDGET_BYTES } from './kafka-buffers.js';
-import { DEFAULT_MAX_BYTES, DEFAULT_MAX_WAIT_MS, DEFAULT_MIN_BYTES, DEFAULT_SESSION_TIMEOUT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS, type ReaderSettings } from './kafka-reader.js';
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_WAIT_MS,
+  DEFAULT_MIN_BYTES,
+  DEFAULT_SESSION_TIMEOUT_MS,
+  MAX_SESSION_TIMEOUT_MS,
+  MIN_SESSION_TIMEOUT_MS,
+  type ReaderSettings,
+} from './kafka-reader.js';
 import { WorkerLink, workerScript, type LinkHost } from './kafka-worker-link.js';
 
 export {
@@ -209,12 +217,24 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     if (options.topic === '') throw new SourceError('BAD_OPTION', 'no Kafka topic given');
     if (options.group === '') throw new SourceError('BAD_OPTION', 'the Kafka consumer group must not be empty');
     const oldSpace = options.readerOldSpaceMb;
-    if (oldSpace !== undefined && !(Number.isInteger(oldSpace) && oldSpace >= 0 && oldSpace <= MAX_READER_OLD_SPACE_MB)) {
-      throw new SourceError('BAD_OPTION', `readerOldSpaceMb must be an integer from 0 to ${MAX_READER_OLD_SPACE_MB}, got ${String(oldSpace)}`);
+    if (
+      oldSpace !== undefined &&
+      !(Number.isInteger(oldSpace) && oldSpace >= 0 && oldSpace <= MAX_READER_OLD_SPACE_MB)
+    ) {
+      throw new SourceError(
+        'BAD_OPTION',
+        `readerOldSpaceMb must be an integer from 0 to ${MAX_READER_OLD_SPACE_MB}, got ${String(oldSpace)}`,
+      );
     }
     const session = options.sessionTimeoutMs;
-    if (session !== undefined && !(Number.isInteger(session) && session >= MIN_SESSION_TIMEOUT_MS && session <= MAX_SESSION_TIMEOUT_MS)) {
-      throw new SourceError('BAD_OPTION', `sessionTimeoutMs must be an integer from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS} (the broker's bounds), got ${String(session)}`);
+    if (
+      session !== undefined &&
+      !(Number.isInteger(session) && session >= MIN_SESSION_TIMEOUT_MS && session <= MAX_SESSION_TIMEOUT_MS)
+    ) {
+      throw new SourceError(
+        'BAD_OPTION',
+        `sessionTimeoutMs must be an integer from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS} (the broker's bounds), got ${String(session)}`,
+      );
     }
     if (options.security !== undefined) {
       try {
@@ -272,7 +292,9 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     const onAbort = (): void => this.queue.wake();
     signal?.addEventListener('abort', onAbort);
     try {
-      this.starting = this.reader.start(signal === undefined ? this.stopStarting.signal : AbortSignal.any([signal, this.stopStarting.signal]));
+      this.starting = this.reader.start(
+        signal === undefined ? this.stopStarting.signal : AbortSignal.any([signal, this.stopStarting.signal]),
+      );
       await this.starting;
       let idleSince = this.now();
       while (!this.closed && signal?.aborted !== true) {
@@ -376,7 +398,10 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     this.joinedGroup = true;
     this.lastFetchAt = this.now();
     this.recovered();
-    this.log('info', `joined group ${this.options.group}: partitions ${now.length === 0 ? 'none' : now.join(',')} of ${this.topic}`);
+    this.log(
+      'info',
+      `joined group ${this.options.group}: partitions ${now.length === 0 ? 'none' : now.join(',')} of ${this.topic}`,
+    );
     if (gained.length > 0 || lost.length > 0) this.options.onAssignment?.(gained, lost);
     // Hooks to run: between batches, as soon as the caller is back.
     this.queue.wake();
@@ -384,7 +409,10 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
 
   rebalancing(id: number): void {
     this.partitions.rebalancing(id);
-    this.log('info', `group ${this.options.group} is rebalancing${this.options.partitions?.rebalancing === undefined ? '' : '; saving the partitions held before rejoining'}`);
+    this.log(
+      'info',
+      `group ${this.options.group} is rebalancing${this.options.partitions?.rebalancing === undefined ? '' : '; saving the partitions held before rejoining'}`,
+    );
     this.queue.wake();
   }
 
@@ -406,7 +434,9 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     }
     // The reader's own failures keep their code (KAFKA_SECURITY: TLS or a login that cannot work); kafkajs's are KAFKA_FAILED.
     const code = cause instanceof SourceError ? cause.code : 'KAFKA_FAILED';
-    this.failed(new SourceError(code, `reading ${this.topic} from Kafka at ${this.where} failed: ${reason}`, { cause }));
+    this.failed(
+      new SourceError(code, `reading ${this.topic} from Kafka at ${this.where} failed: ${reason}`, { cause }),
+    );
   }
 
   failed(error: SourceError): void {
@@ -453,7 +483,10 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     const since = this.troubleSince ?? Math.max(this.lastFetchAt, this.fetchingSince);
     if (at - since < limit) return;
     const reason = this.lastTrouble === '' ? 'no answer' : this.lastTrouble;
-    throw new SourceError('KAFKA_UNAVAILABLE', `lost Kafka at ${this.where} for ${Math.round((at - since) / 1000)} s: ${reason}`);
+    throw new SourceError(
+      'KAFKA_UNAVAILABLE',
+      `lost Kafka at ${this.where} for ${Math.round((at - since) / 1000)} s: ${reason}`,
+    );
   }
 
   private tick(resumed = false): FrameBatch {

@@ -1,6 +1,13 @@
 import { connect, type OnReadOpts, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import { isTlsRecordStart, KafkaSecurityError, securityFailureOf, securityLines, tlsConnectOptions, type KafkaSecurity } from '@uniqstream/kafka';
+import {
+  isTlsRecordStart,
+  KafkaSecurityError,
+  securityFailureOf,
+  securityLines,
+  tlsConnectOptions,
+  type KafkaSecurity,
+} from '@uniqstream/kafka';
 import { INT16, INT32, INT64, NULL_LENGTH, SIZE_BYTES, startRequest } from './kafka-protocol.js';
 import { readInt64, type AbortedTransaction } from './kafka-record-batch.js';
 import { saslLogin } from './kafka-sasl.js';
@@ -59,7 +66,8 @@ export interface FetchedPartition {
 /** A whole request: size, header v1 and a Fetch v4 body for one topic. */
 export function encodeFetch(correlationId: number, clientId: string, request: FetchRequest): Buffer {
   const topic = Buffer.from(request.topic, 'utf8');
-  const bodyBytes = FETCH_FIXED_BYTES + INT16 + topic.length + INT32 + request.partitions.length * FETCH_PARTITION_BYTES;
+  const bodyBytes =
+    FETCH_FIXED_BYTES + INT16 + topic.length + INT32 + request.partitions.length * FETCH_PARTITION_BYTES;
   const start = startRequest(FETCH_API_KEY, FETCH_API_VERSION, correlationId, clientId, bodyBytes);
   const out = start.out;
   let at = out.writeInt32BE(CONSUMER_REPLICA_ID, start.at);
@@ -103,7 +111,8 @@ export function decodeFetch(body: Uint8Array, topic: string): FetchedPartition[]
       let aborted: AbortedTransaction[] | null = null;
       if (abortedCount !== NULL_LENGTH) {
         aborted = [];
-        for (let a = 0; a < abortedCount; a++, at += ABORTED_BYTES) aborted.push({ producerId: readInt64(view, at), firstOffset: readInt64(view, at + INT64) });
+        for (let a = 0; a < abortedCount; a++, at += ABORTED_BYTES)
+          aborted.push({ producerId: readInt64(view, at), firstOffset: readInt64(view, at + INT64) });
       }
       const recordsLength = view.getInt32(at);
       at += INT32;
@@ -209,9 +218,17 @@ export class BrokerConnection {
     const tls = options.security?.tls;
     this.tls = tls !== undefined;
     // Reads go straight into the answer's buffer once its size is known (no chunk per read to copy and collect); TLS sockets read decrypted bytes the same way.
-    const onread: OnReadOpts = { buffer: () => this.readTarget(), callback: (bytes: number, into: Uint8Array) => this.onRead(bytes, into) };
+    const onread: OnReadOpts = {
+      buffer: () => this.readTarget(),
+      callback: (bytes: number, into: Uint8Array) => this.onRead(bytes, into),
+    };
     // tls.connect takes onread as net.connect does (Node's documentation); its types leave it out.
-    const secured: ConnectionOptions & { readonly onread: OnReadOpts } = { host, port, ...(tls === undefined ? {} : tlsConnectOptions(tls, host)), onread };
+    const secured: ConnectionOptions & { readonly onread: OnReadOpts } = {
+      host,
+      port,
+      ...(tls === undefined ? {} : tlsConnectOptions(tls, host)),
+      onread,
+    };
     this.socket = tls === undefined ? connect({ host, port, noDelay: true, onread }) : connectTls(secured);
     if (tls !== undefined) this.socket.setNoDelay(true);
     const handshake = new Promise<void>((resolve, reject) => {
@@ -268,8 +285,15 @@ export class BrokerConnection {
     // The broker counts the lifetime from its end of the login: counted here from before it, the renewal is early, never late.
     const started = this.now();
     try {
-      const session = await saslLogin((request, id) => this.exchange(request, id, connectTimeoutMs, true), () => (this.loginIds = (this.loginIds + 1) | 0), clientId, sasl, this.where);
-      this.renewAt = session.lifetimeMs > 0 ? started + session.lifetimeMs * REAUTHENTICATE_AT : Number.POSITIVE_INFINITY;
+      const session = await saslLogin(
+        (request, id) => this.exchange(request, id, connectTimeoutMs, true),
+        () => (this.loginIds = (this.loginIds + 1) | 0),
+        clientId,
+        sasl,
+        this.where,
+      );
+      this.renewAt =
+        session.lifetimeMs > 0 ? started + session.lifetimeMs * REAUTHENTICATE_AT : Number.POSITIVE_INFINITY;
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       this.fail(failure);
@@ -281,7 +305,10 @@ export class BrokerConnection {
     if (this.lost !== undefined) throw this.lost;
     if (this.pending !== undefined) throw new Error('one request at a time');
     const body = await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new ConnectionLost(`no answer from ${this.where} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => this.fail(new ConnectionLost(`no answer from ${this.where} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.pending = { resolve, reject, timer, own };
       this.socket.write(request);
     });
@@ -297,7 +324,11 @@ export class BrokerConnection {
   /** No connection in time: for TLS, a port that took the connection but not the handshake speaks something else. */
   private connectTimedOut(timeoutMs: number): Error {
     const socket = this.socket as Socket & { readonly connecting: boolean };
-    if (this.tls && !socket.connecting) return new KafkaSecurityError('TLS_TO_PLAINTEXT_PORT', securityLines.tlsToPlaintext(this.where, `no TLS handshake within ${timeoutMs} ms`));
+    if (this.tls && !socket.connecting)
+      return new KafkaSecurityError(
+        'TLS_TO_PLAINTEXT_PORT',
+        securityLines.tlsToPlaintext(this.where, `no TLS handshake within ${timeoutMs} ms`),
+      );
     return new ConnectionLost(`no connection to ${this.where} within ${timeoutMs} ms`);
   }
 
@@ -311,7 +342,9 @@ export class BrokerConnection {
   /** Closed by the broker before anything was answered: say what that may mean. */
   private closedWithout(): Error {
     if (!this.established || this.answered) return new ConnectionLost(`connection to ${this.where} closed`);
-    return new ConnectionLost(`connection to ${this.where} closed before any answer (a port that wants ${this.tls ? 'a SASL login, or no TLS' : 'TLS or a SASL login'}?)`);
+    return new ConnectionLost(
+      `connection to ${this.where} closed before any answer (a port that wants ${this.tls ? 'a SASL login, or no TLS' : 'TLS or a SASL login'}?)`,
+    );
   }
 
   private fail(error: Error): void {
@@ -327,7 +360,8 @@ export class BrokerConnection {
   /** Where the socket's next read goes: the rest of the answer, or the scratch buffer while no large rest is known. */
   private readTarget(): Uint8Array {
     const rest = this.answerSize - this.received;
-    if (this.answerSize >= 0 && rest >= DIRECT_READ_MIN_BYTES) return this.answer.subarray(this.received, this.answerSize);
+    if (this.answerSize >= 0 && rest >= DIRECT_READ_MIN_BYTES)
+      return this.answer.subarray(this.received, this.answerSize);
     return this.scratch;
   }
 
@@ -376,7 +410,9 @@ export class BrokerConnection {
         }
         this.answerSize = this.sizeBytes.readInt32BE(0);
         if (this.answerSize < INT32) {
-          this.fail(new ConnectionLost(`answer of ${this.answerSize} bytes from ${this.where}, too short for a correlation id`));
+          this.fail(
+            new ConnectionLost(`answer of ${this.answerSize} bytes from ${this.where}, too short for a correlation id`),
+          );
           return;
         }
         this.received = 0;
@@ -385,7 +421,8 @@ export class BrokerConnection {
           this.answer = Buffer.allocUnsafe(this.answerSize);
         } else {
           // Grown, never shrunk: answers are about the fetch size every time.
-          if (this.buffers[this.turn]!.length < this.answerSize) this.buffers[this.turn] = Buffer.allocUnsafeSlow(this.answerSize);
+          if (this.buffers[this.turn]!.length < this.answerSize)
+            this.buffers[this.turn] = Buffer.allocUnsafeSlow(this.answerSize);
           this.answer = this.buffers[this.turn]!;
           this.turn ^= 1;
         }

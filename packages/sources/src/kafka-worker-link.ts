@@ -47,7 +47,11 @@ export function workerExecArgv(argv: readonly string[]): string[] {
  * (`node --trace-gc`, `--max-old-space-size=4096`): those hold for every
  * thread already, so the refused ones are left out and it starts again.
  */
-export function startThread(script: URL, workerData: unknown, callerArgv: readonly string[] = process.execArgv): Worker {
+export function startThread(
+  script: URL,
+  workerData: unknown,
+  callerArgv: readonly string[] = process.execArgv,
+): Worker {
   const execArgv = workerExecArgv(callerArgv);
   try {
     return new Worker(script, { workerData, execArgv });
@@ -74,8 +78,13 @@ const INITIAL_OLD_SPACE_FLAG = '--initial-old-space-size';
  * alone: when the caller's Node flags (`callerArgv`, NODE_OPTIONS) set it,
  * theirs holds.
  */
-export function readerHeapFlag(initialOldSpaceMb: number, callerArgv: readonly string[], nodeOptions: string | undefined): string | undefined {
-  const named = (arg: string): boolean => arg === INITIAL_OLD_SPACE_FLAG || arg.startsWith(`${INITIAL_OLD_SPACE_FLAG}=`);
+export function readerHeapFlag(
+  initialOldSpaceMb: number,
+  callerArgv: readonly string[],
+  nodeOptions: string | undefined,
+): string | undefined {
+  const named = (arg: string): boolean =>
+    arg === INITIAL_OLD_SPACE_FLAG || arg.startsWith(`${INITIAL_OLD_SPACE_FLAG}=`);
   if (callerArgv.some(named) || (nodeOptions ?? '').split(/\s+/).some(named)) return undefined;
   return `${INITIAL_OLD_SPACE_FLAG}=${initialOldSpaceMb}`;
 }
@@ -150,7 +159,10 @@ export class WorkerLink {
   start(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
     const path = fileURLToPath(this.script);
-    if (!existsSync(path)) return Promise.reject(new SourceError('BAD_STATE', `the Kafka reader thread's script ${path} is missing (build @uniqstream/sources)`));
+    if (!existsSync(path))
+      return Promise.reject(
+        new SourceError('BAD_STATE', `the Kafka reader thread's script ${path} is missing (build @uniqstream/sources)`),
+      );
     const setup: WorkerSetup = { reader: this.options.reader, buffers: this.buffers.memory };
     // V8 reads its heap flags when a thread's heap is made: set now, this one holds for the reader
     // thread (the caller's heap is made already). Process-wide, it also holds for threads started later.
@@ -160,7 +172,9 @@ export class WorkerLink {
     this.worker = worker;
     this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (message: FromWorker) => this.receive(message));
-    worker.on('error', (error) => this.lost(`the Kafka reader thread failed: ${error.message.split('\n')[0] ?? ''}`, error));
+    worker.on('error', (error) =>
+      this.lost(`the Kafka reader thread failed: ${error.message.split('\n')[0] ?? ''}`, error),
+    );
     worker.on('exit', (code) => this.lost(`the Kafka reader thread stopped (exit code ${code})`, undefined));
     return new Promise<void>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
@@ -247,13 +261,23 @@ export class WorkerLink {
         this.host.consuming();
         return;
       case 'crashed':
-        this.host.crashed(message.reason, message.restart, message.code === undefined ? new Error(message.reason) : new SourceError(message.code, message.reason));
+        this.host.crashed(
+          message.reason,
+          message.restart,
+          message.code === undefined ? new Error(message.reason) : new SourceError(message.code, message.reason),
+        );
         return;
       case 'started':
         this.settleStart(undefined);
         return;
       case 'failed':
-        this.settleStart(new SourceError(message.code, message.message, message.cause === '' ? {} : { cause: new Error(message.cause) }));
+        this.settleStart(
+          new SourceError(
+            message.code,
+            message.message,
+            message.cause === '' ? {} : { cause: new Error(message.cause) },
+          ),
+        );
         return;
       case 'committed':
         this.commits.get(message.id)?.resolve();
@@ -285,7 +309,14 @@ export class WorkerLink {
       frames[i] = bytes.subarray(start, end);
       start = end;
     }
-    const batch: FrameBatch = { partition: message.partition, frames, positions: message.offsets, next: message.next, origin: this.options.reader.topic, knownUtf8: message.utf8 };
+    const batch: FrameBatch = {
+      partition: message.partition,
+      frames,
+      positions: message.offsets,
+      next: message.next,
+      origin: this.options.reader.topic,
+      knownUtf8: message.utf8,
+    };
     void this.host.offer(batch, message.session).then(() => {
       // Back before the room, so that the reader, woken by the room, finds it to reuse. Views of
       // it left behind (if any) become empty: the pipeline is done with them.
@@ -305,7 +336,11 @@ export class WorkerLink {
     // An error is followed by an exit: one failure is enough.
     if (this.closing || this.gone) return;
     this.gone = true;
-    const error = new SourceError('KAFKA_FAILED', `reading ${this.options.reader.topic} from Kafka failed: ${reason}`, cause === undefined ? {} : { cause });
+    const error = new SourceError(
+      'KAFKA_FAILED',
+      `reading ${this.options.reader.topic} from Kafka failed: ${reason}`,
+      cause === undefined ? {} : { cause },
+    );
     this.settleStart(error);
     this.settleAll();
     this.host.failed(error);

@@ -64,7 +64,12 @@ const reader = new KafkaReader(
     crashed: (reason, restart, cause) => {
       // The first fetch after a crash is news (the source logs "reconnected").
       lastFetchNotice = Number.NEGATIVE_INFINITY;
-      post({ kind: 'crashed', reason: scrub(reason), restart, ...(cause instanceof SourceError ? { code: cause.code } : {}) });
+      post({
+        kind: 'crashed',
+        reason: scrub(reason),
+        restart,
+        ...(cause instanceof SourceError ? { code: cause.code } : {}),
+      });
     },
   },
   records,
@@ -101,7 +106,18 @@ async function records(partition: number, found: FoundRecords, session: number):
   // Here, on the reader thread, the pipeline's thread is spared a check per frame.
   const utf8 = packedValuesAreUtf8(bytes, ends);
   const buffer = bytes.buffer as ArrayBuffer;
-  const batch: BatchMessage = { kind: 'batch', partition, session, buffer, size, charge: space.charge, ends, offsets, next: offsets[count - 1]! + 1, utf8 };
+  const batch: BatchMessage = {
+    kind: 'batch',
+    partition,
+    session,
+    buffer,
+    size,
+    charge: space.charge,
+    ends,
+    offsets,
+    next: offsets[count - 1]! + 1,
+    utf8,
+  };
   post(batch, [ends.buffer, offsets.buffer, buffer]);
 }
 
@@ -109,8 +125,20 @@ const stopStarting = new AbortController();
 const starting = reader.start(stopStarting.signal).then(
   () => post({ kind: 'started' }),
   (error: unknown) => {
-    if (error instanceof SourceError) post({ kind: 'failed', code: error.code, message: scrub(error.message), cause: error.cause === undefined ? '' : scrub(describeKafkaError(error.cause)) });
-    else post({ kind: 'failed', code: 'KAFKA_FAILED', message: scrub(`reading ${setup.reader.topic} from Kafka failed: ${describeKafkaError(error)}`), cause: '' });
+    if (error instanceof SourceError)
+      post({
+        kind: 'failed',
+        code: error.code,
+        message: scrub(error.message),
+        cause: error.cause === undefined ? '' : scrub(describeKafkaError(error.cause)),
+      });
+    else
+      post({
+        kind: 'failed',
+        code: 'KAFKA_FAILED',
+        message: scrub(`reading ${setup.reader.topic} from Kafka failed: ${describeKafkaError(error)}`),
+        cause: '',
+      });
   },
 );
 

@@ -6,7 +6,8 @@ import { openKafkaSource, type KafkaSourceOptions } from './kafka-source.js';
 export const DEFAULT_GROUP = 'uniqstream';
 
 /** Kafka settings for openSource; the endpoint gives brokers and topic. */
-export interface KafkaEndpointOptions extends Omit<KafkaSourceOptions, 'brokers' | 'topic' | 'group' | 'fromBeginning'> {
+export interface KafkaEndpointOptions
+  extends Omit<KafkaSourceOptions, 'brokers' | 'topic' | 'group' | 'fromBeginning'> {
   /** Consumer group (default `uniqstream`). */
   readonly group?: string;
   /** Start at the earliest offset when the group has none committed (default: the latest). */

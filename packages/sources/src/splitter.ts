@@ -164,7 +164,13 @@ export class LineSplitter {
     return batch;
   }
 
-  private batch(frames: Uint8Array[], positions: number[], next: number, firstLine: number | undefined, knownUtf8: boolean): FrameBatch {
+  private batch(
+    frames: Uint8Array[],
+    positions: number[],
+    next: number,
+    firstLine: number | undefined,
+    knownUtf8: boolean,
+  ): FrameBatch {
     // Lines are consecutive, so this counts every byte of them: terminators, a CR, the cut-off rest of a too-long line.
     const bytes = next - positions[0]!;
     return firstLine === undefined

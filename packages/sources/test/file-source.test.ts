@@ -75,25 +75,33 @@ function gzipMembers(bytes: Buffer, cuts: readonly number[]): Buffer {
   return Buffer.concat(members);
 }
 
-const line = fc.array(fc.constantFrom('a', '"', ':', 'é', 'Свобода', '😀', '\r'), { maxLength: 30 }).map((p) => p.join(''));
-const text = fc.tuple(fc.array(line, { maxLength: 30 }), fc.constantFrom('\n', '\r\n'), fc.boolean())
+const line = fc
+  .array(fc.constantFrom('a', '"', ':', 'é', 'Свобода', '😀', '\r'), { maxLength: 30 })
+  .map((p) => p.join(''));
+const text = fc
+  .tuple(fc.array(line, { maxLength: 30 }), fc.constantFrom('\n', '\r\n'), fc.boolean())
   .map(([lines, eol, finalEol]) => lines.join(eol) + (finalEol && lines.length > 0 ? eol : ''));
 
 describe('openFileSource', () => {
   it('reads plain, gzip and multi-member gzip files to the same frames and positions', async () => {
     await fc.assert(
-      fc.asyncProperty(text, fc.array(fc.nat(), { maxLength: 4 }), fc.integer({ min: 1, max: 64 }), async (content, cuts, highWaterMark) => {
-        const bytes = Buffer.from(content);
-        const plain = await file(bytes);
-        const single = await file(gzipSync(bytes), '.gz');
-        const multi = await file(gzipMembers(bytes, cuts), '.gz');
-        const expected = reference([content]);
-        for (const path of [plain, single, multi]) {
-          const seen = await readAll([path], { highWaterMark, batchFrames: 3 });
-          expect(seen.frames).toEqual(expected.frames);
-          expect(seen.positions).toEqual(expected.positions);
-        }
-      }),
+      fc.asyncProperty(
+        text,
+        fc.array(fc.nat(), { maxLength: 4 }),
+        fc.integer({ min: 1, max: 64 }),
+        async (content, cuts, highWaterMark) => {
+          const bytes = Buffer.from(content);
+          const plain = await file(bytes);
+          const single = await file(gzipSync(bytes), '.gz');
+          const multi = await file(gzipMembers(bytes, cuts), '.gz');
+          const expected = reference([content]);
+          for (const path of [plain, single, multi]) {
+            const seen = await readAll([path], { highWaterMark, batchFrames: 3 });
+            expect(seen.frames).toEqual(expected.frames);
+            expect(seen.positions).toEqual(expected.positions);
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -108,12 +116,22 @@ describe('openFileSource', () => {
 
   it('numbers positions across files and lines within each file', async () => {
     const texts = ['a\nbb\nccc', 'dddd\r\n\r\ne\n', '', 'f'];
-    const paths = [await file(texts[0]!), await file(gzipSync(texts[1]!), '.gz'), await file(texts[2]!), await file(texts[3]!)];
+    const paths = [
+      await file(texts[0]!),
+      await file(gzipSync(texts[1]!), '.gz'),
+      await file(texts[2]!),
+      await file(texts[3]!),
+    ];
     const seen = await readAll(paths, { batchFrames: 2 });
     const expected = reference(texts);
     expect(seen.frames).toEqual(expected.frames);
     expect(seen.positions).toEqual(expected.positions);
-    const perBatch = seen.batches.map((b) => ({ origin: b.origin, firstLine: b.firstLine, count: b.frames.length, next: b.next }));
+    const perBatch = seen.batches.map((b) => ({
+      origin: b.origin,
+      firstLine: b.firstLine,
+      count: b.frames.length,
+      next: b.next,
+    }));
     expect(perBatch).toEqual([
       { origin: paths[0], firstLine: 1, count: 2, next: expected.ends[1] },
       { origin: paths[0], firstLine: 3, count: 1, next: expected.ends[2] },
@@ -232,7 +250,10 @@ describe('named pipes and devices', () => {
   }
 
   /** A writer process, `cat file > pipe`: it waits in open() until the pipe has a reader. Resolves to its exit. */
-  async function writer(pipe: string, content: string | Buffer): Promise<{ code: number | null; signal: string | null }> {
+  async function writer(
+    pipe: string,
+    content: string | Buffer,
+  ): Promise<{ code: number | null; signal: string | null }> {
     const source = await file(content);
     return new Promise((resolve, reject) => {
       const child = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', source, pipe], { stdio: 'ignore' });
@@ -243,7 +264,8 @@ describe('named pipes and devices', () => {
 
   it('reads a named pipe once, to the end of what its writer sends, after checkReadable looked at it', async () => {
     const pipe = fifo();
-    const content = Array.from({ length: 20_000 }, (_, i) => `{"uid":"u${i}","ts":${1468244340 + i}}`).join('\n') + '\n';
+    const content =
+      Array.from({ length: 20_000 }, (_, i) => `{"uid":"u${i}","ts":${1468244340 + i}}`).join('\n') + '\n';
     const wrote = writer(pipe, content);
     // Opening the pipe here would let the writer in and closing it again would kill it with SIGPIPE.
     await checkReadable([pipe]);
@@ -259,7 +281,8 @@ describe('named pipes and devices', () => {
     // Timers still run while the source waits: the wait does not block the process.
     setTimeout(() => controller.abort(), 100);
     const frames: string[] = [];
-    for await (const batch of source.batches(controller.signal)) frames.push(...batch.frames.map((f) => Buffer.from(f).toString()));
+    for await (const batch of source.batches(controller.signal))
+      frames.push(...batch.frames.map((f) => Buffer.from(f).toString()));
     expect(frames).toEqual([]);
     await source.close();
   }, 20_000);
@@ -325,7 +348,10 @@ describe('errors', () => {
     const locked = await file('secret\n');
     await chmod(locked, 0o000);
     // root reads anything, so only check the code when the OS refuses.
-    const refused = await checkReadable([locked]).then(() => undefined, (e: unknown) => e);
+    const refused = await checkReadable([locked]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (refused !== undefined) expect(refused).toMatchObject({ code: 'FILE_UNREADABLE' });
   });
 
@@ -343,7 +369,10 @@ describe('errors', () => {
   });
 
   it('says where in a gzip file zlib met the damage, to the step, also far into the file', async () => {
-    const lines = Array.from({ length: 60_000 }, (_, i) => `{"uid":"${(i * 2654435761 >>> 0).toString(16)}","ts":${1468244340 + i},"n":${i % 977}}`);
+    const lines = Array.from(
+      { length: 60_000 },
+      (_, i) => `{"uid":"${((i * 2654435761) >>> 0).toString(16)}","ts":${1468244340 + i},"n":${i % 977}}`,
+    );
     const good = gzipSync(lines.join('\n') + '\n');
     for (const at of [5000, Math.floor(good.length * 0.7)]) {
       const corrupt = Buffer.from(good);

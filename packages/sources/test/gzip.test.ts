@@ -34,12 +34,17 @@ describe('isGzipHeader', () => {
 describe('peekGzip', () => {
   it('tells gzip from plain however the first bytes are chunked, and loses no byte', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 50 }), fc.boolean(), fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 5 }), async (data, zip, sizes) => {
-        const bytes = zip ? gzipSync(data) : Buffer.from(data);
-        const peeked = await peekGzip(Readable.from(pieces(bytes, sizes)));
-        expect(peeked.gzip).toBe(bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b);
-        expect(await concat(peeked.chunks)).toEqual(bytes);
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 50 }),
+        fc.boolean(),
+        fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 5 }),
+        async (data, zip, sizes) => {
+          const bytes = zip ? gzipSync(data) : Buffer.from(data);
+          const peeked = await peekGzip(Readable.from(pieces(bytes, sizes)));
+          expect(peeked.gzip).toBe(bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b);
+          expect(await concat(peeked.chunks)).toEqual(bytes);
+        },
+      ),
     );
   });
 });
@@ -55,7 +60,10 @@ describe('gunzipChunks', () => {
   it('fails with a zlib error on corrupt data', async () => {
     const zipped = gzipSync('x'.repeat(1000));
     zipped[12] = zipped[12]! ^ 0xff;
-    const failure = await concat(gunzipChunks(Readable.from([zipped]), 1024)).then(() => undefined, (e: unknown) => e);
+    const failure = await concat(gunzipChunks(Readable.from([zipped]), 1024)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isZlibError(failure)).toBe(true);
     expect(isZlibError(Object.assign(new Error('x'), { code: 'ENOENT' }))).toBe(false);
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Assignment, type AssignmentEffects, type KafkaPartitionHooks, type PartitionStart } from '../src/kafka-assignment.js';
+import {
+  Assignment,
+  type AssignmentEffects,
+  type KafkaPartitionHooks,
+  type PartitionStart,
+} from '../src/kafka-assignment.js';
 import { SourceError } from '../src/errors.js';
 
 /** Hooks and effects that write down what happens, in order; `assigned` answers from `offsets`. */
@@ -36,7 +41,12 @@ function recorder(offsets: ReadonlyMap<number, number | undefined> = new Map()):
 describe('Assignment', () => {
   it('adopts what a join gives: assigned first, then the start of each at the offset it returned, each with a session of its own', async () => {
     const a = new Assignment();
-    const { journal, starts, hooks, effects } = recorder(new Map([[0, 120], [3, undefined]]));
+    const { journal, starts, hooks, effects } = recorder(
+      new Map([
+        [0, 120],
+        [3, undefined],
+      ]),
+    );
     expect(a.joined([3, 0])).toEqual({ gained: [0, 3], lost: [] });
     expect(a.due).toBe(true);
     expect(a.adopting).toBe(true);
@@ -215,7 +225,9 @@ describe('Assignment', () => {
       a.joined([2]);
       const failure = await a.reconcile(hooks, effects).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(SourceError);
-      expect((failure as SourceError).message).toBe(`partitions.assigned gave partition 2 the offset ${bad}; an offset is an integer from 0`);
+      expect((failure as SourceError).message).toBe(
+        `partitions.assigned gave partition 2 the offset ${bad}; an offset is an integer from 0`,
+      );
       expect(a.owned()).toEqual([]);
     }
   });

@@ -33,7 +33,14 @@ describe('BatchBuffers', () => {
   it('never lets more than the budget be in use, never hands out a buffer in use, and gives back every charge (random sizes, random consumer pace)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ size: fc.integer({ min: 0, max: 2 * BUDGET }), releaseFirst: fc.nat({ max: 3 }), recycle: fc.boolean() }), { minLength: 1, maxLength: 200 }),
+        fc.array(
+          fc.record({
+            size: fc.integer({ min: 0, max: 2 * BUDGET }),
+            releaseFirst: fc.nat({ max: 3 }),
+            recycle: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 200 },
+        ),
         (steps) => {
           const { producer, consumer } = pair(BUDGET);
           /** Reservations written and not released, oldest first, with what was written. */
@@ -56,7 +63,8 @@ describe('BatchBuffers', () => {
             }
             expect(r.bytes.length).toBe(size);
             expect(r.charge).toBe(Math.min(size, BUDGET));
-            for (const other of live) expect(other.r.bytes.buffer === r.bytes.buffer && size > 0 && other.size > 0).toBe(false);
+            for (const other of live)
+              expect(other.r.bytes.buffer === r.bytes.buffer && size > 0 && other.size > 0).toBe(false);
             r.bytes.set(pattern(batch, size));
             live.push({ r, size, batch, recycle });
             expect(consumer.inUse).toBeLessThanOrEqual(BUDGET);

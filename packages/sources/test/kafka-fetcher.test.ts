@@ -54,7 +54,10 @@ function askedOffsets(request: Buffer): Map<number, number> {
 async function recordsFrom(partition: number, from: number): Promise<Buffer | null> {
   const count = Math.min(PER_ANSWER, RECORDS - from);
   if (count <= 0) return null;
-  return encodeBatch({ baseOffset: from, records: Array.from({ length: count }, (_, i) => ({ key: null, value: Buffer.from(`${partition}:${from + i}`) })) });
+  return encodeBatch({
+    baseOffset: from,
+    records: Array.from({ length: count }, (_, i) => ({ key: null, value: Buffer.from(`${partition}:${from + i}`) })),
+  });
 }
 
 /**
@@ -62,7 +65,9 @@ async function recordsFrom(partition: number, from: number): Promise<Buffer | nu
  * with `errorFor(partition)` when that gives an error code. Returns its port
  * and every request's asked offsets.
  */
-async function startBroker(errorFor: (partition: number) => number = () => 0): Promise<{ port: number; asked: Map<number, number>[] }> {
+async function startBroker(
+  errorFor: (partition: number) => number = () => 0,
+): Promise<{ port: number; asked: Map<number, number>[] }> {
   const asked: Map<number, number>[] = [];
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -102,9 +107,29 @@ async function startBroker(errorFor: (partition: number) => number = () => 0): P
 function admin(port: number, committed: ReadonlyMap<number, number>): Admin {
   const partitions = [0, 1];
   const stand: Pick<Admin, 'fetchOffsets' | 'fetchTopicOffsets' | 'fetchTopicMetadata' | 'describeCluster'> = {
-    fetchOffsets: async () => [{ topic: TOPIC, partitions: partitions.map((p) => ({ partition: p, offset: String(committed.get(p) ?? -1), metadata: null })) }],
-    fetchTopicOffsets: async () => partitions.map((p) => ({ partition: p, offset: String(RECORDS), high: String(RECORDS), low: '0' })),
-    fetchTopicMetadata: async () => ({ topics: [{ name: TOPIC, partitions: partitions.map((p) => ({ partitionId: p, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1], offlineReplicas: [] })) }] }),
+    fetchOffsets: async () => [
+      {
+        topic: TOPIC,
+        partitions: partitions.map((p) => ({ partition: p, offset: String(committed.get(p) ?? -1), metadata: null })),
+      },
+    ],
+    fetchTopicOffsets: async () =>
+      partitions.map((p) => ({ partition: p, offset: String(RECORDS), high: String(RECORDS), low: '0' })),
+    fetchTopicMetadata: async () => ({
+      topics: [
+        {
+          name: TOPIC,
+          partitions: partitions.map((p) => ({
+            partitionId: p,
+            leader: 1,
+            partitionErrorCode: 0,
+            replicas: [1],
+            isr: [1],
+            offlineReplicas: [],
+          })),
+        },
+      ],
+    }),
     describeCluster: async () => ({ brokers: [{ nodeId: 1, host: '127.0.0.1', port }], controller: 1, clusterId: 'c' }),
   };
   return stand as Admin;
@@ -116,9 +141,26 @@ interface Delivered {
   readonly values: string[];
 }
 
-function fetcher(port: number, committed: ReadonlyMap<number, number>, deliver: FetcherEvents['deliver'], lines: string[] = [], security?: KafkaSecurity): DirectFetcher {
+function fetcher(
+  port: number,
+  committed: ReadonlyMap<number, number>,
+  deliver: FetcherEvents['deliver'],
+  lines: string[] = [],
+  security?: KafkaSecurity,
+): DirectFetcher {
   const f = new DirectFetcher(
-    { topic: TOPIC, group: 'g', fromBeginning: true, clientId: 'test', maxBytesPerPartition: 1 << 20, maxBytes: 1 << 20, minBytes: 1, maxWaitMs: 50, connectTimeoutMs: CONNECT_TIMEOUT_MS, security },
+    {
+      topic: TOPIC,
+      group: 'g',
+      fromBeginning: true,
+      clientId: 'test',
+      maxBytesPerPartition: 1 << 20,
+      maxBytes: 1 << 20,
+      minBytes: 1,
+      maxWaitMs: 50,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      security,
+    },
     admin(port, committed),
     (level, line) => lines.push(`${level} ${line}`),
     { deliver, fetched: () => undefined, failed: (error) => lines.push(`failed ${error.code} ${error.message}`) },
@@ -142,13 +184,18 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
-const range = (partition: number, from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `${partition}:${from + i}`);
+const range = (partition: number, from: number, to: number): string[] =>
+  Array.from({ length: to - from }, (_, i) => `${partition}:${from + i}`);
 
 describe('DirectFetcher', () => {
   it('reads a partition only once started, from the offset given or the committed one, each delivery with its session', async () => {
     const { port, asked } = await startBroker();
     const got: Delivered[] = [];
-    const f = fetcher(port, new Map([[1, 30]]), async (partition, found, session) => void got.push({ partition, session, values: valuesOf(found) }));
+    const f = fetcher(
+      port,
+      new Map([[1, 30]]),
+      async (partition, found, session) => void got.push({ partition, session, values: valuesOf(found) }),
+    );
     f.joined([0, 1]);
     await new Promise((r) => setTimeout(r, 200));
     expect(asked).toEqual([]);
@@ -208,7 +255,9 @@ describe('DirectFetcher', () => {
     await until(() => hold !== undefined);
     f.start([{ partition: 1, offset: 20, session: 3 }]);
     hold!();
-    await until(() => got.filter((d) => d.partition === 1 && d.session === 3).flatMap((d) => d.values).length === RECORDS - 20);
+    await until(
+      () => got.filter((d) => d.partition === 1 && d.session === 3).flatMap((d) => d.values).length === RECORDS - 20,
+    );
     await until(() => got.filter((d) => d.partition === 0).flatMap((d) => d.values).length === RECORDS);
     // Session 2's part of that answer (offsets 0-3 of partition 1, after partition 0's) was not handed on.
     expect(got[0]!.partition).toBe(0);
@@ -222,7 +271,12 @@ describe('DirectFetcher', () => {
     const { port } = await startBroker((partition) => (partition === 1 && failures-- > 0 ? NOT_LEADER : 0));
     const got: Delivered[] = [];
     const lines: string[] = [];
-    const f = fetcher(port, new Map(), async (partition, found, session) => void got.push({ partition, session, values: valuesOf(found) }), lines);
+    const f = fetcher(
+      port,
+      new Map(),
+      async (partition, found, session) => void got.push({ partition, session, values: valuesOf(found) }),
+      lines,
+    );
     f.joined([0, 1]);
     f.start([
       { partition: 0, offset: 0, session: 1 },
@@ -246,7 +300,10 @@ describe('DirectFetcher', () => {
     await new Promise<void>((resolve) => plaintext.listen(0, '127.0.0.1', resolve));
     const port = (plaintext.address() as AddressInfo).port;
     const lines: string[] = [];
-    const f = fetcher(port, new Map(), async () => undefined, lines, { tls: {}, sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 'pw-never-shown' } });
+    const f = fetcher(port, new Map(), async () => undefined, lines, {
+      tls: {},
+      sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 'pw-never-shown' },
+    });
     f.joined([0]);
     f.start([{ partition: 0, offset: 0, session: 1 }]);
     await until(() => lines.length > 0);

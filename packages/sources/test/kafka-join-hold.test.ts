@@ -2,7 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HoldingSocketTracker, isJoinGroup, JoinHold } from '../src/kafka-join-hold.js';
-import { encodeKafkajsRequest, heartbeatProtocol, joinGroupProtocol, offsetCommitProtocol } from './support/kafkajs-protocol.js';
+import {
+  encodeKafkajsRequest,
+  heartbeatProtocol,
+  joinGroupProtocol,
+  offsetCommitProtocol,
+} from './support/kafkajs-protocol.js';
 
 /*
  * The hold of kafkajs's rejoin, against the bytes kafkajs itself writes
@@ -22,12 +27,21 @@ async function joinGroupBytes(version: number): Promise<Buffer> {
 }
 
 async function heartbeatBytes(version: number): Promise<Buffer> {
-  const { request } = heartbeatProtocol.protocol({ version })({ groupId: 'g', groupGenerationId: 3, memberId: 'member-1' });
+  const { request } = heartbeatProtocol.protocol({ version })({
+    groupId: 'g',
+    groupGenerationId: 3,
+    memberId: 'member-1',
+  });
   return (await encodeKafkajsRequest({ correlationId: 11, clientId: 'uniqstream', request })).buffer;
 }
 
 async function offsetCommitBytes(version: number): Promise<Buffer> {
-  const { request } = offsetCommitProtocol.protocol({ version })({ groupId: 'g', groupGenerationId: 3, memberId: 'member-1', topics: [{ topic: 't', partitions: [{ partition: 0, offset: '11' }] }] });
+  const { request } = offsetCommitProtocol.protocol({ version })({
+    groupId: 'g',
+    groupGenerationId: 3,
+    memberId: 'member-1',
+    topics: [{ topic: 't', partitions: [{ partition: 0, offset: '11' }] }],
+  });
   return (await encodeKafkajsRequest({ correlationId: 11, clientId: 'uniqstream', request })).buffer;
 }
 
@@ -46,9 +60,12 @@ function fakeSocket(): { socket: Socket; written: Buffer[] } {
 
 describe('isJoinGroup', () => {
   it('knows kafkajs JoinGroup requests of every version, and nothing else it sends to the group coordinator', async () => {
-    for (const version of joinGroupProtocol.versions.map(Number)) expect(isJoinGroup(await joinGroupBytes(version))).toBe(true);
-    for (const version of heartbeatProtocol.versions.map(Number)) expect(isJoinGroup(await heartbeatBytes(version))).toBe(false);
-    for (const version of offsetCommitProtocol.versions.map(Number)) expect(isJoinGroup(await offsetCommitBytes(version))).toBe(false);
+    for (const version of joinGroupProtocol.versions.map(Number))
+      expect(isJoinGroup(await joinGroupBytes(version))).toBe(true);
+    for (const version of heartbeatProtocol.versions.map(Number))
+      expect(isJoinGroup(await heartbeatBytes(version))).toBe(false);
+    for (const version of offsetCommitProtocol.versions.map(Number))
+      expect(isJoinGroup(await offsetCommitBytes(version))).toBe(false);
     expect(isJoinGroup(Buffer.from([0, 0, 0, 9, 0]))).toBe(false);
     expect(isJoinGroup('a string')).toBe(false);
   });
@@ -111,7 +128,12 @@ describe('HoldingSocketTracker', () => {
     const tracker = new HoldingSocketTracker(hold);
     const socket = await new Promise<Socket>((resolve) => {
       // kafkajs passes ssl null to a client without TLS (its types say otherwise).
-      const s: Socket = tracker.factory({ host: '127.0.0.1', port, ssl: null as unknown as ConnectionOptions, onConnect: () => resolve(s) });
+      const s: Socket = tracker.factory({
+        host: '127.0.0.1',
+        port,
+        ssl: null as unknown as ConnectionOptions,
+        onConnect: () => resolve(s),
+      });
     });
     // kafkajs listens for errors too: destroyAll ends sockets with one.
     socket.on('error', () => undefined);

@@ -59,7 +59,9 @@ function expectedOf(offset: number, value: Buffer | null): Found {
 /** The records of `batch` at or after `fetchOffset`, as findRecords should report them. */
 function recordsOf(batch: TestBatch, fetchOffset: number): Found[] {
   const deltas = batch.offsetDeltas ?? batch.records.map((_, i) => i);
-  return batch.records.map((r, i) => expectedOf(batch.baseOffset + deltas[i]!, r.value)).filter((r) => r.offset >= fetchOffset);
+  return batch.records
+    .map((r, i) => expectedOf(batch.baseOffset + deltas[i]!, r.value))
+    .filter((r) => r.offset >= fetchOffset);
 }
 
 /** Bytes of the values findRecords should count in `size`. */
@@ -73,7 +75,11 @@ function lastOffsetOf(batch: TestBatch): number {
 }
 
 /** Runs findRecords over all of `bytes` into a fresh FoundRecords. */
-function find(bytes: Uint8Array, fetchOffset: number, aborted: readonly AbortedTransaction[] | null = null): FoundRecords {
+function find(
+  bytes: Uint8Array,
+  fetchOffset: number,
+  aborted: readonly AbortedTransaction[] | null = null,
+): FoundRecords {
   const found = new FoundRecords();
   found.reset(fetchOffset);
   findRecords(bytes, 0, bytes.length, fetchOffset, aborted, found);
@@ -118,7 +124,10 @@ describe('findRecords', () => {
   });
 
   it('leaves out the records before the fetch offset, in a batch that starts before it', async () => {
-    const batch: TestBatch = { baseOffset: 10, records: ['a', 'b', 'c', 'd'].map((v) => ({ key: null, value: value(v) })) };
+    const batch: TestBatch = {
+      baseOffset: 10,
+      records: ['a', 'b', 'c', 'd'].map((v) => ({ key: null, value: value(v) })),
+    };
     const found = find(await encodeBatch(batch), 12);
     expect(foundOf(found)).toEqual([expectedOf(12, value('c')), expectedOf(13, value('d'))]);
     expect(found.next).toBe(14);
@@ -133,7 +142,15 @@ describe('findRecords', () => {
 
   it('takes next from the batch header, past records compaction removed from its end', async () => {
     // Records at 50 and 53 kept; the batch still ends at 56.
-    const batch: TestBatch = { baseOffset: 50, records: [{ key: null, value: value('x') }, { key: null, value: value('y') }], offsetDeltas: [0, 3], lastOffsetDelta: 6 };
+    const batch: TestBatch = {
+      baseOffset: 50,
+      records: [
+        { key: null, value: value('x') },
+        { key: null, value: value('y') },
+      ],
+      offsetDeltas: [0, 3],
+      lastOffsetDelta: 6,
+    };
     const found = find(await encodeBatch(batch), 50);
     expect(foundOf(found)).toEqual([expectedOf(50, value('x')), expectedOf(53, value('y'))]);
     expect(found.next).toBe(57);
@@ -194,7 +211,15 @@ describe('findRecords', () => {
 
   describe('transactions', () => {
     it('skips control batches: a commit marker is not a record, and still moves next', async () => {
-      const txn: TestBatch = { baseOffset: 0, records: [{ key: null, value: value('t0') }, { key: null, value: value('t1') }], transactional: true, producerId: PRODUCER_P };
+      const txn: TestBatch = {
+        baseOffset: 0,
+        records: [
+          { key: null, value: value('t0') },
+          { key: null, value: value('t1') },
+        ],
+        transactional: true,
+        producerId: PRODUCER_P,
+      };
       const after: TestBatch = { baseOffset: 3, records: [{ key: null, value: value('plain') }] };
       const marker = await encodeMarker(2, PRODUCER_P, COMMIT);
       expect(attributesOf(marker) & (CONTROL | TRANSACTIONAL)).toBe(CONTROL | TRANSACTIONAL);
@@ -215,9 +240,30 @@ describe('findRecords', () => {
 
     it('skips the records of an aborted transaction up to its abort marker, and keeps other producers and later transactions', async () => {
       // P: 0-1 aborted (marker 2), then 3-4 committed (marker 5). Q, not in the aborted list: 6, committed (marker 7). 8: no transaction.
-      const aborted0: TestBatch = { baseOffset: 0, records: [{ key: null, value: value('p-aborted-0') }, { key: null, value: value('p-aborted-1') }], transactional: true, producerId: PRODUCER_P };
-      const committed: TestBatch = { baseOffset: 3, records: [{ key: null, value: value('p-kept-3') }, { key: null, value: value('p-kept-4') }], transactional: true, producerId: PRODUCER_P };
-      const other: TestBatch = { baseOffset: 6, records: [{ key: null, value: value('q-kept-6') }], transactional: true, producerId: PRODUCER_Q };
+      const aborted0: TestBatch = {
+        baseOffset: 0,
+        records: [
+          { key: null, value: value('p-aborted-0') },
+          { key: null, value: value('p-aborted-1') },
+        ],
+        transactional: true,
+        producerId: PRODUCER_P,
+      };
+      const committed: TestBatch = {
+        baseOffset: 3,
+        records: [
+          { key: null, value: value('p-kept-3') },
+          { key: null, value: value('p-kept-4') },
+        ],
+        transactional: true,
+        producerId: PRODUCER_P,
+      };
+      const other: TestBatch = {
+        baseOffset: 6,
+        records: [{ key: null, value: value('q-kept-6') }],
+        transactional: true,
+        producerId: PRODUCER_Q,
+      };
       const plain: TestBatch = { baseOffset: 8, records: [{ key: null, value: value('plain-8') }] };
       const bytes = Buffer.concat([
         await encodeBatch(aborted0),
@@ -229,19 +275,51 @@ describe('findRecords', () => {
         await encodeBatch(plain),
       ]);
       const readCommitted = find(bytes, 0, [{ producerId: PRODUCER_P, firstOffset: 0 }]);
-      expect(foundOf(readCommitted)).toEqual([...recordsOf(committed, 0), ...recordsOf(other, 0), ...recordsOf(plain, 0)]);
+      expect(foundOf(readCommitted)).toEqual([
+        ...recordsOf(committed, 0),
+        ...recordsOf(other, 0),
+        ...recordsOf(plain, 0),
+      ]);
       expect(readCommitted.next).toBe(9);
       // Read uncommitted (no aborted list): every data record.
       const readUncommitted = find(bytes, 0, null);
-      expect(foundOf(readUncommitted)).toEqual([...recordsOf(aborted0, 0), ...recordsOf(committed, 0), ...recordsOf(other, 0), ...recordsOf(plain, 0)]);
+      expect(foundOf(readUncommitted)).toEqual([
+        ...recordsOf(aborted0, 0),
+        ...recordsOf(committed, 0),
+        ...recordsOf(other, 0),
+        ...recordsOf(plain, 0),
+      ]);
     });
 
     it('skips an aborted transaction that began before the fetch offset', async () => {
       // P's aborted transaction starts at 0; the fetch starts inside it, at 2 (the broker lists it: its marker is after the fetch offset).
-      const start: TestBatch = { baseOffset: 0, records: [{ key: null, value: value('p0') }, { key: null, value: value('p1') }], transactional: true, producerId: PRODUCER_P };
-      const rest: TestBatch = { baseOffset: 2, records: [{ key: null, value: value('p2') }], transactional: true, producerId: PRODUCER_P };
-      const later: TestBatch = { baseOffset: 4, records: [{ key: null, value: value('p4') }], transactional: true, producerId: PRODUCER_P };
-      const bytes = Buffer.concat([await encodeBatch(start), await encodeBatch(rest), await encodeMarker(3, PRODUCER_P, ABORT), await encodeBatch(later)]);
+      const start: TestBatch = {
+        baseOffset: 0,
+        records: [
+          { key: null, value: value('p0') },
+          { key: null, value: value('p1') },
+        ],
+        transactional: true,
+        producerId: PRODUCER_P,
+      };
+      const rest: TestBatch = {
+        baseOffset: 2,
+        records: [{ key: null, value: value('p2') }],
+        transactional: true,
+        producerId: PRODUCER_P,
+      };
+      const later: TestBatch = {
+        baseOffset: 4,
+        records: [{ key: null, value: value('p4') }],
+        transactional: true,
+        producerId: PRODUCER_P,
+      };
+      const bytes = Buffer.concat([
+        await encodeBatch(start),
+        await encodeBatch(rest),
+        await encodeMarker(3, PRODUCER_P, ABORT),
+        await encodeBatch(later),
+      ]);
       const found = find(bytes, 2, [{ producerId: PRODUCER_P, firstOffset: 0 }]);
       expect(foundOf(found)).toEqual(recordsOf(later, 2));
       expect(found.next).toBe(5);
@@ -249,16 +327,41 @@ describe('findRecords', () => {
 
     it('ends an aborted span at an abort marker that lies before the fetch offset', async () => {
       // P: aborted 0-1, marker at 2, then a committed transaction 3-4 and its marker at 5; the fetch starts at 3.
-      const aborted: TestBatch = { baseOffset: 0, records: [{ key: null, value: value('a0') }, { key: null, value: value('a1') }], transactional: true, producerId: PRODUCER_P };
-      const committed: TestBatch = { baseOffset: 3, records: [{ key: null, value: value('c3') }, { key: null, value: value('c4') }], transactional: true, producerId: PRODUCER_P };
-      const bytes = Buffer.concat([await encodeBatch(aborted), await encodeMarker(2, PRODUCER_P, ABORT), await encodeBatch(committed), await encodeMarker(5, PRODUCER_P, COMMIT)]);
+      const aborted: TestBatch = {
+        baseOffset: 0,
+        records: [
+          { key: null, value: value('a0') },
+          { key: null, value: value('a1') },
+        ],
+        transactional: true,
+        producerId: PRODUCER_P,
+      };
+      const committed: TestBatch = {
+        baseOffset: 3,
+        records: [
+          { key: null, value: value('c3') },
+          { key: null, value: value('c4') },
+        ],
+        transactional: true,
+        producerId: PRODUCER_P,
+      };
+      const bytes = Buffer.concat([
+        await encodeBatch(aborted),
+        await encodeMarker(2, PRODUCER_P, ABORT),
+        await encodeBatch(committed),
+        await encodeMarker(5, PRODUCER_P, COMMIT),
+      ]);
       const found = find(bytes, 3, [{ producerId: PRODUCER_P, firstOffset: 0 }]);
       expect(foundOf(found)).toEqual(recordsOf(committed, 3));
       expect(found.next).toBe(6);
     });
 
     it('does not skip a producer’s batches that are not transactional', async () => {
-      const idempotent: TestBatch = { baseOffset: 0, records: [{ key: null, value: value('idempotent') }], producerId: PRODUCER_P };
+      const idempotent: TestBatch = {
+        baseOffset: 0,
+        records: [{ key: null, value: value('idempotent') }],
+        producerId: PRODUCER_P,
+      };
       const found = find(await encodeBatch(idempotent), 0, [{ producerId: PRODUCER_P, firstOffset: 0 }]);
       expect(foundOf(found)).toEqual(recordsOf(idempotent, 0));
     });
@@ -317,7 +420,13 @@ describe('findRecords', () => {
       // Enough to double the initial room twice, plus some.
       const RECORDS = 5000;
       expect(RECORDS).toBeGreaterThan(4 * INITIAL_CAPACITY);
-      const first: TestBatch = { baseOffset: 1000, records: Array.from({ length: RECORDS }, (_, i) => ({ key: null, value: i % 97 === 0 ? null : patterned(i % 50, i) })) };
+      const first: TestBatch = {
+        baseOffset: 1000,
+        records: Array.from({ length: RECORDS }, (_, i) => ({
+          key: null,
+          value: i % 97 === 0 ? null : patterned(i % 50, i),
+        })),
+      };
       const bytes = await encodeBatch(first);
       const found = new FoundRecords();
       found.reset(1000);
@@ -354,7 +463,8 @@ const valueLength = fc.oneof(
   { arbitrary: fc.integer({ min: 64, max: 400 }), weight: 3 },
   { arbitrary: fc.integer({ min: 8192, max: 20_000 }), weight: 1 },
 );
-const bytesOf = (length: fc.Arbitrary<number>): fc.Arbitrary<Buffer> => fc.tuple(length, fc.nat()).map(([n, seed]) => patterned(n, seed));
+const bytesOf = (length: fc.Arbitrary<number>): fc.Arbitrary<Buffer> =>
+  fc.tuple(length, fc.nat()).map(([n, seed]) => patterned(n, seed));
 const nullable = (bytes: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer | null> => fc.option(bytes, { nil: null, freq: 5 });
 
 const recordArb: fc.Arbitrary<TestRecord> = fc.record({
@@ -367,8 +477,17 @@ const recordArb: fc.Arbitrary<TestRecord> = fc.record({
 /** A batch before its offsets are known: records, gaps between their offsets (compaction), and how it is written. */
 const batchShapeArb = fc.record({
   gapBefore: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1000 })),
-  records: fc.array(fc.tuple(recordArb, fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 1 })), { maxLength: 6 }),
-  trailingGap: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 1 }),
+  records: fc.array(
+    fc.tuple(
+      recordArb,
+      fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 1 }),
+    ),
+    { maxLength: 6 },
+  ),
+  trailingGap: fc.oneof(
+    { arbitrary: fc.constant(0), weight: 4 },
+    { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 1 },
+  ),
   gzip: fc.boolean(),
 });
 
@@ -390,7 +509,11 @@ function cutAt(cut: Cut, ends: readonly number[]): number {
 }
 
 /** `parts` back to back at `from` in a buffer that itself starts at an offset of its ArrayBuffer, with junk around them. */
-function layOut(parts: readonly Buffer[], lead: number, junk: number): { bytes: Uint8Array; from: number; ends: number[] } {
+function layOut(
+  parts: readonly Buffer[],
+  lead: number,
+  junk: number,
+): { bytes: Uint8Array; from: number; ends: number[] } {
   const ends: number[] = [];
   let end = 0;
   for (const part of parts) ends.push((end += part.length));
@@ -444,7 +567,11 @@ describe('findRecords on random logs', () => {
           expect(foundOf(found)).toEqual(expected);
           expect(found.size).toBe(sizeOf(expected));
           const lastWhole = whole[whole.length - 1];
-          expect(found.next).toBe(lastWhole !== undefined && lastOffsetOf(lastWhole) >= fetchOffset ? lastOffsetOf(lastWhole) + 1 : fetchOffset);
+          expect(found.next).toBe(
+            lastWhole !== undefined && lastOffsetOf(lastWhole) >= fetchOffset
+              ? lastOffsetOf(lastWhole) + 1
+              : fetchOffset,
+          );
         },
       ),
       { numRuns: 150 },
@@ -456,7 +583,11 @@ describe('findRecords on random logs', () => {
     /** One step of the log: plain records, records of a producer's transaction (opening one if none is open), or the end of its transaction. */
     const stepArb = fc.oneof(
       fc.record({ kind: fc.constant('plain' as const), count: fc.integer({ min: 1, max: 3 }) }),
-      fc.record({ kind: fc.constant('txn' as const), producer: fc.integer({ min: 0, max: 2 }), count: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({
+        kind: fc.constant('txn' as const),
+        producer: fc.integer({ min: 0, max: 2 }),
+        count: fc.integer({ min: 1, max: 3 }),
+      }),
       fc.record({ kind: fc.constant('end' as const), producer: fc.integer({ min: 0, max: 2 }), commit: fc.boolean() }),
     );
 
@@ -493,7 +624,12 @@ describe('findRecords on random logs', () => {
             txn.markerOffset = offset;
             txn.committed = commit;
             const batch: TestBatch = { baseOffset: offset, records: [] };
-            log.push({ batch, bytes: await encodeMarker(offset, txn.producerId, commit ? COMMIT : ABORT), txn: undefined, marker: true });
+            log.push({
+              batch,
+              bytes: await encodeMarker(offset, txn.producerId, commit ? COMMIT : ABORT),
+              txn: undefined,
+              marker: true,
+            });
             offset += 1;
           };
           for (const step of steps) {
@@ -501,17 +637,30 @@ describe('findRecords on random logs', () => {
               await endTxn(step.producer, step.commit);
               continue;
             }
-            const records = Array.from({ length: step.count }, (_, i) => ({ key: null, value: value(`${step.kind}-${offset + i}`) }));
+            const records = Array.from({ length: step.count }, (_, i) => ({
+              key: null,
+              value: value(`${step.kind}-${offset + i}`),
+            }));
             let txn: Txn | undefined;
             if (step.kind === 'txn') {
               txn = open.get(step.producer);
               if (txn === undefined) {
-                txn = { producerId: PRODUCERS[step.producer]!, firstOffset: offset, markerOffset: -1, committed: false };
+                txn = {
+                  producerId: PRODUCERS[step.producer]!,
+                  firstOffset: offset,
+                  markerOffset: -1,
+                  committed: false,
+                };
                 open.set(step.producer, txn);
                 txns.push(txn);
               }
             }
-            const batch: TestBatch = { baseOffset: offset, records, transactional: txn !== undefined, producerId: txn?.producerId ?? -1 };
+            const batch: TestBatch = {
+              baseOffset: offset,
+              records,
+              transactional: txn !== undefined,
+              producerId: txn?.producerId ?? -1,
+            };
             log.push({ batch, bytes: await encodeBatch(batch), txn, marker: false });
             offset += step.count;
           }
@@ -524,7 +673,11 @@ describe('findRecords on random logs', () => {
             .filter((t) => !t.committed && t.markerOffset >= fetchOffset)
             .sort((a, b) => a.markerOffset - b.markerOffset)
             .map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
-          const { bytes, from, ends } = layOut(log.map((e) => e.bytes), 1, 0);
+          const { bytes, from, ends } = layOut(
+            log.map((e) => e.bytes),
+            1,
+            0,
+          );
           const to = from + cutAt(cut, ends);
 
           found.reset(fetchOffset);
@@ -534,7 +687,12 @@ describe('findRecords on random logs', () => {
           const visible = whole.filter((e) => !e.marker && (!readCommitted || e.txn === undefined || e.txn.committed));
           expect(foundOf(found)).toEqual(visible.flatMap((e) => recordsOf(e.batch, fetchOffset)));
           const lastWhole = whole[whole.length - 1];
-          const lastOffset = lastWhole === undefined ? -1 : lastWhole.marker ? lastWhole.batch.baseOffset : lastOffsetOf(lastWhole.batch);
+          const lastOffset =
+            lastWhole === undefined
+              ? -1
+              : lastWhole.marker
+                ? lastWhole.batch.baseOffset
+                : lastOffsetOf(lastWhole.batch);
           expect(found.next).toBe(lastOffset >= fetchOffset ? lastOffset + 1 : fetchOffset);
         },
       ),

@@ -26,11 +26,18 @@ const BASE = { brokers: ['127.0.0.1:9092'], topic: 't', group: 'g', fromBeginnin
 
 describe('openKafkaSource', () => {
   it('refuses empty brokers, topic or group, and bad buffer or heap settings', () => {
-    for (const bad of [{ ...BASE, brokers: [] }, { ...BASE, topic: '' }, { ...BASE, group: '' }, { ...BASE, workerBufferBytes: 1024 }]) {
+    for (const bad of [
+      { ...BASE, brokers: [] },
+      { ...BASE, topic: '' },
+      { ...BASE, group: '' },
+      { ...BASE, workerBufferBytes: 1024 },
+    ]) {
       expect(() => openKafkaSource(bad)).toThrow(SourceError);
     }
     for (const readerOldSpaceMb of [-1, 1.5, Number.NaN, 1e9]) {
-      expect(() => openKafkaSource({ ...BASE, readerOldSpaceMb })).toThrow(/readerOldSpaceMb must be an integer from 0 to 65536/);
+      expect(() => openKafkaSource({ ...BASE, readerOldSpaceMb })).toThrow(
+        /readerOldSpaceMb must be an integer from 0 to 65536/,
+      );
     }
     expect(openKafkaSource({ ...BASE, readerOldSpaceMb: 0 }).name).toBe('kafka://127.0.0.1:9092/t');
     expect(openKafkaSource(BASE).name).toBe('kafka://127.0.0.1:9092/t');
@@ -38,18 +45,29 @@ describe('openKafkaSource', () => {
 
   it('refuses security settings that cannot work, and warns of ones that expose the password', () => {
     const sasl = { mechanism: 'scram-sha-512', username: 'alice', password: 'pw' } as const;
-    expect(() => openKafkaSource({ ...BASE, security: { sasl: { ...sasl, username: '' } } })).toThrow(new SourceError('BAD_OPTION', 'the SASL user name is empty'));
-    expect(() => openKafkaSource({ ...BASE, security: { tls: { ca: 'no PEM here' } } })).toThrow(/the TLS CA is not a PEM certificate/);
+    expect(() => openKafkaSource({ ...BASE, security: { sasl: { ...sasl, username: '' } } })).toThrow(
+      new SourceError('BAD_OPTION', 'the SASL user name is empty'),
+    );
+    expect(() => openKafkaSource({ ...BASE, security: { tls: { ca: 'no PEM here' } } })).toThrow(
+      /the TLS CA is not a PEM certificate/,
+    );
     const lines: string[] = [];
-    openKafkaSource({ ...BASE, log: (level, line) => lines.push(`${level} ${line}`), security: { sasl: { ...sasl, mechanism: 'plain' } } });
+    openKafkaSource({
+      ...BASE,
+      log: (level, line) => lines.push(`${level} ${line}`),
+      security: { sasl: { ...sasl, mechanism: 'plain' } },
+    });
     expect(lines).toEqual(['warn kafka://127.0.0.1:9092/t: SASL PLAIN without TLS sends the password in clear text']);
   });
 
   it("fails with the reader thread's code when its fetch path stops for good (KAFKA_SECURITY), kafkajs's crashes with KAFKA_FAILED", async () => {
     for (const code of ['KAFKA_SECURITY', undefined]) {
-      const crashing = script(`crash-${code ?? 'kafkajs'}`, `parentPort.on('message', (m) => { if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' }); });
+      const crashing = script(
+        `crash-${code ?? 'kafkajs'}`,
+        `parentPort.on('message', (m) => { if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' }); });
 parentPort.postMessage({ kind: 'started' });
-parentPort.postMessage({ kind: 'crashed', reason: 'k1:9093 refused the SASL login', restart: false${code === undefined ? '' : `, code: '${code}'`} });`);
+parentPort.postMessage({ kind: 'crashed', reason: 'k1:9093 refused the SASL login', restart: false${code === undefined ? '' : `, code: '${code}'`} });`,
+      );
       const source = openKafkaSourceOn(BASE, crashing);
       await expect(source.batches()[Symbol.asyncIterator]().next()).rejects.toMatchObject({
         code: code ?? 'KAFKA_FAILED',
@@ -60,8 +78,11 @@ parentPort.postMessage({ kind: 'crashed', reason: 'k1:9093 refused the SASL logi
   });
 
   it('can be iterated only once', async () => {
-    const unavailable = script('unavailable', `parentPort.on('message', (m) => { if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' }); });
-parentPort.postMessage({ kind: 'failed', code: 'KAFKA_UNAVAILABLE', message: 'cannot reach Kafka at 127.0.0.1:9092: no', cause: '' });`);
+    const unavailable = script(
+      'unavailable',
+      `parentPort.on('message', (m) => { if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' }); });
+parentPort.postMessage({ kind: 'failed', code: 'KAFKA_UNAVAILABLE', message: 'cannot reach Kafka at 127.0.0.1:9092: no', cause: '' });`,
+    );
     const source = openKafkaSourceOn(BASE, unavailable);
     await expect(source.batches()[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
     await expect(source.batches()[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'BAD_STATE' });
@@ -72,7 +93,14 @@ parentPort.postMessage({ kind: 'failed', code: 'KAFKA_UNAVAILABLE', message: 'ca
 describe('defaultMaxBytesPerPartition', () => {
   it('splits a 4 MiB fetch over the partitions, never below 1 MiB each', () => {
     const MIB = 1024 * 1024;
-    expect([1, 2, 3, 4, 8, 64].map(defaultMaxBytesPerPartition)).toEqual([4 * MIB, 2 * MIB, Math.floor((4 * MIB) / 3), MIB, MIB, MIB]);
+    expect([1, 2, 3, 4, 8, 64].map(defaultMaxBytesPerPartition)).toEqual([
+      4 * MIB,
+      2 * MIB,
+      Math.floor((4 * MIB) / 3),
+      MIB,
+      MIB,
+      MIB,
+    ]);
   });
 });
 
@@ -123,7 +151,12 @@ interface Seen {
  * as a pipeline awaits its sink), and fails the test when a hook runs
  * while a batch is being handled.
  */
-async function consume(source: ReturnType<typeof openKafkaSourceOn>, seen: Seen, done: () => boolean, handleMs = 10): Promise<void> {
+async function consume(
+  source: ReturnType<typeof openKafkaSourceOn>,
+  seen: Seen,
+  done: () => boolean,
+  handleMs = 10,
+): Promise<void> {
   const stop = new AbortController();
   for await (const batch of source.batches(stop.signal)) {
     if (batch.frames.length > 0) {
@@ -190,7 +223,21 @@ post({ kind: 'started' });`,
     );
     const seen: Seen = { journal: [], frames: new Map() };
     const lines: string[] = [];
-    const source = openKafkaSourceOn({ ...CLOCKLESS, log: (level, line) => lines.push(`${level} ${line}`), partitions: hooksFor(seen, new Map([[0, 50], [2, 7]]), 100) }, url);
+    const source = openKafkaSourceOn(
+      {
+        ...CLOCKLESS,
+        log: (level, line) => lines.push(`${level} ${line}`),
+        partitions: hooksFor(
+          seen,
+          new Map([
+            [0, 50],
+            [2, 7],
+          ]),
+          100,
+        ),
+      },
+      url,
+    );
     await consume(source, seen, () => (seen.frames.get(2)?.length ?? 0) >= 2 && (seen.frames.get(1)?.length ?? 0) >= 4);
     expect(source.assigned()).toEqual([1, 2]);
     await source.close();
@@ -204,7 +251,11 @@ post({ kind: 'started' });`,
     expect(journal.slice(revokedAt, revokedAt + 3)).toEqual(['revoked 0', 'assigned 2', 'assigned done']);
     expect(journal.slice(revokedAt).filter((e) => e.startsWith('batch 0:'))).toEqual([]);
     expect(journal.indexOf('batch 2:7 2:8')).toBeGreaterThan(revokedAt);
-    expect(lines.filter((l) => l.startsWith('debug start'))).toEqual(['debug start 0@50', 'debug start 1@committed', 'debug start 2@7']);
+    expect(lines.filter((l) => l.startsWith('debug start'))).toEqual([
+      'debug start 0@50',
+      'debug start 1@committed',
+      'debug start 2@7',
+    ]);
   });
 
   it('on a rebalance, saves before letting kafkajs rejoin, and hands nothing on from then until the join', async () => {
@@ -228,12 +279,23 @@ post({ kind: 'joined', assignment: [0] });
 post({ kind: 'started' });`,
     );
     const seen: Seen = { journal: [], frames: new Map() };
-    const source = openKafkaSourceOn({ ...CLOCKLESS, log: (_level, line) => seen.journal.push(line), partitions: hooksFor(seen, new Map(), 100) }, url);
+    const source = openKafkaSourceOn(
+      { ...CLOCKLESS, log: (_level, line) => seen.journal.push(line), partitions: hooksFor(seen, new Map(), 100) },
+      url,
+    );
     await consume(source, seen, () => (seen.frames.get(0)?.length ?? 0) >= 3);
     await source.close();
     expect(seen.frames.get(0)).toEqual(['0:0', '0:1', '0:2']);
     const events = seen.journal.filter((e) => /^(batch|rebalancing|rejoin|joining)/.test(e));
-    expect(events).toEqual(['batch 0:0', 'rebalancing 0', 'rebalancing done', 'rejoin 1', 'joining', 'batch 0:1', 'batch 0:2']);
+    expect(events).toEqual([
+      'batch 0:0',
+      'rebalancing 0',
+      'rebalancing done',
+      'rejoin 1',
+      'joining',
+      'batch 0:1',
+      'batch 0:2',
+    ]);
   });
 
   it('commits and reports lag only for the partitions held, from where they were started; fetches are due only once adopted', async () => {
@@ -275,10 +337,21 @@ post({ kind: 'started' });`,
     // A fetch waits 100 ms here; unanswered 2.1 s later, the broker is away.
     clock += 2_101;
     expect(source.fetchesUnansweredForMs()).toBe(2_101);
-    expect(await source.lag()).toEqual(new Map([[0, 60], [1, 100]]));
+    expect(await source.lag()).toEqual(
+      new Map([
+        [0, 60],
+        [1, 100],
+      ]),
+    );
     // The stand-in answers lag requests with a fetch notice.
     expect(source.fetchesUnansweredForMs()).toBe(0);
-    await source.commit(new Map([[0, 45], [1, 3], [5, 9]]));
+    await source.commit(
+      new Map([
+        [0, 45],
+        [1, 3],
+        [5, 9],
+      ]),
+    );
     expect(lines).toContain('debug commit [[0,45],[1,3]]');
     await source.close();
     await reading.catch(() => undefined);

@@ -16,8 +16,22 @@ import {
   type BrokerConnectionOptions,
   type FetchRequest,
 } from '../src/kafka-wire.js';
-import { ApiKeys, encodeBatch, Encoder, encodeKafkajsRequest, fetchV4Request, patterned } from './support/kafkajs-protocol.js';
-import { parseRequest, refusal, SASL_AUTHENTICATE, SASL_HANDSHAKE, SaslBrokerSession, type SaslBrokerSettings } from './support/sasl-broker.js';
+import {
+  ApiKeys,
+  encodeBatch,
+  Encoder,
+  encodeKafkajsRequest,
+  fetchV4Request,
+  patterned,
+} from './support/kafkajs-protocol.js';
+import {
+  parseRequest,
+  refusal,
+  SASL_AUTHENTICATE,
+  SASL_HANDSHAKE,
+  SaslBrokerSession,
+  type SaslBrokerSettings,
+} from './support/sasl-broker.js';
 import { brokerTls, fixture } from './support/tls.js';
 
 /*
@@ -92,7 +106,11 @@ describe('encodeFetch', () => {
           maxBytes: fc.nat({ max: INT32_MAX }),
           isolationLevel: fc.constantFrom(READ_UNCOMMITTED, READ_COMMITTED),
           partitions: fc.array(
-            fc.record({ partition: fc.nat({ max: INT32_MAX }), fetchOffset: fc.maxSafeNat(), maxBytes: fc.nat({ max: INT32_MAX }) }),
+            fc.record({
+              partition: fc.nat({ max: INT32_MAX }),
+              fetchOffset: fc.maxSafeNat(),
+              maxBytes: fc.nat({ max: INT32_MAX }),
+            }),
             { maxLength: 8 },
           ),
         }),
@@ -167,13 +185,22 @@ function expectedPartitions(partitions: readonly PartitionAnswer[]): unknown[] {
 }
 
 function decoded(body: Buffer, topic: string): unknown[] {
-  return decodeFetch(body, topic).map(({ recordsFrom, recordsTo, ...rest }) => ({ ...rest, records: body.subarray(recordsFrom, recordsTo).toString('hex') }));
+  return decodeFetch(body, topic).map(({ recordsFrom, recordsTo, ...rest }) => ({
+    ...rest,
+    records: body.subarray(recordsFrom, recordsTo).toString('hex'),
+  }));
 }
 
 describe('decodeFetch', () => {
   it('finds the partitions of the topic asked for, with their records, high watermark and aborted transactions', async () => {
     const clicks0 = Buffer.concat([
-      await encodeBatch({ baseOffset: 10, records: [{ key: null, value: Buffer.from('c10') }, { key: null, value: Buffer.from('c11') }] }),
+      await encodeBatch({
+        baseOffset: 10,
+        records: [
+          { key: null, value: Buffer.from('c10') },
+          { key: null, value: Buffer.from('c11') },
+        ],
+      }),
       await encodeBatch({ baseOffset: 12, records: [{ key: null, value: Buffer.from('c12') }] }),
     ]);
     const views0 = await encodeBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from('v0') }] });
@@ -181,12 +208,38 @@ describe('decodeFetch', () => {
       name: 'clicks',
       partitions: [
         // Last stable offset differs from the high watermark, so swapping them shows.
-        { partition: 0, errorCode: 0, highWatermark: 13, lastStableOffset: 11, aborted: [{ producerId: HIGH_OFFSET, firstOffset: 4 }], records: clicks0 },
-        { partition: 1, errorCode: OFFSET_OUT_OF_RANGE, highWatermark: -1, lastStableOffset: -1, aborted: null, records: null },
-        { partition: 2, errorCode: 0, highWatermark: HIGH_OFFSET, lastStableOffset: HIGH_OFFSET - 1, aborted: [], records: Buffer.alloc(0) },
+        {
+          partition: 0,
+          errorCode: 0,
+          highWatermark: 13,
+          lastStableOffset: 11,
+          aborted: [{ producerId: HIGH_OFFSET, firstOffset: 4 }],
+          records: clicks0,
+        },
+        {
+          partition: 1,
+          errorCode: OFFSET_OUT_OF_RANGE,
+          highWatermark: -1,
+          lastStableOffset: -1,
+          aborted: null,
+          records: null,
+        },
+        {
+          partition: 2,
+          errorCode: 0,
+          highWatermark: HIGH_OFFSET,
+          lastStableOffset: HIGH_OFFSET - 1,
+          aborted: [],
+          records: Buffer.alloc(0),
+        },
       ],
     };
-    const views: TopicAnswer = { name: 'views', partitions: [{ partition: 0, errorCode: 0, highWatermark: 1, lastStableOffset: 1, aborted: null, records: views0 }] };
+    const views: TopicAnswer = {
+      name: 'views',
+      partitions: [
+        { partition: 0, errorCode: 0, highWatermark: 1, lastStableOffset: 1, aborted: null, records: views0 },
+      ],
+    };
     const body = asAnswered(fetchResponseBody(0, [views, clicks]));
 
     expect(decoded(body, 'clicks')).toEqual(expectedPartitions(clicks.partitions));
@@ -198,20 +251,48 @@ describe('decodeFetch', () => {
     const found = new FoundRecords();
     found.reset(10);
     findRecords(body, first!.recordsFrom, first!.recordsTo, 10, first!.aborted, found);
-    const values = Array.from({ length: found.count }, (_, i) => Buffer.from(found.source[i]!.subarray(found.start[i]!, found.start[i]! + found.length[i]!)).toString());
+    const values = Array.from({ length: found.count }, (_, i) =>
+      Buffer.from(found.source[i]!.subarray(found.start[i]!, found.start[i]! + found.length[i]!)).toString(),
+    );
     expect(values).toEqual(['c10', 'c11', 'c12']);
     expect(found.next).toBe(13);
   });
 
   it('reads a topic name in UTF-8', () => {
-    const topic: TopicAnswer = { name: 'événements-日本', partitions: [{ partition: 4, errorCode: 0, highWatermark: 0, lastStableOffset: 0, aborted: null, records: Buffer.from([1, 2, 3]) }] };
+    const topic: TopicAnswer = {
+      name: 'événements-日本',
+      partitions: [
+        {
+          partition: 4,
+          errorCode: 0,
+          highWatermark: 0,
+          lastStableOffset: 0,
+          aborted: null,
+          records: Buffer.from([1, 2, 3]),
+        },
+      ],
+    };
     const body = asAnswered(fetchResponseBody(0, [{ name: 'evenements', partitions: [] }, topic]));
     expect(decoded(body, 'événements-日本')).toEqual(expectedPartitions(topic.partitions));
     expect(decoded(body, 'evenements')).toEqual([]);
   });
 
   it('throws a RangeError for an answer that ends inside a partition’s records', () => {
-    const body = fetchResponseBody(0, [{ name: 't', partitions: [{ partition: 0, errorCode: 0, highWatermark: 0, lastStableOffset: 0, aborted: null, records: Buffer.alloc(100) }] }]);
+    const body = fetchResponseBody(0, [
+      {
+        name: 't',
+        partitions: [
+          {
+            partition: 0,
+            errorCode: 0,
+            highWatermark: 0,
+            lastStableOffset: 0,
+            aborted: null,
+            records: Buffer.alloc(100),
+          },
+        ],
+      },
+    ]);
     expect(() => decodeFetch(asAnswered(body.subarray(0, body.length - 1)), 't')).toThrow(RangeError);
   });
 
@@ -222,7 +303,10 @@ describe('decodeFetch', () => {
       errorCode: fc.integer({ min: -1, max: 120 }),
       highWatermark: int64,
       lastStableOffset: int64,
-      aborted: fc.option(fc.array(fc.record({ producerId: fc.maxSafeNat(), firstOffset: fc.maxSafeNat() }), { maxLength: 4 }), { nil: null }),
+      aborted: fc.option(
+        fc.array(fc.record({ producerId: fc.maxSafeNat(), firstOffset: fc.maxSafeNat() }), { maxLength: 4 }),
+        { nil: null },
+      ),
       records: fc.option(
         fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
         { nil: null },
@@ -280,7 +364,11 @@ interface StandInOptions {
  * requests and answers each with `answer`; with `sasl`, it answers the
  * login itself and closes a connection whose first request is not one.
  */
-async function startBroker(answer: Answer, onConnection?: (socket: Socket) => void, options: StandInOptions = {}): Promise<number> {
+async function startBroker(
+  answer: Answer,
+  onConnection?: (socket: Socket) => void,
+  options: StandInOptions = {},
+): Promise<number> {
   const onSocket = (socket: Socket): void => {
     serverSockets.add(socket);
     socket.setNoDelay(true);
@@ -311,7 +399,11 @@ async function startBroker(answer: Answer, onConnection?: (socket: Socket) => vo
 }
 
 function connect(port: number, options: Partial<BrokerConnectionOptions> = {}, host = '127.0.0.1'): BrokerConnection {
-  const connection = new BrokerConnection(host, port, { connectTimeoutMs: CONNECT_TIMEOUT_MS, clientId: 'test', ...options });
+  const connection = new BrokerConnection(host, port, {
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    clientId: 'test',
+    ...options,
+  });
   connections.push(connection);
   return connection;
 }
@@ -348,7 +440,14 @@ async function writeInPieces(socket: Socket, bytes: Buffer): Promise<void> {
 }
 
 function fetchRequest(topic: string): FetchRequest {
-  return { topic, maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, isolationLevel: READ_COMMITTED, partitions: [{ partition: 0, fetchOffset: 5, maxBytes: 1 << 20 }] };
+  return {
+    topic,
+    maxWaitMs: 100,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+    isolationLevel: READ_COMMITTED,
+    partitions: [{ partition: 0, fetchOffset: 5, maxBytes: 1 << 20 }],
+  };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -415,9 +514,13 @@ describe('BrokerConnection', () => {
       socket.destroy();
     });
     const connection = connect(port);
-    expect(await rejection(connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS))).toBeInstanceOf(ConnectionLost);
+    expect(
+      await rejection(connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS)),
+    ).toBeInstanceOf(ConnectionLost);
     expect(connection.closed).toBe(true);
-    expect(await rejection(connection.request(encodeFetch(2, 'test', fetchRequest('t')), 2, ANSWER_TIMEOUT_MS))).toBeInstanceOf(ConnectionLost);
+    expect(
+      await rejection(connection.request(encodeFetch(2, 'test', fetchRequest('t')), 2, ANSWER_TIMEOUT_MS)),
+    ).toBeInstanceOf(ConnectionLost);
   });
 
   it('rejects with ConnectionLost when the broker closes in the middle of an answer', async () => {
@@ -427,7 +530,9 @@ describe('BrokerConnection', () => {
       socket.destroy();
     });
     const connection = connect(port);
-    expect(await rejection(connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS))).toBeInstanceOf(ConnectionLost);
+    expect(
+      await rejection(connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS)),
+    ).toBeInstanceOf(ConnectionLost);
   });
 
   it('rejects with ConnectionLost when no answer comes within the timeout, and closes the connection', async () => {
@@ -462,13 +567,20 @@ describe('BrokerConnection', () => {
     );
     const connection = connect(port);
     await expect.poll(() => connection.closed).toBe(true);
-    expect(await rejection(connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS))).toBeInstanceOf(ConnectionLost);
+    expect(
+      await rejection(connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS)),
+    ).toBeInstanceOf(ConnectionLost);
   });
 
   it('hands on the answer asked for intact when an unasked one follows in the same chunk, and then closes', async () => {
     const port = await startBroker((socket, request) => {
       // Same correlation id twice: only the bytes show whether the first answer was overwritten.
-      socket.write(Buffer.concat([frame(request.correlationId, Buffer.from('answer one')), frame(request.correlationId, Buffer.from('answer 2'))]));
+      socket.write(
+        Buffer.concat([
+          frame(request.correlationId, Buffer.from('answer one')),
+          frame(request.correlationId, Buffer.from('answer 2')),
+        ]),
+      );
     });
     const connection = connect(port);
     const body = await connection.request(encodeFetch(3, 'test', fetchRequest('t')), 3, ANSWER_TIMEOUT_MS);
@@ -494,7 +606,9 @@ describe('BrokerConnection', () => {
     const port = (server.address() as AddressInfo).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const connection = connect(port);
-    expect(await rejection(connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS))).toBeInstanceOf(ConnectionLost);
+    expect(
+      await rejection(connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS)),
+    ).toBeInstanceOf(ConnectionLost);
     expect(connection.closed).toBe(true);
   });
 
@@ -528,7 +642,13 @@ describe('BrokerConnection over TLS', () => {
   const ca = fixture('ca.pem');
 
   it('reads answers however they are cut, large ones straight into their buffer, through TLS', async () => {
-    const bodies = [Buffer.alloc(0), patterned(300, 1), patterned(3 << 20, 2), patterned(5, 3), patterned(200 << 10, 4)];
+    const bodies = [
+      Buffer.alloc(0),
+      patterned(300, 1),
+      patterned(3 << 20, 2),
+      patterned(5, 3),
+      patterned(200 << 10, 4),
+    ];
     let answered = 0;
     const port = await startBroker(
       async (socket, request) => {
@@ -546,7 +666,8 @@ describe('BrokerConnection over TLS', () => {
       let held: Buffer | undefined;
       for (let i = 0; i < bodies.length; i++) {
         const body = await connection.request(encodeFetch(i, 'test', fetchRequest('t')), i, ANSWER_TIMEOUT_MS);
-        if (held !== undefined) expect(held.equals(bodies[i - 1]!), `${host}: answer ${i - 1} while ${i} came`).toBe(true);
+        if (held !== undefined)
+          expect(held.equals(bodies[i - 1]!), `${host}: answer ${i - 1} while ${i} came`).toBe(true);
         expect(body.equals(bodies[i]!), `${host}: answer ${i}`).toBe(true);
         held = body;
       }
@@ -566,19 +687,30 @@ describe('BrokerConnection over TLS', () => {
     const port = await startBroker(() => undefined, undefined, { tls: true });
     const noCa = await failure(connect(port, { security: { tls: {} } }));
     expect(noCa.failure).toBe('TLS_UNTRUSTED');
-    expect(noCa.message).toBe(`the TLS certificate of 127.0.0.1:${port} is not trusted (unable to verify the first certificate): give the CA certificate that signed it`);
-    expect((await failure(connect(port, { security: { tls: { ca: fixture('other-ca.pem') } } }))).failure).toBe('TLS_UNTRUSTED');
+    expect(noCa.message).toBe(
+      `the TLS certificate of 127.0.0.1:${port} is not trusted (unable to verify the first certificate): give the CA certificate that signed it`,
+    );
+    expect((await failure(connect(port, { security: { tls: { ca: fixture('other-ca.pem') } } }))).failure).toBe(
+      'TLS_UNTRUSTED',
+    );
     const mismatch = await failure(connect(port, { security: { tls: { ca, servername: 'kafka.example' } } }));
     expect(mismatch.failure).toBe('TLS_HOSTNAME_MISMATCH');
-    expect(mismatch.message).toMatch(/^the TLS certificate of 127\.0\.0\.1:\d+ is not for the name connected to \(.*kafka\.example.*\): connect by a name it lists, or set the TLS server name to one$/);
+    expect(mismatch.message).toMatch(
+      /^the TLS certificate of 127\.0\.0\.1:\d+ is not for the name connected to \(.*kafka\.example.*\): connect by a name it lists, or set the TLS server name to one$/,
+    );
   });
 
   it('fails in one line for TLS to a plaintext port: one that hangs up, and one that never answers (within the connect timeout)', async () => {
     // What Kafka's plaintext port does with a ClientHello: an oversized request, the connection closed.
-    const closing = await startBroker(() => undefined, (socket) => socket.once('data', () => socket.destroy()));
+    const closing = await startBroker(
+      () => undefined,
+      (socket) => socket.once('data', () => socket.destroy()),
+    );
     const closed = await failure(connect(closing, { security: { tls: { ca } } }));
     expect(closed.failure).toBe('TLS_TO_PLAINTEXT_PORT');
-    expect(closed.message).toBe(`127.0.0.1:${closing} does not speak TLS (it closed the connection during the TLS handshake): a plaintext port? Turn TLS off for it, or use the broker's TLS port`);
+    expect(closed.message).toBe(
+      `127.0.0.1:${closing} does not speak TLS (it closed the connection during the TLS handshake): a plaintext port? Turn TLS off for it, or use the broker's TLS port`,
+    );
 
     const silent = await startBroker(() => undefined);
     const started = performance.now();
@@ -595,7 +727,9 @@ describe('BrokerConnection over TLS', () => {
     });
     const error = await failure(connect(port));
     expect(error.failure).toBe('PLAINTEXT_TO_TLS_PORT');
-    expect(error.message).toBe(`127.0.0.1:${port} answered in TLS: turn TLS on for it, or use the broker's plaintext port`);
+    expect(error.message).toBe(
+      `127.0.0.1:${port} answered in TLS: turn TLS on for it, or use the broker's plaintext port`,
+    );
   });
 });
 
@@ -605,7 +739,10 @@ describe('BrokerConnection with a SASL login', () => {
   const ALL = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'];
 
   /** A stand-in SASL port (TLS too when asked) answering every Fetch with `fetched <correlation id>`, and the api keys it got, in order. */
-  async function saslBroker(settings: SaslBrokerSettings, tls = false): Promise<{ port: number; apiKeys: number[]; sessions: SaslBrokerSession[] }> {
+  async function saslBroker(
+    settings: SaslBrokerSettings,
+    tls = false,
+  ): Promise<{ port: number; apiKeys: number[]; sessions: SaslBrokerSession[] }> {
     const apiKeys: number[] = [];
     const sessions: SaslBrokerSession[] = [];
     const port = await startBroker(
@@ -628,9 +765,18 @@ describe('BrokerConnection with a SASL login', () => {
     it(`logs in with ${mechanism.toUpperCase()} before the first request, over TLS too`, async () => {
       for (const tls of [false, true]) {
         const { port, apiKeys } = await saslBroker({ mechanisms: ALL, users: USERS }, tls);
-        const connection = connect(port, { security: { sasl: { mechanism, username: 'alice', password: PASSWORD }, ...(tls ? { tls: { ca: fixture('ca.pem') } } : {}) } });
-        expect((await connection.request(encodeFetch(5, 'test', fetchRequest('t')), 5, ANSWER_TIMEOUT_MS)).toString()).toBe('fetched 5');
-        expect((await connection.request(encodeFetch(6, 'test', fetchRequest('t')), 6, ANSWER_TIMEOUT_MS)).toString()).toBe('fetched 6');
+        const connection = connect(port, {
+          security: {
+            sasl: { mechanism, username: 'alice', password: PASSWORD },
+            ...(tls ? { tls: { ca: fixture('ca.pem') } } : {}),
+          },
+        });
+        expect(
+          (await connection.request(encodeFetch(5, 'test', fetchRequest('t')), 5, ANSWER_TIMEOUT_MS)).toString(),
+        ).toBe('fetched 5');
+        expect(
+          (await connection.request(encodeFetch(6, 'test', fetchRequest('t')), 6, ANSWER_TIMEOUT_MS)).toString(),
+        ).toBe('fetched 6');
         expect(apiKeys).toEqual(mechanism === 'plain' ? [17, 36, 1, 1] : [17, 36, 36, 1, 1]);
       }
     });
@@ -638,26 +784,40 @@ describe('BrokerConnection with a SASL login', () => {
 
   it('fails in one line, never with the password, when the login is refused or the mechanism is not taken; later requests too', async () => {
     const { port } = await saslBroker({ mechanisms: ['SCRAM-SHA-512', 'PLAIN'], users: USERS });
-    const wrong = connect(port, { security: { sasl: { mechanism: 'scram-sha-512', username: 'alice', password: `not-${PASSWORD}` } } });
+    const wrong = connect(port, {
+      security: { sasl: { mechanism: 'scram-sha-512', username: 'alice', password: `not-${PASSWORD}` } },
+    });
     const refused = await rejection(wrong.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS));
     expect(refused).toBeInstanceOf(KafkaSecurityError);
     expect((refused as KafkaSecurityError).failure).toBe('AUTHENTICATION_FAILED');
-    expect(refused.message).toBe(`127.0.0.1:${port} refused the SASL login (SCRAM-SHA-512 as alice): ${refusal('SCRAM-SHA-512')}`);
+    expect(refused.message).toBe(
+      `127.0.0.1:${port} refused the SASL login (SCRAM-SHA-512 as alice): ${refusal('SCRAM-SHA-512')}`,
+    );
     expect(refused.message).not.toContain(PASSWORD);
     expect(wrong.closed).toBe(true);
-    expect(await rejection(wrong.request(encodeFetch(2, 'test', fetchRequest('t')), 2, ANSWER_TIMEOUT_MS))).toBe(refused);
+    expect(await rejection(wrong.request(encodeFetch(2, 'test', fetchRequest('t')), 2, ANSWER_TIMEOUT_MS))).toBe(
+      refused,
+    );
 
-    const other = connect(port, { security: { sasl: { mechanism: 'scram-sha-256', username: 'alice', password: PASSWORD } } });
+    const other = connect(port, {
+      security: { sasl: { mechanism: 'scram-sha-256', username: 'alice', password: PASSWORD } },
+    });
     const unsupported = await rejection(other.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS));
     expect((unsupported as KafkaSecurityError).failure).toBe('UNSUPPORTED_SASL_MECHANISM');
-    expect(unsupported.message).toBe(`127.0.0.1:${port} does not take SASL SCRAM-SHA-256; it offers SCRAM-SHA-512, PLAIN`);
+    expect(unsupported.message).toBe(
+      `127.0.0.1:${port} does not take SASL SCRAM-SHA-256; it offers SCRAM-SHA-512, PLAIN`,
+    );
   });
 
   it('says what a port that hangs up before any answer may want (a login, TLS)', async () => {
     const { port } = await saslBroker({ mechanisms: ALL, users: USERS });
-    const error = await rejection(connect(port).request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS));
+    const error = await rejection(
+      connect(port).request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS),
+    );
     expect(error).toBeInstanceOf(ConnectionLost);
-    expect(error.message).toBe(`connection to 127.0.0.1:${port} closed before any answer (a port that wants TLS or a SASL login?)`);
+    expect(error.message).toBe(
+      `connection to 127.0.0.1:${port} closed before any answer (a port that wants TLS or a SASL login?)`,
+    );
   });
 
   it(`logs in again once ${REAUTHENTICATE_AT * 100}% of the session's lifetime has passed, between two requests, leaving the answer held intact`, async () => {
@@ -675,7 +835,10 @@ describe('BrokerConnection with a SASL login', () => {
       { sasl: { mechanisms: ALL, users: USERS, lifetimeMs }, onSession: (session) => sessions.push(session) },
     );
     let now = 1_000;
-    const connection = connect(port, { security: { sasl: { mechanism: 'scram-sha-512', username: 'alice', password: PASSWORD } }, now: () => now });
+    const connection = connect(port, {
+      security: { sasl: { mechanism: 'scram-sha-512', username: 'alice', password: PASSWORD } },
+      now: () => now,
+    });
     const first = await connection.request(encodeFetch(1, 'test', fetchRequest('t')), 1, ANSWER_TIMEOUT_MS);
     now += lifetimeMs * REAUTHENTICATE_AT - 1;
     const second = await connection.request(encodeFetch(2, 'test', fetchRequest('t')), 2, ANSWER_TIMEOUT_MS);
@@ -694,7 +857,10 @@ describe('BrokerConnection with a SASL login', () => {
   it('never logs in again when the broker gives the session no end (lifetime 0)', async () => {
     let now = 0;
     const { port, sessions } = await saslBroker({ mechanisms: ALL, users: USERS, lifetimeMs: 0 });
-    const connection = connect(port, { security: { sasl: { mechanism: 'plain', username: 'alice', password: PASSWORD } }, now: () => now });
+    const connection = connect(port, {
+      security: { sasl: { mechanism: 'plain', username: 'alice', password: PASSWORD } },
+      now: () => now,
+    });
     for (let i = 1; i <= 3; i++) {
       await connection.request(encodeFetch(i, 'test', fetchRequest('t')), i, ANSWER_TIMEOUT_MS);
       now += 365 * 24 * 3_600_000;

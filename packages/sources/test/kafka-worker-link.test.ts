@@ -8,7 +8,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SourceError } from '../src/errors.js';
 import { MIN_BUDGET_BYTES } from '../src/kafka-buffers.js';
 import type { ReaderSettings } from '../src/kafka-reader.js';
-import { readerHeapFlag, startThread, WorkerLink, workerExecArgv, workerScript, type LinkHost, type WorkerLinkOptions } from '../src/kafka-worker-link.js';
+import {
+  readerHeapFlag,
+  startThread,
+  WorkerLink,
+  workerExecArgv,
+  workerScript,
+  type LinkHost,
+  type WorkerLinkOptions,
+} from '../src/kafka-worker-link.js';
 
 /*
  * The source's side of the reader thread, against small stand-in threads
@@ -132,7 +140,9 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
     expect(batch.next).toBe(15);
     // The reader thread's UTF-8 verdict travels with the batch.
     expect(batch.knownUtf8).toBe(true);
-    const control = new Int32Array((link as unknown as { buffers: { memory: { control: SharedArrayBuffer } } }).buffers.memory.control);
+    const control = new Int32Array(
+      (link as unknown as { buffers: { memory: { control: SharedArrayBuffer } } }).buffers.memory.control,
+    );
     // Still the pipeline's: in use, and not sent back.
     await new Promise((r) => setTimeout(r, 50));
     expect(Atomics.load(control, 0)).toBe(5);
@@ -147,11 +157,25 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
 
   it('forwards commits and lag requests and hands back the answers', async () => {
     const host = new FakeHost();
-    const link = new WorkerLink(host, LINK, script('answers', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });`));
+    const link = new WorkerLink(
+      host,
+      LINK,
+      script('answers', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });`),
+    );
     await link.start(new AbortController().signal);
-    await link.commit(new Map([[0, 42], [3, 7]]));
+    await link.commit(
+      new Map([
+        [0, 42],
+        [3, 7],
+      ]),
+    );
     expect(host.lines).toContain('info commit [[0,42],[3,7]]');
-    expect(await link.lag([0, 3], new Map([[0, 60]]))).toEqual(new Map([[0, 40], [3, 100]]));
+    expect(await link.lag([0, 3], new Map([[0, 60]]))).toEqual(
+      new Map([
+        [0, 40],
+        [3, 100],
+      ]),
+    );
     await link.close();
     // After close: nothing to ask.
     expect(await link.lag([0], new Map())).toEqual(new Map());
@@ -159,7 +183,10 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
 
   it('passes a rebalance on to the source, and starts and rejoins on to the thread', async () => {
     const host = new FakeHost();
-    const url = script('lifecycle', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nparentPort.postMessage({ kind: 'joined', assignment: [2, 3] });\nparentPort.postMessage({ kind: 'rebalancing', id: 4 });`);
+    const url = script(
+      'lifecycle',
+      `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nparentPort.postMessage({ kind: 'joined', assignment: [2, 3] });\nparentPort.postMessage({ kind: 'rebalancing', id: 4 });`,
+    );
     const link = new WorkerLink(host, LINK, url);
     await link.start(new AbortController().signal);
     await until(() => host.events.length === 2);
@@ -176,7 +203,10 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
 
   it('fails the start with the typed error the thread reports, in one line', async () => {
     const host = new FakeHost();
-    const url = script('fails', `${ANSWERS}\nparentPort.postMessage({ kind: 'failed', code: 'KAFKA_TOPIC_NOT_FOUND', message: 'topic stream does not exist', cause: '' });`);
+    const url = script(
+      'fails',
+      `${ANSWERS}\nparentPort.postMessage({ kind: 'failed', code: 'KAFKA_TOPIC_NOT_FOUND', message: 'topic stream does not exist', cause: '' });`,
+    );
     const link = new WorkerLink(host, LINK, url);
     const failure = await link.start(new AbortController().signal).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(SourceError);
@@ -186,7 +216,10 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
 
   it('turns a thread that throws or exits into one KAFKA_FAILED line', async () => {
     for (const [name, body] of [
-      ['throws', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nsetTimeout(() => { throw new Error('boom\\n    at somewhere'); }, 10);`],
+      [
+        'throws',
+        `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nsetTimeout(() => { throw new Error('boom\\n    at somewhere'); }, 10);`,
+      ],
       ['exits', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nsetTimeout(() => process.exit(3), 10);`],
     ] as const) {
       const host = new FakeHost();
@@ -194,14 +227,21 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
       await link.start(new AbortController().signal);
       await until(() => host.failure !== undefined);
       expect(host.failure!.code).toBe('KAFKA_FAILED');
-      expect(host.failure!.message).toMatch(name === 'throws' ? /^reading stream from Kafka failed: the Kafka reader thread failed: boom$/ : /^reading stream from Kafka failed: .*exit code 3/);
+      expect(host.failure!.message).toMatch(
+        name === 'throws'
+          ? /^reading stream from Kafka failed: the Kafka reader thread failed: boom$/
+          : /^reading stream from Kafka failed: .*exit code 3/,
+      );
       await link.close();
     }
   });
 
   it('gives up waiting for the thread to start once the signal aborts, and tells it to stop', async () => {
     const host = new FakeHost();
-    const url = script('slow', `${ANSWERS}\nparentPort.on('message', (m) => { if (m.kind === 'stop-starting') parentPort.postMessage({ kind: 'log', level: 'debug', message: 'told to stop' }); });`);
+    const url = script(
+      'slow',
+      `${ANSWERS}\nparentPort.on('message', (m) => { if (m.kind === 'stop-starting') parentPort.postMessage({ kind: 'log', level: 'debug', message: 'told to stop' }); });`,
+    );
     const link = new WorkerLink(host, LINK, url);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
@@ -212,7 +252,10 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
 
   it('says which script is missing, with BAD_STATE', async () => {
     const link = new WorkerLink(new FakeHost(), LINK, pathToFileURL(join(dir, 'nope.js')));
-    await expect(link.start(new AbortController().signal)).rejects.toMatchObject({ code: 'BAD_STATE', message: expect.stringMatching(/nope\.js is missing \(build @uniqstream\/sources\)$/) });
+    await expect(link.start(new AbortController().signal)).rejects.toMatchObject({
+      code: 'BAD_STATE',
+      message: expect.stringMatching(/nope\.js is missing \(build @uniqstream\/sources\)$/),
+    });
   });
 });
 
@@ -225,7 +268,11 @@ describe('workerScript', () => {
 
 describe('workerExecArgv', () => {
   it('passes the caller flags on, except --input-type, which a thread started from a file refuses', () => {
-    expect(workerExecArgv(['--input-type=module', '-e', 'code', '--max-old-space-size=100'])).toEqual(['-e', 'code', '--max-old-space-size=100']);
+    expect(workerExecArgv(['--input-type=module', '-e', 'code', '--max-old-space-size=100'])).toEqual([
+      '-e',
+      'code',
+      '--max-old-space-size=100',
+    ]);
     expect(workerExecArgv(['--input-type', 'module', '--enable-source-maps'])).toEqual(['--enable-source-maps']);
     expect(workerExecArgv([])).toEqual([]);
   });
@@ -234,7 +281,12 @@ describe('workerExecArgv', () => {
 describe('startThread', () => {
   it('starts the thread when the caller ran with V8 flags, which a thread may not be given, and passes the others on', async () => {
     const echo = script('echo-argv', 'parentPort.postMessage(process.execArgv);');
-    const thread = startThread(echo, {}, ['--trace-gc', '--enable-source-maps', '--max-old-space-size=4096', '--input-type=module']);
+    const thread = startThread(echo, {}, [
+      '--trace-gc',
+      '--enable-source-maps',
+      '--max-old-space-size=4096',
+      '--input-type=module',
+    ]);
     const argv = await new Promise<unknown>((resolve, reject) => {
       thread.once('message', resolve);
       thread.once('error', reject);

@@ -8,7 +8,8 @@ import { openSource } from '../src/open-source.js';
 
 async function lines(source: Source): Promise<string[]> {
   const out: string[] = [];
-  for await (const batch of source.batches() as AsyncIterable<FrameBatch>) for (const f of batch.frames) out.push(Buffer.from(f).toString());
+  for await (const batch of source.batches() as AsyncIterable<FrameBatch>)
+    for (const f of batch.frames) out.push(Buffer.from(f).toString());
   await source.close();
   return out;
 }
@@ -19,17 +20,23 @@ describe('openSource', () => {
     const path = join(dir, 'a.jsonl');
     writeFileSync(path, 'one\ntwo\n');
     expect(await lines(openSource(parseEndpoint(`file:${path}`, 'input')))).toEqual(['one', 'two']);
-    expect(await lines(openSource(parseEndpoint('-', 'input'), { stdin: Readable.from([Buffer.from('x\ny')]) }))).toEqual(['x', 'y']);
+    expect(
+      await lines(openSource(parseEndpoint('-', 'input'), { stdin: Readable.from([Buffer.from('x\ny')]) })),
+    ).toEqual(['x', 'y']);
   });
 
   it('opens a Kafka source for kafka:// with the group default, without connecting', async () => {
-    const source = openSource(parseEndpoint('kafka://127.0.0.1:9092,127.0.0.1:9093/stream', 'input'), { kafka: { fromBeginning: true } });
+    const source = openSource(parseEndpoint('kafka://127.0.0.1:9092,127.0.0.1:9093/stream', 'input'), {
+      kafka: { fromBeginning: true },
+    });
     expect(source.name).toBe('kafka://127.0.0.1:9092,127.0.0.1:9093/stream');
     expect('assigned' in source).toBe(true);
     await source.close();
   });
 
   it('refuses stdout as an input', () => {
-    expect(() => openSource({ kind: 'stdout' })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }) as unknown as Error);
+    expect(() => openSource({ kind: 'stdout' })).toThrow(
+      expect.objectContaining({ code: 'BAD_OPTION' }) as unknown as Error,
+    );
   });
 });

@@ -8,7 +8,10 @@ const piece = fc.oneof(
   fc.constantFrom('a', '{"uid":"x"}', 'é', 'Свобода', '😀', '').map((s) => Buffer.from(s)),
   fc.constantFrom(Buffer.of(0xff), Buffer.of(0x80), Buffer.of(0xc3), Buffer.of(0xa9), Buffer.of(0xe2, 0x82)),
 );
-const values = fc.array(fc.array(piece, { maxLength: 6 }).map((p) => Buffer.concat(p)), { maxLength: 8 });
+const values = fc.array(
+  fc.array(piece, { maxLength: 6 }).map((p) => Buffer.concat(p)),
+  { maxLength: 8 },
+);
 
 describe('packedValuesAreUtf8', () => {
   it('is true exactly when every packed value is valid UTF-8 on its own', () => {
@@ -16,7 +19,12 @@ describe('packedValuesAreUtf8', () => {
       fc.property(values, fc.array(fc.nat(), { maxLength: 4 }), (list, recuts) => {
         // Re-cut the same bytes at other points too: characters then straddle two values.
         const all = Buffer.concat(list);
-        const cuts = [...new Set([...list.map((_, i) => list.slice(0, i + 1).reduce((n, v) => n + v.length, 0)), ...recuts.map((c) => c % (all.length + 1))])].sort((a, b) => a - b);
+        const cuts = [
+          ...new Set([
+            ...list.map((_, i) => list.slice(0, i + 1).reduce((n, v) => n + v.length, 0)),
+            ...recuts.map((c) => c % (all.length + 1)),
+          ]),
+        ].sort((a, b) => a - b);
         if (cuts.at(-1) !== all.length) cuts.push(all.length);
         const parts = cuts.map((end, i) => all.subarray(i === 0 ? 0 : cuts[i - 1], end));
         expect(packedValuesAreUtf8(all, cuts)).toBe(parts.every(validUtf8));

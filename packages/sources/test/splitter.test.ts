@@ -46,7 +46,10 @@ function chunksAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
   return chunks;
 }
 
-function runSplitter(chunks: readonly Buffer[], options: Partial<ConstructorParameters<typeof LineSplitter>[0]> = {}): FrameBatch[] {
+function runSplitter(
+  chunks: readonly Buffer[],
+  options: Partial<ConstructorParameters<typeof LineSplitter>[0]> = {},
+): FrameBatch[] {
   const splitter = new LineSplitter({
     origin: 'test',
     batchFrames: 4096,
@@ -63,7 +66,22 @@ function runSplitter(chunks: readonly Buffer[], options: Partial<ConstructorPara
   return batches;
 }
 
-const alphabet = fc.constantFrom('a', 'b', '{', '"', ' ', '\n', '\n', '\r', '\r\n', '\r\n', 'é', 'Свобода', '😀', '\u0000');
+const alphabet = fc.constantFrom(
+  'a',
+  'b',
+  '{',
+  '"',
+  ' ',
+  '\n',
+  '\n',
+  '\r',
+  '\r\n',
+  '\r\n',
+  'é',
+  'Свобода',
+  '😀',
+  '\u0000',
+);
 const text = fc.array(alphabet, { maxLength: 120 }).map((parts) => parts.join(''));
 const cuts = fc.array(fc.nat(), { maxLength: 20 });
 
@@ -81,39 +99,58 @@ function flatten(batches: readonly FrameBatch[]): { frames: Buffer[]; positions:
 
 /** Valid text with, sometimes, bytes that no UTF-8 allows (a lone continuation byte, a cut sequence, 0xff). */
 const maybeInvalid = fc
-  .array(fc.oneof(alphabet.map((piece) => Buffer.from(piece)), fc.constantFrom(Buffer.of(0xff), Buffer.of(0x80), Buffer.of(0xc3), Buffer.of(0xe2, 0x82))), { maxLength: 120 })
+  .array(
+    fc.oneof(
+      alphabet.map((piece) => Buffer.from(piece)),
+      fc.constantFrom(Buffer.of(0xff), Buffer.of(0x80), Buffer.of(0xc3), Buffer.of(0xe2, 0x82)),
+    ),
+    { maxLength: 120 },
+  )
   .map((parts) => Buffer.concat(parts));
 
 describe('LineSplitter', () => {
   it('yields exactly the frames of text.split at any chunk boundaries', () => {
     fc.assert(
-      fc.property(text, cuts, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), (input, cutsAt, batchFrames, maxFrameBytes) => {
-        const bytes = Buffer.from(input);
-        const batches = runSplitter(chunksAt(bytes, cutsAt), { batchFrames, maxFrameBytes });
-        const expected = referenceFrames(input, maxFrameBytes);
-        const { frames, positions } = flatten(batches);
-        expect(frames).toEqual(expected.map((f) => f.bytes));
-        expect(positions).toEqual(expected.map((f) => f.position));
-      }),
+      fc.property(
+        text,
+        cuts,
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 40 }),
+        (input, cutsAt, batchFrames, maxFrameBytes) => {
+          const bytes = Buffer.from(input);
+          const batches = runSplitter(chunksAt(bytes, cutsAt), { batchFrames, maxFrameBytes });
+          const expected = referenceFrames(input, maxFrameBytes);
+          const { frames, positions } = flatten(batches);
+          expect(frames).toEqual(expected.map((f) => f.bytes));
+          expect(positions).toEqual(expected.map((f) => f.position));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('says how many bytes of input each batch covers: together, every byte, cut-off rests of too-long lines included', () => {
     fc.assert(
-      fc.property(text, cuts, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), fc.nat(), (input, cutsAt, batchFrames, maxFrameBytes, skip) => {
-        const bytes = Buffer.from(input);
-        const skipBytes = skip % (bytes.length + 1);
-        const batches = runSplitter(chunksAt(bytes, cutsAt), { batchFrames, maxFrameBytes, skipBytes });
-        let covered = 0;
-        for (const batch of batches) {
-          // From the first frame's start to the position after the last frame's terminator.
-          expect(batch.bytes).toBe(batch.next - batch.positions[0]!);
-          covered += batch.bytes!;
-        }
-        // Skipped bytes were read before (a resume), so they are not this run's.
-        expect(covered).toBe(bytes.length - skipBytes);
-      }),
+      fc.property(
+        text,
+        cuts,
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.nat(),
+        (input, cutsAt, batchFrames, maxFrameBytes, skip) => {
+          const bytes = Buffer.from(input);
+          const skipBytes = skip % (bytes.length + 1);
+          const batches = runSplitter(chunksAt(bytes, cutsAt), { batchFrames, maxFrameBytes, skipBytes });
+          let covered = 0;
+          for (const batch of batches) {
+            // From the first frame's start to the position after the last frame's terminator.
+            expect(batch.bytes).toBe(batch.next - batch.positions[0]!);
+            covered += batch.bytes!;
+          }
+          // Skipped bytes were read before (a resume), so they are not this run's.
+          expect(covered).toBe(bytes.length - skipBytes);
+        },
+      ),
       { numRuns: 2000 },
     );
     const long = runSplitter([Buffer.from(`ok\n${'y'.repeat(10_000)}\r\nend`)], { maxFrameBytes: 50 });
@@ -122,12 +159,18 @@ describe('LineSplitter', () => {
 
   it('marks a batch knownUtf8 only when every frame in it is valid UTF-8', () => {
     fc.assert(
-      fc.property(maybeInvalid, cuts, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), (bytes, cutsAt, batchFrames, maxFrameBytes) => {
-        const batches = runSplitter(chunksAt(bytes, cutsAt), { batchFrames, maxFrameBytes });
-        for (const batch of batches) {
-          if (batch.knownUtf8 === true) expect(batch.frames.every(validUtf8)).toBe(true);
-        }
-      }),
+      fc.property(
+        maybeInvalid,
+        cuts,
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 40 }),
+        (bytes, cutsAt, batchFrames, maxFrameBytes) => {
+          const batches = runSplitter(chunksAt(bytes, cutsAt), { batchFrames, maxFrameBytes });
+          for (const batch of batches) {
+            if (batch.knownUtf8 === true) expect(batch.frames.every(validUtf8)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -216,7 +259,10 @@ describe('LineSplitter', () => {
     const max = 100;
     const line = Buffer.alloc(200_000, 0x61);
     const input = Buffer.concat([Buffer.from('head\n'), line, Buffer.from('\ntail\n')]);
-    const chunks = chunksAt(input, Array.from({ length: 3000 }, (_, i) => i * 67));
+    const chunks = chunksAt(
+      input,
+      Array.from({ length: 3000 }, (_, i) => i * 67),
+    );
     const batches = runSplitter(chunks, { maxFrameBytes: max });
     const { frames, positions } = flatten(batches);
     expect(frames.map((f) => f.length)).toEqual([4, max + 1, 4]);

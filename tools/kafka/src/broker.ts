@@ -3,8 +3,22 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureBrokerCertificates } from './certificates.js';
-import { loggingConfigFlag, renderBrokerLogging, renderServerProperties, resolveGroupDelayMs, SCRAM_MECHANISMS, type SecureServerConfig } from './config.js';
-import { ADMIN_USER, adminStampMatches, ensureAdminPassword, readClusterId, writeAdminClientConfig, writeAdminStamp } from './credentials.js';
+import {
+  loggingConfigFlag,
+  renderBrokerLogging,
+  renderServerProperties,
+  resolveGroupDelayMs,
+  SCRAM_MECHANISMS,
+  type SecureServerConfig,
+} from './config.js';
+import {
+  ADMIN_USER,
+  adminStampMatches,
+  ensureAdminPassword,
+  readClusterId,
+  writeAdminClientConfig,
+  writeAdminStamp,
+} from './credentials.js';
 import { KafkaLocalError } from './errors.js';
 import { classPathOf, stderrLog, type LogFn } from './fetch.js';
 import { withLock } from './lock.js';
@@ -14,7 +28,13 @@ import { controllerPortOf, isPortFree, LOOPBACK, mutualTlsPortOf, resolvePort, s
 import { isOurBroker, isProcessAlive, signal, waitForExit } from './process.js';
 import type { Readiness } from './probe.js';
 import { setScramCredential } from './scram-users.js';
-import { resolveSecure, secureKafkaConfig, secureListenerOf, SECURE_ENV, type SecureListener } from './secure-listener.js';
+import {
+  resolveSecure,
+  secureKafkaConfig,
+  secureListenerOf,
+  SECURE_ENV,
+  type SecureListener,
+} from './secure-listener.js';
 import { formatStorage } from './storage.js';
 import { parseKafkaVersion, resolveVersion, type KafkaVersion } from './version.js';
 
@@ -138,7 +158,8 @@ async function findRunning(port: number, only?: KafkaVersion): Promise<BrokerInf
   for (const version of versions) {
     const data = dataLayout(version, port);
     const pid = await readPid(data.pidFile);
-    if (pid !== null && isOurBroker(pid, data.serverProperties)) return infoOf(version, port, pid, data, await readSecure(data.stateFile));
+    if (pid !== null && isOurBroker(pid, data.serverProperties))
+      return infoOf(version, port, pid, data, await readSecure(data.stateFile));
   }
   return null;
 }
@@ -229,7 +250,9 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
     const data = dataLayout(parseKafkaVersion(running.version), target.port);
     await waitReady(running, data, target.startTimeoutMs);
     if (announce) {
-      target.log(`Kafka ${running.version} is already running on ${running.bootstrap} (pid ${running.pid}); log: ${running.logFile}`);
+      target.log(
+        `Kafka ${running.version} is already running on ${running.bootstrap} (pid ${running.pid}); log: ${running.logFile}`,
+      );
     }
     return running;
   }
@@ -251,19 +274,26 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
   // Every storage is formatted with the admin, so that any data directory can be started secure later.
   const adminPassword = await ensureAdminPassword(data.secure);
   const secureConfig = secure ? await prepareSecureFiles(data, adminPassword, log) : undefined;
-  await writeFile(data.serverProperties, renderServerProperties({
+  await writeFile(
+    data.serverProperties,
+    renderServerProperties({
       version,
       port,
       logDir: data.kraftDir,
       groupInitialRebalanceDelayMs: resolveGroupDelayMs(process.env),
       ...(secureConfig === undefined ? {} : { secure: secureConfig }),
-    }), {
-    mode: PRIVATE,
-  });
+    }),
+    {
+      mode: PRIVATE,
+    },
+  );
   await chmod(data.serverProperties, PRIVATE);
   await writeFile(data.logging, renderBrokerLogging(version, data.logFile));
   const formatStarted = Date.now();
-  const formatted = await formatStorage(version, java, classPath, jarLayout(version), data, { user: ADMIN_USER, password: adminPassword });
+  const formatted = await formatStorage(version, java, classPath, jarLayout(version), data, {
+    user: ADMIN_USER,
+    password: adminPassword,
+  });
   if (formatted !== null) {
     await writeAdminStamp(data.secure, formatted, adminPassword);
     log(`formatted KRaft storage in ${data.kraftDir} (${((Date.now() - formatStarted) / 1000).toFixed(1)} s)`);
@@ -287,7 +317,9 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
     throw error;
   }
   const secured = info.secure === null ? '' : `, SASL_SSL on ${info.secure.bootstrap}`;
-  log(`Kafka ${version.text} is running on ${info.bootstrap}${secured} (pid ${pid}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s); log: ${data.logFile}`);
+  log(
+    `Kafka ${version.text} is running on ${info.bootstrap}${secured} (pid ${pid}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s); log: ${data.logFile}`,
+  );
   return info;
 }
 
@@ -295,10 +327,17 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
 async function prepareSecureFiles(data: DataLayout, adminPassword: string, log: LogFn): Promise<SecureServerConfig> {
   const started = Date.now();
   if (await ensureBrokerCertificates(data.secure)) {
-    log(`made a CA and the broker's certificate in ${data.secure.root} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    log(
+      `made a CA and the broker's certificate in ${data.secure.root} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
   }
   await writeAdminClientConfig(data.secure, adminPassword);
-  return { keystore: data.secure.brokerKeystore, truststore: data.secure.caCertificate, adminUser: ADMIN_USER, adminPassword };
+  return {
+    keystore: data.secure.brokerKeystore,
+    truststore: data.secure.caCertificate,
+    adminUser: ADMIN_USER,
+    adminPassword,
+  };
 }
 
 /**
@@ -308,23 +347,39 @@ async function prepareSecureFiles(data: DataLayout, adminPassword: string, log: 
  * listener, whose clients are super users; then waits until the admin can log
  * in on SASL_SSL.
  */
-async function readySecure(info: BrokerInfo, listener: SecureListener, data: DataLayout, adminPassword: string, log: LogFn): Promise<void> {
+async function readySecure(
+  info: BrokerInfo,
+  listener: SecureListener,
+  data: DataLayout,
+  adminPassword: string,
+  log: LogFn,
+): Promise<void> {
   const clusterId = await readClusterId(data.metaProperties);
   if (!(await adminStampMatches(data.secure, clusterId, adminPassword))) {
     const started = Date.now();
     for (const mechanism of SCRAM_MECHANISMS) {
-      await setScramCredential({ version: info.version, bootstrap: info.bootstrap }, ADMIN_USER, mechanism, adminPassword);
+      await setScramCredential(
+        { version: info.version, bootstrap: info.bootstrap },
+        ADMIN_USER,
+        mechanism,
+        adminPassword,
+      );
     }
     await writeAdminStamp(data.secure, clusterId, adminPassword);
     log(`wrote the admin's SCRAM credentials with kafka-configs (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
-  const connection = secureKafkaConfig(listener, { user: ADMIN_USER, password: adminPassword, mechanism: 'SCRAM-SHA-512' });
+  const connection = secureKafkaConfig(listener, {
+    user: ADMIN_USER,
+    password: adminPassword,
+    mechanism: 'SCRAM-SHA-512',
+  });
   const deadline = Date.now() + SECURE_READY_TIMEOUT_MS;
   const probe = await import('./probe.js');
   for (;;) {
     const problem = await probe.secureListenerProblem(connection);
     if (problem === null) return;
-    if (!isProcessAlive(info.pid)) throw new KafkaLocalError('START_FAILED', `Kafka ${info.version} exited while starting (see ${data.logFile})`);
+    if (!isProcessAlive(info.pid))
+      throw new KafkaLocalError('START_FAILED', `Kafka ${info.version} exited while starting (see ${data.logFile})`);
     if (Date.now() >= deadline) {
       throw new KafkaLocalError(
         'START_TIMEOUT',
@@ -409,7 +464,9 @@ async function stopLocked(port: number, log: LogFn, only?: KafkaVersion): Promis
   const started = Date.now();
   await terminate(running.pid);
   await removeRunFiles(data);
-  log(`stopped Kafka ${running.version} on ${running.bootstrap} (pid ${running.pid}, in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  log(
+    `stopped Kafka ${running.version} on ${running.bootstrap} (pid ${running.pid}, in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
   return true;
 }
 

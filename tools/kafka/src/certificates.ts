@@ -45,7 +45,9 @@ export async function ensureBrokerCertificates(layout: SecureLayout): Promise<bo
     const broker = await issueCertificate(ca, work, 'broker', 'server');
     const keystore = join(work, 'broker-keystore.pem');
     // Kafka's PEM keystore: the key, then the chain from the broker's certificate up.
-    const parts = await Promise.all([broker.keyFile, broker.certFile, ca.certFile].map((file) => readFile(file, 'utf8')));
+    const parts = await Promise.all(
+      [broker.keyFile, broker.certFile, ca.certFile].map((file) => readFile(file, 'utf8')),
+    );
     await writeFile(keystore, parts.join(''), { mode: PRIVATE });
     await rename(ca.keyFile, layout.caKey);
     await rename(ca.certFile, layout.caCertificate);
@@ -81,7 +83,20 @@ export async function createCertificateAuthority(dir: string, commonName: string
     ]),
   );
   await newPrivateKey(files.keyFile);
-  await openssl(['req', '-x509', '-new', '-key', files.keyFile, '-config', config, '-extensions', 'ext', ...signing(), '-out', files.certFile]);
+  await openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    files.keyFile,
+    '-config',
+    config,
+    '-extensions',
+    'ext',
+    ...signing(),
+    '-out',
+    files.certFile,
+  ]);
   await chmod(files.certFile, PUBLIC);
   await rm(config, { force: true });
   return files;
@@ -91,7 +106,12 @@ export async function createCertificateAuthority(dir: string, commonName: string
  * <name>.pem and <name>.key in `dir`, signed by `ca`: a server certificate
  * for localhost and 127.0.0.1, or a client certificate for CN=<name>.
  */
-export async function issueCertificate(ca: CertificateFiles, dir: string, name: string, use: CertificateUse): Promise<CertificateFiles> {
+export async function issueCertificate(
+  ca: CertificateFiles,
+  dir: string,
+  name: string,
+  use: CertificateUse,
+): Promise<CertificateFiles> {
   const files = certificateFiles(dir, name);
   const request = join(dir, `${name}.csr`);
   const config = join(dir, `${name}.cnf`);
@@ -111,8 +131,21 @@ export async function issueCertificate(ca: CertificateFiles, dir: string, name: 
     await newPrivateKey(files.keyFile);
     await openssl(['req', '-new', '-key', files.keyFile, '-config', config, '-out', request]);
     await openssl([
-      'x509', '-req', '-in', request, '-CA', ca.certFile, '-CAkey', ca.keyFile,
-      ...signing(), '-extfile', config, '-extensions', 'ext', '-out', files.certFile,
+      'x509',
+      '-req',
+      '-in',
+      request,
+      '-CA',
+      ca.certFile,
+      '-CAkey',
+      ca.keyFile,
+      ...signing(),
+      '-extfile',
+      config,
+      '-extensions',
+      'ext',
+      '-out',
+      files.certFile,
     ]);
     await chmod(files.certFile, PUBLIC);
   } finally {
@@ -128,7 +161,11 @@ function certificateFiles(dir: string, name: string): CertificateFiles {
 
 /** An OpenSSL config naming the subject and the extensions (section `ext`): -subj and -addext are not in every openssl. */
 function requestConfig(commonName: string, extensions: readonly string[]): string {
-  return ['[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', `CN = ${commonName}`, '[ext]', ...extensions].join('\n') + '\n';
+  return (
+    ['[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', `CN = ${commonName}`, '[ext]', ...extensions].join(
+      '\n',
+    ) + '\n'
+  );
 }
 
 function signing(): string[] {
@@ -150,7 +187,11 @@ async function openssl(args: readonly string[]): Promise<void> {
     child.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'ENOENT'
-          ? new KafkaLocalError('OPENSSL_MISSING', 'openssl is not on PATH: the secured listener makes its certificates with it (install OpenSSL)', { cause: error })
+          ? new KafkaLocalError(
+              'OPENSSL_MISSING',
+              'openssl is not on PATH: the secured listener makes its certificates with it (install OpenSSL)',
+              { cause: error },
+            )
           : error,
       ),
     );

@@ -12,7 +12,15 @@ import { requireJava, SHORT_LIVED_JVM_OPTIONS, TOOL_JVM_OPTIONS } from './java.j
 import { dataLayout, jarLayout } from './paths.js';
 import { parsePort, resolvePort } from './ports.js';
 import { shellCommand } from './shell.js';
-import { currentToolArgs, isKafkaTool, KAFKA_TOOLS, mainClass, parseKafkaVersion, resolveVersion, type KafkaTool } from './version.js';
+import {
+  currentToolArgs,
+  isKafkaTool,
+  KAFKA_TOOLS,
+  mainClass,
+  parseKafkaVersion,
+  resolveVersion,
+  type KafkaTool,
+} from './version.js';
 
 const USAGE = `usage: kafka-local <command> [--kafka-version X.Y.Z] [--port N] [--secure]
 
@@ -75,7 +83,8 @@ async function main(argv: readonly string[]): Promise<number> {
       await startBroker(options);
       return 0;
     case 'stop':
-      if (!(await stopBroker(options))) say(`no kafka-local broker is running on port ${resolvePort(options.port, process.env)}`);
+      if (!(await stopBroker(options)))
+        say(`no kafka-local broker is running on port ${resolvePort(options.port, process.env)}`);
       return 0;
     case 'restart':
       await restartBroker(options);
@@ -105,7 +114,11 @@ function status(info: BrokerInfo | null, json: boolean, port: number): number {
   if (json) process.stdout.write(`${JSON.stringify(info)}\n`);
   else if (info === null) process.stdout.write(`no kafka-local broker is running on port ${port}\n`);
   else {
-    const lines = [`Kafka ${info.version} is running on ${info.bootstrap} (pid ${info.pid})`, `log:  ${info.logFile}`, `data: ${info.dataDir}`];
+    const lines = [
+      `Kafka ${info.version} is running on ${info.bootstrap} (pid ${info.pid})`,
+      `log:  ${info.logFile}`,
+      `data: ${info.dataDir}`,
+    ];
     if (info.secure !== null) {
       const secure = info.secure;
       lines.push(
@@ -163,7 +176,12 @@ async function toolCommand(tool: string | undefined, args: readonly string[]): P
     java.command,
     ...TOOL_JVM_OPTIONS,
     ...(SHORT_LIVED_TOOLS.has(tool) ? SHORT_LIVED_JVM_OPTIONS : []),
-    ...(await classDataSharingFlags(version, tool, java.major, Number.isInteger(toolPid) && toolPid > 0 ? toolPid : null)),
+    ...(await classDataSharingFlags(
+      version,
+      tool,
+      java.major,
+      Number.isInteger(toolPid) && toolPid > 0 ? toolPid : null,
+    )),
     loggingConfigFlag(version, jarLayout(version).toolsLogging),
     '-cp',
     classPath,
@@ -184,7 +202,8 @@ main(process.argv.slice(2)).then(
     if (process.env['KAFKA_LOCAL_DEBUG'] === '1' && error instanceof Error && !(error instanceof KafkaLocalError)) {
       process.stderr.write(`${error.stack ?? ''}\n`);
     }
-    const usage = error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+    const usage =
+      error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
     process.exitCode = usage ? 2 : 1;
   },
 );

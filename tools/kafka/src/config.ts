@@ -36,7 +36,10 @@ export function resolveGroupDelayMs(env: Readonly<Record<string, string | undefi
   if (text === '') return 0;
   const ms = Number(text);
   if (!/^\d+$/.test(text) || ms > MAX_GROUP_DELAY_MS) {
-    throw new KafkaLocalError('BAD_GROUP_DELAY', `${GROUP_DELAY_ENV}="${env[GROUP_DELAY_ENV]}" is not a number of ms from 0 to ${MAX_GROUP_DELAY_MS}`);
+    throw new KafkaLocalError(
+      'BAD_GROUP_DELAY',
+      `${GROUP_DELAY_ENV}="${env[GROUP_DELAY_ENV]}" is not a number of ms from 0 to ${MAX_GROUP_DELAY_MS}`,
+    );
   }
   return ms;
 }
@@ -72,8 +75,12 @@ export function renderServerProperties(input: ServerConfigInput): string {
   const secured =
     input.secure === undefined
       ? []
-      : [`${SECURE_LISTENER}://${LOOPBACK}:${securePortOf(input.port)}`, `${MUTUAL_TLS_LISTENER}://${LOOPBACK}:${mutualTlsPortOf(input.port)}`];
-  const securedProtocol = input.secure === undefined ? [] : [`${SECURE_LISTENER}:SASL_SSL`, `${MUTUAL_TLS_LISTENER}:SASL_SSL`];
+      : [
+          `${SECURE_LISTENER}://${LOOPBACK}:${securePortOf(input.port)}`,
+          `${MUTUAL_TLS_LISTENER}://${LOOPBACK}:${mutualTlsPortOf(input.port)}`,
+        ];
+  const securedProtocol =
+    input.secure === undefined ? [] : [`${SECURE_LISTENER}:SASL_SSL`, `${MUTUAL_TLS_LISTENER}:SASL_SSL`];
   const entries: Array<[string, string | number | boolean]> = [
     ['node.id', NODE_ID],
     ['process.roles', 'broker,controller'],
@@ -117,7 +124,11 @@ export function renderServerProperties(input: ServerConfigInput): string {
 function secureEntries(secure: SecureServerConfig): Array<[string, string]> {
   for (const value of [secure.adminUser, secure.adminPassword]) {
     // Ours, generated; a check that the JAAS line below cannot be broken by them.
-    if (!JAAS_SAFE_VALUE.test(value)) throw new KafkaLocalError('BAD_USER', 'the admin user or password has characters a JAAS option cannot hold unquoted');
+    if (!JAAS_SAFE_VALUE.test(value))
+      throw new KafkaLocalError(
+        'BAD_USER',
+        'the admin user or password has characters a JAAS option cannot hold unquoted',
+      );
   }
   // Server login modules are per listener and mechanism.
   const logins = [SECURE_LISTENER, MUTUAL_TLS_LISTENER].flatMap((name): Array<[string, string]> => {

@@ -26,7 +26,10 @@ export function isScramMechanism(name: string): name is ScramMechanism {
 
 export function checkUserName(name: string): void {
   if (!USER_NAME.test(name)) {
-    throw new KafkaLocalError('BAD_USER', `"${name}" is not a user name kafka-local can create: use 1 to 64 of A-Z a-z 0-9 . _ -`);
+    throw new KafkaLocalError(
+      'BAD_USER',
+      `"${name}" is not a user name kafka-local can create: use 1 to 64 of A-Z a-z 0-9 . _ -`,
+    );
   }
 }
 
@@ -42,7 +45,10 @@ export function checkPassword(user: string, password: string): void {
 
 export function checkScramMechanism(mechanism: string): asserts mechanism is ScramMechanism {
   if (!isScramMechanism(mechanism)) {
-    throw new KafkaLocalError('BAD_USER', `"${mechanism}" is not a SCRAM mechanism: use ${SCRAM_MECHANISMS.join(' or ')}`);
+    throw new KafkaLocalError(
+      'BAD_USER',
+      `"${mechanism}" is not a SCRAM mechanism: use ${SCRAM_MECHANISMS.join(' or ')}`,
+    );
   }
 }
 
@@ -116,7 +122,10 @@ export function renderClientConfig(input: ClientConfigInput): string {
   const entries: Array<[string, string]> = [
     ['security.protocol', 'SASL_SSL'],
     ['sasl.mechanism', input.mechanism],
-    ['sasl.jaas.config', `org.apache.kafka.common.security.scram.ScramLoginModule required username="${input.user}" password="${input.password}";`],
+    [
+      'sasl.jaas.config',
+      `org.apache.kafka.common.security.scram.ScramLoginModule required username="${input.user}" password="${input.password}";`,
+    ],
     ['ssl.truststore.type', 'PEM'],
     ['ssl.truststore.location', input.caFile],
   ];
@@ -124,6 +133,11 @@ export function renderClientConfig(input: ClientConfigInput): string {
 }
 
 export async function writeAdminClientConfig(layout: SecureLayout, password: string): Promise<void> {
-  const text = renderClientConfig({ user: ADMIN_USER, password, mechanism: 'SCRAM-SHA-512', caFile: layout.caCertificate });
+  const text = renderClientConfig({
+    user: ADMIN_USER,
+    password,
+    mechanism: 'SCRAM-SHA-512',
+    caFile: layout.caCertificate,
+  });
   await writeFile(layout.adminClientConfig, text, { mode: PRIVATE });
 }

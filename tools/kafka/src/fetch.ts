@@ -39,7 +39,8 @@ export async function ensureJars(version: KafkaVersion, log: LogFn): Promise<str
       await withRetries(() => runMaven(version, staging, layout.mavenLog, layout.pom), {
         delaysMs: MAVEN_RETRY_DELAYS_MS,
         retryable: (error) => error instanceof KafkaLocalError && error.code === 'MAVEN_FAILED',
-        onRetry: (error, delayMs) => log(`${error instanceof Error ? error.message : String(error)}; trying again in ${delayMs / 1000} s`),
+        onRetry: (error, delayMs) =>
+          log(`${error instanceof Error ? error.message : String(error)}; trying again in ${delayMs / 1000} s`),
       });
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
@@ -103,7 +104,11 @@ async function runMaven(version: KafkaVersion, outputDir: string, logFile: strin
       const child = spawn('mvn', args, { stdio: ['ignore', out.fd, out.fd] });
       child.once('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') {
-          reject(new KafkaLocalError('MAVEN_MISSING', 'cannot run mvn: install Maven 3.6+ to fetch the Kafka jars', { cause: error }));
+          reject(
+            new KafkaLocalError('MAVEN_MISSING', 'cannot run mvn: install Maven 3.6+ to fetch the Kafka jars', {
+              cause: error,
+            }),
+          );
         } else reject(error);
       });
       child.once('exit', (exitCode) => resolve(exitCode));

@@ -24,11 +24,16 @@ export async function brokerReady(bootstrap: string, readiness: Readiness = 'ans
  * listing the broker, else why not: a SASL_SSL listener is ready when its
  * admin can log in.
  */
-export async function secureListenerProblem(connection: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>): Promise<string | null> {
+export async function secureListenerProblem(
+  connection: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>,
+): Promise<string | null> {
   return probe(connection, 'answers');
 }
 
-async function probe(connection: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>, readiness: Readiness): Promise<string | null> {
+async function probe(
+  connection: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>,
+  readiness: Readiness,
+): Promise<string | null> {
   const kafka = new Kafka({
     ...connection,
     clientId: 'kafka-local-probe',

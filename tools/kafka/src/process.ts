@@ -36,7 +36,10 @@ export function commandLine(pid: number): readonly string[] | null {
   }
   try {
     // No /proc (macOS): ps joins arguments with spaces, enough for a substring check.
-    const out = execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('ps', ['-o', 'args=', '-p', String(pid)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const line = out.trim();
     return line === '' ? null : [line];
   } catch {

@@ -25,15 +25,29 @@ export interface ToolTarget {
  * (AlterUserScramCredentials): kafkajs 2.2.4 does not implement the request.
  * Kafka takes one mechanism per user and request.
  */
-export async function setScramCredential(target: ToolTarget, user: string, mechanism: ScramMechanism, password: string): Promise<void> {
+export async function setScramCredential(
+  target: ToolTarget,
+  user: string,
+  mechanism: ScramMechanism,
+  password: string,
+): Promise<void> {
   await configureUser(target, user, ['--add-config', scramCredentialConfig(mechanism, password)], password);
 }
 
-export async function deleteScramCredential(target: ToolTarget, user: string, mechanism: ScramMechanism): Promise<void> {
+export async function deleteScramCredential(
+  target: ToolTarget,
+  user: string,
+  mechanism: ScramMechanism,
+): Promise<void> {
   await configureUser(target, user, ['--delete-config', mechanism], null);
 }
 
-async function configureUser(target: ToolTarget, user: string, change: readonly string[], secret: string | null): Promise<void> {
+async function configureUser(
+  target: ToolTarget,
+  user: string,
+  change: readonly string[],
+  secret: string | null,
+): Promise<void> {
   const args = [
     '--bootstrap-server',
     target.bootstrap,
@@ -60,7 +74,11 @@ async function configureUser(target: ToolTarget, user: string, change: readonly 
  * Runs a wrapped Kafka tool through bin/kafka-run-tool, as a person would
  * (same JVM flags, same class-data archive), and collects what it printed.
  */
-export function runKafkaTool(version: string, tool: KafkaTool, args: readonly string[]): Promise<{ code: number | null; output: string }> {
+export function runKafkaTool(
+  version: string,
+  tool: KafkaTool,
+  args: readonly string[],
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', [join(PACKAGE_DIR, 'bin', 'kafka-run-tool'), tool, ...args], {
       env: { ...process.env, [VERSION_ENV]: version },

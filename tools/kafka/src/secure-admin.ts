@@ -101,7 +101,16 @@ const OPERATIONS_OF: Readonly<Record<AclResource, readonly AclOperation[]>> = {
   topic: ['all', 'read', 'write', 'create', 'delete', 'alter', 'describe', 'describe-configs', 'alter-configs'],
   group: ['all', 'read', 'describe', 'delete'],
   'transactional-id': ['all', 'write', 'describe'],
-  cluster: ['all', 'create', 'alter', 'describe', 'cluster-action', 'describe-configs', 'alter-configs', 'idempotent-write'],
+  cluster: [
+    'all',
+    'create',
+    'alter',
+    'describe',
+    'cluster-action',
+    'describe-configs',
+    'alter-configs',
+    'idempotent-write',
+  ],
 };
 
 /**
@@ -148,7 +157,11 @@ export class SecureAdmin {
     checkScramMechanism(mechanism);
     await setScramCredential(this.toolTarget(), user, mechanism, password);
     const login = { user, password, mechanism };
-    await this.until(`user "${user}" can log in with ${mechanism}`, async () => (await this.loginProblem(login)) === null, 'USER_FAILED');
+    await this.until(
+      `user "${user}" can log in with ${mechanism}`,
+      async () => (await this.loginProblem(login)) === null,
+      'USER_FAILED',
+    );
     this.created.set(`${user} ${mechanism}`, password);
     return login;
   }
@@ -165,7 +178,11 @@ export class SecureAdmin {
     this.created.delete(`${user} ${mechanism}`);
     if (password === undefined) return;
     const login = { user, password, mechanism };
-    await this.until(`user "${user}" can no longer log in with ${mechanism}`, async () => (await this.loginProblem(login)) !== null, 'USER_FAILED');
+    await this.until(
+      `user "${user}" can no longer log in with ${mechanism}`,
+      async () => (await this.loginProblem(login)) !== null,
+      'USER_FAILED',
+    );
   }
 
   /** Allows (or denies) `user` the operations of each rule, and waits until the broker enforces them. */
@@ -176,7 +193,9 @@ export class SecureAdmin {
     try {
       await admin.createAcls({ acl: entries });
     } catch (error) {
-      throw new KafkaLocalError('ACL_FAILED', `the broker refused ACLs for "${user}": ${messageOf(error)}`, { cause: error });
+      throw new KafkaLocalError('ACL_FAILED', `the broker refused ACLs for "${user}": ${messageOf(error)}`, {
+        cause: error,
+      });
     }
     for (const entry of entries) this.granted.set(aclKey(entry), { user, entry });
     await this.until(`the ACLs granted to "${user}" are in force`, async () => {
@@ -188,7 +207,10 @@ export class SecureAdmin {
   /** Removes exactly these ACLs (as granted: same rules) and waits until the broker no longer holds them. */
   async revoke(user: string, rules: readonly AclRule[]): Promise<void> {
     checkUserName(user);
-    await this.remove(user, rules.flatMap((rule) => aclEntries(user, rule)));
+    await this.remove(
+      user,
+      rules.flatMap((rule) => aclEntries(user, rule)),
+    );
   }
 
   /** Every ACL the broker holds for `user`. */
@@ -227,11 +249,16 @@ export class SecureAdmin {
     try {
       await admin.deleteAcls({ filters: entries.map((entry): AclFilter => ({ ...entry })) });
     } catch (error) {
-      throw new KafkaLocalError('ACL_FAILED', `the broker refused to delete ACLs of "${user}": ${messageOf(error)}`, { cause: error });
+      throw new KafkaLocalError('ACL_FAILED', `the broker refused to delete ACLs of "${user}": ${messageOf(error)}`, {
+        cause: error,
+      });
     }
     for (const entry of entries) this.granted.delete(aclKey(entry));
     const removed = new Set(entries.map(aclKey));
-    await this.until(`the ACLs revoked from "${user}" are gone`, async () => !(await this.describe(user)).some((entry) => removed.has(aclKey(entry))));
+    await this.until(
+      `the ACLs revoked from "${user}" are gone`,
+      async () => !(await this.describe(user)).some((entry) => removed.has(aclKey(entry))),
+    );
   }
 
   private async describe(user: string): Promise<AclEntry[]> {
@@ -255,7 +282,11 @@ export class SecureAdmin {
 
   /** kafka-configs as the admin over SASL_SSL (the settings file names the password; the command line does not). */
   private toolTarget(): ToolTarget {
-    return { version: this.listener.version, bootstrap: this.listener.bootstrap, commandConfig: this.listener.adminClientConfig };
+    return {
+      version: this.listener.version,
+      bootstrap: this.listener.bootstrap,
+      commandConfig: this.listener.adminClientConfig,
+    };
   }
 
   /** Null when `login` gets an answer from the listener, else the kafkajs error's message. */
@@ -278,7 +309,11 @@ export class SecureAdmin {
     return this.adminClient;
   }
 
-  private async until(what: string, check: () => Promise<boolean>, code: 'ACL_FAILED' | 'USER_FAILED' = 'ACL_FAILED'): Promise<void> {
+  private async until(
+    what: string,
+    check: () => Promise<boolean>,
+    code: 'ACL_FAILED' | 'USER_FAILED' = 'ACL_FAILED',
+  ): Promise<void> {
     const deadline = Date.now() + APPLY_TIMEOUT_MS;
     while (!(await check())) {
       if (Date.now() >= deadline) throw new KafkaLocalError(code, `${what}: not within ${APPLY_TIMEOUT_MS / 1000} s`);
@@ -294,11 +329,19 @@ function principalOf(user: string): string {
 /** The kafkajs ACL entries of one rule: one per operation. */
 export function aclEntries(user: string, rule: AclRule): AclEntry[] {
   const allowed = OPERATIONS_OF[rule.resource];
-  if (allowed === undefined) throw new KafkaLocalError('BAD_ACL', `"${String(rule.resource)}" is not a resource: use ${Object.keys(OPERATIONS_OF).join(', ')}`);
-  if (rule.operations.length === 0) throw new KafkaLocalError('BAD_ACL', `an ACL on ${rule.resource} ${rule.name ?? ''} names no operation`);
+  if (allowed === undefined)
+    throw new KafkaLocalError(
+      'BAD_ACL',
+      `"${String(rule.resource)}" is not a resource: use ${Object.keys(OPERATIONS_OF).join(', ')}`,
+    );
+  if (rule.operations.length === 0)
+    throw new KafkaLocalError('BAD_ACL', `an ACL on ${rule.resource} ${rule.name ?? ''} names no operation`);
   for (const operation of rule.operations) {
     if (!allowed.includes(operation)) {
-      throw new KafkaLocalError('BAD_ACL', `"${operation}" is not an operation on a ${rule.resource}: use ${allowed.join(', ')}`);
+      throw new KafkaLocalError(
+        'BAD_ACL',
+        `"${operation}" is not an operation on a ${rule.resource}: use ${allowed.join(', ')}`,
+      );
     }
   }
   let name: string;
@@ -308,7 +351,8 @@ export function aclEntries(user: string, rule: AclRule): AclEntry[] {
     }
     name = CLUSTER_NAME;
   } else {
-    if (rule.name === undefined || rule.name === '') throw new KafkaLocalError('BAD_ACL', `an ACL on a ${rule.resource} needs its name ('*' for all)`);
+    if (rule.name === undefined || rule.name === '')
+      throw new KafkaLocalError('BAD_ACL', `an ACL on a ${rule.resource} needs its name ('*' for all)`);
     name = rule.name;
   }
   return rule.operations.map((operation) => ({
@@ -323,12 +367,21 @@ export function aclEntries(user: string, rule: AclRule): AclEntry[] {
 }
 
 function aclKey(entry: AclEntry): string {
-  return [entry.principal, entry.host, entry.resourceType, entry.resourceName, entry.resourcePatternType, entry.operation, entry.permissionType].join('\u0000');
+  return [
+    entry.principal,
+    entry.host,
+    entry.resourceType,
+    entry.resourceName,
+    entry.resourcePatternType,
+    entry.operation,
+    entry.permissionType,
+  ].join('\u0000');
 }
 
 function nameOfCode<K extends string>(codes: Readonly<Record<K, number>>, code: number): K {
   const found = (Object.keys(codes) as K[]).find((key) => codes[key] === code);
-  if (found === undefined) throw new KafkaLocalError('ACL_FAILED', `the broker answered with an unknown ACL code ${code}`);
+  if (found === undefined)
+    throw new KafkaLocalError('ACL_FAILED', `the broker answered with an unknown ACL code ${code}`);
   return found;
 }
 

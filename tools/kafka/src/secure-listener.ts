@@ -57,7 +57,10 @@ const YES = new Set(['1', 'true', 'yes', 'on']);
 const NO = new Set(['', '0', 'false', 'no', 'off']);
 
 /** The caller's choice, else $UNIQSTREAM_KAFKA_SECURE, else off. */
-export function resolveSecure(requested: boolean | undefined, env: Readonly<Record<string, string | undefined>>): boolean {
+export function resolveSecure(
+  requested: boolean | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
   if (requested !== undefined) return requested;
   const text = (env[SECURE_ENV] ?? '').trim().toLowerCase();
   if (YES.has(text)) return true;
@@ -84,7 +87,9 @@ export function testSecureListener(env: Readonly<Record<string, string | undefin
  * testSecureListener() for a suite that skips itself without one: the
  * listener, or the one line saying why there is none.
  */
-export function secureListenerOrWhyNot(env: Readonly<Record<string, string | undefined>> = process.env): SecureListener | string {
+export function secureListenerOrWhyNot(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): SecureListener | string {
   try {
     return testSecureListener(env);
   } catch (error) {
@@ -123,7 +128,9 @@ export function secureKafkaConfig(
     brokers: [certificate === undefined ? listener.bootstrap : listener.mutualTlsBootstrap],
     ssl: {
       ca: [readFileSync(listener.caFile, 'utf8')],
-      ...(certificate === undefined ? {} : { cert: readFileSync(certificate.certFile, 'utf8'), key: readFileSync(certificate.keyFile, 'utf8') }),
+      ...(certificate === undefined
+        ? {}
+        : { cert: readFileSync(certificate.certFile, 'utf8'), key: readFileSync(certificate.keyFile, 'utf8') }),
     },
     sasl: kafkajsSasl(login),
   };

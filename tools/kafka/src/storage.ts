@@ -42,7 +42,10 @@ export async function formatStorage(
     ...addScramArgs(admin.user, admin.password),
   ];
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn(java, args, { env: { ...process.env, CLASSPATH: classPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(java, args, {
+      env: { ...process.env, CLASSPATH: classPath },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let text = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
@@ -51,7 +54,12 @@ export async function formatStorage(
   });
   if (code !== 0 || !existsSync(data.metaProperties)) {
     // A complaint about an argument may quote it, password and all.
-    const tail = output.trim().split('\n').slice(-OUTPUT_TAIL_LINES).join(' | ').replaceAll(admin.password, '<password>');
+    const tail = output
+      .trim()
+      .split('\n')
+      .slice(-OUTPUT_TAIL_LINES)
+      .join(' | ')
+      .replaceAll(admin.password, '<password>');
     throw new KafkaLocalError('FORMAT_FAILED', `formatting ${data.kraftDir} failed (exit ${code}): ${tail}`);
   }
   return clusterId;

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type Admin, type ConfigResourceTypes, type Consumer, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type ConfigResourceTypes,
+  type Consumer,
+  type Producer,
+} from 'kafkajs';
 
 /** Set by setupForTests for the test workers vitest starts afterwards. */
 export const BOOTSTRAP_ENV = 'UNIQSTREAM_KAFKA_BOOTSTRAP';
@@ -90,13 +98,21 @@ export class TestKafka {
   constructor(options: TestKafkaOptions = {}) {
     this.bootstrap = options.bootstrap ?? testBootstrap();
     this.keep = options.keep ?? false;
-    this.kafka = new Kafka({ clientId: options.clientId ?? 'uniqstream-it', brokers: [this.bootstrap], logLevel: logLevel.NOTHING, retry: TEST_RETRY });
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'uniqstream-it',
+      brokers: [this.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: TEST_RETRY,
+    });
   }
 
   /** Creates `topic` (waiting for its leaders) and returns its name; deleted by close(). */
   async createTopic(topic: string, partitions: number, config: Readonly<Record<string, string>> = {}): Promise<string> {
     const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
-    await (await this.admin()).createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }], waitForLeaders: true });
+    await (await this.admin()).createTopics({
+      topics: [{ topic, numPartitions: partitions, configEntries }],
+      waitForLeaders: true,
+    });
     this.topics.add(topic);
     return topic;
   }
@@ -111,7 +127,13 @@ export class TestKafka {
   async produce(topic: string, records: readonly TestRecord[]): Promise<void> {
     const producer = await this.producer();
     for (let i = 0; i < records.length; i += PRODUCE_CHUNK) {
-      const messages = records.slice(i, i + PRODUCE_CHUNK).map((r) => ({ key: r.key ?? null, value: r.value, ...(r.partition === undefined ? {} : { partition: r.partition }) }));
+      const messages = records
+        .slice(i, i + PRODUCE_CHUNK)
+        .map((r) => ({
+          key: r.key ?? null,
+          value: r.value,
+          ...(r.partition === undefined ? {} : { partition: r.partition }),
+        }));
       await producer.send({ topic, messages, acks: ACKS_ALL });
     }
   }
@@ -124,7 +146,8 @@ export class TestKafka {
   async read(topic: string, options: ReadOptions = {}): Promise<ReadRecord[]> {
     const admin = await this.admin();
     const ends = new Map<number, number>();
-    for (const e of await admin.fetchTopicOffsets(topic)) if (Number(e.high) > Number(e.low)) ends.set(e.partition, Number(e.high));
+    for (const e of await admin.fetchTopicOffsets(topic))
+      if (Number(e.high) > Number(e.low)) ends.set(e.partition, Number(e.high));
     const records: ReadRecord[] = [];
     if (ends.size === 0) return records;
     const group = uniqueName('it-reader');
@@ -138,7 +161,12 @@ export class TestKafka {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await untilEnds(consumer, topic, ends, options.timeoutMs ?? DEFAULT_READ_TIMEOUT_MS, (partition, message) => {
-        records.push({ partition, offset: Number(message.offset), key: message.key?.toString() ?? null, value: message.value });
+        records.push({
+          partition,
+          offset: Number(message.offset),
+          key: message.key?.toString() ?? null,
+          value: message.value,
+        });
       });
     } finally {
       await consumer.disconnect().catch(() => undefined);
@@ -168,7 +196,8 @@ export class TestKafka {
   async waitForGroup(group: string, topic: string, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (!(await this.caughtUp(group, topic))) {
-      if (performance.now() > deadline) throw new Error(`group ${group} has not committed ${topic} to its end within ${timeoutMs} ms`);
+      if (performance.now() > deadline)
+        throw new Error(`group ${group} has not committed ${topic} to its end within ${timeoutMs} ms`);
       await sleep(POLL_MS);
     }
   }
@@ -180,7 +209,10 @@ export class TestKafka {
 
   /** A topic setting as the broker reports it, e.g. `cleanup.policy`. */
   async topicConfig(topic: string, name: string): Promise<string | undefined> {
-    const described = await (await this.admin()).describeConfigs({ resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: [name] }], includeSynonyms: false });
+    const described = await (await this.admin()).describeConfigs({
+      resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: [name] }],
+      includeSynonyms: false,
+    });
     return described.resources[0]?.configEntries.find((e) => e.configName === name)?.configValue;
   }
 
@@ -196,7 +228,8 @@ export class TestKafka {
     await admin.deleteTopics({ topics: present });
     const deadline = performance.now() + DELETE_TIMEOUT_MS;
     while ((await admin.listTopics()).some((t) => present.includes(t))) {
-      if (performance.now() > deadline) throw new Error(`topics ${present.join(', ')} are still listed ${DELETE_TIMEOUT_MS} ms after deletion`);
+      if (performance.now() > deadline)
+        throw new Error(`topics ${present.join(', ')} are still listed ${DELETE_TIMEOUT_MS} ms after deletion`);
       await sleep(POLL_MS);
     }
   }
@@ -232,7 +265,11 @@ export class TestKafka {
     if (this.producerClient === undefined) {
       // Idempotent: a send retried after a transient answer (a topic whose leaders are still
       // being elected) must not write the input twice, or the tests' truth would be wrong.
-      this.producerClient = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+      this.producerClient = this.kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
       await this.producerClient.connect();
     }
     return this.producerClient;
@@ -251,10 +288,19 @@ interface FetchedMessage {
  * END_BATCH_PROCESS, which kafkajs also emits for batches that hold only
  * transaction markers or aborted records (those never reach eachBatch).
  */
-function untilEnds(consumer: Consumer, topic: string, ends: ReadonlyMap<number, number>, timeoutMs: number, onRecord: (partition: number, message: FetchedMessage) => void): Promise<void> {
+function untilEnds(
+  consumer: Consumer,
+  topic: string,
+  ends: ReadonlyMap<number, number>,
+  timeoutMs: number,
+  onRecord: (partition: number, message: FetchedMessage) => void,
+): Promise<void> {
   const pending = new Set(ends.keys());
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`reading ${topic} to its end took longer than ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`reading ${topic} to its end took longer than ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       if (Number(payload.lastOffset) + 1 >= (ends.get(payload.partition) ?? 0)) pending.delete(payload.partition);
       if (pending.size === 0) {

@@ -116,7 +116,8 @@ export class SuiteBroker {
 
   /** A TestKafka on this broker; after start(). */
   get kafka(): TestKafka {
-    if (this.client === undefined) throw new Error(`the broker on port ${this.port} is not started: call start() first (in beforeAll)`);
+    if (this.client === undefined)
+      throw new Error(`the broker on port ${this.port} is not started: call start() first (in beforeAll)`);
     return this.client;
   }
 
@@ -126,7 +127,10 @@ export class SuiteBroker {
 
   /** The SASL_SSL listener; after start() of a SuiteBroker made with `secure`. */
   get secure(): SecureListener {
-    if (this.listener === null) throw new Error(`the broker on port ${this.port} has no SASL_SSL listener: make it with { secure: true } and call start() first`);
+    if (this.listener === null)
+      throw new Error(
+        `the broker on port ${this.port} has no SASL_SSL listener: make it with { secure: true } and call start() first`,
+      );
     return this.listener;
   }
 

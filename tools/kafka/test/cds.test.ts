@@ -13,7 +13,9 @@ const archive = join(cdsDir(version), 'topics.jsa');
 const marker = `${archive}.dumping`;
 
 function deadPid(): number {
-  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+  return Number(
+    spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout,
+  );
 }
 
 describe('classDataSharingFlags', () => {
@@ -21,7 +23,9 @@ describe('classDataSharingFlags', () => {
   afterEach(async () => rm(jarLayout(version).root, { recursive: true, force: true }));
 
   it('records an archive on the first run, naming the JVM-to-be in a marker', async () => {
-    expect(await classDataSharingFlags(version, 'topics', 17, 4242, {})).toEqual([`-XX:ArchiveClassesAtExit=${archive}`]);
+    expect(await classDataSharingFlags(version, 'topics', 17, 4242, {})).toEqual([
+      `-XX:ArchiveClassesAtExit=${archive}`,
+    ]);
     expect(await readFile(marker, 'utf8')).toBe('4242');
   });
 
@@ -43,7 +47,9 @@ describe('classDataSharingFlags', () => {
   it('records again when the recording run died without an archive', async () => {
     await mkdir(cdsDir(version), { recursive: true });
     await writeFile(marker, String(deadPid()));
-    expect(await classDataSharingFlags(version, 'topics', 17, 4245, {})).toEqual([`-XX:ArchiveClassesAtExit=${archive}`]);
+    expect(await classDataSharingFlags(version, 'topics', 17, 4245, {})).toEqual([
+      `-XX:ArchiveClassesAtExit=${archive}`,
+    ]);
   });
 
   it('stays off before Java 13, without a pid to record, or when switched off', async () => {

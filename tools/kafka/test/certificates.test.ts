@@ -23,7 +23,10 @@ function mode(file: string): number {
 async function handshake(layout: SecureLayout, options: ConnectionOptions): Promise<string> {
   const blocks = pemBlocks(readFileSync(layout.brokerKeystore, 'utf8'));
   const key = blocks.find((b) => b.label === 'PRIVATE KEY')?.pem ?? '';
-  const chain = blocks.filter((b) => b.label === 'CERTIFICATE').map((b) => b.pem).join('');
+  const chain = blocks
+    .filter((b) => b.label === 'CERTIFICATE')
+    .map((b) => b.pem)
+    .join('');
   const server = createServer({ key, cert: chain }, (socket) => socket.end());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

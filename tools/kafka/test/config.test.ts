@@ -70,7 +70,12 @@ describe('renderServerProperties', () => {
 });
 
 describe('renderServerProperties with the SASL_SSL listener', () => {
-  const secure = { keystore: '/d/secure/broker.pem', truststore: '/d/secure/ca.pem', adminUser: 'admin', adminPassword: 'pw_x-Y1' };
+  const secure = {
+    keystore: '/d/secure/broker.pem',
+    truststore: '/d/secure/ca.pem',
+    adminUser: 'admin',
+    adminPassword: 'pw_x-Y1',
+  };
 
   for (const version of [V3, V4]) {
     describe(`Kafka ${version.text}`, () => {
@@ -104,10 +109,16 @@ describe('renderServerProperties with the SASL_SSL listener', () => {
       });
 
       it('accepts SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN on both, each with a server login module', () => {
-        expect((props.get('sasl.enabled.mechanisms') ?? '').split(',')).toEqual(['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN']);
+        expect((props.get('sasl.enabled.mechanisms') ?? '').split(',')).toEqual([
+          'SCRAM-SHA-256',
+          'SCRAM-SHA-512',
+          'PLAIN',
+        ]);
         for (const listener of ['sasl_ssl', 'mtls']) {
           for (const mechanism of ['scram-sha-256', 'scram-sha-512']) {
-            expect(props.get(`listener.name.${listener}.${mechanism}.sasl.jaas.config`)).toBe('org.apache.kafka.common.security.scram.ScramLoginModule required;');
+            expect(props.get(`listener.name.${listener}.${mechanism}.sasl.jaas.config`)).toBe(
+              'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+            );
           }
           expect(props.get(`listener.name.${listener}.plain.sasl.jaas.config`)).toBe(
             'org.apache.kafka.common.security.plain.PlainLoginModule required user_admin="pw_x-Y1";',
@@ -128,7 +139,10 @@ describe('renderServerProperties with the SASL_SSL listener', () => {
         const changed = new Set(['listeners', 'advertised.listeners', 'listener.security.protocol.map']);
         for (const [key, value] of plain) if (!changed.has(key)) expect(props.get(key), key).toBe(value);
         for (const key of props.keys()) {
-          if (!plain.has(key)) expect(key).toMatch(/^(authorizer|allow\.everyone|super\.users|sasl\.|listener\.name\.(sasl_ssl|mtls)\.|ssl\.)/);
+          if (!plain.has(key))
+            expect(key).toMatch(
+              /^(authorizer|allow\.everyone|super\.users|sasl\.|listener\.name\.(sasl_ssl|mtls)\.|ssl\.)/,
+            );
         }
       });
     });
@@ -141,16 +155,19 @@ describe('renderServerProperties with the SASL_SSL listener', () => {
 
   it('refuses an admin password that would break out of its JAAS quotes', () => {
     for (const adminPassword of ['a"b', 'a;b c', 'a\\b']) {
-      expect(() => renderServerProperties({ version: V4, port: 9092, logDir: '/d', secure: { ...secure, adminPassword } }), adminPassword).toThrow(
-        /JAAS/,
-      );
+      expect(
+        () => renderServerProperties({ version: V4, port: 9092, logDir: '/d', secure: { ...secure, adminPassword } }),
+        adminPassword,
+      ).toThrow(/JAAS/);
     }
   });
 });
 
 describe('the initial rebalance delay of new groups', () => {
   const delayOf = (ms: number): string | undefined =>
-    readProperties(renderServerProperties({ version: V4, port: 9092, logDir: '/tmp/k', groupInitialRebalanceDelayMs: ms })).get('group.initial.rebalance.delay.ms');
+    readProperties(
+      renderServerProperties({ version: V4, port: 9092, logDir: '/tmp/k', groupInitialRebalanceDelayMs: ms }),
+    ).get('group.initial.rebalance.delay.ms');
 
   it('is what the environment asks for, 0 when it asks nothing', () => {
     expect(resolveGroupDelayMs({})).toBe(0);

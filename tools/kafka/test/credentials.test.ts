@@ -20,14 +20,29 @@ import { codeOf } from './error-code.js';
 
 describe('user names and passwords', () => {
   it('takes names that need no escaping in SCRAM or an ACL principal', () => {
-    for (const name of ['alice', 'svc.cli-1', 'A_B', 'x'.repeat(64)]) expect(codeOf(() => checkUserName(name)), name).toBe('accepted');
-    for (const name of ['', 'a b', 'a,b', 'a=b', 'User:x', 'é', 'x'.repeat(65)]) expect(codeOf(() => checkUserName(name)), name).toBe('BAD_USER');
+    for (const name of ['alice', 'svc.cli-1', 'A_B', 'x'.repeat(64)])
+      expect(
+        codeOf(() => checkUserName(name)),
+        name,
+      ).toBe('accepted');
+    for (const name of ['', 'a b', 'a,b', 'a=b', 'User:x', 'é', 'x'.repeat(65)])
+      expect(
+        codeOf(() => checkUserName(name)),
+        name,
+      ).toBe('BAD_USER');
   });
 
   it('takes printable passwords kafka-configs can read inside [password=...], and never repeats one in the error', () => {
-    for (const password of ['s3cret', 'a!#$%&()*+-./:;<>?@^_`{|}~z']) expect(codeOf(() => checkPassword('u', password)), password).toBe('accepted');
+    for (const password of ['s3cret', 'a!#$%&()*+-./:;<>?@^_`{|}~z'])
+      expect(
+        codeOf(() => checkPassword('u', password)),
+        password,
+      ).toBe('accepted');
     for (const password of ['', 'a b', 'a,b', 'a]b', 'a[b', 'a=b', 'a"b', "a'b", 'a\\b', 'tab\there', 'ü']) {
-      expect(codeOf(() => checkPassword('u', password)), password).toBe('BAD_USER');
+      expect(
+        codeOf(() => checkPassword('u', password)),
+        password,
+      ).toBe('BAD_USER');
     }
     try {
       checkPassword('u', 'leaky password');
@@ -47,11 +62,14 @@ describe('user names and passwords', () => {
   });
 
   it('writes client settings for Kafka tools that log in over SASL_SSL and trust the CA', () => {
-    const props = readProperties(renderClientConfig({ user: 'admin', password: 'p-w', mechanism: 'SCRAM-SHA-512', caFile: '/d/secure/ca.pem' }));
+    const props = readProperties(
+      renderClientConfig({ user: 'admin', password: 'p-w', mechanism: 'SCRAM-SHA-512', caFile: '/d/secure/ca.pem' }),
+    );
     expect(Object.fromEntries(props)).toEqual({
       'security.protocol': 'SASL_SSL',
       'sasl.mechanism': 'SCRAM-SHA-512',
-      'sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="p-w";',
+      'sasl.jaas.config':
+        'org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="p-w";',
       'ssl.truststore.type': 'PEM',
       'ssl.truststore.location': '/d/secure/ca.pem',
     });
@@ -89,7 +107,10 @@ describe('the admin password and its stamp', () => {
 
   it('reads the cluster id from meta.properties', async () => {
     const meta = join(dir, 'meta.properties');
-    await writeFile(meta, '#\n#Mon Dec 07\nnode.id=1\ndirectory.id=abc\nversion=1\ncluster.id=K2yRYN0aRhqNnz4-u9t1dA\n');
+    await writeFile(
+      meta,
+      '#\n#Mon Dec 07\nnode.id=1\ndirectory.id=abc\nversion=1\ncluster.id=K2yRYN0aRhqNnz4-u9t1dA\n',
+    );
     expect(await readClusterId(meta)).toBe('K2yRYN0aRhqNnz4-u9t1dA');
   });
 });

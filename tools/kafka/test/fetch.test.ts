@@ -15,7 +15,12 @@ describe('withRetries (fetching the jars)', () => {
         if (attempts < 3) throw failed(attempts);
         return 'jars';
       },
-      { delaysMs: [5, 20], retryable: () => true, onRetry: (e, ms) => said.push(`${(e as Error).message} ${ms}`), sleep: async (ms) => void slept.push(ms) },
+      {
+        delaysMs: [5, 20],
+        retryable: () => true,
+        onRetry: (e, ms) => said.push(`${(e as Error).message} ${ms}`),
+        sleep: async (ms) => void slept.push(ms),
+      },
     );
     expect(value).toBe('jars');
     expect(attempts).toBe(3);
@@ -30,7 +35,12 @@ describe('withRetries (fetching the jars)', () => {
         attempts++;
         throw failed(attempts);
       },
-      { delaysMs: MAVEN_RETRY_DELAYS_MS, retryable: () => true, onRetry: () => undefined, sleep: async () => undefined },
+      {
+        delaysMs: MAVEN_RETRY_DELAYS_MS,
+        retryable: () => true,
+        onRetry: () => undefined,
+        sleep: async () => undefined,
+      },
     ).catch((e: unknown) => e);
     expect(attempts).toBe(MAVEN_RETRY_DELAYS_MS.length + 1);
     expect((error as Error).message).toBe(`Maven could not fetch (${attempts})`);
@@ -44,7 +54,12 @@ describe('withRetries (fetching the jars)', () => {
         attempts++;
         throw missing;
       },
-      { delaysMs: [1, 1], retryable: (e) => e instanceof KafkaLocalError && e.code === 'MAVEN_FAILED', onRetry: () => undefined, sleep: async () => undefined },
+      {
+        delaysMs: [1, 1],
+        retryable: (e) => e instanceof KafkaLocalError && e.code === 'MAVEN_FAILED',
+        onRetry: () => undefined,
+        sleep: async () => undefined,
+      },
     ).catch((e: unknown) => e);
     expect(attempts).toBe(1);
     expect(error).toBe(missing);

@@ -16,7 +16,7 @@ describe('parseJavaMajor', () => {
     expect(parseJavaMajor('command not found')).toBeNull();
   });
 
-  it.skipIf(!hasJava)('agrees with the java.specification.version this machine\'s java reports', () => {
+  it.skipIf(!hasJava)("agrees with the java.specification.version this machine's java reports", () => {
     const spec = /java\.specification\.version = (\S+)/.exec(java.stderr)?.[1];
     expect(spec).toBeDefined();
     const specMajor = Number(spec?.startsWith('1.') ? spec.slice(2) : spec);

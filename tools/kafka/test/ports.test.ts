@@ -1,7 +1,16 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaLocalError } from '../src/errors.js';
-import { controllerPortOf, DEFAULT_PORT, isPortFree, parsePort, PORT_ENV, mutualTlsPortOf, resolvePort, securePortOf } from '../src/ports.js';
+import {
+  controllerPortOf,
+  DEFAULT_PORT,
+  isPortFree,
+  parsePort,
+  PORT_ENV,
+  mutualTlsPortOf,
+  resolvePort,
+  securePortOf,
+} from '../src/ports.js';
 
 describe('ports', () => {
   it('parses ports that leave room for the controller on port + 1 and the secured listeners on port + 2 and + 3', () => {

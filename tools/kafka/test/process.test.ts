@@ -9,14 +9,21 @@ describe('process checks', () => {
   });
 
   it('sees an exited process as gone', () => {
-    const pid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const pid = Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout,
+    );
     expect(isProcessAlive(pid)).toBe(false);
     expect(commandLine(pid)).toBeNull();
   });
 
   it('recognises a broker only by both kafka.Kafka and its own config file', async () => {
     // A stand-in whose arguments look like a broker's; nothing checks it is java.
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)', 'kafka.Kafka', '/data/4.4.0/9092/server.properties']);
+    const child = spawn(process.execPath, [
+      '-e',
+      'setTimeout(() => {}, 10000)',
+      'kafka.Kafka',
+      '/data/4.4.0/9092/server.properties',
+    ]);
     try {
       await new Promise((resolve) => child.once('spawn', resolve));
       const pid = child.pid ?? -1;

@@ -30,16 +30,29 @@ describe('aclEntries', () => {
   });
 
   it('maps every resource, pattern and permission to kafkajs codes', () => {
-    const [group] = aclEntries('u', { resource: 'group', name: 'g-', pattern: 'prefixed', operations: ['read'], permission: 'deny' });
+    const [group] = aclEntries('u', {
+      resource: 'group',
+      name: 'g-',
+      pattern: 'prefixed',
+      operations: ['read'],
+      permission: 'deny',
+    });
     expect(group).toMatchObject({
       resourceType: AclResourceTypes.GROUP,
       resourcePatternType: ResourcePatternTypes.PREFIXED,
       permissionType: AclPermissionTypes.DENY,
     });
     const [transactional] = aclEntries('u', { resource: 'transactional-id', name: 't', operations: ['write'] });
-    expect(transactional).toMatchObject({ resourceType: AclResourceTypes.TRANSACTIONAL_ID, operation: AclOperationTypes.WRITE });
+    expect(transactional).toMatchObject({
+      resourceType: AclResourceTypes.TRANSACTIONAL_ID,
+      operation: AclOperationTypes.WRITE,
+    });
     const [cluster] = aclEntries('u', { resource: 'cluster', operations: ['idempotent-write'] });
-    expect(cluster).toMatchObject({ resourceType: AclResourceTypes.CLUSTER, resourceName: 'kafka-cluster', operation: AclOperationTypes.IDEMPOTENT_WRITE });
+    expect(cluster).toMatchObject({
+      resourceType: AclResourceTypes.CLUSTER,
+      resourceName: 'kafka-cluster',
+      operation: AclOperationTypes.IDEMPOTENT_WRITE,
+    });
   });
 
   it('refuses what would silently grant nothing: an operation the resource does not have, no operation, no name', () => {
@@ -53,6 +66,10 @@ describe('aclEntries', () => {
       { resource: 'cluster', name: 'other', operations: ['describe'] },
       { resource: 'cluster', pattern: 'prefixed', operations: ['describe'] },
     ];
-    for (const rule of bad) expect(codeOf(() => aclEntries('u', rule)), JSON.stringify(rule)).toBe('BAD_ACL');
+    for (const rule of bad)
+      expect(
+        codeOf(() => aclEntries('u', rule)),
+        JSON.stringify(rule),
+      ).toBe('BAD_ACL');
   });
 });

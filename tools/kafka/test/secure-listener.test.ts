@@ -19,8 +19,10 @@ describe('resolveSecure', () => {
   it('prefers the caller, then $UNIQSTREAM_KAFKA_SECURE, then off', () => {
     expect(resolveSecure(false, { [SECURE_ENV]: '1' })).toBe(false);
     expect(resolveSecure(true, {})).toBe(true);
-    for (const yes of ['1', 'true', 'YES', ' on ']) expect(resolveSecure(undefined, { [SECURE_ENV]: yes }), yes).toBe(true);
-    for (const no of ['0', 'false', 'no', 'off', '']) expect(resolveSecure(undefined, { [SECURE_ENV]: no }), no).toBe(false);
+    for (const yes of ['1', 'true', 'YES', ' on '])
+      expect(resolveSecure(undefined, { [SECURE_ENV]: yes }), yes).toBe(true);
+    for (const no of ['0', 'false', 'no', 'off', ''])
+      expect(resolveSecure(undefined, { [SECURE_ENV]: no }), no).toBe(false);
     expect(resolveSecure(undefined, {})).toBe(false);
     expect(codeOf(() => resolveSecure(undefined, { [SECURE_ENV]: 'tls' }))).toBe('BAD_SECURE');
   });

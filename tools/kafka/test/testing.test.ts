@@ -6,8 +6,17 @@ import { closedPort, integrationTestConfig, setupForTests, setupSecureForTests }
 
 describe('integrationTestConfig', () => {
   it('runs the integration suites one file at a time, with setupForTests as the last globalSetup', async () => {
-    const config = integrationTestConfig({ testTimeout: 1_000, hookTimeout: 2_000, globalSetup: ['test/support/build.ts'] });
-    expect(config).toMatchObject({ include: ['test/integration/**/*.test.ts'], testTimeout: 1_000, hookTimeout: 2_000, fileParallelism: false });
+    const config = integrationTestConfig({
+      testTimeout: 1_000,
+      hookTimeout: 2_000,
+      globalSetup: ['test/support/build.ts'],
+    });
+    expect(config).toMatchObject({
+      include: ['test/integration/**/*.test.ts'],
+      testTimeout: 1_000,
+      hookTimeout: 2_000,
+      fileParallelism: false,
+    });
     expect(config.globalSetup).toHaveLength(2);
     expect(config.globalSetup[0]).toBe('test/support/build.ts');
     const setupFile = config.globalSetup[1]!;

@@ -29,13 +29,19 @@ describe('parseKafkaVersion', () => {
 
   it('refuses what is not a release number', () => {
     for (const text of ['', '4', '4.4', '4.4.0-rc1', 'v4.4.0', 'latest', '4.4.0.1', '../4.4.0']) {
-      expect(codeOf(() => parseKafkaVersion(text)), text).toBe('BAD_VERSION');
+      expect(
+        codeOf(() => parseKafkaVersion(text)),
+        text,
+      ).toBe('BAD_VERSION');
     }
   });
 
   it('refuses lines whose jars it cannot assemble', () => {
     for (const text of ['2.8.2', '3.8.1', '5.0.0']) {
-      expect(codeOf(() => parseKafkaVersion(text)), text).toBe('BAD_VERSION');
+      expect(
+        codeOf(() => parseKafkaVersion(text)),
+        text,
+      ).toBe('BAD_VERSION');
     }
   });
 
@@ -47,9 +53,18 @@ describe('parseKafkaVersion', () => {
 
 describe('resolveVersion', () => {
   it('prefers the caller, then the environment, then the default', () => {
-    expect(resolveVersion('3.9.1', { [VERSION_ENV]: '4.0.0' })).toEqual({ version: parseKafkaVersion('3.9.1'), explicit: true });
-    expect(resolveVersion(undefined, { [VERSION_ENV]: '4.0.0' })).toEqual({ version: parseKafkaVersion('4.0.0'), explicit: true });
-    expect(resolveVersion(undefined, {})).toEqual({ version: parseKafkaVersion(DEFAULT_KAFKA_VERSION), explicit: false });
+    expect(resolveVersion('3.9.1', { [VERSION_ENV]: '4.0.0' })).toEqual({
+      version: parseKafkaVersion('3.9.1'),
+      explicit: true,
+    });
+    expect(resolveVersion(undefined, { [VERSION_ENV]: '4.0.0' })).toEqual({
+      version: parseKafkaVersion('4.0.0'),
+      explicit: true,
+    });
+    expect(resolveVersion(undefined, {})).toEqual({
+      version: parseKafkaVersion(DEFAULT_KAFKA_VERSION),
+      explicit: false,
+    });
     expect(resolveVersion(undefined, { [VERSION_ENV]: '  ' }).explicit).toBe(false);
   });
 
@@ -85,14 +100,42 @@ describe('per-line differences', () => {
 });
 
 describe('currentToolArgs', () => {
-  const args = ['--bootstrap-server', '127.0.0.1:9092', '--property', 'print.key=true', '--property=key.separator=,', '--topic', 'property'];
+  const args = [
+    '--bootstrap-server',
+    '127.0.0.1:9092',
+    '--property',
+    'print.key=true',
+    '--property=key.separator=,',
+    '--topic',
+    'property',
+  ];
 
   it('renames the options KIP-1147 deprecated, from 4.2 on, for the console tools', () => {
     expect(currentToolArgs(parseKafkaVersion('4.4.0'), 'console-consumer', args)).toEqual([
-      '--bootstrap-server', '127.0.0.1:9092', '--formatter-property', 'print.key=true', '--formatter-property=key.separator=,', '--topic', 'property',
+      '--bootstrap-server',
+      '127.0.0.1:9092',
+      '--formatter-property',
+      'print.key=true',
+      '--formatter-property=key.separator=,',
+      '--topic',
+      'property',
     ]);
-    expect(currentToolArgs(parseKafkaVersion('4.2.0'), 'console-producer', ['--property', 'parse.key=true', '--producer-property', 'acks=all', '--producer.config', 'p.properties'])).toEqual([
-      '--reader-property', 'parse.key=true', '--command-property', 'acks=all', '--command-config', 'p.properties',
+    expect(
+      currentToolArgs(parseKafkaVersion('4.2.0'), 'console-producer', [
+        '--property',
+        'parse.key=true',
+        '--producer-property',
+        'acks=all',
+        '--producer.config',
+        'p.properties',
+      ]),
+    ).toEqual([
+      '--reader-property',
+      'parse.key=true',
+      '--command-property',
+      'acks=all',
+      '--command-config',
+      'p.properties',
     ]);
   });
 

@@ -12,7 +12,9 @@ export interface ReadmeCommand {
 }
 
 function versionOf(packageDir: string): string {
-  const manifest = JSON.parse(readFileSync(new URL(`${packageDir}/package.json`, `file://${REPO_ROOT}`), 'utf8')) as { version: string };
+  const manifest = JSON.parse(readFileSync(new URL(`${packageDir}/package.json`, `file://${REPO_ROOT}`), 'utf8')) as {
+    version: string;
+  };
   return manifest.version;
 }
 
@@ -27,5 +29,8 @@ export const MAIN_COMMANDS: readonly ReadmeCommand[] = [
   { command: 'npm run bench -- --help', stdout: /Usage: bench \[options\][\s\S]*--quick/ },
   { command: './apps/cli/bin/uniqstream count --help', stdout: /^Usage: uniqstream count/m },
   { command: './apps/simulator/bin/uniqstream-sim --help', stdout: /^Usage: uniqstream-sim/m },
-  { command: './apps/simulator/bin/uniqstream-sim --version', stdout: new RegExp(`^${escaped(versionOf('apps/simulator'))}\\n$`) },
+  {
+    command: './apps/simulator/bin/uniqstream-sim --version',
+    stdout: new RegExp(`^${escaped(versionOf('apps/simulator'))}\\n$`),
+  },
 ];

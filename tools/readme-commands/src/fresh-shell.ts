@@ -7,7 +7,18 @@ import { delimiter, join } from 'node:path';
  * npm_* and pnpm variables of the script that runs the tests, turbo's and
  * vitest's own, and NODE_OPTIONS.
  */
-const KEPT_VARIABLES = ['HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TMPDIR', 'TERM', 'SHELL', 'JAVA_HOME', 'MAVEN_OPTS'] as const;
+const KEPT_VARIABLES = [
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LC_ALL',
+  'TMPDIR',
+  'TERM',
+  'SHELL',
+  'JAVA_HOME',
+  'MAVEN_OPTS',
+] as const;
 
 function isExecutable(path: string): boolean {
   try {

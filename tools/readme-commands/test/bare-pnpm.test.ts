@@ -13,7 +13,12 @@ describe('barePnpmCommands', () => {
       'cd packages/core && pnpm exec vitest run    # or: pnpm turbo run test --filter=@uniqstream/core',
       '```',
     ].join('\n');
-    expect(barePnpmCommands(markdown)).toEqual(['pnpm bench --quick', 'pnpm kafka:start', 'pnpm exec vitest run', 'pnpm turbo run test --filter=@uniqstream/core']);
+    expect(barePnpmCommands(markdown)).toEqual([
+      'pnpm bench --quick',
+      'pnpm kafka:start',
+      'pnpm exec vitest run',
+      'pnpm turbo run test --filter=@uniqstream/core',
+    ]);
   });
 
   it('leaves the pinned pnpm, npm scripts and prose alone', () => {
@@ -41,7 +46,9 @@ describe("the repository's READMEs", () => {
   });
 
   it('ask for no global pnpm: every command runs after npm run setup as written', () => {
-    const bare = readmes.flatMap((path) => barePnpmCommands(readFileSync(join(REPO_ROOT, path), 'utf8')).map((command) => `${path}: ${command}`));
+    const bare = readmes.flatMap((path) =>
+      barePnpmCommands(readFileSync(join(REPO_ROOT, path), 'utf8')).map((command) => `${path}: ${command}`),
+    );
     expect(bare).toEqual([]);
   });
 });

@@ -26,7 +26,13 @@ describe('freshPath', () => {
 
 describe('freshShellEnv', () => {
   it("keeps the user's variables and leaves the running script's behind", () => {
-    const env = freshShellEnv({ HOME: '/home/u', PATH: `${binDir('pnpm')}${delimiter}/usr/bin`, npm_execpath: '/x/pnpm.cjs', TURBO_HASH: 'abc', NODE_OPTIONS: '--inspect' });
+    const env = freshShellEnv({
+      HOME: '/home/u',
+      PATH: `${binDir('pnpm')}${delimiter}/usr/bin`,
+      npm_execpath: '/x/pnpm.cjs',
+      TURBO_HASH: 'abc',
+      NODE_OPTIONS: '--inspect',
+    });
     expect(env).toEqual({ HOME: '/home/u', PATH: '/usr/bin' });
   });
 });
@@ -34,7 +40,11 @@ describe('freshShellEnv', () => {
 describe('runAsWritten', () => {
   it('runs a shell line with its operators, in the given directory and environment', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'fresh-shell-'));
-    const result = runAsWritten('echo "$GREETING" && pwd && false || echo after', { cwd, env: { PATH: '/usr/bin:/bin', GREETING: 'hi' }, timeoutMs: 10_000 });
+    const result = runAsWritten('echo "$GREETING" && pwd && false || echo after', {
+      cwd,
+      env: { PATH: '/usr/bin:/bin', GREETING: 'hi' },
+      timeoutMs: 10_000,
+    });
     expect(result).toEqual({ status: 0, stdout: `hi\n${cwd}\nafter\n`, stderr: '' });
   });
 });

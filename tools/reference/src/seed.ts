@@ -12,9 +12,14 @@ export interface SeededRandom {
  * process, where to pause its input): drawn from a seed that is printed, so
  * that a failure can be replayed with `UNIQSTREAM_TEST_SEED=<seed>`.
  */
-export function testRandom(label: string, env: Readonly<Record<string, string | undefined>> = process.env, print: (line: string) => void = console.log): SeededRandom {
+export function testRandom(
+  label: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  print: (line: string) => void = console.log,
+): SeededRandom {
   const given = env[TEST_SEED_ENV];
-  const seed = given !== undefined && /^\d+$/.test(given) ? Number(given) >>> 0 : Math.floor(Math.random() * 2 ** 32) >>> 0;
+  const seed =
+    given !== undefined && /^\d+$/.test(given) ? Number(given) >>> 0 : Math.floor(Math.random() * 2 ** 32) >>> 0;
   print(`${label}: random moments from seed ${seed} (replay with ${TEST_SEED_ENV}=${seed})`);
   return { seed, next: seededRandom(seed) };
 }

@@ -34,7 +34,14 @@ describe('referenceFrame', () => {
 
 describe('referenceCounts', () => {
   it('counts distinct uids and frames per window, skipping frames that do not count', () => {
-    const frames = ['{"uid":"a","ts":0}', '{"uid":"a","ts":59}', '{"uid":"b","ts":30}', '{"uid":"a","ts":60}', 'junk', '{"uid":"c","ts":3600}'].map(bytes);
+    const frames = [
+      '{"uid":"a","ts":0}',
+      '{"uid":"a","ts":59}',
+      '{"uid":"b","ts":30}',
+      '{"uid":"a","ts":60}',
+      'junk',
+      '{"uid":"c","ts":3600}',
+    ].map(bytes);
     expect(referenceCounts(frames)).toEqual(
       new Map([
         [0, { users: 2, frames: 3 }],

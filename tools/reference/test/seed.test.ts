@@ -6,7 +6,9 @@ describe('testRandom', () => {
     const lines: string[] = [];
     const first = testRandom('kills', {}, (line) => lines.push(line));
     const moments = Array.from({ length: 5 }, first.next);
-    expect(lines).toEqual([`kills: random moments from seed ${first.seed} (replay with ${TEST_SEED_ENV}=${first.seed})`]);
+    expect(lines).toEqual([
+      `kills: random moments from seed ${first.seed} (replay with ${TEST_SEED_ENV}=${first.seed})`,
+    ]);
     const again = testRandom('kills', { [TEST_SEED_ENV]: String(first.seed) }, () => undefined);
     expect(again.seed).toBe(first.seed);
     expect(Array.from({ length: 5 }, again.next)).toEqual(moments);

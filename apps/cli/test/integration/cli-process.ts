@@ -21,9 +21,17 @@ export interface Running {
 }
 
 /** Starts a command (no shell unless `file` is `sh`); stdin gets `input`, or nothing. */
-export function start(file: string, args: readonly string[], options: { input?: Buffer; cwd?: string; env?: Record<string, string> } = {}): Running {
+export function start(
+  file: string,
+  args: readonly string[],
+  options: { input?: Buffer; cwd?: string; env?: Record<string, string> } = {},
+): Running {
   const started = performance.now();
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env } });
+  const child = spawn(file, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
+  });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout!.on('data', (d: Buffer) => out.push(d));
@@ -33,13 +41,22 @@ export function start(file: string, args: readonly string[], options: { input?: 
   const done = new Promise<Finished>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) =>
-      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), seconds: (performance.now() - started) / 1000 }),
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        seconds: (performance.now() - started) / 1000,
+      }),
     );
   });
   return { child, stderr: () => Buffer.concat(err).toString(), done };
 }
 
-export function run(file: string, args: readonly string[], options: { input?: Buffer; cwd?: string; env?: Record<string, string> } = {}): Promise<Finished> {
+export function run(
+  file: string,
+  args: readonly string[],
+  options: { input?: Buffer; cwd?: string; env?: Record<string, string> } = {},
+): Promise<Finished> {
   return start(file, args, options).done;
 }
 

@@ -13,13 +13,27 @@ let unreachable: { port: number; running: Running };
 beforeAll(async () => {
   kafka = new TestKafka();
   const port = await closedPort();
-  unreachable = { port, running: start(BIN, ['count', '--from', `kafka://127.0.0.1:${port}/stream`, '--until-idle', '1']) };
+  unreachable = {
+    port,
+    running: start(BIN, ['count', '--from', `kafka://127.0.0.1:${port}/stream`, '--until-idle', '1']),
+  };
   // Out of order within the maximum delay, with damaged frames and string timestamps,
   // over several minutes. ~1 KB frames at 200 a second: the first fetch of one partition
   // (1 MiB) spans ~20 s of event time, less than the distance to the first window's end,
   // so no window closes before every partition has been heard from.
   frames = linesOf(
-    generateChunks({ seed: 11, users: 4000, rate: 200, start: T0 + 17, frames: 30_000, frameBytes: 1000, lateFraction: 0.3, maxDelay: 5, malformedFraction: 0.01, tsStringFraction: 0.05 }),
+    generateChunks({
+      seed: 11,
+      users: 4000,
+      rate: 200,
+      start: T0 + 17,
+      frames: 30_000,
+      frameBytes: 1000,
+      lateFraction: 0.3,
+      maxDelay: 5,
+      malformedFraction: 0.01,
+      tsStringFraction: 0.05,
+    }),
   );
 });
 
@@ -28,14 +42,29 @@ afterAll(async () => {
   await kafka.close();
 });
 
-async function countKafkaToKafka(partitions: number, extra: readonly string[] = []): Promise<{ result: Finished; input: string; output: string; group: string }> {
+async function countKafkaToKafka(
+  partitions: number,
+  extra: readonly string[] = [],
+): Promise<{ result: Finished; input: string; output: string; group: string }> {
   const input = uniqueName(`cli-in-${partitions}p`);
   const output = uniqueName('cli-out');
   const group = uniqueName('cli-group');
   await kafka.createTopic(input, partitions);
   kafka.track({ topics: [output] });
   await kafka.produce(input, roundRobin(frames, partitions));
-  const result = await run(BIN, ['count', '--from', `kafka://${kafka.bootstrap}/${input}`, '--to', `kafka://${kafka.bootstrap}/${output}`, '--group', group, '--from-beginning', '--until-idle', '3', ...extra]);
+  const result = await run(BIN, [
+    'count',
+    '--from',
+    `kafka://${kafka.bootstrap}/${input}`,
+    '--to',
+    `kafka://${kafka.bootstrap}/${output}`,
+    '--group',
+    group,
+    '--from-beginning',
+    '--until-idle',
+    '3',
+    ...extra,
+  ]);
   return { result, input, output, group };
 }
 
@@ -63,7 +92,12 @@ describe('uniqstream count, Kafka to Kafka', () => {
     const records = await kafka.read(letters);
     expect(records).toHaveLength(malformed);
     for (const record of records) {
-      const letter = JSON.parse(record.value!.toString()) as { reason: string; origin: string; partition: number; position: number };
+      const letter = JSON.parse(record.value!.toString()) as {
+        reason: string;
+        origin: string;
+        partition: number;
+        position: number;
+      };
       expect(letter.reason).toBe('malformed');
       expect(letter.origin).toBe(input);
       expect(record.key).toBe(`${input}:${letter.partition}:${letter.position}`);
@@ -73,7 +107,13 @@ describe('uniqstream count, Kafka to Kafka', () => {
   });
 
   it('says in one line, without a stack trace, that a topic does not exist', async () => {
-    const result = await run(BIN, ['count', '--from', `kafka://${kafka.bootstrap}/${uniqueName('nope')}`, '--until-idle', '1']);
+    const result = await run(BIN, [
+      'count',
+      '--from',
+      `kafka://${kafka.bootstrap}/${uniqueName('nope')}`,
+      '--until-idle',
+      '1',
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^uniqstream: error: topic nope-\S+ does not exist on Kafka at /);
@@ -84,7 +124,9 @@ describe('uniqstream count, Kafka to Kafka', () => {
     expect(result.code).toBe(1);
     expect(hasStackTrace(result.stderr)).toBe(false);
     const lines = result.stderr.trim().split('\n');
-    expect(lines[lines.length - 1]).toMatch(new RegExp(`^uniqstream: error: cannot reach Kafka at 127\\.0\\.0\\.1:${unreachable.port}: .*ECONNREFUSED`));
+    expect(lines[lines.length - 1]).toMatch(
+      new RegExp(`^uniqstream: error: cannot reach Kafka at 127\\.0\\.0\\.1:${unreachable.port}: .*ECONNREFUSED`),
+    );
     // One line saying it waits, one saying it gave up.
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^uniqstream: kafka: waiting for Kafka at /);

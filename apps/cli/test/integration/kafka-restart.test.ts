@@ -45,7 +45,18 @@ describe('uniqstream count across a broker restart', () => {
   it('reconnects after the broker restarts mid-run and still counts every window exactly', async () => {
     const { kafka } = broker;
     const frames = linesOf(
-      generateChunks({ seed: 5, users: 3000, rate: 200, start: T0 + 9, frames: 2 * HALF, frameBytes: 1000, lateFraction: 0.3, maxDelay: 5, malformedFraction: 0.005, tsStringFraction: 0.05 }),
+      generateChunks({
+        seed: 5,
+        users: 3000,
+        rate: 200,
+        start: T0 + 9,
+        frames: 2 * HALF,
+        frameBytes: 1000,
+        lateFraction: 0.3,
+        maxDelay: 5,
+        malformedFraction: 0.005,
+        tsStringFraction: 0.05,
+      }),
     );
     const input = uniqueName('restart-in');
     const output = uniqueName('restart-out');
@@ -55,25 +66,37 @@ describe('uniqstream count across a broker restart', () => {
 
     const cli = start(BIN, [
       'count',
-      '--from', `kafka://${kafka.bootstrap}/${input}`,
-      '--to', `kafka://${kafka.bootstrap}/${output}`,
-      '--group', uniqueName('restart-group'),
+      '--from',
+      `kafka://${kafka.bootstrap}/${input}`,
+      '--to',
+      `kafka://${kafka.bootstrap}/${output}`,
+      '--group',
+      uniqueName('restart-group'),
       '--from-beginning',
       // The broker's absence is not idleness: both idle clocks (this one and
       // --idle-timeout, 10 s) start again when the counter is back in its group.
-      '--until-idle', '20',
+      '--until-idle',
+      '20',
       '--progress',
     ]);
     const tail = (): string => cli.stderr().replace(/\r/g, '\n').slice(-500);
     // The counter has read the first half (and is waiting for more) ...
-    await until(() => framesInProgress(cli.stderr()) >= HALF, () => `the first half to be read: ${tail()}`, 120_000);
+    await until(
+      () => framesInProgress(cli.stderr()) >= HALF,
+      () => `the first half to be read: ${tail()}`,
+      120_000,
+    );
     // ... when the broker goes away for longer than both idle limits, and comes back on the same data.
     await within(stopBroker({ port: PORT, log: () => undefined }), 120_000, () => 'the broker to stop');
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
     await within(startBroker({ port: PORT, log: () => undefined }), 120_000, () => 'the broker to start again');
     // The counter is back and finds nothing new for a while before the second half comes.
     await new Promise((resolve) => setTimeout(resolve, QUIET_AFTER_OUTAGE_MS));
-    await within(kafka.produce(input, roundRobin(frames.slice(HALF), PARTITIONS, HALF)), 60_000, () => 'the second half to be produced');
+    await within(
+      kafka.produce(input, roundRobin(frames.slice(HALF), PARTITIONS, HALF)),
+      60_000,
+      () => 'the second half to be produced',
+    );
     const result = await within(cli.done, 120_000, () => `the counter to end: ${tail()}`);
 
     const said = result.stderr.replace(/\r/g, '\n').slice(-2000);

@@ -34,7 +34,10 @@ export function latestByKey(records: readonly ReadRecord[]): Map<string, ResultR
 }
 
 /** Every window of the reference has a final latest result with exactly its counts, and there is no other window. */
-export function expectFinalsMatch(latest: ReadonlyMap<string, ResultRecord>, expected: ReadonlyMap<number, Counts>): void {
+export function expectFinalsMatch(
+  latest: ReadonlyMap<string, ResultRecord>,
+  expected: ReadonlyMap<number, Counts>,
+): void {
   // Several windows, so that some are emitted while the run goes on, not all at its end.
   expect(expected.size).toBeGreaterThanOrEqual(3);
   expect([...latest.keys()].sort()).toEqual([...expected.keys()].map((start) => `minute:${start}`).sort());

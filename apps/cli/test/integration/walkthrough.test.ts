@@ -28,7 +28,19 @@ beforeAll(async () => {
   await kafka.deleteGroup('uniqstream');
   dir = mkdtempSync(join(tmpdir(), 'uniqstream-walkthrough-'));
   // About 2 KB frames over four minutes, late within the maximum delay, some damaged.
-  const chunks = [...generateChunks({ seed: 2016, users: 2000, rate: 25, start: T0 + 25, frames: SAMPLE_FRAMES, lateFraction: 0.2, maxDelay: 5, malformedFraction: 0.01, tsStringFraction: 0.05 })];
+  const chunks = [
+    ...generateChunks({
+      seed: 2016,
+      users: 2000,
+      rate: 25,
+      start: T0 + 25,
+      frames: SAMPLE_FRAMES,
+      lateFraction: 0.2,
+      maxDelay: 5,
+      malformedFraction: 0.01,
+      tsStringFraction: 0.05,
+    }),
+  ];
   sample = linesOf(chunks);
   writeFileSync(join(dir, 'sample.jsonl.gz'), gzipSync(Buffer.concat(chunks)));
 });
@@ -42,7 +54,11 @@ function sh(command: string): Promise<Finished> {
 }
 
 function expectSuccess(step: string, result: Finished): void {
-  expect({ step, code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ step, code: 0, stderr: '' });
+  expect({ step, code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({
+    step,
+    code: 0,
+    stderr: '',
+  });
 }
 
 describe('the Kafka walkthrough', () => {
@@ -53,16 +69,22 @@ describe('the Kafka walkthrough', () => {
     expect(started.stderr + started.stdout).toMatch(/Kafka \S+ (is )?(already )?running on 127\.0\.0\.1:9092|started/i);
 
     // 2. Create the input topic.
-    const created = await sh('tools/kafka/bin/kafka-topics --bootstrap-server 127.0.0.1:9092 --create --topic stream --partitions 1');
+    const created = await sh(
+      'tools/kafka/bin/kafka-topics --bootstrap-server 127.0.0.1:9092 --create --topic stream --partitions 1',
+    );
     expectSuccess('kafka-topics --create', created);
     expect(created.stdout).toMatch(/Created topic stream/);
 
     // 3. Send the sample with Kafka's own console producer.
-    const produced = await sh(`zcat ${join(dir, 'sample.jsonl.gz')} | tools/kafka/bin/kafka-console-producer --bootstrap-server 127.0.0.1:9092 --topic stream`);
+    const produced = await sh(
+      `zcat ${join(dir, 'sample.jsonl.gz')} | tools/kafka/bin/kafka-console-producer --bootstrap-server 127.0.0.1:9092 --topic stream`,
+    );
     expectSuccess('kafka-console-producer', produced);
 
     // 4. Count, Kafka to Kafka, until the input has been idle for 5 s.
-    const counted = await sh('./apps/cli/bin/uniqstream count --from kafka://127.0.0.1:9092/stream --to kafka://127.0.0.1:9092/processed --from-beginning --until-idle 5');
+    const counted = await sh(
+      './apps/cli/bin/uniqstream count --from kafka://127.0.0.1:9092/stream --to kafka://127.0.0.1:9092/processed --from-beginning --until-idle 5',
+    );
     expectSuccess('uniqstream count', counted);
     expect(hasStackTrace(counted.stderr)).toBe(false);
     expect(counted.stderr).toMatch(new RegExp(`read ${SAMPLE_FRAMES.toLocaleString('en-US')} frames`));

@@ -2,7 +2,17 @@ import { uniqueName } from '@uniqstream/kafka-local';
 import { testRandom } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { produceOver } from './produce.js';
-import { holdsPartitions, serviceArgs, ServiceProcess, stopAllCleanly, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
+import {
+  holdsPartitions,
+  serviceArgs,
+  ServiceProcess,
+  stopAllCleanly,
+  testKafka,
+  topicsOf,
+  waitUntilDone,
+  type LogLine,
+  type RunTopics,
+} from './service-process.js';
 import { expectEachOnce, expectMatchesReference, testStream } from './stream.js';
 
 const PARTITIONS = 6;
@@ -90,7 +100,13 @@ describe('exactly-once results across kills', () => {
     }
     // The thawed zombie's writes were refused, and it took the work of both others over.
     const survivor = processes.find((p) => !killed.includes(p))!;
-    expect(survivor.logs().some((l) => l.msg.includes('another instance has taken it over') || l.msg.includes('another instance merges now'))).toBe(true);
+    expect(
+      survivor
+        .logs()
+        .some(
+          (l) => l.msg.includes('another instance has taken it over') || l.msg.includes('another instance merges now'),
+        ),
+    ).toBe(true);
     expect(survivor.logs().some(merging)).toBe(true);
 
     const clean = runTopics(input, 'eos-clean');

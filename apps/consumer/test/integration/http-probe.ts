@@ -20,13 +20,19 @@ export async function scrape(base: string): Promise<Exposition> {
 }
 
 /** Polls `probe` until `done` says yes, failing after `timeoutMs` with the last answer. */
-export async function pollUntil<T>(probe: () => Promise<T>, done: (answer: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+export async function pollUntil<T>(
+  probe: () => Promise<T>,
+  done: (answer: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await probe();
     if (done(last)) return last;
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last answer ${JSON.stringify(last)}`);
+    if (performance.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs} ms; last answer ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -2,7 +2,16 @@ import { uniqueName } from '@uniqstream/kafka-local';
 import { testRandom } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { produceOver } from './produce.js';
-import { holdsPartitions, serviceArgs, ServiceProcess, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
+import {
+  holdsPartitions,
+  serviceArgs,
+  ServiceProcess,
+  testKafka,
+  topicsOf,
+  waitUntilDone,
+  type LogLine,
+  type RunTopics,
+} from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 const PARTITIONS = 4;
@@ -90,7 +99,9 @@ describe('kill -9 at random moments', () => {
     }
 
     // Restarts resumed from checkpoints.
-    const adoptions = instances.slice(1).flatMap((p) => p.logs().filter((l) => l.msg.includes('adopted its checkpoint')));
+    const adoptions = instances
+      .slice(1)
+      .flatMap((p) => p.logs().filter((l) => l.msg.includes('adopted its checkpoint')));
     expect(adoptions.length).toBeGreaterThanOrEqual(KILLS);
     // The merge was killed too, and every restart rebuilt its state from the partials topic:
     // once any earlier instance had checkpointed (which flushes partials first), the topic
@@ -100,7 +111,8 @@ describe('kill -9 at random moments', () => {
     // merge membership expires; the killed ones each rebuilt before their kill.)
     const rebuiltFrom = instances.map((p) => p.logs().find(mergeRebuilt)?.['records'] as number | undefined);
     for (let i = 1; i < KILLS; i++) {
-      if (checkpointedBefore(i)) expect(rebuiltFrom[i], `instance ${i} rebuilt from the partials of earlier ones`).toBeGreaterThan(0);
+      if (checkpointedBefore(i))
+        expect(rebuiltFrom[i], `instance ${i} rebuilt from the partials of earlier ones`).toBeGreaterThan(0);
     }
     expect(checkpointedBefore(KILLS - 1)).toBe(true);
 

@@ -37,29 +37,47 @@ describe('a broker outage', () => {
     await kafka.createTopic(run.input, PARTITIONS);
     const half = FRAMES / 2;
     await kafka.produce(run.input, stream.frames.slice(0, half));
-    const service = new ServiceProcess(serviceArgs(run, ['--http-port', String(await closedPort())], kafka.bootstrap), group);
+    const service = new ServiceProcess(
+      serviceArgs(run, ['--http-port', String(await closedPort())], kafka.bootstrap),
+      group,
+    );
     const partitions = Array.from({ length: PARTITIONS }, (_, p) => String(p));
     let brokerUp = true;
     try {
       const base = await service.httpBase();
-      await pollUntil(() => readyz(base), (r) => r.status === 200, 120_000, 'ready at start');
+      await pollUntil(
+        () => readyz(base),
+        (r) => r.status === 200,
+        120_000,
+        'ready at start',
+      );
       // The first half counted, checkpointed and merged: no write is in flight when the broker goes
       // (one that is would fail the service once kafkajs's retries of the connection run out, ~40 s).
       await waitUntilDone(kafka, run);
       const before = await scrape(base);
       expect(before.value('uniqstream_frames_in_total')).toBe(half);
-      for (const partition of partitions) expect(before.value('uniqstream_consumer_lag_records', { partition })).toBe(0);
+      for (const partition of partitions)
+        expect(before.value('uniqstream_consumer_lag_records', { partition })).toBe(0);
 
       await stopBroker(quiet);
       brokerUp = false;
       const downAt = performance.now();
-      const down = await pollUntil(() => readyz(base), (r) => r.status === 503, 30_000, '503 while the broker is away');
+      const down = await pollUntil(
+        () => readyz(base),
+        (r) => r.status === 503,
+        30_000,
+        '503 while the broker is away',
+      );
       expect(down.ready).toBe(false);
-      expect(down.reasons.some((reason) => reason.includes(`127.0.0.1:${PORT}`)), JSON.stringify(down.reasons)).toBe(true);
+      expect(
+        down.reasons.some((reason) => reason.includes(`127.0.0.1:${PORT}`)),
+        JSON.stringify(down.reasons),
+      ).toBe(true);
       const away = await scrape(base);
       expect(away.value('uniqstream_kafka_connected')).toBe(0);
       // The last figures seen (0: caught up) are not known to hold any more.
-      for (const partition of partitions) expect(away.value('uniqstream_consumer_lag_records', { partition })).toBeNaN();
+      for (const partition of partitions)
+        expect(away.value('uniqstream_consumer_lag_records', { partition })).toBeNaN();
       expect(away.value('uniqstream_merge_lag_records')).toBeNaN();
       expect(away.value('uniqstream_assigned_partitions')).toBe(PARTITIONS);
       // Not ready for as long as the broker stays away.
@@ -71,7 +89,12 @@ describe('a broker outage', () => {
 
       await startBroker(quiet);
       brokerUp = true;
-      const back = await pollUntil(() => readyz(base), (r) => r.status === 200, 120_000, 'ready again once the broker is back');
+      const back = await pollUntil(
+        () => readyz(base),
+        (r) => r.status === 200,
+        120_000,
+        'ready again once the broker is back',
+      );
       expect(back.reasons.some((reason) => reason.includes(`127.0.0.1:${PORT}`))).toBe(false);
       expect((await scrape(base)).value('uniqstream_kafka_connected')).toBe(1);
 
@@ -85,7 +108,12 @@ describe('a broker outage', () => {
       // Stopping while nothing it writes can be acknowledged ends within the documented limit.
       await stopBroker(quiet);
       brokerUp = false;
-      await pollUntil(() => readyz(base), (r) => r.status === 503, 30_000, '503 while the broker is away again');
+      await pollUntil(
+        () => readyz(base),
+        (r) => r.status === 503,
+        30_000,
+        '503 while the broker is away again',
+      );
       const exit = await service.stop(DEFAULT_STOP_TIMEOUT_MS + EXIT_SLACK_MS);
       const said = service.stderr().slice(-3000);
       expect(exit.signal, said).toBeNull();

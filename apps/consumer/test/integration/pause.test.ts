@@ -1,7 +1,17 @@
 import { uniqueName } from '@uniqstream/kafka-local';
 import { testRandom } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
-import { holdsPartitions, serviceArgs, ServiceProcess, stopAllCleanly, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
+import {
+  holdsPartitions,
+  serviceArgs,
+  ServiceProcess,
+  stopAllCleanly,
+  testKafka,
+  topicsOf,
+  waitUntilDone,
+  type LogLine,
+  type RunTopics,
+} from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 const PARTITIONS = 4;
@@ -9,7 +19,6 @@ const FRAMES = 16_000;
 const MINUTE = 60;
 /** Longer than the tests' --idle-timeout (2 s) and a few checkpoint intervals: every partition is idle, and says so. */
 const PAUSE_MS = 6_000;
-
 
 /** What happens while the input is paused. */
 type During = (running: ServiceProcess[], spawn: () => ServiceProcess) => Promise<void>;

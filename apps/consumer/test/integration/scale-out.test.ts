@@ -2,7 +2,17 @@ import { uniqueName } from '@uniqstream/kafka-local';
 import { testRandom } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { produceOver } from './produce.js';
-import { holdsPartitions, isJoin, serviceArgs, ServiceProcess, stopAllCleanly, testKafka, topicsOf, waitUntilDone, type LogLine } from './service-process.js';
+import {
+  holdsPartitions,
+  isJoin,
+  serviceArgs,
+  ServiceProcess,
+  stopAllCleanly,
+  testKafka,
+  topicsOf,
+  waitUntilDone,
+  type LogLine,
+} from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 const PARTITIONS = 4;
@@ -33,7 +43,10 @@ describe('scale-out: instances in one consumer group', () => {
   /**
    * Runs `instances` instances over a fresh input topic (no idleness: the runs are held to each
    * other record for record, and a revision emitted on going idle depends on the wall clock); `chaos` may kill one of them while the input flows. */
-  async function run(instances: number, chaos?: (running: readonly ServiceProcess[]) => Promise<void>): Promise<{ latest: Map<string, string>; processes: ServiceProcess[] }> {
+  async function run(
+    instances: number,
+    chaos?: (running: readonly ServiceProcess[]) => Promise<void>,
+  ): Promise<{ latest: Map<string, string>; processes: ServiceProcess[] }> {
     const input = uniqueName(`consumer-scale-${instances}`);
     const group = uniqueName(`scale-${instances}`);
     const results = `${group}.results`;
@@ -45,7 +58,8 @@ describe('scale-out: instances in one consumer group', () => {
     const topics = { input, results, group };
     const processes: ServiceProcess[] = [];
     try {
-      for (let i = 0; i < instances; i++) processes.push(new ServiceProcess(serviceArgs(topics, ['--idle-timeout', '0']), group));
+      for (let i = 0; i < instances; i++)
+        processes.push(new ServiceProcess(serviceArgs(topics, ['--idle-timeout', '0']), group));
       await Promise.all([
         (async () => {
           await produceOver(kafka, input, stream.frames.slice(head), PRODUCE_SECONDS);
@@ -69,7 +83,6 @@ describe('scale-out: instances in one consumer group', () => {
     const joins = (stop === -1 ? lines : lines.slice(0, stop)).filter(isJoin);
     return joins.at(-1)?.partitions ?? [];
   }
-
 
   it('1 instance holds every partition and counts every window exactly', async () => {
     const { latest, processes } = await run(1);
@@ -95,7 +108,9 @@ describe('scale-out: instances in one consumer group', () => {
       // Every instance in the group and counting, then kill the one that merges (it counts too):
       // both its partitions and the merge must move to the survivors.
       await Promise.all(running.map((p) => p.waitForLog(holdsPartitions)));
-      const merging = await Promise.race(running.map((p) => p.waitForLog((l) => l.msg.startsWith('merging: reading')).then(() => p)));
+      const merging = await Promise.race(
+        running.map((p) => p.waitForLog((l) => l.msg.startsWith('merging: reading')).then(() => p)),
+      );
       await new Promise((resolve) => setTimeout(resolve, 500 + random.next() * 1500));
       killed = merging;
       merging.kill('SIGKILL');

@@ -128,15 +128,23 @@ export function topicsOf(group: string): { readonly partials: string; readonly c
 /** The flags of a test run: short intervals and timeouts so that the 2-core machine gets through quickly. */
 export function serviceArgs(run: RunTopics, extra: readonly string[] = [], bootstrap = testBootstrap()): string[] {
   return [
-    '--from', `kafka://${bootstrap}/${run.input}`,
-    '--to', `kafka://${bootstrap}/${run.results}`,
-    '--group', run.group,
+    '--from',
+    `kafka://${bootstrap}/${run.input}`,
+    '--to',
+    `kafka://${bootstrap}/${run.results}`,
+    '--group',
+    run.group,
     '--from-beginning',
-    '--checkpoint-interval', '1',
-    '--idle-timeout', '2',
-    '--session-timeout', '6',
-    '--http-port', '0',
-    '--log-level', 'debug',
+    '--checkpoint-interval',
+    '1',
+    '--idle-timeout',
+    '2',
+    '--session-timeout',
+    '6',
+    '--http-port',
+    '0',
+    '--log-level',
+    'debug',
     ...extra,
   ];
 }
@@ -185,7 +193,10 @@ export async function waitUntilDone(kafka: TestKafka, run: RunTopics, options: D
       kafka.endOffsets(run.results),
     ]);
     const counted = [...ends].every(([p, end]) => committed.get(p) === end);
-    const merged = options.transactional === true ? mergeCommitted.get(0) !== undefined && mergeCommitted.get(0) === lastMerged : mergeCommitted.get(0) === partialEnds.get(0);
+    const merged =
+      options.transactional === true
+        ? mergeCommitted.get(0) !== undefined && mergeCommitted.get(0) === lastMerged
+        : mergeCommitted.get(0) === partialEnds.get(0);
     lastMerged = mergeCommitted.get(0);
     const results = resultEnds.get(0) ?? 0;
     state = `input ${JSON.stringify([...ends])} committed ${JSON.stringify([...committed])}, partials end ${partialEnds.get(0)} merged to ${mergeCommitted.get(0)}, results ${results}`;
@@ -196,7 +207,9 @@ export async function waitUntilDone(kafka: TestKafka, run: RunTopics, options: D
 
 /** Stops (SIGTERM) every instance still running; each must exit 0, except those killed with SIGKILL on purpose. */
 export async function stopAllCleanly(processes: readonly ServiceProcess[]): Promise<void> {
-  const exits = await Promise.all(processes.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? p.stop() : p.exited)));
+  const exits = await Promise.all(
+    processes.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? p.stop() : p.exited)),
+  );
   for (const [i, exit] of exits.entries()) {
     if (exit.signal !== 'SIGKILL') expect(exit, processes[i]!.stderr().slice(-3000)).toEqual({ code: 0, signal: null });
   }
@@ -211,4 +224,3 @@ export function isJoin(line: LogLine): line is LogLine & { readonly partitions: 
 export function holdsPartitions(line: LogLine): boolean {
   return isJoin(line) && line.partitions.length > 0;
 }
-

@@ -3,7 +3,16 @@ import { encodeSnapshot } from '@uniqstream/core';
 import { uniqueName, type TestRecord } from '@uniqstream/kafka-local';
 import { referenceCounts } from '@uniqstream/reference';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serviceArgs, ServiceProcess, stopAllCleanly, testKafka, topicsOf, waitUntilDone, type LogLine, type RunTopics } from './service-process.js';
+import {
+  serviceArgs,
+  ServiceProcess,
+  stopAllCleanly,
+  testKafka,
+  topicsOf,
+  waitUntilDone,
+  type LogLine,
+  type RunTopics,
+} from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
 const PARTITIONS = 4;
@@ -48,7 +57,8 @@ describe('damaged or missing state', () => {
     return processes;
   }
 
-  const lines = (processes: readonly ServiceProcess[], level: number, match: RegExp): LogLine[] => processes.flatMap((p) => p.logs()).filter((l) => l.level === level && match.test(l.msg));
+  const lines = (processes: readonly ServiceProcess[], level: number, match: RegExp): LogLine[] =>
+    processes.flatMap((p) => p.logs()).filter((l) => l.level === level && match.test(l.msg));
   const ERROR = 50;
   const WARN = 40;
 
@@ -62,9 +72,26 @@ describe('damaged or missing state', () => {
       // Random bytes.
       { partition: 1 % checkpointPartitions, key: '1', value: randomBytes(300) },
       // A container of the right type whose engine state is random bytes.
-      { partition: 2 % checkpointPartitions, key: '2', value: Buffer.from(encodeSnapshot({ type: 'checkpoint', version: 1, topic: run.input, partition: 2, offset: 5, engine: new Uint8Array(randomBytes(64)) })) },
+      {
+        partition: 2 % checkpointPartitions,
+        key: '2',
+        value: Buffer.from(
+          encodeSnapshot({
+            type: 'checkpoint',
+            version: 1,
+            topic: run.input,
+            partition: 2,
+            offset: 5,
+            engine: new Uint8Array(randomBytes(64)),
+          }),
+        ),
+      },
       // JSON with the wrong fields.
-      { partition: 3 % checkpointPartitions, key: '3', value: Buffer.from(encodeSnapshot({ type: 'checkpoint', version: 1, topic: 42, when: 'now' })) },
+      {
+        partition: 3 % checkpointPartitions,
+        key: '3',
+        value: Buffer.from(encodeSnapshot({ type: 'checkpoint', version: 1, topic: 42, when: 'now' })),
+      },
     ];
     await kafka.produce(checkpoints, garbage);
     await kafka.produce(run.input, [...stream.frames.slice(half), ...stream.closing]);
@@ -76,13 +103,23 @@ describe('damaged or missing state', () => {
   });
 
   /** Half the input counted, every partition's checkpoints deleted (offsets stay committed), the rest counted with `extra` flags. */
-  async function checkpointsLost(name: string, extra: readonly string[]): Promise<{ run: RunTopics; second: ServiceProcess[] }> {
+  async function checkpointsLost(
+    name: string,
+    extra: readonly string[],
+  ): Promise<{ run: RunTopics; second: ServiceProcess[] }> {
     const run = await fresh(name);
     await kafka.produce(run.input, stream.frames.slice(0, half));
     await counted(run);
     const { checkpoints } = topicsOf(run.group);
     const checkpointPartitions = await kafka.partitions(checkpoints);
-    await kafka.produce(checkpoints, Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p % checkpointPartitions, key: String(p), value: null })));
+    await kafka.produce(
+      checkpoints,
+      Array.from({ length: PARTITIONS }, (_, p) => ({
+        partition: p % checkpointPartitions,
+        key: String(p),
+        value: null,
+      })),
+    );
     await kafka.produce(run.input, [...stream.frames.slice(half), ...stream.closing]);
     return { run, second: await counted(run, 1, extra) };
   }
@@ -96,10 +133,19 @@ describe('damaged or missing state', () => {
 
   it('with --missing-checkpoint continue, says which windows come out short', async () => {
     const { run, second } = await checkpointsLost('continue', ['--missing-checkpoint', 'continue']);
-    expect(lines(second, WARN, /no usable checkpoint .* continuing at \d+ with empty state, so the windows open there miss the frames before it/)).toHaveLength(PARTITIONS);
+    expect(
+      lines(
+        second,
+        WARN,
+        /no usable checkpoint .* continuing at \d+ with empty state, so the windows open there miss the frames before it/,
+      ),
+    ).toHaveLength(PARTITIONS);
     // As the warning says: the window open at the cut lost its first frames.
     const latest = latestByKey(await kafka.read(run.results));
-    const short = [...stream.reference].filter(([start, counts]) => (JSON.parse(latest.get(`minute:${start}`) ?? '{"frames":0}') as { frames: number }).frames < counts.frames);
+    const short = [...stream.reference].filter(
+      ([start, counts]) =>
+        (JSON.parse(latest.get(`minute:${start}`) ?? '{"frames":0}') as { frames: number }).frames < counts.frames,
+    );
     expect(short.length).toBeGreaterThan(0);
   });
 
@@ -114,7 +160,10 @@ describe('damaged or missing state', () => {
   it('publishes what late frames changed while the input is idle, without waiting for new frames', async () => {
     const run = await fresh('idle-revision', 1);
     const t0 = 1_468_244_340;
-    const frame = (uid: string, ts: number): TestRecord => ({ partition: 0, value: Buffer.from(`{"uid":"${uid}","ts":${ts}}`) });
+    const frame = (uid: string, ts: number): TestRecord => ({
+      partition: 0,
+      value: Buffer.from(`{"uid":"${uid}","ts":${ts}}`),
+    });
     // 100 s of frames: the first minute comes out (revision 0), and is not final before end + 60 s.
     const onTime = Array.from({ length: 100 }, (_, s) => frame(`u${s % 40}`, t0 + s));
     // Then late frames of the first minute from new users, behind the watermark and within the lateness, and nothing after them.
@@ -139,9 +188,15 @@ describe('damaged or missing state', () => {
     const run = await fresh('wall-clock', 1);
     const t0 = 1_468_244_340;
     // Up to 2 s before the minute's end: only time moving on can close it.
-    const frames = Array.from({ length: 59 }, (_, s) => ({ partition: 0, value: Buffer.from(`{"uid":"u${s % 23}","ts":${t0 + s}}`) }));
+    const frames = Array.from({ length: 59 }, (_, s) => ({
+      partition: 0,
+      value: Buffer.from(`{"uid":"u${s % 23}","ts":${t0 + s}}`),
+    }));
     await kafka.produce(run.input, frames);
-    const instance = new ServiceProcess(serviceArgs(run, ['--wall-clock-after', '1', '--allowed-lateness', '0']), run.group);
+    const instance = new ServiceProcess(
+      serviceArgs(run, ['--wall-clock-after', '1', '--allowed-lateness', '0']),
+      run.group,
+    );
     try {
       const truth = referenceCounts(frames.map((r) => r.value)).get(t0)!;
       expect(await resultOf(run, t0, (r) => r['final'] === true)).toMatchObject({ ...truth, final: true });
@@ -152,7 +207,12 @@ describe('damaged or missing state', () => {
   });
 
   /** Polls the results topic until the window starting at `start` has a latest result that `ok` accepts. */
-  async function resultOf(run: RunTopics, start: number, ok: (result: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  async function resultOf(
+    run: RunTopics,
+    start: number,
+    ok: (result: Record<string, unknown>) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<Record<string, unknown>> {
     const deadline = performance.now() + timeoutMs;
     let last: Record<string, unknown> | undefined;
     while (performance.now() < deadline) {
@@ -163,6 +223,8 @@ describe('damaged or missing state', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    throw new Error(`minute:${start} did not come out as expected within ${timeoutMs} ms; last: ${JSON.stringify(last)} (${MINUTE} s windows)`);
+    throw new Error(
+      `minute:${start} did not come out as expected within ${timeoutMs} ms; last: ${JSON.stringify(last)} (${MINUTE} s windows)`,
+    );
   }
 });

@@ -23,21 +23,25 @@ export interface TestStream {
 }
 
 /** A small realistic stream: late frames, a tail, malformed frames and string timestamps (no bitflips: no counter can tell a low-bit flip from an honest frame). */
-export function testStream(options: { readonly seed: number; readonly frames: number; readonly partitions: number }): TestStream {
+export function testStream(options: {
+  readonly seed: number;
+  readonly frames: number;
+  readonly partitions: number;
+}): TestStream {
   const lines = linesOf(
     generateChunks({
-    seed: options.seed,
-    users: 3000,
-    rate: 50,
-    start: 1_468_244_384,
-    frames: options.frames,
-    frameBytes: 300,
-    lateFraction: 0.05,
-    maxDelay: 5,
-    tailFraction: 0.002,
-    tailDelay: 40,
-    malformedFraction: 0.01,
-    tsStringFraction: 0.05,
+      seed: options.seed,
+      users: 3000,
+      rate: 50,
+      start: 1_468_244_384,
+      frames: options.frames,
+      frameBytes: 300,
+      lateFraction: 0.05,
+      maxDelay: 5,
+      tailFraction: 0.002,
+      tailDelay: 40,
+      malformedFraction: 0.01,
+      tsStringFraction: 0.05,
     }),
   );
   const frames = lines.map((value, i) => ({ partition: i % options.partitions, value }));
@@ -46,7 +50,8 @@ export function testStream(options: { readonly seed: number; readonly frames: nu
   const closingTs = lastStart + CLOSING_JUMP_SECONDS;
   const closing: TestRecord[] = [];
   for (let i = 0; i < CLOSING_FRAMES; i++) {
-    for (let p = 0; p < options.partitions; p++) closing.push({ partition: p, value: Buffer.from(`{"uid":"closing-${p}-${i}","ts":${closingTs}}`) });
+    for (let p = 0; p < options.partitions; p++)
+      closing.push({ partition: p, value: Buffer.from(`{"uid":"closing-${p}-${i}","ts":${closingTs}}`) });
   }
   return { frames, closing, reference };
 }
@@ -63,12 +68,22 @@ export function latestByKey(records: readonly ReadRecord[]): Map<string, string>
 }
 
 /** Every reference window has a final latest result with exactly its counts, under its key, and there is no other window. */
-export function expectMatchesReference(latest: ReadonlyMap<string, string>, reference: ReadonlyMap<number, Counts>): void {
+export function expectMatchesReference(
+  latest: ReadonlyMap<string, string>,
+  reference: ReadonlyMap<number, Counts>,
+): void {
   expect(reference.size).toBeGreaterThanOrEqual(3);
   expect([...latest.keys()].sort()).toEqual([...reference.keys()].map((start) => `minute:${start}`).sort());
   for (const [start, counts] of reference) {
     const result = JSON.parse(latest.get(`minute:${start}`)!) as Record<string, unknown>;
-    expect(result).toMatchObject({ window: 'minute', start, end: start + MINUTE, ...counts, final: true, method: 'exact' });
+    expect(result).toMatchObject({
+      window: 'minute',
+      start,
+      end: start + MINUTE,
+      ...counts,
+      final: true,
+      method: 'exact',
+    });
   }
 }
 

@@ -14,7 +14,8 @@ const run = `${Date.now().toString(36)}-${process.pid}`;
 async function readTopic(topic: string): Promise<Map<number, ReadRecord[]>> {
   kafka.track({ topics: [topic] });
   const byPartition = new Map<number, ReadRecord[]>();
-  for (const record of await kafka.read(topic)) byPartition.set(record.partition, [...(byPartition.get(record.partition) ?? []), record]);
+  for (const record of await kafka.read(topic))
+    byPartition.set(record.partition, [...(byPartition.get(record.partition) ?? []), record]);
   return byPartition;
 }
 
@@ -34,12 +35,35 @@ afterAll(async () => {
 });
 
 describe('uniqstream-sim --to kafka://', () => {
-  const common = ['--seed', '11', '--frames', '6000', '--frame-bytes', '600', '--realistic', '--malformed-fraction', '0.02', '--quiet'];
+  const common = [
+    '--seed',
+    '11',
+    '--frames',
+    '6000',
+    '--frame-bytes',
+    '600',
+    '--realistic',
+    '--malformed-fraction',
+    '0.02',
+    '--quiet',
+  ];
   const lines = splitLines(sim(common).stdout);
 
   it('keyed by uid: the topic holds the stdout lines, each partition in stdout order, each user in one partition', async () => {
     const topic = `sim-uid-${run}`;
-    const result = sim([...common, '--to', `kafka://${bootstrap}/${topic}`, '--partitions', '3', '--key', 'uid', '--compression', 'gzip', '--batch-bytes', '200000']);
+    const result = sim([
+      ...common,
+      '--to',
+      `kafka://${bootstrap}/${topic}`,
+      '--partitions',
+      '3',
+      '--key',
+      'uid',
+      '--compression',
+      'gzip',
+      '--batch-bytes',
+      '200000',
+    ]);
     expect(result.status).toBe(0);
     expect(await kafka.partitions(topic)).toBe(3);
 
@@ -93,7 +117,16 @@ describe('uniqstream-sim --to kafka://', () => {
   it('leaves an existing topic as it is and says so', async () => {
     const topic = `sim-exists-${run}`;
     await kafka.createTopic(topic, 2);
-    const result = sim(['--frames', '10', '--frame-bytes', '50', '--to', `kafka://${bootstrap}/${topic}`, '--partitions', '5']);
+    const result = sim([
+      '--frames',
+      '10',
+      '--frame-bytes',
+      '50',
+      '--to',
+      `kafka://${bootstrap}/${topic}`,
+      '--partitions',
+      '5',
+    ]);
     expect(result.status).toBe(0);
     expect(result.stderr).toContain(`topic ${topic} already exists with 2 partition(s)`);
     expect(await kafka.partitions(topic)).toBe(2);

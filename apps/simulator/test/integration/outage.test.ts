@@ -27,7 +27,20 @@ const HANG_MS = 180_000;
  * ts, but no bitflips: a bitflipped frame is valid JSON that FRAMES.md
  * counts in no window, which no recount of the topic can tell.
  */
-const STREAM = ['--seed', '21', '--rate', '200', '--frame-bytes', '300', '--late-fraction', '0.05', '--malformed-fraction', '0.01', '--ts-string-fraction', '0.02'];
+const STREAM = [
+  '--seed',
+  '21',
+  '--rate',
+  '200',
+  '--frame-bytes',
+  '300',
+  '--late-fraction',
+  '0.05',
+  '--malformed-fraction',
+  '0.01',
+  '--ts-string-fraction',
+  '0.02',
+];
 /** Bytes per send: the frames one unacknowledged send can hold are few. */
 const BATCH_BYTES = 32 * 1024;
 const FRAMES_PER_SEND = Math.ceil(BATCH_BYTES / 300);
@@ -108,7 +121,18 @@ describe('uniqstream-sim --realtime --to kafka:// while the broker goes away', (
     broker.kafka.track({ topics: [topic] });
     const truthPath = join(mkdtempSync(join(tmpdir(), 'sim-outage-')), 'truth.jsonl');
     const args = [...STREAM, '--frames', '3000'];
-    const run = start([...args, '--realtime', '--to', `kafka://127.0.0.1:${PORT}/${topic}`, '--partitions', '2', '--batch-bytes', String(BATCH_BYTES), '--truth', truthPath]);
+    const run = start([
+      ...args,
+      '--realtime',
+      '--to',
+      `kafka://127.0.0.1:${PORT}/${topic}`,
+      '--partitions',
+      '2',
+      '--batch-bytes',
+      String(BATCH_BYTES),
+      '--truth',
+      truthPath,
+    ]);
 
     await until(run, async () => (await recordsIn(topic)) >= BEFORE_OUTAGE, `${BEFORE_OUTAGE} records in ${topic}`);
     await stopBroker(quiet);
@@ -117,8 +141,16 @@ describe('uniqstream-sim --realtime --to kafka:// while the broker goes away', (
     const result = await finished(run);
 
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stderr.match(/^uniqstream-sim: lost Kafka at .* while writing frames \(.*\); keeping them and retrying for up to 300 s$/gm), result.stderr).toHaveLength(1);
-    expect(result.stderr.match(/^uniqstream-sim: Kafka at .* acknowledges frames again, after \d+\.\d s$/gm), result.stderr).toHaveLength(1);
+    expect(
+      result.stderr.match(
+        /^uniqstream-sim: lost Kafka at .* while writing frames \(.*\); keeping them and retrying for up to 300 s$/gm,
+      ),
+      result.stderr,
+    ).toHaveLength(1);
+    expect(
+      result.stderr.match(/^uniqstream-sim: Kafka at .* acknowledges frames again, after \d+\.\d s$/gm),
+      result.stderr,
+    ).toHaveLength(1);
     expect(result.stderr).not.toMatch(KAFKAJS_LINE);
     expect(result.stderr).not.toMatch(/^\s+at /m);
 
@@ -139,7 +171,20 @@ describe('uniqstream-sim --realtime --to kafka:// while the broker goes away', (
     broker.kafka.track({ topics: [topic] });
     const truthPath = join(mkdtempSync(join(tmpdir(), 'sim-gone-')), 'truth.jsonl');
     const args = [...STREAM, '--frames', '20000'];
-    const run = start([...args, '--realtime', '--to', `kafka://127.0.0.1:${PORT}/${topic}`, '--partitions', '2', '--batch-bytes', String(BATCH_BYTES), '--truth', truthPath, '--kafka-outage', '5']);
+    const run = start([
+      ...args,
+      '--realtime',
+      '--to',
+      `kafka://127.0.0.1:${PORT}/${topic}`,
+      '--partitions',
+      '2',
+      '--batch-bytes',
+      String(BATCH_BYTES),
+      '--truth',
+      truthPath,
+      '--kafka-outage',
+      '5',
+    ]);
 
     await until(run, async () => (await recordsIn(topic)) >= BEFORE_OUTAGE, `${BEFORE_OUTAGE} records in ${topic}`);
     await stopBroker(quiet);
@@ -148,7 +193,9 @@ describe('uniqstream-sim --realtime --to kafka:// while the broker goes away', (
 
     expect(result.status, result.stderr).toBe(1);
     const lines = result.stderr.trimEnd().split('\n');
-    expect(lines.at(-1)).toMatch(/^uniqstream-sim: cannot write frames to Kafka at 127\.0\.0\.1:\d+: no acknowledgement for 5 s: .+ \(see --kafka-outage\)$/);
+    expect(lines.at(-1)).toMatch(
+      /^uniqstream-sim: cannot write frames to Kafka at 127\.0\.0\.1:\d+: no acknowledgement for 5 s: .+ \(see --kafka-outage\)$/,
+    );
     expect(lines.filter((line) => line.includes('lost Kafka at'))).toHaveLength(1);
     expect(result.stderr).not.toMatch(KAFKAJS_LINE);
     expect(result.stderr).not.toMatch(/^\s+at /m);

@@ -11,7 +11,10 @@ export interface BinResult {
 }
 
 /** Runs the shim from the repository root, as a person would. */
-export function sim(args: readonly string[], options: { input?: Buffer; cwd?: string; env?: Record<string, string> } = {}): BinResult {
+export function sim(
+  args: readonly string[],
+  options: { input?: Buffer; cwd?: string; env?: Record<string, string> } = {},
+): BinResult {
   const result = spawnSync(BIN, [...args], {
     cwd: options.cwd ?? REPO,
     env: { ...process.env, ...options.env },

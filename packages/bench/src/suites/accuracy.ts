@@ -42,7 +42,11 @@ export interface Setting {
 export const SETTINGS: readonly Setting[] = [
   { name: 'defaults (minute, lateness 60 s)', args: [], granularities: ['minute'] },
   { name: '--allowed-lateness 0', args: ['--allowed-lateness', '0'], granularities: ['minute'] },
-  { name: 'all six windows, --method auto', args: ['--windows', 'all', '--method', 'auto'], granularities: ['minute', 'hour', 'day', 'week', 'month', 'year'] },
+  {
+    name: 'all six windows, --method auto',
+    args: ['--windows', 'all', '--method', 'auto'],
+    granularities: ['minute', 'hour', 'day', 'week', 'month', 'year'],
+  },
 ];
 
 /** One result line of the CLI (the fields this suite reads). */
@@ -87,7 +91,11 @@ export interface WindowErrors {
 }
 
 /** Compares the CLI's final results of one granularity with the truth's windows. */
-export function windowErrors(granularity: string, truth: readonly TruthWindow[], finals: ReadonlyMap<string, ResultLine>): WindowErrors {
+export function windowErrors(
+  granularity: string,
+  truth: readonly TruthWindow[],
+  finals: ReadonlyMap<string, ResultLine>,
+): WindowErrors {
   const wanted = truth.filter((w) => w.window === granularity);
   let missing = 0;
   let exact = 0;
@@ -120,7 +128,18 @@ export function windowErrors(granularity: string, truth: readonly TruthWindow[],
   let spurious = 0;
   for (const [key, result] of finals) if (result.window === granularity && !truthKeys.has(key)) spurious++;
   const n = Math.max(matched, 1);
-  return { granularity, windows: wanted.length, missing, spurious, exact, meanAbs: sumAbs / n, maxAbs, meanRel: sumRel / n, maxRel, meanSigned: sumSigned / n };
+  return {
+    granularity,
+    windows: wanted.length,
+    missing,
+    spurious,
+    exact,
+    meanAbs: sumAbs / n,
+    maxAbs,
+    meanRel: sumRel / n,
+    maxRel,
+    meanSigned: sumSigned / n,
+  };
 }
 
 /** A flip of bit b moves ts by 2^b seconds. */
@@ -179,7 +198,8 @@ function readJsonLines<T>(path: string): T[] {
 /** position -> reason of every dead letter. */
 function readDeadLetters(path: string): Map<number, string> {
   const dropped = new Map<number, string>();
-  for (const letter of readJsonLines<{ reason: string; position: number }>(path)) dropped.set(letter.position, letter.reason);
+  for (const letter of readJsonLines<{ reason: string; position: number }>(path))
+    dropped.set(letter.position, letter.reason);
   return dropped;
 }
 
@@ -196,7 +216,8 @@ function combine(errors: readonly WindowErrors[]): WindowErrors {
   const first = errors[0]!;
   const matched = (e: WindowErrors): number => e.windows - e.missing;
   const total = errors.reduce((n, e) => n + matched(e), 0) || 1;
-  const mean = (pick: (e: WindowErrors) => number): number => errors.reduce((s, e) => s + pick(e) * matched(e), 0) / total;
+  const mean = (pick: (e: WindowErrors) => number): number =>
+    errors.reduce((s, e) => s + pick(e) * matched(e), 0) / total;
   return {
     granularity: first.granularity,
     windows: errors.reduce((n, e) => n + e.windows, 0),
@@ -218,26 +239,56 @@ export const accuracySuite: Suite = async (ctx) => {
   const outcomes: Outcome[] = [];
   const datasets: Dataset[] = [];
   for (const s of streams) {
-    const data = ensureDataset(ctx.workDir, { ...realisticStream(s.frames, s.seed), frameBytes: ACCURACY_FRAME_BYTES }, { windows: true, log: (m) => ctx.log(`accuracy: ${m}`) });
+    const data = ensureDataset(
+      ctx.workDir,
+      { ...realisticStream(s.frames, s.seed), frameBytes: ACCURACY_FRAME_BYTES },
+      { windows: true, log: (m) => ctx.log(`accuracy: ${m}`) },
+    );
     datasets.push(data);
     for (const [i, setting] of SETTINGS.entries()) {
       const results = join(dir, `seed${s.seed}-${s.frames}-setting${i}.results.jsonl`);
       const deadLetters = join(dir, `seed${s.seed}-${s.frames}-setting${i}.dead.jsonl`);
       ctx.log(`accuracy: seed ${s.seed}, ${s.frames.toLocaleString('en-US')} frames, ${setting.name}`);
-      const run = await runCli([...setting.args, '--dead-letter', `file:${deadLetters}`, data.path], { stdout: results });
-      outcomes.push({ setting, data, run, finals: finalResults(readJsonLines<ResultLine>(results)), dropped: readDeadLetters(deadLetters) });
+      const run = await runCli([...setting.args, '--dead-letter', `file:${deadLetters}`, data.path], {
+        stdout: results,
+      });
+      outcomes.push({
+        setting,
+        data,
+        run,
+        finals: finalResults(readJsonLines<ResultLine>(results)),
+        dropped: readDeadLetters(deadLetters),
+      });
     }
   }
   const totalFrames = datasets.reduce((n, d) => n + d.frames, 0);
-  const truthMalformed = datasets.reduce((n, d) => n + Object.entries(d.summary.damage).reduce((m, [kind, count]) => m + (kind === 'bitflip' ? 0 : count), 0), 0);
+  const truthMalformed = datasets.reduce(
+    (n, d) =>
+      n + Object.entries(d.summary.damage).reduce((m, [kind, count]) => m + (kind === 'bitflip' ? 0 : count), 0),
+    0,
+  );
 
   const drops: TextTable = {
     caption: `Frames dropped, all streams together (${totalFrames.toLocaleString('en-US')} frames)`,
-    header: ['setting', 'dropped as late', 'share of frames', 'corrupt ts', 'malformed (generated: ' + truthMalformed.toLocaleString('en-US') + ')', 'counted'],
+    header: [
+      'setting',
+      'dropped as late',
+      'share of frames',
+      'corrupt ts',
+      'malformed (generated: ' + truthMalformed.toLocaleString('en-US') + ')',
+      'counted',
+    ],
     rows: SETTINGS.map((setting) => {
       const runs = outcomes.filter((o) => o.setting === setting).map((o) => o.run);
       const sum = (pick: (r: CliRun) => number): number => runs.reduce((n, r) => n + pick(r), 0);
-      return [setting.name, sum((r) => r.lateDropped).toLocaleString('en-US'), percent(sum((r) => r.lateDropped) / totalFrames, 3), sum((r) => r.corruptTs).toLocaleString('en-US'), sum((r) => r.malformed).toLocaleString('en-US'), sum((r) => r.counted).toLocaleString('en-US')];
+      return [
+        setting.name,
+        sum((r) => r.lateDropped).toLocaleString('en-US'),
+        percent(sum((r) => r.lateDropped) / totalFrames, 3),
+        sum((r) => r.corruptTs).toLocaleString('en-US'),
+        sum((r) => r.malformed).toLocaleString('en-US'),
+        sum((r) => r.counted).toLocaleString('en-US'),
+      ];
     }),
   };
 
@@ -245,7 +296,9 @@ export const accuracySuite: Suite = async (ctx) => {
   const combined = new Map<string, WindowErrors>();
   for (const setting of SETTINGS) {
     for (const granularity of setting.granularities) {
-      const e = combine(outcomes.filter((o) => o.setting === setting).map((o) => windowErrors(granularity, o.data.windows, o.finals)));
+      const e = combine(
+        outcomes.filter((o) => o.setting === setting).map((o) => windowErrors(granularity, o.data.windows, o.finals)),
+      );
       combined.set(`${setting.name}/${granularity}`, e);
       errorRows.push([
         setting.name,
@@ -262,16 +315,32 @@ export const accuracySuite: Suite = async (ctx) => {
     }
   }
   const errors: TextTable = {
-    caption: 'Users error of every window\'s final result against the truth',
-    header: ['setting', 'window', 'windows', 'exactly right', 'mean abs error', 'max abs error', 'mean rel error', 'max rel error', 'mean signed error', 'missing / spurious windows'],
+    caption: "Users error of every window's final result against the truth",
+    header: [
+      'setting',
+      'window',
+      'windows',
+      'exactly right',
+      'mean abs error',
+      'max abs error',
+      'mean rel error',
+      'max rel error',
+      'mean signed error',
+      'missing / spurious windows',
+    ],
     rows: errorRows,
   };
 
   const bitflips = datasets.flatMap((d) => d.bitflips);
   const bitflipRows: string[][] = [];
-  const bitflipTotals = new Map<string, { flipped: number; wrong: number; own: number; rejected: number; late: number }>();
+  const bitflipTotals = new Map<
+    string,
+    { flipped: number; wrong: number; own: number; rejected: number; late: number }
+  >();
   for (const setting of SETTINGS.slice(0, 2)) {
-    const perStream = outcomes.filter((o) => o.setting === setting).map((o) => bitflipOutcomes(o.data.bitflips, o.dropped));
+    const perStream = outcomes
+      .filter((o) => o.setting === setting)
+      .map((o) => bitflipOutcomes(o.data.bitflips, o.dropped));
     const totals = { flipped: 0, wrong: 0, own: 0, rejected: 0, late: 0 };
     BIT_RANGES.forEach((range, i) => {
       const rows = perStream.map((p) => p[i]!);
@@ -281,21 +350,40 @@ export const accuracySuite: Suite = async (ctx) => {
       totals.own += sum((b) => b.ownMinute);
       totals.rejected += sum((b) => b.corruptTs);
       totals.late += sum((b) => b.late);
-      bitflipRows.push([setting.name, range.label, String(sum((b) => b.flipped)), String(sum((b) => b.corruptTs)), String(sum((b) => b.late)), String(sum((b) => b.wrongWindow)), String(sum((b) => b.ownMinute))]);
+      bitflipRows.push([
+        setting.name,
+        range.label,
+        String(sum((b) => b.flipped)),
+        String(sum((b) => b.corruptTs)),
+        String(sum((b) => b.late)),
+        String(sum((b) => b.wrongWindow)),
+        String(sum((b) => b.ownMinute)),
+      ]);
     });
     bitflipTotals.set(setting.name, totals);
   }
   const bitflipTable: TextTable = {
     caption: `Where the ${bitflips.length} bitflipped frames went (minute windows)`,
-    header: ['setting', 'bit hit', 'frames', 'rejected: corrupt ts', 'dropped: late', 'counted in a wrong minute', 'counted in its own minute'],
+    header: [
+      'setting',
+      'bit hit',
+      'frames',
+      'rejected: corrupt ts',
+      'dropped: late',
+      'counted in a wrong minute',
+      'counted in its own minute',
+    ],
     rows: bitflipRows,
   };
 
   const def = combined.get(`${SETTINGS[0]!.name}/minute`)!;
   const zero = combined.get(`${SETTINGS[1]!.name}/minute`)!;
-  const lateOf = (setting: Setting): number => outcomes.filter((o) => o.setting === setting).reduce((n, o) => n + o.run.lateDropped, 0) / totalFrames;
+  const lateOf = (setting: Setting): number =>
+    outcomes.filter((o) => o.setting === setting).reduce((n, o) => n + o.run.lateDropped, 0) / totalFrames;
   const defFlips = bitflipTotals.get(SETTINGS[0]!.name)!;
-  const hllRows = ['day', 'week', 'month', 'year'].map((g) => combined.get(`${SETTINGS[2]!.name}/${g}`)!).filter((e) => e.windows > 0);
+  const hllRows = ['day', 'week', 'month', 'year']
+    .map((g) => combined.get(`${SETTINGS[2]!.name}/${g}`)!)
+    .filter((e) => e.windows > 0);
   const hllMaxRel = Math.max(0, ...hllRows.map((e) => e.maxRel));
   const hour = combined.get(`${SETTINGS[2]!.name}/hour`)!;
   const streamText = `${streams.length} realistic generated stream${streams.length === 1 ? '' : 's'} (${totalFrames.toLocaleString('en-US')} frames of ~${ACCURACY_FRAME_BYTES} bytes, 100k-user pool, 1000 frames/s; 5% of frames late by up to 5 s, 0.1% by up to 60 s, 0.01% with a bitflipped ts, 0.1% malformed)`;
@@ -310,13 +398,29 @@ export const accuracySuite: Suite = async (ctx) => {
     `With --method auto, hour windows stay exact (mean relative error ${percent(hour.meanRel, 3)}), and the HyperLogLog day to year windows were within ${percent(hllMaxRel, 2)} of the truth (standard error at the default precision: ${percent(HLL_STANDARD_ERROR, 2)}; with so few of these windows per stream, that is a spot check, not an error distribution).`;
 
   const headlines: Headline[] = [
-    { key: 'accuracy.minute', label: 'Minute windows (defaults): windows exactly right; mean, max relative error', value: `${percent(def.exact / Math.max(def.windows - def.missing, 1), 1)}; ${percent(def.meanRel, 3)}, ${percent(def.maxRel, 3)}` },
-    { key: 'accuracy.lateDropped', label: 'Frames dropped as late (defaults; --allowed-lateness 0)', value: `${percent(lateOf(SETTINGS[0]!), 3)}; ${percent(lateOf(SETTINGS[1]!), 2)}` },
+    {
+      key: 'accuracy.minute',
+      label: 'Minute windows (defaults): windows exactly right; mean, max relative error',
+      value: `${percent(def.exact / Math.max(def.windows - def.missing, 1), 1)}; ${percent(def.meanRel, 3)}, ${percent(def.maxRel, 3)}`,
+    },
+    {
+      key: 'accuracy.lateDropped',
+      label: 'Frames dropped as late (defaults; --allowed-lateness 0)',
+      value: `${percent(lateOf(SETTINGS[0]!), 3)}; ${percent(lateOf(SETTINGS[1]!), 2)}`,
+    },
   ];
   const notes = [
     `Streams: ${datasets.map((d) => `seed ${d.options.seed}: ${compact(d.frames)} frames, ${d.summary.users.toLocaleString('en-US')} users, ${d.summary.late} late + ${d.summary.tail} tail, ${d.summary.damage.bitflip} bitflips`).join('; ')}.`,
     'One run per stream and setting: for a file, everything the CLI decides is driven by event time, not by the clock, so the results do not change from run to run.',
     'Truth: the generator\'s exact distinct users per window among the valid frames (bitflipped and malformed frames belong to no window). Results: the last revision of each window the CLI printed. "Spurious" windows are results for windows the truth does not have (frames whose bitflipped ts landed there); "missing" ones are truth windows without any result.',
   ];
-  return { id: 'accuracy', title: 'Accuracy against ground truth', tables: [], textTables: [drops, errors, bitflipTable], notes, paragraphs: [paragraph], headlines };
+  return {
+    id: 'accuracy',
+    title: 'Accuracy against ground truth',
+    tables: [],
+    textTables: [drops, errors, bitflipTable],
+    notes,
+    paragraphs: [paragraph],
+    headlines,
+  };
 };

@@ -212,7 +212,8 @@ export const countersSuite: Suite = async (context) => {
         `With ${COUNTERS_PER_FRAME} counters of this size per frame, counting alone allows ` +
         `${frames(exact)} (exact) or ${frames(hll)} (hll) frames/s.`,
     );
-    if (gc === null) notes.push('global.gc was not available: heap figures of the JavaScript collections were skipped.');
+    if (gc === null)
+      notes.push('global.gc was not available: heap figures of the JavaScript collections were skipped.');
   }
 
   tables.push({

@@ -56,8 +56,12 @@ export const decodeShareSuite: Suite = async (ctx) => {
   const data = ensureDataset(ctx.workDir, realisticStream(count), { log: (m) => ctx.log(`decode-share: ${m}`) });
   warmPageCache(data.path);
   const frames = framesOf(data.path);
-  const decoders = PARSERS.map((p) => [p, tryDecoder(p)] as const).filter((d): d is readonly [Parser, FrameDecoder] => d[1] !== undefined);
-  ctx.log(`decode-share: ${frames.length.toLocaleString('en-US')} frames, parsers ${decoders.map(([p]) => p).join(', ')}, ${ctx.runs} runs`);
+  const decoders = PARSERS.map((p) => [p, tryDecoder(p)] as const).filter(
+    (d): d is readonly [Parser, FrameDecoder] => d[1] !== undefined,
+  );
+  ctx.log(
+    `decode-share: ${frames.length.toLocaleString('en-US')} frames, parsers ${decoders.map(([p]) => p).join(', ')}, ${ctx.runs} runs`,
+  );
 
   const out: DecodedFrame = { uidHi: 0, uidLo: 0, ts: 0 };
   let valid = 0;
@@ -91,7 +95,14 @@ export const decodeShareSuite: Suite = async (ctx) => {
     const e2e = byName(results, e2eName(parser)).median;
     const decode = byName(results, decodeName(parser)).median;
     shares.set(parser, e2e / decode);
-    rows.push([parser, si(e2e), micros(e2e).toFixed(2), si(decode), micros(decode).toFixed(2), percent(e2e / decode, 0)]);
+    rows.push([
+      parser,
+      si(e2e),
+      micros(e2e).toFixed(2),
+      si(decode),
+      micros(decode).toFixed(2),
+      percent(e2e / decode, 0),
+    ]);
   }
   const table: TextTable = {
     caption: 'Share of the end-to-end time spent decoding (medians)',
@@ -100,7 +111,7 @@ export const decodeShareSuite: Suite = async (ctx) => {
   };
 
   const notes = [
-    `Input: ${data.frames.toLocaleString('en-US')} frames of the end-to-end stream's kind (${((data.bytes / data.frames)).toFixed(0)} bytes per frame, FRAMES.md disorder and damage), the same file for every parser; ${valid.toLocaleString('en-US')} frames decode as valid.`,
+    `Input: ${data.frames.toLocaleString('en-US')} frames of the end-to-end stream's kind (${(data.bytes / data.frames).toFixed(0)} bytes per frame, FRAMES.md disorder and damage), the same file for every parser; ${valid.toLocaleString('en-US')} frames decode as valid.`,
     'Method: decode share = (decode-only µs per frame, this process, frames in memory) / (end-to-end µs per frame from the CLI summary). A no-op decoder cannot be plugged into the CLI, so the decode-only time is measured beside it instead; it runs with hot caches, so the share is if anything a lower bound.',
   ];
   const fastShare = shares.get('fast');
@@ -113,16 +124,27 @@ export const decodeShareSuite: Suite = async (ctx) => {
     notes.push(
       `Decoding is ${percent(fastShare, 0)} of the end-to-end time with the scanner and ${percent(jsonShare, 0)} with JSON.parse. Cross-check: --parser json costs ${(e2eJson - e2eFast).toFixed(2)} µs/frame more end to end, and ${(decJson - decFast).toFixed(2)} µs/frame more decode-only: ${Math.abs(e2eJson - e2eFast - (decJson - decFast)) <= 0.15 * (decJson - decFast) ? 'they agree within 15%, so decoding adds to the rest and the shares hold' : 'they differ by more than 15%, so the shares are rough (decoding and the rest interact, e.g. through GC and caches)'}.`,
     );
-    notes.push(`With the scanner, the rest of the pipeline (reading, splitting, windows, counting, output) takes ${(e2eFast - decFast).toFixed(2)} µs/frame of the ${e2eFast.toFixed(2)} µs/frame end to end.`);
+    notes.push(
+      `With the scanner, the rest of the pipeline (reading, splitting, windows, counting, output) takes ${(e2eFast - decFast).toFixed(2)} µs/frame of the ${e2eFast.toFixed(2)} µs/frame end to end.`,
+    );
   }
   const headlines: Headline[] = [];
   if (fastShare !== undefined) {
-    headlines.push({ key: 'decode.share', label: 'Decoding share of the end-to-end time (scanner; JSON.parse)', value: `${percent(fastShare, 0)}; ${jsonShare === undefined ? 'n/a' : percent(jsonShare, 0)}` });
+    headlines.push({
+      key: 'decode.share',
+      label: 'Decoding share of the end-to-end time (scanner; JSON.parse)',
+      value: `${percent(fastShare, 0)}; ${jsonShare === undefined ? 'n/a' : percent(jsonShare, 0)}`,
+    });
   }
   return {
     id: 'decode-share',
     title: "Decoding: the parser's share of the end-to-end time",
-    tables: [{ caption: `End to end and decode only, same ${(data.bytes / MB).toFixed(0)} MB file (frames/s)`, measurements: results }],
+    tables: [
+      {
+        caption: `End to end and decode only, same ${(data.bytes / MB).toFixed(0)} MB file (frames/s)`,
+        measurements: results,
+      },
+    ],
     textTables: [table],
     notes,
     headlines,

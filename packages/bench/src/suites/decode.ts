@@ -41,7 +41,14 @@ const STRING_WARMUP = 2;
 const DECODE_WARMUP = 2;
 const MICROSECONDS_PER_SECOND = 1e6;
 /** The generator corpus: the options of the end-to-end file (README), fewer frames. */
-const GENERATOR_OPTIONS = { seed: 1, users: 100_000, rate: 1000, start: 1_468_244_340, lateFraction: 0.05, maxDelay: 5 } as const;
+const GENERATOR_OPTIONS = {
+  seed: 1,
+  users: 100_000,
+  rate: 1000,
+  start: 1_468_244_340,
+  lateFraction: 0.05,
+  maxDelay: 5,
+} as const;
 
 interface Corpus {
   readonly frames: Buffer[];
@@ -257,7 +264,8 @@ function checkPrevious(previous: PreviousScanner, decoder: FrameDecoder, frames:
 }
 
 function previousAll(previous: PreviousScanner, frames: readonly Buffer[], out: DecodedFrame): void {
-  for (const frame of frames) if (!previous.decode(frame, out)) throw new Error('the previous scanner refused a valid frame');
+  for (const frame of frames)
+    if (!previous.decode(frame, out)) throw new Error('the previous scanner refused a valid frame');
 }
 
 // ---- ways to find the end of every string in a frame in JavaScript (the JS scanner's inner loop)
@@ -311,7 +319,11 @@ function stringsByLatin1IndexOf(frame: Buffer): number {
 }
 
 function toMegabytes(m: Measurement, bytesPerFrame: number): Measurement {
-  return summarize(m.name, 'MB/s', m.values.map((framesPerSecond) => (framesPerSecond * bytesPerFrame) / MB));
+  return summarize(
+    m.name,
+    'MB/s',
+    m.values.map((framesPerSecond) => (framesPerSecond * bytesPerFrame) / MB),
+  );
 }
 
 export const decodeSuite: Suite = async (ctx) => {
@@ -361,7 +373,9 @@ export const decodeSuite: Suite = async (ctx) => {
   };
   const cases: BenchCase[] = [
     timed(`fast (${engine})`, synthetic, () => decodeAll(fast, frames, out)),
-    timed('previous fast (WebAssembly, 16-byte search per string; reference)', synthetic, () => previousAll(previous, frames, out)),
+    timed('previous fast (WebAssembly, 16-byte search per string; reference)', synthetic, () =>
+      previousAll(previous, frames, out),
+    ),
     timed('fast-js (JavaScript, Buffer#indexOf)', synthetic, () => decodeAll(fastJs, frames, out)),
     timed('JSON.parse (toString + JSON.parse)', synthetic, () => parseAll(frames)),
     timed('json decoder', synthetic, () => decodeAll(json, frames, out)),
@@ -378,17 +392,25 @@ export const decodeSuite: Suite = async (ctx) => {
     ctx.log(`decode: ${name} run ${run + 1}: ${(value / 1e3).toFixed(1)} k frames/s`);
   const decoding = await compare(cases, { unit: 'frames/s', runs, warmup: DECODE_WARMUP, onRun });
   const generating = await compare(generatorCases, { unit: 'frames/s', runs, warmup: DECODE_WARMUP, onRun });
-  const cpuOf = (c: BenchCase): Measurement => summarize(c.name, 'frames/CPU-s', cpuRates.get(c.name)!.slice(DECODE_WARMUP));
+  const cpuOf = (c: BenchCase): Measurement =>
+    summarize(c.name, 'frames/CPU-s', cpuRates.get(c.name)!.slice(DECODE_WARMUP));
   const decodingCpu = cases.map(cpuOf);
   const generatingCpu = generatorCases.map(cpuOf);
 
   let sink = 0;
-  const framesPerSecond = (work: () => unknown) => async (): Promise<number> => frames.length / (await timeSeconds(work));
+  const framesPerSecond = (work: () => unknown) => async (): Promise<number> =>
+    frames.length / (await timeSeconds(work));
   const strings = await compare(
     [
       { name: 'byte loop', run: framesPerSecond(() => frames.forEach((f) => (sink += stringsByLoop(f)))) },
-      { name: 'Buffer#indexOf', run: framesPerSecond(() => frames.forEach((f) => (sink += stringsByBufferIndexOf(f)))) },
-      { name: 'latin1 + String#indexOf', run: framesPerSecond(() => frames.forEach((f) => (sink += stringsByLatin1IndexOf(f)))) },
+      {
+        name: 'Buffer#indexOf',
+        run: framesPerSecond(() => frames.forEach((f) => (sink += stringsByBufferIndexOf(f)))),
+      },
+      {
+        name: 'latin1 + String#indexOf',
+        run: framesPerSecond(() => frames.forEach((f) => (sink += stringsByLatin1IndexOf(f)))),
+      },
     ],
     { unit: 'frames/s', runs, warmup: STRING_WARMUP },
   );

@@ -10,7 +10,15 @@
 import { CliCases } from '../cli-run.js';
 import { ensureDataset, warmPageCache } from '../dataset.js';
 import { MB, byName, compact, percent, runLogger, si, spread } from '../format.js';
-import { compare, type BenchCase, type Chart, type Headline, type Measurement, type ReportTable, type Suite } from '../harness.js';
+import {
+  compare,
+  type BenchCase,
+  type Chart,
+  type Headline,
+  type Measurement,
+  type ReportTable,
+  type Suite,
+} from '../harness.js';
 import { realisticStream } from '../streams.js';
 
 const FULL_FRAMES = 1_000_000;
@@ -41,7 +49,9 @@ export const e2eSuite: Suite = async (ctx) => {
   const data = ensureDataset(ctx.workDir, realisticStream(frames), { log: (m) => ctx.log(`e2e: ${m}`) });
   warmPageCache(data.path);
   const bytesPerFrame = data.bytes / data.frames;
-  ctx.log(`e2e: ${frames.toLocaleString('en-US')} frames, ${(data.bytes / MB).toFixed(0)} MB, ${CASES.length} cases x ${ctx.runs} runs`);
+  ctx.log(
+    `e2e: ${frames.toLocaleString('en-US')} frames, ${(data.bytes / MB).toFixed(0)} MB, ${CASES.length} cases x ${ctx.runs} runs`,
+  );
 
   const cli = new CliCases();
   const cases: BenchCase[] = CASES.map((c) => cli.case(c.name, [...c.args, data.path]));
@@ -55,9 +65,20 @@ export const e2eSuite: Suite = async (ctx) => {
   const rss = CASES.map((c) => cli.peakRss(c.name, ctx.runs)).filter((m): m is Measurement => m !== null);
   const cpu = CASES.map((c) => cli.cpuRate(c.name, ctx.runs)).filter((m): m is Measurement => m !== null);
 
-  const tables: ReportTable[] = [{ caption: `uniqstream count FILE > /dev/null, ${frames.toLocaleString('en-US')} frames (frames/s from the CLI's summary)`, measurements: speed }];
-  if (rss.length > 0) tables.push({ caption: 'Peak RSS of the same runs (MB = 10^6 bytes; GNU time %M)', measurements: rss });
-  if (cpu.length > 0) tables.push({ caption: 'Frames per CPU-second of the same runs (whole process, start-up included; steadier on a shared machine)', measurements: cpu });
+  const tables: ReportTable[] = [
+    {
+      caption: `uniqstream count FILE > /dev/null, ${frames.toLocaleString('en-US')} frames (frames/s from the CLI's summary)`,
+      measurements: speed,
+    },
+  ];
+  if (rss.length > 0)
+    tables.push({ caption: 'Peak RSS of the same runs (MB = 10^6 bytes; GNU time %M)', measurements: rss });
+  if (cpu.length > 0)
+    tables.push({
+      caption:
+        'Frames per CPU-second of the same runs (whole process, start-up included; steadier on a shared machine)',
+      measurements: cpu,
+    });
 
   const minute = byName(speed, MINUTE_EXACT);
   const ratio = (a: string, b: string): number => byName(speed, a).median / byName(speed, b).median;
@@ -78,8 +99,16 @@ export const e2eSuite: Suite = async (ctx) => {
       target: `>= ${compact(TARGET_FRAMES_PER_SECOND)} frames/s`,
       met: speedMet,
     },
-    { key: 'e2e.all.framesPerSecond', label: 'End to end, all six windows, --method auto', value: spread(byName(speed, ALL_AUTO_CASCADE), 'frames/s') },
-    { key: 'e2e.cascadeRatio', label: 'Cascade / per-frame aggregation, all six windows (exact, auto)', value: `${exactRatio.toFixed(2)}x, ${autoRatio.toFixed(2)}x` },
+    {
+      key: 'e2e.all.framesPerSecond',
+      label: 'End to end, all six windows, --method auto',
+      value: spread(byName(speed, ALL_AUTO_CASCADE), 'frames/s'),
+    },
+    {
+      key: 'e2e.cascadeRatio',
+      label: 'Cascade / per-frame aggregation, all six windows (exact, auto)',
+      value: `${exactRatio.toFixed(2)}x, ${autoRatio.toFixed(2)}x`,
+    },
   ];
   if (rss.length > 0) {
     const minuteRss = byName(rss, MINUTE_EXACT);

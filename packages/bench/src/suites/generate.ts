@@ -43,7 +43,9 @@ function frames(options: StreamOptions): () => number {
   };
 }
 
-const LOREM = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore'.split(' ');
+const LOREM = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore'.split(
+  ' ',
+);
 
 /**
  * The obvious way: an object per frame, filled with random members to about
@@ -57,12 +59,19 @@ function naive(count: number, frameBytes: number): () => number {
     for (let i = 0; i < count; i++) {
       const frame: Record<string, unknown> = {};
       frame[LOREM[i % LOREM.length]!] = i;
-      frame.uid = Math.floor(Math.random() * 2 ** 52).toString(16).padStart(19, '0');
+      frame.uid = Math.floor(Math.random() * 2 ** 52)
+        .toString(16)
+        .padStart(19, '0');
       frame.ts = START + Math.floor(i / 1000);
       let size = 60;
       for (let k = 0; size < frameBytes; k++) {
         const key = LOREM[(i + k) % LOREM.length]!;
-        const value = k % 3 === 0 ? { nested: [k, 'Свобода, слава и любовь', true], uid: null } : k % 3 === 1 ? `${key} "quoted" \\ text ${k}` : Math.random();
+        const value =
+          k % 3 === 0
+            ? { nested: [k, 'Свобода, слава и любовь', true], uid: null }
+            : k % 3 === 1
+              ? `${key} "quoted" \\ text ${k}`
+              : Math.random();
         frame[`${key}${k}`] = value;
         size += 50;
       }
@@ -81,7 +90,11 @@ export const generateSuite: Suite = async (ctx) => {
     { name: 'generateChunks, realistic disorder and damage', frames: count, make: chunks(realistic, false) },
     { name: 'generateChunks, realistic + GroundTruth', frames: count, make: chunks(realistic, true) },
     { name: 'generateFrames (frame by frame), realistic', frames: count, make: frames(realistic) },
-    { name: 'naive: object + JSON.stringify per frame', frames: count / NAIVE_SHARE, make: naive(count / NAIVE_SHARE, 2048) },
+    {
+      name: 'naive: object + JSON.stringify per frame',
+      frames: count / NAIVE_SHARE,
+      make: naive(count / NAIVE_SHARE, 2048),
+    },
   ];
   ctx.log(`generate: ${count} frames of about 2 KB per run, ${ctx.runs} runs per case`);
 
@@ -106,7 +119,11 @@ export const generateSuite: Suite = async (ctx) => {
   });
   const framesPerSecond: Measurement[] = mbPerSecond.map((m, i) => {
     const perFrame = (bytesOf.get(m.name) ?? 0) / cases[i]!.frames;
-    return summarize(m.name, 'frames/s', m.values.map((v) => (v * BYTES_PER_MB) / perFrame));
+    return summarize(
+      m.name,
+      'frames/s',
+      m.values.map((v) => (v * BYTES_PER_MB) / perFrame),
+    );
   });
 
   const fast = mbPerSecond[0]!;

@@ -46,8 +46,12 @@ export const historicalSuite: Suite = async (ctx) => {
     warmup: 0,
     onRun: runLogger(ctx.log, 'historical', ctx.runs, 'frames/s', (name) => cli.describeLast(name)),
   });
-  const rss = [cli.peakRss(shortName, ctx.runs), cli.peakRss(longName, ctx.runs)].filter((m): m is Measurement => m !== null);
-  const tables: ReportTable[] = [{ caption: 'Historical ingest, all six windows, --method auto (frames/s)', measurements: speed }];
+  const rss = [cli.peakRss(shortName, ctx.runs), cli.peakRss(longName, ctx.runs)].filter(
+    (m): m is Measurement => m !== null,
+  );
+  const tables: ReportTable[] = [
+    { caption: 'Historical ingest, all six windows, --method auto (frames/s)', measurements: speed },
+  ];
   if (rss.length === 2) tables.push({ caption: 'Peak RSS (MB)', measurements: rss });
 
   const main = byName(speed, longName);
@@ -56,7 +60,13 @@ export const historicalSuite: Suite = async (ctx) => {
     `Input: ${long.frames.toLocaleString('en-US')} clean frames of ~${SMALL_FRAME_BYTES} bytes (${(long.bytes / MB).toFixed(0)} MB) from ${long.summary.users.toLocaleString('en-US')} distinct users over ${days(long).toFixed(0)} days of event time (${HISTORICAL_RATE.toFixed(3)} frames/s), replayed as fast as the CLI reads.`,
     `Throughput: ${spread(main, 'frames/s')}${last === undefined ? '' : `; ${last.results.toLocaleString('en-US')} results emitted per run (one per window and revision)`}.`,
   ];
-  const headlines: Headline[] = [{ key: 'historical.framesPerSecond', label: `Historical ingest, ${power(long.frames)} frames over ${days(long).toFixed(0)} days, all six windows`, value: spread(main, 'frames/s') }];
+  const headlines: Headline[] = [
+    {
+      key: 'historical.framesPerSecond',
+      label: `Historical ingest, ${power(long.frames)} frames over ${days(long).toFixed(0)} days, all six windows`,
+      value: spread(main, 'frames/s'),
+    },
+  ];
   if (rss.length === 2) {
     const [shortRss, longRss] = rss as [Measurement, Measurement];
     const growth = longRss.median / shortRss.median;
@@ -64,7 +74,13 @@ export const historicalSuite: Suite = async (ctx) => {
     notes.push(
       `Memory: peak RSS ${longRss.median.toFixed(0)} MB for ${days(long).toFixed(0)} days against ${shortRss.median.toFixed(0)} MB for the first ${days(short).toFixed(0)}: ${growth.toFixed(2)}x for ${SHORT_SHARE}x the input and the event time, so memory is ${bounded ? `bounded (at most ${BOUNDED_GROWTH}x: closed windows are freed)` : `NOT bounded (more than ${BOUNDED_GROWTH}x): it grows with the input`}.`,
     );
-    headlines.push({ key: 'historical.peakRss', label: 'Historical ingest, peak RSS (vs the first tenth of the stream)', value: `${longRss.median.toFixed(0)} MB (${shortRss.median.toFixed(0)} MB)`, target: 'bounded', met: bounded });
+    headlines.push({
+      key: 'historical.peakRss',
+      label: 'Historical ingest, peak RSS (vs the first tenth of the stream)',
+      value: `${longRss.median.toFixed(0)} MB (${shortRss.median.toFixed(0)} MB)`,
+      target: 'bounded',
+      met: bounded,
+    });
   }
   return { id: 'historical', title: 'Historical ingest: two years at full speed', tables, notes, headlines };
 };

@@ -56,7 +56,17 @@ import { connectBenchKafka } from '../broker.js';
 import type { BareThreadAnswer, BareThreadJob } from '../bare-thread.js';
 import { ensureKafkaInput } from '../kafka-input.js';
 import { cpuOf } from '../process-stats.js';
-import { compare, ratio, summarize, type BenchCase, type Measurement, type ReportTable, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
+import {
+  compare,
+  ratio,
+  summarize,
+  type BenchCase,
+  type Measurement,
+  type ReportTable,
+  type Suite,
+  type SuiteContext,
+  type SuiteReport,
+} from '../harness.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -110,7 +120,6 @@ interface Run {
   readonly mainBusySeconds: number;
 }
 
-
 /** Where a case connects, and the broker's process when it runs here. */
 interface BrokerAt {
   readonly bootstrap: string;
@@ -135,7 +144,8 @@ class Span {
   }
 
   end(frames: number): Run {
-    if (this.startedAt === undefined || this.cpu === undefined || this.loop === undefined) throw new Error('no batch was read');
+    if (this.startedAt === undefined || this.cpu === undefined || this.loop === undefined)
+      throw new Error('no batch was read');
     const used = process.cpuUsage(this.cpu);
     const loop = performance.eventLoopUtilization(this.loop);
     return {
@@ -158,7 +168,13 @@ async function bareConsumeHere(kafka: Kafka, topic: string, frames: number, fetc
  * (a) in a thread of its own, whose heap starts with an old space of
  * `oldSpaceMb` (0: V8's own): the ceiling with the reader thread's setting.
  */
-async function bareConsumeInThread(bootstrap: string, topic: string, frames: number, fetch: FetchSettings, oldSpaceMb: number): Promise<Run> {
+async function bareConsumeInThread(
+  bootstrap: string,
+  topic: string,
+  frames: number,
+  fetch: FetchSettings,
+  oldSpaceMb: number,
+): Promise<Run> {
   setFlagsFromString(`--initial-old-space-size=${oldSpaceMb}`);
   const job: BareThreadJob = { bootstrap, topic, frames, fetch };
   const worker = new Worker(new URL('../bare-thread.js', import.meta.url), { workerData: job });
@@ -170,7 +186,12 @@ async function bareConsumeInThread(bootstrap: string, topic: string, frames: num
     });
     if (!answer.ok) throw new Error(answer.message);
     // Its own thread's busy time stands in for the main thread's: kafkajs's whole work is there.
-    return { frames: answer.run.frames, seconds: answer.run.seconds, cpuSeconds: answer.run.cpuSeconds, mainBusySeconds: answer.run.busySeconds };
+    return {
+      frames: answer.run.frames,
+      seconds: answer.run.seconds,
+      cpuSeconds: answer.run.cpuSeconds,
+      mainBusySeconds: answer.run.busySeconds,
+    };
   } finally {
     await worker.terminate();
   }
@@ -202,7 +223,15 @@ function endAfter(inner: Source, frames: number, span: Span): Source {
 async function sourceOnly(at: BrokerAt, topic: string, frames: number, fetch: FetchSettings): Promise<Run> {
   const { bootstrap } = at;
   const span = new Span(at.pid);
-  const kafkaSource = openKafkaSource({ brokers: [bootstrap], topic, group: benchGroupId(), fromBeginning: true, log: () => undefined, clientId: 'uniqstream-bench', ...fetch });
+  const kafkaSource = openKafkaSource({
+    brokers: [bootstrap],
+    topic,
+    group: benchGroupId(),
+    fromBeginning: true,
+    log: () => undefined,
+    clientId: 'uniqstream-bench',
+    ...fetch,
+  });
   let seen = 0;
   let bytes = 0;
   try {
@@ -213,12 +242,20 @@ async function sourceOnly(at: BrokerAt, topic: string, frames: number, fetch: Fe
   } finally {
     await kafkaSource.close();
   }
-  if (seen < frames || bytes === 0) throw new Error(`the source handed on ${seen} frames of ${topic}, expected ${frames}`);
+  if (seen < frames || bytes === 0)
+    throw new Error(`the source handed on ${seen} frames of ${topic}, expected ${frames}`);
   return span.end(seen);
 }
 
 /** (b) The real pipeline, Kafka to Kafka, with the source set as `variant` says. */
-async function pipelineConsume(at: BrokerAt, topic: string, frames: number, fetch: FetchSettings, variant: Variant, security?: KafkaSecurity): Promise<Run> {
+async function pipelineConsume(
+  at: BrokerAt,
+  topic: string,
+  frames: number,
+  fetch: FetchSettings,
+  variant: Variant,
+  security?: KafkaSecurity,
+): Promise<Run> {
   const { bootstrap } = at;
   const quiet = (): void => undefined;
   const span = new Span(at.pid);
@@ -234,7 +271,10 @@ async function pipelineConsume(at: BrokerAt, topic: string, frames: number, fetc
     ...variant.options,
     ...secured,
   });
-  const sink = createKafkaResultSink({ brokers: [bootstrap], topic: RESULTS_TOPIC }, { log: quiet, clientId: 'uniqstream-bench', ...secured });
+  const sink = createKafkaResultSink(
+    { brokers: [bootstrap], topic: RESULTS_TOPIC },
+    { log: quiet, clientId: 'uniqstream-bench', ...secured },
+  );
   try {
     await sink.ready();
     const summary = await runPipeline({
@@ -245,7 +285,8 @@ async function pipelineConsume(at: BrokerAt, topic: string, frames: number, fetc
       now: () => performance.now(),
     });
     const run = span.end(summary.frames);
-    if (summary.frames < frames) throw new Error(`pipeline read ${summary.frames} frames of ${topic}, expected ${frames}`);
+    if (summary.frames < frames)
+      throw new Error(`pipeline read ${summary.frames} frames of ${topic}, expected ${frames}`);
     if (summary.stats.resultsEmitted === 0) throw new Error('pipeline emitted no results');
     return run;
   } finally {
@@ -264,10 +305,18 @@ async function benchLogin(listener: SecureListener): Promise<KafkaSecurity> {
     const password = randomBytes(PASSWORD_BYTES).toString('base64url');
     await admin.createUser(TLS_USER, password, 'SCRAM-SHA-512');
     await admin.grant(TLS_USER, [
-      { resource: 'topic', name: BENCH_PREFIX, pattern: 'prefixed', operations: ['read', 'write', 'describe', 'create'] },
+      {
+        resource: 'topic',
+        name: BENCH_PREFIX,
+        pattern: 'prefixed',
+        operations: ['read', 'write', 'describe', 'create'],
+      },
       { resource: 'group', name: BENCH_PREFIX, pattern: 'prefixed', operations: ['read', 'describe'] },
     ]);
-    return { tls: { ca: await readFile(listener.caFile) }, sasl: { mechanism: 'scram-sha-512', username: TLS_USER, password } };
+    return {
+      tls: { ca: await readFile(listener.caFile) },
+      sasl: { mechanism: 'scram-sha-512', username: TLS_USER, password },
+    };
   } finally {
     await admin.close();
   }
@@ -285,7 +334,8 @@ class Recorder {
       run: async () => {
         const result = await run();
         push(this.cpu, name, (MICROS_PER_SECOND * result.cpuSeconds) / result.frames);
-        if (result.brokerCpuSeconds !== undefined) push(this.brokerCpu, name, (MICROS_PER_SECOND * result.brokerCpuSeconds) / result.frames);
+        if (result.brokerCpuSeconds !== undefined)
+          push(this.brokerCpu, name, (MICROS_PER_SECOND * result.brokerCpuSeconds) / result.frames);
         push(this.main, name, (MICROS_PER_SECOND * result.mainBusySeconds) / result.frames);
         return result.frames / result.seconds;
       },
@@ -298,7 +348,9 @@ class Recorder {
 
   /** Only the cases the broker's CPU was read for (none when the broker runs elsewhere). */
   brokerCpuMeasurements(names: readonly string[], warmup: number): Measurement[] {
-    return names.filter((name) => this.brokerCpu.has(name)).map((name) => summarize(name, 'µs broker CPU/frame', (this.brokerCpu.get(name) ?? []).slice(warmup)));
+    return names
+      .filter((name) => this.brokerCpu.has(name))
+      .map((name) => summarize(name, 'µs broker CPU/frame', (this.brokerCpu.get(name) ?? []).slice(warmup)));
   }
 
   mainMeasurements(names: readonly string[], warmup: number): Measurement[] {
@@ -350,7 +402,16 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   try {
     for (const partitions of PARTITION_COUNTS) {
       const topic = `uniqstream-bench-${partitions}p-${frames}`;
-      bytes = await ensureKafkaInput({ admin, kafka, topic, partitions, frames, workDir: ctx.workDir, label: 'kafka', log: ctx.log });
+      bytes = await ensureKafkaInput({
+        admin,
+        kafka,
+        topic,
+        partitions,
+        frames,
+        workDir: ctx.workDir,
+        label: 'kafka',
+        log: ctx.log,
+      });
       topics.set(partitions, topic);
     }
   } finally {
@@ -358,25 +419,39 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   }
   const frameBytes = bytes / frames;
   const warmup = 1;
-  const progress = (name: string, run: number, value: number): void => ctx.log(`kafka: ${name} run ${run + 1}: ${(value / 1e3).toFixed(1)} k frames/s`);
+  const progress = (name: string, run: number, value: number): void =>
+    ctx.log(`kafka: ${name} run ${run + 1}: ${(value / 1e3).toFixed(1)} k frames/s`);
 
   const recorder = new Recorder();
   const loadAtStart = loadavg();
-  const bare = (p: number): string => `${p}p (a) kafkajs eachBatch, no decoding (own thread, ${DEFAULT_READER_OLD_SPACE_MB} MB first old space)`;
-  const piped = (p: number, letter: string, variant: Variant): string => `${p}p (${letter}) ${variant.label} -> decode -> count -> Kafka sink`;
+  const bare = (p: number): string =>
+    `${p}p (a) kafkajs eachBatch, no decoding (own thread, ${DEFAULT_READER_OLD_SPACE_MB} MB first old space)`;
+  const piped = (p: number, letter: string, variant: Variant): string =>
+    `${p}p (${letter}) ${variant.label} -> decode -> count -> Kafka sink`;
   const sourceAlone = (p: number): string => `${p}p (c) ${SOURCE.label}, frames only: no decoding, counting or sink`;
-  const overTls = (p: number): string => `${p}p (d) ${SOURCE.label} over TLS + SASL SCRAM-SHA-512 -> decode -> count -> Kafka sink`;
+  const overTls = (p: number): string =>
+    `${p}p (d) ${SOURCE.label} over TLS + SASL SCRAM-SHA-512 -> decode -> count -> Kafka sink`;
   const secure = broker.secure;
   const security = secure === undefined ? undefined : await benchLogin(secure);
   const mainCases: BenchCase[] = [];
   for (const partitions of PARTITION_COUNTS) {
     const topic = topics.get(partitions)!;
     const fetch = sourceFetch(partitions);
-    mainCases.push(recorder.case(bare(partitions), () => bareConsumeInThread(broker.bootstrap, topic, frames, fetch, DEFAULT_READER_OLD_SPACE_MB)));
+    mainCases.push(
+      recorder.case(bare(partitions), () =>
+        bareConsumeInThread(broker.bootstrap, topic, frames, fetch, DEFAULT_READER_OLD_SPACE_MB),
+      ),
+    );
     mainCases.push(recorder.case(sourceAlone(partitions), () => sourceOnly(broker, topic, frames, fetch)));
-    mainCases.push(recorder.case(piped(partitions, 'b', SOURCE), () => pipelineConsume(broker, topic, frames, fetch, SOURCE)));
+    mainCases.push(
+      recorder.case(piped(partitions, 'b', SOURCE), () => pipelineConsume(broker, topic, frames, fetch, SOURCE)),
+    );
     if (secure !== undefined && security !== undefined) {
-      mainCases.push(recorder.case(overTls(partitions), () => pipelineConsume({ bootstrap: secure.bootstrap, pid: broker.pid }, topic, frames, fetch, SOURCE, security)));
+      mainCases.push(
+        recorder.case(overTls(partitions), () =>
+          pipelineConsume({ bootstrap: secure.bootstrap, pid: broker.pid }, topic, frames, fetch, SOURCE, security),
+        ),
+      );
     }
   }
   const main = await compare(mainCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
@@ -388,21 +463,53 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
       const topic = topics.get(partitions)!;
       const fetch = sourceFetch(partitions);
       const size = OTHER_FETCH_SIZE[partitions];
-      const other: FetchSettings = { ...fetch, maxBytesPerPartition: size, maxBytes: Math.max(DEFAULT_MAX_BYTES, partitions * size) };
+      const other: FetchSettings = {
+        ...fetch,
+        maxBytesPerPartition: size,
+        maxBytes: Math.max(DEFAULT_MAX_BYTES, partitions * size),
+      };
       const otherLabel = `${sizeLabel(size)} per partition`;
       const defaultLabel = `${sizeLabel(fetch.maxBytesPerPartition)} per partition (default)`;
-      tuningCases.push(recorder.case(`${partitions}p (a) kafkajs on the main thread, ${defaultLabel}`, () => bareConsumeHere(kafka, topic, tuningFrames, fetch)));
-      tuningCases.push(recorder.case(`${partitions}p ${SOURCE.label}, ${defaultLabel}`, () => pipelineConsume(broker, topic, tuningFrames, fetch, SOURCE)));
-      const heap = (mb: number): string => (mb === 0 ? "V8's own first old space" : `first old space ${mb} MB (the reader thread's default)`);
+      tuningCases.push(
+        recorder.case(`${partitions}p (a) kafkajs on the main thread, ${defaultLabel}`, () =>
+          bareConsumeHere(kafka, topic, tuningFrames, fetch),
+        ),
+      );
+      tuningCases.push(
+        recorder.case(`${partitions}p ${SOURCE.label}, ${defaultLabel}`, () =>
+          pipelineConsume(broker, topic, tuningFrames, fetch, SOURCE),
+        ),
+      );
+      const heap = (mb: number): string =>
+        mb === 0 ? "V8's own first old space" : `first old space ${mb} MB (the reader thread's default)`;
       for (const mb of [0, DEFAULT_READER_OLD_SPACE_MB]) {
-        tuningCases.push(recorder.case(`${partitions}p (a) kafkajs in a thread, ${heap(mb)}`, () => bareConsumeInThread(broker.bootstrap, topic, tuningFrames, fetch, mb)));
+        tuningCases.push(
+          recorder.case(`${partitions}p (a) kafkajs in a thread, ${heap(mb)}`, () =>
+            bareConsumeInThread(broker.bootstrap, topic, tuningFrames, fetch, mb),
+          ),
+        );
       }
-      tuningCases.push(recorder.case(`${partitions}p ${SOURCE_V8_HEAP.label}, ${defaultLabel}`, () => pipelineConsume(broker, topic, tuningFrames, fetch, SOURCE_V8_HEAP)));
-      tuningCases.push(recorder.case(`${partitions}p (a) kafkajs on the main thread, ${otherLabel}`, () => bareConsumeHere(kafka, topic, tuningFrames, other)));
-      tuningCases.push(recorder.case(`${partitions}p ${SOURCE.label}, ${otherLabel}`, () => pipelineConsume(broker, topic, tuningFrames, other, SOURCE)));
+      tuningCases.push(
+        recorder.case(`${partitions}p ${SOURCE_V8_HEAP.label}, ${defaultLabel}`, () =>
+          pipelineConsume(broker, topic, tuningFrames, fetch, SOURCE_V8_HEAP),
+        ),
+      );
+      tuningCases.push(
+        recorder.case(`${partitions}p (a) kafkajs on the main thread, ${otherLabel}`, () =>
+          bareConsumeHere(kafka, topic, tuningFrames, other),
+        ),
+      );
+      tuningCases.push(
+        recorder.case(`${partitions}p ${SOURCE.label}, ${otherLabel}`, () =>
+          pipelineConsume(broker, topic, tuningFrames, other, SOURCE),
+        ),
+      );
     }
   }
-  const tuning = tuningCases.length === 0 ? [] : await compare(tuningCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
+  const tuning =
+    tuningCases.length === 0
+      ? []
+      : await compare(tuningCases, { unit: 'frames/s', runs: ctx.runs, warmup, onRun: progress });
   const loadAtEnd = loadavg();
 
   const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
@@ -425,7 +532,9 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
     );
   }
   if (secure === undefined) {
-    notes.push('(d), the pipeline over TLS + SCRAM, did not run: the broker has no SASL_SSL listener (start it with `UNIQSTREAM_KAFKA_SECURE=1`, or `kafka-local start --secure`).');
+    notes.push(
+      '(d), the pipeline over TLS + SCRAM, did not run: the broker has no SASL_SSL listener (start it with `UNIQSTREAM_KAFKA_SECURE=1`, or `kafka-local start --secure`).',
+    );
   } else {
     notes.push(
       `(d) reads and writes through the broker's SASL_SSL listener (${secure.bootstrap}, a throwaway CA of tools/kafka) as user ${TLS_USER}, logged in with SCRAM-SHA-512, allowed READ, WRITE, DESCRIBE and CREATE on topics and READ and DESCRIBE on groups named ${BENCH_PREFIX}*: TLS on every connection (kafkajs's and the source's own fetch connections), ACLs checked by the broker's StandardAuthorizer.`,
@@ -438,23 +547,44 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
         brokers.length === 2
           ? ` CPU per frame, plaintext -> TLS: this process ${us(cpu[0]!)} -> ${us(cpu[1]!)} µs, the broker ${us(brokers[0]!)} -> ${us(brokers[1]!)} µs (medians).`
           : '';
-      notes.push(`${partitions} partition${partitions === 1 ? '' : 's'}, (d) over TLS + SCRAM: ${pct(r)} of (b) on plaintext: target ${pct(TLS_TARGET_RATIO)} ${r >= TLS_TARGET_RATIO ? 'met' : 'missed'}.${where}`);
+      notes.push(
+        `${partitions} partition${partitions === 1 ? '' : 's'}, (d) over TLS + SCRAM: ${pct(r)} of (b) on plaintext: target ${pct(TLS_TARGET_RATIO)} ${r >= TLS_TARGET_RATIO ? 'met' : 'missed'}.${where}`,
+      );
     }
   }
   const names = (cases: readonly BenchCase[]): string[] => cases.map((c) => c.name);
   const tables: ReportTable[] = [
-    { caption: `Kafka -> Kafka, ${frames.toLocaleString('en-US')} frames, side by side (frames/s, first batch to last)`, measurements: main },
-    { caption: 'Same runs, CPU per frame of this process (all threads; broker not included)', measurements: recorder.cpuMeasurements(names(mainCases), warmup) },
-    { caption: "Same runs, main thread's busy time per frame (event loop utilization)", measurements: recorder.mainMeasurements(names(mainCases), warmup) },
+    {
+      caption: `Kafka -> Kafka, ${frames.toLocaleString('en-US')} frames, side by side (frames/s, first batch to last)`,
+      measurements: main,
+    },
+    {
+      caption: 'Same runs, CPU per frame of this process (all threads; broker not included)',
+      measurements: recorder.cpuMeasurements(names(mainCases), warmup),
+    },
+    {
+      caption: "Same runs, main thread's busy time per frame (event loop utilization)",
+      measurements: recorder.mainMeasurements(names(mainCases), warmup),
+    },
   ];
   const brokerCpu = recorder.brokerCpuMeasurements(names(mainCases), warmup);
   if (brokerCpu.length > 0) {
-    tables.push({ caption: "Same runs, the broker's CPU per frame over the same span (its process on this machine; TLS moves work there: no sendfile, every byte encrypted)", measurements: brokerCpu });
+    tables.push({
+      caption:
+        "Same runs, the broker's CPU per frame over the same span (its process on this machine; TLS moves work there: no sendfile, every byte encrypted)",
+      measurements: brokerCpu,
+    });
   }
   if (tuning.length > 0) {
     tables.push(
-      { caption: `Reader heap and fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`, measurements: tuning },
-      { caption: 'Same runs, CPU per frame (all threads)', measurements: recorder.cpuMeasurements(names(tuningCases), warmup) },
+      {
+        caption: `Reader heap and fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`,
+        measurements: tuning,
+      },
+      {
+        caption: 'Same runs, CPU per frame (all threads)',
+        measurements: recorder.cpuMeasurements(names(tuningCases), warmup),
+      },
     );
   }
   return { id: 'kafka', title: 'Kafka source and sink', tables, notes };

@@ -123,11 +123,17 @@ function targetText(target: number): string {
   return `p99 <= ${ms(target)}`;
 }
 
-function latencyRow(topic: TopicRun, run: VariantRun, pick: (f: LatencyFigures) => readonly number[], withTarget: boolean): string[] {
+function latencyRow(
+  topic: TopicRun,
+  run: VariantRun,
+  pick: (f: LatencyFigures) => readonly number[],
+  withTarget: boolean,
+): string[] {
   const head = [run.variant.label, run.variant.guarantee, String(topic.partitions)];
   const figures = sound(run);
   const q = figures === undefined ? undefined : quantilesOf(pick(figures));
-  if (q === undefined) return [...head, figures === undefined ? whyNot(run) : 'none', '', '', '', ...(withTarget ? [''] : [])];
+  if (q === undefined)
+    return [...head, figures === undefined ? whyNot(run) : 'none', '', '', '', ...(withTarget ? [''] : [])];
   const target = run.variant.targetP99Ms;
   const verdict = target === undefined ? 'no target' : `${targetText(target)}: ${q.p99 <= target ? 'met' : 'not met'}`;
   return [...head, String(q.count), ms(q.p50), ms(q.p99), ms(q.max), ...(withTarget ? [verdict] : [])];
@@ -175,8 +181,11 @@ function paragraphOf(setup: LatencySetup, variants: readonly Variant[], topics: 
       if (target !== undefined) missing.push(`${name} (${targetText(target)})`);
       continue;
     }
-    phrases.push(`${name}: ${per.map((q, i) => `${ms(q!.p50)} / ${ms(q!.p99)} (${plural(topics[i]!.partitions, 'partition')})`).join(', ')}`);
-    if (target !== undefined) (per.every((q) => q!.p99 <= target) ? meeting : missing).push(`${name} (${targetText(target)})`);
+    phrases.push(
+      `${name}: ${per.map((q, i) => `${ms(q!.p50)} / ${ms(q!.p99)} (${plural(topics[i]!.partitions, 'partition')})`).join(', ')}`,
+    );
+    if (target !== undefined)
+      (per.every((q) => q!.p99 <= target) ? meeting : missing).push(`${name} (${targetText(target)})`);
   }
   const windows = topics.map((t) => `${t.measured} windows with ${plural(t.partitions, 'partition')}`).join(', ');
   const allSound = topics.every((t) => t.variants.every((r) => sound(r) !== undefined));
@@ -184,7 +193,9 @@ function paragraphOf(setup: LatencySetup, variants: readonly Variant[], topics: 
     `**Result latency.** Frames arriving at ${setup.wallRate.toLocaleString('en-US')} frames/s with FRAMES.md's disorder (event time at ${(setup.wallRate / setup.eventRate).toFixed(0)}x the wall clock), minute windows:`,
     `the first result of a window was readable in the results topic, counted from the arrival of the frame that let it be known, within (p50 / p99) ${phrases.join('; ')} (${windows}).`,
     `Targets, with every partition count (p99 <= ${ms(setup.targetP99Ms)} at-least-once; exactly-once, its commit interval + ${ms(setup.targetP99Ms)}): ${meeting.length === 0 ? 'met by none' : `met by ${meeting.join('; ')}`}${missing.length === 0 ? '' : `; not by ${missing.join('; ')}`}.`,
-    allSound ? "Every window's final result equalled tools/reference's count of the input." : 'Some results differed from the reference count or a counter failed: see the report.',
+    allSound
+      ? "Every window's final result equalled tools/reference's count of the input."
+      : 'Some results differed from the reference count or a counter failed: see the report.',
     'How this is measured, and what sets each figure: Result latency in the bench README.',
   ].join(' ');
 }
@@ -196,10 +207,14 @@ function tablesOf(setup: LatencySetup, topics: readonly TopicRun[]): TextTable[]
     const q = values === undefined ? undefined : quantilesOf(values);
     return q === undefined ? ['', '', ''] : [ms(q.p50), ms(q.p99), ms(q.max)];
   };
-  const revisionZero = (f: LatencyFigures): string => (f.firstRevisions.length === 0 ? '' : percentOf(f.firstRevisions.filter((r) => r === 0).length, f.firstRevisions.length));
+  const revisionZero = (f: LatencyFigures): string =>
+    f.firstRevisions.length === 0
+      ? ''
+      : percentOf(f.firstRevisions.filter((r) => r === 0).length, f.firstRevisions.length);
   return [
     {
-      caption: "First result of a window (revision 0 for the CLI, the service's merged revision at its first publication): from the arrival (append to the input topic) of the frame that moved the watermark past the window's end to the result readable in the results topic",
+      caption:
+        "First result of a window (revision 0 for the CLI, the service's merged revision at its first publication): from the arrival (append to the input topic) of the frame that moved the watermark past the window's end to the result readable in the results topic",
       header: ['counter', 'guarantee', 'partitions', 'windows', 'p50', 'p99', 'max', 'target'],
       rows: rows((f) => f.firstResultMs, true),
     },
@@ -210,7 +225,13 @@ function tablesOf(setup: LatencySetup, topics: readonly TopicRun[]): TextTable[]
       rows: topics.flatMap((topic) =>
         topic.variants
           .filter((run) => run.steps !== undefined && sound(run) !== undefined)
-          .map((run) => [run.variant.label, String(topic.partitions), String(run.steps!.countMs.length), ...stepCells(run.steps!.countMs), ...stepCells(run.steps!.mergeMs)]),
+          .map((run) => [
+            run.variant.label,
+            String(topic.partitions),
+            String(run.steps!.countMs.length),
+            ...stepCells(run.steps!.countMs),
+            ...stepCells(run.steps!.mergeMs),
+          ]),
       ),
     },
     {
@@ -219,18 +240,32 @@ function tablesOf(setup: LatencySetup, topics: readonly TopicRun[]): TextTable[]
       rows: rows((f) => f.finalMs, false),
     },
     {
-      caption: "Checks and cost: every window of the stream ended with a final result equal to tools/reference's count of the topic",
-      header: ['counter', 'partitions', 'result records', 'windows checked', 'problems', 'first results that are revision 0', 'CPU, share of one core', 'checkpoints written'],
+      caption:
+        "Checks and cost: every window of the stream ended with a final result equal to tools/reference's count of the topic",
+      header: [
+        'counter',
+        'partitions',
+        'result records',
+        'windows checked',
+        'problems',
+        'first results that are revision 0',
+        'CPU, share of one core',
+        'checkpoints written',
+      ],
       rows: topics.flatMap((topic) =>
         topic.variants.map((run) => [
           run.variant.label,
           String(topic.partitions),
           String(run.records),
           run.figures === undefined ? '' : String(run.figures.checked),
-          run.failure !== undefined ? `failed: ${run.failure.split('\n')[0]!.slice(0, 200)}` : String(run.figures?.problems.length ?? 0),
+          run.failure !== undefined
+            ? `failed: ${run.failure.split('\n')[0]!.slice(0, 200)}`
+            : String(run.figures?.problems.length ?? 0),
           run.figures === undefined ? '' : revisionZero(run.figures),
           run.lifeSeconds > 0 && run.cpuSeconds > 0 ? percentOf(run.cpuSeconds, run.lifeSeconds) : '',
-          run.checkpointBytes === undefined || run.lifeSeconds === 0 ? '' : `${(run.checkpointBytes / run.lifeSeconds / 1e6).toFixed(2)} MB/s`,
+          run.checkpointBytes === undefined || run.lifeSeconds === 0
+            ? ''
+            : `${(run.checkpointBytes / run.lifeSeconds / 1e6).toFixed(2)} MB/s`,
         ]),
       ),
     },
@@ -239,7 +274,9 @@ function tablesOf(setup: LatencySetup, topics: readonly TopicRun[]): TextTable[]
 
 function notesOf(setup: LatencySetup, topics: readonly TopicRun[]): string[] {
   const speed = setup.wallRate / setup.eventRate;
-  const readerDelays = topics.flatMap((t) => t.variants.filter((r) => r.variant.guarantee === AT_LEAST_ONCE).flatMap((r) => sound(r)?.readerDelayMs ?? []));
+  const readerDelays = topics.flatMap((t) =>
+    t.variants.filter((r) => r.variant.guarantee === AT_LEAST_ONCE).flatMap((r) => sound(r)?.readerDelayMs ?? []),
+  );
   const reader = quantilesOf(readerDelays);
   const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   const notes = [
@@ -259,13 +296,20 @@ function notesOf(setup: LatencySetup, topics: readonly TopicRun[]): string[] {
   for (const topic of topics) {
     for (const run of topic.variants) {
       const problems = run.figures?.problems ?? [];
-      if (problems.length > 0) notes.push(`${run.variant.label}, ${plural(topic.partitions, 'partition')}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}.`);
+      if (problems.length > 0)
+        notes.push(
+          `${run.variant.label}, ${plural(topic.partitions, 'partition')}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}.`,
+        );
     }
   }
   return notes;
 }
 
-export function latencyReport(setup: LatencySetup, variants: readonly Variant[], topics: readonly TopicRun[]): SuiteReport {
+export function latencyReport(
+  setup: LatencySetup,
+  variants: readonly Variant[],
+  topics: readonly TopicRun[],
+): SuiteReport {
   return {
     id: setup.id,
     title: setup.title,

@@ -55,12 +55,43 @@ import type { Suite, SuiteContext, SuiteReport } from '../harness.js';
 import { PartialsTimeline, waitSteps, type FirstResultMoment } from '../partials-timeline.js';
 import { SIM_BIN } from '../paths.js';
 import { cpuOf } from '../process-stats.js';
-import { measureLatency, parseResult, ResultLog, type Readable, type WindowCounts, type WindowMoments } from '../result-latency.js';
-import { buildConsumer, CONSUMER_PACKAGE, consumerBuilt, consumerHelp, createStateTopics, freePort, metric, serviceReady, startService, stateTopics, stopProcess, type ServiceInstance } from '../service-run.js';
+import {
+  measureLatency,
+  parseResult,
+  ResultLog,
+  type Readable,
+  type WindowCounts,
+  type WindowMoments,
+} from '../result-latency.js';
+import {
+  buildConsumer,
+  CONSUMER_PACKAGE,
+  consumerBuilt,
+  consumerHelp,
+  createStateTopics,
+  freePort,
+  metric,
+  serviceReady,
+  startService,
+  stateTopics,
+  stopProcess,
+  type ServiceInstance,
+} from '../service-run.js';
 import { realisticStream } from '../streams.js';
 import { followTopics, readTopic, type Follower } from '../timed-records.js';
 import { topicReachedAt, WatermarkHistory } from '../watermark-history.js';
-import { AT_LEAST_ONCE, describeQuantiles, latencyReport, quantilesOf, sound, whyNot, type Arrival, type TopicRun, type Variant, type VariantRun } from './latency-report.js';
+import {
+  AT_LEAST_ONCE,
+  describeQuantiles,
+  latencyReport,
+  quantilesOf,
+  sound,
+  whyNot,
+  type Arrival,
+  type TopicRun,
+  type Variant,
+  type VariantRun,
+} from './latency-report.js';
 
 const ID = 'latency';
 const TITLE = 'Result latency: Kafka in, results out, frames arriving in real time';
@@ -108,7 +139,14 @@ const MAX_DELAY = 5;
  * late), so the counts stay exact.
  */
 const ALLOWED_LATENESS = 600;
-const COUNTING_ARGS = ['--windows', 'minute', '--max-delay', String(MAX_DELAY), '--allowed-lateness', String(ALLOWED_LATENESS)];
+const COUNTING_ARGS = [
+  '--windows',
+  'minute',
+  '--max-delay',
+  String(MAX_DELAY),
+  '--allowed-lateness',
+  String(ALLOWED_LATENESS),
+];
 /** The first window is partial and the next one meets counters still warming up (JIT, first fetches): left out of the figures. */
 const WARMUP_WINDOWS = 2;
 /** Benchmark target of issue 13: a window's first result readable within this, at p99, at-least-once; exactly-once within its commit interval and this. */
@@ -147,17 +185,37 @@ export function targetOf(args: readonly string[]): number {
 
 /** `service, --checkpoint-interval 0.2` -> `service-checkpoint-interval-0-2`: a headline key and part of topic names that stays when variants are added. */
 function slug(label: string): string {
-  return label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 /** The variants the built service can run, and a note for each it cannot. */
 export function variantsFor(help: string): { variants: Variant[]; notes: string[] } {
-  const variants: Variant[] = [{ id: slug(CLI_LABEL), label: CLI_LABEL, kind: 'cli', args: [], guarantee: AT_LEAST_ONCE, targetP99Ms: TARGET_P99_MS }];
+  const variants: Variant[] = [
+    {
+      id: slug(CLI_LABEL),
+      label: CLI_LABEL,
+      kind: 'cli',
+      args: [],
+      guarantee: AT_LEAST_ONCE,
+      targetP99Ms: TARGET_P99_MS,
+    },
+  ];
   const notes: string[] = [];
   for (const v of SERVICE_VARIANTS) {
     const unknown = v.args.filter((arg) => arg.startsWith('--') && !help.includes(arg));
     if (unknown.length > 0) notes.push(`Not measured: ${v.label} (the built service has no ${unknown.join(', ')}).`);
-    else variants.push({ id: slug(v.label), label: v.label, kind: 'service', args: v.args, guarantee: guaranteeOf(v.args), targetP99Ms: targetOf(v.args) });
+    else
+      variants.push({
+        id: slug(v.label),
+        label: v.label,
+        kind: 'service',
+        args: v.args,
+        guarantee: guaranteeOf(v.args),
+        targetP99Ms: targetOf(v.args),
+      });
   }
   return { variants, notes };
 }
@@ -193,14 +251,19 @@ export function closingFrames(lastTs: number, partitions: number, level: number)
   const messages: Message[] = [];
   for (let partition = 0; partition < partitions; partition++) {
     const uid = `c10${partition.toString(16).padStart(CLOSER_UID_DIGITS, '0')}`;
-    for (let ts = lastTs + 1; ts <= level + MAX_DELAY; ts++) messages.push({ partition, value: JSON.stringify({ uid, ts }) });
+    for (let ts = lastTs + 1; ts <= level + MAX_DELAY; ts++)
+      messages.push({ partition, value: JSON.stringify({ uid, ts }) });
   }
   return messages;
 }
 
 /** Replays the stream's file into `topic` at WALL_RATE frames/s through the simulator; resolves when it has sent everything. */
 async function replay(file: string, bootstrap: string, topic: string): Promise<void> {
-  const child = spawn(SIM_BIN, ['replay', file, '--rate', String(WALL_RATE), '--to', `kafka://${bootstrap}/${topic}`, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    SIM_BIN,
+    ['replay', file, '--rate', String(WALL_RATE), '--to', `kafka://${bootstrap}/${topic}`, '-q'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => (stderr = (stderr + text).slice(-SIM_STDERR_TAIL_CHARS)));
@@ -208,7 +271,8 @@ async function replay(file: string, bootstrap: string, topic: string): Promise<v
     child.on('error', reject);
     child.on('close', resolve);
   });
-  if (code !== 0) throw new BenchError('PROCESS_FAILED', `uniqstream-sim replay exited with ${String(code)}: ${stderr.trim()}`);
+  if (code !== 0)
+    throw new BenchError('PROCESS_FAILED', `uniqstream-sim replay exited with ${String(code)}: ${stderr.trim()}`);
 }
 
 /** The input as the counters read it: watermark histories of the stream's frames, reference counts of every frame. */
@@ -219,7 +283,13 @@ interface Input {
 }
 
 /** Reads the input topic back: the stream is the records below `streamEnds`, the closing frames the rest. */
-async function readInput(kafka: Kafka, admin: Admin, topic: string, streamEnds: ReadonlyMap<number, number>, partitions: number): Promise<Input> {
+async function readInput(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  streamEnds: ReadonlyMap<number, number>,
+  partitions: number,
+): Promise<Input> {
   const histories = Array.from({ length: partitions }, () => new WatermarkHistory(MAX_DELAY));
   const users = new Map<number, Set<string>>();
   const frames = new Map<number, number>();
@@ -264,7 +334,6 @@ interface Counter {
   checkpointBytes?: number;
 }
 
-
 function failureOf(counter: Counter): string | undefined {
   return counter.failure ?? counter.service?.failure();
 }
@@ -289,17 +358,39 @@ async function startCounters(stage: Stage, counters: readonly Counter[]): Promis
   const { bootstrap, input, admin } = stage;
   for (const c of counters.filter((x) => x.variant.kind === 'service')) {
     c.startedAt = performance.now();
-    c.service = startService({ bootstrap, topic: input, results: c.results, group: c.group, httpPort: await freePort(), args: [...COUNTING_ARGS, ...c.variant.args], label: c.variant.label });
+    c.service = startService({
+      bootstrap,
+      topic: input,
+      results: c.results,
+      group: c.group,
+      httpPort: await freePort(),
+      args: [...COUNTING_ARGS, ...c.variant.args],
+      label: c.variant.label,
+    });
   }
   for (const c of counters.filter((x) => x.service !== undefined)) {
-    await waitFor(`${c.variant.label} ready`, READY_TIMEOUT_MS, async () => failureOf(c) !== undefined || (await serviceReady(c.service!.httpPort))).catch(async (error: unknown) => {
+    await waitFor(
+      `${c.variant.label} ready`,
+      READY_TIMEOUT_MS,
+      async () => failureOf(c) !== undefined || (await serviceReady(c.service!.httpPort)),
+    ).catch(async (error: unknown) => {
       c.failure = messageOf(error);
       await stopProcess(c.service!.child);
     });
   }
   for (const c of counters.filter((x) => x.variant.kind === 'cli')) {
     c.startedAt = performance.now();
-    const args = ['--from', `kafka://${bootstrap}/${input}`, '--to', `kafka://${bootstrap}/${c.results}`, '--group', c.group, '--from-beginning', '--until-idle', String(CLI_UNTIL_IDLE_SECONDS)];
+    const args = [
+      '--from',
+      `kafka://${bootstrap}/${input}`,
+      '--to',
+      `kafka://${bootstrap}/${c.results}`,
+      '--group',
+      c.group,
+      '--from-beginning',
+      '--until-idle',
+      String(CLI_UNTIL_IDLE_SECONDS),
+    ];
     c.cli = runCli([...args, ...COUNTING_ARGS, ...c.variant.args]);
     c.cli.then(
       (done) => (c.cliRun = done),
@@ -313,7 +404,8 @@ async function startCounters(stage: Stage, counters: readonly Counter[]): Promis
       c.failure ??= messageOf(error);
     });
   }
-  for (const c of counters) if (failureOf(c) !== undefined) stage.ctx.log(`${stage.label}: ${c.variant.label} failed: ${failureOf(c)}`);
+  for (const c of counters)
+    if (failureOf(c) !== undefined) stage.ctx.log(`${stage.label}: ${c.variant.label} failed: ${failureOf(c)}`);
 }
 
 /**
@@ -321,14 +413,26 @@ async function startCounters(stage: Stage, counters: readonly Counter[]): Promis
  * stream's end offset per partition (the closing frames come after) and
  * how many closing frames there were.
  */
-async function sendInput(stage: Stage, dataset: Dataset, partitions: number, lastWindowEnd: number, lastTs: number): Promise<{ streamEnds: Map<number, number>; closers: number }> {
+async function sendInput(
+  stage: Stage,
+  dataset: Dataset,
+  partitions: number,
+  lastWindowEnd: number,
+  lastTs: number,
+): Promise<{ streamEnds: Map<number, number>; closers: number }> {
   const { ctx, kafka, admin, input } = stage;
-  ctx.log(`${stage.label}: replaying ${dataset.frames.toLocaleString('en-US')} frames at ${WALL_RATE} frames/s (${(dataset.frames / WALL_RATE).toFixed(0)} s) into ${input}`);
+  ctx.log(
+    `${stage.label}: replaying ${dataset.frames.toLocaleString('en-US')} frames at ${WALL_RATE} frames/s (${(dataset.frames / WALL_RATE).toFixed(0)} s) into ${input}`,
+  );
   await replay(dataset.path, stage.bootstrap, input);
   const streamEnds = new Map((await topicEnds(admin, input)).map((o) => [o.partition, Number(o.high)]));
   // Past the last window's end + allowed lateness: every window of the stream ends final.
   const closers = closingFrames(lastTs, partitions, lastWindowEnd + ALLOWED_LATENESS);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   try {
     await producer.send({ topic: input, acks: -1, messages: closers });
@@ -340,8 +444,12 @@ async function sendInput(stage: Stage, dataset: Dataset, partitions: number, las
 
 /** Waits for every counter's final results of the stream's windows (what arrived is checked either way), then stops the counters. */
 async function stopCounters(stage: Stage, counters: readonly Counter[], starts: readonly number[]): Promise<void> {
-  stage.ctx.log(`${stage.label}: stream sent; waiting for every counter's final results of its ${starts.length} windows`);
-  await waitFor('final results of every window from every counter', FINALS_TIMEOUT_MS, () => counters.every((c) => failureOf(c) !== undefined || c.log.hasFinals(starts))).catch((error: unknown) => {
+  stage.ctx.log(
+    `${stage.label}: stream sent; waiting for every counter's final results of its ${starts.length} windows`,
+  );
+  await waitFor('final results of every window from every counter', FINALS_TIMEOUT_MS, () =>
+    counters.every((c) => failureOf(c) !== undefined || c.log.hasFinals(starts)),
+  ).catch((error: unknown) => {
     stage.ctx.log(`${stage.label}: ${messageOf(error)}; checking what arrived`);
   });
   for (const c of counters) {
@@ -367,13 +475,25 @@ function firstResults(log: ResultLog, windows: readonly WindowMoments[], readabl
   for (const w of windows) {
     const first = log.first(w.start);
     if (w.knownMs === undefined || first === undefined) continue;
-    out.push({ end: w.end, knownMs: w.knownMs, readableMs: readable === 'appended' ? first.appendedMs : first.receivedMs });
+    out.push({
+      end: w.end,
+      knownMs: w.knownMs,
+      readableMs: readable === 'appended' ? first.appendedMs : first.receivedMs,
+    });
   }
   return out;
 }
 
 /** One topic of `partitions` partitions: the stream replayed into it while every variant counts it. */
-async function runTopic(ctx: SuiteContext, broker: BenchBroker, kafka: Kafka, admin: Admin, dataset: Dataset, partitions: number, variants: readonly Variant[]): Promise<TopicRun> {
+async function runTopic(
+  ctx: SuiteContext,
+  broker: BenchBroker,
+  kafka: Kafka,
+  admin: Admin,
+  dataset: Dataset,
+  partitions: number,
+  variants: readonly Variant[],
+): Promise<TopicRun> {
   const { starts, lastTs } = streamWindows(dataset);
   const input = `uniqstream-bench-latency-${partitions}p-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const stage: Stage = { ctx, bootstrap: broker.bootstrap, kafka, admin, input, label: `${ID} ${partitions}p` };
@@ -394,16 +514,27 @@ async function runTopic(ctx: SuiteContext, broker: BenchBroker, kafka: Kafka, ad
       topics: [
         { topic: input, numPartitions: partitions, configEntries: [logAppendTime] },
         // As the counters would create them (compacted, 1 partition), with the append time in each record.
-        ...counters.map((c) => ({ topic: c.results, numPartitions: 1, configEntries: [logAppendTime, { name: 'cleanup.policy', value: 'compact' }] })),
+        ...counters.map((c) => ({
+          topic: c.results,
+          numPartitions: 1,
+          configEntries: [logAppendTime, { name: 'cleanup.policy', value: 'compact' }],
+        })),
       ],
     });
     // The partials with their append times: when the merge could publish each window.
-    for (const c of counters.filter((x) => x.variant.kind === 'service')) await createStateTopics(admin, c.group, partitions, [logAppendTime]);
-    follower = await followTopics(kafka, counters.map((c) => c.results), (record) => {
-      const result = parseResult(record.value);
-      if (result === null || result.window !== 'minute') return;
-      byResults.get(record.topic)?.log.add({ ...result, receivedMs: record.receivedMs, appendedMs: record.timestampMs });
-    });
+    for (const c of counters.filter((x) => x.variant.kind === 'service'))
+      await createStateTopics(admin, c.group, partitions, [logAppendTime]);
+    follower = await followTopics(
+      kafka,
+      counters.map((c) => c.results),
+      (record) => {
+        const result = parseResult(record.value);
+        if (result === null || result.window !== 'minute') return;
+        byResults
+          .get(record.topic)
+          ?.log.add({ ...result, receivedMs: record.receivedMs, appendedMs: record.timestampMs });
+      },
+    );
     await startCounters(stage, counters);
     const sent = await sendInput(stage, dataset, partitions, starts.at(-1)! + WINDOW_SECONDS, lastTs);
     await stopCounters(stage, counters, starts);
@@ -411,7 +542,11 @@ async function runTopic(ctx: SuiteContext, broker: BenchBroker, kafka: Kafka, ad
 
     ctx.log(`${stage.label}: reading ${input} back`);
     const read = await readInput(kafka, admin, input, sent.streamEnds, partitions);
-    if (read.arrival.frames !== dataset.frames) throw new BenchError('BAD_INPUT', `${input} holds ${read.arrival.frames} frames of the stream, ${dataset.frames} were replayed`);
+    if (read.arrival.frames !== dataset.frames)
+      throw new BenchError(
+        'BAD_INPUT',
+        `${input} holds ${read.arrival.frames} frames of the stream, ${dataset.frames} were replayed`,
+      );
     const windows: WindowMoments[] = starts.slice(WARMUP_WINDOWS).map((start) => ({
       start,
       end: start + WINDOW_SECONDS,
@@ -422,30 +557,55 @@ async function runTopic(ctx: SuiteContext, broker: BenchBroker, kafka: Kafka, ad
     const timelines = new Map<Counter, PartialsTimeline>();
     for (const c of counters.filter((x) => x.variant.kind === 'service' && failureOf(x) === undefined)) {
       const timeline = new PartialsTimeline(partitions);
-      await readTopic(kafka, admin, stateTopics(c.group).partials, (record) => timeline.add(record.key?.toString('utf8') ?? null, record.value, record.timestampMs));
+      await readTopic(kafka, admin, stateTopics(c.group).partials, (record) =>
+        timeline.add(record.key?.toString('utf8') ?? null, record.value, record.timestampMs),
+      );
       timelines.set(c, timeline);
     }
     const runs: VariantRun[] = counters.map((c) => {
       const failure = failureOf(c);
       const lifeSeconds = c.stoppedAt === undefined ? 0 : (c.stoppedAt - c.startedAt) / MS_PER_SECOND;
-      const base = { variant: c.variant, records: c.log.records, cpuSeconds: c.cpuSeconds, lifeSeconds, ...(c.checkpointBytes === undefined ? {} : { checkpointBytes: c.checkpointBytes }) };
+      const base = {
+        variant: c.variant,
+        records: c.log.records,
+        cpuSeconds: c.cpuSeconds,
+        lifeSeconds,
+        ...(c.checkpointBytes === undefined ? {} : { checkpointBytes: c.checkpointBytes }),
+      };
       if (failure !== undefined) return { ...base, figures: undefined, failure };
       const readable = c.variant.guarantee === AT_LEAST_ONCE ? 'appended' : 'received';
       const figures = measureLatency(c.log, windows, read.reference, starts, readable);
       // The CLI says how many frames it read: the whole topic, closing frames included.
       const cliFrames = c.cliRun?.frames;
-      const misread = cliFrames !== undefined && cliFrames !== topicFrames ? [`read ${cliFrames} frames, the topic holds ${topicFrames}`] : [];
+      const misread =
+        cliFrames !== undefined && cliFrames !== topicFrames
+          ? [`read ${cliFrames} frames, the topic holds ${topicFrames}`]
+          : [];
       const timeline = timelines.get(c);
       const steps = timeline === undefined ? undefined : waitSteps(timeline, firstResults(c.log, windows, readable));
-      return { ...base, figures: { ...figures, problems: [...misread, ...figures.problems] }, failure: undefined, ...(steps === undefined ? {} : { steps }) };
+      return {
+        ...base,
+        figures: { ...figures, problems: [...misread, ...figures.problems] },
+        failure: undefined,
+        ...(steps === undefined ? {} : { steps }),
+      };
     });
-    return { partitions, variants: runs, arrival: read.arrival, streamWindows: starts.length, measured: windows.filter((w) => w.knownMs !== undefined).length };
+    return {
+      partitions,
+      variants: runs,
+      arrival: read.arrival,
+      streamWindows: starts.length,
+      measured: windows.filter((w) => w.knownMs !== undefined).length,
+    };
   } finally {
     await follower?.stop().catch(() => undefined);
     for (const c of counters) if (c.service !== undefined) await stopProcess(c.service.child).catch(() => undefined);
     await Promise.all(counters.map((c) => c.cli?.catch(() => undefined)));
     const existing = new Set(await admin.listTopics());
-    const topics = [input, ...counters.flatMap((c) => [c.results, stateTopics(c.group).partials, stateTopics(c.group).checkpoints])].filter((t) => existing.has(t));
+    const topics = [
+      input,
+      ...counters.flatMap((c) => [c.results, stateTopics(c.group).partials, stateTopics(c.group).checkpoints]),
+    ].filter((t) => existing.has(t));
     if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.deleteGroups(counters.flatMap((c) => [c.group, `${c.group}.merge`])).catch(() => undefined);
   }
@@ -460,11 +620,14 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
   const loadAtStart = loadavg();
   try {
     const topics: TopicRun[] = [];
-    for (const partitions of PARTITION_COUNTS) topics.push(await runTopic(ctx, broker, kafka, admin, dataset, partitions, variants));
+    for (const partitions of PARTITION_COUNTS)
+      topics.push(await runTopic(ctx, broker, kafka, admin, dataset, partitions, variants));
     for (const t of topics) {
       for (const r of t.variants) {
         const q = r.figures === undefined ? undefined : quantilesOf(r.figures.firstResultMs);
-        ctx.log(`${ID}: ${t.partitions}p ${r.variant.label}: ${q === undefined ? whyNot(r) : describeQuantiles(q)}${sound(r) === undefined && q !== undefined ? `, ${whyNot(r)}` : ''}`);
+        ctx.log(
+          `${ID}: ${t.partitions}p ${r.variant.label}: ${q === undefined ? whyNot(r) : describeQuantiles(q)}${sound(r) === undefined && q !== undefined ? `, ${whyNot(r)}` : ''}`,
+        );
       }
     }
     return latencyReport(
@@ -495,7 +658,8 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
 
 export const latencySuite: Suite = async (ctx) => {
   ctx.log(`${ID}: building the simulator (${buildCommand(SIM_PACKAGE)})`);
-  if (!buildPackage(SIM_PACKAGE)) ctx.log(`${ID}: the simulator's build failed; using the one in apps/simulator/dist, if any`);
+  if (!buildPackage(SIM_PACKAGE))
+    ctx.log(`${ID}: the simulator's build failed; using the one in apps/simulator/dist, if any`);
   buildConsumer(ctx.log, ID);
   if (!consumerBuilt()) {
     const reason = `apps/consumer/dist/main.js is missing: build the consumer service first (${buildCommand(CONSUMER_PACKAGE)}).`;

@@ -32,7 +32,15 @@ function functionTable(caption: string, functions: readonly FunctionTime[]): Tex
   return {
     caption,
     header: ['#', 'function', 'where', 'self ms', 'self share'],
-    rows: functions.slice(0, TOP_FUNCTIONS).map((f, i) => [String(i + 1), `\`${f.name}\``, f.location === '' ? '(V8)' : `\`${f.location}\``, (f.selfMicros / MICROS_PER_MS).toFixed(0), percent(f.share, 1)]),
+    rows: functions
+      .slice(0, TOP_FUNCTIONS)
+      .map((f, i) => [
+        String(i + 1),
+        `\`${f.name}\``,
+        f.location === '' ? '(V8)' : `\`${f.location}\``,
+        (f.selfMicros / MICROS_PER_MS).toFixed(0),
+        percent(f.share, 1),
+      ]),
   };
 }
 
@@ -41,13 +49,17 @@ export const profileSuite: Suite = async (ctx) => {
   const data = ensureDataset(ctx.workDir, realisticStream(frames), { log: (m) => ctx.log(`profile: ${m}`) });
   warmPageCache(data.path);
   const textTables: TextTable[] = [];
-  const notes: string[] = [`Input: the end-to-end stream, ${data.frames.toLocaleString('en-US')} frames of ~2 KB; sampling every ${SAMPLING_INTERVAL_MICROS} µs; self time is time on top of the stack (callees excluded). Profiling slows the run down a little.`];
+  const notes: string[] = [
+    `Input: the end-to-end stream, ${data.frames.toLocaleString('en-US')} frames of ~2 KB; sampling every ${SAMPLING_INTERVAL_MICROS} µs; self time is time on top of the stack (callees excluded). Profiling slows the run down a little.`,
+  ];
   for (const setting of SETTINGS) {
     const dir = join(ctx.workDir, 'profile', setting.id);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     ctx.log(`profile: ${setting.name}, 1 profiled run`);
-    const run = await runCli([...setting.args, data.path], { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${SAMPLING_INTERVAL_MICROS}`] });
+    const run = await runCli([...setting.args, data.path], {
+      nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${SAMPLING_INTERVAL_MICROS}`],
+    });
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (file === undefined) throw new Error(`node --cpu-prof wrote no profile into ${dir}`);
     const functions = selfTimes(parseCpuProfile(readFileSync(join(dir, file), 'utf8')), REPO_ROOT);
@@ -60,9 +72,16 @@ export const profileSuite: Suite = async (ctx) => {
     });
     const top = functions[0];
     notes.push(
-      `${setting.name}: ${si(run.framesPerSecond)} frames/s while profiled; ${top === undefined ? 'no samples' : `the top function is \`${top.name}\` (${percent(top.share, 1)} of self time)`}; the largest areas: ${areas.slice(0, 3).map((a) => `${a.area} ${percent(a.share, 0)}`).join(', ')}. Profile: \`${relative(REPO_ROOT, join(dir, file))}\` (not committed; open it in Chrome DevTools).`,
+      `${setting.name}: ${si(run.framesPerSecond)} frames/s while profiled; ${top === undefined ? 'no samples' : `the top function is \`${top.name}\` (${percent(top.share, 1)} of self time)`}; the largest areas: ${areas
+        .slice(0, 3)
+        .map((a) => `${a.area} ${percent(a.share, 0)}`)
+        .join(
+          ', ',
+        )}. Profile: \`${relative(REPO_ROOT, join(dir, file))}\` (not committed; open it in Chrome DevTools).`,
     );
   }
-  notes.push('`wasm-function[n]` entries are the WebAssembly scanner of @uniqstream/frames (its module carries no function names); `isUtf8` and `read` without a place are V8 and libuv natives called from JavaScript (UTF-8 validation of frames, file reads).');
+  notes.push(
+    '`wasm-function[n]` entries are the WebAssembly scanner of @uniqstream/frames (its module carries no function names); `isUtf8` and `read` without a place are V8 and libuv natives called from JavaScript (UTF-8 validation of frames, file reads).',
+  );
   return { id: 'profile', title: 'CPU profile of uniqstream count', tables: [], textTables, notes };
 };

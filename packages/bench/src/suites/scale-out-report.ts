@@ -95,18 +95,30 @@ export function caseName(spec: CaseSpec, partitions: number): string {
 
 /** CPU seconds per million frames of each measured run. */
 export function cpuPerMillion(result: CaseResult, frames: number): Measurement {
-  return summarize(caseName(result.spec, result.partitions), 'CPU-s / M frames', result.runs.map((r) => (PER_MILLION * r.cpuSeconds) / frames));
+  return summarize(
+    caseName(result.spec, result.partitions),
+    'CPU-s / M frames',
+    result.runs.map((r) => (PER_MILLION * r.cpuSeconds) / frames),
+  );
 }
 
 /** CPU seconds per million frames over the second half of the input, of each measured run. */
 export function warmCpuPerMillion(result: CaseResult, frames: number): Measurement {
   const half = frames / 2;
-  return summarize(caseName(result.spec, result.partitions), 'CPU-s / M frames', result.runs.map((r) => (PER_MILLION * r.secondHalfCpuSeconds) / half));
+  return summarize(
+    caseName(result.spec, result.partitions),
+    'CPU-s / M frames',
+    result.runs.map((r) => (PER_MILLION * r.secondHalfCpuSeconds) / half),
+  );
 }
 
 /** The largest process's peak RSS of each measured run, in MB. */
 export function peakRss(result: CaseResult): Measurement {
-  return summarize(caseName(result.spec, result.partitions), 'MB', result.runs.map((r) => Math.max(...r.peakRssBytes) / MB));
+  return summarize(
+    caseName(result.spec, result.partitions),
+    'MB',
+    result.runs.map((r) => Math.max(...r.peakRssBytes) / MB),
+  );
 }
 
 /** `x` against `y`: the ratio of the medians, and the ratios of the runs of the same round. */
@@ -160,11 +172,21 @@ function checksOf(setup: ScaleOutSetup, results: readonly CaseResult[], partitio
       });
     }
     if (a !== undefined && c !== undefined) {
-      checks.push({ what: `${p}p: (c) 1 instance, exactly-once / (a) uniqstream count, frames/s`, value: describeShare(shareOf(c.speed, a.speed), true), target: '', met: undefined });
+      checks.push({
+        what: `${p}p: (c) 1 instance, exactly-once / (a) uniqstream count, frames/s`,
+        value: describeShare(shareOf(c.speed, a.speed), true),
+        target: '',
+        met: undefined,
+      });
     }
     const d = find(results, 'd', p);
     if (b !== undefined && d !== undefined) {
-      checks.push({ what: `${p}p: (d) 2 instances / (b) 1 instance, frames/s`, value: describeShare(shareOf(d.speed, b.speed), false), target: '', met: undefined });
+      checks.push({
+        what: `${p}p: (d) 2 instances / (b) 1 instance, frames/s`,
+        value: describeShare(shareOf(d.speed, b.speed), false),
+        target: '',
+        met: undefined,
+      });
       const cpu = shareOf(cpuPerMillion(d, setup.frames), cpuPerMillion(b, setup.frames));
       checks.push({
         what: `${p}p: (d) 2 instances / (b) 1 instance, CPU per frame`,
@@ -193,7 +215,11 @@ function checksOf(setup: ScaleOutSetup, results: readonly CaseResult[], partitio
   return checks;
 }
 
-function headlinesOf(setup: ScaleOutSetup, results: readonly CaseResult[], partitionCounts: readonly number[]): Headline[] {
+function headlinesOf(
+  setup: ScaleOutSetup,
+  results: readonly CaseResult[],
+  partitionCounts: readonly number[],
+): Headline[] {
   const headlines: Headline[] = [];
   const frames = `${si(setup.frames)} frames of ~2 KB`;
   for (const p of partitionCounts) {
@@ -212,7 +238,9 @@ function headlinesOf(setup: ScaleOutSetup, results: readonly CaseResult[], parti
   const exactly = partitionCounts.flatMap((p) => {
     const a = find(results, 'a', p);
     const c = find(results, 'c', p);
-    return a === undefined || c === undefined ? [] : [`${spread(c.speed, 'frames/s')}, ${percent(shareOf(c.speed, a.speed).ofMedians, 0)}`];
+    return a === undefined || c === undefined
+      ? []
+      : [`${spread(c.speed, 'frames/s')}, ${percent(shareOf(c.speed, a.speed).ofMedians, 0)}`];
   });
   if (exactly.length > 0) {
     headlines.push({
@@ -240,7 +268,8 @@ function headlinesOf(setup: ScaleOutSetup, results: readonly CaseResult[], parti
   const cli = results.filter((r) => r.spec.kind === 'cli');
   if (services.length > 0) {
     const largest = Math.max(...services.map((r) => peakRss(r).max));
-    const cliRss = cli.length === 0 ? '' : `; uniqstream count ${Math.max(...cli.map((r) => peakRss(r).max)).toFixed(0)} MB`;
+    const cliRss =
+      cli.length === 0 ? '' : `; uniqstream count ${Math.max(...cli.map((r) => peakRss(r).max)).toFixed(0)} MB`;
     headlines.push({
       key: 'scaleOut.peakRss',
       label: `Consumer service, peak RSS per instance (${frames} from 100k users, minute windows; largest run of any case)`,
@@ -252,15 +281,29 @@ function headlinesOf(setup: ScaleOutSetup, results: readonly CaseResult[], parti
   return headlines;
 }
 
-function paragraphOf(setup: ScaleOutSetup, results: readonly CaseResult[], partitionCounts: readonly number[], checks: readonly Check[]): string {
+function paragraphOf(
+  setup: ScaleOutSetup,
+  results: readonly CaseResult[],
+  partitionCounts: readonly number[],
+  checks: readonly Check[],
+): string {
   const perTopic = partitionCounts.map((p) => {
     const cases = results.filter((r) => r.partitions === p);
     const list = cases.map((r) => `(${r.spec.letter}) ${si(r.speed.median)}`).join(', ');
     return `${p} partition${p === 1 ? '' : 's'}: ${list} frames/s`;
   });
-  const cpu = partitionCounts.flatMap((p) => results.filter((r) => r.partitions === p).map((r) => `${p}p (${r.spec.letter}) ${si(cpuPerMillion(r, setup.frames).median)}`));
+  const cpu = partitionCounts.flatMap((p) =>
+    results
+      .filter((r) => r.partitions === p)
+      .map((r) => `${p}p (${r.spec.letter}) ${si(cpuPerMillion(r, setup.frames).median)}`),
+  );
   const partials = results.flatMap((r) => r.runs.flatMap((run) => (run.partials === undefined ? [] : [run.partials])));
-  const merged = partials.length === 0 ? [] : [`The merge read ${si(median(partials))} partial results per run (median) for the ${si(setup.frames)} frames: its work grows with windows x partitions x revisions, not with frames.`];
+  const merged =
+    partials.length === 0
+      ? []
+      : [
+          `The merge read ${si(median(partials))} partial results per run (median) for the ${si(setup.frames)} frames: its work grows with windows x partitions x revisions, not with frames.`,
+        ];
   const targets = checks.filter((c) => c.met !== undefined);
   const met = targets.filter((c) => c.met === true).map((c) => c.what);
   const missed = targets.filter((c) => c.met === false).map((c) => c.what);
@@ -275,14 +318,16 @@ function paragraphOf(setup: ScaleOutSetup, results: readonly CaseResult[], parti
 
 function notesOf(setup: ScaleOutSetup, results: readonly CaseResult[]): string[] {
   const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
-  const startup = results.map((r) => `(${r.spec.letter}) ${r.partitions}p ${median(r.runs.map((run) => run.startupCpuSeconds)).toFixed(2)} s`);
+  const startup = results.map(
+    (r) => `(${r.spec.letter}) ${r.partitions}p ${median(r.runs.map((run) => run.startupCpuSeconds)).toFixed(2)} s`,
+  );
   const reread = results.filter((r) => r.runs.some((run) => run.framesRead > setup.frames));
   const own = results.filter((r) => r.runs.some((run) => run.ownRate !== undefined));
   return [
     `${setup.frames.toLocaleString('en-US')} frames of ${(setup.frameBytes / setup.frames).toFixed(0)} bytes on average (${(setup.frameBytes / 1e9).toFixed(2)} GB) per topic, the kafka suite's topics; broker: ${setup.broker}, same machine. Every case counts with the defaults (minute windows, exact, 5 s max delay, 60 s allowed lateness), reading from the beginning in a fresh group and writing its results to a results topic of its own.`,
     `Start: the first sample (every 10 ms, /proc/<pid>/io of the case's processes) in which they read 1 MiB or more: the first fetch answer with frames. Nothing before it is timed: process start, group join, and the service's state set-up (reading its checkpoints).`,
     `End, uniqstream count: it runs with --until-idle ${setup.untilIdleSeconds}, so it stops ${setup.untilIdleSeconds} s (plus its idle ticks' timer slack) after the last batch with frames was read, and writes its last windows then; the end is the append time of those last results (LogAppendTime) less ${setup.untilIdleSeconds} s, or the append time of the results written before, if later. The idle wait is not timed.`,
-    'End, the service: from then on, /metrics of every instance and the group offsets are polled every 25 ms (not before: a scrape costs an instance a few ms of CPU); the end is the first poll at which the instances had read every frame, the merge had read the partials topic to its end (its group offset, committed after the results it made were acknowledged), and no record was added to the partials topic by the next poll; with exactly-once, also the input offsets committed at the end of every partition (they go in the transaction with the partials). At-least-once checkpoints come every 10 s (the default) and are not waited for, as the CLI\'s offset commits every 5 s are not.',
+    "End, the service: from then on, /metrics of every instance and the group offsets are polled every 25 ms (not before: a scrape costs an instance a few ms of CPU); the end is the first poll at which the instances had read every frame, the merge had read the partials topic to its end (its group offset, committed after the results it made were acknowledged), and no record was added to the partials topic by the next poll; with exactly-once, also the input offsets committed at the end of every partition (they go in the transaction with the partials). At-least-once checkpoints come every 10 s (the default) and are not waited for, as the CLI's offset commits every 5 s are not.",
     `CPU: utime + stime of all the case's processes (/proc/<pid>/stat; the broker not included) over the timed span. Before the first input bytes (process start, group join) they used, median: ${startup.join(', ')} (not in the figures). Peak RSS: VmHWM of each process (/proc/<pid>/status) as last read before it stopped; a case with 2 instances gives its larger one.`,
     ...(own.length === 0
       ? []
@@ -309,8 +354,14 @@ function splitNotes(setup: ScaleOutSetup, results: readonly CaseResult[]): strin
         ? `The broker's group.initial.rebalance.delay.ms is ${setup.groupDelayMs} ms (Kafka's default is 3000): instances started together join a new group's first generation together.`
         : `The broker's group.initial.rebalance.delay.ms is ${setup.groupDelayMs} ms (tools/kafka's default for tests; Kafka's is 3000): the first instance to join a new group starts alone, and the second gets its partitions at the first one's next heartbeat (up to 3 s later), by then it has counted much of the input, and the handover (checkpoints, a merge moving) is in the figures. Set UNIQSTREAM_KAFKA_GROUP_DELAY_MS=3000 when starting the bench's broker to measure the instances sharing the partitions from the start.`;
   const splits = multi.map((r) => {
-    const shares = r.runs.flatMap((run) => (run.framesPerInstance === undefined || run.framesRead === 0 ? [] : [Math.max(...run.framesPerInstance) / run.framesRead]));
-    return shares.length === 0 ? `${caseName(r.spec, r.partitions)}: not known` : `${caseName(r.spec, r.partitions)}: the busier instance read ${percent(median(shares), 0)} of the frames (median; ${shares.map((x) => percent(x, 0)).join(', ')} per run)`;
+    const shares = r.runs.flatMap((run) =>
+      run.framesPerInstance === undefined || run.framesRead === 0
+        ? []
+        : [Math.max(...run.framesPerInstance) / run.framesRead],
+    );
+    return shares.length === 0
+      ? `${caseName(r.spec, r.partitions)}: not known`
+      : `${caseName(r.spec, r.partitions)}: the busier instance read ${percent(median(shares), 0)} of the frames (median; ${shares.map((x) => percent(x, 0)).join(', ')} per run)`;
   });
   return [delay, `How the frames were shared: ${splits.join('; ')}.`];
 }
@@ -319,7 +370,8 @@ export function scaleOutReport(setup: ScaleOutSetup, results: readonly CaseResul
   const partitionCounts = [...new Set(results.map((r) => r.partitions))].sort((x, y) => x - y);
   const checks = checksOf(setup, results, partitionCounts);
   const targets: TextTable = {
-    caption: 'Ratios and targets: of the medians, and per round (runs of the same round of the round-robin, median and min-max)',
+    caption:
+      'Ratios and targets: of the medians, and per round (runs of the same round of the round-robin, median and min-max)',
     header: ['ratio', 'measured', 'target', 'verdict'],
     rows: checks.map((c) => [c.what, c.value, c.target, c.met === undefined ? '' : verdict(c.met)]),
   };
@@ -327,13 +379,24 @@ export function scaleOutReport(setup: ScaleOutSetup, results: readonly CaseResul
     id: setup.id,
     title: setup.title,
     tables: [
-      { caption: `Kafka -> count -> Kafka, ${setup.frames.toLocaleString('en-US')} frames, first input bytes read to every frame counted and its results acknowledged (frames/s)`, measurements: results.map((r) => ({ ...r.speed, name: caseName(r.spec, r.partitions) })) },
-      { caption: "Same runs, CPU seconds per million frames of all the case's processes over the same span (the broker not included)", measurements: results.map((r) => cpuPerMillion(r, setup.frames)) },
       {
-        caption: 'Same runs, CPU seconds per million frames over the second half of the input (from the sample in which the processes had read half the frames\' bytes to the end): JIT and WebAssembly warm-up, once per process, left out',
+        caption: `Kafka -> count -> Kafka, ${setup.frames.toLocaleString('en-US')} frames, first input bytes read to every frame counted and its results acknowledged (frames/s)`,
+        measurements: results.map((r) => ({ ...r.speed, name: caseName(r.spec, r.partitions) })),
+      },
+      {
+        caption:
+          "Same runs, CPU seconds per million frames of all the case's processes over the same span (the broker not included)",
+        measurements: results.map((r) => cpuPerMillion(r, setup.frames)),
+      },
+      {
+        caption:
+          "Same runs, CPU seconds per million frames over the second half of the input (from the sample in which the processes had read half the frames' bytes to the end): JIT and WebAssembly warm-up, once per process, left out",
         measurements: results.map((r) => warmCpuPerMillion(r, setup.frames)),
       },
-      { caption: 'Same runs, peak RSS per process (the larger of 2 instances)', measurements: results.map((r) => peakRss(r)) },
+      {
+        caption: 'Same runs, peak RSS per process (the larger of 2 instances)',
+        measurements: results.map((r) => peakRss(r)),
+      },
     ],
     textTables: [targets],
     notes: notesOf(setup, results),

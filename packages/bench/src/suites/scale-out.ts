@@ -36,9 +36,28 @@ import { si } from '../format.js';
 import { compare, type BenchCase, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
 import { ensureKafkaInput, topicEnds } from '../kafka-input.js';
 import { ProcessSampler, type ProcessSample } from '../process-stats.js';
-import { buildConsumer, CONSUMER_PACKAGE, consumerBuilt, createStateTopics, freePort, scrapeMetrics, startService, stateTopics, stopProcess, type ServiceInstance } from '../service-run.js';
+import {
+  buildConsumer,
+  CONSUMER_PACKAGE,
+  consumerBuilt,
+  createStateTopics,
+  freePort,
+  scrapeMetrics,
+  startService,
+  stateTopics,
+  stopProcess,
+  type ServiceInstance,
+} from '../service-run.js';
 import { readTopic } from '../timed-records.js';
-import { AT_LEAST_ONCE, caseName, EXACTLY_ONCE, scaleOutReport, type CaseResult, type CaseRun, type CaseSpec } from './scale-out-report.js';
+import {
+  AT_LEAST_ONCE,
+  caseName,
+  EXACTLY_ONCE,
+  scaleOutReport,
+  type CaseResult,
+  type CaseRun,
+  type CaseSpec,
+} from './scale-out-report.js';
 
 const ID = 'scale-out';
 const TITLE = 'Kafka service: uniqstream count vs uniqstream-consumer, 1 and 2 instances';
@@ -48,9 +67,30 @@ const PARTITION_COUNTS = [1, 4] as const;
 
 export const CASES: readonly CaseSpec[] = [
   { letter: 'a', kind: 'cli', instances: 1, guarantee: AT_LEAST_ONCE, args: [], what: 'uniqstream count' },
-  { letter: 'b', kind: 'service', instances: 1, guarantee: AT_LEAST_ONCE, args: [], what: 'uniqstream-consumer, 1 instance, at-least-once' },
-  { letter: 'c', kind: 'service', instances: 1, guarantee: EXACTLY_ONCE, args: ['--guarantee', EXACTLY_ONCE], what: 'uniqstream-consumer, 1 instance, exactly-once' },
-  { letter: 'd', kind: 'service', instances: 2, guarantee: AT_LEAST_ONCE, args: [], what: 'uniqstream-consumer, 2 instances in one group, at-least-once' },
+  {
+    letter: 'b',
+    kind: 'service',
+    instances: 1,
+    guarantee: AT_LEAST_ONCE,
+    args: [],
+    what: 'uniqstream-consumer, 1 instance, at-least-once',
+  },
+  {
+    letter: 'c',
+    kind: 'service',
+    instances: 1,
+    guarantee: EXACTLY_ONCE,
+    args: ['--guarantee', EXACTLY_ONCE],
+    what: 'uniqstream-consumer, 1 instance, exactly-once',
+  },
+  {
+    letter: 'd',
+    kind: 'service',
+    instances: 2,
+    guarantee: AT_LEAST_ONCE,
+    args: [],
+    what: 'uniqstream-consumer, 2 instances in one group, at-least-once',
+  },
 ];
 
 /** The cases run on a topic of `partitions` partitions: more instances than one only where each can hold two partitions or more. */
@@ -109,7 +149,10 @@ export function cliEndMs(appendedMs: readonly number[], untilIdleSeconds: number
   const last = Math.max(...appendedMs);
   const stopAt = Math.min(...appendedMs.filter((t) => t >= last - FLUSH_BURST_MS));
   const before = appendedMs.filter((t) => t < stopAt);
-  return Math.max(stopAt - untilIdleSeconds * MS_PER_SECOND, before.length === 0 ? Number.NEGATIVE_INFINITY : Math.max(...before));
+  return Math.max(
+    stopAt - untilIdleSeconds * MS_PER_SECOND,
+    before.length === 0 ? Number.NEGATIVE_INFINITY : Math.max(...before),
+  );
 }
 
 /** What one poll of the service said. */
@@ -128,7 +171,13 @@ export interface ServicePoll {
 }
 
 function doneAt(poll: ServicePoll, frames: number): boolean {
-  return poll.framesRead >= frames && poll.partialsEnd !== undefined && poll.partialsEnd > 0 && poll.mergedTo === poll.partialsEnd && poll.committedAtEnd;
+  return (
+    poll.framesRead >= frames &&
+    poll.partialsEnd !== undefined &&
+    poll.partialsEnd > 0 &&
+    poll.mergedTo === poll.partialsEnd &&
+    poll.committedAtEnd
+  );
 }
 
 /**
@@ -148,7 +197,13 @@ export function serviceEndMs(polls: readonly ServicePoll[], frames: number, stea
   for (let i = 0; i + 1 < polls.length; i++) {
     const poll = polls[i]!;
     const next = polls[i + 1]!;
-    if (poll.framesRead === last.framesRead && doneAt(poll, frames) && doneAt(next, frames) && next.partialsEnd === poll.partialsEnd) return poll.atMs;
+    if (
+      poll.framesRead === last.framesRead &&
+      doneAt(poll, frames) &&
+      doneAt(next, frames) &&
+      next.partialsEnd === poll.partialsEnd
+    )
+      return poll.atMs;
   }
   return undefined;
 }
@@ -159,7 +214,13 @@ function offsetOf(text: string | undefined): number | undefined {
   return n < 0 ? undefined : n;
 }
 
-async function pollService(stage: Stage, running: readonly ServiceInstance[], topic: string, group: string, exactlyOnce: boolean): Promise<ServicePoll & { partials: number }> {
+async function pollService(
+  stage: Stage,
+  running: readonly ServiceInstance[],
+  topic: string,
+  group: string,
+  exactlyOnce: boolean,
+): Promise<ServicePoll & { partials: number }> {
   const partialsTopic = stateTopics(group).partials;
   const ends = stage.ends.get(topic)!;
   const [scrapes, partialEnds, merged, committed] = await Promise.all([
@@ -186,7 +247,12 @@ async function pollService(stage: Stage, running: readonly ServiceInstance[], to
  * in which the processes had read half the frames' bytes), where the JIT
  * and WebAssembly tiers have warmed up.
  */
-function spanOf(sampler: ProcessSampler, start: ProcessSample, endMs: number, frameBytes: number): Pick<CaseRun, 'seconds' | 'cpuSeconds' | 'startupCpuSeconds' | 'secondHalfCpuSeconds'> {
+function spanOf(
+  sampler: ProcessSampler,
+  start: ProcessSample,
+  endMs: number,
+  frameBytes: number,
+): Pick<CaseRun, 'seconds' | 'cpuSeconds' | 'startupCpuSeconds' | 'secondHalfCpuSeconds'> {
   const end = sampler.at(endMs) ?? start;
   const half = sampler.samples.find((s) => s.bytesRead - start.bytesRead >= frameBytes / 2 && s.atMs <= endMs) ?? end;
   return {
@@ -205,7 +271,15 @@ async function serviceRun(stage: Stage, spec: CaseSpec, topic: string, partition
   try {
     await createStateTopics(stage.admin, group, partitions);
     for (let i = 0; i < spec.instances; i++) {
-      const instance = startService({ bootstrap: stage.bootstrap, topic, results: `${group}.results`, group, httpPort: await freePort(), args: spec.args, label: `instance ${i + 1}` });
+      const instance = startService({
+        bootstrap: stage.bootstrap,
+        topic,
+        results: `${group}.results`,
+        group,
+        httpPort: await freePort(),
+        args: spec.args,
+        label: `instance ${i + 1}`,
+      });
       running.push(instance);
       if (instance.child.pid !== undefined) sampler.add(instance.child.pid);
     }
@@ -213,14 +287,20 @@ async function serviceRun(stage: Stage, spec: CaseSpec, topic: string, partition
     const check = (): void => {
       const failure = running.map((instance) => instance.failure()).find((f) => f !== undefined);
       if (failure !== undefined) throw new BenchError('PROCESS_FAILED', failure);
-      if (performance.now() > deadline) throw new BenchError('TIMEOUT', `${caseName(spec, partitions)} not done after ${RUN_TIMEOUT_MS / 60_000} min`);
+      if (performance.now() > deadline)
+        throw new BenchError('TIMEOUT', `${caseName(spec, partitions)} not done after ${RUN_TIMEOUT_MS / 60_000} min`);
     };
     let start: ProcessSample | undefined;
     for (;;) {
       check();
       start ??= sampler.firstBurst(FIRST_FETCH_BYTES);
       const last = sampler.samples.at(-1);
-      if (start !== undefined && last !== undefined && last.bytesRead - start.bytesRead >= NEAR_END_SHARE * stage.frameBytes) break;
+      if (
+        start !== undefined &&
+        last !== undefined &&
+        last.bytesRead - start.bytesRead >= NEAR_END_SHARE * stage.frameBytes
+      )
+        break;
       await sleep(WATCH_MS);
     }
     const polls: (ServicePoll & { partials: number })[] = [];
@@ -234,12 +314,16 @@ async function serviceRun(stage: Stage, spec: CaseSpec, topic: string, partition
     const last = polls.at(-1)!;
     // Read before they stop: /proc forgets a process once it is reaped.
     sampler.stop();
-    const peakRssBytes = running.map((instance) => (instance.child.pid === undefined ? 0 : sampler.peakRss(instance.child.pid)));
+    const peakRssBytes = running.map((instance) =>
+      instance.child.pid === undefined ? 0 : sampler.peakRss(instance.child.pid),
+    );
     return {
       ...spanOf(sampler, start, endMs, stage.frameBytes),
       peakRssBytes,
       framesRead: last.framesRead,
-      ...(running.length > 1 && last.framesPerInstance !== undefined ? { framesPerInstance: last.framesPerInstance } : {}),
+      ...(running.length > 1 && last.framesPerInstance !== undefined
+        ? { framesPerInstance: last.framesPerInstance }
+        : {}),
       partials: last.partials,
     };
   } finally {
@@ -254,11 +338,31 @@ async function cliRun(stage: Stage, spec: CaseSpec, topic: string, partitions: n
   const group = uniqueName(spec, partitions);
   const results = `${group}.results`;
   // As the CLI creates it (compacted, 1 partition), with the broker's append time in each record.
-  await stage.admin.createTopics({ waitForLeaders: true, topics: [{ topic: results, numPartitions: 1, configEntries: [LOG_APPEND_TIME, { name: 'cleanup.policy', value: 'compact' }] }] });
+  await stage.admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic: results,
+        numPartitions: 1,
+        configEntries: [LOG_APPEND_TIME, { name: 'cleanup.policy', value: 'compact' }],
+      },
+    ],
+  });
   const sampler = new ProcessSampler(SAMPLE_MS);
   let pid: number | undefined;
   try {
-    const args = ['--from', `kafka://${stage.bootstrap}/${topic}`, '--to', `kafka://${stage.bootstrap}/${results}`, '--group', group, '--from-beginning', '--until-idle', String(CLI_UNTIL_IDLE_SECONDS), ...spec.args];
+    const args = [
+      '--from',
+      `kafka://${stage.bootstrap}/${topic}`,
+      '--to',
+      `kafka://${stage.bootstrap}/${results}`,
+      '--group',
+      group,
+      '--from-beginning',
+      '--until-idle',
+      String(CLI_UNTIL_IDLE_SECONDS),
+      ...spec.args,
+    ];
     const run = await runCli(args, {
       onStart: (started) => {
         pid = started;
@@ -266,9 +370,14 @@ async function cliRun(stage: Stage, spec: CaseSpec, topic: string, partitions: n
       },
     });
     sampler.stop();
-    if (run.frames !== stage.frames) throw new BenchError('BAD_OUTPUT', `uniqstream count read ${run.frames} frames of ${topic}, which holds ${stage.frames}`);
+    if (run.frames !== stage.frames)
+      throw new BenchError(
+        'BAD_OUTPUT',
+        `uniqstream count read ${run.frames} frames of ${topic}, which holds ${stage.frames}`,
+      );
     const start = sampler.firstBurst(FIRST_FETCH_BYTES);
-    if (start === undefined || pid === undefined) throw new BenchError('BAD_OUTPUT', `uniqstream count was not seen reading ${topic} (/proc)`);
+    if (start === undefined || pid === undefined)
+      throw new BenchError('BAD_OUTPUT', `uniqstream count was not seen reading ${topic} (/proc)`);
     const appended: number[] = [];
     await readTopic(stage.kafka, stage.admin, results, (record) => appended.push(record.timestampMs));
     const endMs = cliEndMs(appended, CLI_UNTIL_IDLE_SECONDS);
@@ -303,7 +412,9 @@ async function groupInitialRebalanceDelayMs(admin: Admin): Promise<number | unde
     const { brokers } = await admin.describeCluster();
     const described = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0]?.nodeId ?? 1), configNames: [GROUP_DELAY_CONFIG] }],
+      resources: [
+        { type: ConfigResourceTypes.BROKER, name: String(brokers[0]?.nodeId ?? 1), configNames: [GROUP_DELAY_CONFIG] },
+      ],
     });
     const value = described.resources[0]?.configEntries.find((e) => e.configName === GROUP_DELAY_CONFIG)?.configValue;
     return value === undefined ? undefined : Number(value);
@@ -321,7 +432,16 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
     let frameBytes = 0;
     for (const partitions of PARTITION_COUNTS) {
       const topic = `uniqstream-bench-${partitions}p-${frames}`;
-      frameBytes = await ensureKafkaInput({ admin, kafka, topic, partitions, frames, workDir: ctx.workDir, label: ID, log: ctx.log });
+      frameBytes = await ensureKafkaInput({
+        admin,
+        kafka,
+        topic,
+        partitions,
+        frames,
+        workDir: ctx.workDir,
+        label: ID,
+        log: ctx.log,
+      });
       ends.set(topic, new Map((await topicEnds(admin, topic)).map((o) => [o.partition, Number(o.high)])));
     }
     const stage: Stage = { bootstrap: broker.bootstrap, kafka, admin, frames, frameBytes, ends };
@@ -337,7 +457,10 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
         cases.push({
           name,
           run: async () => {
-            const run = spec.kind === 'cli' ? await cliRun(stage, spec, topic, partitions) : await serviceRun(stage, spec, topic, partitions);
+            const run =
+              spec.kind === 'cli'
+                ? await cliRun(stage, spec, topic, partitions)
+                : await serviceRun(stage, spec, topic, partitions);
             runs.set(name, [...(runs.get(name) ?? []), run]);
             return frames / run.seconds;
           },
@@ -352,11 +475,19 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
       warmup,
       onRun: (name, run, value) => {
         const last = runs.get(name)?.at(-1);
-        const detail = last === undefined ? '' : `, ${((1e6 * last.cpuSeconds) / frames).toFixed(2)} CPU-s/M frames, peak RSS ${(Math.max(...last.peakRssBytes) / 1e6).toFixed(0)} MB`;
+        const detail =
+          last === undefined
+            ? ''
+            : `, ${((1e6 * last.cpuSeconds) / frames).toFixed(2)} CPU-s/M frames, peak RSS ${(Math.max(...last.peakRssBytes) / 1e6).toFixed(0)} MB`;
         ctx.log(`${ID}: ${name} run ${run + 1}/${ctx.runs}: ${si(value)} frames/s${detail}`);
       },
     });
-    const results: CaseResult[] = entries.map((entry, i) => ({ spec: entry.spec, partitions: entry.partitions, speed: speed[i]!, runs: (runs.get(entry.name) ?? []).slice(warmup) }));
+    const results: CaseResult[] = entries.map((entry, i) => ({
+      spec: entry.spec,
+      partitions: entry.partitions,
+      speed: speed[i]!,
+      runs: (runs.get(entry.name) ?? []).slice(warmup),
+    }));
     return scaleOutReport(
       {
         id: ID,

@@ -13,7 +13,16 @@
 import { CliCases } from '../cli-run.js';
 import { ensureDataset, eventSeconds, warmPageCache, type Dataset } from '../dataset.js';
 import { byName, duration, power, runLogger, si } from '../format.js';
-import { compare, type Chart, type Headline, type Measurement, type ReportTable, type SuiteContext, type Suite, type TextTable } from '../harness.js';
+import {
+  compare,
+  type Chart,
+  type Headline,
+  type Measurement,
+  type ReportTable,
+  type SuiteContext,
+  type Suite,
+  type TextTable,
+} from '../harness.js';
 import { SMALL_FRAME_BYTES, smallFrameStream } from '../streams.js';
 
 const FULL_FRAME_COUNTS = [100_000, 1_000_000, 10_000_000] as const;
@@ -23,7 +32,12 @@ const QUICK_USER_POOLS = [1_000, 10_000, 100_000, 1_000_000] as const;
 /** Frames per user series point: as many as the pool (63% of it then appears), at least 10^6. */
 const FULL_USERS_MIN_FRAMES = 1_000_000;
 const QUICK_USERS_FRAMES = 100_000;
-const WINDOW_SETS = [['minute'], ['minute', 'hour'], ['minute', 'hour', 'day', 'week'], ['minute', 'hour', 'day', 'week', 'month', 'year']] as const;
+const WINDOW_SETS = [
+  ['minute'],
+  ['minute', 'hour'],
+  ['minute', 'hour', 'day', 'week'],
+  ['minute', 'hour', 'day', 'week', 'month', 'year'],
+] as const;
 const FULL_WINDOWS_FRAMES = 1_000_000;
 const QUICK_WINDOWS_FRAMES = 100_000;
 const METHODS = ['exact', 'hll'] as const;
@@ -56,7 +70,14 @@ async function measure(ctx: SuiteContext, label: string, points: readonly Point[
   return { speed, rss: rss.every((m): m is Measurement => m !== null) ? rss : null };
 }
 
-function line(id: string, title: string, xLabel: string, unit: string, logX: boolean, series: readonly { name: string; xs: readonly number[]; ms: readonly Measurement[] }[]): Chart {
+function line(
+  id: string,
+  title: string,
+  xLabel: string,
+  unit: string,
+  logX: boolean,
+  series: readonly { name: string; xs: readonly number[]; ms: readonly Measurement[] }[],
+): Chart {
   return {
     kind: 'line',
     id,
@@ -64,7 +85,10 @@ function line(id: string, title: string, xLabel: string, unit: string, logX: boo
     xLabel,
     unit,
     logX,
-    series: series.map((s) => ({ name: s.name, points: s.ms.map((m, i) => ({ x: s.xs[i]!, median: m.median, min: m.min, max: m.max })) })),
+    series: series.map((s) => ({
+      name: s.name,
+      points: s.ms.map((m, i) => ({ x: s.xs[i]!, median: m.median, min: m.min, max: m.max })),
+    })),
   };
 }
 
@@ -90,17 +114,38 @@ export const scalingSuite: Suite = async (ctx) => {
   tables.push({ caption: 'Frames: minute windows, exact, 100k users (frames/s)', measurements: frames.speed });
   if (frames.rss !== null) tables.push({ caption: 'Frames: peak RSS (MB)', measurements: frames.rss });
   const xs = framePoints.map((p) => p.x);
-  charts.push(line('scaling-frames-speed', 'Frames/s by input size (minute windows, exact, ~200 B frames)', 'frames', 'frames/s', true, [{ name: 'frames/s', xs, ms: frames.speed }]));
+  charts.push(
+    line(
+      'scaling-frames-speed',
+      'Frames/s by input size (minute windows, exact, ~200 B frames)',
+      'frames',
+      'frames/s',
+      true,
+      [{ name: 'frames/s', xs, ms: frames.speed }],
+    ),
+  );
   if (frames.rss !== null) {
-    charts.push(line('scaling-frames-rss', 'Peak RSS by input size (minute windows, exact)', 'frames', 'MB', true, [{ name: 'peak RSS', xs, ms: frames.rss }]));
+    charts.push(
+      line('scaling-frames-rss', 'Peak RSS by input size (minute windows, exact)', 'frames', 'MB', true, [
+        { name: 'peak RSS', xs, ms: frames.rss },
+      ]),
+    );
     const first = frames.rss[0]!;
     const last = frames.rss.at(-1)!;
-    notes.push(`Frames: from ${power(frameCounts[0])} to ${power(frameCounts.at(-1)!)} frames, peak RSS goes from ${first.median.toFixed(0)} to ${last.median.toFixed(0)} MB (${(last.median / first.median).toFixed(2)}x for ${(frameCounts.at(-1)! / frameCounts[0]).toFixed(0)}x the frames): memory follows the open windows, not the input.`);
-    headlines.push({ key: 'scaling.frames.rss', label: `Peak RSS, ${power(frameCounts.at(-1)!)} frames (minute windows, ~200 B frames)`, value: `${last.median.toFixed(0)} MB (${power(frameCounts[0])} frames: ${first.median.toFixed(0)} MB)` });
+    notes.push(
+      `Frames: from ${power(frameCounts[0])} to ${power(frameCounts.at(-1)!)} frames, peak RSS goes from ${first.median.toFixed(0)} to ${last.median.toFixed(0)} MB (${(last.median / first.median).toFixed(2)}x for ${(frameCounts.at(-1)! / frameCounts[0]).toFixed(0)}x the frames): memory follows the open windows, not the input.`,
+    );
+    headlines.push({
+      key: 'scaling.frames.rss',
+      label: `Peak RSS, ${power(frameCounts.at(-1)!)} frames (minute windows, ~200 B frames)`,
+      value: `${last.median.toFixed(0)} MB (${power(frameCounts[0])} frames: ${first.median.toFixed(0)} MB)`,
+    });
   }
   const speedFirst = frames.speed[0]!;
   const speedLast = frames.speed.at(-1)!;
-  notes.push(`Frames: ${si(speedFirst.median)} frames/s at ${power(frameCounts[0])} frames, ${si(speedLast.median)} frames/s at ${power(frameCounts.at(-1)!)} (the CLI's own figure: Node's start-up is not in it).`);
+  notes.push(
+    `Frames: ${si(speedFirst.median)} frames/s at ${power(frameCounts[0])} frames, ${si(speedLast.median)} frames/s at ${power(frameCounts.at(-1)!)} (the CLI's own figure: Node's start-up is not in it).`,
+  );
 
   // ---- distinct users
   const pools = ctx.quick ? QUICK_USER_POOLS : FULL_USER_POOLS;
@@ -111,7 +156,12 @@ export const scalingSuite: Suite = async (ctx) => {
   const userPoints: Point[] = [];
   for (const method of METHODS) {
     pools.forEach((users, i) => {
-      userPoints.push({ name: `${power(users)} users, ${method}`, x: userData[i]!.summary.users, args: ['--windows', 'all', '--method', method], data: userData[i]! });
+      userPoints.push({
+        name: `${power(users)} users, ${method}`,
+        x: userData[i]!.summary.users,
+        args: ['--windows', 'all', '--method', method],
+        data: userData[i]!,
+      });
     });
   }
   const users = await measure(ctx, 'users', userPoints);
@@ -126,29 +176,94 @@ export const scalingSuite: Suite = async (ctx) => {
     }),
   });
   const distinct = userData.map((d) => d.summary.users);
-  const perMethod = (ms: readonly Measurement[]) => METHODS.map((method, k) => ({ name: method, xs: distinct, ms: ms.slice(k * pools.length, (k + 1) * pools.length) }));
-  charts.push(line('scaling-users-speed', 'Frames/s by distinct users (all six windows)', 'distinct users', 'frames/s', true, perMethod(users.speed)));
+  const perMethod = (ms: readonly Measurement[]) =>
+    METHODS.map((method, k) => ({
+      name: method,
+      xs: distinct,
+      ms: ms.slice(k * pools.length, (k + 1) * pools.length),
+    }));
+  charts.push(
+    line(
+      'scaling-users-speed',
+      'Frames/s by distinct users (all six windows)',
+      'distinct users',
+      'frames/s',
+      true,
+      perMethod(users.speed),
+    ),
+  );
   if (users.rss !== null) {
-    charts.push(line('scaling-users-rss', 'Peak RSS by distinct users (all six windows)', 'distinct users', 'MB', true, perMethod(users.rss)));
+    charts.push(
+      line(
+        'scaling-users-rss',
+        'Peak RSS by distinct users (all six windows)',
+        'distinct users',
+        'MB',
+        true,
+        perMethod(users.rss),
+      ),
+    );
     const top = power(pools.at(-1)!);
     const exact = byName(users.rss, `${top} users, exact`);
     const hll = byName(users.rss, `${top} users, hll`);
-    notes.push(`Distinct users: with ${distinct.at(-1)!.toLocaleString('en-US')} distinct users, exact counting peaks at ${exact.median.toFixed(0)} MB and HyperLogLog at ${hll.median.toFixed(0)} MB (${(exact.median / hll.median).toFixed(1)}x); exact sets grow with the users of every open window, sketches stay at 16 KB per window.`);
-    headlines.push({ key: 'scaling.users.rss', label: `Peak RSS, ${distinct.at(-1)!.toLocaleString('en-US')} distinct users, all six windows (exact vs hll)`, value: `${exact.median.toFixed(0)} MB vs ${hll.median.toFixed(0)} MB` });
+    notes.push(
+      `Distinct users: with ${distinct.at(-1)!.toLocaleString('en-US')} distinct users, exact counting peaks at ${exact.median.toFixed(0)} MB and HyperLogLog at ${hll.median.toFixed(0)} MB (${(exact.median / hll.median).toFixed(1)}x); exact sets grow with the users of every open window, sketches stay at 16 KB per window.`,
+    );
+    headlines.push({
+      key: 'scaling.users.rss',
+      label: `Peak RSS, ${distinct.at(-1)!.toLocaleString('en-US')} distinct users, all six windows (exact vs hll)`,
+      value: `${exact.median.toFixed(0)} MB vs ${hll.median.toFixed(0)} MB`,
+    });
   }
 
   // ---- windows
-  const windowsData = ensureDataset(ctx.workDir, smallFrameStream(ctx.quick ? QUICK_WINDOWS_FRAMES : FULL_WINDOWS_FRAMES), { log });
-  const windowPoints: Point[] = WINDOW_SETS.map((set) => ({ name: `${set.length} (${set.join(',')})`, x: set.length, args: ['--windows', set.join(','), '--method', 'auto'], data: windowsData }));
+  const windowsData = ensureDataset(
+    ctx.workDir,
+    smallFrameStream(ctx.quick ? QUICK_WINDOWS_FRAMES : FULL_WINDOWS_FRAMES),
+    { log },
+  );
+  const windowPoints: Point[] = WINDOW_SETS.map((set) => ({
+    name: `${set.length} (${set.join(',')})`,
+    x: set.length,
+    args: ['--windows', set.join(','), '--method', 'auto'],
+    data: windowsData,
+  }));
   const windows = await measure(ctx, 'windows', windowPoints);
-  tables.push({ caption: `Windows: ${power(windowsData.frames)} frames, --method auto (frames/s)`, measurements: windows.speed });
+  tables.push({
+    caption: `Windows: ${power(windowsData.frames)} frames, --method auto (frames/s)`,
+    measurements: windows.speed,
+  });
   if (windows.rss !== null) tables.push({ caption: 'Windows: peak RSS (MB)', measurements: windows.rss });
   const wxs = windowPoints.map((p) => p.x);
-  charts.push(line('scaling-windows-speed', 'Frames/s by number of window granularities (--method auto)', 'granularities', 'frames/s', false, [{ name: 'frames/s', xs: wxs, ms: windows.speed }]));
-  if (windows.rss !== null) charts.push(line('scaling-windows-rss', 'Peak RSS by number of window granularities', 'granularities', 'MB', false, [{ name: 'peak RSS', xs: wxs, ms: windows.rss }]));
+  charts.push(
+    line(
+      'scaling-windows-speed',
+      'Frames/s by number of window granularities (--method auto)',
+      'granularities',
+      'frames/s',
+      false,
+      [{ name: 'frames/s', xs: wxs, ms: windows.speed }],
+    ),
+  );
+  if (windows.rss !== null)
+    charts.push(
+      line('scaling-windows-rss', 'Peak RSS by number of window granularities', 'granularities', 'MB', false, [
+        { name: 'peak RSS', xs: wxs, ms: windows.rss },
+      ]),
+    );
   const one = windows.speed[0]!;
   const six = windows.speed.at(-1)!;
-  notes.push(`Windows: six granularities run at ${((100 * six.median) / one.median).toFixed(0)}% of the speed of minute windows alone (${si(six.median)} vs ${si(one.median)} frames/s).`);
+  notes.push(
+    `Windows: six granularities run at ${((100 * six.median) / one.median).toFixed(0)}% of the speed of minute windows alone (${si(six.median)} vs ${si(one.median)} frames/s).`,
+  );
 
-  return { id: 'scaling', title: 'Scaling: frames, distinct users, windows', tables, textTables, notes, charts, headlines };
+  return {
+    id: 'scaling',
+    title: 'Scaling: frames, distinct users, windows',
+    tables,
+    textTables,
+    notes,
+    charts,
+    headlines,
+  };
 };

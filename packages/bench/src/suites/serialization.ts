@@ -70,7 +70,9 @@ export function encodeFixed(uid: string, ts: number): Buffer {
 export function decodeFixed(message: Uint8Array, out: DecodedFrame): void {
   hashUid(message, 0, UID_BYTES, out);
   // Four bytes big-endian; `* 2^24` instead of `<< 24` keeps it unsigned.
-  out.ts = message[UID_BYTES]! * 0x100_0000 + ((message[UID_BYTES + 1]! << 16) | (message[UID_BYTES + 2]! << 8) | message[UID_BYTES + 3]!);
+  out.ts =
+    message[UID_BYTES]! * 0x100_0000 +
+    ((message[UID_BYTES + 1]! << 16) | (message[UID_BYTES + 2]! << 8) | message[UID_BYTES + 3]!);
 }
 
 /**
@@ -207,7 +209,8 @@ export const serializationSuite: Suite = async (ctx) => {
     const pass = (passes: number): number => {
       let ok = 0;
       for (let p = 0; p < passes; p++) for (const m of messages) if (decode(m, out)) ok++;
-      if (ok !== passes * messages.length) throw new Error(`${way.name} failed on ${passes * messages.length - ok} messages`);
+      if (ok !== passes * messages.length)
+        throw new Error(`${way.name} failed on ${passes * messages.length - ok} messages`);
       return ok;
     };
     // The compact encodings decode the corpus in milliseconds: repeat it so
@@ -215,9 +218,17 @@ export const serializationSuite: Suite = async (ctx) => {
     pass(1);
     const once = await timeSeconds(() => pass(1));
     const passes = Math.min(MAX_PASSES, Math.max(1, Math.ceil(MIN_RUN_SECONDS / Math.max(once, 1e-6))));
-    cases.push({ name: way.name, run: async () => (passes * messages.length) / (await timeSeconds(() => pass(passes))) });
+    cases.push({
+      name: way.name,
+      run: async () => (passes * messages.length) / (await timeSeconds(() => pass(passes))),
+    });
   }
-  const speed = await compare(cases, { unit: 'frames/s', runs: ctx.runs, warmup: 1, onRun: runLogger(ctx.log, 'serialization', ctx.runs, 'frames/s') });
+  const speed = await compare(cases, {
+    unit: 'frames/s',
+    runs: ctx.runs,
+    warmup: 1,
+    onRun: runLogger(ctx.log, 'serialization', ctx.runs, 'frames/s'),
+  });
 
   // Gzip as a whole stream: what a compressed file or Kafka batch would hold.
   const withNewlines = (ms: readonly Buffer[]): Buffer => Buffer.concat(ms.flatMap((m) => [m, Buffer.of(LF)]));

@@ -23,7 +23,23 @@ const FRAME_BYTES = 2048;
 const HIGH_WATER_MARKS = [256 * KIB, 1 * MIB, 4 * MIB] as const;
 /** Distinct lines written in turn: 4 MB of them, so gzip's 32 KB window finds no repeats. */
 const DISTINCT_LINES = 2000;
-const WORDS = ['lorem', 'ipsum', 'dolor', 'sit', 'amet', 'consectetur', 'adipiscing', 'elit', 'sed', 'eiusmod', 'tempor', 'incididunt', 'Свобода', 'слава', '😀'];
+const WORDS = [
+  'lorem',
+  'ipsum',
+  'dolor',
+  'sit',
+  'amet',
+  'consectetur',
+  'adipiscing',
+  'elit',
+  'sed',
+  'eiusmod',
+  'tempor',
+  'incididunt',
+  'Свобода',
+  'слава',
+  '😀',
+];
 const HEX = '0123456789abcdef';
 const UID_HEX_DIGITS = 19;
 const FIRST_TS = 1_468_244_384;
@@ -47,9 +63,8 @@ function frame(next: () => number, index: number): string {
   let length = parts[0]!.length + parts[1]!.length + 2;
   while (length < FRAME_BYTES - 40) {
     const key = WORDS[Math.floor(next() * WORDS.length)]!;
-    const value = next() < 0.5
-      ? `"${WORDS[Math.floor(next() * WORDS.length)]!} ${Math.floor(next() * 1e6)}"`
-      : next().toFixed(7);
+    const value =
+      next() < 0.5 ? `"${WORDS[Math.floor(next() * WORDS.length)]!} ${Math.floor(next() * 1e6)}"` : next().toFixed(7);
     const part = `"${key}":${value}`;
     parts.push(part);
     length += part.length + 1;
@@ -85,7 +100,11 @@ async function makeInputs(workDir: string, target: number, log: (m: string) => v
     }
   }
   await pipeline(content(), createWriteStream(`${plain}.tmp`));
-  await pipeline(createReadStream(`${plain}.tmp`), createGzip({ level: zlibConstants.Z_DEFAULT_COMPRESSION }), createWriteStream(`${gzip}.tmp`));
+  await pipeline(
+    createReadStream(`${plain}.tmp`),
+    createGzip({ level: zlibConstants.Z_DEFAULT_COMPRESSION }),
+    createWriteStream(`${gzip}.tmp`),
+  );
   await rename(`${plain}.tmp`, plain);
   await rename(`${gzip}.tmp`, gzip);
   return { plain, gzip, bytes, frames };
@@ -100,7 +119,14 @@ async function split(path: string, highWaterMark: number, expectedFrames: number
 
 /** The splitter alone, over chunks already in memory: what splitting costs without I/O. */
 async function splitInMemory(chunks: readonly Buffer[], expectedFrames: number): Promise<void> {
-  const splitter = new LineSplitter({ origin: 'memory', batchFrames: 4096, maxFrameBytes: MIB, startPosition: 0, startLine: 1, skipBytes: 0 });
+  const splitter = new LineSplitter({
+    origin: 'memory',
+    batchFrames: 4096,
+    maxFrameBytes: MIB,
+    startPosition: 0,
+    startLine: 1,
+    skipBytes: 0,
+  });
   let frames = 0;
   for (const chunk of chunks) for (const batch of splitter.push(chunk)) frames += batch.frames.length;
   if (splitter.end() !== undefined) frames++;
@@ -113,11 +139,20 @@ async function splitInMemory(chunks: readonly Buffer[], expectedFrames: number):
  * openFileSource it measures what reusing two read buffers saves.
  */
 async function splitFreshBuffers(path: string, highWaterMark: number, expectedFrames: number): Promise<void> {
-  const splitter = new LineSplitter({ origin: path, batchFrames: 4096, maxFrameBytes: MIB, startPosition: 0, startLine: 1, skipBytes: 0 });
+  const splitter = new LineSplitter({
+    origin: path,
+    batchFrames: 4096,
+    maxFrameBytes: MIB,
+    startPosition: 0,
+    startLine: 1,
+    skipBytes: 0,
+  });
   let frames = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark })) for (const batch of splitter.push(chunk as Buffer)) frames += batch.frames.length;
+  for await (const chunk of createReadStream(path, { highWaterMark }))
+    for (const batch of splitter.push(chunk as Buffer)) frames += batch.frames.length;
   if (splitter.end() !== undefined) frames++;
-  if (frames !== expectedFrames) throw new Error(`split ${path} (fresh buffers): ${frames} frames, expected ${expectedFrames}`);
+  if (frames !== expectedFrames)
+    throw new Error(`split ${path} (fresh buffers): ${frames} frames, expected ${expectedFrames}`);
 }
 
 async function readRaw(path: string, highWaterMark: number, expectedBytes: number): Promise<void> {
@@ -175,7 +210,14 @@ class CpuLog {
 }
 
 function scaled(m: Measurement, factor: number, unit: string): Measurement {
-  return { name: m.name, unit, median: m.median * factor, min: m.min * factor, max: m.max * factor, values: m.values.map((v) => v * factor) };
+  return {
+    name: m.name,
+    unit,
+    median: m.median * factor,
+    min: m.min * factor,
+    max: m.max * factor,
+    values: m.values.map((v) => v * factor),
+  };
 }
 
 function byName(ms: readonly Measurement[], name: string): Measurement {
@@ -188,7 +230,8 @@ export const splitSuite: Suite = async (ctx) => {
   const inputs = await makeInputs(ctx.workDir, ctx.quick ? QUICK_BYTES : FULL_BYTES, ctx.log);
   const { plain, gzip, bytes, frames } = inputs;
   const framesPerMb = frames / (bytes / MB);
-  const progress = (name: string, run: number, value: number): void => ctx.log(`split: ${name} run ${run + 1}: ${value.toFixed(0)} MB/s`);
+  const progress = (name: string, run: number, value: number): void =>
+    ctx.log(`split: ${name} run ${run + 1}: ${value.toFixed(0)} MB/s`);
 
   const cpu = new CpuLog();
   const warmup = 1;
@@ -197,18 +240,27 @@ export const splitSuite: Suite = async (ctx) => {
   for (let at = 0; at < whole.length; at += MIB) inMemory.push(whole.subarray(at, at + MIB));
   const plainCases: BenchCase[] = [
     ...HIGH_WATER_MARKS.map((hwm) => cpu.case(`openFileSource ${label(hwm)}`, bytes, () => split(plain, hwm, frames))),
-    ...HIGH_WATER_MARKS.map((hwm) => cpu.case(`createReadStream ${label(hwm)} (no split)`, bytes, () => readRaw(plain, hwm, bytes))),
+    ...HIGH_WATER_MARKS.map((hwm) =>
+      cpu.case(`createReadStream ${label(hwm)} (no split)`, bytes, () => readRaw(plain, hwm, bytes)),
+    ),
     cpu.case('LineSplitter, 1 MiB chunks in memory (no I/O)', bytes, () => splitInMemory(inMemory, frames)),
     cpu.case(FRESH_BUFFERS, bytes, () => splitFreshBuffers(plain, MIB, frames)),
   ];
   const plainResults = await compare(plainCases, { unit: 'MB/s', runs: ctx.runs, warmup, onRun: progress });
 
   const gzipCases: BenchCase[] = [
-    ...HIGH_WATER_MARKS.map((hwm) => cpu.case(`openFileSource gzip ${label(hwm)}`, bytes, () => split(gzip, hwm, frames))),
-    ...HIGH_WATER_MARKS.map((hwm) => cpu.case(`gunzip ${label(hwm)} (no split)`, bytes, () => gunzipRaw(gzip, hwm, bytes))),
+    ...HIGH_WATER_MARKS.map((hwm) =>
+      cpu.case(`openFileSource gzip ${label(hwm)}`, bytes, () => split(gzip, hwm, frames)),
+    ),
+    ...HIGH_WATER_MARKS.map((hwm) =>
+      cpu.case(`gunzip ${label(hwm)} (no split)`, bytes, () => gunzipRaw(gzip, hwm, bytes)),
+    ),
   ];
   const gzipResults = await compare(gzipCases, { unit: 'MB/s', runs: ctx.runs, warmup, onRun: progress });
-  const cpuResults = cpu.measurements([...plainCases, ...gzipCases].map((c) => c.name), warmup);
+  const cpuResults = cpu.measurements(
+    [...plainCases, ...gzipCases].map((c) => c.name),
+    warmup,
+  );
 
   const splitPlain = plainResults.slice(0, HIGH_WATER_MARKS.length);
   const splitGzip = gzipResults.slice(0, HIGH_WATER_MARKS.length);
@@ -216,7 +268,7 @@ export const splitSuite: Suite = async (ctx) => {
   const oneMib = label(MIB);
   const best = (ms: readonly Measurement[]): Measurement => ms.reduce((a, b) => (b.median > a.median ? b : a));
   const cpuOf = (name: string): number => byName(cpuResults, name).median;
-  const percent = (a: number, b: number): string => `${(100 * a / b).toFixed(0)}%`;
+  const percent = (a: number, b: number): string => `${((100 * a) / b).toFixed(0)}%`;
   const notes = [
     `Input: ${(bytes / MB).toFixed(0)} MB, ${frames} frames of about ${Math.round(bytes / frames)} bytes; gzip file ${(statSync(gzip).size / MB).toFixed(0)} MB. Throughput counts uncompressed bytes; the file is in the page cache after the warm-up.`,
     `Plain, 1 MiB reads: splitting gets ${percent(cpuOf(`openFileSource ${oneMib}`), cpuOf(`createReadStream ${oneMib} (no split)`))} of the bare read's MB per CPU-second (wall clock: ${percent(byName(plainResults, `openFileSource ${oneMib}`).median, byName(plainResults, `createReadStream ${oneMib} (no split)`).median)}); the bare read never touches the bytes in JavaScript, splitting scans every one.`,
@@ -231,7 +283,10 @@ export const splitSuite: Suite = async (ctx) => {
       { caption: `Plain file, MB/s (${(bytes / MB).toFixed(0)} MB)`, measurements: plainResults },
       { caption: 'Gzip file, MB/s of uncompressed input', measurements: gzipResults },
       { caption: 'Frames per second', measurements: framesTable },
-      { caption: 'MB per CPU-second (all threads; steadier than wall clock on a shared machine)', measurements: cpuResults },
+      {
+        caption: 'MB per CPU-second (all threads; steadier than wall clock on a shared machine)',
+        measurements: cpuResults,
+      },
     ],
     notes,
   };

@@ -2,12 +2,28 @@ import { describe, expect, it } from 'vitest';
 import type { TruthWindow } from '@uniqstream/generator';
 import { bitflipOutcomes, finalResults, flippedBit, windowErrors, type ResultLine } from '../../src/suites/accuracy.js';
 
-const result = (start: number, users: number, revision: number, window = 'minute'): ResultLine => ({ window, start, end: start + 60, users, frames: users, revision, final: false, method: 'exact' });
-const truth = (start: number, users: number, window = 'minute'): TruthWindow => ({ type: 'window', window, start, end: start + 60, users, frames: users }) as TruthWindow;
+const result = (start: number, users: number, revision: number, window = 'minute'): ResultLine => ({
+  window,
+  start,
+  end: start + 60,
+  users,
+  frames: users,
+  revision,
+  final: false,
+  method: 'exact',
+});
+const truth = (start: number, users: number, window = 'minute'): TruthWindow =>
+  ({ type: 'window', window, start, end: start + 60, users, frames: users }) as TruthWindow;
 
 describe('finalResults', () => {
   it('keeps the highest revision of each window, in any arrival order', () => {
-    const finals = finalResults([result(0, 5, 0), result(60, 7, 0), result(0, 9, 2), result(0, 8, 1), result(0, 1, 0, 'hour')]);
+    const finals = finalResults([
+      result(0, 5, 0),
+      result(60, 7, 0),
+      result(0, 9, 2),
+      result(0, 8, 1),
+      result(0, 1, 0, 'hour'),
+    ]);
     expect(finals.get('minute:0')!.users).toBe(9);
     expect(finals.get('minute:60')!.users).toBe(7);
     expect(finals.get('hour:0')!.users).toBe(1);
@@ -18,8 +34,18 @@ describe('finalResults', () => {
 describe('windowErrors', () => {
   it('compares every truth window with the result of the same window', () => {
     // Truth 100, 200, 50 and one window without a result; results 98 (-2), 200 (0), 55 (+5) and one window the truth lacks.
-    const finals = finalResults([result(0, 98, 0), result(60, 200, 0), result(120, 55, 0), result(999_960, 1, 0), result(0, 3, 0, 'hour')]);
-    const e = windowErrors('minute', [truth(0, 100), truth(60, 200), truth(120, 50), truth(180, 10), truth(0, 360, 'hour')], finals);
+    const finals = finalResults([
+      result(0, 98, 0),
+      result(60, 200, 0),
+      result(120, 55, 0),
+      result(999_960, 1, 0),
+      result(0, 3, 0, 'hour'),
+    ]);
+    const e = windowErrors(
+      'minute',
+      [truth(0, 100), truth(60, 200), truth(120, 50), truth(180, 10), truth(0, 360, 'hour')],
+      finals,
+    );
     expect(e.windows).toBe(4);
     expect(e.missing).toBe(1);
     expect(e.spurious).toBe(1);

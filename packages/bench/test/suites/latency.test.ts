@@ -33,14 +33,20 @@ describe('variantsFor', () => {
     const { variants, notes } = variantsFor(help);
     expect(variants[0]).toMatchObject({ kind: 'cli', guarantee: 'at-least-once' });
     const services = variants.filter((v) => v.kind === 'service');
-    expect(services.map((v) => v.label)).toEqual(SERVICE_VARIANTS.filter((v) => !v.args.includes('--guarantee')).map((v) => v.label));
-    expect(notes.some((n) => n.includes('--guarantee'))).toBe(SERVICE_VARIANTS.some((v) => v.args.includes('--guarantee')));
+    expect(services.map((v) => v.label)).toEqual(
+      SERVICE_VARIANTS.filter((v) => !v.args.includes('--guarantee')).map((v) => v.label),
+    );
+    expect(notes.some((n) => n.includes('--guarantee'))).toBe(
+      SERVICE_VARIANTS.some((v) => v.args.includes('--guarantee')),
+    );
   });
 
-  it('reads the guarantee from a variant\'s flags once the service has them', () => {
+  it("reads the guarantee from a variant's flags once the service has them", () => {
     const { variants } = variantsFor('--checkpoint-interval --guarantee <mode>');
     const exactlyOnce = variants.filter((v) => v.guarantee === 'exactly-once');
-    expect(exactlyOnce.map((v) => v.args)).toEqual(SERVICE_VARIANTS.filter((v) => v.args.includes('exactly-once')).map((v) => v.args));
+    expect(exactlyOnce.map((v) => v.args)).toEqual(
+      SERVICE_VARIANTS.filter((v) => v.args.includes('exactly-once')).map((v) => v.args),
+    );
     expect(new Set(variants.map((v) => v.id)).size).toBe(variants.length);
   });
 });

@@ -2,11 +2,23 @@ import avsc from 'avsc';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hashString, type DecodedFrame } from '@uniqstream/frames';
-import { AVRO_UID_TS_SCHEMA, FIXED_BYTES, WAYS, checkWay, decodeAvroUidTs, decodeFixed, encodeFixed, makeCorpus } from '../../src/suites/serialization.js';
+import {
+  AVRO_UID_TS_SCHEMA,
+  FIXED_BYTES,
+  WAYS,
+  checkWay,
+  decodeAvroUidTs,
+  decodeFixed,
+  encodeFixed,
+  makeCorpus,
+} from '../../src/suites/serialization.js';
 
 const type = avsc.Type.forSchema(AVRO_UID_TS_SCHEMA as unknown as avsc.Schema);
 const uid = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 19, maxLength: 19 });
-const ts = fc.oneof(fc.constantFrom(0, 1, 63, 64, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1), fc.integer({ min: 0, max: 2 ** 32 - 1 }));
+const ts = fc.oneof(
+  fc.constantFrom(0, 1, 63, 64, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1),
+  fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+);
 
 describe('the hand-written Avro reader', () => {
   it('reads what avsc writes: the uid hash of the same bytes and the same ts', () => {
@@ -15,7 +27,11 @@ describe('the hand-written Avro reader', () => {
         const out: DecodedFrame = { uidHi: 0, uidLo: 0, ts: -1 };
         expect(decodeAvroUidTs(type.toBuffer({ uid: u, ts: t }) as Buffer, out)).toBe(true);
         const [hi, lo] = hashString(u);
-        expect([out.uidHi, out.uidLo, out.ts]).toEqual([hi, lo, (type.fromBuffer(type.toBuffer({ uid: u, ts: t })) as { ts: number }).ts]);
+        expect([out.uidHi, out.uidLo, out.ts]).toEqual([
+          hi,
+          lo,
+          (type.fromBuffer(type.toBuffer({ uid: u, ts: t })) as { ts: number }).ts,
+        ]);
       }),
     );
   });
@@ -23,7 +39,8 @@ describe('the hand-written Avro reader', () => {
   it('refuses records cut short', () => {
     const whole = type.toBuffer({ uid: '470109cc73df8c6b5f0', ts: 1_468_244_384 }) as Buffer;
     const out: DecodedFrame = { uidHi: 0, uidLo: 0, ts: 0 };
-    for (let length = 0; length < whole.length; length++) expect(decodeAvroUidTs(whole.subarray(0, length), out)).toBe(false);
+    for (let length = 0; length < whole.length; length++)
+      expect(decodeAvroUidTs(whole.subarray(0, length), out)).toBe(false);
   });
 });
 

@@ -30,14 +30,29 @@ export const run: RunReport = {
   suites: ['e2e', 'accuracy'],
   machine,
   reports: [
-    { id: 'accuracy', title: 'Accuracy', tables: [], notes: [], paragraphs: ['**Estimated counting error.** Small.'], headlines: [{ key: 'accuracy.minute', label: 'Accuracy', value: '99%' }] },
+    {
+      id: 'accuracy',
+      title: 'Accuracy',
+      tables: [],
+      notes: [],
+      paragraphs: ['**Estimated counting error.** Small.'],
+      headlines: [{ key: 'accuracy.minute', label: 'Accuracy', value: '99%' }],
+    },
     {
       id: 'e2e',
       title: 'End to end',
       tables: [],
       notes: [],
       charts: [{ kind: 'bar', id: 'e2e-speed', title: 'Speed', unit: 'frames/s', bars: [] }],
-      headlines: [{ key: 'e2e.minute.framesPerSecond', label: 'Minute windows', value: '312 k frames/s', target: '>= 300k frames/s', met: true }],
+      headlines: [
+        {
+          key: 'e2e.minute.framesPerSecond',
+          label: 'Minute windows',
+          value: '312 k frames/s',
+          target: '>= 300k frames/s',
+          met: true,
+        },
+      ],
     },
   ],
   failures: [],

@@ -152,7 +152,9 @@ describe('DistinctCounter.mergeSerialized', () => {
             return (error as CounterError).code;
           }
         };
-        expect(outcome(() => direct.mergeSerialized(bytes))).toBe(outcome(() => viaCounter.mergeFrom(deserializeCounter(bytes))));
+        expect(outcome(() => direct.mergeSerialized(bytes))).toBe(
+          outcome(() => viaCounter.mergeFrom(deserializeCounter(bytes))),
+        );
         expect(direct.count()).toBe(viaCounter.count());
         expect(direct.relativeError()).toBe(viaCounter.relativeError());
         if (into === 'exact' && from === 'exact') expect(direct.count()).toBe(distinct(a, b));
@@ -167,17 +169,22 @@ describe('DistinctCounter.mergeSerialized', () => {
 describe('serialize and deserializeCounter', () => {
   it('round-trips both methods, method tag first', () => {
     fc.assert(
-      fc.property(fc.constantFrom<CountMethod>('exact', 'hll'), fc.nat({ max: 20_000 }), fc.nat(), (method, n, seed) => {
-        const counter = counterOf(method, streamKeys(seed, n), 12);
-        const bytes = counter.serialize();
-        expect(String.fromCharCode(bytes[0]!)).toBe(method === 'exact' ? 'E' : 'H');
-        const back = deserializeCounter(bytes);
-        expect(back.method).toBe(method);
-        expect(back.count()).toBe(counter.count());
-        expect(back.relativeError()).toBe(counter.relativeError());
-        expect(back.serialize().length).toBe(bytes.length);
-        if (method === 'exact') expect(back.count()).toBe(n);
-      }),
+      fc.property(
+        fc.constantFrom<CountMethod>('exact', 'hll'),
+        fc.nat({ max: 20_000 }),
+        fc.nat(),
+        (method, n, seed) => {
+          const counter = counterOf(method, streamKeys(seed, n), 12);
+          const bytes = counter.serialize();
+          expect(String.fromCharCode(bytes[0]!)).toBe(method === 'exact' ? 'E' : 'H');
+          const back = deserializeCounter(bytes);
+          expect(back.method).toBe(method);
+          expect(back.count()).toBe(counter.count());
+          expect(back.relativeError()).toBe(counter.relativeError());
+          expect(back.serialize().length).toBe(bytes.length);
+          if (method === 'exact') expect(back.count()).toBe(n);
+        },
+      ),
       { numRuns: 30 },
     );
   });

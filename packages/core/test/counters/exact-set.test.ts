@@ -61,7 +61,10 @@ describe('ExactSet', () => {
       fc.property(fc.array(op, { maxLength: 400 }), fc.nat({ max: 64 }), (ops, initialCapacity) => {
         const set = new ExactSet(initialCapacity);
         const reference = new Set<string>();
-        for (const { kind, key: [hi, lo] } of ops) {
+        for (const {
+          kind,
+          key: [hi, lo],
+        } of ops) {
           const k = name(hi, lo);
           if (kind === 'add') {
             expect(set.add(hi, lo)).toBe(!reference.has(k));
@@ -291,7 +294,9 @@ describe('ExactSet', () => {
         // The bytes may sit inside a larger buffer, as a record's value does.
         const inside = new Uint8Array(pad + serialized.length + pad);
         inside.set(serialized, pad);
-        expect(direct.addSerialized(inside.subarray(pad, pad + serialized.length))).toBe(viaSet.addAll(ExactSet.deserialize(serialized)));
+        expect(direct.addSerialized(inside.subarray(pad, pad + serialized.length))).toBe(
+          viaSet.addAll(ExactSet.deserialize(serialized)),
+        );
         expect(contents(direct)).toEqual(contents(viaSet));
       }),
       { numRuns: 200 },

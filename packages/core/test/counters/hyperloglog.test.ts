@@ -134,7 +134,8 @@ describe('HyperLogLog', () => {
       }
       expect(wrong, `p=${p}`).toBe(0);
       expect(sketch.byteLength).toBe(m);
-      if (p >= 6) expect(i).toBeGreaterThan(m / 8 / 2); // it kept hashes up to at least half-full 8-byte slots
+      if (p >= 6)
+        expect(i).toBeGreaterThan(m / 8 / 2); // it kept hashes up to at least half-full 8-byte slots
       else expect(i).toBe(0); // the smallest exact table is already larger than the registers
     }
   });
@@ -201,7 +202,8 @@ describe('HyperLogLog', () => {
         const ba = b.clone();
         ba.merge(a);
         expectSameSketch(ba, union);
-        if (!union.isSparse) expect(serializedRegisters(ab)).toEqual(referenceRegisters([...onlyA, ...onlyB, ...both], p));
+        if (!union.isSparse)
+          expect(serializedRegisters(ab)).toEqual(referenceRegisters([...onlyA, ...onlyB, ...both], p));
       }),
       { numRuns: 300 },
     );

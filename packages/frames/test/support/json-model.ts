@@ -119,7 +119,8 @@ export function writeString(value: string, s: Style): string {
 function writeNumber(n: number, s: Style): string {
   const plain = JSON.stringify(n);
   // Same value, other spellings the grammar allows.
-  if (Number.isInteger(n) && Math.abs(n) < 1e15 && s.random() < 0.1) return n.toExponential().replace('+', s.random() < 0.5 ? '+' : '');
+  if (Number.isInteger(n) && Math.abs(n) < 1e15 && s.random() < 0.1)
+    return n.toExponential().replace('+', s.random() < 0.5 ? '+' : '');
   return plain;
 }
 
@@ -140,7 +141,20 @@ export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
 
 // ---------------------------------------------------------------- arbitraries
 
-const LOREM = ['lorem', 'ipsum', 'dolor', 'sit', 'amet', 'eiusmod', 'tempor', 'ut', 'ullamco', 'minim', 'ad', 'consectetur'];
+const LOREM = [
+  'lorem',
+  'ipsum',
+  'dolor',
+  'sit',
+  'amet',
+  'eiusmod',
+  'tempor',
+  'ut',
+  'ullamco',
+  'minim',
+  'ad',
+  'consectetur',
+];
 
 /** Strings chosen to break scanners that cut corners. */
 export const TRAPS = [
@@ -209,7 +223,10 @@ export const tsArb: fc.Arbitrary<number | string> = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 2 ** 32 - 1 }).map(String) },
   { weight: 1, arbitrary: fc.double({ min: 0, max: 2 ** 32 - 1, noNaN: true }) },
   { weight: 1, arbitrary: fc.double({ min: 0, max: 2 ** 32 - 1, noNaN: true }).map((n) => JSON.stringify(n)) },
-  { weight: 1, arbitrary: fc.constantFrom('0', '-0', '1468244384', '1.468244384e9', '4294967295.999', '1E3', '0.5', '-0.0') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('0', '-0', '1468244384', '1.468244384e9', '4294967295.999', '1E3', '0.5', '-0.0'),
+  },
 );
 
 export interface FrameCase {

@@ -37,7 +37,9 @@ export function recount(frames: Iterable<Kept>, windowStart: (ts: number, window
       entry.frames++;
     }
   }
-  return [...sets.values()].map((e) => ({ window: e.window, start: e.start, users: e.uids.size, frames: e.frames })).sort(byWindow);
+  return [...sets.values()]
+    .map((e) => ({ window: e.window, start: e.start, users: e.uids.size, frames: e.frames }))
+    .sort(byWindow);
 }
 
 export function byWindow(a: { window: string; start: number }, b: { window: string; start: number }): number {

@@ -7,7 +7,16 @@
 
 export type Classified =
   | { readonly kind: 'valid'; readonly uid: string; readonly ts: number; readonly tsIsString: boolean }
-  | { readonly kind: 'empty' | 'invalid-utf8' | 'truncated' | 'not-object' | 'missing-uid' | 'missing-ts' | 'invalid-ts' };
+  | {
+      readonly kind:
+        | 'empty'
+        | 'invalid-utf8'
+        | 'truncated'
+        | 'not-object'
+        | 'missing-uid'
+        | 'missing-ts'
+        | 'invalid-ts';
+    };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -31,8 +40,10 @@ export function classify(bytes: Uint8Array): Classified {
   if (!Object.hasOwn(root, 'uid') || typeof root.uid !== 'string') return { kind: 'missing-uid' };
   if (!Object.hasOwn(root, 'ts')) return { kind: 'missing-ts' };
   const ts = root.ts;
-  if (typeof ts === 'number' && Number.isInteger(ts) && ts >= 0) return { kind: 'valid', uid: root.uid, ts, tsIsString: false };
-  if (typeof ts === 'string' && /^\d+$/.test(ts)) return { kind: 'valid', uid: root.uid, ts: Number(ts), tsIsString: true };
+  if (typeof ts === 'number' && Number.isInteger(ts) && ts >= 0)
+    return { kind: 'valid', uid: root.uid, ts, tsIsString: false };
+  if (typeof ts === 'string' && /^\d+$/.test(ts))
+    return { kind: 'valid', uid: root.uid, ts: Number(ts), tsIsString: true };
   return { kind: 'invalid-ts' };
 }
 
@@ -177,4 +188,3 @@ export function zurichStart(ts: number, g: string): number {
   if (zurichOffset(start) !== zurichOffset(localStart - H)) start = localStart - zurichOffset(start);
   return start;
 }
-

@@ -28,7 +28,11 @@ describe('readToEnd', () => {
     const topic = await kafka.createTopic(uniqueName('reader'), 3);
     await kafka.produce(
       topic,
-      Array.from({ length: 300 }, (_, i) => ({ partition: i % 3, key: `k${i % 17}`, value: i % 29 === 5 ? null : `value ${i}` })),
+      Array.from({ length: 300 }, (_, i) => ({
+        partition: i % 3,
+        key: `k${i % 17}`,
+        value: i % 29 === 5 ? null : `value ${i}`,
+      })),
     );
     const groupId = uniqueName('reader-group');
     const got: Got[] = [];
@@ -42,7 +46,10 @@ describe('readToEnd', () => {
       timeoutMs: 60_000,
       onRecord: (partition, offset, key, value) => {
         // Records written after the start are past the end it reads to.
-        producedMore ??= kafka.produce(topic, [0, 1, 2].map((p) => ({ partition: p, value: 'later' })));
+        producedMore ??= kafka.produce(
+          topic,
+          [0, 1, 2].map((p) => ({ partition: p, value: 'later' })),
+        );
         got.push({ partition, offset, key, value: value?.toString() ?? null });
       },
     });
@@ -62,7 +69,15 @@ describe('readToEnd', () => {
   it('returns 0 at once for partitions without records', async () => {
     const topic = await kafka.createTopic(uniqueName('reader-empty'), 2);
     await kafka.produce(topic, [{ partition: 1, value: 'x' }]);
-    const count = await readToEnd({ kafka: client.kafka, admin, topic, partitions: [0], groupId: uniqueName('reader-group'), timeoutMs: 60_000, onRecord: () => undefined });
+    const count = await readToEnd({
+      kafka: client.kafka,
+      admin,
+      topic,
+      partitions: [0],
+      groupId: uniqueName('reader-group'),
+      timeoutMs: 60_000,
+      onRecord: () => undefined,
+    });
     expect(count).toBe(0);
   });
 });

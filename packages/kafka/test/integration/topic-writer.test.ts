@@ -9,7 +9,10 @@ afterAll(() => kafka.close());
 
 /** Keyed records with values of varied sizes (multi-byte text too), in the order a caller writes them. */
 function records(count: number): { key: string; value: string }[] {
-  return Array.from({ length: count }, (_, i) => ({ key: `key-${i % 11}`, value: `${i}:${'ж'.repeat((i * 37) % 500)}` }));
+  return Array.from({ length: count }, (_, i) => ({
+    key: `key-${i % 11}`,
+    value: `${i}:${'ж'.repeat((i * 37) % 500)}`,
+  }));
 }
 
 describe('KafkaTopicWriter against a real broker', () => {
@@ -39,7 +42,9 @@ describe('KafkaTopicWriter against a real broker', () => {
     // One key lives in one partition, read in offset order: its values come as written.
     for (let k = 0; k < 11; k++) {
       const key = `key-${k}`;
-      expect(read.filter((r) => r.key === key).map((r) => r.value?.toString())).toEqual(written.filter((r) => r.key === key).map((r) => r.value));
+      expect(read.filter((r) => r.key === key).map((r) => r.value?.toString())).toEqual(
+        written.filter((r) => r.key === key).map((r) => r.value),
+      );
     }
     await writer.close();
   });
@@ -48,7 +53,12 @@ describe('KafkaTopicWriter against a real broker', () => {
     const topic = await kafka.createTopic(uniqueName('writer-shared'), 1);
     const client = packageClient(kafka.bootstrap);
     try {
-      const writer = new KafkaTopicWriter({ kafka: client.kafka, topic, what: 'test records', unavailableTimeoutMs: 0 });
+      const writer = new KafkaTopicWriter({
+        kafka: client.kafka,
+        topic,
+        what: 'test records',
+        unavailableTimeoutMs: 0,
+      });
       await writer.ready();
       const written = records(50);
       await writer.write(written);

@@ -11,7 +11,9 @@ import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from
 const FIXTURES = new URL('../fixtures/tls/', import.meta.url);
 
 /** A file of fixtures/tls, as text. */
-export function fixture(name: 'ca.pem' | 'broker.pem' | 'broker-key.pem' | 'client.pem' | 'client-key.pem' | 'other-ca.pem'): string {
+export function fixture(
+  name: 'ca.pem' | 'broker.pem' | 'broker-key.pem' | 'client.pem' | 'client-key.pem' | 'other-ca.pem',
+): string {
   return readFileSync(new URL(name, FIXTURES), 'latin1');
 }
 
@@ -41,13 +43,19 @@ async function listen(server: Server, accepted: (Socket | TLSSocket)[]): Promise
 }
 
 /** A TLS server with the test broker certificate (for localhost and 127.0.0.1, from ca.pem); `onSocket` gets each connection. */
-export function tlsServer(onSocket: (socket: TLSSocket) => void = () => undefined, options: TlsOptions = {}): Promise<FakeServer> {
+export function tlsServer(
+  onSocket: (socket: TLSSocket) => void = () => undefined,
+  options: TlsOptions = {},
+): Promise<FakeServer> {
   const accepted: TLSSocket[] = [];
-  const server = createTlsServer({ key: fixture('broker-key.pem'), cert: fixture('broker.pem'), ...options }, (socket) => {
-    accepted.push(socket);
-    socket.on('error', () => undefined);
-    onSocket(socket);
-  });
+  const server = createTlsServer(
+    { key: fixture('broker-key.pem'), cert: fixture('broker.pem'), ...options },
+    (socket) => {
+      accepted.push(socket);
+      socket.on('error', () => undefined);
+      onSocket(socket);
+    },
+  );
   server.on('tlsClientError', () => undefined);
   return listen(server, accepted);
 }

@@ -27,7 +27,17 @@ function results(count: number): WindowResult[] {
     const key = `${window}:${start}`;
     const revision = revisions.get(key) ?? 0;
     revisions.set(key, revision + 1);
-    out.push({ window, start, end: start + size, users: 100 + i, frames: 1000 + 3 * i, revision, final: i % 3 === 0, method: i % 4 === 0 ? 'hll' : 'exact', ...(i % 4 === 0 ? { error: 0.0081 } : {}) });
+    out.push({
+      window,
+      start,
+      end: start + size,
+      users: 100 + i,
+      frames: 1000 + 3 * i,
+      revision,
+      final: i % 3 === 0,
+      method: i % 4 === 0 ? 'hll' : 'exact',
+      ...(i % 4 === 0 ? { error: 0.0081 } : {}),
+    });
   }
   return out;
 }
@@ -36,7 +46,10 @@ describe('Kafka result sink against a real broker', () => {
   it('creates a compacted topic and writes one record per result: key window:start, value the JSON line, revisions in order', async () => {
     const topic = uniqueName('results');
     kafka.track({ topics: [topic] });
-    const sink = createKafkaResultSink({ brokers: [kafka.bootstrap], topic }, { partitions: 3, batchMessages: 7, log: quiet });
+    const sink = createKafkaResultSink(
+      { brokers: [kafka.bootstrap], topic },
+      { partitions: 3, batchMessages: 7, log: quiet },
+    );
     await sink.ready();
     const written = results(200);
     // In pieces, as the pipeline writes after each batch; several sends per piece.
@@ -56,7 +69,19 @@ describe('Kafka result sink against a real broker', () => {
       expect(record.key).toBe(`${value.window}:${value.start}`);
       // The same text as stdout: JSON.stringify of the result, keys in the documented order.
       const { window, start, end, users, frames, revision, final, method, error } = value;
-      expect(record.value).toBe(JSON.stringify({ window, start, end, users, frames, revision, final, method, ...(error === undefined ? {} : { error }) }));
+      expect(record.value).toBe(
+        JSON.stringify({
+          window,
+          start,
+          end,
+          users,
+          frames,
+          revision,
+          final,
+          method,
+          ...(error === undefined ? {} : { error }),
+        }),
+      );
       byKey.set(record.key!, [...(byKey.get(record.key!) ?? []), value]);
     }
     // One key lives in one partition, so read in offset order its revisions must come as written.
@@ -84,7 +109,10 @@ describe('Kafka dead-letter sink against a real broker', () => {
   it('writes every letter keyed origin:partition:position, large frames and invalid UTF-8 included, in batches under the broker limit', async () => {
     const topic = uniqueName('dead');
     kafka.track({ topics: [topic] });
-    const sink = createKafkaDeadLetterSink({ brokers: [kafka.bootstrap], topic }, { log: quiet, maxFrameBytes: 8 * 1024 });
+    const sink = createKafkaDeadLetterSink(
+      { brokers: [kafka.bootstrap], topic },
+      { log: quiet, maxFrameBytes: 8 * 1024 },
+    );
     // 600 letters of ~8 KB of CJK text (3 bytes a character): about 5 MB, far over one 1 MB record batch.
     const letters: DeadLetter[] = Array.from({ length: 600 }, (_, i) => ({
       reason: i % 2 === 0 ? 'malformed' : 'late',
@@ -93,7 +121,10 @@ describe('Kafka dead-letter sink against a real broker', () => {
       partition: i % 4,
       position: 1000 + i,
       ...(i % 2 === 1 ? { ts: 1468244340 + i } : {}),
-      frame: i % 10 === 3 ? Uint8Array.from([0x7b, 0xff, 0xfe, i & 0xff]) : Buffer.from(`{"uid":"${i}","text":"${'語'.repeat(4000)}"}`),
+      frame:
+        i % 10 === 3
+          ? Uint8Array.from([0x7b, 0xff, 0xfe, i & 0xff])
+          : Buffer.from(`{"uid":"${i}","text":"${'語'.repeat(4000)}"}`),
     }));
     for (let i = 0; i < letters.length; i += 300) await sink.write(letters.slice(i, i + 300));
     await sink.flush();
@@ -103,7 +134,15 @@ describe('Kafka dead-letter sink against a real broker', () => {
     for (const letter of letters) {
       const value = byKey.get(`stream:${letter.partition}:${letter.position}`);
       expect(value).toBeDefined();
-      const parsed = JSON.parse(value!) as { reason: string; detail: string; position: number; ts?: number; frame?: string; frameBase64?: string; frameTruncated?: boolean };
+      const parsed = JSON.parse(value!) as {
+        reason: string;
+        detail: string;
+        position: number;
+        ts?: number;
+        frame?: string;
+        frameBase64?: string;
+        frameTruncated?: boolean;
+      };
       expect(parsed).toMatchObject({ reason: letter.reason, detail: letter.detail, position: letter.position });
       expect(parsed.ts).toBe(letter.ts);
       const bytes = Buffer.from(letter.frame);

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { CountingEngine, runPipeline, type DecodedFrame, type FrameBatch, type FrameDecoder, type ResultSink, type Source, type WindowResult } from '@uniqstream/core';
+import {
+  CountingEngine,
+  runPipeline,
+  type DecodedFrame,
+  type FrameBatch,
+  type FrameDecoder,
+  type ResultSink,
+  type Source,
+  type WindowResult,
+} from '@uniqstream/core';
 import { TestKafka, uniqueName } from '@uniqstream/kafka-local';
 import { referenceCounts as referenceCountsOf, referenceFrame, type Counts } from '@uniqstream/reference';
 import { expect } from 'vitest';
@@ -28,7 +37,7 @@ const USERS = 700;
  */
 export function testFrame(i: number, perSecond: number): Buffer | null {
   if (i % 211 === 17) return null;
-  const uid = ((i * 2654435761) % USERS >>> 0).toString(16).padStart(19, '0');
+  const uid = (((i * 2654435761) % USERS) >>> 0).toString(16).padStart(19, '0');
   const ts = T0 + Math.floor(i / perSecond);
   const pad = 'lorem ipsum "quoted" Свобода 🙂 '.repeat(i % 23);
   const tsField = i % 13 === 5 ? `"${ts}"` : String(ts);
@@ -41,7 +50,10 @@ export function testFrame(i: number, perSecond: number): Buffer | null {
 
 /** Minute window start -> distinct uids and frames, over the valid frames (null: a tombstone). */
 export function referenceCounts(frames: Iterable<Buffer | null>): Map<number, Counts> {
-  return referenceCountsOf([...frames].filter((frame): frame is Buffer => frame !== null), MINUTE);
+  return referenceCountsOf(
+    [...frames].filter((frame): frame is Buffer => frame !== null),
+    MINUTE,
+  );
 }
 
 /** A slow, obviously right decoder: JSON.parse, and the uid's SHA-1 as its 64-bit hash. */
@@ -76,7 +88,10 @@ export class KafkaTestSink implements ResultSink {
     const results = this.pending;
     this.pending = [];
     if (results.length === 0) return;
-    await this.kafka.produce(this.topic, results.map((r) => ({ key: `${r.window}:${r.start}`, value: JSON.stringify(r) })));
+    await this.kafka.produce(
+      this.topic,
+      results.map((r) => ({ key: `${r.window}:${r.start}`, value: JSON.stringify(r) })),
+    );
   }
 
   async close(): Promise<void> {
@@ -86,7 +101,9 @@ export class KafkaTestSink implements ResultSink {
 }
 
 /** The last result of every window, as a compacted topic would keep it. */
-export function latestByWindow(records: readonly { key: string | null; value: Buffer | null }[]): Map<number, WindowResult> {
+export function latestByWindow(
+  records: readonly { key: string | null; value: Buffer | null }[],
+): Map<number, WindowResult> {
   const latest = new Map<number, WindowResult>();
   for (const record of records) {
     const result = JSON.parse(record.value!.toString()) as WindowResult;
@@ -98,7 +115,9 @@ export function latestByWindow(records: readonly { key: string | null; value: Bu
 
 /** Final counts per window start, to hold against referenceCounts. */
 export function finalCounts(latest: ReadonlyMap<number, WindowResult>): Map<number, Counts> {
-  return new Map([...latest].filter(([, r]) => r.final).map(([start, r]) => [start, { users: r.users, frames: r.frames }]));
+  return new Map(
+    [...latest].filter(([, r]) => r.final).map(([start, r]) => [start, { users: r.users, frames: r.frames }]),
+  );
 }
 
 /**
@@ -149,7 +168,14 @@ export interface CountRun {
 }
 
 /** Reads `expected` frames of `input` through the pipeline into `output`, then checks for strays. */
-export async function countThrough(bootstrap: string, input: string, output: string, expected: number, options: Partial<KafkaSourceOptions>, whileRunning?: (source: Expecting) => Promise<void>): Promise<CountRun> {
+export async function countThrough(
+  bootstrap: string,
+  input: string,
+  output: string,
+  expected: number,
+  options: Partial<KafkaSourceOptions>,
+  whileRunning?: (source: Expecting) => Promise<void>,
+): Promise<CountRun> {
   const lines: string[] = [];
   const group = uniqueName('g');
   const inner = openKafkaSource({
@@ -183,4 +209,3 @@ export async function countThrough(bootstrap: string, input: string, output: str
   }
   return { lines, extra: source.extra, group };
 }
-

@@ -11,14 +11,23 @@ const kafka = new TestKafka();
 afterAll(() => kafka.close());
 
 function source(topic: string, options: Partial<KafkaSourceOptions> = {}): KafkaSource {
-  return openKafkaSource({ brokers: [kafka.bootstrap], topic, group: uniqueName('g'), fromBeginning: true, log: quiet, ...options });
+  return openKafkaSource({
+    brokers: [kafka.bootstrap],
+    topic,
+    group: uniqueName('g'),
+    fromBeginning: true,
+    log: quiet,
+    ...options,
+  });
 }
 
 /** Deterministic record values: text, binary with invalid UTF-8, and now and then a null (a tombstone). */
 function recordValue(i: number): Buffer | null {
   if (i % 97 === 13) return null;
   if (i % 31 === 7) return Buffer.from([0xff, 0xfe, i & 0xff, 0x0a, 0x00, 0x22]);
-  return Buffer.from(`{"uid":"${(i * 7919).toString(16).padStart(19, '0')}","ts":${1468244340 + (i >> 4)},"n":"${'x'.repeat(i % 300)}"}`);
+  return Buffer.from(
+    `{"uid":"${(i * 7919).toString(16).padStart(19, '0')}","ts":${1468244340 + (i >> 4)},"n":"${'x'.repeat(i % 300)}"}`,
+  );
 }
 
 interface Read {
@@ -28,7 +37,12 @@ interface Read {
 }
 
 /** Iterates until `count` frames came and then `ticks` empty batches in a row, checking every batch's shape. */
-async function readAll(src: KafkaSource, topic: string, count: number, ticks = 2): Promise<{ reads: Read[]; tickGaps: number[]; last: Map<number, number> }> {
+async function readAll(
+  src: KafkaSource,
+  topic: string,
+  count: number,
+  ticks = 2,
+): Promise<{ reads: Read[]; tickGaps: number[]; last: Map<number, number> }> {
   const reads: Read[] = [];
   const tickGaps: number[] = [];
   const last = new Map<number, number>();
@@ -60,7 +74,10 @@ describe('Kafka source against a real broker', () => {
   it('hands on every record of a 4-partition topic once, as the bytes produced, with its offset; then idle ticks', async () => {
     const topic = await kafka.createTopic(uniqueName('src-all'), 4);
     const total = 6000;
-    const records = Array.from({ length: total }, (_, i) => ({ partition: (i * 2654435761) % 4 >>> 0, value: recordValue(i) }));
+    const records = Array.from({ length: total }, (_, i) => ({
+      partition: ((i * 2654435761) % 4) >>> 0,
+      value: recordValue(i),
+    }));
     await kafka.produce(topic, records);
     // Small fetches: many batches per partition, interleaved.
     const group = uniqueName('g');
@@ -80,7 +97,12 @@ describe('Kafka source against a real broker', () => {
     // About one empty batch per IDLE_TICK_MS (500 ms) once the topic is drained.
     for (const gap of tickGaps) expect(gap).toBeGreaterThanOrEqual(450);
     expect(src.assigned()).toEqual([0, 1, 2, 3]);
-    expect([...(await src.lag())].sort()).toEqual([[0, 0], [1, 0], [2, 0], [3, 0]]);
+    expect([...(await src.lag())].sort()).toEqual([
+      [0, 0],
+      [1, 0],
+      [2, 0],
+      [3, 0],
+    ]);
 
     await src.commit(last);
     expect(await kafka.committed(group, topic)).toEqual(last);
@@ -127,7 +149,10 @@ describe('Kafka source against a real broker', () => {
 
   it('starts over at the earliest offset when the committed one was deleted (retention), and reads on from there', async () => {
     const topic = await kafka.createTopic(uniqueName('src-deleted'), 1);
-    await kafka.produce(topic, Array.from({ length: 100 }, (_, i) => ({ partition: 0, value: Buffer.from(`frame ${i}`) })));
+    await kafka.produce(
+      topic,
+      Array.from({ length: 100 }, (_, i) => ({ partition: 0, value: Buffer.from(`frame ${i}`) })),
+    );
     const group = uniqueName('g');
     const first = source(topic, { group });
     await readAll(first, topic, 100, 1);
@@ -156,10 +181,18 @@ describe('Kafka source against a real broker', () => {
     const deletedBelow = 150;
     const valueAt = (i: number): Buffer => Buffer.from(`${i} `.padEnd(2000, 'x'));
     // A produce call per 5 records: record batches of ~10 KB, so that a 16 KiB fetch takes one or two.
-    for (let i = 0; i < total; i += 5) await kafka.produce(topic, Array.from({ length: 5 }, (_, j) => ({ partition: 0, value: valueAt(i + j) })));
+    for (let i = 0; i < total; i += 5)
+      await kafka.produce(
+        topic,
+        Array.from({ length: 5 }, (_, j) => ({ partition: 0, value: valueAt(i + j) })),
+      );
     // Small fetches and the smallest buffer between the threads: the reader is held back a few dozen records in.
     const lines: string[] = [];
-    const src = source(topic, { maxBytesPerPartition: 16 * 1024, workerBufferBytes: 64 * 1024, log: (level, line) => lines.push(`${level} ${line}`) });
+    const src = source(topic, {
+      maxBytesPerPartition: 16 * 1024,
+      workerBufferBytes: 64 * 1024,
+      log: (level, line) => lines.push(`${level} ${line}`),
+    });
     const iterator = src.batches()[Symbol.asyncIterator]();
     const offsets: number[] = [];
     const take = (batch: FrameBatch): void => {
@@ -192,9 +225,15 @@ describe('Kafka source against a real broker', () => {
     expect(offsets[offsets.length - 1]).toBe(total - 1);
     for (let i = 1; i < offsets.length; i++) expect(offsets[i]!).toBeGreaterThan(offsets[i - 1]!);
     // Read before the deletion, or from 150 on: nothing deleted was waited for, nothing after it skipped.
-    expect(offsets.filter((o) => o >= deletedBelow)).toEqual(Array.from({ length: total - deletedBelow }, (_, i) => deletedBelow + i));
+    expect(offsets.filter((o) => o >= deletedBelow)).toEqual(
+      Array.from({ length: total - deletedBelow }, (_, i) => deletedBelow + i),
+    );
     expect(offsets.length).toBeLessThan(total);
-    expect(lines.filter((l) => /^warn offset \d+ of \S+ partition 0 is out of range; reading from the earliest offset$/.test(l))).toHaveLength(1);
+    expect(
+      lines.filter((l) =>
+        /^warn offset \d+ of \S+ partition 0 is out of range; reading from the earliest offset$/.test(l),
+      ),
+    ).toHaveLength(1);
   });
 
   it('reports the partitions it holds, on joining and when a second member takes some', async () => {
@@ -203,7 +242,10 @@ describe('Kafka source against a real broker', () => {
     const changes: { who: string; assigned: readonly number[]; revoked: readonly number[] }[] = [];
     const stop = new AbortController();
     const open = (who: string): { src: KafkaSource; done: Promise<void> } => {
-      const src = source(topic, { group, onAssignment: (assigned, revoked) => changes.push({ who, assigned, revoked }) });
+      const src = source(topic, {
+        group,
+        onAssignment: (assigned, revoked) => changes.push({ who, assigned, revoked }),
+      });
       const done = (async () => {
         for await (const _ of src.batches(stop.signal)) {
           // Ticks only: the topic stays empty.
@@ -214,7 +256,12 @@ describe('Kafka source against a real broker', () => {
     const a = open('a');
     await until(() => a.src.assigned().length === 4);
     const b = open('b');
-    await until(() => a.src.assigned().length > 0 && b.src.assigned().length > 0 && a.src.assigned().length + b.src.assigned().length === 4);
+    await until(
+      () =>
+        a.src.assigned().length > 0 &&
+        b.src.assigned().length > 0 &&
+        a.src.assigned().length + b.src.assigned().length === 4,
+    );
     stop.abort();
     await Promise.all([a.done, b.done]);
     const held = [...a.src.assigned(), ...b.src.assigned()].sort();
@@ -229,7 +276,10 @@ describe('Kafka source against a real broker', () => {
 
   it('never hands on a record of a kept partition twice across a rejoin, though nothing was committed', async () => {
     const topic = await kafka.createTopic(uniqueName('src-redeliver'), 2);
-    await kafka.produce(topic, Array.from({ length: 400 }, (_, i) => ({ partition: i % 2, value: Buffer.from(`r${i}`) })));
+    await kafka.produce(
+      topic,
+      Array.from({ length: 400 }, (_, i) => ({ partition: i % 2, value: Buffer.from(`r${i}`) })),
+    );
     const group = uniqueName('g');
     const stop = new AbortController();
     const a = source(topic, { group });
@@ -264,21 +314,42 @@ describe('Kafka source against a real broker', () => {
   it('reads gzip batches, and of transactions only the committed ones, like a plain kafkajs consumer', async () => {
     const topic = await kafka.createTopic(uniqueName('src-txn'), 1);
     const value = (tag: string, i: number): Buffer => Buffer.from(`{"uid":"${tag}-${i}","ts":${1468244340 + i}}`);
-    await kafka.produce(topic, Array.from({ length: 50 }, (_, i) => ({ partition: 0, value: value('plain', i) })));
-    const producer = kafka.kafka.producer({ transactionalId: uniqueName('txn'), idempotent: true, maxInFlightRequests: 1 });
+    await kafka.produce(
+      topic,
+      Array.from({ length: 50 }, (_, i) => ({ partition: 0, value: value('plain', i) })),
+    );
+    const producer = kafka.kafka.producer({
+      transactionalId: uniqueName('txn'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     try {
-      await producer.send({ topic, compression: CompressionTypes.GZIP, messages: Array.from({ length: 40 }, (_, i) => ({ partition: 0, value: value('gzip', i) })) });
+      await producer.send({
+        topic,
+        compression: CompressionTypes.GZIP,
+        messages: Array.from({ length: 40 }, (_, i) => ({ partition: 0, value: value('gzip', i) })),
+      });
       const aborted = await producer.transaction();
-      await aborted.send({ topic, messages: Array.from({ length: 30 }, (_, i) => ({ partition: 0, value: value('aborted', i) })) });
+      await aborted.send({
+        topic,
+        messages: Array.from({ length: 30 }, (_, i) => ({ partition: 0, value: value('aborted', i) })),
+      });
       await aborted.abort();
       const committed = await producer.transaction();
-      await committed.send({ topic, compression: CompressionTypes.GZIP, messages: Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: value('committed', i) })) });
+      await committed.send({
+        topic,
+        compression: CompressionTypes.GZIP,
+        messages: Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: value('committed', i) })),
+      });
       await committed.commit();
     } finally {
       await producer.disconnect();
     }
-    await kafka.produce(topic, Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: value('after', i) })));
+    await kafka.produce(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: value('after', i) })),
+    );
     // The reference: kafkajs's own consumer (read committed, its default), none of uniqstream's code.
     const reference = (await kafka.read(topic)).map((r) => ({ offset: r.offset, bytes: r.value ?? Buffer.alloc(0) }));
     expect(reference.map((r) => r.bytes.toString('utf8')).filter((v) => v.includes('aborted'))).toEqual([]);
@@ -292,11 +363,17 @@ describe('Kafka source against a real broker', () => {
 
   it('says in one line that a topic does not exist', async () => {
     const src = source(uniqueName('missing'));
-    const failure = await src.batches()[Symbol.asyncIterator]().next().catch((e: unknown) => e);
+    const failure = await src
+      .batches()
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e);
     await src.close();
     expect(failure).toBeInstanceOf(SourceError);
     expect((failure as SourceError).code).toBe('KAFKA_TOPIC_NOT_FOUND');
-    expect((failure as SourceError).message).toMatch(/^topic missing-\S+ does not exist on Kafka at 127\.0\.0\.1:\d+ \(create it/);
+    expect((failure as SourceError).message).toMatch(
+      /^topic missing-\S+ does not exist on Kafka at 127\.0\.0\.1:\d+ \(create it/,
+    );
   });
 });
 
@@ -382,7 +459,8 @@ class Member {
       this.handling = true;
       const p = batch.partition;
       if (!this.first.has(p)) this.first.set(p, { offset: batch.positions[0]!, at: performance.now() });
-      for (let i = 0; i < batch.frames.length; i++) this.reads.push({ partition: p, offset: batch.positions[i]!, text: Buffer.from(batch.frames[i]!).toString() });
+      for (let i = 0; i < batch.frames.length; i++)
+        this.reads.push({ partition: p, offset: batch.positions[i]!, text: Buffer.from(batch.frames[i]!).toString() });
       this.delivered.set(p, batch.next);
       // The caller's own awaited work on the batch (a sink write, say): no hook may run meanwhile.
       await sleep(1);
@@ -403,18 +481,33 @@ describe('Kafka source partition lifecycle hooks against a real broker', () => {
     const group = uniqueName('g');
     const text = (p: number, i: number): string => `${p}:${i} ${'x'.repeat(200)}`;
     const records = (from: number, to: number): { partition: number; value: Buffer }[] =>
-      Array.from({ length: (to - from) * PARTITIONS }, (_, j) => ({ partition: j % PARTITIONS, value: Buffer.from(text(j % PARTITIONS, from + Math.floor(j / PARTITIONS))) }));
+      Array.from({ length: (to - from) * PARTITIONS }, (_, j) => ({
+        partition: j % PARTITIONS,
+        value: Buffer.from(text(j % PARTITIONS, from + Math.floor(j / PARTITIONS))),
+      }));
     await kafka.produce(topic, records(0, HALF));
     // The group committed 100 on partition 0 and 200 on partition 1; the first member starts 0 at 125 (committed + 25)
     // and leaves the others to the committed offsets (the beginning for 2 and 3).
     const admin = kafka.kafka.admin();
     await admin.connect();
     try {
-      await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '100' }, { partition: 1, offset: '200' }] });
+      await admin.setOffsets({
+        groupId: group,
+        topic,
+        partitions: [
+          { partition: 0, offset: '100' },
+          { partition: 1, offset: '200' },
+        ],
+      });
     } finally {
       await admin.disconnect();
     }
-    const starts = new Map([[0, 125], [1, 200], [2, 0], [3, 0]]);
+    const starts = new Map([
+      [0, 125],
+      [1, 200],
+      [2, 0],
+      [3, 0],
+    ]);
     const saved = new Map<number, number>();
     const HOOK_MS = 1000;
     const a = new Member('a', topic, group, saved, (p) => (p === 0 ? 125 : undefined), HOOK_MS);
@@ -430,7 +523,9 @@ describe('Kafka source partition lifecycle hooks against a real broker', () => {
       const b = new Member('b', topic, group, saved, (p) => saved.get(p), HOOK_MS);
       try {
         await producing;
-        await until(() => [0, 1, 2, 3].every((p) => (a.delivered.get(p) ?? 0) === 2 * HALF || (b.delivered.get(p) ?? 0) === 2 * HALF));
+        await until(() =>
+          [0, 1, 2, 3].every((p) => (a.delivered.get(p) ?? 0) === 2 * HALF || (b.delivered.get(p) ?? 0) === 2 * HALF),
+        );
         await sleep(1000);
         expect([...a.source.assigned(), ...b.source.assigned()].sort()).toEqual([0, 1, 2, 3]);
         const moved = b.source.assigned();
@@ -463,7 +558,9 @@ describe('Kafka source partition lifecycle hooks against a real broker', () => {
         for (const p of [0, 1, 2, 3]) {
           const got = [...a.reads, ...b.reads].filter((r) => r.partition === p);
           const from = starts.get(p)!;
-          expect(got.map((r) => r.offset).sort((x, y) => x - y)).toEqual(Array.from({ length: 2 * HALF - from }, (_, i) => from + i));
+          expect(got.map((r) => r.offset).sort((x, y) => x - y)).toEqual(
+            Array.from({ length: 2 * HALF - from }, (_, i) => from + i),
+          );
           for (const r of got) expect(r.text).toBe(text(p, r.offset));
         }
 

@@ -47,7 +47,9 @@ describe('Kafka source across a broker restart', () => {
     expect(await kafka.committed(run.group, input)).toEqual(await kafka.endOffsets(input));
     // The reader thread saw the broker go away (kafkajs's own lines, passed on to the source's log; kafkajs
     // usually rides a quick restart out with retries, so "lost Kafka ... reconnecting" is not always said) ...
-    expect(run.lines.some((l) => /^error connection: Connection error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
+    expect(
+      run.lines.some((l) => /^error connection: Connection error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/.test(l)),
+    ).toBe(true);
     // ... and every line is one line, never a stack trace.
     expect(run.lines.filter((l) => l.includes('\n'))).toEqual([]);
   });

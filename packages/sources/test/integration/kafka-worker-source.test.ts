@@ -25,7 +25,10 @@ describe.each([1, 4])('Kafka -> source -> count -> Kafka, %i partition(s)', (par
     const frames = Array.from({ length: FRAMES }, (_, i) => testFrame(i, PER_SECOND));
     const input = await kafka.createTopic(uniqueName('w-in'), partitions);
     const output = await kafka.createTopic(uniqueName('w-out'), 1);
-    await kafka.produce(input, frames.map((value, i) => ({ partition: i % partitions, value })));
+    await kafka.produce(
+      input,
+      frames.map((value, i) => ({ partition: i % partitions, value })),
+    );
 
     const run = await countThrough(kafka.bootstrap, input, output, FRAMES, {});
 
@@ -42,17 +45,40 @@ describe('Kafka source failures and shutdown', () => {
   it('fails with one KAFKA_UNAVAILABLE line from the reader thread when no broker answers', async () => {
     const port = await closedPort();
     const lines: string[] = [];
-    const source = openKafkaSource({ brokers: [`127.0.0.1:${port}`], topic: 't', group: 'g', fromBeginning: true, connectTimeoutMs: 800, log: (l, m) => lines.push(`${l} ${m}`) });
-    const failure = await source.batches()[Symbol.asyncIterator]().next().catch((e: unknown) => e);
+    const source = openKafkaSource({
+      brokers: [`127.0.0.1:${port}`],
+      topic: 't',
+      group: 'g',
+      fromBeginning: true,
+      connectTimeoutMs: 800,
+      log: (l, m) => lines.push(`${l} ${m}`),
+    });
+    const failure = await source
+      .batches()
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e);
     await source.close();
     expect(failure).toBeInstanceOf(SourceError);
-    expect(failure).toMatchObject({ code: 'KAFKA_UNAVAILABLE', message: expect.stringMatching(new RegExp(`^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: [^\\n]*ECONNREFUSED[^\\n]*$`)) });
+    expect(failure).toMatchObject({
+      code: 'KAFKA_UNAVAILABLE',
+      message: expect.stringMatching(
+        new RegExp(`^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: [^\\n]*ECONNREFUSED[^\\n]*$`),
+      ),
+    });
     expect(lines.filter((l) => l.startsWith('warn waiting for Kafka'))).toHaveLength(1);
   });
 
   it('ends quietly when the signal aborts while the reader thread waits for a broker', async () => {
     const port = await closedPort();
-    const source = openKafkaSource({ brokers: [`127.0.0.1:${port}`], topic: 't', group: 'g', fromBeginning: true, connectTimeoutMs: 60_000, log: () => undefined });
+    const source = openKafkaSource({
+      brokers: [`127.0.0.1:${port}`],
+      topic: 't',
+      group: 'g',
+      fromBeginning: true,
+      connectTimeoutMs: 60_000,
+      log: () => undefined,
+    });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     const seen: unknown[] = [];
@@ -65,7 +91,10 @@ describe('Kafka source failures and shutdown', () => {
 
   it('lets the process exit by itself after close(), also when the reader was held back by a full buffer', async () => {
     const topic = await kafka.createTopic(uniqueName('w-exit'), 2);
-    await kafka.produce(topic, Array.from({ length: 3000 }, (_, i) => ({ partition: i % 2, value: Buffer.from(`${i} ${'x'.repeat(400)}`) })));
+    await kafka.produce(
+      topic,
+      Array.from({ length: 3000 }, (_, i) => ({ partition: i % 2, value: Buffer.from(`${i} ${'x'.repeat(400)}`) })),
+    );
     const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
     // One batch, then the reader is left waiting for room (64 KiB, fetches of 16 KiB) when the caller stops.
     const program = `
@@ -77,7 +106,9 @@ describe('Kafka source failures and shutdown', () => {
       await new Promise((r) => setTimeout(r, 1000));
       await source.close();
       process.stdout.write('closed after ' + frames + ' frames\\n');`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', program], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -47,7 +47,8 @@ interface SecureBrokerApi {
 /** The secured test broker's listener and an admin for it, or why there is none (then the suite is skipped). */
 export function secureTestBroker(): { readonly listener: SecureListener; readonly admin: SecureAdmin } | string {
   const api = kafkaLocal as unknown as Partial<SecureBrokerApi>;
-  if (api.testSecureListener === undefined || api.SecureAdmin === undefined) return '@uniqstream/kafka-local has no secured broker API (testSecureListener, SecureAdmin) yet';
+  if (api.testSecureListener === undefined || api.SecureAdmin === undefined)
+    return '@uniqstream/kafka-local has no secured broker API (testSecureListener, SecureAdmin) yet';
   let listener: SecureListener;
   try {
     listener = api.testSecureListener();

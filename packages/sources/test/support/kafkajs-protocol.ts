@@ -29,7 +29,9 @@ export interface KafkajsEncoder {
 export const Encoder = require(`${PROTOCOL}/encoder.js`) as new () => KafkajsEncoder;
 
 /** Compression codecs by their number in a batch's attributes (kafkajs only implements gzip). */
-export const Compression = (require(`${PROTOCOL}/message/compression/index.js`) as { Types: { None: 0; GZIP: 1; Snappy: 2; LZ4: 3; ZSTD: 4 } }).Types;
+export const Compression = (
+  require(`${PROTOCOL}/message/compression/index.js`) as { Types: { None: 0; GZIP: 1; Snappy: 2; LZ4: 3; ZSTD: 4 } }
+).Types;
 
 interface KafkajsRecord {
   offsetDelta: number;
@@ -56,16 +58,26 @@ interface KafkajsRecordBatch {
 }
 
 /** A whole record batch: base offset, batch length, then the rest of the header and the (maybe compressed) records. */
-const { RecordBatch } = require(`${PROTOCOL}/recordBatch/v0/index.js`) as { RecordBatch: (batch: KafkajsRecordBatch) => Promise<KafkajsEncoder> };
+const { RecordBatch } = require(`${PROTOCOL}/recordBatch/v0/index.js`) as {
+  RecordBatch: (batch: KafkajsRecordBatch) => Promise<KafkajsEncoder>;
+};
 
 /** Kafka's CRC-32C, unsigned, as kafkajs computes a batch's crc field. */
 const crc32C = require(`${PROTOCOL}/recordBatch/crc32C/index.js`) as (bytes: Buffer) => number;
 
 /** A legacy message (format v1, magic 1): crc, magic, attributes, timestamp, key, value. */
-export const encodeMessageV1 = require(`${PROTOCOL}/message/v1/index.js`) as (message: { key: Buffer | null; value: Buffer | null; timestamp: number }) => KafkajsEncoder;
+export const encodeMessageV1 = require(`${PROTOCOL}/message/v1/index.js`) as (message: {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number;
+}) => KafkajsEncoder;
 
 /** The api keys of kafkajs's requests. */
-export const ApiKeys = require(`${PROTOCOL}/requests/apiKeys.js`) as { Fetch: number; SaslHandshake: number; SaslAuthenticate: number };
+export const ApiKeys = require(`${PROTOCOL}/requests/apiKeys.js`) as {
+  Fetch: number;
+  SaslHandshake: number;
+  SaslAuthenticate: number;
+};
 
 export interface KafkajsRequest {
   readonly apiKey: number;
@@ -104,7 +116,11 @@ export const joinGroupProtocol = require(`${PROTOCOL}/requests/joinGroup/index.j
 }>;
 
 /** kafkajs's Heartbeat and OffsetCommit requests, every version it speaks. */
-export const heartbeatProtocol = require(`${PROTOCOL}/requests/heartbeat/index.js`) as RequestProtocol<{ groupId: string; groupGenerationId: number; memberId: string }>;
+export const heartbeatProtocol = require(`${PROTOCOL}/requests/heartbeat/index.js`) as RequestProtocol<{
+  groupId: string;
+  groupGenerationId: number;
+  memberId: string;
+}>;
 export const offsetCommitProtocol = require(`${PROTOCOL}/requests/offsetCommit/index.js`) as RequestProtocol<{
   groupId: string;
   groupGenerationId: number;
@@ -178,7 +194,13 @@ export async function encodeBatch(batch: TestBatch): Promise<Buffer> {
     producerId: batch.producerId ?? -1,
     producerEpoch: 0,
     records: batch.records.map((record, i) =>
-      encodeRecord({ offsetDelta: deltas[i]!, timestampDelta: record.timestampDelta ?? 0, key: record.key, value: record.value, headers: record.headers ?? {} }),
+      encodeRecord({
+        offsetDelta: deltas[i]!,
+        timestampDelta: record.timestampDelta ?? 0,
+        key: record.key,
+        value: record.value,
+        headers: record.headers ?? {},
+      }),
     ),
   });
   return Buffer.from(encoded.buffer);
@@ -207,7 +229,11 @@ const CONTROL_RECORD_VERSION = 0;
  * type int16 (0 abort, 1 commit), and whose value is version int16 and
  * coordinator epoch int32.
  */
-export async function encodeMarker(offset: number, producerId: number, type: typeof ABORT | typeof COMMIT): Promise<Buffer> {
+export async function encodeMarker(
+  offset: number,
+  producerId: number,
+  type: typeof ABORT | typeof COMMIT,
+): Promise<Buffer> {
   const key = Buffer.alloc(4);
   key.writeInt16BE(CONTROL_RECORD_VERSION, 0);
   key.writeInt16BE(type, 2);

@@ -35,9 +35,17 @@ export interface SaslBrokerSettings {
 }
 
 /** A request's api key, correlation id and body, from its bytes (size prefix, header v1). */
-export function parseRequest(bytes: Buffer): { readonly apiKey: number; readonly correlationId: number; readonly body: Buffer } {
+export function parseRequest(bytes: Buffer): {
+  readonly apiKey: number;
+  readonly correlationId: number;
+  readonly body: Buffer;
+} {
   const clientIdLength = bytes.readInt16BE(12);
-  return { apiKey: bytes.readInt16BE(4), correlationId: bytes.readInt32BE(8), body: bytes.subarray(14 + Math.max(0, clientIdLength)) };
+  return {
+    apiKey: bytes.readInt16BE(4),
+    correlationId: bytes.readInt32BE(8),
+    body: bytes.subarray(14 + Math.max(0, clientIdLength)),
+  };
 }
 
 function handshakeAnswer(errorCode: number, mechanisms: readonly string[]): Buffer {
@@ -46,8 +54,15 @@ function handshakeAnswer(errorCode: number, mechanisms: readonly string[]): Buff
   return Buffer.from(out.buffer);
 }
 
-function authenticateAnswer(errorCode: number, errorMessage: string | null, authBytes: Buffer, lifetimeMs: number): Buffer {
-  return Buffer.from(new Encoder().writeInt16(errorCode).writeString(errorMessage).writeBytes(authBytes).writeInt64(lifetimeMs).buffer);
+function authenticateAnswer(
+  errorCode: number,
+  errorMessage: string | null,
+  authBytes: Buffer,
+  lifetimeMs: number,
+): Buffer {
+  return Buffer.from(
+    new Encoder().writeInt16(errorCode).writeString(errorMessage).writeBytes(authBytes).writeInt64(lifetimeMs).buffer,
+  );
 }
 
 /** One connection's login state. */
@@ -55,7 +70,9 @@ export class SaslBrokerSession {
   mechanism: string | undefined;
   /** Logins that passed on this connection. */
   logins = 0;
-  private scram: { readonly user: string; readonly clientFirstBare: string; readonly serverFirst: string; readonly salted: Buffer } | undefined;
+  private scram:
+    | { readonly user: string; readonly clientFirstBare: string; readonly serverFirst: string; readonly salted: Buffer }
+    | undefined;
 
   constructor(private readonly settings: SaslBrokerSettings) {}
 
@@ -69,7 +86,8 @@ export class SaslBrokerSession {
   private handshake(body: Buffer): Buffer {
     const mechanism = body.toString('utf8', 2, 2 + body.readInt16BE(0));
     if (this.settings.mechanisms.length === 0) return handshakeAnswer(ILLEGAL_SASL_STATE, []);
-    if (!this.settings.mechanisms.includes(mechanism)) return handshakeAnswer(UNSUPPORTED_SASL_MECHANISM, this.settings.mechanisms);
+    if (!this.settings.mechanisms.includes(mechanism))
+      return handshakeAnswer(UNSUPPORTED_SASL_MECHANISM, this.settings.mechanisms);
     this.mechanism = mechanism;
     this.scram = undefined;
     return handshakeAnswer(0, this.settings.mechanisms);
@@ -95,7 +113,12 @@ export class SaslBrokerSession {
       const salt = randomBytes(16);
       const serverFirst = `r=${nonce},s=${salt.toString('base64')},i=4096`;
       // An unknown user gets a salt too, and fails at the proof (Kafka does not tell which was wrong).
-      this.scram = { user, clientFirstBare: bare, serverFirst, salted: pbkdf2Sync(this.settings.users[user] ?? randomBytes(8), salt, 4096, hash.bytes, hash.name) };
+      this.scram = {
+        user,
+        clientFirstBare: bare,
+        serverFirst,
+        salted: pbkdf2Sync(this.settings.users[user] ?? randomBytes(8), salt, 4096, hash.bytes, hash.name),
+      };
       return authenticateAnswer(0, null, Buffer.from(serverFirst), 0);
     }
     // client-final: c=biws,r=nonce,p=proof
@@ -105,13 +128,30 @@ export class SaslBrokerSession {
     const withoutProof = text.slice(0, proofAt);
     const proof = Buffer.from(text.slice(proofAt + 3), 'base64');
     const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
-    const storedKey = createHash(hash.name).update(createHmac(hash.name, salted).update('Client Key').digest()).digest();
+    const storedKey = createHash(hash.name)
+      .update(createHmac(hash.name, salted).update('Client Key').digest())
+      .digest();
     const clientSignature = createHmac(hash.name, storedKey).update(authMessage).digest();
     const clientKey = Buffer.from(proof.map((byte, i) => byte ^ (clientSignature[i] ?? 0)));
     const known = this.settings.users[user] !== undefined;
-    if (!known || clientKey.length !== storedKey.length || !timingSafeEqual(createHash(hash.name).update(clientKey).digest(), storedKey)) return refused;
-    const serverKey = createHmac(hash.name, this.settings.wrongServerSignature === true ? Buffer.from('not the key') : salted).update('Server Key').digest();
+    if (
+      !known ||
+      clientKey.length !== storedKey.length ||
+      !timingSafeEqual(createHash(hash.name).update(clientKey).digest(), storedKey)
+    )
+      return refused;
+    const serverKey = createHmac(
+      hash.name,
+      this.settings.wrongServerSignature === true ? Buffer.from('not the key') : salted,
+    )
+      .update('Server Key')
+      .digest();
     this.logins++;
-    return authenticateAnswer(0, null, Buffer.from(`v=${createHmac(hash.name, serverKey).update(authMessage).digest('base64')}`), lifetime);
+    return authenticateAnswer(
+      0,
+      null,
+      Buffer.from(`v=${createHmac(hash.name, serverKey).update(authMessage).digest('base64')}`),
+      lifetime,
+    );
   }
 }

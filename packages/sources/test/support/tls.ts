@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 const FIXTURES = new URL('../../../kafka/test/fixtures/tls/', import.meta.url);
 
 /** A file of the fixtures, as text. */
-export function fixture(name: 'ca.pem' | 'broker.pem' | 'broker-key.pem' | 'client.pem' | 'client-key.pem' | 'other-ca.pem'): string {
+export function fixture(
+  name: 'ca.pem' | 'broker.pem' | 'broker-key.pem' | 'client.pem' | 'client-key.pem' | 'other-ca.pem',
+): string {
   return readFileSync(new URL(name, FIXTURES), 'latin1');
 }
 

@@ -57,17 +57,20 @@ describe(`broker lifecycle (Kafka ${version}, port ${port})`, () => {
     expect(readFileSync(info?.logFile ?? '', 'utf8')).toContain('Kafka Server started');
   });
 
-  it.runIf(existsSync('/proc/net/tcp'))('listens on 127.0.0.1 only, controller on port + 1, secured listeners on port + 2 and + 3', async () => {
-    // 127.0.0.1 as the kernel prints it: little-endian in tcp, IPv4-mapped (::ffff:127.0.0.1) in tcp6,
-    // where Java's dual-stack sockets show up.
-    const loopback = new Set(['0100007F', '0000000000000000FFFF00000100007F']);
-    const secured = (await brokerStatus({ port }))?.secure != null;
-    for (const p of [port, port + 1, ...(secured ? [port + 2, port + 3] : [])]) {
-      const addresses = listeningAddresses(p);
-      expect(addresses.length, `port ${p}`).toBe(1);
-      expect(loopback.has(addresses[0] ?? ''), `port ${p} listens on ${addresses[0]}`).toBe(true);
-    }
-  });
+  it.runIf(existsSync('/proc/net/tcp'))(
+    'listens on 127.0.0.1 only, controller on port + 1, secured listeners on port + 2 and + 3',
+    async () => {
+      // 127.0.0.1 as the kernel prints it: little-endian in tcp, IPv4-mapped (::ffff:127.0.0.1) in tcp6,
+      // where Java's dual-stack sockets show up.
+      const loopback = new Set(['0100007F', '0000000000000000FFFF00000100007F']);
+      const secured = (await brokerStatus({ port }))?.secure != null;
+      for (const p of [port, port + 1, ...(secured ? [port + 2, port + 3] : [])]) {
+        const addresses = listeningAddresses(p);
+        expect(addresses.length, `port ${p}`).toBe(1);
+        expect(loopback.has(addresses[0] ?? ''), `port ${p} listens on ${addresses[0]}`).toBe(true);
+      }
+    },
+  );
 
   it('returns the running broker when started twice, and says so', async () => {
     const before = await brokerStatus({ port });
@@ -115,9 +118,13 @@ describe(`broker lifecycle (Kafka ${version}, port ${port})`, () => {
     expect(await stopBroker({ port, ...quiet })).toBe(true);
     expect(await brokerStatus({ port })).toBeNull();
     expect(await stopBroker({ port, ...quiet })).toBe(false);
-    const status = spawnSync(fileURLToPath(new URL('../../bin/kafka-local', import.meta.url)), ['status', '--port', String(port)], {
-      encoding: 'utf8',
-    });
+    const status = spawnSync(
+      fileURLToPath(new URL('../../bin/kafka-local', import.meta.url)),
+      ['status', '--port', String(port)],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(status.status).toBe(3);
     expect(status.stdout).toContain('no kafka-local broker is running');
     for (const p of [port, port + 1, port + 2, port + 3]) expect(await isPortFree(p), `port ${p}`).toBe(true);
@@ -133,15 +140,17 @@ describe(`broker lifecycle (Kafka ${version}, port ${port})`, () => {
       process.stdout.write(JSON.stringify(info));
     }).catch((e) => { process.stderr.write(String(e && e.message)); process.exit(1); });`;
     const runs = await Promise.all(
-      Array.from({ length: 3 }, () =>
-        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-          const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
-          let out = '';
-          let err = '';
-          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-          child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-          child.on('close', (code) => resolve({ code, out, err }));
-        }),
+      Array.from(
+        { length: 3 },
+        () =>
+          new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
+            let out = '';
+            let err = '';
+            child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+            child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+            child.on('close', (code) => resolve({ code, out, err }));
+          }),
       ),
     );
     for (const run of runs) expect(run.code, run.err).toBe(0);

@@ -11,7 +11,9 @@ interface RequestDefinition {
 // which versions it can speak. kafkajs picks min(its newest, the broker's max)
 // and never checks the broker's min, so that pick must still be accepted.
 const require = createRequire(import.meta.url);
-const { requests } = require('kafkajs/src/protocol/requests/index.js') as { requests: Record<string, RequestDefinition> };
+const { requests } = require('kafkajs/src/protocol/requests/index.js') as {
+  requests: Record<string, RequestDefinition>;
+};
 const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as Record<string, number>;
 
 describe(`kafkajs 2.2.4 against Kafka ${testVersion()}`, () => {
@@ -33,7 +35,8 @@ describe(`kafkajs 2.2.4 against Kafka ${testVersion()}`, () => {
         continue;
       }
       const picked = Math.min(newest, range.max);
-      if (picked < range.min) problems.push(`${name}: kafkajs would send v${picked}, the broker wants v${range.min}..v${range.max}`);
+      if (picked < range.min)
+        problems.push(`${name}: kafkajs would send v${picked}, the broker wants v${range.min}..v${range.max}`);
     }
     expect(problems).toEqual([]);
   });

@@ -13,7 +13,9 @@ describe(`the Kafka ${testVersion()} jars`, () => {
     expect(names).toContain(`kafka-tools-${testVersion()}.jar`);
     expect(names).toContain(`kafka-clients-${testVersion()}.jar`);
     // Two bindings make slf4j pick one at random; none makes it drop every log line.
-    const bindings = names.filter((name) => /^(slf4j-reload4j|log4j-slf4j-impl|log4j-slf4j2-impl|slf4j-log4j12|logback-classic)-/.test(name));
+    const bindings = names.filter((name) =>
+      /^(slf4j-reload4j|log4j-slf4j-impl|log4j-slf4j2-impl|slf4j-log4j12|logback-classic)-/.test(name),
+    );
     expect(bindings).toHaveLength(1);
     // Kafka Connect is left out on purpose (see pom/): none of the wrapped tools needs it.
     expect(names.some((name) => name.startsWith('connect-runtime-'))).toBe(false);

@@ -43,7 +43,10 @@ export interface ReadRecord {
 export async function readAll(topic: string, options: { readUncommitted?: boolean } = {}): Promise<ReadRecord[]> {
   const reader = new TestKafka({ bootstrap: bootstrap(), clientId: 'kafka-local-it-reader', keep: true });
   try {
-    const records = await reader.read(topic, { readUncommitted: options.readUncommitted ?? false, timeoutMs: READ_TIMEOUT_MS });
+    const records = await reader.read(topic, {
+      readUncommitted: options.readUncommitted ?? false,
+      timeoutMs: READ_TIMEOUT_MS,
+    });
     return records.map((r) => ({ ...r, value: r.value?.toString('utf8') ?? null }));
   } finally {
     await reader.close();

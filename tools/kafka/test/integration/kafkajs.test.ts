@@ -49,7 +49,12 @@ describe(`kafkajs clients on Kafka ${testVersion()}`, () => {
           autoCommit: false,
           eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
             for (const m of batch.messages) {
-              got.push({ partition: batch.partition, offset: Number(m.offset), key: String(m.key), value: String(m.value) });
+              got.push({
+                partition: batch.partition,
+                offset: Number(m.offset),
+                key: String(m.key),
+                value: String(m.value),
+              });
               resolveOffset(m.offset);
             }
             // Commit the way the pipeline does: explicitly, once a batch is handled.
@@ -72,12 +77,16 @@ describe(`kafkajs clients on Kafka ${testVersion()}`, () => {
     for (const [key, records] of byKey) {
       expect(new Set(records.map((r) => r.partition)).size, key).toBe(1);
       const sentOrder = sent.filter((r) => r.key === key).map((r) => r.value);
-      expect([...records].sort((a, b) => a.offset - b.offset).map((r) => r.value), key).toEqual(sentOrder);
+      expect(
+        [...records].sort((a, b) => a.offset - b.offset).map((r) => r.value),
+        key,
+      ).toEqual(sentOrder);
     }
     // The group's committed positions are the partitions' ends.
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
     const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-    for (const p of committed[0]?.partitions ?? []) expect(p.offset, `partition ${p.partition}`).toBe(ends.get(p.partition));
+    for (const p of committed[0]?.partitions ?? [])
+      expect(p.offset, `partition ${p.partition}`).toBe(ends.get(p.partition));
     expect([...ends.values()].reduce((sum, high) => sum + Number(high), 0)).toBe(RECORDS);
   });
 
@@ -128,10 +137,14 @@ describe(`kafkajs clients on Kafka ${testVersion()}`, () => {
     for (const w of [...writes, { key: 'roll', value: 'roll' }]) latest.set(w.key, w.value);
     let last: Awaited<ReturnType<typeof readAll>> = [];
     // The cleaner wakes every 15 s (log.cleaner.backoff.ms) on an idle broker.
-    const compacted = await eventually(async () => {
-      last = await readAll(topic);
-      return last.length === latest.size;
-    }, 120_000, 3000);
+    const compacted = await eventually(
+      async () => {
+        last = await readAll(topic);
+        return last.length === latest.size;
+      },
+      120_000,
+      3000,
+    );
     expect(compacted, `still ${last.length} records`).toBe(true);
     expect(new Map(last.map((r) => [r.key ?? '', r.value ?? '']))).toEqual(latest);
   });
@@ -139,13 +152,26 @@ describe(`kafkajs clients on Kafka ${testVersion()}`, () => {
   it('runs transactions: committed writes and offsets are visible, aborted ones are not', async () => {
     const topic = freshTopic('txn');
     await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    const producer = kafka().producer({ transactionalId: freshTopic('txid'), idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka().producer({
+      transactionalId: freshTopic('txid'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     const groupId = freshTopic('txgroup');
 
     const committed = await producer.transaction();
-    await committed.send({ topic, messages: [{ key: 'a', value: 'kept-1' }, { key: 'b', value: 'kept-2' }] });
-    await committed.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition: 0, offset: '7' }] }] });
+    await committed.send({
+      topic,
+      messages: [
+        { key: 'a', value: 'kept-1' },
+        { key: 'b', value: 'kept-2' },
+      ],
+    });
+    await committed.sendOffsets({
+      consumerGroupId: groupId,
+      topics: [{ topic, partitions: [{ partition: 0, offset: '7' }] }],
+    });
     await committed.commit();
 
     const aborted = await producer.transaction();

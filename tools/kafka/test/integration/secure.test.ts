@@ -35,11 +35,18 @@ const NO_RETRY = { retries: 0 };
 async function deniedInLog(user: string, resource: string): Promise<boolean> {
   const info = await brokerStatus({ port });
   const text = readFileSync(info?.logFile ?? '', 'utf8');
-  return text.split('\n').some((line) => line.includes(`Principal = User:${user} is Denied`) && line.includes(`on resource = ${resource} `));
+  return text
+    .split('\n')
+    .some((line) => line.includes(`Principal = User:${user} is Denied`) && line.includes(`on resource = ${resource} `));
 }
 
 function client(listener: SecureListener, login: Login, extra: Partial<KafkaConfig> = {}): Kafka {
-  return new Kafka({ clientId: 'kafka-local-secure-it', logLevel: logLevel.NOTHING, ...secureKafkaConfig(listener, login), ...extra });
+  return new Kafka({
+    clientId: 'kafka-local-secure-it',
+    logLevel: logLevel.NOTHING,
+    ...secureKafkaConfig(listener, login),
+    ...extra,
+  });
 }
 
 interface KafkaJSFailure {
@@ -59,7 +66,8 @@ async function failureOf(promise: Promise<unknown>): Promise<string> {
     return 'resolved';
   } catch (error) {
     let failure = error as KafkaJSFailure;
-    while (failure.type === undefined && typeof failure.cause === 'object' && failure.cause !== null) failure = failure.cause as KafkaJSFailure;
+    while (failure.type === undefined && typeof failure.cause === 'object' && failure.cause !== null)
+      failure = failure.cause as KafkaJSFailure;
     if (failure.type === undefined) failure = error as KafkaJSFailure;
     return `${failure.name ?? 'Error'}${failure.type === undefined ? '' : ` ${failure.type}`}`;
   }
@@ -77,7 +85,13 @@ async function clusterAs(listener: SecureListener, login: Login, extra: Partial<
 }
 
 /** Produces `values` as `login`, then reads them back as `login` in group `group`. */
-async function roundTrip(listener: SecureListener, login: Login, topic: string, group: string, values: readonly string[]): Promise<string[]> {
+async function roundTrip(
+  listener: SecureListener,
+  login: Login,
+  topic: string,
+  group: string,
+  values: readonly string[],
+): Promise<string[]> {
   const kafka = client(listener, login);
   const producer = kafka.producer();
   await producer.connect();
@@ -171,9 +185,15 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
 
   it('refuses a wrong password, and an unknown user, with kafkajs authentication errors', async () => {
     const right = await admin.adminLogin();
-    expect(await failureOf(clusterAs(listener, { ...right, password: `${right.password}x` }))).toBe('KafkaJSSASLAuthenticationError');
-    expect(await failureOf(clusterAs(listener, { ...right, user: uniqueName('nobody') }))).toBe('KafkaJSSASLAuthenticationError');
-    expect(await failureOf(clusterAs(listener, { ...right, mechanism: 'PLAIN', password: 'wrong' }))).toBe('KafkaJSSASLAuthenticationError');
+    expect(await failureOf(clusterAs(listener, { ...right, password: `${right.password}x` }))).toBe(
+      'KafkaJSSASLAuthenticationError',
+    );
+    expect(await failureOf(clusterAs(listener, { ...right, user: uniqueName('nobody') }))).toBe(
+      'KafkaJSSASLAuthenticationError',
+    );
+    expect(await failureOf(clusterAs(listener, { ...right, mechanism: 'PLAIN', password: 'wrong' }))).toBe(
+      'KafkaJSSASLAuthenticationError',
+    );
   });
 
   it('gives a user without ACLs TOPIC_AUTHORIZATION_FAILED, and keeps one without the group ACL out of the group', async () => {
@@ -184,7 +204,9 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
     const kafka = client(listener, login, { retry: NO_RETRY });
     const producer = kafka.producer();
     await producer.connect();
-    expect(await failureOf(producer.send({ topic, messages: [{ value: 'denied' }] }))).toBe('KafkaJSProtocolError TOPIC_AUTHORIZATION_FAILED');
+    expect(await failureOf(producer.send({ topic, messages: [{ value: 'denied' }] }))).toBe(
+      'KafkaJSProtocolError TOPIC_AUTHORIZATION_FAILED',
+    );
     await producer.disconnect();
     expect(await deniedInLog(user, `Topic:LITERAL:${topic}`)).toBe(true);
 
@@ -195,7 +217,9 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
     const consumer = kafka.consumer({ groupId: group, retry: { retries: 0, restartOnFailure: async () => false } });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    const crash = new Promise<string>((resolve) => consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error.name)));
+    const crash = new Promise<string>((resolve) =>
+      consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error.name)),
+    );
     void consumer.run({ eachMessage: async () => {} });
     // kafkajs drops the broker's GROUP_AUTHORIZATION_FAILED (FindCoordinator) and says this; the broker's log says why.
     expect(await crash).toBe('KafkaJSGroupCoordinatorNotFound');
@@ -207,7 +231,9 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
     const reader = client(listener, login).consumer({ groupId: group, maxWaitTimeInMs: 100 });
     await reader.connect();
     await reader.subscribe({ topic, fromBeginning: true });
-    const first = await new Promise<string>((resolve) => void reader.run({ eachMessage: async ({ message }) => resolve(String(message.value)) }));
+    const first = await new Promise<string>(
+      (resolve) => void reader.run({ eachMessage: async ({ message }) => resolve(String(message.value)) }),
+    );
     await reader.disconnect();
     expect(first).toBe('x');
 
@@ -246,7 +272,13 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
       { resource: 'cluster', operations: ['idempotent-write'] },
     ]);
     expect((await admin.acls(user)).map((b) => `${b.resource}:${b.name}:${b.operation}`).sort()).toEqual(
-      [`cluster:kafka-cluster:idempotent-write`, `topic:${topic}:describe`, `topic:${topic}:write`, `transactional-id:${transactionalId}:describe`, `transactional-id:${transactionalId}:write`].sort(),
+      [
+        `cluster:kafka-cluster:idempotent-write`,
+        `topic:${topic}:describe`,
+        `topic:${topic}:write`,
+        `transactional-id:${transactionalId}:describe`,
+        `transactional-id:${transactionalId}:write`,
+      ].sort(),
     );
     const producer = transactional();
     await producer.connect();
@@ -256,7 +288,11 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
     await producer.disconnect();
     // The commit returns before its marker reaches the partition; a read_committed reader sees the record once it has.
     let values: string[] = [];
-    await eventually(async () => (values = (await plain.read(topic)).map((r) => String(r.value))).length === 2, 30_000, 200);
+    await eventually(
+      async () => (values = (await plain.read(topic)).map((r) => String(r.value))).length === 2,
+      30_000,
+      200,
+    );
     expect(values).toEqual(['once', 'in a transaction']);
   });
 
@@ -282,8 +318,15 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
     expect(await failureOf(clusterAs(listener, login, { brokers: [listener.mutualTlsBootstrap] }))).toMatch(/^KafkaJS/);
     const dir = await mkdtemp(join(tmpdir(), 'kafka-local-foreign-ca-'));
     try {
-      const foreign = await issueCertificate(await createCertificateAuthority(dir, 'foreign CA'), dir, 'intruder', 'client');
-      expect(await failureOf(clusterAs(listener, login, secureKafkaConfig(listener, login, { clientCertificate: foreign })))).toMatch(/^KafkaJS/);
+      const foreign = await issueCertificate(
+        await createCertificateAuthority(dir, 'foreign CA'),
+        dir,
+        'intruder',
+        'client',
+      );
+      expect(
+        await failureOf(clusterAs(listener, login, secureKafkaConfig(listener, login, { clientCertificate: foreign }))),
+      ).toMatch(/^KafkaJS/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -341,7 +384,9 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
     expect(newLogin.password).not.toBe(oldPassword);
     expect(await clusterAs(listener, newLogin)).toBe(listener.bootstrap);
     expect(await clusterAs(listener, { ...newLogin, mechanism: 'SCRAM-SHA-256' })).toBe(listener.bootstrap);
-    expect(await failureOf(clusterAs(listener, { ...newLogin, password: oldPassword }))).toBe('KafkaJSSASLAuthenticationError');
+    expect(await failureOf(clusterAs(listener, { ...newLogin, password: oldPassword }))).toBe(
+      'KafkaJSSASLAuthenticationError',
+    );
     // Users and records survive.
     expect(await clusterAs(listener, login)).toBe(listener.bootstrap);
     expect((await plain.read(topic)).map((r) => String(r.value))).toEqual(['kept']);
