@@ -56,7 +56,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log.fatal(
       {
         code: typeof code === 'string' ? code : undefined,
-        stack: process.env['UNIQSTREAM_DEBUG'] && error instanceof Error ? error.stack : undefined,
+        stack: process.env.UNIQSTREAM_DEBUG && error instanceof Error ? error.stack : undefined,
       },
       error instanceof Error ? error.message : String(error),
     );

@@ -363,15 +363,13 @@ export function startMerging(context: MergingContext): MergingRole {
     metrics.mergeActive.set(0);
     if (!(await waitUntilBrokerAnswers(context.admin, { stopped: () => stopping }))) return;
     // As kafkajs restarts a consumer itself: run() joins the group again, and the assignment rebuilds the state.
-    await consumer
-      .run({ autoCommit: false, eachBatch })
-      .catch((error: unknown) =>
-        fail(
-          new ConsumerError('KAFKA_FAILED', `cannot resume merging ${topic}: ${describeKafkaError(error)}`, {
-            cause: error,
-          }),
-        ),
-      );
+    await consumer.run({ autoCommit: false, eachBatch }).catch((error: unknown) =>
+      fail(
+        new ConsumerError('KAFKA_FAILED', `cannot resume merging ${topic}: ${describeKafkaError(error)}`, {
+          cause: error,
+        }),
+      ),
+    );
   };
 
   const eachBatch = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> => {

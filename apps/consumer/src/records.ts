@@ -70,18 +70,18 @@ export function encodePartial(partial: PartialResult, watermark: number | undefi
     method: partial.method,
     state: partial.state,
   };
-  if (partial.error !== undefined) body['error'] = partial.error;
-  if (watermark !== undefined) body['watermark'] = watermark;
+  if (partial.error !== undefined) body.error = partial.error;
+  if (watermark !== undefined) body.watermark = watermark;
   return toBuffer(encodeSnapshot(body));
 }
 
 export function decodePartial(value: Uint8Array): PartialResult {
   const body = open(value, 'partial');
-  const window = GRANULARITIES.find((g) => g === body['window']);
-  const method = body['method'];
+  const window = GRANULARITIES.find((g) => g === body.window);
+  const method = body.method;
   if (window === undefined || (method !== 'exact' && method !== 'hll'))
     throw badRecord('a partial result without a known window or method');
-  const state = body['state'];
+  const state = body.state;
   if (!(state instanceof Uint8Array)) throw badRecord('a partial result without its counter');
   const partial = {
     window,
@@ -95,8 +95,8 @@ export function decodePartial(value: Uint8Array): PartialResult {
     partition: num(body, 'partition'),
     state,
   } as const;
-  const error = body['error'];
-  const watermark = body['watermark'];
+  const error = body.error;
+  const watermark = body.watermark;
   return {
     ...partial,
     ...(typeof error === 'number' ? { error } : {}),
@@ -118,7 +118,7 @@ export function encodeProgress(progress: PartitionProgress): Buffer {
 
 export function decodeProgress(value: Uint8Array): PartitionProgress {
   const body = open(value, 'progress');
-  const watermark = body['watermark'];
+  const watermark = body.watermark;
   // -Infinity (no frames yet) is a valid watermark; NaN is not.
   if (typeof watermark !== 'number' || Number.isNaN(watermark))
     throw badRecord('a progress record without a watermark');
@@ -146,8 +146,8 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
 
 export function decodeCheckpoint(value: Uint8Array): Checkpoint {
   const body = open(value, 'checkpoint');
-  const topic = body['topic'];
-  const engine = body['engine'];
+  const topic = body.topic;
+  const engine = body.engine;
   if (typeof topic !== 'string' || !(engine instanceof Uint8Array))
     throw badRecord('a checkpoint without its topic or engine state');
   const offset = num(body, 'offset');
@@ -170,10 +170,10 @@ function open(value: Uint8Array, type: string): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw badRecord(`a ${type} record without a body`);
   const record = body as Record<string, unknown>;
-  if (record['type'] !== type) throw badRecord(`expected a ${type} record, got ${JSON.stringify(record['type'])}`);
-  if (record['version'] !== RECORD_VERSION)
+  if (record.type !== type) throw badRecord(`expected a ${type} record, got ${JSON.stringify(record.type)}`);
+  if (record.version !== RECORD_VERSION)
     throw badRecord(
-      `${type} record version ${JSON.stringify(record['version'])} is not supported (expected ${RECORD_VERSION})`,
+      `${type} record version ${JSON.stringify(record.version)} is not supported (expected ${RECORD_VERSION})`,
     );
   return record;
 }

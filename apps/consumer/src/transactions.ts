@@ -1,5 +1,5 @@
 import { describeKafkaError, PRODUCER_RETRY } from '@uniqstream/kafka';
-import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer, type Transaction } from 'kafkajs';
 import { ConsumerError } from './errors.js';
 
 /** Records for one topic in a transaction. */
@@ -68,7 +68,7 @@ export class TransactionalProducer {
    * 'KAFKA_FAILED'; the transaction is aborted either way.
    */
   async commit(records: readonly TransactionRecords[], offsets?: TransactionOffsets): Promise<void> {
-    let transaction;
+    let transaction: Transaction;
     try {
       transaction = await this.producer.transaction();
     } catch (error) {

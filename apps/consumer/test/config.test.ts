@@ -98,7 +98,7 @@ describe('parseCommandLine', () => {
     }
     for (const spec of SERVICE_OPTION_SPECS) expect(help).toContain(`--${spec.name} `);
     // What --combine sum requires is said where it is chosen.
-    expect(help).toMatch(/sum[^]*keyed by uid/);
+    expect(help).toMatch(/sum[\s\S]*keyed by uid/);
   });
 
   it('derives the state topics from the group unless they are given', () => {

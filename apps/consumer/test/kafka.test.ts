@@ -28,7 +28,7 @@ describe('the service client', () => {
     kafka.logger().namespace('Consumer').info('Starting');
     now += 60_000;
     connection.error('Connection error: connect ECONNREFUSED 127.0.0.1:9092', { error: 'ECONNREFUSED' });
-    expect(lines.map((l) => [l['level'], l['msg'], l['component']])).toEqual([
+    expect(lines.map((l) => [l.level, l.msg, l.component])).toEqual([
       [50, 'connection: Connection error: connect ECONNREFUSED 127.0.0.1:9092', 'kafkajs'],
       [20, 'connection: Response Metadata(key: 3, version: 6): The coordinator is loading', 'kafkajs'],
       [40, 'runner: The group is rebalancing, re-joining', 'kafkajs'],

@@ -69,7 +69,7 @@ function countingLog(streams: readonly Frame[][], checkpointEvery: number, crash
     ];
   });
   const log: LogRecord[] = [];
-  let engines = new PartitionedEngines(options);
+  const engines = new PartitionedEngines(options);
   const cursor = closed.map(() => 0);
   let saved = new Map<number, { offset: number; state: Uint8Array }>();
   const pendingCrashes = [...crashes];
@@ -176,7 +176,9 @@ function expectExact(
 /** A compacted topic: the latest record of each key at its place, deleted keys gone. */
 function compact(log: readonly LogRecord[]): LogRecord[] {
   const lastAt = new Map<string, number>();
-  log.forEach((record, i) => lastAt.set(record.key, i));
+  log.forEach((record, i) => {
+    lastAt.set(record.key, i);
+  });
   return log.filter((record, i) => lastAt.get(record.key) === i && record.value !== null);
 }
 

@@ -101,7 +101,7 @@ describe('ResultWriter', () => {
     expect(await value(metrics, 'uniqstream_result_write_failures_total')).toBe(2);
     expect(await value(metrics, 'uniqstream_results_emitted_total')).toBe(0);
     expect(writer.fault()).toBe('merge: cannot write results to counts: no acknowledgement within 10 s');
-    expect(lines.filter((l) => l['level'] === 40).map((l) => l['msg'])).toEqual([
+    expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
       expect.stringMatching(/^could not write 2 results to counts \(no acknowledgement within 10 s\)/),
     ]);
     // The failed sink is not written to again.

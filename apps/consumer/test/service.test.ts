@@ -45,7 +45,7 @@ describe('runService', () => {
     const { lines, log } = capture();
     const stop = new AbortController();
     const running = runService(configFor(kafkaPort, httpPort), { log, signal: stop.signal, connectTimeoutMs: 120_000 });
-    await until(() => lines.some((l) => String(l['msg']).startsWith('waiting for Kafka')));
+    await until(() => lines.some((l) => String(l.msg).startsWith('waiting for Kafka')));
     const base = `http://127.0.0.1:${httpPort}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
@@ -57,7 +57,7 @@ describe('runService', () => {
     await expect(running).resolves.toBeUndefined();
     // No waiting out the connect timeout: the stop is honoured within the current backoff step.
     expect(performance.now() - asked).toBeLessThan(5_000);
-    expect(lines.some((l) => l['msg'] === 'stopped before Kafka answered')).toBe(true);
+    expect(lines.some((l) => l.msg === 'stopped before Kafka answered')).toBe(true);
     // The HTTP server is gone with it.
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   });
@@ -81,7 +81,7 @@ describe('runService', () => {
     const stop = new AbortController();
     stop.abort();
     await runService(configFor(await closedPort(), 0), { log, signal: stop.signal });
-    const start = lines.find((l) => String(l['msg']).startsWith('starting:'));
+    const start = lines.find((l) => String(l.msg).startsWith('starting:'));
     expect(start).toMatchObject({
       level: 30,
       role: 'all',

@@ -38,7 +38,7 @@ describe('StdoutOutput', () => {
     let taken = 0;
     const stream = new Writable({
       highWaterMark: 16,
-      write(chunk: Buffer, _encoding, callback) {
+      write(_chunk: Buffer, _encoding: BufferEncoding, callback) {
         taken++;
         if (taken === 2) {
           const error: NodeJS.ErrnoException = new Error('write EPIPE');

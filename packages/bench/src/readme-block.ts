@@ -34,6 +34,7 @@ const ORDER = [
 
 export function orderedHeadlines(headlines: readonly Headline[]): Headline[] {
   const rank = (h: Headline): number => {
+    // biome-ignore lint/complexity/useIndexOf: a key ending in `*` matches a prefix, not one value.
     const i = ORDER.findIndex((key) => (key.endsWith('*') ? h.key.startsWith(key.slice(0, -1)) : key === h.key));
     return i < 0 ? ORDER.length : i;
   };

@@ -164,7 +164,7 @@ export function startService(options: ServiceOptions): ServiceInstance {
     ...options.args,
   ];
   // The service's own launcher (its node flags are part of what is measured), on the Node that runs the bench.
-  const path = `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`;
+  const path = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
   const child = spawn(CONSUMER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PATH: path } });
   let stderr = '';
   let failure: string | undefined;

@@ -375,7 +375,7 @@ export class CountingEngine implements CountingStage {
     for (const part of this.partitionList) {
       if (!part.hasData || part.idle) continue;
       active = true;
-      const eventTime = part.clockTs > part.maxTs ? part.clockTs : part.maxTs;
+      const eventTime = Math.max(part.clockTs, part.maxTs);
       if (eventTime < min) min = eventTime;
     }
     if (!active) {
@@ -384,7 +384,7 @@ export class CountingEngine implements CountingStage {
       // it this minimum is never above the watermark already reached.
       for (const part of this.partitionList) {
         if (!part.hasData) continue;
-        const eventTime = part.clockTs > part.maxTs ? part.clockTs : part.maxTs;
+        const eventTime = Math.max(part.clockTs, part.maxTs);
         if (eventTime < min) min = eventTime;
       }
     }

@@ -64,7 +64,7 @@ export function decodeSnapshot(bytes: Uint8Array): unknown {
     return JSON.parse(header, (_key, v: unknown) => {
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
         const record = v as Record<string, unknown>;
-        const blob = record['$blob'];
+        const blob = record.$blob;
         if (Array.isArray(blob) && blob.length === 2) {
           const [offset, length] = blob as [number, number];
           if (blobStart + offset + length > bytes.length)
@@ -72,7 +72,7 @@ export function decodeSnapshot(bytes: Uint8Array): unknown {
           // A copy: Buffer#slice would be a view keeping the whole input alive.
           return Uint8Array.prototype.slice.call(bytes, blobStart + offset, blobStart + offset + length);
         }
-        if (typeof record['$num'] === 'string') return Number(record['$num']);
+        if (typeof record.$num === 'string') return Number(record.$num);
       }
       return v;
     }) as unknown;

@@ -190,8 +190,8 @@ export class WasmScanDecoder implements FrameDecoder {
     const scanner = compiledScanner();
     if (scanner === null) throw new TypeError('WebAssembly SIMD is not available in this engine');
     const { exports } = new scanner.api.Instance(scanner.module, {});
-    const memory = exports['memory'];
-    const decodeOne = exports['decode'];
+    const memory = exports.memory;
+    const decodeOne = exports.decode;
     if (!isMemory(memory) || typeof decodeOne !== 'function') {
       throw new TypeError('scanner module: missing exports');
     }
@@ -200,8 +200,8 @@ export class WasmScanDecoder implements FrameDecoder {
     this.memory = memory;
     // The module's own types (see the type aliases).
     this.decodeOne = decodeOne as DecodeFunction;
-    this.frameBase = globalNumber(exports['FRAME_BASE'], 'FRAME_BASE');
-    this.resultsAt = globalNumber(exports['RESULTS'], 'RESULTS');
+    this.frameBase = globalNumber(exports.FRAME_BASE, 'FRAME_BASE');
+    this.resultsAt = globalNumber(exports.RESULTS, 'RESULTS');
     this.fallback = new JsScanDecoder(maxFrameBytes, this.name);
     this.bytes = new Uint8Array(memory.buffer);
     this.results = new DataView(memory.buffer);

@@ -39,7 +39,7 @@ describe('createDecoder', () => {
   });
 
   it('applies maxFrameBytes, by default 1 MiB', () => {
-    const frame = (bytes: number): Uint8Array => utf8('{"uid":"u","ts":1,"pad":"' + 'x'.repeat(bytes - 27) + '"}');
+    const frame = (bytes: number): Uint8Array => utf8(`{"uid":"u","ts":1,"pad":"${'x'.repeat(bytes - 27)}"}`);
     expect(frame(100).length).toBe(100);
     for (const kind of DECODER_KINDS) {
       if (available(kind) === undefined) continue;

@@ -113,11 +113,11 @@ describe.each(SCANNERS)('$kind scanner', ({ make }) => {
 
     it('survives deep nesting without recursion', () => {
       const depth = 100_000;
-      const text = '{"uid":"deep","ts":1,"n":' + '['.repeat(depth) + ']'.repeat(depth) + '}';
+      const text = `{"uid":"deep","ts":1,"n":${'['.repeat(depth)}${']'.repeat(depth)}}`;
       expectAgreesWithReference(utf8(text));
-      const cut = '{"uid":"deep","ts":1,"n":' + '['.repeat(depth) + ']'.repeat(depth - 1);
+      const cut = `{"uid":"deep","ts":1,"n":${'['.repeat(depth)}${']'.repeat(depth - 1)}`;
       expect(decode(utf8(cut)).kind).toBe('truncated');
-      expect(decode(utf8(cut + '}')).kind).toBe('invalid-json');
+      expect(decode(utf8(`${cut}}`)).kind).toBe('invalid-json');
     });
   });
 

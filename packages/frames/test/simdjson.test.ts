@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DecodedFrame } from '../src/contract.js';
-import { FramesError } from '../src/errors.js';
+import type { FramesError } from '../src/errors.js';
 import { JsonDecoder } from '../src/json.js';
 import { utf8, validFrameArb } from './support/json-model.js';
 import { realisticFrame } from './support/realistic.js';
@@ -74,7 +74,7 @@ describe.runIf(nativeSimdjsonBuilt())('simdjson decoder', async () => {
     const cases = [
       '{"uid":"a","ts":1,"big":1e400}', // beyond double range
       '{"uid":"a","ts":1e400}',
-      '{"uid":"a","ts":1,"n":' + '['.repeat(2000) + ']'.repeat(2000) + '}', // deeper than simdjson's 1024
+      `{"uid":"a","ts":1,"n":${'['.repeat(2000)}${']'.repeat(2000)}}`, // deeper than simdjson's 1024
       '{"uid":"\\ud800","ts":1}', // lone high surrogate: refused
       '{"uid":"x\\udfff","ts":1}', // lone low surrogate: silently misread
       '{"uid\\u0000x":"nul-key","uid":"a","ts":1}', // its bindings cut keys at NUL

@@ -60,9 +60,9 @@ describe.each(SCANNERS)('$kind scanner at 16-byte block edges', ({ make }) => {
     for (let run = 0; run <= 5 * BLOCK; run++) {
       for (const content of [
         '\\\\'.repeat(run), // an even run, then the closing quote
-        '\\\\'.repeat(run) + '\\"', // an odd run: an escaped quote, then the closing one
+        `${'\\\\'.repeat(run)}\\"`, // an odd run: an escaped quote, then the closing one
         '\\"'.repeat(run), // escaped quotes back to back
-        ('\\"' + 'b'.repeat(run % BLOCK)).repeat(3),
+        `\\"${'b'.repeat(run % BLOCK)}`.repeat(3),
       ]) {
         for (const text of placements(content)) expectAgrees(decoder, utf8(text), text);
       }
@@ -77,8 +77,8 @@ describe.each(SCANNERS)('$kind scanner at 16-byte block edges', ({ make }) => {
       // backslash, a uid holding an escaped quote.
       const uids = [
         'a'.repeat(pad),
-        pad >= 2 ? 'a'.repeat(pad - 2) + '\\\\' : 'a'.repeat(pad),
-        pad >= 2 ? '\\"' + 'a'.repeat(pad - 2) : 'a'.repeat(pad),
+        pad >= 2 ? `${'a'.repeat(pad - 2)}\\\\` : 'a'.repeat(pad),
+        pad >= 2 ? `\\"${'a'.repeat(pad - 2)}` : 'a'.repeat(pad),
       ];
       for (const uid of uids) {
         const bytes = utf8(`{"uid":"${uid}","ts":1}`);
@@ -357,7 +357,7 @@ describe('WebAssembly scanner memory', () => {
     expect(capacity).toBeGreaterThan(4096);
     const frameOf = (length: number): Uint8Array => {
       const head = '{"uid":"edge","ts":9,"pad":"';
-      return utf8(head + 'p'.repeat(length - head.length - 2) + '"}');
+      return utf8(`${head + 'p'.repeat(length - head.length - 2)}"}`);
     };
     expectAgrees(decoder, frameOf(capacity));
     expect(decoder.memoryBytes).toBe(memory);
@@ -373,14 +373,14 @@ describe('WebAssembly scanner memory', () => {
     const capacity = decoder.frameCapacity;
     const head = '{"uid":"d","ts":1,"n":';
     const depth = (capacity - head.length - 1) >> 1;
-    const balanced = utf8(head + '['.repeat(depth) + ']'.repeat(depth) + '}');
+    const balanced = utf8(`${head + '['.repeat(depth) + ']'.repeat(depth)}}`);
     expect(balanced.length).toBeLessThanOrEqual(capacity);
     expectAgrees(decoder, balanced);
     // Only openers to the very end: the deepest stack a frame this long can make.
-    const open = utf8('{"n":' + '['.repeat(capacity - 5));
+    const open = utf8(`{"n":${'['.repeat(capacity - 5)}`);
     expect(open.length).toBe(capacity);
     expect(decoder.decode(open, fresh())).toBe('truncated');
-    const grown = utf8('{"n":' + '{"a":'.repeat(capacity) + '1' + '}'.repeat(capacity) + ',"uid":"deep","ts":3}');
+    const grown = utf8(`{"n":${'{"a":'.repeat(capacity)}1${'}'.repeat(capacity)},"uid":"deep","ts":3}`);
     expectAgrees(decoder, grown);
   });
 
@@ -484,7 +484,7 @@ describe('choosing the fast scanner', () => {
   it.each([
     [
       'an engine without WebAssembly SIMD',
-      (): unknown => ({ Module: realApi?.['Module'], Instance: realApi?.['Instance'], validate: () => false }),
+      (): unknown => ({ Module: realApi?.Module, Instance: realApi?.Instance, validate: () => false }),
     ],
     ['an engine without WebAssembly', (): unknown => undefined],
   ])('falls back to the JavaScript scanner, named fast, on %s', async (_, stub) => {

@@ -23,7 +23,7 @@ describe('poolFor', () => {
 
   it('covers what FRAMES.md lists: escapes, multi-byte text, nesting, decoy uid and ts', () => {
     const all = members.join('\n');
-    for (const escape of ['\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t']) expect(all).toContain(escape);
+    for (const sequence of ['\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t']) expect(all).toContain(sequence);
     expect(all).toMatch(/[\u0400-\u04ff]/); // Cyrillic
     expect(all).toMatch(/\p{Extended_Pictographic}/u); // emoji
     expect(all).toMatch(/\\\\"/); // a string ending in an escaped backslash

@@ -291,12 +291,20 @@ describe('brokerAnswers', () => {
 
   it('stops waiting, false, once stopped', async () => {
     let probes = 0;
-    const away = { describeCluster: () => (++probes, refusing.describeCluster()) };
+    const away = { describeCluster: () => {
+        probes++;
+        return refusing.describeCluster();
+      },
+    };
     expect(await waitUntilBrokerAnswers(away, { stopped: () => probes >= 2, intervalMs: 1 })).toBe(false);
     expect(probes).toBe(2);
     // Stopped while the answering probe was under way: the caller is closing, so not "back".
     let stop = false;
-    const answersAsItStops = { describeCluster: () => ((stop = true), answering.describeCluster()) };
+    const answersAsItStops = { describeCluster: () => {
+        stop = true;
+        return answering.describeCluster();
+      },
+    };
     expect(await waitUntilBrokerAnswers(answersAsItStops, { stopped: () => stop, intervalMs: 1 })).toBe(false);
   });
 });

@@ -10,7 +10,7 @@ import {
 } from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createKafka, PROBE_RETRY } from '../src/client.js';
-import { KafkaError } from '../src/errors.js';
+import type { KafkaError } from '../src/errors.js';
 import { SocketTracker } from '../src/sockets.js';
 import { KafkaTopicWriter } from '../src/topic-writer.js';
 

@@ -41,12 +41,12 @@ export function formatDeadLetter(letter: DeadLetter, options: DeadLetterFormatOp
     jsonNumber(letter.partition) +
     ',"position":' +
     jsonNumber(letter.position);
-  if (letter.ts !== undefined) text += ',"ts":' + jsonNumber(letter.ts);
+  if (letter.ts !== undefined) text += `,"ts":${jsonNumber(letter.ts)}`;
   text += isUtf8(view)
-    ? ',"frame":' + JSON.stringify(view.toString('utf8'))
-    : ',"frameBase64":"' + view.toString('base64') + '"';
+    ? `,"frame":${JSON.stringify(view.toString('utf8'))}`
+    : `,"frameBase64":"${view.toString('base64')}"`;
   if (truncated) text += ',"frameTruncated":true';
-  return text + '}';
+  return `${text}}`;
 }
 
 /** Where to cut `bytes` near `cap` without splitting a UTF-8 character. */
@@ -110,7 +110,7 @@ class JsonLinesDeadLetterSink implements DeadLetterSink {
   write(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return Promise.resolve();
     let text = '';
-    for (const letter of letters) text += formatDeadLetter(letter, this.format) + '\n';
+    for (const letter of letters) text += `${formatDeadLetter(letter, this.format)}\n`;
     return this.output.write(text);
   }
 

@@ -25,24 +25,24 @@ export function formatResultJson(result: WindowResult): string {
     (result.final ? 'true' : 'false') +
     ',"method":' +
     knownString(result.method);
-  if (result.method === 'hll' && result.error !== undefined) text += ',"error":' + jsonNumber(result.error);
-  return text + '}';
+  if (result.method === 'hll' && result.error !== undefined) text += `,"error":${jsonNumber(result.error)}`;
+  return `${text}}`;
 }
 
 /** Results as JSON lines, each ending in `\n`. */
 export function formatResultLines(results: readonly WindowResult[]): string {
   let text = '';
-  for (const result of results) text += formatResultJson(result) + '\n';
+  for (const result of results) text += `${formatResultJson(result)}\n`;
   return text;
 }
 
 /** JSON.stringify's number text: `${n}` for finite numbers, null otherwise. */
 export function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? '' + value : 'null';
+  return Number.isFinite(value) ? `${value}` : 'null';
 }
 
 function knownString(value: string): string {
   // Window and method names need no escaping; anything else a caller forced
   // past the types still comes out as valid JSON.
-  return KNOWN_STRINGS.has(value) ? '"' + value + '"' : JSON.stringify(value);
+  return KNOWN_STRINGS.has(value) ? `"${value}"` : JSON.stringify(value);
 }

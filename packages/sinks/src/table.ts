@@ -60,7 +60,7 @@ class ResultTable {
       const width = Math.max(column.width, column.title.length);
       line += column.align === 'right' ? cell.padStart(width) : cell.padEnd(width);
     }
-    return line.trimEnd() + '\n';
+    return `${line.trimEnd()}\n`;
   }
 }
 

@@ -170,7 +170,7 @@ describe('createDeadLetterSink', () => {
     const sink = createDeadLetterSink(parseEndpoint('stdout', 'output'), { stream, maxFrameBytes: 8 });
     await sink.write(letters);
     await sink.flush();
-    expect(text).toBe(letters.map((l) => formatDeadLetter(l, { maxFrameBytes: 8 }) + '\n').join(''));
+    expect(text).toBe(letters.map((l) => `${formatDeadLetter(l, { maxFrameBytes: 8 })}\n`).join(''));
   });
 
   it('gives a Kafka sink for kafka://, which fails in one typed line when no broker answers', async () => {

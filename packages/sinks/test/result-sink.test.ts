@@ -114,7 +114,7 @@ describe('createStdoutSink', () => {
       encoding: 'utf8',
       cwd: here,
     });
-    expect(run.stdout).toBe(JSON.stringify({ ...sample, revision: 0 }) + '\n');
+    expect(run.stdout).toBe(`${JSON.stringify({ ...sample, revision: 0 })}\n`);
     expect(run.stderr).toBe('stopped: CLOSED onClosed: CLOSED\nnode exit 0\n');
   }, 30_000);
 });

@@ -166,7 +166,7 @@ export class WorkerLink {
     const setup: WorkerSetup = { reader: this.options.reader, buffers: this.buffers.memory };
     // V8 reads its heap flags when a thread's heap is made: set now, this one holds for the reader
     // thread (the caller's heap is made already). Process-wide, it also holds for threads started later.
-    const heapFlag = readerHeapFlag(this.options.initialOldSpaceMb, process.execArgv, process.env['NODE_OPTIONS']);
+    const heapFlag = readerHeapFlag(this.options.initialOldSpaceMb, process.execArgv, process.env.NODE_OPTIONS);
     if (heapFlag !== undefined) setFlagsFromString(heapFlag);
     const worker = startThread(this.script, setup);
     this.worker = worker;

@@ -214,7 +214,7 @@ describe('openFileSource', () => {
   });
 
   it('closes the file when iteration stops early, with a read still in flight', async () => {
-    const path = await file('x'.repeat(100) + '\n' + 'y\n'.repeat(5000));
+    const path = await file(`${'x'.repeat(100)}\n${'y\n'.repeat(5000)}`);
     const openFiles = (): number => readdirSync('/proc/self/fd').length;
     const before = openFiles();
     for (let run = 0; run < 20; run++) {
@@ -264,8 +264,7 @@ describe('named pipes and devices', () => {
 
   it('reads a named pipe once, to the end of what its writer sends, after checkReadable looked at it', async () => {
     const pipe = fifo();
-    const content =
-      Array.from({ length: 20_000 }, (_, i) => `{"uid":"u${i}","ts":${1468244340 + i}}`).join('\n') + '\n';
+    const content = `${Array.from({ length: 20_000 }, (_, i) => `{"uid":"u${i}","ts":${1468244340 + i}}`).join('\n')}\n`;
     const wrote = writer(pipe, content);
     // Opening the pipe here would let the writer in and closing it again would kill it with SIGPIPE.
     await checkReadable([pipe]);
@@ -373,7 +372,7 @@ describe('errors', () => {
       { length: 60_000 },
       (_, i) => `{"uid":"${((i * 2654435761) >>> 0).toString(16)}","ts":${1468244340 + i},"n":${i % 977}}`,
     );
-    const good = gzipSync(lines.join('\n') + '\n');
+    const good = gzipSync(`${lines.join('\n')}\n`);
     for (const at of [5000, Math.floor(good.length * 0.7)]) {
       const corrupt = Buffer.from(good);
       corrupt.fill(0xff, at, at + 8);

@@ -271,7 +271,7 @@ describe('LineSplitter', () => {
   });
 
   it('merges a line that arrives one byte at a time into one frame', () => {
-    const line = 'x'.repeat(5000) + '\r\n';
+    const line = `${'x'.repeat(5000)}\r\n`;
     const chunks = [...Buffer.from(line)].map((b) => Buffer.from([b]));
     const { frames } = flatten(runSplitter(chunks));
     expect(frames).toEqual([Buffer.from('x'.repeat(5000))]);

@@ -303,7 +303,7 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
   const pid = await launch(version, java, classPath, data);
   await writeFile(data.pidFile, `${pid}\n`);
   const state: RunState = { version: version.text, port, pid, startedAt: new Date().toISOString(), secure };
-  await writeFile(data.stateFile, JSON.stringify(state) + '\n');
+  await writeFile(data.stateFile, `${JSON.stringify(state)}\n`);
   const info = infoOf(version, port, pid, data, secure);
   try {
     await waitReady(info, data, target.startTimeoutMs);

@@ -161,11 +161,15 @@ function certificateFiles(dir: string, name: string): CertificateFiles {
 
 /** An OpenSSL config naming the subject and the extensions (section `ext`): -subj and -addext are not in every openssl. */
 function requestConfig(commonName: string, extensions: readonly string[]): string {
-  return (
-    ['[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', `CN = ${commonName}`, '[ext]', ...extensions].join(
-      '\n',
-    ) + '\n'
-  );
+  return `${[
+    '[req]',
+    'distinguished_name = dn',
+    'prompt = no',
+    '[dn]',
+    `CN = ${commonName}`,
+    '[ext]',
+    ...extensions,
+  ].join('\n')}\n`;
 }
 
 function signing(): string[] {

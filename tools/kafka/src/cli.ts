@@ -171,7 +171,7 @@ async function toolCommand(tool: string | undefined, args: readonly string[]): P
   const version = running === null ? resolved.version : parseKafkaVersion(running.version);
   const java = requireJava(version);
   const classPath = await classPathOf(version, stderrLog);
-  const toolPid = Number(process.env['KAFKA_LOCAL_TOOL_PID']);
+  const toolPid = Number(process.env.KAFKA_LOCAL_TOOL_PID);
   const words = [
     java.command,
     ...TOOL_JVM_OPTIONS,
@@ -199,7 +199,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`kafka-local: ${message}\n`);
-    if (process.env['KAFKA_LOCAL_DEBUG'] === '1' && error instanceof Error && !(error instanceof KafkaLocalError)) {
+    if (process.env.KAFKA_LOCAL_DEBUG === '1' && error instanceof Error && !(error instanceof KafkaLocalError)) {
       process.stderr.write(`${error.stack ?? ''}\n`);
     }
     const usage =

@@ -110,7 +110,7 @@ export function renderServerProperties(input: ServerConfigInput): string {
   }
   if (input.secure !== undefined) entries.push(...secureEntries(input.secure));
   const header = `# Written by @uniqstream/kafka-local for Kafka ${input.version.text}; rewritten at every start.\n`;
-  return header + entries.map(([key, value]) => `${key}=${escapePropertyValue(String(value))}`).join('\n') + '\n';
+  return `${header + entries.map(([key, value]) => `${key}=${escapePropertyValue(String(value))}`).join('\n')}\n`;
 }
 
 /**
@@ -242,7 +242,7 @@ function toolsLog4j2(): string {
 }
 
 function lines(list: readonly string[]): string {
-  return list.join('\n') + '\n';
+  return `${list.join('\n')}\n`;
 }
 
 const BACKSLASH = '\\';

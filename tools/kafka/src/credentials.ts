@@ -88,7 +88,7 @@ export async function readPasswordFile(file: string): Promise<string> {
  * password file) means they must be written again.
  */
 export function adminStamp(clusterId: string, password: string): string {
-  return JSON.stringify({ clusterId, password: createHash('sha256').update(password).digest('hex') }) + '\n';
+  return `${JSON.stringify({ clusterId, password: createHash('sha256').update(password).digest('hex') })}\n`;
 }
 
 export async function adminStampMatches(layout: SecureLayout, clusterId: string, password: string): Promise<boolean> {
@@ -129,7 +129,7 @@ export function renderClientConfig(input: ClientConfigInput): string {
     ['ssl.truststore.type', 'PEM'],
     ['ssl.truststore.location', input.caFile],
   ];
-  return entries.map(([key, value]) => `${key}=${escapePropertyValue(value)}`).join('\n') + '\n';
+  return `${entries.map(([key, value]) => `${key}=${escapePropertyValue(value)}`).join('\n')}\n`;
 }
 
 export async function writeAdminClientConfig(layout: SecureLayout, password: string): Promise<void> {

@@ -17,6 +17,7 @@ const BYTES_PER_MB = 1024 * 1024;
  */
 export const MAVEN_RETRY_DELAYS_MS: readonly number[] = [5_000, 20_000];
 /** Maven 3.8 colours its output even in batch mode. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is the character this strips.
 const ANSI_ESCAPE = /\u001b\[[0-9;]*m/g;
 
 export type LogFn = (line: string) => void;

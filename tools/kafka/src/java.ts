@@ -5,7 +5,7 @@ import { minimumJava, type KafkaVersion } from './version.js';
 
 /** $JAVA_HOME/bin/java when JAVA_HOME is set (as Kafka's scripts do), else java from PATH. */
 export function javaCommand(env: Readonly<Record<string, string | undefined>>): string {
-  const home = env['JAVA_HOME'];
+  const home = env.JAVA_HOME;
   return home !== undefined && home !== '' ? join(home, 'bin', 'java') : 'java';
 }
 

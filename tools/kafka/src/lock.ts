@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaLocalError } from './errors.js';
@@ -116,7 +116,7 @@ async function ageMs(file: string): Promise<number> {
  */
 async function breakStale(file: string, seen: Exclude<Seen, 'gone'>): Promise<void> {
   const breaker = `${file}.break`;
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(breaker, 'wx');
   } catch (error) {

@@ -127,13 +127,11 @@ export class TestKafka {
   async produce(topic: string, records: readonly TestRecord[]): Promise<void> {
     const producer = await this.producer();
     for (let i = 0; i < records.length; i += PRODUCE_CHUNK) {
-      const messages = records
-        .slice(i, i + PRODUCE_CHUNK)
-        .map((r) => ({
-          key: r.key ?? null,
-          value: r.value,
-          ...(r.partition === undefined ? {} : { partition: r.partition }),
-        }));
+      const messages = records.slice(i, i + PRODUCE_CHUNK).map((r) => ({
+        key: r.key ?? null,
+        value: r.value,
+        ...(r.partition === undefined ? {} : { partition: r.partition }),
+      }));
       await producer.send({ topic, messages, acks: ACKS_ALL });
     }
   }

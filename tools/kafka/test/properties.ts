@@ -25,12 +25,12 @@ export function readProperties(text: string): Map<string, string> {
     while (i < line.length && /[ \t\f]/.test(line[i] as string)) i++;
     if (line[i] === '=' || line[i] === ':') i++;
     while (i < line.length && /[ \t\f]/.test(line[i] as string)) i++;
-    result.set(key, unescape(line.slice(i)));
+    result.set(key, unescapeValue(line.slice(i)));
   }
   return result;
 }
 
-function unescape(value: string): string {
+function unescapeValue(value: string): string {
   let out = '';
   for (let i = 0; i < value.length; i++) {
     const ch = value[i] as string;

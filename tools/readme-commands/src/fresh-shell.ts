@@ -44,7 +44,7 @@ export function freshPath(path: string): string {
 
 /** The environment of a fresh login shell: the user's own variables and freshPath(PATH). */
 export function freshShellEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const fresh: Record<string, string> = { PATH: freshPath(env['PATH'] ?? '') };
+  const fresh: Record<string, string> = { PATH: freshPath(env.PATH ?? '') };
   for (const name of KEPT_VARIABLES) {
     const value = env[name];
     if (value !== undefined) fresh[name] = value;

@@ -8,7 +8,7 @@ import { expectFinalsMatch, latestByKey, linesOf, referenceCounts } from './refe
  * A broker of this suite's own: restarting the shared one on 9092 would
  * break other packages' suites running meanwhile (see tools/kafka/README.md).
  */
-const PORT = Number(process.env['UNIQSTREAM_KAFKA_RESTART_PORT'] ?? 19192);
+const PORT = Number(process.env.UNIQSTREAM_KAFKA_RESTART_PORT ?? 19192);
 const T0 = 1468244340;
 const PARTITIONS = 4;
 const HALF = 20_000;

@@ -145,7 +145,7 @@ describe.skipIf(!secured)(
       const wrong = newPassword();
       const refused = await count({ ...setup, password: wrong });
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(new RegExp(`^uniqstream: error: .*refused the SASL login`, 'm'));
+      expect(refused.stderr).toMatch(/^uniqstream: error: .*refused the SASL login/m);
       expect(refused.stderr).not.toContain(wrong);
       expect(hasStackTrace(refused.stderr)).toBe(false);
     });

@@ -109,7 +109,7 @@ describe('kill -9 at random moments', () => {
     const checkpointedBefore = (i: number): boolean => instances.slice(0, i).some((p) => p.logs().some(checkpointed));
     // (The last instance may find nothing left to merge and stop before the killed one's
     // merge membership expires; the killed ones each rebuilt before their kill.)
-    const rebuiltFrom = instances.map((p) => p.logs().find(mergeRebuilt)?.['records'] as number | undefined);
+    const rebuiltFrom = instances.map((p) => p.logs().find(mergeRebuilt)?.records as number | undefined);
     for (let i = 1; i < KILLS; i++) {
       if (checkpointedBefore(i))
         expect(rebuiltFrom[i], `instance ${i} rebuilt from the partials of earlier ones`).toBeGreaterThan(0);

@@ -11,7 +11,7 @@ import { expectMatchesReference, latestByKey, testStream } from './stream.js';
  * 19192 and 19292 belong to kafka-local's, the CLI's and the sources' suites;
  * other work on this machine may hold ports near them (UNIQSTREAM_CONSUMER_OUTAGE_PORT picks another).
  */
-const PORT = Number(process.env['UNIQSTREAM_CONSUMER_OUTAGE_PORT'] ?? 19792);
+const PORT = Number(process.env.UNIQSTREAM_CONSUMER_OUTAGE_PORT ?? 19792);
 const PARTITIONS = 2;
 const FRAMES = 6_000;
 /** The outage of the report (issue 12); shorter than kafkajs's retries of a request, so its consumers reconnect rather than restart. */

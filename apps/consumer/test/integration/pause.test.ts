@@ -9,7 +9,6 @@ import {
   testKafka,
   topicsOf,
   waitUntilDone,
-  type LogLine,
   type RunTopics,
 } from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';

@@ -11,7 +11,6 @@ import {
   testKafka,
   topicsOf,
   waitUntilDone,
-  type LogLine,
 } from './service-process.js';
 import { expectMatchesReference, latestByKey, testStream } from './stream.js';
 
@@ -119,7 +118,7 @@ describe('scale-out: instances in one consumer group', () => {
     expect((await killed!.exited).signal).toBe('SIGKILL');
     const survivors = processes.filter((p) => p !== killed);
     // The survivors took over every partition and the merge.
-    expect(survivors.map(lastAssignment).flat().sort()).toEqual([0, 1, 2, 3]);
+    expect(survivors.flatMap(lastAssignment).sort()).toEqual([0, 1, 2, 3]);
     expect(survivors.some((p) => p.logs().some((l) => l.msg.startsWith('merging: reading')))).toBe(true);
     expectMatchesReference(latest, stream.reference);
     // Byte for byte the same records as one instance's (revisions included), when that test ran.

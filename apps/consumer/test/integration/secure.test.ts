@@ -123,7 +123,7 @@ describe.skipIf(!secured)(
       expectMatchesReference(latestByKey(await kafka.read(run.results)), stream.reference);
       for (const instance of instances) {
         expect(instance.stderr()).not.toContain(password);
-        expect(instance.logs()[0]?.['kafka']).toMatch(/^TLS \(own CA\), SASL SCRAM-SHA-512 as svc-/);
+        expect(instance.logs()[0]?.kafka).toMatch(/^TLS \(own CA\), SASL SCRAM-SHA-512 as svc-/);
       }
     });
 

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 
 /** The tests' own client; CONSUMER_IT_KEEP=1 leaves the topics and groups of the runs for a look after a failure. */
 export function testKafka(): TestKafka {
-  return new TestKafka({ clientId: 'consumer-it', keep: process.env['CONSUMER_IT_KEEP'] === '1' });
+  return new TestKafka({ clientId: 'consumer-it', keep: process.env.CONSUMER_IT_KEEP === '1' });
 }
 
 /** The real binary, as an operator runs it. */
@@ -94,7 +94,7 @@ export class ServiceProcess {
   /** Where the instance serves /healthz, /readyz and /metrics (run with --http-port 0: from its log). */
   async httpBase(): Promise<string> {
     const line = await this.waitForLog((l) => l.msg.startsWith('serving /healthz'));
-    const address = line['address'] as { address: string; port: number };
+    const address = line.address as { address: string; port: number };
     return `http://${address.address}:${address.port}`;
   }
 
@@ -217,7 +217,7 @@ export async function stopAllCleanly(processes: readonly ServiceProcess[]): Prom
 
 /** The service's own line for a group join (the Kafka source says it joined too, without the fields). */
 export function isJoin(line: LogLine): line is LogLine & { readonly partitions: number[] } {
-  return line.msg.startsWith('joined group') && Array.isArray(line['partitions']);
+  return line.msg.startsWith('joined group') && Array.isArray(line.partitions);
 }
 
 /** A group join that gave the instance partitions. */

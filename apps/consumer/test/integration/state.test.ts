@@ -97,7 +97,7 @@ describe('damaged or missing state', () => {
     await kafka.produce(run.input, [...stream.frames.slice(half), ...stream.closing]);
     const second = await counted(run);
     const skipped = lines(second, ERROR, /^partition [123]: (skipping the record|cannot adopt the checkpoint)/);
-    expect(new Set(skipped.map((l) => l['partition']))).toEqual(new Set([1, 2, 3]));
+    expect(new Set(skipped.map((l) => l.partition))).toEqual(new Set([1, 2, 3]));
     for (const line of skipped) expect(line).toMatchObject({ topic: checkpoints, offset: expect.any(Number) });
     expectMatchesReference(latestByKey(await kafka.read(run.results)), stream.reference);
   });
@@ -127,7 +127,7 @@ describe('damaged or missing state', () => {
   it('reads a partition again to rebuild the state of checkpoints that are gone, and ends exact', async () => {
     const { run, second } = await checkpointsLost('rebuild', []);
     const rebuilt = lines(second, WARN, /no usable checkpoint .* reading it again from offset 0/);
-    expect(rebuilt.map((l) => l['partition']).sort()).toEqual([0, 1, 2, 3]);
+    expect(rebuilt.map((l) => l.partition).sort()).toEqual([0, 1, 2, 3]);
     expectMatchesReference(latestByKey(await kafka.read(run.results)), stream.reference);
   });
 
@@ -176,7 +176,7 @@ describe('damaged or missing state', () => {
       await kafka.produce(run.input, late);
       const truth = referenceCounts([...onTime, ...late].map((r) => r.value as Buffer)).get(t0)!;
       // Idle after --idle-timeout (2 s); the revision goes out at the next checkpoint.
-      const revised = await resultOf(run, t0, (r) => r['users'] === truth.users);
+      const revised = await resultOf(run, t0, (r) => r.users === truth.users);
       expect(revised).toMatchObject({ ...truth, final: false });
       expect(await instance.stop()).toEqual({ code: 0, signal: null });
     } finally {
@@ -199,7 +199,7 @@ describe('damaged or missing state', () => {
     );
     try {
       const truth = referenceCounts(frames.map((r) => r.value)).get(t0)!;
-      expect(await resultOf(run, t0, (r) => r['final'] === true)).toMatchObject({ ...truth, final: true });
+      expect(await resultOf(run, t0, (r) => r.final === true)).toMatchObject({ ...truth, final: true });
       expect(await instance.stop()).toEqual({ code: 0, signal: null });
     } finally {
       instance.kill('SIGKILL');

@@ -14,7 +14,7 @@ import { splitLines, utcWindowStart, WINDOWS } from '../support/reference.js';
  * tools/kafka/README.md). Its own port, apart from the CLI's (19192) and the
  * sources' (19292) restart suites.
  */
-const PORT = Number(process.env['UNIQSTREAM_SIM_RESTART_PORT'] ?? 19392);
+const PORT = Number(process.env.UNIQSTREAM_SIM_RESTART_PORT ?? 19392);
 const broker = new SuiteBroker(PORT);
 const quiet = { port: PORT, log: () => undefined };
 /** Records in the topic before the broker goes away: the run is well under way. */

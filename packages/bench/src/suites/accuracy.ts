@@ -275,7 +275,7 @@ export const accuracySuite: Suite = async (ctx) => {
       'dropped as late',
       'share of frames',
       'corrupt ts',
-      'malformed (generated: ' + truthMalformed.toLocaleString('en-US') + ')',
+      `malformed (generated: ${truthMalformed.toLocaleString('en-US')})`,
       'counted',
     ],
     rows: SETTINGS.map((setting) => {

@@ -402,14 +402,20 @@ export const decodeSuite: Suite = async (ctx) => {
     frames.length / (await timeSeconds(work));
   const strings = await compare(
     [
-      { name: 'byte loop', run: framesPerSecond(() => frames.forEach((f) => (sink += stringsByLoop(f)))) },
+      { name: 'byte loop', run: framesPerSecond(() => frames.forEach((f) => {
+          sink += stringsByLoop(f);
+        })) },
       {
         name: 'Buffer#indexOf',
-        run: framesPerSecond(() => frames.forEach((f) => (sink += stringsByBufferIndexOf(f)))),
+        run: framesPerSecond(() => frames.forEach((f) => {
+          sink += stringsByBufferIndexOf(f);
+        })),
       },
       {
         name: 'latin1 + String#indexOf',
-        run: framesPerSecond(() => frames.forEach((f) => (sink += stringsByLatin1IndexOf(f)))),
+        run: framesPerSecond(() => frames.forEach((f) => {
+          sink += stringsByLatin1IndexOf(f);
+        })),
       },
     ],
     { unit: 'frames/s', runs, warmup: STRING_WARMUP },

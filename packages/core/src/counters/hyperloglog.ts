@@ -149,7 +149,9 @@ export class HyperLogLog {
     const theirs = other.sparse;
     if (theirs !== null) {
       // At most sparseLimit hashes; `add` turns this sketch dense if the union needs it.
-      theirs.forEach((hi, lo) => this.add(hi, lo));
+      theirs.forEach((hi, lo) => {
+        this.add(hi, lo);
+      });
       return;
     }
     if (this.sparse !== null) this.densify();
@@ -168,7 +170,9 @@ export class HyperLogLog {
 
   /** Adds every key of an exact set. */
   addAll(set: ExactSet): void {
-    set.forEach((hi, lo) => this.add(hi, lo));
+    set.forEach((hi, lo) => {
+      this.add(hi, lo);
+    });
   }
 
   clone(): HyperLogLog {
@@ -270,7 +274,9 @@ export class HyperLogLog {
     this.sparse = null;
     this.registers = new Uint8Array(1 << this.precision);
     this.cached = -1;
-    sparse.forEach((hi, lo) => this.addDense(hi, lo));
+    sparse.forEach((hi, lo) => {
+      this.addDense(hi, lo);
+    });
   }
 }
 

@@ -59,7 +59,9 @@ function serializedKeys(sketch: HyperLogLog): string[] {
   const bytes = sketch.serialize();
   expect(bytes[6]).toBe(0); // sparse encoding
   const out: string[] = [];
-  ExactSet.deserialize(bytes.subarray(HEADER_BYTES)).forEach((hi, lo) => out.push(`${hi}:${lo}`));
+  ExactSet.deserialize(bytes.subarray(HEADER_BYTES)).forEach((hi, lo) => {
+    out.push(`${hi}:${lo}`);
+  });
   return out.sort();
 }
 

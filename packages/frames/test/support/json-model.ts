@@ -79,7 +79,7 @@ function ws(s: Style): string {
 }
 
 function hex4(unit: number): string {
-  return '\\u' + unit.toString(16).padStart(4, '0');
+  return `\\u${unit.toString(16).padStart(4, '0')}`;
 }
 
 export function writeString(value: string, s: Style): string {
@@ -113,7 +113,7 @@ export function writeString(value: string, s: Style): string {
       out += ch;
     }
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 function writeNumber(n: number, s: Style): string {
@@ -131,10 +131,10 @@ export function write(value: Json, s: Style = COMPACT): string {
   if (typeof value === 'string') return writeString(value, s);
   if (value.kind === 'raw') return value.text;
   if (value.kind === 'array') {
-    return '[' + ws(s) + value.items.map((item) => write(item, s)).join(ws(s) + ',' + ws(s)) + ws(s) + ']';
+    return `[${ws(s)}${value.items.map((item) => write(item, s)).join(`${ws(s)},${ws(s)}`)}${ws(s)}]`;
   }
-  const parts = value.entries.map(([k, v]) => writeString(k, s) + ws(s) + ':' + ws(s) + write(v, s));
-  return '{' + ws(s) + parts.join(ws(s) + ',' + ws(s)) + ws(s) + '}';
+  const parts = value.entries.map(([k, v]) => `${writeString(k, s) + ws(s)}:${ws(s)}${write(v, s)}`);
+  return `{${ws(s)}${parts.join(`${ws(s)},${ws(s)}`)}${ws(s)}}`;
 }
 
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -42,11 +42,11 @@ export function referenceDecode(frame: Uint8Array, maxFrameBytes = 1024 * 1024):
   } catch {
     return { valid: false, kind: 'syntax' };
   }
-  if (!Object.prototype.hasOwnProperty.call(root, 'uid')) return { valid: false, kind: 'missing-uid' };
-  const uid = root['uid'];
+  if (!Object.hasOwn(root, 'uid')) return { valid: false, kind: 'missing-uid' };
+  const uid = root.uid;
   if (typeof uid !== 'string' || uid === '') return { valid: false, kind: 'invalid-uid' };
-  if (!Object.prototype.hasOwnProperty.call(root, 'ts')) return { valid: false, kind: 'missing-ts' };
-  const ts = referenceTs(root['ts']);
+  if (!Object.hasOwn(root, 'ts')) return { valid: false, kind: 'missing-ts' };
+  const ts = referenceTs(root.ts);
   if (ts === undefined) return { valid: false, kind: 'invalid-ts' };
   return { valid: true, uid, ts };
 }

@@ -46,7 +46,7 @@ export function realisticFrame(seed: number, limit = 2048): RealisticFrame {
     const roll = below(256);
     if (roll <= 20) out += below(2) ? String(below(256)) : String(random());
     else if (roll <= 30) out += below(2) ? 'true' : 'false';
-    else if (roll <= 200) out += '"' + text() + '"';
+    else if (roll <= 200) out += `"${text()}"`;
     else if (roll <= 225) array();
     else object();
   };
@@ -66,7 +66,7 @@ export function realisticFrame(seed: number, limit = 2048): RealisticFrame {
     out += '{';
     for (let first = true; out.length < limit / level; first = false) {
       if (!first) out += ',';
-      out += '"' + key() + '":';
+      out += `"${key()}":`;
       value();
     }
     out += '}';
@@ -79,13 +79,13 @@ export function realisticFrame(seed: number, limit = 2048): RealisticFrame {
   out = '{';
   const leading = below(4);
   for (let i = 0; i < leading; i++) {
-    out += '"' + key() + '":';
+    out += `"${key()}":`;
     value();
     out += ',';
   }
   out += below(2) ? `"uid":"${uid}","ts":${tsText}` : `"ts":${tsText},"uid":"${uid}"`;
   while (out.length < limit) {
-    out += ',"' + key() + '":';
+    out += `,"${key()}":`;
     value();
   }
   out += '}';

@@ -7,7 +7,7 @@ import { countThrough, finalCounts, latestByWindow, referenceCounts, testFrame }
  * break other packages' suites running meanwhile (tools/kafka/README.md).
  * 19092 and 19192 belong to kafka-local's and the CLI's suites.
  */
-const PORT = Number(process.env['UNIQSTREAM_SOURCES_RESTART_PORT'] ?? 19292);
+const PORT = Number(process.env.UNIQSTREAM_SOURCES_RESTART_PORT ?? 19292);
 const PARTITIONS = 4;
 const HALF = 6_000;
 const PER_SECOND = 20;

@@ -7,7 +7,7 @@ const DEFAULT_TEST_PORT = 19092;
 const READ_TIMEOUT_MS = 60_000;
 
 export function testPort(): number {
-  const text = process.env['KAFKA_LOCAL_TEST_PORT'];
+  const text = process.env.KAFKA_LOCAL_TEST_PORT;
   return text === undefined || text === '' ? DEFAULT_TEST_PORT : Number(text);
 }
 

@@ -10,7 +10,7 @@ const SEND_BATCH = 250;
 
 function frame(i: number): string {
   const head = `{"uid":"user-${i % USERS}","ts":${1468244384 + i},"i":${i},"pad":"`;
-  return head + 'x'.repeat(FRAME_BYTES - head.length - 2) + '"}';
+  return `${head + 'x'.repeat(FRAME_BYTES - head.length - 2)}"}`;
 }
 
 describe(`kafkajs clients on Kafka ${testVersion()}`, () => {
