@@ -121,7 +121,8 @@ export class CheckpointDir {
       const was = saved.inputs.map((i) => i.path).join(', ');
       throw new UniqstreamError(
         'CHECKPOINT_MISMATCH',
-        `the checkpoint in ${this.dir} is for other input (${was}, or the files changed): use another --checkpoint directory or remove it`,
+        `the checkpoint in ${this.dir} is for other input (${was}, or the files changed): use another ` +
+          `--checkpoint directory or remove it`,
       );
     }
     if (saved.complete)

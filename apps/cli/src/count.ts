@@ -40,7 +40,8 @@ export interface CountRunOptions {
   /** Live progress on stderr: undefined = when stderr is a terminal. */
   readonly progress: boolean | undefined;
   readonly quiet: boolean;
-  /** Kafka: how long to keep retrying a broker that cannot be reached at start (default: the sources' and sinks' own, 30 s). */
+  /** Kafka: how long to keep retrying a broker that cannot be reached at start (default: the sources' and sinks'
+   * own, 30 s). */
   readonly kafkaWaitSeconds?: number;
   /** A damaged checkpoint: refuse to run (default), or count from the beginning. */
   readonly checkpointDamaged?: CheckpointDamagedChoice;
@@ -82,13 +83,15 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   if (config.checkpoint !== undefined) {
     if (input.kind !== 'files' || input.paths.includes('-')) {
       throw usage(
-        '--checkpoint needs input files: stdin and the demo cannot be read again from a position, and Kafka keeps its own (see uniqstream-consumer)',
+        '--checkpoint needs input files: stdin and the demo cannot be read again from a position, and ' +
+          'Kafka keeps its own (see uniqstream-consumer)',
       );
     }
     for (const path of input.paths) {
       if (!(await stat(path)).isFile())
         throw usage(
-          `--checkpoint needs input files: ${path} is not a regular file, and a pipe or device cannot be read again from a position`,
+          `--checkpoint needs input files: ${path} is not a regular file, and a pipe or device cannot ` +
+            `be read again from a position`,
         );
     }
     checkpoints = new CheckpointDir(config.checkpoint, await identify(input.paths));
@@ -104,7 +107,8 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
         (options.checkpointDamaged ?? DEFAULT_CHECKPOINT_DAMAGED) === 'restart'
       ) {
         say(
-          `warning: checkpoint ${error.file} ${error.problem}: counting from the beginning (--checkpoint-damaged restart)`,
+          `warning: checkpoint ${error.file} ${error.problem}: counting from the beginning ` +
+            `(--checkpoint-damaged restart)`,
         );
       } else {
         throw error;
@@ -114,7 +118,8 @@ export async function runCount(options: CountRunOptions, terminal: Terminal): Pr
   const outputPath = plainOutputFile(config);
   if (resume !== undefined) {
     say(
-      `resuming from the checkpoint in ${config.checkpoint ?? ''} at byte ${resume.position.toLocaleString('en-US')} of the input`,
+      `resuming from the checkpoint in ${config.checkpoint ?? ''} at byte ${resume.position.toLocaleString('en-US')} ` +
+        `of the input`,
     );
     if (outputPath !== null && resume.outputBytes !== null) await rewindOutput(outputPath, resume.outputBytes);
     else say('results written after that checkpoint are written again');

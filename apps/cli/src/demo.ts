@@ -22,7 +22,8 @@ export const DEMO_STREAM: StreamOptions = {
 };
 
 export const DEMO_DESCRIPTION =
-  'demo: counting 90,000 generated frames (3 minutes from 2016-07-11T13:39:00Z, 20,000 users, 5% late by up to 5 s, 0.2% by up to 40 s, some bitflipped and malformed)';
+  'demo: counting 90,000 generated frames (3 minutes from 2016-07-11T13:39:00Z, 20,000 users, 5% late ' +
+  'by up to 5 s, 0.2% by up to 40 s, some bitflipped and malformed)';
 
 export function demoChunks(): Generator<Uint8Array> {
   return generateChunks(DEMO_STREAM);

@@ -55,8 +55,11 @@ export function summaryLines(summary: PipelineSummary): string[] {
   const stats = summary.stats;
   const malformed = [...stats.malformed.entries()].sort((a, b) => b[1] - a[1]);
   const lines = [
-    `read ${formatCount(summary.frames)} ${noun(summary.frames, 'frame')} (${formatBytes(summary.bytes)}) in ${seconds.toFixed(2)} s: ${formatCount(summary.frames / seconds)} frames/s, ${(summary.bytes / BYTES_PER_MB / seconds).toFixed(0)} MB/s`,
-    `counted ${formatCount(stats.counted)}, late ${formatCount(stats.late)} (of which dropped ${formatCount(stats.lateDropped)}), corrupt ts ${formatCount(stats.corruptTs)}, malformed ${formatCount(stats.malformedTotal)}` +
+    `read ${formatCount(summary.frames)} ${noun(summary.frames, 'frame')} ` +
+      `(${formatBytes(summary.bytes)}) in ${seconds.toFixed(2)} s: ${formatCount(summary.frames / seconds)} ` +
+      `frames/s, ${(summary.bytes / BYTES_PER_MB / seconds).toFixed(0)} MB/s`,
+    `counted ${formatCount(stats.counted)}, late ${formatCount(stats.late)} (of which dropped ` +
+      `${formatCount(stats.lateDropped)}), corrupt ts ${formatCount(stats.corruptTs)}, malformed ${formatCount(stats.malformedTotal)}` +
       (malformed.length > 0 ? ` (${malformed.map(([kind, n]) => `${kind} ${formatCount(n)}`).join(', ')})` : ''),
     `results ${formatCount(stats.resultsEmitted)}, watermark ${formatWatermark(summary.watermark)}` +
       (summary.stopReason === 'end-of-input' ? '' : `, stopped: ${summary.stopReason}`),
@@ -73,5 +76,8 @@ export function noValidFrameLine(summary: PipelineSummary): string | undefined {
   const stats = summary.stats;
   const valid = stats.counted + stats.lateDropped + stats.corruptTs;
   if (summary.frames === 0 || valid > 0 || stats.malformedTotal < summary.frames) return undefined;
-  return `warning: no valid frame in ${formatCount(summary.bytes)} ${noun(summary.bytes, 'byte')}: is this JSON lines (one object per line, with "uid" and "ts")?`;
+  return (
+    `warning: no valid frame in ${formatCount(summary.bytes)} ${noun(summary.bytes, 'byte')}: is ` +
+    `this JSON lines (one object per line, with "uid" and "ts")?`
+  );
 }

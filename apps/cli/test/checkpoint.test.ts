@@ -16,7 +16,8 @@ const WINDOWS = 'minute,hour';
 
 /**
  * The moments of the kills come from this seed, printed so that a failure can
- * be replayed: UNIQSTREAM_TEST_SEED=<seed> sh tools/pnpm --filter @uniqstream/cli exec vitest run test/checkpoint.test.ts
+ * be replayed: UNIQSTREAM_TEST_SEED=<seed> sh tools/pnpm --filter @uniqstream/cli exec vitest run
+ * test/checkpoint.test.ts
  */
 const SEED = testRandom('checkpoint.test.ts kill moments').seed;
 
@@ -147,7 +148,8 @@ async function midRunCheckpoint(args: readonly string[], file: string): Promise<
 }
 
 describe('uniqstream count --checkpoint', () => {
-  it('killed with SIGKILL at random moments and restarted, ends with exactly the output of an uninterrupted run', async () => {
+  it('killed with SIGKILL at random moments and restarted, ends with exactly the output of an ' +
+    'uninterrupted run', async () => {
     const expected = await reference();
     const { args, file, output } = checkpointed();
     const next = random(SEED);
@@ -254,20 +256,24 @@ describe('a damaged --checkpoint file', () => {
     expect(resumed.stderr).toMatch(/resuming from the checkpoint/);
   });
 
-  it('with --checkpoint-damaged restart, starts over with a warning and ends exactly like an uninterrupted run', async () => {
-    const expected = await reference();
-    const { args, file, output } = checkpointed(['--checkpoint-damaged', 'restart']);
-    const pristine = await midRunCheckpoint(args, file);
-    writeFileSync(file, editPosition(pristine));
-    const restarted = await run(args);
-    expect(restarted.code).toBe(0);
-    const warnings = restarted.stderr.split('\n').filter((l) => /warning/.test(l));
-    expect(warnings).toEqual([
-      `uniqstream: warning: checkpoint ${file} is damaged (its checksum does not match): counting from the beginning (--checkpoint-damaged restart)`,
-    ]);
-    expect(restarted.stderr).not.toMatch(/resuming/);
-    expect(readFileSync(output, 'utf8')).toBe(expected);
-  });
+  it(
+    'with --checkpoint-damaged restart, starts over with a warning and ends exactly like an ' + 'uninterrupted run',
+    async () => {
+      const expected = await reference();
+      const { args, file, output } = checkpointed(['--checkpoint-damaged', 'restart']);
+      const pristine = await midRunCheckpoint(args, file);
+      writeFileSync(file, editPosition(pristine));
+      const restarted = await run(args);
+      expect(restarted.code).toBe(0);
+      const warnings = restarted.stderr.split('\n').filter((l) => /warning/.test(l));
+      expect(warnings).toEqual([
+        `uniqstream: warning: checkpoint ${file} is damaged (its checksum does not match): counting ` +
+          `from the beginning (--checkpoint-damaged restart)`,
+      ]);
+      expect(restarted.stderr).not.toMatch(/resuming/);
+      expect(readFileSync(output, 'utf8')).toBe(expected);
+    },
+  );
 
   it('written by an older uniqstream (format 1) is refused in one clear line', async () => {
     const { args, file } = checkpointed();

@@ -94,7 +94,9 @@ export class CheckpointStore {
         if (checkpoint.topic !== this.options.inputTopic || checkpoint.partition !== partition) {
           misplaced ??= new ConsumerError(
             'BAD_RECORD',
-            `${this.topic} holds a checkpoint of ${checkpoint.topic} partition ${checkpoint.partition} under key ${partition} (offset ${offset}), not of ${this.options.inputTopic}: give each input topic its own --checkpoint-topic (or --group)`,
+            `${this.topic} holds a checkpoint of ${checkpoint.topic} partition ${checkpoint.partition} ` +
+              `under key ${partition} (offset ${offset}), not of ${this.options.inputTopic}: give each input ` +
+              `topic its own --checkpoint-topic (or --group)`,
           );
           return;
         }
@@ -122,7 +124,8 @@ export class CheckpointStore {
     return this.options.writer.write(checkpoints.map((c) => this.recordOf(c)));
   }
 
-  /** A checkpoint as the record the topic keeps: key, value and the partition it belongs in (for a transaction's writes). */
+  /** A checkpoint as the record the topic keeps: key, value and the partition it belongs in (for a transaction's
+   * writes). */
   recordOf(checkpoint: Checkpoint): { key: string; value: Buffer; partition: number } {
     return {
       key: checkpointKey(checkpoint.partition),

@@ -68,7 +68,8 @@ export interface CountingRole {
   heldPartitions(): number[];
   /** Records behind per held partition, as last seen. */
   lag(): ReadonlyMap<number, number>;
-  /** How long the broker has left this role's fetches unanswered (0 while it answers; see KafkaSource.fetchesUnansweredForMs). */
+  /** How long the broker has left this role's fetches unanswered (0 while it answers; see
+   * KafkaSource.fetchesUnansweredForMs). */
   fetchesUnansweredForMs(): number;
 }
 
@@ -115,9 +116,11 @@ export function startCounting(context: CountingContext): CountingRole {
   const exactlyOnce = config.guarantee === 'exactly-once';
   /** Exactly-once: the transactional producer of each held partition. */
   const transactions = new Map<number, TransactionalProducer>();
-  /** Exactly-once: partials made since the partition's last committed cycle, the latest per key (the topic is compacted), encoded at the commit. */
+  /** Exactly-once: partials made since the partition's last committed cycle, the latest per key (the topic is
+   * compacted), encoded at the commit. */
   const unsent = new Map<number, Map<string, () => Message>>();
-  /** Exactly-once: partitions whose transactional id another instance has taken over; their work is dropped until they are revoked. */
+  /** Exactly-once: partitions whose transactional id another instance has taken over; their work is dropped until
+   * they are revoked. */
   const fenced = new Set<number>();
   /** Offset of the last checkpoint of each held partition, written or adopted. */
   const checkpointed = new Map<number, number>();
@@ -227,13 +230,16 @@ export function startCounting(context: CountingContext): CountingRole {
         if (error instanceof CoreError && error.code === 'CHECKPOINT_MISMATCH') {
           throw new ConsumerError(
             'BAD_CONFIG',
-            `partition ${partition}: its checkpoint (key "${partition}" at offset ${saved.recordOffset} of ${config.checkpointTopic}) does not fit this instance: ${reason}. Run every instance of group ${count.group} with the same counting options`,
+            `partition ${partition}: its checkpoint (key "${partition}" at offset ${saved.recordOffset} ` +
+              `of ${config.checkpointTopic}) does not fit this instance: ${reason}. Run every instance of group ` +
+              `${count.group} with the same counting options`,
             { cause: error },
           );
         }
         log.error(
           { partition, topic: config.checkpointTopic, key: String(partition), offset: saved.recordOffset, reason },
-          `partition ${partition}: cannot adopt the checkpoint at offset ${saved.recordOffset} of ${config.checkpointTopic} (${reason}); trying an older one`,
+          `partition ${partition}: cannot adopt the checkpoint at offset ${saved.recordOffset} of ${config.checkpointTopic} ` +
+            `(${reason}); trying an older one`,
         );
       }
     }
@@ -269,7 +275,13 @@ export function startCounting(context: CountingContext): CountingRole {
         out.set(partition, undefined);
         log.warn(
           { partition, offset: at, missingCheckpoint: config.missingCheckpoint },
-          `partition ${partition}: committed offset ${at} but no usable checkpoint in ${config.checkpointTopic}: continuing at ${at} with empty state, so the windows open there miss the frames before it and come out short${at <= low ? ' (nothing before it is left to read again)' : ' (--missing-checkpoint rebuild reads them again)'}`,
+          `partition ${partition}: committed offset ${at} but no usable checkpoint in ` +
+            `${config.checkpointTopic}: continuing at ${at} with empty state, so the windows open there miss ` +
+            `the frames before it and come out short${
+              at <= low
+                ? ' (nothing before it is ' + 'left to read again)'
+                : ' (--missing-checkpoint ' + 'rebuild reads them again)'
+            }`,
         );
       } else {
         out.set(partition, low);
@@ -277,7 +289,9 @@ export function startCounting(context: CountingContext): CountingRole {
         cuts.set(partition, at);
         log.warn(
           { partition, offset: at, from: low, records: at - low, missingCheckpoint: config.missingCheckpoint },
-          `partition ${partition}: committed offset ${at} but no usable checkpoint in ${config.checkpointTopic}: reading it again from offset ${low} to rebuild the windows open at ${at} (${at - low} records; nothing before ${at} is written again)`,
+          `partition ${partition}: committed offset ${at} but no usable checkpoint in ` +
+            `${config.checkpointTopic}: reading it again from offset ${low} to rebuild the windows open at ${at} ` +
+            `(${at - low} records; nothing before ${at} is written again)`,
         );
       }
     }
@@ -324,12 +338,14 @@ export function startCounting(context: CountingContext): CountingRole {
           );
         } catch (error) {
           if (!(error instanceof ConsumerError && error.code === 'FENCED')) throw error;
-          // Moved to another instance (this one missed the rebalance): its successor has the partition from the last committed cycle.
+          // Moved to another instance (this one missed the rebalance): its successor has the partition from the
+          // last committed cycle.
           fenced.add(partition);
           unsent.delete(partition);
           log.warn(
             { partition, transactionalId: producer.transactionalId },
-            `partition ${partition}: another instance has taken it over; dropping what this one made since its last transaction`,
+            `partition ${partition}: another instance has taken it over; dropping what this one made ` +
+              `since its last transaction`,
           );
           return;
         }
@@ -360,12 +376,14 @@ export function startCounting(context: CountingContext): CountingRole {
     if (committed.length > 0)
       log.debug(
         { reason, partitions: committed, bytes },
-        `checkpoint of partition${committed.length === 1 ? '' : 's'} ${committed.join(',')} (committed with their partials and offsets)`,
+        `checkpoint of partition${committed.length === 1 ? '' : 's'} ${committed.join(',')} ` +
+          `(committed with their partials and offsets)`,
       );
     return new Map();
   };
 
-  /** Exactly-once: takes over the transactional ids of gained partitions, fencing a previous owner, before their checkpoints are read. */
+  /** Exactly-once: takes over the transactional ids of gained partitions, fencing a previous owner, before their
+   * checkpoints are read. */
   const takeOver = async (gained: readonly number[]): Promise<void> => {
     await Promise.all(
       gained.map(async (partition) => {
@@ -388,7 +406,8 @@ export function startCounting(context: CountingContext): CountingRole {
     for (const partition of lost) transactions.delete(partition);
   };
 
-  /** Steps 1-3 above for the held partitions (or, exactly-once, one transaction each); returns the positions that may be committed. */
+  /** Steps 1-3 above for the held partitions (or, exactly-once, one transaction each); returns the positions that
+   * may be committed. */
   const checkpoint = async (reason: string, positions: Positions): Promise<Positions> => {
     if (exactlyOnce) return commitCycle(reason, positions);
     const held = input.assigned();
@@ -479,7 +498,9 @@ export function startCounting(context: CountingContext): CountingRole {
               offset: skipped.offset,
               reason: skipped.reason,
             },
-            `partition ${skipped.partition}: skipping the record under key "${skipped.key}" at offset ${skipped.offset} of ${config.checkpointTopic}, which is not a checkpoint this service can read (${skipped.reason})`,
+            `partition ${skipped.partition}: skipping the record under key "${skipped.key}" at offset ` +
+              `${skipped.offset} of ${config.checkpointTopic}, which is not a checkpoint this service can read ` +
+              `(${skipped.reason})`,
           ),
         );
         const offsets = new Map<number, number | undefined>();
@@ -524,7 +545,8 @@ export function startCounting(context: CountingContext): CountingRole {
         }
         log.info(
           { partitions: lost },
-          `released partition${lost.length === 1 ? '' : 's'} ${lost.join(',')} (the new owner adopts ${lost.length === 1 ? 'its' : 'their'} checkpoint)`,
+          `released partition${lost.length === 1 ? '' : 's'} ${lost.join(',')} (the new owner adopts ${lost.length === 1 ? 'its' : 'their'} ` +
+            `checkpoint)`,
         );
       },
       rebalancing: async (held) => {
@@ -553,7 +575,8 @@ export function startCounting(context: CountingContext): CountingRole {
         const cut = cuts.get(batch.partition);
         if (cut === undefined || batch.next <= cut) {
           yield batch;
-          // An idle tick, once the pipeline has drained it: with the input paused, a held revision would only wait out its hold.
+          // An idle tick, once the pipeline has drained it: with the input paused, a held revision would only wait
+          // out its hold.
           if (frames.length === 0 && !exactlyOnce && outbox.waiting > 0) {
             sendPartials(outbox.release()).catch(heldSendFailed);
           }

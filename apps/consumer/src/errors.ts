@@ -9,11 +9,13 @@ export const CONSUMER_ERROR_CODES = [
   'BAD_RECORD',
   /** Kafka could not be reached, or refused a topic or a write for a reason retrying cannot fix. */
   'KAFKA_FAILED',
-  /** Another instance has taken over a transactional id of this one (exactly-once): its partitions or the merge moved. */
+  /** Another instance has taken over a transactional id of this one (exactly-once): its partitions or the merge
+   * moved. */
   'FENCED',
   /** The HTTP port for health and metrics could not be opened. */
   'HTTP_FAILED',
-  /** A stop took longer than its limit (Kafka not acknowledging the last writes): what was not durable is replayed from the last checkpoint. */
+  /** A stop took longer than its limit (Kafka not acknowledging the last writes): what was not durable is replayed
+   * from the last checkpoint. */
   'STOP_TIMEOUT',
 ] as const;
 export type ConsumerErrorCode = (typeof CONSUMER_ERROR_CODES)[number];
@@ -27,7 +29,8 @@ export class ConsumerError extends UniqstreamError {
   }
 }
 
-/** A failure of @uniqstream/kafka's plumbing (state writers, readers, the broker wait) as KAFKA_FAILED, same message. */
+/** A failure of @uniqstream/kafka's plumbing (state writers, readers, the broker wait) as KAFKA_FAILED, same
+ * message. */
 export function consumerErrorOf(error: KafkaError): ConsumerError {
   return new ConsumerError('KAFKA_FAILED', error.message, { cause: error });
 }

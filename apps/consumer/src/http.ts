@@ -46,7 +46,11 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       reject(
         new ConsumerError(
           'HTTP_FAILED',
-          `cannot serve health and metrics on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use (pick another with --http-port, or 0 for none)' : error.message}`,
+          `cannot serve health and metrics on ${options.host}:${options.port}: ${
+            error.code === 'EADDRINUSE'
+              ? 'the port is in use (pick ' + 'another with --http-port, or 0 for none)'
+              : error.message
+          }`,
           { cause: error },
         ),
       );

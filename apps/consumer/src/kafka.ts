@@ -162,7 +162,8 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, log: Logger, us
       const who = user === undefined ? 'this client' : `user ${user}`;
       throw new ConsumerError(
         'KAFKA_FAILED',
-        `cannot set up topic ${spec.topic} (${spec.what}): ${who} is not allowed to (ACLs for CREATE and DESCRIBE_CONFIGS, then READ and WRITE, on topic ${spec.topic} are needed)`,
+        `cannot set up topic ${spec.topic} (${spec.what}): ${who} is not allowed to (ACLs for CREATE ` +
+          `and DESCRIBE_CONFIGS, then READ and WRITE, on topic ${spec.topic} are needed)`,
         { cause: error },
       );
     }
@@ -193,7 +194,8 @@ async function setUpTopic(admin: Admin, spec: TopicSpec, log: Logger): Promise<n
     if (!policy.split(',').includes('compact'))
       log.warn(
         { topic: spec.topic, policy },
-        `topic ${spec.topic} (${spec.what}) is not compacted: its records expire with retention, and a restart may then lose state`,
+        `topic ${spec.topic} (${spec.what}) is not compacted: its records expire with retention, and ` +
+          `a restart may then lose state`,
       );
   }
   return partitions;
@@ -220,7 +222,8 @@ export async function partitionCount(admin: Admin, topic: string): Promise<numbe
   if (!topics.includes(topic))
     throw new ConsumerError(
       'KAFKA_FAILED',
-      `topic ${topic} does not exist (create it with the partitions you want to scale to, e.g. kafka-topics --create --topic ${topic} --partitions 4)`,
+      `topic ${topic} does not exist (create it with the partitions you want to scale to, e.g. ` +
+        `kafka-topics --create --topic ${topic} --partitions 4)`,
     );
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   return metadata.topics[0]?.partitions.length ?? 0;

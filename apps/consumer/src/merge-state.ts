@@ -76,7 +76,8 @@ export class MergeState {
     });
   }
 
-  /** One record of the partials topic; `value` null is a tombstone. Throws ConsumerError('BAD_RECORD') for a record it cannot read. */
+  /** One record of the partials topic; `value` null is a tombstone. Throws ConsumerError('BAD_RECORD') for a
+   * record it cannot read. */
   apply(key: string, value: Uint8Array | null): void {
     const parsed = parsePartialsKey(key);
     if (parsed.partition >= this.options.partitions) {

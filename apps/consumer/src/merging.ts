@@ -25,7 +25,8 @@ const PARTIALS_PARTITION = 0;
 const MAX_HEARTBEAT_INTERVAL_MS = 3_000;
 const HEARTBEATS_PER_SESSION = 3;
 const MAX_WAIT_MS = 250;
-/** Fetches in a row without records after which the rebuild counts as caught up (the log's tail may be compacted away). */
+/** Fetches in a row without records after which the rebuild counts as caught up (the log's tail may be compacted
+ * away). */
 const EMPTY_FETCHES_AT_END = 3;
 /** Merge lag (records) up to which the merge counts as caught up for /readyz. */
 const CAUGHT_UP_LAG = 1_000;
@@ -54,7 +55,8 @@ export interface MergingRole {
   fault(): string | null;
   /** Records of the partials topic not read yet; undefined while this instance does not merge or has not read yet. */
   lag(): number | undefined;
-  /** How long the broker has left the merge's fetches unanswered past their wait and a margin; 0 while it answers or none are due. */
+  /** How long the broker has left the merge's fetches unanswered past their wait and a margin; 0 while it answers
+   * or none are due. */
   fetchesUnansweredForMs(): number;
 }
 
@@ -81,7 +83,8 @@ export function startMerging(context: MergingContext): MergingRole {
   const topic = config.partialsTopic;
   const group = `${config.count.group}.merge`;
   const exactlyOnce = config.guarantee === 'exactly-once';
-  /** The results topic is on the cluster of the partials: the rebuild can read what was published (always so exactly-once). */
+  /** The results topic is on the cluster of the partials: the rebuild can read what was published (always so
+   * exactly-once). */
   const sameCluster = output.brokers.join(',') === config.input.brokers.join(',');
   const writer = new ResultWriter({
     output,
@@ -259,7 +262,8 @@ export function startMerging(context: MergingContext): MergingRole {
     return out;
   };
 
-  /** A results write that did not go through: fenced means another merge took over (wait for the group to say so), else write everything again. */
+  /** A results write that did not go through: fenced means another merge took over (wait for the group to say so),
+   * else write everything again. */
   const afterFailedWrite = (outcome: 'failed' | 'fenced'): false => {
     if (outcome === 'failed') {
       rewriteAfterFailure();

@@ -146,7 +146,9 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: 'uniqstream_consumer_lag_records',
-      help: 'Records behind per held input partition (log end offset - position); NaN while unknown (Kafka not answering, no fetch yet)',
+      help:
+        'Records behind per held input partition (log end offset - position); NaN while unknown ' +
+        '(Kafka not answering, no fetch yet)',
       labelNames: ['partition'],
       registers,
       collect() {
@@ -167,7 +169,9 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: 'uniqstream_kafka_connected',
-      help: "1 while the broker answers this instance's fetches, 0 when none was answered for longer than a fetch may wait (or before the first connection)",
+      help:
+        "1 while the broker answers this instance's fetches, 0 when none was answered for longer " +
+        'than a fetch may wait (or before the first connection)',
       registers,
       collect() {
         this.set(metrics.live.kafkaConnected() ? 1 : 0);
@@ -200,12 +204,16 @@ export class ServiceMetrics {
     });
     this.resultWriteFailures = new Counter({
       name: 'uniqstream_result_write_failures_total',
-      help: 'Merged results whose write to the results topic failed (not acknowledged in time, or refused); the merge rebuilds and writes them again',
+      help:
+        'Merged results whose write to the results topic failed (not acknowledged in time, or ' +
+        'refused); the merge rebuilds and writes them again',
       registers,
     });
     this.resultEmitLatency = new Histogram({
       name: 'uniqstream_result_emit_latency_seconds',
-      help: 'Per merged result: from the merge receiving the partials-topic record that produced it to the results topic acknowledging it (results of a rebuild not included)',
+      help:
+        'Per merged result: from the merge receiving the partials-topic record that produced it ' +
+        'to the results topic acknowledging it (results of a rebuild not included)',
       buckets: EMIT_LATENCY_BUCKETS_SECONDS,
       registers,
     });
@@ -226,7 +234,9 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: 'uniqstream_merge_lag_records',
-      help: 'Records of the partials topic the merge has not read yet; NaN while unknown (not merging here, Kafka not answering)',
+      help:
+        'Records of the partials topic the merge has not read yet; NaN while unknown (not merging ' +
+        'here, Kafka not answering)',
       registers,
       collect() {
         const lag = metrics.live.mergeLag();

@@ -125,7 +125,8 @@ export class ResultWriter {
         if (error instanceof ConsumerError && error.code === 'FENCED') {
           this.options.log.warn(
             { topic: this.topic },
-            `another instance merges now (it has taken over ${this.producer?.transactionalId ?? 'the transactional id'}); this one stops writing results`,
+            `another instance merges now (it has taken over ` +
+              `${this.producer?.transactionalId ?? 'the transactional id'}); this one stops writing results`,
           );
           return 'fenced';
         }
@@ -134,7 +135,9 @@ export class ResultWriter {
         metrics.resultWriteFailures.inc(results.length);
         this.options.log.warn(
           { topic: this.topic, results: results.length, reason: this.problem },
-          `could not write ${results.length} result${results.length === 1 ? '' : 's'} to ${this.topic} (${this.problem}): setting the topic up again, then the merge writes every window's latest result again`,
+          `could not write ${results.length} result${results.length === 1 ? '' : 's'} to ${this.topic} ` +
+            `(${this.problem}): setting the topic up again, then the merge writes every window's latest ` +
+            `result again`,
         );
         return 'failed';
       } finally {

@@ -52,12 +52,14 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
   const metrics = environment.metrics ?? new ServiceMetrics(now, { counting: config.role !== 'merge' });
   log.info(
     summaryOf(config),
-    `starting: role ${config.role}, ${config.input.topic} -> ${config.output?.topic ?? '(merge elsewhere)'}, group ${config.count.group}`,
+    `starting: role ${config.role}, ${config.input.topic} -> ` +
+      `${config.output?.topic ?? '(merge elsewhere)'}, group ${config.count.group}`,
   );
 
   let counting: CountingRole | undefined;
   let merging: MergingRole | undefined;
-  // Both roles read the input cluster (the partials topic is there too): the one broker answer that tells whether Kafka is there.
+  // Both roles read the input cluster (the partials topic is there too): the one broker answer that tells whether
+  // Kafka is there.
   const fetchesUnansweredForMs = (): number =>
     Math.max(counting?.fetchesUnansweredForMs() ?? 0, merging?.fetchesUnansweredForMs() ?? 0);
   const readiness = (): Readiness =>
@@ -109,7 +111,9 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
           roleFailure ??
             new ConsumerError(
               'STOP_TIMEOUT',
-              `did not stop within ${Math.round(stopTimeoutMs / MS_PER_SECOND)} s (${what} still waiting for Kafka); what it did not acknowledge is replayed from the last durable checkpoint at the next start`,
+              `did not stop within ${Math.round(stopTimeoutMs / MS_PER_SECOND)} s (${what} still ` +
+                `waiting for Kafka); what it did not acknowledge is replayed from the last durable checkpoint at ` +
+                `the next start`,
             ),
         );
       }, stopTimeoutMs);
@@ -156,7 +160,9 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
     if (partialsPartitions !== 1) {
       throw new ConsumerError(
         'KAFKA_FAILED',
-        `${config.partialsTopic} has ${partialsPartitions} partitions: the partials topic needs exactly 1, so that partials and progress are read in the order written (give another --partials-topic)`,
+        `${config.partialsTopic} has ${partialsPartitions} partitions: the partials topic needs ` +
+          `exactly 1, so that partials and progress are read in the order written (give another ` +
+          `--partials-topic)`,
       );
     }
     const checkpointPartitions =
@@ -176,7 +182,8 @@ export async function runService(config: ServiceConfig, environment: ServiceEnvi
     if (stop.signal.aborted) return;
     log.info(
       { inputPartitions, checkpointPartitions },
-      `${config.input.topic} has ${inputPartitions} partition${inputPartitions === 1 ? '' : 's'}: up to ${inputPartitions} counting instance${inputPartitions === 1 ? '' : 's'} share them`,
+      `${config.input.topic} has ${inputPartitions} partition${inputPartitions === 1 ? '' : 's'}: up ` +
+        `to ${inputPartitions} counting instance${inputPartitions === 1 ? '' : 's'} share them`,
     );
 
     const shared = { config, kafka, admin, log, metrics, now, signal: stop.signal, inputPartitions };

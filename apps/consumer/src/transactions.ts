@@ -34,7 +34,8 @@ export class TransactionalProducer {
     kafka: Kafka,
     readonly transactionalId: string,
   ) {
-    // Retried for as long as it takes, as the service's other producers are: their owners decide by time when to give up.
+    // Retried for as long as it takes, as the service's other producers are: their owners decide by time when to
+    // give up.
     this.producer = kafka.producer({
       transactionalId,
       idempotent: true,

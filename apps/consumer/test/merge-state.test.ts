@@ -221,26 +221,30 @@ describe('MergeState', () => {
     }
   });
 
-  it('a merge reading the topic again from the beginning (after tombstones and compaction) writes only exact finals', () => {
-    const first = merge(
-      countingLog(streams, 500, [
-        { at: 2900, partitions: [1] },
-        { at: 6100, partitions: ALL },
-      ]),
-      50,
-    );
-    // The first merge deleted the shares of windows every partition is past.
-    expect(first.log.some((r) => r.value === null)).toBe(true);
-    for (const log of [first.log, compact(first.log)]) {
-      const again = merge(log, 50);
-      // What it writes lands on top of what the first merge wrote.
-      const topic = new Map([...latest(first.written), ...latest(again.written)]);
-      for (const result of again.written)
-        if (result.final) expect(result).toMatchObject(expected.get(windowKey(result.window, result.start))!);
-      expect([...topic.keys()].sort()).toEqual([...expected.keys()].sort());
-      for (const [key, counts] of expected) expect(topic.get(key)).toMatchObject({ ...counts, final: true });
-    }
-  });
+  it(
+    'a merge reading the topic again from the beginning (after tombstones and compaction) writes ' +
+      'only exact finals',
+    () => {
+      const first = merge(
+        countingLog(streams, 500, [
+          { at: 2900, partitions: [1] },
+          { at: 6100, partitions: ALL },
+        ]),
+        50,
+      );
+      // The first merge deleted the shares of windows every partition is past.
+      expect(first.log.some((r) => r.value === null)).toBe(true);
+      for (const log of [first.log, compact(first.log)]) {
+        const again = merge(log, 50);
+        // What it writes lands on top of what the first merge wrote.
+        const topic = new Map([...latest(first.written), ...latest(again.written)]);
+        for (const result of again.written)
+          if (result.final) expect(result).toMatchObject(expected.get(windowKey(result.window, result.start))!);
+        expect([...topic.keys()].sort()).toEqual([...expected.keys()].sort());
+        for (const [key, counts] of expected) expect(topic.get(key)).toMatchObject({ ...counts, final: true });
+      }
+    },
+  );
 
   it("keeps a final window's shares until every partition is past it, and deletes them once", () => {
     const state = new MergeState({ partitions: 2, combine: 'union', allowedLateness: ALLOWED_LATENESS });

@@ -145,7 +145,8 @@ function namingProblems(family: Family): string[] {
   if (type === 'histogram' && unit === undefined) problems.push('is a histogram without a base unit (seconds, bytes)');
   if (type === 'gauge' && !UNITS.some((u) => name.endsWith(`_${u}`)) && !STATE_HELP.test(help)) {
     problems.push(
-      `is a gauge without a unit suffix (${UNITS.join(', ')}) and not a 0/1 state whose HELP starts "1 when" or "1 while"`,
+      `is a gauge without a unit suffix (${UNITS.join(', ')}) and not a 0/1 state whose HELP starts ` +
+        `"1 when" or "1 while"`,
     );
   }
   return problems;
@@ -181,14 +182,18 @@ describe('the /metrics exposition', () => {
     return parsePrometheus(await response.text());
   }
 
-  it('names every metric by the Prometheus conventions: counters end in _total and nothing else does, units are base units at the end, timestamps are _timestamp_seconds', async () => {
-    const { families } = await scrape(new ServiceMetrics(() => 0));
-    const own = [...families.values()].filter((f) => f.name.startsWith('uniqstream_'));
-    expect(own.length).toBeGreaterThan(10);
-    expect(
-      own.map((f) => ({ name: f.name, problems: namingProblems(f) })).filter((f) => f.problems.length > 0),
-    ).toEqual([]);
-  });
+  it(
+    'names every metric by the Prometheus conventions: counters end in _total and nothing else does, ' +
+      'units are base units at the end, timestamps are _timestamp_seconds',
+    async () => {
+      const { families } = await scrape(new ServiceMetrics(() => 0));
+      const own = [...families.values()].filter((f) => f.name.startsWith('uniqstream_'));
+      expect(own.length).toBeGreaterThan(10);
+      expect(
+        own.map((f) => ({ name: f.name, problems: namingProblems(f) })).filter((f) => f.problems.length > 0),
+      ).toEqual([]);
+    },
+  );
 
   it("serves Node's process metrics under prom-client's stock names, and nothing else besides its own", async () => {
     const { families } = await scrape(new ServiceMetrics(() => 0));

@@ -126,29 +126,33 @@ describe('ResultWriter', () => {
     expect(writer.fault()).toBeNull();
   });
 
-  it('recovers with a fresh sink (whose set-up creates the topic), trying again until one is ready; ready once a write succeeds', async () => {
-    const first = fakeSink({ flush: unacknowledged });
-    const refused = fakeSink({
-      ready: () =>
-        Promise.reject(
-          new SinkError(
-            'KAFKA_FAILED',
-            'cannot set up topic counts on Kafka at 127.0.0.1:9092: topic is marked for deletion',
+  it(
+    'recovers with a fresh sink (whose set-up creates the topic), trying again until one is ready; ' +
+      'ready once a write succeeds',
+    async () => {
+      const first = fakeSink({ flush: unacknowledged });
+      const refused = fakeSink({
+        ready: () =>
+          Promise.reject(
+            new SinkError(
+              'KAFKA_FAILED',
+              'cannot set up topic counts on Kafka at 127.0.0.1:9092: topic is marked for deletion',
+            ),
           ),
-        ),
-    });
-    const good = fakeSink();
-    const { writer, made } = setUp([first, refused, good]);
-    expect(await writer.write([RESULT])).toBe('failed');
-    expect(await writer.recover(new AbortController().signal)).toBe(true);
-    expect(made).toEqual([first, refused, good]);
-    expect(first.closed && refused.closed).toBe(true);
-    // Not ready until results are written again.
-    expect(writer.fault()).toMatch(/^merge: cannot write results to counts: cannot set up topic counts/);
-    expect(await writer.write([RESULT])).toBe('written');
-    expect(good.written).toEqual([RESULT]);
-    expect(writer.fault()).toBeNull();
-  });
+      });
+      const good = fakeSink();
+      const { writer, made } = setUp([first, refused, good]);
+      expect(await writer.write([RESULT])).toBe('failed');
+      expect(await writer.recover(new AbortController().signal)).toBe(true);
+      expect(made).toEqual([first, refused, good]);
+      expect(first.closed && refused.closed).toBe(true);
+      // Not ready until results are written again.
+      expect(writer.fault()).toMatch(/^merge: cannot write results to counts: cannot set up topic counts/);
+      expect(await writer.write([RESULT])).toBe('written');
+      expect(good.written).toEqual([RESULT]);
+      expect(writer.fault()).toBeNull();
+    },
+  );
 
   it('gives up recovering when stopped', async () => {
     const { writer, made } = setUp([

@@ -28,27 +28,30 @@ function* steps(): Generator<number> {
 }
 
 describe('DeliveredTruth', () => {
-  it('once every frame is delivered, holds the truth of the whole stream, and closes windows as deliveries go on', () => {
-    const truth = new DeliveredTruth({ users: 500 });
-    const windows: TruthWindow[] = [];
-    const step = steps();
-    let mostOpen = 0;
-    for (const _frame of generateFrames(STREAM, { truth })) {
-      // Deliveries lag behind what is made, by up to a few hundred frames.
-      if (truth.undelivered > 300) truth.deliver(step.next().value as number);
+  it(
+    'once every frame is delivered, holds the truth of the whole stream, and closes windows as ' + 'deliveries go on',
+    () => {
+      const truth = new DeliveredTruth({ users: 500 });
+      const windows: TruthWindow[] = [];
+      const step = steps();
+      let mostOpen = 0;
+      for (const _frame of generateFrames(STREAM, { truth })) {
+        // Deliveries lag behind what is made, by up to a few hundred frames.
+        if (truth.undelivered > 300) truth.deliver(step.next().value as number);
+        windows.push(...truth.drain());
+        mostOpen = Math.max(mostOpen, truth.openWindows);
+      }
+      while (truth.undelivered > 0) truth.deliver(step.next().value as number);
+      truth.finish();
       windows.push(...truth.drain());
-      mostOpen = Math.max(mostOpen, truth.openWindows);
-    }
-    while (truth.undelivered > 0) truth.deliver(step.next().value as number);
-    truth.finish();
-    windows.push(...truth.drain());
 
-    const expected = computeTruth(STREAM);
-    expect(byWindow(windows)).toEqual(byWindow(expected.windows));
-    expect(truth.summary()).toEqual(expected.summary);
-    // 150 s of stream: windows closed along the way, not all at the end.
-    expect(mostOpen).toBeLessThan(20);
-  });
+      const expected = computeTruth(STREAM);
+      expect(byWindow(windows)).toEqual(byWindow(expected.windows));
+      expect(truth.summary()).toEqual(expected.summary);
+      // 150 s of stream: windows closed along the way, not all at the end.
+      expect(mostOpen).toBeLessThan(20);
+    },
+  );
 
   it('cut short, counts exactly the frames delivered, by an independent recount of their bytes', () => {
     const truth = new DeliveredTruth({ users: 500 });

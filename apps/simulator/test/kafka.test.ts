@@ -20,7 +20,8 @@ describe('KafkaOutput with no broker', () => {
     expect(error.message).not.toContain('\n');
     expect(error.message).toMatch(
       new RegExp(
-        `^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.* \\(gave up after 1 s, see --kafka-wait; is the broker running\\? try: sh tools/kafka/bin/kafka-local start\\)$`,
+        `^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.* \\(gave up after 1 s, see ` +
+          `--kafka-wait; is the broker running\\? try: sh tools/kafka/bin/kafka-local start\\)$`,
       ),
     );
     expect(log).toEqual([

@@ -22,7 +22,9 @@ function kafka(report: SuiteReport): Headline[] {
     if (bare === undefined || pipeline === undefined) continue;
     out.push({
       key: `kafka.${partitions}p`,
-      label: `Kafka -> count -> Kafka, ${partitions} partition${partitions === 1 ? '' : 's'} (share of bare kafkajs consume)`,
+      label:
+        `Kafka -> count -> Kafka, ${partitions} partition${partitions === 1 ? '' : 's'} (share ` +
+        `of bare kafkajs consume)`,
       value: `${spread(pipeline, 'frames/s')}; ${percent(pipeline.median / bare.median, 0)} of ${si(bare.median)}`,
       target: '>= 80% of bare kafkajs',
       met: pipeline.median / bare.median >= 0.8,

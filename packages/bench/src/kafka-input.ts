@@ -84,7 +84,8 @@ export async function ensureKafkaInput(input: KafkaInput): Promise<number> {
   const held = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
   if (held !== frames)
     throw new Error(
-      `${topic} holds ${held} frames after producing ${frames} (a retried send written twice?): run the suite again to produce it afresh`,
+      `${topic} holds ${held} frames after producing ${frames} (a retried send written twice?): run ` +
+        `the suite again to produce it afresh`,
     );
   await writeFile(sizeFile, String(bytes));
   return bytes;

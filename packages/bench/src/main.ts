@@ -227,7 +227,8 @@ async function main(argv: readonly string[]): Promise<number> {
       for (const file of updateReadmes(run)) log(`rewrote the bench block of ${relative(REPO_ROOT, file)}`);
   } else {
     log(
-      'not a complete run (quick, a subset of suites, or fewer than 5 runs): latest.md and the READMEs are left as they are',
+      'not a complete run (quick, a subset of suites, or fewer than 5 runs): latest.md and the ' +
+        'READMEs are left as they are',
     );
   }
   return failures.length === 0 ? 0 : EXIT_FAILURE;

@@ -51,7 +51,8 @@ export class PartialsTimeline {
     if (watermark !== undefined) history!.observe(watermark, appendedMs);
   }
 
-  /** The append time of the record after which every partition had reported a watermark at `end` or past it; undefined before. */
+  /** The append time of the record after which every partition had reported a watermark at `end` or past it;
+   * undefined before. */
   reachedAt(end: number): number | undefined {
     // A partition that reported nothing holds every window back in the merge.
     if (this.histories.some((h) => !h.started)) return undefined;

@@ -11,7 +11,8 @@ import { allHeadlines, headlineTable, type RunReport } from './report.js';
 export const START_MARKER = '<!-- bench:start -->';
 export const END_MARKER = '<!-- bench:end -->';
 
-/** The order the READMEs list headlines in (`x.*`: every key starting `x.`, in report order); others follow in report order. */
+/** The order the READMEs list headlines in (`x.*`: every key starting `x.`, in report order); others follow in
+ * report order. */
 const ORDER = [
   'e2e.minute.framesPerSecond',
   'e2e.peakRss',
@@ -79,12 +80,20 @@ export function readmeBlock(whole: RunReport, options: BlockOptions): string {
     (p) => `[the partial report of ${p.startedAt.slice(0, 10)}](${options.resultsLink}${p.name}.md)`,
   );
   const lines = [
-    `_Generated from [the benchmark report of ${run.startedAt.slice(0, 10)}](${report})${partialLinks.map((link) => ` and ${link}`).join('')} by \`npm run bench\`; edits between the bench markers are overwritten._`,
+    `_Generated from [the benchmark report of ${run.startedAt.slice(0, 10)}](${report})${partialLinks.map((link) => ` and ${link}`).join('')} ` +
+      `by \`npm run bench\`; edits between the bench markers are overwritten._`,
     '',
-    `Measured on ${run.startedAt.slice(0, 10)} on a **shared** machine (${m.cpuModel}, ${m.cpuCount} logical CPUs, ${(m.memoryTotalBytes / 1e9).toFixed(0)} GB, Node.js ${m.node}, ${m.kernel.split(' ').slice(0, 2).join(' ')}; load average ${formatLoad(m.loadAtStart)} at the start, ${formatLoad(m.loadAtEnd)} at the end). Each figure is the median of ${run.runs} runs with min-max in brackets; comparisons were run side by side.`,
+    `Measured on ${run.startedAt.slice(0, 10)} on a **shared** machine (${m.cpuModel}, ${m.cpuCount} ` +
+      `logical CPUs, ${(m.memoryTotalBytes / 1e9).toFixed(0)} GB, Node.js ${m.node}, ` +
+      `${m.kernel.split(' ').slice(0, 2).join(' ')}; load average ${formatLoad(m.loadAtStart)} at the ` +
+      `start, ${formatLoad(m.loadAtEnd)} at the end). Each figure is the median of ${run.runs} runs ` +
+      `with min-max in brackets; comparisons were run side by side.`,
     ...partials.flatMap((p, i) => [
       '',
-      `The figures of ${p.titles.map((t) => `**${t}**`).join(', ')} come from ${partialLinks[i]} (\`${p.command}\`, on ${p.startedAt.slice(0, 10)}, load average ${formatLoad(p.loadAtStart)} at the start, ${formatLoad(p.loadAtEnd)} at the end), measured after the complete run, as that report describes.`,
+      `The figures of ${p.titles.map((t) => `**${t}**`).join(', ')} come from ${partialLinks[i]} ` +
+        `(\`${p.command}\`, on ${p.startedAt.slice(0, 10)}, load average ${formatLoad(p.loadAtStart)} at ` +
+        `the start, ${formatLoad(p.loadAtEnd)} at the end), measured after the complete run, as that ` +
+        `report describes.`,
     ]),
     '',
     headlineTable(orderedHeadlines(allHeadlines(run))),
@@ -105,7 +114,8 @@ export function readmeBlock(whole: RunReport, options: BlockOptions): string {
   if (skipped.length > 0) lines.push('', `Skipped: ${skipped.map((r) => `${r.title} (${r.skipped})`).join('; ')}`);
   const reproduce =
     options.suites === undefined
-      ? `\`npm run bench\` (${Math.round(run.durationSeconds / 60)} minutes here; \`npm run bench -- --quick\` for a look in a few minutes)`
+      ? `\`npm run bench\` (${Math.round(run.durationSeconds / 60)} minutes here; \`npm run bench -- ` +
+        `--quick\` for a look in a few minutes)`
       : `\`npm run bench -- --suite ${options.suites.join(',')}\` (\`--quick\` for a look in a few minutes)`;
   lines.push('', `Reproduce with ${reproduce}. Every report: [${options.resultsLink}](${options.resultsLink}).`);
   return lines.join('\n');

@@ -6,7 +6,8 @@
  * around the markers. Partial reports named after it replace (or join) the
  * complete run's suites they measured, each quoted with its report.
  *
- *   node packages/bench/dist/readme.js [packages/bench/results/2025-11-26-1405.json [results/2025-11-28-1012-partial.json ...]]
+ * node packages/bench/dist/readme.js [packages/bench/results/2025-11-26-1405.json
+ * [results/2025-11-28-1012-partial.json ...]]
  */
 import { join, relative, resolve } from 'node:path';
 import { REPO_ROOT, RESULTS_DIR } from './paths.js';

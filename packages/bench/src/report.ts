@@ -20,7 +20,8 @@ export interface RunReport {
   readonly version: number;
   /** `YYYY-MM-DD-HHMM` (UTC), the report's file name without extension and suffix. */
   readonly stamp: string;
-  /** The report's file name without `.md`: the stamp, plus `-quick` or `-partial` for runs that do not update latest. */
+  /** The report's file name without `.md`: the stamp, plus `-quick` or `-partial` for runs that do not update
+   * latest. */
   readonly name: string;
   readonly startedAt: string;
   readonly durationSeconds: number;
@@ -128,7 +129,11 @@ export function machineSection(machine: Machine, runs: number): string {
       'Code',
       machine.commit === null
         ? 'not a git checkout'
-        : `commit ${machine.commit}${machine.uncommittedFiles > 0 ? ` with ${machine.uncommittedFiles} uncommitted files (work in progress of several engineers)` : ''}`,
+        : `commit ${machine.commit}${
+            machine.uncommittedFiles > 0
+              ? ` with ${machine.uncommittedFiles} ` + `uncommitted files (work in progress of several engineers)`
+              : ''
+          }`,
     ],
   ];
   return [
@@ -136,7 +141,10 @@ export function machineSection(machine: Machine, runs: number): string {
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${cell(v)} |`),
     '',
-    `> **This machine is shared** with other engineers working at the same time: absolute figures move with their load (see the load averages). Each figure is the median of ${runs} runs with their min and max, and every comparison was measured side by side (cases run round-robin) in this same run, so ratios are steadier than absolute numbers.`,
+    `> **This machine is shared** with other engineers working at the same time: absolute figures ` +
+      `move with their load (see the load averages). Each figure is the median of ${runs} runs with ` +
+      `their min and max, and every comparison was measured side by side (cases run round-robin) in ` +
+      `this same run, so ratios are steadier than absolute numbers.`,
   ].join('\n');
 }
 
@@ -165,7 +173,8 @@ export function renderReport(run: RunReport): string {
   const minutes = (run.durationSeconds / 60).toFixed(1);
   const parts = [
     `# uniqstream benchmarks, ${run.startedAt.slice(0, 16).replace('T', ' ')} UTC${run.quick ? ' (quick run: small inputs)' : ''}`,
-    `Command: \`${run.command}\`, ${run.runs} runs per figure, ${minutes} minutes in all. Suites: ${run.suites.join(', ')}.` +
+    `Command: \`${run.command}\`, ${run.runs} runs per figure, ${minutes} minutes in all. Suites: ` +
+      `${run.suites.join(', ')}.` +
       (run.quick ? ' A quick run uses small inputs for a fast look; its figures are not the published ones.' : ''),
     '## Machine',
     machineSection(run.machine, run.runs),

@@ -125,7 +125,8 @@ export interface LatencyFigures {
   readonly firstRevisions: readonly number[];
   /** Per window with a known final moment: the final result received - that moment (ms). */
   readonly finalMs: readonly number[];
-  /** Per first result measured: received - appended to the results topic (ms), how long after its append the reader had it. */
+  /** Per first result measured: received - appended to the results topic (ms), how long after its append the
+   * reader had it. */
   readonly readerDelayMs: readonly number[];
   /** Windows whose final result was held against the reference. */
   readonly checked: number;

@@ -143,7 +143,8 @@ export interface ServiceOptions {
 export interface ServiceInstance {
   readonly child: ChildProcess;
   readonly httpPort: number;
-  /** Why it stopped on its own (exit code or signal, and the end of its stderr); undefined while it runs or was stopped. */
+  /** Why it stopped on its own (exit code or signal, and the end of its stderr); undefined while it runs or was
+   * stopped. */
   failure(): string | undefined;
 }
 

@@ -50,15 +50,20 @@ export function ticks(max: number): number[] {
 const round = (x: number): string => (Math.round(x * 10) / 10).toString();
 
 function text(x: number, y: number, content: string, attrs = ''): string {
-  return `<text x="${round(x)}" y="${round(y)}" font-size="${FONT_SIZE}"${attrs === '' ? '' : ` ${attrs}`}>${escapeXml(content)}</text>`;
+  return (
+    `<text x="${round(x)}" y="${round(y)}" ` +
+    `font-size="${FONT_SIZE}"${attrs === '' ? '' : ` ${attrs}`}>${escapeXml(content)}</text>`
+  );
 }
 
 function frame(height: number, title: string, body: readonly string[]): string {
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${round(height)}" viewBox="0 0 ${WIDTH} ${round(height)}" font-family="sans-serif" fill="${TEXT_COLOR}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${round(height)}" viewBox="0 0 ${WIDTH} ` +
+      `${round(height)}" font-family="sans-serif" fill="${TEXT_COLOR}">`,
     `<title>${escapeXml(title)}</title>`,
     `<rect width="${WIDTH}" height="${round(height)}" fill="#ffffff"/>`,
-    `<text x="${MARGIN}" y="${MARGIN + TITLE_SIZE}" font-size="${TITLE_SIZE}" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="${MARGIN}" y="${MARGIN + TITLE_SIZE}" font-size="${TITLE_SIZE}" ` +
+      `font-weight="bold">${escapeXml(title)}</text>`,
     ...body,
     '</svg>',
     '',
@@ -79,7 +84,8 @@ export function barChart(chart: BarChart): string {
   const body: string[] = [];
   for (const t of axis) {
     body.push(
-      `<line x1="${round(scale(t))}" y1="${top}" x2="${round(scale(t))}" y2="${top + plotHeight}" stroke="${GRID_COLOR}"/>`,
+      `<line x1="${round(scale(t))}" y1="${top}" x2="${round(scale(t))}" y2="${top + plotHeight}" ` +
+        `stroke="${GRID_COLOR}"/>`,
     );
     body.push(text(scale(t), top + plotHeight + FONT_SIZE + 6, compact(t), 'text-anchor="middle"'));
   }
@@ -89,21 +95,25 @@ export function barChart(chart: BarChart): string {
     const mid = y + BAR_HEIGHT / 2;
     body.push(text(left - 8, mid + FONT_SIZE / 3, bar.label, 'text-anchor="end"'));
     body.push(
-      `<rect x="${left}" y="${round(y)}" width="${round(Math.max(0, scale(bar.median) - left))}" height="${BAR_HEIGHT}" fill="${COLORS[0]}"/>`,
+      `<rect x="${left}" y="${round(y)}" width="${round(Math.max(0, scale(bar.median) - left))}" ` +
+        `height="${BAR_HEIGHT}" fill="${COLORS[0]}"/>`,
     );
     body.push(
-      `<line x1="${round(scale(bar.min))}" y1="${round(mid)}" x2="${round(scale(bar.max))}" y2="${round(mid)}" stroke="${TEXT_COLOR}" stroke-width="1.5"/>`,
+      `<line x1="${round(scale(bar.min))}" y1="${round(mid)}" x2="${round(scale(bar.max))}" ` +
+        `y2="${round(mid)}" stroke="${TEXT_COLOR}" stroke-width="1.5"/>`,
     );
     for (const end of [bar.min, bar.max])
       body.push(
-        `<line x1="${round(scale(end))}" y1="${round(mid - 5)}" x2="${round(scale(end))}" y2="${round(mid + 5)}" stroke="${TEXT_COLOR}" stroke-width="1.5"/>`,
+        `<line x1="${round(scale(end))}" y1="${round(mid - 5)}" x2="${round(scale(end))}" ` +
+          `y2="${round(mid + 5)}" stroke="${TEXT_COLOR}" stroke-width="1.5"/>`,
       );
     body.push(text(Math.max(scale(bar.max), scale(bar.median)) + 6, mid + FONT_SIZE / 3, si(bar.median)));
   });
   if (chart.target !== undefined) {
     const x = scale(chart.target.value);
     body.push(
-      `<line x1="${round(x)}" y1="${top - 6}" x2="${round(x)}" y2="${top + plotHeight}" stroke="${TARGET_COLOR}" stroke-width="2" stroke-dasharray="6 4"/>`,
+      `<line x1="${round(x)}" y1="${top - 6}" x2="${round(x)}" y2="${top + plotHeight}" ` +
+        `stroke="${TARGET_COLOR}" stroke-width="2" stroke-dasharray="6 4"/>`,
     );
     body.push(text(x, top - 10, chart.target.label, `text-anchor="middle" fill="${TARGET_COLOR}"`));
   }
@@ -146,7 +156,8 @@ export function lineChart(chart: LineChart): string {
   if (chart.target !== undefined) {
     const y = sy(chart.target.value);
     body.push(
-      `<line x1="${left}" y1="${round(y)}" x2="${right}" y2="${round(y)}" stroke="${TARGET_COLOR}" stroke-width="2" stroke-dasharray="6 4"/>`,
+      `<line x1="${left}" y1="${round(y)}" x2="${right}" y2="${round(y)}" stroke="${TARGET_COLOR}" ` +
+        `stroke-width="2" stroke-dasharray="6 4"/>`,
     );
     body.push(text(right, y - 4, chart.target.label, `text-anchor="end" fill="${TARGET_COLOR}"`));
   }
@@ -154,11 +165,13 @@ export function lineChart(chart: LineChart): string {
     const color = COLORS[i % COLORS.length]!;
     const sorted = [...series.points].sort((a, b) => a.x - b.x);
     body.push(
-      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${sorted.map((p) => `${round(sx(p.x))},${round(sy(p.median))}`).join(' ')}"/>`,
+      `<polyline fill="none" stroke="${color}" stroke-width="2" ` +
+        `points="${sorted.map((p) => `${round(sx(p.x))},${round(sy(p.median))}`).join(' ')}"/>`,
     );
     for (const p of sorted) {
       body.push(
-        `<line x1="${round(sx(p.x))}" y1="${round(sy(p.min))}" x2="${round(sx(p.x))}" y2="${round(sy(p.max))}" stroke="${color}" stroke-width="1.5"/>`,
+        `<line x1="${round(sx(p.x))}" y1="${round(sy(p.min))}" x2="${round(sx(p.x))}" ` +
+          `y2="${round(sy(p.max))}" stroke="${color}" stroke-width="1.5"/>`,
       );
       body.push(`<circle cx="${round(sx(p.x))}" cy="${round(sy(p.median))}" r="${POINT_RADIUS}" fill="${color}"/>`);
     }

@@ -10,7 +10,8 @@ describe('parseSummary', () => {
   it('reads every figure of the three summary lines, with thousands separators', () => {
     const stderr = [
       'uniqstream: read 1,000,000 frames (2.05 GB) in 3.21 s: 311,526 frames/s, 638 MB/s',
-      'uniqstream: counted 998,880, late 430 (of which dropped 70), corrupt ts 10, malformed 1,040 (missing-ts 180, invalid-utf8 15, not-object 845)',
+      'uniqstream: counted 998,880, late 430 (of which dropped 70), corrupt ts 10, malformed 1,040 ' +
+        '(missing-ts 180, invalid-utf8 15, not-object 845)',
       'uniqstream: results 1,250, watermark 2016-07-11T13:56:18Z',
     ].join('\n');
     const s = parseSummary(stderr);
@@ -34,7 +35,8 @@ describe('parseSummary', () => {
 
   it('reads a summary without malformed kinds', () => {
     const s = parseSummary(
-      'read 5 frames (1 kB) in 0.01 s: 500 frames/s, 0 MB/s\ncounted 5, late 0 (of which dropped 0), corrupt ts 0, malformed 0\nresults 1, watermark -',
+      'read 5 frames (1 kB) in 0.01 s: 500 frames/s, 0 MB/s\ncounted 5, late 0 (of which dropped 0), ' +
+        'corrupt ts 0, malformed 0\nresults 1, watermark -',
     );
     expect(s.malformedKinds.size).toBe(0);
     expect(s.counted).toBe(5);

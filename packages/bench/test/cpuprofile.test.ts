@@ -29,7 +29,8 @@ describe('selfTimes', () => {
       timeDeltas: [0, 10, 20, 30, 40],
     };
     const times = selfTimes(profile, '/repo');
-    // scan: samples 0, 2 and 3 (next deltas 10, 30, 40); add: sample 1 (next delta 20); the last sample has no interval.
+    // scan: samples 0, 2 and 3 (next deltas 10, 30, 40); add: sample 1 (next delta 20); the last sample has no
+    // interval.
     expect(times).toEqual([
       { name: 'scan', location: 'packages/frames/dist/scanner.js:10', selfMicros: 10 + 30 + 40, share: 80 / 100 },
       { name: 'add', location: 'packages/core/dist/exact.js:5', selfMicros: 20, share: 20 / 100 },
@@ -64,7 +65,8 @@ describe('a real node --cpu-prof profile', () => {
     // burnCpu does nearly all the work; idle waits nothing.
     writeFileSync(
       script,
-      'function burnCpu(n) { let x = 0; for (let i = 0; i < n; i++) x = (x + Math.sqrt(i)) % 1e9; return x; }\nlet s = 0; for (let k = 0; k < 40; k++) s += burnCpu(2e6);\nconsole.log(s > 0);\n',
+      'function burnCpu(n) { let x = 0; for (let i = 0; i < n; i++) x = (x + Math.sqrt(i)) % 1e9; ' +
+        'return x; }\nlet s = 0; for (let k = 0; k < 40; k++) s += burnCpu(2e6);\nconsole.log(s > 0);\n',
     );
     const result = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, script], { encoding: 'utf8' });
     expect(result.status).toBe(0);

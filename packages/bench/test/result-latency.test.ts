@@ -110,26 +110,30 @@ describe('measureLatency', () => {
     ).toEqual([249]);
   });
 
-  it('reports windows without a result, results read before they could be known, and final results that differ from the reference', () => {
-    const log = new ResultLog();
-    log.add(result(0, 0, false, 900));
-    log.add(result(0, 1, true, 5000, 11));
-    const figures = measureLatency(
-      log,
-      [
-        { start: 0, end: 60, knownMs: 1000, finalKnownMs: 5000 },
-        { start: 60, end: 120, knownMs: 2000, finalKnownMs: 6000 },
-      ],
-      reference,
-      [0, 60, 120],
-      'received',
-    );
-    expect(figures.problems).toEqual([
-      'window 0: first result readable 100 ms before the frame that let it be known arrived',
-      'window 60: no result read',
-      'window 0: final result 11 users in 20 frames, reference 10 users in 20 frames',
-      'window 60: no final result read (reference: 10 users in 20 frames)',
-      'window 120: no final result read (reference: 3 users in 3 frames)',
-    ]);
-  });
+  it(
+    'reports windows without a result, results read before they could be known, and final results ' +
+      'that differ from the reference',
+    () => {
+      const log = new ResultLog();
+      log.add(result(0, 0, false, 900));
+      log.add(result(0, 1, true, 5000, 11));
+      const figures = measureLatency(
+        log,
+        [
+          { start: 0, end: 60, knownMs: 1000, finalKnownMs: 5000 },
+          { start: 60, end: 120, knownMs: 2000, finalKnownMs: 6000 },
+        ],
+        reference,
+        [0, 60, 120],
+        'received',
+      );
+      expect(figures.problems).toEqual([
+        'window 0: first result readable 100 ms before the frame that let it be known arrived',
+        'window 60: no result read',
+        'window 0: final result 11 users in 20 frames, reference 10 users in 20 frames',
+        'window 60: no final result read (reference: 10 users in 20 frames)',
+        'window 120: no final result read (reference: 3 users in 3 frames)',
+      ]);
+    },
+  );
 });

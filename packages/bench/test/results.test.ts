@@ -68,7 +68,8 @@ describe('writeRun and updateReadmes', () => {
     expect(text).toContain('| Service, 1 partition | 100 k frames/s |');
     expect(text).toContain('**Service throughput.** Fast.');
     expect(text).toContain(
-      'The figures of **Kafka service** come from [the partial report of 2025-02-03](../../packages/bench/results/2025-02-03-0405-partial.md)',
+      'The figures of **Kafka service** come from [the partial report of ' +
+        '2025-02-03](../../packages/bench/results/2025-02-03-0405-partial.md)',
     );
     expect(text).toContain('`npm run bench -- --suite scale-out,latency`');
     expect(text).not.toContain('Minute windows');
@@ -98,21 +99,27 @@ describe('withPartial', () => {
     chartFiles: {},
   };
 
-  it("puts the partial run's suites in place of the complete run's, and the READMEs name the report they come from", () => {
-    const merged = withPartial(run, partial);
-    expect(merged.reports.map((r) => r.id)).toEqual(['e2e', 'accuracy']);
-    expect(merged.reports.find((r) => r.id === 'accuracy')!.headlines![0]!.value).toBe('98%');
-    expect(merged.chartFiles).toEqual(run.chartFiles);
-    const block = readmeBlock(merged, { resultsLink: 'results/', paragraphsOf: ['accuracy'] });
-    expect(block).toContain(
-      '[the benchmark report of 2025-01-02](results/2025-01-02-0304.md) and [the partial report of 2025-02-03](results/2025-02-03-0405-partial.md)',
-    );
-    expect(block).toContain(
-      'The figures of **Accuracy** come from [the partial report of 2025-02-03](results/2025-02-03-0405-partial.md) (`npm run bench -- --suite accuracy`, on 2025-02-03, load average 4.00 / 5.00 / 6.00 at the start',
-    );
-    expect(block).toContain('Newer.');
-    expect(block).not.toContain('Small.');
-  });
+  it(
+    "puts the partial run's suites in place of the complete run's, and the READMEs name the report " + 'they come from',
+    () => {
+      const merged = withPartial(run, partial);
+      expect(merged.reports.map((r) => r.id)).toEqual(['e2e', 'accuracy']);
+      expect(merged.reports.find((r) => r.id === 'accuracy')!.headlines![0]!.value).toBe('98%');
+      expect(merged.chartFiles).toEqual(run.chartFiles);
+      const block = readmeBlock(merged, { resultsLink: 'results/', paragraphsOf: ['accuracy'] });
+      expect(block).toContain(
+        '[the benchmark report of 2025-01-02](results/2025-01-02-0304.md) and [the partial report of ' +
+          '2025-02-03](results/2025-02-03-0405-partial.md)',
+      );
+      expect(block).toContain(
+        'The figures of **Accuracy** come from [the partial report of ' +
+          '2025-02-03](results/2025-02-03-0405-partial.md) (`npm run bench -- --suite accuracy`, on ' +
+          '2025-02-03, load average 4.00 / 5.00 / 6.00 at the start',
+      );
+      expect(block).toContain('Newer.');
+      expect(block).not.toContain('Small.');
+    },
+  );
 
   it('quotes only the latest partial run of the same suites', () => {
     const later = { ...partial, name: '2025-03-04-0506-partial', startedAt: '2025-03-04T05:06:07.000Z' };

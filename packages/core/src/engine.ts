@@ -286,7 +286,8 @@ export class CountingEngine implements CountingStage {
       if (JSON.stringify(was[key]) !== JSON.stringify(now[key])) {
         throw new CoreError(
           'CHECKPOINT_MISMATCH',
-          `the checkpoint was written with ${key} ${JSON.stringify(was[key])}, this run has ${JSON.stringify(now[key])}: use the same, or start without the checkpoint`,
+          `the checkpoint was written with ${key} ${JSON.stringify(was[key])}, this run has ` +
+            `${JSON.stringify(now[key])}: use the same, or start without the checkpoint`,
         );
       }
     }

@@ -1,5 +1,6 @@
 /** Closed list of the ways core can refuse its input or configuration. */
-/** BAD_CHECKPOINT: the bytes are not a usable checkpoint; CHECKPOINT_MISMATCH: a sound one, written with other settings. */
+/** BAD_CHECKPOINT: the bytes are not a usable checkpoint; CHECKPOINT_MISMATCH: a sound one, written with other
+ * settings. */
 export const CORE_ERROR_CODES = [
   'BAD_ENDPOINT',
   'BAD_OPTION',

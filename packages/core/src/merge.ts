@@ -50,7 +50,8 @@ interface MergeWindow {
 type Combined = Omit<WindowResult, 'final'>;
 
 const RANK: Record<Granularity, number> = { minute: 0, hour: 1, day: 2, week: 3, month: 4, year: 5 };
-/** Closed windows remembered (oldest forgotten first): a year of minutes per partition is far more than replays reach. */
+/** Closed windows remembered (oldest forgotten first): a year of minutes per partition is far more than replays
+ * reach. */
 const MAX_CLOSED = 100_000;
 const UNKNOWN: PartitionProgress = { partition: -1, watermark: Number.NEGATIVE_INFINITY, idle: false };
 

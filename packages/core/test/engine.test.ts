@@ -293,21 +293,25 @@ describe('CountingEngine', () => {
     expect(restored.partition(0).clockTs).toBe(T0 + 49 + 80);
   });
 
-  it('does not move a partition that never had a frame, nor the watermark while another partition is active and behind', () => {
-    const engine = new CountingEngine({ allowedLateness: 0, maxDelay: 5, bootstrapFrames: 0 });
-    engine.advanceSilent(3, 100);
-    expect(engine.watermark).toBe(Number.NEGATIVE_INFINITY);
-    for (let s = 0; s < 10; s++) {
-      const [hi, lo] = testHash(`u${s}`);
-      engine.partition(0).add(hi, lo, T0 + s, s, NO_BYTES);
-      engine.partition(1).add(hi, lo, T0 + s, s, NO_BYTES);
-    }
-    engine.advanceSilent(0, 100);
-    // Partition 1 is neither idle nor silent: it holds the watermark.
-    expect(engine.watermark).toBe(T0 + 4);
-    engine.setIdle(1, true);
-    expect(engine.watermark).toBe(T0 + 9 + 100 - 5);
-  });
+  it(
+    'does not move a partition that never had a frame, nor the watermark while another partition is ' +
+      'active and behind',
+    () => {
+      const engine = new CountingEngine({ allowedLateness: 0, maxDelay: 5, bootstrapFrames: 0 });
+      engine.advanceSilent(3, 100);
+      expect(engine.watermark).toBe(Number.NEGATIVE_INFINITY);
+      for (let s = 0; s < 10; s++) {
+        const [hi, lo] = testHash(`u${s}`);
+        engine.partition(0).add(hi, lo, T0 + s, s, NO_BYTES);
+        engine.partition(1).add(hi, lo, T0 + s, s, NO_BYTES);
+      }
+      engine.advanceSilent(0, 100);
+      // Partition 1 is neither idle nor silent: it holds the watermark.
+      expect(engine.watermark).toBe(T0 + 4);
+      engine.setIdle(1, true);
+      expect(engine.watermark).toBe(T0 + 9 + 100 - 5);
+    },
+  );
 
   it('says which positions are safe to commit: not past a frame of an open window', () => {
     const engine = new CountingEngine({ allowedLateness: 0, bootstrapFrames: 0 });
@@ -326,7 +330,8 @@ describe('CountingEngine', () => {
 });
 
 describe('aggregation strategies', () => {
-  it('cascade (merging finished finer windows into coarser ones) gives exactly the results of per-frame updates', () => {
+  it('cascade (merging finished finer windows into coarser ones) gives exactly the results of ' +
+    'per-frame updates', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 10_000 }),

@@ -248,22 +248,25 @@ describe('MergeStage after a replay', () => {
     expect(merge.takeResults().filter((r) => r.start === T0)).toMatchObject([{ users: 3, final: true }]);
   });
 
-  it("never emits a window's revision twice: a share that arrives later, or numbered lower, takes the next number", () => {
-    const merge = new MergeStage({ partitions: 3, combine: 'sum', allowedLateness: 60 });
-    for (let p = 0; p < 3; p++) merge.setProgress({ partition: p, watermark: T0 + 61, idle: false });
-    const at = (partition: number, users: number, revision: number): PartialResult => ({
-      ...share(partition, users),
-      revision,
-      final: false,
-    });
-    merge.addPartial(at(0, 3, 0));
-    merge.addPartial(at(1, 1, 0));
-    // Partition 2 had no frames in the window when it came out; a late frame gives it a first share.
-    merge.addPartial(at(2, 1, 0));
-    merge.addPartial(at(0, 4, 1));
-    const revisions = merge.takeResults().map((r) => r.revision);
-    expect(revisions).toEqual([0, 1, 2, 3]);
-  });
+  it(
+    "never emits a window's revision twice: a share that arrives later, or numbered lower, takes the " + 'next number',
+    () => {
+      const merge = new MergeStage({ partitions: 3, combine: 'sum', allowedLateness: 60 });
+      for (let p = 0; p < 3; p++) merge.setProgress({ partition: p, watermark: T0 + 61, idle: false });
+      const at = (partition: number, users: number, revision: number): PartialResult => ({
+        ...share(partition, users),
+        revision,
+        final: false,
+      });
+      merge.addPartial(at(0, 3, 0));
+      merge.addPartial(at(1, 1, 0));
+      // Partition 2 had no frames in the window when it came out; a late frame gives it a first share.
+      merge.addPartial(at(2, 1, 0));
+      merge.addPartial(at(0, 4, 1));
+      const revisions = merge.takeResults().map((r) => r.revision);
+      expect(revisions).toEqual([0, 1, 2, 3]);
+    },
+  );
 });
 
 describe('PartitionedEngines partial results', () => {

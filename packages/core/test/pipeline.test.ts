@@ -130,14 +130,17 @@ describe('runPipeline', () => {
     expect(source.commits.at(-1)).toEqual(new Map([[0, 7]]));
   });
 
-  it('counts the bytes a batch says it covers (cut-off rests of too-long lines), else each frame and its newline', async () => {
-    const { clock, source, sink } = setUp([
-      { atMs: 0, batch: { ...frames(0, 0, [`a ${T0}`, 'x'.repeat(11)]), bytes: 5000 } },
-      { atMs: 1, batch: frames(0, 2, [`b ${T0}`]) },
-    ]);
-    const summary = await runPipeline({ source, decoder: textDecoder, engine: engine(), sink, now: clock.now });
-    expect(summary.bytes).toBe(5000 + `b ${T0}\n`.length);
-  });
+  it(
+    'counts the bytes a batch says it covers (cut-off rests of too-long lines), else each frame and ' + 'its newline',
+    async () => {
+      const { clock, source, sink } = setUp([
+        { atMs: 0, batch: { ...frames(0, 0, [`a ${T0}`, 'x'.repeat(11)]), bytes: 5000 } },
+        { atMs: 1, batch: frames(0, 2, [`b ${T0}`]) },
+      ]);
+      const summary = await runPipeline({ source, decoder: textDecoder, engine: engine(), sink, now: clock.now });
+      expect(summary.bytes).toBe(5000 + `b ${T0}\n`.length);
+    },
+  );
 
   it('with untilIdleMs, ends (flushing every window) once that long has passed without a frame', async () => {
     const { source, sink, clock } = setUp([
@@ -224,48 +227,52 @@ describe('runPipeline', () => {
     expect(summary.stats.lateDropped).toBe(1);
   });
 
-  it("with wallClockAfterMs, a silent input's event time moves on with the clock, so its last window comes out and closes", async () => {
-    const steps: Step[] = [
-      { atMs: 0, batch: frames(0, 0, [`a ${T0 + 40}`, `b ${T0 + 41}`, `c ${T0 + 50}`]) },
-      // 20 s after the last frame: 10 s beyond the allowance moves event time to T0 + 60.
-      { atMs: 20 * SECOND_MS, batch: tick() },
-      { atMs: 26 * SECOND_MS, batch: tick() },
-      { atMs: 90 * SECOND_MS, batch: tick() },
-      // Behind the watermark the clock reached, and past the lateness: dropped as late.
-      { atMs: 91 * SECOND_MS, batch: frames(0, 3, [`d ${T0 + 55}`]) },
-    ];
-    const windowAt = (wallClockAfterMs: number): Promise<{ results: WindowResult[]; lateDropped: number }> => {
-      const { source, sink, clock } = setUp(steps);
-      const counting = new CountingEngine({
-        windows: ['minute'],
-        maxDelay: 5,
-        allowedLateness: 30,
-        bootstrapFrames: 0,
-      });
-      return runPipeline({
-        source,
-        decoder: textDecoder,
-        engine: counting,
-        sink,
-        now: clock.now,
-        idleTimeoutMs: 0,
-        wallClockAfterMs,
-        onSignal: 'keep',
-      }).then((summary) => ({
-        results: sink.results,
-        lateDropped: summary.stats.lateDropped,
-      }));
-    };
-    const moved = await windowAt(10 * SECOND_MS);
-    // Out at the first tick past 65 s of event time (its end + max delay), final once past end + lateness.
-    expect(moved.results).toMatchObject([
-      { start: T0, users: 3, frames: 3, revision: 0, final: false },
-      { start: T0, users: 3, frames: 3, revision: 1, final: true },
-    ]);
-    expect(moved.lateDropped).toBe(1);
-    // Without it the window waits for frames (here: the end of the input) and d counts.
-    const still = await windowAt(0);
-    expect(still.results).toMatchObject([{ start: T0, users: 4, frames: 4, final: true }]);
-    expect(still.lateDropped).toBe(0);
-  });
+  it(
+    "with wallClockAfterMs, a silent input's event time moves on with the clock, so its last window " +
+      'comes out and closes',
+    async () => {
+      const steps: Step[] = [
+        { atMs: 0, batch: frames(0, 0, [`a ${T0 + 40}`, `b ${T0 + 41}`, `c ${T0 + 50}`]) },
+        // 20 s after the last frame: 10 s beyond the allowance moves event time to T0 + 60.
+        { atMs: 20 * SECOND_MS, batch: tick() },
+        { atMs: 26 * SECOND_MS, batch: tick() },
+        { atMs: 90 * SECOND_MS, batch: tick() },
+        // Behind the watermark the clock reached, and past the lateness: dropped as late.
+        { atMs: 91 * SECOND_MS, batch: frames(0, 3, [`d ${T0 + 55}`]) },
+      ];
+      const windowAt = (wallClockAfterMs: number): Promise<{ results: WindowResult[]; lateDropped: number }> => {
+        const { source, sink, clock } = setUp(steps);
+        const counting = new CountingEngine({
+          windows: ['minute'],
+          maxDelay: 5,
+          allowedLateness: 30,
+          bootstrapFrames: 0,
+        });
+        return runPipeline({
+          source,
+          decoder: textDecoder,
+          engine: counting,
+          sink,
+          now: clock.now,
+          idleTimeoutMs: 0,
+          wallClockAfterMs,
+          onSignal: 'keep',
+        }).then((summary) => ({
+          results: sink.results,
+          lateDropped: summary.stats.lateDropped,
+        }));
+      };
+      const moved = await windowAt(10 * SECOND_MS);
+      // Out at the first tick past 65 s of event time (its end + max delay), final once past end + lateness.
+      expect(moved.results).toMatchObject([
+        { start: T0, users: 3, frames: 3, revision: 0, final: false },
+        { start: T0, users: 3, frames: 3, revision: 1, final: true },
+      ]);
+      expect(moved.lateDropped).toBe(1);
+      // Without it the window waits for frames (here: the end of the input) and d counts.
+      const still = await windowAt(0);
+      expect(still.results).toMatchObject([{ start: T0, users: 4, frames: 4, final: true }]);
+      expect(still.lateDropped).toBe(0);
+    },
+  );
 });

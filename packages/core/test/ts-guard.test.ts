@@ -41,36 +41,40 @@ describe('TsGuard', () => {
     expect(counted).toEqual(stamps.map((_, i) => i));
   });
 
-  it('rejects isolated bitflips that event time does not reach within the patience, and never raises maxTs for them', () => {
-    // 4 frames a second and patience 100: a flip of bit 7 (128 s) or more is
-    // still beyond the 60 s skew after 100 ordinary frames.
-    fc.assert(
-      fc.property(
-        fc.uniqueArray(fc.tuple(fc.integer({ min: 2, max: 90 }), fc.integer({ min: 7, max: 31 })), {
-          maxLength: 5,
-          selector: ([slot]) => slot,
-        }),
-        (flips) => {
-          const stamps = Array.from({ length: 1000 }, (_, i) => T0 + Math.floor(i / 4));
-          const corrupt = new Set<number>();
-          // Bitflips are rare: a few, at least ten frames apart.
-          for (const [slot, bit] of flips) {
-            const at = slot * 10;
-            const flipped = (stamps[at]! ^ (1 << bit)) >>> 0;
-            if (flipped > stamps[at]! + 60) {
-              stamps[at] = flipped;
-              corrupt.add(at);
+  it(
+    'rejects isolated bitflips that event time does not reach within the patience, and never raises ' +
+      'maxTs for them',
+    () => {
+      // 4 frames a second and patience 100: a flip of bit 7 (128 s) or more is
+      // still beyond the 60 s skew after 100 ordinary frames.
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(fc.tuple(fc.integer({ min: 2, max: 90 }), fc.integer({ min: 7, max: 31 })), {
+            maxLength: 5,
+            selector: ([slot]) => slot,
+          }),
+          (flips) => {
+            const stamps = Array.from({ length: 1000 }, (_, i) => T0 + Math.floor(i / 4));
+            const corrupt = new Set<number>();
+            // Bitflips are rare: a few, at least ten frames apart.
+            for (const [slot, bit] of flips) {
+              const at = slot * 10;
+              const flipped = (stamps[at]! ^ (1 << bit)) >>> 0;
+              if (flipped > stamps[at]! + 60) {
+                stamps[at] = flipped;
+                corrupt.add(at);
+              }
             }
-          }
-          const { counted, rejected, guard } = feed(stamps);
-          expect(new Set(rejected)).toEqual(corrupt);
-          expect(counted.length + rejected.length).toBe(stamps.length);
-          expect(guard.maxTs).toBe(T0 + 249);
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
+            const { counted, rejected, guard } = feed(stamps);
+            expect(new Set(rejected)).toEqual(corrupt);
+            expect(counted.length + rejected.length).toBe(stamps.length);
+            expect(guard.maxTs).toBe(T0 + 249);
+          },
+        ),
+        { numRuns: 200 },
+      );
+    },
+  );
 
   it('accepts a gap in real data after a few confirming frames, without losing any', () => {
     const stamps = [

@@ -47,7 +47,8 @@ function loadSimdjson(): SimdjsonBinding {
   } catch (cause) {
     throw new FramesError(
       'SIMDJSON_UNAVAILABLE',
-      'the simdjson decoder needs the optional "simdjson" package and its native addon, which are not installed or not built here; use the "fast" or "json" decoder',
+      'the simdjson decoder needs the optional "simdjson" package and its native addon, which are not ' +
+        'installed or not built here; use the "fast" or "json" decoder',
       { cause },
     );
   }

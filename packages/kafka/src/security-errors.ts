@@ -56,14 +56,23 @@ export const securityLines = {
     return `${broker} does not take ${asked}${offered === undefined ? '' : `; it offers ${offered.join(', ')}`}`;
   },
   tlsUntrusted(where: string | undefined, reason: string): string {
-    return `the TLS certificate of ${where ?? SOME_BROKER} is not trusted (${reason}): give the CA certificate that signed it`;
+    return (
+      `the TLS certificate of ${where ?? SOME_BROKER} is not trusted (${reason}): give the CA ` +
+      `certificate that signed it`
+    );
   },
   tlsHostnameMismatch(where: string | undefined, reason: string): string {
-    return `the TLS certificate of ${where ?? SOME_BROKER} is not for the name connected to (${reason}): connect by a name it lists, or set the TLS server name to one`;
+    return (
+      `the TLS certificate of ${where ?? SOME_BROKER} is not for the name connected to ` +
+      `(${reason}): connect by a name it lists, or set the TLS server name to one`
+    );
   },
   /** `how`: what showed it, e.g. `no TLS handshake within 3000 ms`. */
   tlsToPlaintext(where: string | undefined, how: string): string {
-    return `${where ?? SOME_BROKER} does not speak TLS (${how}): a plaintext port? Turn TLS off for it, or use the broker's TLS port`;
+    return (
+      `${where ?? SOME_BROKER} does not speak TLS (${how}): a plaintext port? Turn TLS off for ` +
+      `it, or use the broker's TLS port`
+    );
   },
   plaintextToTls(where: string | undefined): string {
     return `${where ?? SOME_BROKER} answered in TLS: turn TLS on for it, or use the broker's plaintext port`;
@@ -108,7 +117,8 @@ const UNTRUSTED_CERTIFICATE = new Set([
 const HOSTNAME_MISMATCH = 'ERR_TLS_CERT_ALTNAME_INVALID';
 /** What OpenSSL says when the other side sent something that is not TLS. */
 const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
-/** Node's message for a TLS socket closed during its handshake: a Kafka plaintext port drops a ClientHello as an oversized request. */
+/** Node's message for a TLS socket closed during its handshake: a Kafka plaintext port drops a ClientHello as an
+ * oversized request. */
 const CLOSED_IN_HANDSHAKE = 'before secure TLS connection was established';
 /** The TLS 1.3 alert of a broker that asks for a client certificate and got none. */
 const CERTIFICATE_REQUIRED = 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED';
@@ -191,7 +201,8 @@ function classify(fields: ErrorFields, where: string | undefined): [SecurityFail
   return undefined;
 }
 
-/** OpenSSL's `<id>:error:<code>:<library>:<function>:<reason>:<file>:<line>:...`: its reason is what a user can read. */
+/** OpenSSL's `<id>:error:<code>:<library>:<function>:<reason>:<file>:<line>:...`: its reason is what a user can
+ * read. */
 const OPENSSL_ERROR = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/;
 
 /** Node's message, without kafkajs's `Connection error: ` and OpenSSL's error stack, on one line. */

@@ -3,7 +3,8 @@ import { describeKafkaError, isTransient } from './describe-error.js';
 import { KafkaError } from './errors.js';
 import { GaveUp, retryUntil } from './retry.js';
 
-/** Fetches in a row that brought nothing before the rest of a partition counts as gone (compaction removed its tail). */
+/** Fetches in a row that brought nothing before the rest of a partition counts as gone (compaction removed its
+ * tail). */
 const EMPTY_FETCHES_AT_END = 3;
 const SESSION_TIMEOUT_MS = 10_000;
 const HEARTBEAT_INTERVAL_MS = 3_000;

@@ -226,7 +226,8 @@ export class KafkaTopicWriter {
     this.started.catch(() => undefined);
   }
 
-  /** Resolves once connected (with the topic in place); rejects with a KafkaError (or what errorOf makes of it) otherwise. */
+  /** Resolves once connected (with the topic in place); rejects with a KafkaError (or what errorOf makes of it)
+   * otherwise. */
   ready(): Promise<void> {
     return this.started;
   }
@@ -493,7 +494,8 @@ export class KafkaTopicWriter {
         { timeoutMs: TOPIC_SETUP_RETRY_MS, now, retryIf: isTransient },
       ).catch(async (failure: unknown) => {
         const error = failure instanceof GaveUp ? failure.cause : failure;
-        // Not allowed to create it: fine when it exists, as least-privilege setups have it (WRITE on the topic, no CREATE).
+        // Not allowed to create it: fine when it exists, as least-privilege setups have it (WRITE on the topic, no
+        // CREATE).
         if (authorizationFailureOf(error) !== 'TOPIC_AUTHORIZATION_FAILED') throw error;
         const exists = await admin.fetchTopicMetadata({ topics: [this.topic] }).then(
           () => true,
@@ -503,8 +505,10 @@ export class KafkaTopicWriter {
         const who = own.security?.sasl === undefined ? 'this client' : `user ${own.security.sasl.username}`;
         throw new AclMissing(
           exists === false
-            ? `it does not exist, and ${who} may not create it (create it beforehand, or add an ACL for CREATE on topic ${this.topic})`
-            : `${who} may not write to it (an ACL for WRITE on topic ${this.topic} is missing; CREATE too, if it does not exist yet)`,
+            ? `it does not exist, and ${who} may not create it (create it beforehand, or add an ACL ` +
+                `for CREATE on topic ${this.topic})`
+            : `${who} may not write to it (an ACL for WRITE on topic ${this.topic} is missing; CREATE ` +
+                `too, if it does not exist yet)`,
           { cause: error },
         );
       });
@@ -512,7 +516,8 @@ export class KafkaTopicWriter {
         const settings = config.map((c) => `${c.name}=${c.value}`).join(', ');
         this.log(
           'info',
-          `created topic ${this.topic} for ${this.options.what} (${partitions} partition${partitions === 1 ? '' : 's'}${settings === '' ? '' : `, ${settings}`})`,
+          `created topic ${this.topic} for ${this.options.what} (${partitions} ` +
+            `partition${partitions === 1 ? '' : 's'}${settings === '' ? '' : `, ${settings}`})`,
         );
       }
       if (!this.stopping.signal.aborted) await this.producer.connect();

@@ -59,7 +59,8 @@ describe('summarizingLogCreator', () => {
       entry(
         logLevel.ERROR,
         'Connection',
-        "Response InitProducerId(key: 22, version: 1): The coordinator is loading and hence can't process requests for this group",
+        "Response InitProducerId(key: 22, version: 1): The coordinator is loading and hence can't " +
+          'process requests for this group',
       ),
     );
     log(entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'));

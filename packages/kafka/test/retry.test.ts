@@ -109,30 +109,33 @@ function probeOf(
 }
 
 describe('waitForBroker', () => {
-  it('fails with one UNAVAILABLE line naming the brokers when none answers in time, having said once that it waits', async () => {
-    const port = await closedPort();
-    const lines: string[] = [];
-    const log: KafkaLog = (level, line) => lines.push(`${level} ${line}`);
-    const { probe, sockets } = probeOf(port, log);
-    const started = performance.now();
-    const failure = await waitForBroker(probe, [`127.0.0.1:${port}`], {
-      timeoutMs: 800,
-      now: () => performance.now(),
-      log,
-    }).catch((e: unknown) => e);
-    const elapsed = performance.now() - started;
-    sockets.destroyAll();
-    expect(failure).toBeInstanceOf(KafkaError);
-    expect((failure as KafkaError).code).toBe('UNAVAILABLE');
-    expect((failure as KafkaError).message).toMatch(
-      new RegExp(`^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`),
-    );
-    expect((failure as KafkaError).message).not.toContain('\n');
-    expect(elapsed).toBeGreaterThanOrEqual(700);
-    expect(lines.filter((l) => l.startsWith('warn waiting for Kafka'))).toHaveLength(1);
-    // kafkajs's own complaints about the probe stay at debug.
-    expect(lines.filter((l) => l.startsWith('error'))).toEqual([]);
-  });
+  it(
+    'fails with one UNAVAILABLE line naming the brokers when none answers in time, having said once ' + 'that it waits',
+    async () => {
+      const port = await closedPort();
+      const lines: string[] = [];
+      const log: KafkaLog = (level, line) => lines.push(`${level} ${line}`);
+      const { probe, sockets } = probeOf(port, log);
+      const started = performance.now();
+      const failure = await waitForBroker(probe, [`127.0.0.1:${port}`], {
+        timeoutMs: 800,
+        now: () => performance.now(),
+        log,
+      }).catch((e: unknown) => e);
+      const elapsed = performance.now() - started;
+      sockets.destroyAll();
+      expect(failure).toBeInstanceOf(KafkaError);
+      expect((failure as KafkaError).code).toBe('UNAVAILABLE');
+      expect((failure as KafkaError).message).toMatch(
+        new RegExp(`^cannot reach Kafka at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`),
+      );
+      expect((failure as KafkaError).message).not.toContain('\n');
+      expect(elapsed).toBeGreaterThanOrEqual(700);
+      expect(lines.filter((l) => l.startsWith('warn waiting for Kafka'))).toHaveLength(1);
+      // kafkajs's own complaints about the probe stay at debug.
+      expect(lines.filter((l) => l.startsWith('error'))).toEqual([]);
+    },
+  );
 
   it('gives up at once when the signal aborts, leaving the caller to tell it from a timeout', async () => {
     const port = await closedPort();
@@ -210,7 +213,8 @@ describe('waitForBroker with TLS that cannot work', () => {
     });
     expect(mismatch.error.failure).toBe('TLS_HOSTNAME_MISMATCH');
     expect(mismatch.error.message).toContain(
-      "is not for the name connected to (Hostname/IP does not match certificate's altnames: Host: kafka.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1)",
+      "is not for the name connected to (Hostname/IP does not match certificate's altnames: Host: " +
+        "kafka.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1)",
     );
 
     const toPlaintext = await attempt(await plaintextKafkaPort(), { tls: { ca: fixture('ca.pem') }, sasl });
@@ -291,7 +295,8 @@ describe('brokerAnswers', () => {
 
   it('stops waiting, false, once stopped', async () => {
     let probes = 0;
-    const away = { describeCluster: () => {
+    const away = {
+      describeCluster: () => {
         probes++;
         return refusing.describeCluster();
       },
@@ -300,7 +305,8 @@ describe('brokerAnswers', () => {
     expect(probes).toBe(2);
     // Stopped while the answering probe was under way: the caller is closing, so not "back".
     let stop = false;
-    const answersAsItStops = { describeCluster: () => {
+    const answersAsItStops = {
+      describeCluster: () => {
         stop = true;
         return answering.describeCluster();
       },

@@ -36,11 +36,13 @@ function failure(error: unknown): [string, string] {
 describe('securityFailureOf', () => {
   it("reads the broker's SASL answers and kafkajs's own SASL errors", () => {
     const refused = new KafkaJSSASLAuthenticationError(
-      'SASL SCRAM SHA512 authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512',
+      'SASL SCRAM SHA512 authentication failed: Authentication failed during authentication due to ' +
+        'invalid credentials with SASL mechanism SCRAM-SHA-512',
     );
     expect(failure(refused)).toEqual([
       'AUTHENTICATION_FAILED',
-      'the broker refused the SASL login: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512',
+      'the broker refused the SASL login: Authentication failed during authentication due to invalid ' +
+        'credentials with SASL mechanism SCRAM-SHA-512',
     ]);
     const unsupported = new KafkaJSProtocolError({
       message: 'The broker does not support the requested SASL mechanism',
@@ -72,7 +74,8 @@ describe('securityFailureOf', () => {
       givenUp(new KafkaJSConnectionError(`Connection error: ${message}`, { broker: 'k1:9093', code }));
     expect(failure(connection('self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN'))).toEqual([
       'TLS_UNTRUSTED',
-      'the TLS certificate of k1:9093 is not trusted (self-signed certificate in certificate chain): give the CA certificate that signed it',
+      'the TLS certificate of k1:9093 is not trusted (self-signed certificate in certificate chain): ' +
+        'give the CA certificate that signed it',
     ]);
     expect(
       failure(
@@ -88,7 +91,8 @@ describe('securityFailureOf', () => {
       ),
     ).toEqual([
       'TLS_TO_PLAINTEXT_PORT',
-      "k1:9093 does not speak TLS (it closed the connection during the TLS handshake): a plaintext port? Turn TLS off for it, or use the broker's TLS port",
+      'k1:9093 does not speak TLS (it closed the connection during the TLS handshake): a plaintext ' +
+        "port? Turn TLS off for it, or use the broker's TLS port",
     ]);
     expect(failure(connection('k1:9093 answered in TLS', ANSWERED_IN_TLS))).toEqual([
       'PLAINTEXT_TO_TLS_PORT',
@@ -99,10 +103,12 @@ describe('securityFailureOf', () => {
       'TLS with k1:9093 failed: certificate has expired',
     ]);
     const openssl =
-      '80BC5BF7:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/ssl/record/ssl3_record.c:354:\n';
+      '80BC5BF7:error:0A00010B:SSL routines:ssl3_get_record:wrong version ' +
+      'number:../deps/openssl/ssl/record/ssl3_record.c:354:\n';
     expect(failure(connection(openssl, 'ERR_SSL_WRONG_VERSION_NUMBER'))).toEqual([
       'TLS_TO_PLAINTEXT_PORT',
-      "k1:9093 does not speak TLS (wrong version number): a plaintext port? Turn TLS off for it, or use the broker's TLS port",
+      'k1:9093 does not speak TLS (wrong version number): a plaintext port? Turn TLS off for it, or ' +
+        "use the broker's TLS port",
     ]);
   });
 
@@ -134,7 +140,8 @@ describe('securityFailureOf', () => {
       }),
     );
     expect(describeKafkaError(error)).toBe(
-      'the TLS certificate of k1:9093 is not trusted (unable to verify the first certificate): give the CA certificate that signed it',
+      'the TLS certificate of k1:9093 is not trusted (unable to verify the first certificate): give ' +
+        'the CA certificate that signed it',
     );
   });
 });

@@ -121,15 +121,19 @@ describe('tlsConnectOptions and kafkajsSecurity', () => {
     expect(Buffer.isBuffer(fromView) && fromView.toString('latin1')).toBe(ca);
   });
 
-  it("maps to kafkajs's ssl and sasl, with a new sasl object for every client (kafkajs stores its authenticator on it)", () => {
-    const first = kafkajsSecurity(secured);
-    const second = kafkajsSecurity(secured);
-    expect(first.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'alice', password: PASSWORD });
-    expect(first.sasl).not.toBe(second.sasl);
-    expect(first.ssl).toMatchObject({ ca: fixture('ca.pem'), passphrase: 'key-phrase-91', rejectUnauthorized: true });
-    expect(kafkajsSecurity(undefined)).toEqual({});
-    expect(kafkajsSecurity({ sasl: secured.sasl! }).ssl).toBeUndefined();
-  });
+  it(
+    "maps to kafkajs's ssl and sasl, with a new sasl object for every client (kafkajs stores its " +
+      'authenticator on it)',
+    () => {
+      const first = kafkajsSecurity(secured);
+      const second = kafkajsSecurity(secured);
+      expect(first.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'alice', password: PASSWORD });
+      expect(first.sasl).not.toBe(second.sasl);
+      expect(first.ssl).toMatchObject({ ca: fixture('ca.pem'), passphrase: 'key-phrase-91', rejectUnauthorized: true });
+      expect(kafkajsSecurity(undefined)).toEqual({});
+      expect(kafkajsSecurity({ sasl: secured.sasl! }).ssl).toBeUndefined();
+    },
+  );
 });
 
 describe('keeping secrets out of sight', () => {

@@ -78,28 +78,32 @@ describe('KafkaTopicWriter', () => {
     expect((failure as CallerError).from.code).toBe('UNAVAILABLE');
   });
 
-  it("with a caller's client, only connects a producer: FAILED when it cannot, and close() leaves the client's sockets alone", async () => {
-    const port = await closedPort();
-    const sockets = new SocketTracker();
-    const kafka = createKafka({
-      brokers: [`127.0.0.1:${port}`],
-      clientId: 'test',
-      log: () => undefined,
-      verbose: false,
-      retry: PROBE_RETRY,
-      now: () => performance.now(),
-      sockets,
-    });
-    const writer = new KafkaTopicWriter({ kafka, topic: 'state', what: 'checkpoints' });
-    expect(writer.name).toBe('kafka:state');
-    await expect(writer.ready()).rejects.toMatchObject({
-      code: 'FAILED',
-      message: expect.stringMatching(/^cannot connect the producer of checkpoints \(state\): /) as string,
-    });
-    await writer.close({ flush: false });
-    expect(sockets.closing).toBe(false);
-    sockets.destroyAll();
-  });
+  it(
+    "with a caller's client, only connects a producer: FAILED when it cannot, and close() leaves the " +
+      "client's sockets alone",
+    async () => {
+      const port = await closedPort();
+      const sockets = new SocketTracker();
+      const kafka = createKafka({
+        brokers: [`127.0.0.1:${port}`],
+        clientId: 'test',
+        log: () => undefined,
+        verbose: false,
+        retry: PROBE_RETRY,
+        now: () => performance.now(),
+        sockets,
+      });
+      const writer = new KafkaTopicWriter({ kafka, topic: 'state', what: 'checkpoints' });
+      expect(writer.name).toBe('kafka:state');
+      await expect(writer.ready()).rejects.toMatchObject({
+        code: 'FAILED',
+        message: expect.stringMatching(/^cannot connect the producer of checkpoints \(state\): /) as string,
+      });
+      await writer.close({ flush: false });
+      expect(sockets.closing).toBe(false);
+      sockets.destroyAll();
+    },
+  );
 });
 
 /** A kafkajs client of the caller's whose producer answers each send as `answer` says (resolve, or throw). */
@@ -136,39 +140,43 @@ const records = (count: number): Message[] =>
   Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
 
 describe('KafkaTopicWriter while the broker is away', () => {
-  it('sends the same records again until they are acknowledged, says so once, and tells each acknowledged send in order', async () => {
-    const { kafka, sends } = scriptedClient(async (call) => {
-      if (call <= 3) throw brokerAway();
-    });
-    const lines: string[] = [];
-    const acknowledged: number[] = [];
-    const writer = new KafkaTopicWriter({
-      kafka,
-      topic: 't',
-      what: 'frames',
-      batchMessages: 2,
-      log: (level, line) => lines.push(`${level} ${line}`),
-      onAcknowledged: (n) => acknowledged.push(n),
-    });
-    await writer.write(records(5));
-    await writer.flush();
-    await writer.close();
-    // Three failed tries of the first batch, then it and the two others.
-    expect(sends.map((s) => s.messages.map((m) => m.key).join(','))).toEqual([
-      'k0,k1',
-      'k0,k1',
-      'k0,k1',
-      'k0,k1',
-      'k2,k3',
-      'k4',
-    ]);
-    expect(acknowledged).toEqual([2, 2, 1]);
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(
-      /^warn lost Kafka while writing frames \(.*ECONNREFUSED 127\.0\.0\.1:9092\); keeping them and retrying for up to 300 s$/,
-    );
-    expect(lines[1]).toMatch(/^info Kafka acknowledges frames again, after \d+\.\d s$/);
-  });
+  it(
+    'sends the same records again until they are acknowledged, says so once, and tells each ' +
+      'acknowledged send in order',
+    async () => {
+      const { kafka, sends } = scriptedClient(async (call) => {
+        if (call <= 3) throw brokerAway();
+      });
+      const lines: string[] = [];
+      const acknowledged: number[] = [];
+      const writer = new KafkaTopicWriter({
+        kafka,
+        topic: 't',
+        what: 'frames',
+        batchMessages: 2,
+        log: (level, line) => lines.push(`${level} ${line}`),
+        onAcknowledged: (n) => acknowledged.push(n),
+      });
+      await writer.write(records(5));
+      await writer.flush();
+      await writer.close();
+      // Three failed tries of the first batch, then it and the two others.
+      expect(sends.map((s) => s.messages.map((m) => m.key).join(','))).toEqual([
+        'k0,k1',
+        'k0,k1',
+        'k0,k1',
+        'k0,k1',
+        'k2,k3',
+        'k4',
+      ]);
+      expect(acknowledged).toEqual([2, 2, 1]);
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(
+        /^warn lost Kafka while writing frames \(.*ECONNREFUSED 127\.0\.0\.1:9092\); keeping them and retrying for up to 300 s$/,
+      );
+      expect(lines[1]).toMatch(/^info Kafka acknowledges frames again, after \d+\.\d s$/);
+    },
+  );
 
   it('fails with UNAVAILABLE and the last reason once unavailableTimeoutMs has passed', async () => {
     const { kafka, sends } = scriptedClient(async () => {
@@ -190,7 +198,8 @@ describe('KafkaTopicWriter while the broker is away', () => {
       name: 'KafkaError',
       code: 'UNAVAILABLE',
       message:
-        'cannot write frames to Kafka: no acknowledgement for 1 s: Connection error: connect ECONNREFUSED 127.0.0.1:9092',
+        'cannot write frames to Kafka: no acknowledgement for 1 s: Connection error: connect ' +
+        'ECONNREFUSED 127.0.0.1:9092',
     });
     expect(sends.length).toBeGreaterThan(1);
     expect(acknowledged).toEqual([]);
@@ -274,27 +283,31 @@ describe('KafkaTopicWriter lingering', () => {
     vi.useRealTimers();
   });
 
-  it('sends what is written while nothing is being sent after lingerMs, without a flush; what comes during a send goes right after it', async () => {
-    vi.useFakeTimers();
-    let release: () => void = () => undefined;
-    const { kafka, sends } = scriptedClient(async (call) => {
-      // The first send stays unacknowledged until released.
-      if (call === 1) await new Promise<void>((resolve) => (release = resolve));
-    });
-    const writer = new KafkaTopicWriter({ kafka, topic: 't', what: 'results', lingerMs: 20 });
-    await writer.write(records(2));
-    await vi.advanceTimersByTimeAsync(19);
-    expect(sends).toHaveLength(0);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(sends.map((s) => s.messages.length)).toEqual([2]);
-    // Written while the first send waits: sent once it is done, together, without waiting for the linger again.
-    await writer.write(records(3));
-    await writer.write(records(1));
-    await vi.advanceTimersByTimeAsync(100);
-    expect(sends).toHaveLength(1);
-    release();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(sends.map((s) => s.messages.length)).toEqual([2, 4]);
-    await writer.close();
-  });
+  it(
+    'sends what is written while nothing is being sent after lingerMs, without a flush; what comes ' +
+      'during a send goes right after it',
+    async () => {
+      vi.useFakeTimers();
+      let release: () => void = () => undefined;
+      const { kafka, sends } = scriptedClient(async (call) => {
+        // The first send stays unacknowledged until released.
+        if (call === 1) await new Promise<void>((resolve) => (release = resolve));
+      });
+      const writer = new KafkaTopicWriter({ kafka, topic: 't', what: 'results', lingerMs: 20 });
+      await writer.write(records(2));
+      await vi.advanceTimersByTimeAsync(19);
+      expect(sends).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(sends.map((s) => s.messages.length)).toEqual([2]);
+      // Written while the first send waits: sent once it is done, together, without waiting for the linger again.
+      await writer.write(records(3));
+      await writer.write(records(1));
+      await vi.advanceTimersByTimeAsync(100);
+      expect(sends).toHaveLength(1);
+      release();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sends.map((s) => s.messages.length)).toEqual([2, 4]);
+      await writer.close();
+    },
+  );
 });

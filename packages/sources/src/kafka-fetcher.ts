@@ -255,7 +255,8 @@ export class DirectFetcher {
       if (part.errorCode === OFFSET_OUT_OF_RANGE) {
         this.log(
           'warn',
-          `offset ${fetchOffset} of ${settings.topic} partition ${part.partition} is out of range; reading from the ${settings.fromBeginning ? 'earliest' : 'latest'} offset`,
+          `offset ${fetchOffset} of ${settings.topic} partition ${part.partition} is out of range; ` +
+            `reading from the ${settings.fromBeginning ? 'earliest' : 'latest'} offset`,
         );
         this.positions.delete(part.partition);
         this.resets.add(part.partition);
@@ -277,7 +278,8 @@ export class DirectFetcher {
       if (found.next > fetchOffset) this.positions.set(part.partition, found.next);
       if (found.count > 0) ready.push({ found, session });
     }
-    // The next request goes out before these records are handed on, so the broker answers while the threads copy and count.
+    // The next request goes out before these records are handed on, so the broker answers while the threads copy
+    // and count.
     const next = this.byLeader(this.active).get(nodeId);
     if (next !== undefined) this.inflight.set(nodeId, this.send(nodeId, next));
     for (const { found, session } of ready) {

@@ -69,7 +69,8 @@ export const REBALANCE_HOLD_MAX_MS = rebalanceHoldMaxMs(DEFAULT_SESSION_TIMEOUT_
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 /** Heartbeats per session timeout at least, so that one lost heartbeat does not cost the membership. */
 const HEARTBEATS_PER_SESSION = 3;
-/** The second login that explains kafkajs's failed one reaches a broker kafkajs just reached: it takes a moment, or is not waited for. */
+/** The second login that explains kafkajs's failed one reaches a broker kafkajs just reached: it takes a moment,
+ * or is not waited for. */
 const LOGIN_CHECK_TIMEOUT_MS = 5_000;
 
 /**
@@ -92,7 +93,8 @@ export interface ReaderSettings {
   readonly sessionTimeoutMs: number;
   /** Hold kafkajs's rejoin after a rebalance is heard until rejoin() (the owner saves state meanwhile). */
   readonly holdRejoins: boolean;
-  /** TLS and a SASL login, for kafkajs's connections and the fetch path's (the password crosses into the thread, never into a log line). */
+  /** TLS and a SASL login, for kafkajs's connections and the fetch path's (the password crosses into the thread,
+   * never into a log line). */
   readonly security: KafkaSecurity | undefined;
 }
 
@@ -114,7 +116,8 @@ export interface ReaderEvents {
   crashed(reason: string, restart: boolean, cause: unknown): void;
 }
 
-/** Where records go: the records of one partition from one fetch answer, read in `session`; reused once the promise resolves. */
+/** Where records go: the records of one partition from one fetch answer, read in `session`; reused once the
+ * promise resolves. */
 export type RecordsHandler = (partition: number, found: FoundRecords, session: number) => Promise<void>;
 
 /**
@@ -195,7 +198,8 @@ export class KafkaReader {
             : `, or user ${user} may not see it (an ACL for READ on topic ${settings.topic} is missing)`;
         throw new SourceError(
           'KAFKA_TOPIC_NOT_FOUND',
-          `topic ${settings.topic} does not exist on Kafka at ${this.where}${hidden} (create it, e.g. kafka-topics --bootstrap-server ${settings.brokers[0]} --create --topic ${settings.topic})`,
+          `topic ${settings.topic} does not exist on Kafka at ${this.where}${hidden} (create it, e.g. ` +
+            `kafka-topics --bootstrap-server ${settings.brokers[0]} --create --topic ${settings.topic})`,
         );
       }
       const metadata = await admin.fetchTopicMetadata({ topics: [settings.topic] });
@@ -325,7 +329,8 @@ export class KafkaReader {
       // At least once: a commit that did not happen means re-reading, never losing.
       this.log(
         'warn',
-        `could not commit offsets of ${this.settings.topic} (${describeKafkaError(error)}); the next commit covers them`,
+        `could not commit offsets of ${this.settings.topic} (${describeKafkaError(error)}); the next ` +
+          `commit covers them`,
       );
     }
   }
@@ -438,7 +443,8 @@ export class KafkaReader {
     const { GROUP_JOIN, CRASH, REBALANCING } = consumer.events;
     consumer.on(GROUP_JOIN, (event) => {
       const held = (event.payload.memberAssignment[this.settings.topic] ?? []).slice().sort((a, b) => a - b);
-      // Emitted before kafkajs's first fetch of the generation (also after it restarted with a new consumer group): paused, it fetches nothing.
+      // Emitted before kafkajs's first fetch of the generation (also after it restarted with a new consumer
+      // group): paused, it fetches nothing.
       consumer.pause([{ topic: this.settings.topic }]);
       this.joinHold.release();
       fetcher.joined(held);

@@ -111,7 +111,8 @@ export function findRecords(
   found: FoundRecords,
 ): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // Aborted transactions in first-offset order; a producer is in `abortedBy` from its aborted transaction's first offset to its abort marker.
+  // Aborted transactions in first-offset order; a producer is in `abortedBy` from its aborted transaction's first
+  // offset to its abort marker.
   const pending =
     aborted === null || aborted.length === 0 ? [] : [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
   let nextPending = 0;
@@ -125,7 +126,8 @@ export function findRecords(
     if (magic !== CURRENT_MAGIC) {
       throw new SourceError(
         'KAFKA_FAILED',
-        `record batch at offset ${readInt64(view, at + BASE_OFFSET)} has message format v${magic}; only v2 (Kafka 0.11 and later) is read`,
+        `record batch at offset ${readInt64(view, at + BASE_OFFSET)} has message format v${magic}; ` +
+          `only v2 (Kafka 0.11 and later) is read`,
       );
     }
     if (at + RECORDS > batchEnd) throw corrupt(readInt64(view, at + BASE_OFFSET));
@@ -158,7 +160,8 @@ export function findRecords(
     } else {
       throw new SourceError(
         'KAFKA_FAILED',
-        `record batch at offset ${baseOffset} is compressed with ${COMPRESSION_NAMES[compression] ?? `codec ${compression}`}; only uncompressed and gzip batches are read`,
+        `record batch at offset ${baseOffset} is compressed with ` +
+          `${COMPRESSION_NAMES[compression] ?? `codec ${compression}`}; only uncompressed and gzip batches are read`,
       );
     }
   }

@@ -86,7 +86,8 @@ export function decodeSaslHandshake(body: Buffer): SaslHandshakeAnswer {
   return { errorCode: reader.int16(), mechanisms: reader.array((r) => r.string()) };
 }
 
-/** A SaslAuthenticate v1 answer body: error_code int16, error_message nullable string, auth_bytes bytes, session_lifetime_ms int64. */
+/** A SaslAuthenticate v1 answer body: error_code int16, error_message nullable string, auth_bytes bytes,
+ * session_lifetime_ms int64. */
 export function decodeSaslAuthenticate(body: Buffer): SaslAuthenticateAnswer {
   const reader = new AnswerReader(body, 'SaslAuthenticate answer');
   const errorCode = reader.int16();

@@ -110,7 +110,8 @@ export class ScramClient {
     return `${finalWithoutProof},p=${proof.toString('base64')}`;
   }
 
-  /** Checks server-final-message: `v=` the server's signature, or `e=` the server's error (a ScramError either way if wrong). */
+  /** Checks server-final-message: `v=` the server's signature, or `e=` the server's error (a ScramError either way
+   * if wrong). */
   checkServerFinal(serverFinal: string): void {
     const expected = this.expectedServerSignature;
     if (expected === undefined) throw new ScramError('server-final-message before client-final-message');

@@ -85,7 +85,8 @@ export interface KafkaSourceOptions {
   readonly partitions?: KafkaPartitionHooks;
   /** How long to wait for a broker at start before failing with KAFKA_UNAVAILABLE (default 30 s). */
   readonly connectTimeoutMs?: number;
-  /** How long a broker may stay away during a run before failing with KAFKA_UNAVAILABLE (default 5 min, 0 = forever). */
+  /** How long a broker may stay away during a run before failing with KAFKA_UNAVAILABLE (default 5 min, 0 =
+   * forever). */
   readonly unavailableTimeoutMs?: number;
   /** Default: defaultMaxBytesPerPartition(partitions of the topic). */
   readonly maxBytesPerPartition?: number;
@@ -233,7 +234,8 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     ) {
       throw new SourceError(
         'BAD_OPTION',
-        `sessionTimeoutMs must be an integer from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS} (the broker's bounds), got ${String(session)}`,
+        `sessionTimeoutMs must be an integer from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS} ` +
+          `(the broker's bounds), got ${String(session)}`,
       );
     }
     if (options.security !== undefined) {
@@ -311,7 +313,8 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
         if (this.partitions.holding) await this.queue.idle(IDLE_TICK_MS, signal);
         else pending = await this.queue.take(IDLE_TICK_MS, signal);
         if (this.failure !== undefined) throw this.failure;
-        // Unhealthy (no fetch answered, out of the group, rebalancing) and healthy again: the silence between was an outage.
+        // Unhealthy (no fetch answered, out of the group, rebalancing) and healthy again: the silence between was
+        // an outage.
         if (!this.healthy(this.now())) this.cutOff = true;
         else if (this.cutOff) {
           this.cutOff = false;
@@ -411,7 +414,9 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
     this.partitions.rebalancing(id);
     this.log(
       'info',
-      `group ${this.options.group} is rebalancing${this.options.partitions?.rebalancing === undefined ? '' : '; saving the partitions held before rejoining'}`,
+      `group ${this.options.group} is rebalancing${
+        this.options.partitions?.rebalancing === undefined ? '' : '; saving the partitions ' + 'held before rejoining'
+      }`,
     );
     this.queue.wake();
   }
@@ -432,7 +437,8 @@ class KafkaSourceImpl implements KafkaSource, LinkHost {
       }
       return;
     }
-    // The reader's own failures keep their code (KAFKA_SECURITY: TLS or a login that cannot work); kafkajs's are KAFKA_FAILED.
+    // The reader's own failures keep their code (KAFKA_SECURITY: TLS or a login that cannot work); kafkajs's are
+    // KAFKA_FAILED.
     const code = cause instanceof SourceError ? cause.code : 'KAFKA_FAILED';
     this.failed(
       new SourceError(code, `reading ${this.topic} from Kafka at ${this.where} failed: ${reason}`, { cause }),

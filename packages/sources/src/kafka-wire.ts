@@ -217,7 +217,8 @@ export class BrokerConnection {
     this.now = options.now ?? (() => performance.now());
     const tls = options.security?.tls;
     this.tls = tls !== undefined;
-    // Reads go straight into the answer's buffer once its size is known (no chunk per read to copy and collect); TLS sockets read decrypted bytes the same way.
+    // Reads go straight into the answer's buffer once its size is known (no chunk per read to copy and collect);
+    // TLS sockets read decrypted bytes the same way.
     const onread: OnReadOpts = {
       buffer: () => this.readTarget(),
       callback: (bytes: number, into: Uint8Array) => this.onRead(bytes, into),
@@ -282,7 +283,8 @@ export class BrokerConnection {
     const sasl = this.options.security?.sasl;
     if (sasl === undefined) return;
     const { connectTimeoutMs, clientId } = this.options;
-    // The broker counts the lifetime from its end of the login: counted here from before it, the renewal is early, never late.
+    // The broker counts the lifetime from its end of the login: counted here from before it, the renewal is early,
+    // never late.
     const started = this.now();
     try {
       const session = await saslLogin(
@@ -343,7 +345,8 @@ export class BrokerConnection {
   private closedWithout(): Error {
     if (!this.established || this.answered) return new ConnectionLost(`connection to ${this.where} closed`);
     return new ConnectionLost(
-      `connection to ${this.where} closed before any answer (a port that wants ${this.tls ? 'a SASL login, or no TLS' : 'TLS or a SASL login'}?)`,
+      `connection to ${this.where} closed before any answer (a port that wants ` +
+        `${this.tls ? 'a SASL login, or no TLS' : 'TLS or a SASL login'}?)`,
     );
   }
 

@@ -39,29 +39,33 @@ function recorder(offsets: ReadonlyMap<number, number | undefined> = new Map()):
 }
 
 describe('Assignment', () => {
-  it('adopts what a join gives: assigned first, then the start of each at the offset it returned, each with a session of its own', async () => {
-    const a = new Assignment();
-    const { journal, starts, hooks, effects } = recorder(
-      new Map([
-        [0, 120],
-        [3, undefined],
-      ]),
-    );
-    expect(a.joined([3, 0])).toEqual({ gained: [0, 3], lost: [] });
-    expect(a.due).toBe(true);
-    expect(a.adopting).toBe(true);
-    expect(a.owned()).toEqual([]);
-    expect(await a.reconcile(hooks, effects)).toBe(true);
-    expect(journal).toEqual(['assigned 0,3', 'start 0@120,3@committed']);
-    expect(a.owned()).toEqual([0, 3]);
-    expect(a.due).toBe(false);
-    expect(a.adopting).toBe(false);
-    const [zero, three] = starts;
-    expect(zero!.session).not.toBe(three!.session);
-    expect(a.accepts(0, zero!.session)).toBe(true);
-    expect(a.accepts(0, three!.session)).toBe(false);
-    expect(a.accepts(1, zero!.session)).toBe(false);
-  });
+  it(
+    'adopts what a join gives: assigned first, then the start of each at the offset it returned, ' +
+      'each with a session of its own',
+    async () => {
+      const a = new Assignment();
+      const { journal, starts, hooks, effects } = recorder(
+        new Map([
+          [0, 120],
+          [3, undefined],
+        ]),
+      );
+      expect(a.joined([3, 0])).toEqual({ gained: [0, 3], lost: [] });
+      expect(a.due).toBe(true);
+      expect(a.adopting).toBe(true);
+      expect(a.owned()).toEqual([]);
+      expect(await a.reconcile(hooks, effects)).toBe(true);
+      expect(journal).toEqual(['assigned 0,3', 'start 0@120,3@committed']);
+      expect(a.owned()).toEqual([0, 3]);
+      expect(a.due).toBe(false);
+      expect(a.adopting).toBe(false);
+      const [zero, three] = starts;
+      expect(zero!.session).not.toBe(three!.session);
+      expect(a.accepts(0, zero!.session)).toBe(true);
+      expect(a.accepts(0, three!.session)).toBe(false);
+      expect(a.accepts(1, zero!.session)).toBe(false);
+    },
+  );
 
   it('revokes what a join takes away before it adopts what it gives, and keeps the rest as it is', async () => {
     const a = new Assignment();
@@ -99,28 +103,31 @@ describe('Assignment', () => {
     expect(a.accepts(1, after)).toBe(true);
   });
 
-  it('follows a join that comes while a hook runs: what it took is revoked after it was assigned, never in between', async () => {
-    const a = new Assignment();
-    const journal: string[] = [];
-    let during: (() => void) | undefined = () => {
-      a.joined([1]);
-    };
-    const hooks: KafkaPartitionHooks = {
-      assigned: async (partitions) => {
-        journal.push(`assigned ${partitions.join(',')}`);
-        const join = during;
-        during = undefined;
-        join?.();
-        return new Map();
-      },
-      revoked: async (partitions) => void journal.push(`revoked ${partitions.join(',')}`),
-    };
-    a.joined([0, 1]);
-    await a.reconcile(hooks, recorder().effects);
-    expect(journal).toEqual(['assigned 0,1', 'revoked 0']);
-    expect(a.owned()).toEqual([1]);
-    expect(a.due).toBe(false);
-  });
+  it(
+    'follows a join that comes while a hook runs: what it took is revoked after it was assigned, ' + 'never in between',
+    async () => {
+      const a = new Assignment();
+      const journal: string[] = [];
+      let during: (() => void) | undefined = () => {
+        a.joined([1]);
+      };
+      const hooks: KafkaPartitionHooks = {
+        assigned: async (partitions) => {
+          journal.push(`assigned ${partitions.join(',')}`);
+          const join = during;
+          during = undefined;
+          join?.();
+          return new Map();
+        },
+        revoked: async (partitions) => void journal.push(`revoked ${partitions.join(',')}`),
+      };
+      a.joined([0, 1]);
+      await a.reconcile(hooks, recorder().effects);
+      expect(journal).toEqual(['assigned 0,1', 'revoked 0']);
+      expect(a.owned()).toEqual([1]);
+      expect(a.due).toBe(false);
+    },
+  );
 
   it('without hooks, starts every gained partition at the committed offset', async () => {
     const a = new Assignment();
@@ -133,22 +140,25 @@ describe('Assignment', () => {
     expect(journal).toEqual(['start 2@committed', 'dropped 2']);
   });
 
-  it('on a rebalance, saves the partitions held, then lets the rejoin go, and holds batches back until the join', async () => {
-    const a = new Assignment();
-    const { journal, hooks, effects } = recorder();
-    a.joined([0, 1]);
-    await a.reconcile(hooks, effects);
-    journal.length = 0;
-    a.rebalancing(7);
-    expect(a.due).toBe(true);
-    expect(await a.reconcile(hooks, effects)).toBe(false);
-    expect(journal).toEqual(['rebalancing 0,1', 'rejoin 7']);
-    expect(a.holding).toBe(true);
-    expect(a.due).toBe(false);
-    a.joined([0, 1]);
-    expect(a.holding).toBe(false);
-    expect(a.due).toBe(false);
-  });
+  it(
+    'on a rebalance, saves the partitions held, then lets the rejoin go, and holds batches back ' + 'until the join',
+    async () => {
+      const a = new Assignment();
+      const { journal, hooks, effects } = recorder();
+      a.joined([0, 1]);
+      await a.reconcile(hooks, effects);
+      journal.length = 0;
+      a.rebalancing(7);
+      expect(a.due).toBe(true);
+      expect(await a.reconcile(hooks, effects)).toBe(false);
+      expect(journal).toEqual(['rebalancing 0,1', 'rejoin 7']);
+      expect(a.holding).toBe(true);
+      expect(a.due).toBe(false);
+      a.joined([0, 1]);
+      expect(a.holding).toBe(false);
+      expect(a.due).toBe(false);
+    },
+  );
 
   it('lets the rejoin go even when the rebalancing hook fails, and without partitions calls no hook', async () => {
     const a = new Assignment();
@@ -166,24 +176,28 @@ describe('Assignment', () => {
     expect(journal.at(-1)).toBe('rejoin 2');
   });
 
-  it('skips the rebalancing hook once the join came (the hold ran out: revoked follows), and does not hold after it', async () => {
-    const a = new Assignment();
-    const { journal, hooks, effects } = recorder();
-    a.joined([0, 1]);
-    await a.reconcile(hooks, effects);
-    journal.length = 0;
-    a.rebalancing(3);
-    a.joined([1]);
-    await a.reconcile(hooks, effects);
-    expect(journal).toEqual(['dropped 0', 'revoked 0']);
-    expect(a.holding).toBe(false);
+  it(
+    'skips the rebalancing hook once the join came (the hold ran out: revoked follows), and does ' +
+      'not hold after it',
+    async () => {
+      const a = new Assignment();
+      const { journal, hooks, effects } = recorder();
+      a.joined([0, 1]);
+      await a.reconcile(hooks, effects);
+      journal.length = 0;
+      a.rebalancing(3);
+      a.joined([1]);
+      await a.reconcile(hooks, effects);
+      expect(journal).toEqual(['dropped 0', 'revoked 0']);
+      expect(a.holding).toBe(false);
 
-    // The join arrives while the hook runs: nothing to hold for afterwards.
-    const late = { ...hooks, rebalancing: async () => void a.joined([1]) };
-    a.rebalancing(4);
-    await a.reconcile(late, effects);
-    expect(a.holding).toBe(false);
-  });
+      // The join arrives while the hook runs: nothing to hold for afterwards.
+      const late = { ...hooks, rebalancing: async () => void a.joined([1]) };
+      a.rebalancing(4);
+      await a.reconcile(late, effects);
+      expect(a.holding).toBe(false);
+    },
+  );
 
   it('stops holding when the consumer crashed (it left the group and joins again)', async () => {
     const a = new Assignment();
@@ -197,26 +211,29 @@ describe('Assignment', () => {
     expect(a.holding).toBe(false);
   });
 
-  it('drops what the owner gives up, calls no hook for it, and adopts it afresh only when a later join lists it', async () => {
-    const a = new Assignment();
-    const { journal, starts, hooks, effects } = recorder();
-    a.joined([0, 1]);
-    await a.reconcile(hooks, effects);
-    const first = starts.find((s) => s.partition === 1)!;
-    expect(a.giveUp([1, 7])).toEqual([1]);
-    // Nothing of it is handed on, and the join it was adopted by does not give it again.
-    expect(a.accepts(1, first.session)).toBe(false);
-    expect(a.owned()).toEqual([0]);
-    expect(a.due).toBe(false);
-    expect(await a.reconcile(hooks, effects)).toBe(false);
-    // The group lists it again after the owner rejoined: adopted afresh, in a new session.
-    a.joined([0, 1]);
-    expect(await a.reconcile(hooks, effects)).toBe(true);
-    expect(journal).toEqual(['assigned 0,1', 'start 0@committed,1@committed', 'assigned 1', 'start 1@committed']);
-    const again = starts.at(-1)!;
-    expect(again.session).not.toBe(first.session);
-    expect(a.accepts(1, again.session)).toBe(true);
-  });
+  it(
+    'drops what the owner gives up, calls no hook for it, and adopts it afresh only when a later ' + 'join lists it',
+    async () => {
+      const a = new Assignment();
+      const { journal, starts, hooks, effects } = recorder();
+      a.joined([0, 1]);
+      await a.reconcile(hooks, effects);
+      const first = starts.find((s) => s.partition === 1)!;
+      expect(a.giveUp([1, 7])).toEqual([1]);
+      // Nothing of it is handed on, and the join it was adopted by does not give it again.
+      expect(a.accepts(1, first.session)).toBe(false);
+      expect(a.owned()).toEqual([0]);
+      expect(a.due).toBe(false);
+      expect(await a.reconcile(hooks, effects)).toBe(false);
+      // The group lists it again after the owner rejoined: adopted afresh, in a new session.
+      a.joined([0, 1]);
+      expect(await a.reconcile(hooks, effects)).toBe(true);
+      expect(journal).toEqual(['assigned 0,1', 'start 0@committed,1@committed', 'assigned 1', 'start 1@committed']);
+      const again = starts.at(-1)!;
+      expect(again.session).not.toBe(first.session);
+      expect(a.accepts(1, again.session)).toBe(true);
+    },
+  );
 
   it('refuses an offset that is not one, naming the partition', async () => {
     const a = new Assignment();

@@ -30,52 +30,56 @@ function settledYet<T>(promise: Promise<T>): Promise<boolean> {
 }
 
 describe('BatchBuffers', () => {
-  it('never lets more than the budget be in use, never hands out a buffer in use, and gives back every charge (random sizes, random consumer pace)', () => {
-    fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            size: fc.integer({ min: 0, max: 2 * BUDGET }),
-            releaseFirst: fc.nat({ max: 3 }),
-            recycle: fc.boolean(),
-          }),
-          { minLength: 1, maxLength: 200 },
+  it(
+    'never lets more than the budget be in use, never hands out a buffer in use, and gives back ' +
+      'every charge (random sizes, random consumer pace)',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              size: fc.integer({ min: 0, max: 2 * BUDGET }),
+              releaseFirst: fc.nat({ max: 3 }),
+              recycle: fc.boolean(),
+            }),
+            { minLength: 1, maxLength: 200 },
+          ),
+          (steps) => {
+            const { producer, consumer } = pair(BUDGET);
+            /** Reservations written and not released, oldest first, with what was written. */
+            const live: { r: Reservation; size: number; batch: number; recycle: boolean }[] = [];
+            const release = (): void => {
+              const oldest = live.shift()!;
+              // Nothing written since has touched it.
+              expect(same(oldest.r.bytes, pattern(oldest.batch, oldest.size))).toBe(true);
+              consumer.release(oldest.r.charge);
+              if (oldest.recycle) producer.recycle(oldest.r.bytes.buffer as ArrayBuffer);
+            };
+            steps.forEach(({ size, releaseFirst, recycle }, batch) => {
+              for (let i = 0; i < releaseFirst && live.length > 0; i++) release();
+              let r = producer.tryReserve(size);
+              // The consumer catches up until there is room: an empty budget always has room for a batch.
+              while (r === undefined) {
+                expect(live.length).toBeGreaterThan(0);
+                release();
+                r = producer.tryReserve(size);
+              }
+              expect(r.bytes.length).toBe(size);
+              expect(r.charge).toBe(Math.min(size, BUDGET));
+              for (const other of live)
+                expect(other.r.bytes.buffer === r.bytes.buffer && size > 0 && other.size > 0).toBe(false);
+              r.bytes.set(pattern(batch, size));
+              live.push({ r, size, batch, recycle });
+              expect(consumer.inUse).toBeLessThanOrEqual(BUDGET);
+            });
+            while (live.length > 0) release();
+            expect(consumer.inUse).toBe(0);
+          },
         ),
-        (steps) => {
-          const { producer, consumer } = pair(BUDGET);
-          /** Reservations written and not released, oldest first, with what was written. */
-          const live: { r: Reservation; size: number; batch: number; recycle: boolean }[] = [];
-          const release = (): void => {
-            const oldest = live.shift()!;
-            // Nothing written since has touched it.
-            expect(same(oldest.r.bytes, pattern(oldest.batch, oldest.size))).toBe(true);
-            consumer.release(oldest.r.charge);
-            if (oldest.recycle) producer.recycle(oldest.r.bytes.buffer as ArrayBuffer);
-          };
-          steps.forEach(({ size, releaseFirst, recycle }, batch) => {
-            for (let i = 0; i < releaseFirst && live.length > 0; i++) release();
-            let r = producer.tryReserve(size);
-            // The consumer catches up until there is room: an empty budget always has room for a batch.
-            while (r === undefined) {
-              expect(live.length).toBeGreaterThan(0);
-              release();
-              r = producer.tryReserve(size);
-            }
-            expect(r.bytes.length).toBe(size);
-            expect(r.charge).toBe(Math.min(size, BUDGET));
-            for (const other of live)
-              expect(other.r.bytes.buffer === r.bytes.buffer && size > 0 && other.size > 0).toBe(false);
-            r.bytes.set(pattern(batch, size));
-            live.push({ r, size, batch, recycle });
-            expect(consumer.inUse).toBeLessThanOrEqual(BUDGET);
-          });
-          while (live.length > 0) release();
-          expect(consumer.inUse).toBe(0);
-        },
-      ),
-      { numRuns: 300 },
-    );
-  });
+        { numRuns: 300 },
+      );
+    },
+  );
 
   it('makes the producer wait while the budget is used up, and go on once the consumer releases', async () => {
     const { producer, consumer } = pair(BUDGET);
@@ -99,21 +103,24 @@ describe('BatchBuffers', () => {
     expect((await waiting)?.charge).toBe(KIB);
   });
 
-  it('gives a batch larger than the budget its whole size, once nothing else is in use, charging the whole budget', async () => {
-    const { producer, consumer } = pair(BUDGET);
-    const small = producer.tryReserve(KIB)!;
-    const size = 3 * BUDGET;
-    const big = producer.reserve(size, { waitMs: LONG_WAIT_MS });
-    expect(await settledYet(big)).toBe(false);
-    consumer.release(small.charge);
-    const r = (await big)!;
-    expect(r.bytes.length).toBe(size);
-    expect(r.charge).toBe(BUDGET);
-    // Nothing else fits until it is released.
-    expect(producer.tryReserve(1)).toBeUndefined();
-    consumer.release(r.charge);
-    expect(producer.tryReserve(1)?.charge).toBe(1);
-  });
+  it(
+    'gives a batch larger than the budget its whole size, once nothing else is in use, charging the ' + 'whole budget',
+    async () => {
+      const { producer, consumer } = pair(BUDGET);
+      const small = producer.tryReserve(KIB)!;
+      const size = 3 * BUDGET;
+      const big = producer.reserve(size, { waitMs: LONG_WAIT_MS });
+      expect(await settledYet(big)).toBe(false);
+      consumer.release(small.charge);
+      const r = (await big)!;
+      expect(r.bytes.length).toBe(size);
+      expect(r.charge).toBe(BUDGET);
+      // Nothing else fits until it is released.
+      expect(producer.tryReserve(1)).toBeUndefined();
+      consumer.release(r.charge);
+      expect(producer.tryReserve(1)?.charge).toBe(1);
+    },
+  );
 
   it('ends a wait for room with undefined when either side closes, and refuses after', async () => {
     const { producer, consumer } = pair(BUDGET);

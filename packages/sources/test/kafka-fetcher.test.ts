@@ -188,109 +188,125 @@ const range = (partition: number, from: number, to: number): string[] =>
   Array.from({ length: to - from }, (_, i) => `${partition}:${from + i}`);
 
 describe('DirectFetcher', () => {
-  it('reads a partition only once started, from the offset given or the committed one, each delivery with its session', async () => {
-    const { port, asked } = await startBroker();
-    const got: Delivered[] = [];
-    const f = fetcher(
-      port,
-      new Map([[1, 30]]),
-      async (partition, found, session) => void got.push({ partition, session, values: valuesOf(found) }),
-    );
-    f.joined([0, 1]);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(asked).toEqual([]);
-    f.start([
-      { partition: 0, offset: 25, session: 7 },
-      { partition: 1, offset: undefined, session: 8 },
-    ]);
-    await until(() => got.flatMap((d) => d.values).length === 2 * 15 - 5);
-    expect(got.filter((d) => d.partition === 0).flatMap((d) => d.values)).toEqual(range(0, 25, RECORDS));
-    expect(got.filter((d) => d.partition === 1).flatMap((d) => d.values)).toEqual(range(1, 30, RECORDS));
-    expect(new Set(got.map((d) => `${d.partition}#${d.session}`))).toEqual(new Set(['0#7', '1#8']));
-  });
+  it(
+    'reads a partition only once started, from the offset given or the committed one, each delivery ' +
+      'with its session',
+    async () => {
+      const { port, asked } = await startBroker();
+      const got: Delivered[] = [];
+      const f = fetcher(
+        port,
+        new Map([[1, 30]]),
+        async (partition, found, session) => void got.push({ partition, session, values: valuesOf(found) }),
+      );
+      f.joined([0, 1]);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(asked).toEqual([]);
+      f.start([
+        { partition: 0, offset: 25, session: 7 },
+        { partition: 1, offset: undefined, session: 8 },
+      ]);
+      await until(() => got.flatMap((d) => d.values).length === 2 * 15 - 5);
+      expect(got.filter((d) => d.partition === 0).flatMap((d) => d.values)).toEqual(range(0, 25, RECORDS));
+      expect(got.filter((d) => d.partition === 1).flatMap((d) => d.values)).toEqual(range(1, 30, RECORDS));
+      expect(new Set(got.map((d) => `${d.partition}#${d.session}`))).toEqual(new Set(['0#7', '1#8']));
+    },
+  );
 
-  it('keeps a kept partition where it was across a join, forgets a lost one, and ignores a start for a partition not held', async () => {
-    const { port } = await startBroker();
-    const got: Delivered[] = [];
-    let gate: Promise<void> = Promise.resolve();
-    const f = fetcher(port, new Map(), async (partition, found, session) => {
-      got.push({ partition, session, values: valuesOf(found) });
-      await gate;
-    });
-    f.joined([0, 1]);
-    let open: () => void = () => undefined;
-    gate = new Promise<void>((resolve) => (open = resolve));
-    f.start([
-      { partition: 0, offset: 0, session: 1 },
-      { partition: 1, offset: 0, session: 2 },
-    ]);
-    await until(() => got.length >= 1);
-    // Partition 1 goes to another member while the first part is handed on; a start for 5 (not ours) is ignored.
-    f.joined([0]);
-    f.start([{ partition: 5, offset: 0, session: 3 }]);
-    open();
-    gate = Promise.resolve();
-    await until(() => got.filter((d) => d.partition === 0).flatMap((d) => d.values).length === RECORDS);
-    const zero = got.filter((d) => d.partition === 0).flatMap((d) => d.values);
-    expect(zero).toEqual(range(0, 0, RECORDS));
-    // At most the part of partition 1 already being handed on when it was lost.
-    expect(got.filter((d) => d.partition === 1).length).toBeLessThanOrEqual(1);
-    expect(got.some((d) => d.partition === 5)).toBe(false);
-  });
+  it(
+    'keeps a kept partition where it was across a join, forgets a lost one, and ignores a start for ' +
+      'a partition not held',
+    async () => {
+      const { port } = await startBroker();
+      const got: Delivered[] = [];
+      let gate: Promise<void> = Promise.resolve();
+      const f = fetcher(port, new Map(), async (partition, found, session) => {
+        got.push({ partition, session, values: valuesOf(found) });
+        await gate;
+      });
+      f.joined([0, 1]);
+      let open: () => void = () => undefined;
+      gate = new Promise<void>((resolve) => (open = resolve));
+      f.start([
+        { partition: 0, offset: 0, session: 1 },
+        { partition: 1, offset: 0, session: 2 },
+      ]);
+      await until(() => got.length >= 1);
+      // Partition 1 goes to another member while the first part is handed on; a start for 5 (not ours) is ignored.
+      f.joined([0]);
+      f.start([{ partition: 5, offset: 0, session: 3 }]);
+      open();
+      gate = Promise.resolve();
+      await until(() => got.filter((d) => d.partition === 0).flatMap((d) => d.values).length === RECORDS);
+      const zero = got.filter((d) => d.partition === 0).flatMap((d) => d.values);
+      expect(zero).toEqual(range(0, 0, RECORDS));
+      // At most the part of partition 1 already being handed on when it was lost.
+      expect(got.filter((d) => d.partition === 1).length).toBeLessThanOrEqual(1);
+      expect(got.some((d) => d.partition === 5)).toBe(false);
+    },
+  );
 
-  it('hands on a part read in the old session no more once the partition is started again, and reads it from the new offset', async () => {
-    const { port } = await startBroker();
-    const got: Delivered[] = [];
-    let hold: (() => void) | undefined;
-    const f = fetcher(port, new Map(), async (partition, found, session) => {
-      got.push({ partition, session, values: valuesOf(found) });
-      // The first part of the first answer is held until the test has started partition 1 again.
-      if (got.length === 1) await new Promise<void>((resolve) => (hold = resolve));
-    });
-    f.joined([0, 1]);
-    f.start([
-      { partition: 0, offset: 0, session: 1 },
-      { partition: 1, offset: 0, session: 2 },
-    ]);
-    await until(() => hold !== undefined);
-    f.start([{ partition: 1, offset: 20, session: 3 }]);
-    hold!();
-    await until(
-      () => got.filter((d) => d.partition === 1 && d.session === 3).flatMap((d) => d.values).length === RECORDS - 20,
-    );
-    await until(() => got.filter((d) => d.partition === 0).flatMap((d) => d.values).length === RECORDS);
-    // Session 2's part of that answer (offsets 0-3 of partition 1, after partition 0's) was not handed on.
-    expect(got[0]!.partition).toBe(0);
-    expect(got.filter((d) => d.session === 2)).toEqual([]);
-    expect(got.filter((d) => d.session === 3).flatMap((d) => d.values)).toEqual(range(1, 20, RECORDS));
-    expect(got.filter((d) => d.partition === 0).flatMap((d) => d.values)).toEqual(range(0, 0, RECORDS));
-  });
+  it(
+    'hands on a part read in the old session no more once the partition is started again, and reads ' +
+      'it from the new offset',
+    async () => {
+      const { port } = await startBroker();
+      const got: Delivered[] = [];
+      let hold: (() => void) | undefined;
+      const f = fetcher(port, new Map(), async (partition, found, session) => {
+        got.push({ partition, session, values: valuesOf(found) });
+        // The first part of the first answer is held until the test has started partition 1 again.
+        if (got.length === 1) await new Promise<void>((resolve) => (hold = resolve));
+      });
+      f.joined([0, 1]);
+      f.start([
+        { partition: 0, offset: 0, session: 1 },
+        { partition: 1, offset: 0, session: 2 },
+      ]);
+      await until(() => hold !== undefined);
+      f.start([{ partition: 1, offset: 20, session: 3 }]);
+      hold!();
+      await until(
+        () => got.filter((d) => d.partition === 1 && d.session === 3).flatMap((d) => d.values).length === RECORDS - 20,
+      );
+      await until(() => got.filter((d) => d.partition === 0).flatMap((d) => d.values).length === RECORDS);
+      // Session 2's part of that answer (offsets 0-3 of partition 1, after partition 0's) was not handed on.
+      expect(got[0]!.partition).toBe(0);
+      expect(got.filter((d) => d.session === 2)).toEqual([]);
+      expect(got.filter((d) => d.session === 3).flatMap((d) => d.values)).toEqual(range(1, 20, RECORDS));
+      expect(got.filter((d) => d.partition === 0).flatMap((d) => d.values)).toEqual(range(0, 0, RECORDS));
+    },
+  );
 
-  it('hands on the other parts of an answer in which one partition failed, then retries that one from where it was', async () => {
-    let failures = 3;
-    const { port } = await startBroker((partition) => (partition === 1 && failures-- > 0 ? NOT_LEADER : 0));
-    const got: Delivered[] = [];
-    const lines: string[] = [];
-    const f = fetcher(
-      port,
-      new Map(),
-      async (partition, found, session) => void got.push({ partition, session, values: valuesOf(found) }),
-      lines,
-    );
-    f.joined([0, 1]);
-    f.start([
-      { partition: 0, offset: 0, session: 1 },
-      { partition: 1, offset: 0, session: 2 },
-    ]);
-    await until(() => got.flatMap((d) => d.values).length === 2 * RECORDS);
-    expect(got.filter((d) => d.partition === 0).flatMap((d) => d.values)).toEqual(range(0, 0, RECORDS));
-    expect(got.filter((d) => d.partition === 1).flatMap((d) => d.values)).toEqual(range(1, 0, RECORDS));
-    expect(lines.filter((l) => l.startsWith('warn fetching t failed'))).toHaveLength(1);
-    expect(lines).toContain('info fetching t again');
-  });
+  it(
+    'hands on the other parts of an answer in which one partition failed, then retries that one ' + 'from where it was',
+    async () => {
+      let failures = 3;
+      const { port } = await startBroker((partition) => (partition === 1 && failures-- > 0 ? NOT_LEADER : 0));
+      const got: Delivered[] = [];
+      const lines: string[] = [];
+      const f = fetcher(
+        port,
+        new Map(),
+        async (partition, found, session) => void got.push({ partition, session, values: valuesOf(found) }),
+        lines,
+      );
+      f.joined([0, 1]);
+      f.start([
+        { partition: 0, offset: 0, session: 1 },
+        { partition: 1, offset: 0, session: 2 },
+      ]);
+      await until(() => got.flatMap((d) => d.values).length === 2 * RECORDS);
+      expect(got.filter((d) => d.partition === 0).flatMap((d) => d.values)).toEqual(range(0, 0, RECORDS));
+      expect(got.filter((d) => d.partition === 1).flatMap((d) => d.values)).toEqual(range(1, 0, RECORDS));
+      expect(lines.filter((l) => l.startsWith('warn fetching t failed'))).toHaveLength(1);
+      expect(lines).toContain('info fetching t again');
+    },
+  );
 
   it('stops at once, with KAFKA_SECURITY and one line, when TLS or the login cannot work: no retry', async () => {
-    // What a Kafka plaintext port does with a TLS ClientHello (an oversized request): it hangs up. Retrying cannot help.
+    // What a Kafka plaintext port does with a TLS ClientHello (an oversized request): it hangs up. Retrying cannot
+    // help.
     let connections = 0;
     const plaintext = createServer((socket) => {
       connections++;
@@ -309,7 +325,8 @@ describe('DirectFetcher', () => {
     await until(() => lines.length > 0);
     await new Promise((r) => setTimeout(r, 300));
     expect(lines).toEqual([
-      `failed KAFKA_SECURITY 127.0.0.1:${port} does not speak TLS (it closed the connection during the TLS handshake): a plaintext port? Turn TLS off for it, or use the broker's TLS port`,
+      `failed KAFKA_SECURITY 127.0.0.1:${port} does not speak TLS (it closed the connection during ` +
+        `the TLS handshake): a plaintext port? Turn TLS off for it, or use the broker's TLS port`,
     ]);
     expect(connections).toBe(1);
   });

@@ -59,43 +59,49 @@ function fakeSocket(): { socket: Socket; written: Buffer[] } {
 }
 
 describe('isJoinGroup', () => {
-  it('knows kafkajs JoinGroup requests of every version, and nothing else it sends to the group coordinator', async () => {
-    for (const version of joinGroupProtocol.versions.map(Number))
-      expect(isJoinGroup(await joinGroupBytes(version))).toBe(true);
-    for (const version of heartbeatProtocol.versions.map(Number))
-      expect(isJoinGroup(await heartbeatBytes(version))).toBe(false);
-    for (const version of offsetCommitProtocol.versions.map(Number))
-      expect(isJoinGroup(await offsetCommitBytes(version))).toBe(false);
-    expect(isJoinGroup(Buffer.from([0, 0, 0, 9, 0]))).toBe(false);
-    expect(isJoinGroup('a string')).toBe(false);
-  });
+  it(
+    'knows kafkajs JoinGroup requests of every version, and nothing else it sends to the group ' + 'coordinator',
+    async () => {
+      for (const version of joinGroupProtocol.versions.map(Number))
+        expect(isJoinGroup(await joinGroupBytes(version))).toBe(true);
+      for (const version of heartbeatProtocol.versions.map(Number))
+        expect(isJoinGroup(await heartbeatBytes(version))).toBe(false);
+      for (const version of offsetCommitProtocol.versions.map(Number))
+        expect(isJoinGroup(await offsetCommitBytes(version))).toBe(false);
+      expect(isJoinGroup(Buffer.from([0, 0, 0, 9, 0]))).toBe(false);
+      expect(isJoinGroup('a string')).toBe(false);
+    },
+  );
 });
 
 describe('JoinHold', () => {
-  it('holds JoinGroup requests from hold() to release(), lets everything else through, then writes them in order', async () => {
-    const hold = new JoinHold();
-    const { socket, written } = fakeSocket();
-    hold.wrap(socket);
-    const [join, heartbeat, commit] = await Promise.all([joinGroupBytes(5), heartbeatBytes(3), offsetCommitBytes(5)]);
-    // No hold: everything goes at once.
-    socket.write(join);
-    expect(written).toEqual([join]);
-    written.length = 0;
-    hold.hold(60_000);
-    expect(hold.active).toBe(true);
-    expect(socket.write(join)).toBe(true);
-    socket.write(commit);
-    socket.write(heartbeat);
-    expect(written).toEqual([commit, heartbeat]);
-    const second = Buffer.from(join);
-    socket.write(second);
-    hold.release();
-    expect(hold.active).toBe(false);
-    expect(written).toEqual([commit, heartbeat, join, second]);
-    // Released: the next one goes at once.
-    socket.write(join);
-    expect(written).toHaveLength(5);
-  });
+  it(
+    'holds JoinGroup requests from hold() to release(), lets everything else through, then writes ' + 'them in order',
+    async () => {
+      const hold = new JoinHold();
+      const { socket, written } = fakeSocket();
+      hold.wrap(socket);
+      const [join, heartbeat, commit] = await Promise.all([joinGroupBytes(5), heartbeatBytes(3), offsetCommitBytes(5)]);
+      // No hold: everything goes at once.
+      socket.write(join);
+      expect(written).toEqual([join]);
+      written.length = 0;
+      hold.hold(60_000);
+      expect(hold.active).toBe(true);
+      expect(socket.write(join)).toBe(true);
+      socket.write(commit);
+      socket.write(heartbeat);
+      expect(written).toEqual([commit, heartbeat]);
+      const second = Buffer.from(join);
+      socket.write(second);
+      hold.release();
+      expect(hold.active).toBe(false);
+      expect(written).toEqual([commit, heartbeat, join, second]);
+      // Released: the next one goes at once.
+      socket.write(join);
+      expect(written).toHaveLength(5);
+    },
+  );
 
   it('lets the request go by itself after the time limit, and drops one whose socket was destroyed meanwhile', async () => {
     const hold = new JoinHold();

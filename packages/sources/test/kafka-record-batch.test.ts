@@ -35,7 +35,8 @@ const PRODUCER_R = 123_456_789_012;
 /** An offset past 2^32, so the high half of the int64 base offset counts. */
 const HIGH_OFFSET = 2 ** 40 + 17;
 
-/** What findRecords reports, as plain values: the value bytes in base64 (readable when a diff shows), null for a null value. */
+/** What findRecords reports, as plain values: the value bytes in base64 (readable when a diff shows), null for a
+ * null value. */
 interface Found {
   readonly offset: number;
   readonly value: string | null;
@@ -100,21 +101,25 @@ function failure(run: () => void): SourceError {
 const value = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 describe('findRecords', () => {
-  it('finds every record of an uncompressed batch: offsets, values (null, empty, long), their size, and the next offset', async () => {
-    const records: TestRecord[] = [
-      { key: null, value: value('a') },
-      { key: value('k'), value: null },
-      { key: null, value: Buffer.alloc(0), headers: { trace: value('t-1') } },
-      // 300 bytes: its length takes a two-byte varint.
-      { key: patterned(200, 1), value: patterned(300, 2) },
-    ];
-    const batch: TestBatch = { baseOffset: 100, records };
-    const found = find(await encodeBatch(batch), 100);
-    expect(foundOf(found)).toEqual(recordsOf(batch, 100));
-    expect(Array.from(found.length.subarray(0, found.count))).toEqual([1, -1, 0, 300]);
-    expect(found.size).toBe(1 + 0 + 300);
-    expect(found.next).toBe(104);
-  });
+  it(
+    'finds every record of an uncompressed batch: offsets, values (null, empty, long), their size, ' +
+      'and the next offset',
+    async () => {
+      const records: TestRecord[] = [
+        { key: null, value: value('a') },
+        { key: value('k'), value: null },
+        { key: null, value: Buffer.alloc(0), headers: { trace: value('t-1') } },
+        // 300 bytes: its length takes a two-byte varint.
+        { key: patterned(200, 1), value: patterned(300, 2) },
+      ];
+      const batch: TestBatch = { baseOffset: 100, records };
+      const found = find(await encodeBatch(batch), 100);
+      expect(foundOf(found)).toEqual(recordsOf(batch, 100));
+      expect(Array.from(found.length.subarray(0, found.count))).toEqual([1, -1, 0, 300]);
+      expect(found.size).toBe(1 + 0 + 300);
+      expect(found.next).toBe(104);
+    },
+  );
 
   it('reads int64 base offsets past 2^32', async () => {
     const batch: TestBatch = { baseOffset: HIGH_OFFSET, records: [{ key: null, value: value('far') }] };
@@ -186,7 +191,8 @@ describe('findRecords', () => {
       expect(foundOf(found), `to = ${to}`).toEqual(recordsOf(first, 0));
       expect(found.next, `to = ${to}`).toBe(1);
     }
-    // Cut inside the first batch (inside its size, its header, its records): nothing yet, next stays at the fetch offset.
+    // Cut inside the first batch (inside its size, its header, its records): nothing yet, next stays at the fetch
+    // offset.
     for (const to of [0, 8, 12, 40, 61, a.length - 1]) {
       const found = new FoundRecords();
       found.reset(0);
@@ -238,61 +244,67 @@ describe('findRecords', () => {
       expect(markerAlone.next).toBe(3);
     });
 
-    it('skips the records of an aborted transaction up to its abort marker, and keeps other producers and later transactions', async () => {
-      // P: 0-1 aborted (marker 2), then 3-4 committed (marker 5). Q, not in the aborted list: 6, committed (marker 7). 8: no transaction.
-      const aborted0: TestBatch = {
-        baseOffset: 0,
-        records: [
-          { key: null, value: value('p-aborted-0') },
-          { key: null, value: value('p-aborted-1') },
-        ],
-        transactional: true,
-        producerId: PRODUCER_P,
-      };
-      const committed: TestBatch = {
-        baseOffset: 3,
-        records: [
-          { key: null, value: value('p-kept-3') },
-          { key: null, value: value('p-kept-4') },
-        ],
-        transactional: true,
-        producerId: PRODUCER_P,
-      };
-      const other: TestBatch = {
-        baseOffset: 6,
-        records: [{ key: null, value: value('q-kept-6') }],
-        transactional: true,
-        producerId: PRODUCER_Q,
-      };
-      const plain: TestBatch = { baseOffset: 8, records: [{ key: null, value: value('plain-8') }] };
-      const bytes = Buffer.concat([
-        await encodeBatch(aborted0),
-        await encodeMarker(2, PRODUCER_P, ABORT),
-        await encodeBatch(committed),
-        await encodeMarker(5, PRODUCER_P, COMMIT),
-        await encodeBatch(other),
-        await encodeMarker(7, PRODUCER_Q, COMMIT),
-        await encodeBatch(plain),
-      ]);
-      const readCommitted = find(bytes, 0, [{ producerId: PRODUCER_P, firstOffset: 0 }]);
-      expect(foundOf(readCommitted)).toEqual([
-        ...recordsOf(committed, 0),
-        ...recordsOf(other, 0),
-        ...recordsOf(plain, 0),
-      ]);
-      expect(readCommitted.next).toBe(9);
-      // Read uncommitted (no aborted list): every data record.
-      const readUncommitted = find(bytes, 0, null);
-      expect(foundOf(readUncommitted)).toEqual([
-        ...recordsOf(aborted0, 0),
-        ...recordsOf(committed, 0),
-        ...recordsOf(other, 0),
-        ...recordsOf(plain, 0),
-      ]);
-    });
+    it(
+      'skips the records of an aborted transaction up to its abort marker, and keeps other producers ' +
+        'and later transactions',
+      async () => {
+        // P: 0-1 aborted (marker 2), then 3-4 committed (marker 5). Q, not in the aborted list: 6, committed (marker
+        // 7). 8: no transaction.
+        const aborted0: TestBatch = {
+          baseOffset: 0,
+          records: [
+            { key: null, value: value('p-aborted-0') },
+            { key: null, value: value('p-aborted-1') },
+          ],
+          transactional: true,
+          producerId: PRODUCER_P,
+        };
+        const committed: TestBatch = {
+          baseOffset: 3,
+          records: [
+            { key: null, value: value('p-kept-3') },
+            { key: null, value: value('p-kept-4') },
+          ],
+          transactional: true,
+          producerId: PRODUCER_P,
+        };
+        const other: TestBatch = {
+          baseOffset: 6,
+          records: [{ key: null, value: value('q-kept-6') }],
+          transactional: true,
+          producerId: PRODUCER_Q,
+        };
+        const plain: TestBatch = { baseOffset: 8, records: [{ key: null, value: value('plain-8') }] };
+        const bytes = Buffer.concat([
+          await encodeBatch(aborted0),
+          await encodeMarker(2, PRODUCER_P, ABORT),
+          await encodeBatch(committed),
+          await encodeMarker(5, PRODUCER_P, COMMIT),
+          await encodeBatch(other),
+          await encodeMarker(7, PRODUCER_Q, COMMIT),
+          await encodeBatch(plain),
+        ]);
+        const readCommitted = find(bytes, 0, [{ producerId: PRODUCER_P, firstOffset: 0 }]);
+        expect(foundOf(readCommitted)).toEqual([
+          ...recordsOf(committed, 0),
+          ...recordsOf(other, 0),
+          ...recordsOf(plain, 0),
+        ]);
+        expect(readCommitted.next).toBe(9);
+        // Read uncommitted (no aborted list): every data record.
+        const readUncommitted = find(bytes, 0, null);
+        expect(foundOf(readUncommitted)).toEqual([
+          ...recordsOf(aborted0, 0),
+          ...recordsOf(committed, 0),
+          ...recordsOf(other, 0),
+          ...recordsOf(plain, 0),
+        ]);
+      },
+    );
 
     it('skips an aborted transaction that began before the fetch offset', async () => {
-      // P's aborted transaction starts at 0; the fetch starts inside it, at 2 (the broker lists it: its marker is after the fetch offset).
+      // P's aborted transaction starts at 0; the fetch starts inside it, at 2 (the broker lists it: its marker is
+      // after the fetch offset).
       const start: TestBatch = {
         baseOffset: 0,
         records: [
@@ -390,18 +402,23 @@ describe('findRecords', () => {
       expect(error.message).toMatch(/v1/);
     });
 
-    it('throws KAFKA_FAILED for a legacy message shorter than a v2 batch header, rather than waiting for more bytes forever', () => {
-      // 39 bytes in all: under the 61 of a v2 header, so a size check before the magic check would stop without a word.
-      const message = encodeMessageV1({ key: null, value: value('hello'), timestamp: 1_700_000_000_000 }).buffer;
-      const head = Buffer.alloc(12);
-      head.writeBigInt64BE(5n, 0);
-      head.writeInt32BE(message.length, 8);
-      const set = Buffer.concat([head, message]);
-      expect(set.length).toBeLessThan(61);
-      const error = failure(() => find(set, 5));
-      expect(error.code).toBe('KAFKA_FAILED');
-      expect(error.message).toMatch(/v1/);
-    });
+    it(
+      'throws KAFKA_FAILED for a legacy message shorter than a v2 batch header, rather than waiting ' +
+        'for more bytes forever',
+      () => {
+        // 39 bytes in all: under the 61 of a v2 header, so a size check before the magic check would stop without
+        // a word.
+        const message = encodeMessageV1({ key: null, value: value('hello'), timestamp: 1_700_000_000_000 }).buffer;
+        const head = Buffer.alloc(12);
+        head.writeBigInt64BE(5n, 0);
+        head.writeInt32BE(message.length, 8);
+        const set = Buffer.concat([head, message]);
+        expect(set.length).toBeLessThan(61);
+        const error = failure(() => find(set, 5));
+        expect(error.code).toBe('KAFKA_FAILED');
+        expect(error.message).toMatch(/v1/);
+      },
+    );
 
     it.each([
       ['snappy', Compression.Snappy],
@@ -508,7 +525,8 @@ function cutAt(cut: Cut, ends: readonly number[]): number {
   return cut.pick % (total + 1);
 }
 
-/** `parts` back to back at `from` in a buffer that itself starts at an offset of its ArrayBuffer, with junk around them. */
+/** `parts` back to back at `from` in a buffer that itself starts at an offset of its ArrayBuffer, with junk around
+ * them. */
 function layOut(
   parts: readonly Buffer[],
   lead: number,
@@ -580,7 +598,8 @@ describe('findRecords on random logs', () => {
 
   it('reading committed, leaves out control records and the records of aborted transactions, and only those', async () => {
     const PRODUCERS = [PRODUCER_P, PRODUCER_Q, PRODUCER_R];
-    /** One step of the log: plain records, records of a producer's transaction (opening one if none is open), or the end of its transaction. */
+    /** One step of the log: plain records, records of a producer's transaction (opening one if none is open), or
+     * the end of its transaction. */
     const stepArb = fc.oneof(
       fc.record({ kind: fc.constant('plain' as const), count: fc.integer({ min: 1, max: 3 }) }),
       fc.record({
@@ -664,11 +683,13 @@ describe('findRecords on random logs', () => {
             log.push({ batch, bytes: await encodeBatch(batch), txn, marker: false });
             offset += step.count;
           }
-          // Every transaction ends within the log, as below the last stable offset that a read-committed fetch stops at.
+          // Every transaction ends within the log, as below the last stable offset that a read-committed fetch
+          // stops at.
           for (const producer of [0, 1, 2]) await endTxn(producer, commitAtEnd[producer]!);
 
           const fetchOffset = Math.floor(fetchAt * (offset + 2));
-          // As the broker lists them: the aborted transactions whose marker is at or after the fetch offset, in marker order.
+          // As the broker lists them: the aborted transactions whose marker is at or after the fetch offset, in
+          // marker order.
           const aborted = txns
             .filter((t) => !t.committed && t.markerOffset >= fetchOffset)
             .sort((a, b) => a.markerOffset - b.markerOffset)

@@ -247,30 +247,34 @@ describe('saslLogin', () => {
     );
     expect(error.failure).toBe('AUTHENTICATION_FAILED');
     expect(error.message).toBe(
-      "k1:9093 refused the SASL login (SCRAM-SHA-512 as alice): the server's signature is wrong: it does not know the password",
+      "k1:9093 refused the SASL login (SCRAM-SHA-512 as alice): the server's signature is wrong: it " +
+        'does not know the password',
     );
   });
 
-  it('names the mechanisms the broker offers when it does not take the one asked for, and a port without SASL', async () => {
-    const { exchange } = brokerExchange({ mechanisms: ['SCRAM-SHA-512', 'SCRAM-SHA-256'], users: USERS });
-    const error = await loginError(
-      saslLogin(exchange, nextId, 'test', { mechanism: 'plain', username: 'alice', password: PASSWORD }, 'k1:9093'),
-    );
-    expect(error.failure).toBe('UNSUPPORTED_SASL_MECHANISM');
-    expect(error.message).toBe('k1:9093 does not take SASL PLAIN; it offers SCRAM-SHA-512, SCRAM-SHA-256');
-    const none = brokerExchange({ mechanisms: [], users: USERS });
-    const noSasl = await loginError(
-      saslLogin(
-        none.exchange,
-        nextId,
-        'test',
-        { mechanism: 'plain', username: 'alice', password: PASSWORD },
-        'k1:9093',
-      ),
-    );
-    expect(noSasl.failure).toBe('UNSUPPORTED_SASL_MECHANISM');
-    expect(noSasl.message).toBe(
-      "k1:9093 takes no SASL login on this port: turn SASL off for it, or use the broker's SASL port",
-    );
-  });
+  it(
+    'names the mechanisms the broker offers when it does not take the one asked for, and a port ' + 'without SASL',
+    async () => {
+      const { exchange } = brokerExchange({ mechanisms: ['SCRAM-SHA-512', 'SCRAM-SHA-256'], users: USERS });
+      const error = await loginError(
+        saslLogin(exchange, nextId, 'test', { mechanism: 'plain', username: 'alice', password: PASSWORD }, 'k1:9093'),
+      );
+      expect(error.failure).toBe('UNSUPPORTED_SASL_MECHANISM');
+      expect(error.message).toBe('k1:9093 does not take SASL PLAIN; it offers SCRAM-SHA-512, SCRAM-SHA-256');
+      const none = brokerExchange({ mechanisms: [], users: USERS });
+      const noSasl = await loginError(
+        saslLogin(
+          none.exchange,
+          nextId,
+          'test',
+          { mechanism: 'plain', username: 'alice', password: PASSWORD },
+          'k1:9093',
+        ),
+      );
+      expect(noSasl.failure).toBe('UNSUPPORTED_SASL_MECHANISM');
+      expect(noSasl.message).toBe(
+        "k1:9093 takes no SASL login on this port: turn SASL off for it, or use the broker's SASL port",
+      );
+    },
+  );
 });

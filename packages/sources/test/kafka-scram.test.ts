@@ -60,23 +60,29 @@ describe('ScramClient refuses a server that does not play by the rules', () => {
     );
   });
 
-  it("a nonce that does not extend the client's, too few iterations, a mandatory extension, missing or malformed fields", async () => {
-    expect(await refused((c) => c.finalMessage('r=someoneElse,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096'))).toBe(
-      "the server's nonce does not extend the client's",
-    );
-    expect(await refused((c) => c.finalMessage('r=rOprNGfwEbeRWgbNEkqO,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096'))).toBe(
-      "the server's nonce does not extend the client's",
-    );
-    expect(await refused((c) => c.finalMessage('r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1'))).toBe(
-      `the server asks for 1 iterations, fewer than ${MIN_ITERATIONS}`,
-    );
-    expect(await refused((c) => c.finalMessage('r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=many'))).toContain(
-      'iterations',
-    );
-    expect(await refused((c) => c.finalMessage('m=ext,r=rOprNGfwEbeRWgbNEkqOx,s=W22Z,i=4096'))).toContain('extension');
-    expect(await refused((c) => c.finalMessage('r=rOprNGfwEbeRWgbNEkqOx,i=4096'))).toContain('without r, s or i');
-    expect(await refused((c) => c.finalMessage('garbage'))).toContain('malformed server-first-message');
-  });
+  it(
+    "a nonce that does not extend the client's, too few iterations, a mandatory extension, missing " +
+      'or malformed fields',
+    async () => {
+      expect(await refused((c) => c.finalMessage('r=someoneElse,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096'))).toBe(
+        "the server's nonce does not extend the client's",
+      );
+      expect(await refused((c) => c.finalMessage('r=rOprNGfwEbeRWgbNEkqO,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096'))).toBe(
+        "the server's nonce does not extend the client's",
+      );
+      expect(await refused((c) => c.finalMessage('r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1'))).toBe(
+        `the server asks for 1 iterations, fewer than ${MIN_ITERATIONS}`,
+      );
+      expect(
+        await refused((c) => c.finalMessage('r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=many')),
+      ).toContain('iterations');
+      expect(await refused((c) => c.finalMessage('m=ext,r=rOprNGfwEbeRWgbNEkqOx,s=W22Z,i=4096'))).toContain(
+        'extension',
+      );
+      expect(await refused((c) => c.finalMessage('r=rOprNGfwEbeRWgbNEkqOx,i=4096'))).toContain('without r, s or i');
+      expect(await refused((c) => c.finalMessage('garbage'))).toContain('malformed server-first-message');
+    },
+  );
 });
 
 describe('SCRAM names and nonces', () => {

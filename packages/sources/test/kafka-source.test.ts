@@ -60,22 +60,26 @@ describe('openKafkaSource', () => {
     expect(lines).toEqual(['warn kafka://127.0.0.1:9092/t: SASL PLAIN without TLS sends the password in clear text']);
   });
 
-  it("fails with the reader thread's code when its fetch path stops for good (KAFKA_SECURITY), kafkajs's crashes with KAFKA_FAILED", async () => {
-    for (const code of ['KAFKA_SECURITY', undefined]) {
-      const crashing = script(
-        `crash-${code ?? 'kafkajs'}`,
-        `parentPort.on('message', (m) => { if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' }); });
+  it(
+    "fails with the reader thread's code when its fetch path stops for good (KAFKA_SECURITY), " +
+      "kafkajs's crashes with KAFKA_FAILED",
+    async () => {
+      for (const code of ['KAFKA_SECURITY', undefined]) {
+        const crashing = script(
+          `crash-${code ?? 'kafkajs'}`,
+          `parentPort.on('message', (m) => { if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' }); });
 parentPort.postMessage({ kind: 'started' });
 parentPort.postMessage({ kind: 'crashed', reason: 'k1:9093 refused the SASL login', restart: false${code === undefined ? '' : `, code: '${code}'`} });`,
-      );
-      const source = openKafkaSourceOn(BASE, crashing);
-      await expect(source.batches()[Symbol.asyncIterator]().next()).rejects.toMatchObject({
-        code: code ?? 'KAFKA_FAILED',
-        message: 'reading t from Kafka at 127.0.0.1:9092 failed: k1:9093 refused the SASL login',
-      });
-      await source.close();
-    }
-  });
+        );
+        const source = openKafkaSourceOn(BASE, crashing);
+        await expect(source.batches()[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+          code: code ?? 'KAFKA_FAILED',
+          message: 'reading t from Kafka at 127.0.0.1:9092 failed: k1:9093 refused the SASL login',
+        });
+        await source.close();
+      }
+    },
+  );
 
   it('can be iterated only once', async () => {
     const unavailable = script(
@@ -196,10 +200,13 @@ function hooksFor(seen: Seen, offsets: ReadonlyMap<number, number | undefined>, 
 }
 
 describe('Kafka source partition lifecycle (stand-in reader thread)', () => {
-  it('adopts before reading, starts where assigned says, drops what a lost partition still had on its way, and runs hooks only between batches', async () => {
-    const url = script(
-      'lifecycle',
-      `${READER}
+  it(
+    'adopts before reading, starts where assigned says, drops what a lost partition still had on its ' +
+      'way, and runs hooks only between batches',
+    async () => {
+      const url = script(
+        'lifecycle',
+        `${READER}
 function onStart(starts, n) {
   if (n === 1) {
     // Partition 0 from 50, partition 1 from the committed offset (0).
@@ -220,43 +227,48 @@ function onRejoin() {}
 post({ kind: 'consuming' });
 post({ kind: 'joined', assignment: [0, 1] });
 post({ kind: 'started' });`,
-    );
-    const seen: Seen = { journal: [], frames: new Map() };
-    const lines: string[] = [];
-    const source = openKafkaSourceOn(
-      {
-        ...CLOCKLESS,
-        log: (level, line) => lines.push(`${level} ${line}`),
-        partitions: hooksFor(
-          seen,
-          new Map([
-            [0, 50],
-            [2, 7],
-          ]),
-          100,
-        ),
-      },
-      url,
-    );
-    await consume(source, seen, () => (seen.frames.get(2)?.length ?? 0) >= 2 && (seen.frames.get(1)?.length ?? 0) >= 4);
-    expect(source.assigned()).toEqual([1, 2]);
-    await source.close();
-    expect(seen.frames.get(0)).toEqual(['0:50', '0:51']);
-    expect(seen.frames.get(1)).toEqual(['1:0', '1:1', '1:2', '1:3']);
-    expect(seen.frames.get(2)).toEqual(['2:7', '2:8']);
-    const journal = seen.journal;
-    // Nothing of a partition before its adoption is done; nothing of 0 after its revocation.
-    expect(journal.slice(0, 2)).toEqual(['assigned 0,1', 'assigned done']);
-    const revokedAt = journal.indexOf('revoked 0');
-    expect(journal.slice(revokedAt, revokedAt + 3)).toEqual(['revoked 0', 'assigned 2', 'assigned done']);
-    expect(journal.slice(revokedAt).filter((e) => e.startsWith('batch 0:'))).toEqual([]);
-    expect(journal.indexOf('batch 2:7 2:8')).toBeGreaterThan(revokedAt);
-    expect(lines.filter((l) => l.startsWith('debug start'))).toEqual([
-      'debug start 0@50',
-      'debug start 1@committed',
-      'debug start 2@7',
-    ]);
-  });
+      );
+      const seen: Seen = { journal: [], frames: new Map() };
+      const lines: string[] = [];
+      const source = openKafkaSourceOn(
+        {
+          ...CLOCKLESS,
+          log: (level, line) => lines.push(`${level} ${line}`),
+          partitions: hooksFor(
+            seen,
+            new Map([
+              [0, 50],
+              [2, 7],
+            ]),
+            100,
+          ),
+        },
+        url,
+      );
+      await consume(
+        source,
+        seen,
+        () => (seen.frames.get(2)?.length ?? 0) >= 2 && (seen.frames.get(1)?.length ?? 0) >= 4,
+      );
+      expect(source.assigned()).toEqual([1, 2]);
+      await source.close();
+      expect(seen.frames.get(0)).toEqual(['0:50', '0:51']);
+      expect(seen.frames.get(1)).toEqual(['1:0', '1:1', '1:2', '1:3']);
+      expect(seen.frames.get(2)).toEqual(['2:7', '2:8']);
+      const journal = seen.journal;
+      // Nothing of a partition before its adoption is done; nothing of 0 after its revocation.
+      expect(journal.slice(0, 2)).toEqual(['assigned 0,1', 'assigned done']);
+      const revokedAt = journal.indexOf('revoked 0');
+      expect(journal.slice(revokedAt, revokedAt + 3)).toEqual(['revoked 0', 'assigned 2', 'assigned done']);
+      expect(journal.slice(revokedAt).filter((e) => e.startsWith('batch 0:'))).toEqual([]);
+      expect(journal.indexOf('batch 2:7 2:8')).toBeGreaterThan(revokedAt);
+      expect(lines.filter((l) => l.startsWith('debug start'))).toEqual([
+        'debug start 0@50',
+        'debug start 1@committed',
+        'debug start 2@7',
+      ]);
+    },
+  );
 
   it('on a rebalance, saves before letting kafkajs rejoin, and hands nothing on from then until the join', async () => {
     const url = script(
@@ -298,64 +310,68 @@ post({ kind: 'started' });`,
     ]);
   });
 
-  it('commits and reports lag only for the partitions held, from where they were started; fetches are due only once adopted', async () => {
-    let clock = 0;
-    let release: (() => void) | undefined;
-    const url = script(
-      'held',
-      `${READER}
+  it(
+    'commits and reports lag only for the partitions held, from where they were started; fetches are ' +
+      'due only once adopted',
+    async () => {
+      let clock = 0;
+      let release: (() => void) | undefined;
+      const url = script(
+        'held',
+        `${READER}
 function onStart() {}
 function onRejoin() {}
 post({ kind: 'joined', assignment: [0, 1] });
 post({ kind: 'started' });`,
-    );
-    const lines: string[] = [];
-    const source = openKafkaSourceOn(
-      {
-        ...CLOCKLESS,
-        now: () => clock,
-        log: (level, line) => lines.push(`${level} ${line}`),
-        partitions: {
-          assigned: async () => {
-            await new Promise<void>((resolve) => (release = resolve));
-            return new Map([[0, 40]]);
+      );
+      const lines: string[] = [];
+      const source = openKafkaSourceOn(
+        {
+          ...CLOCKLESS,
+          now: () => clock,
+          log: (level, line) => lines.push(`${level} ${line}`),
+          partitions: {
+            assigned: async () => {
+              await new Promise<void>((resolve) => (release = resolve));
+              return new Map([[0, 40]]);
+            },
+            revoked: async () => undefined,
           },
-          revoked: async () => undefined,
         },
-      },
-      url,
-    );
-    const reading = consume(source, { journal: [], frames: new Map() }, () => false);
-    await until(() => release !== undefined);
-    // Adopting: no fetch is due, however long it takes.
-    clock += 60_000;
-    expect(source.fetchesUnansweredForMs()).toBe(0);
-    expect(source.assigned()).toEqual([]);
-    release!();
-    await until(() => source.assigned().length === 2);
-    expect(source.fetchesUnansweredForMs()).toBe(0);
-    // A fetch waits 100 ms here; unanswered 2.1 s later, the broker is away.
-    clock += 2_101;
-    expect(source.fetchesUnansweredForMs()).toBe(2_101);
-    expect(await source.lag()).toEqual(
-      new Map([
-        [0, 60],
-        [1, 100],
-      ]),
-    );
-    // The stand-in answers lag requests with a fetch notice.
-    expect(source.fetchesUnansweredForMs()).toBe(0);
-    await source.commit(
-      new Map([
-        [0, 45],
-        [1, 3],
-        [5, 9],
-      ]),
-    );
-    expect(lines).toContain('debug commit [[0,45],[1,3]]');
-    await source.close();
-    await reading.catch(() => undefined);
-  });
+        url,
+      );
+      const reading = consume(source, { journal: [], frames: new Map() }, () => false);
+      await until(() => release !== undefined);
+      // Adopting: no fetch is due, however long it takes.
+      clock += 60_000;
+      expect(source.fetchesUnansweredForMs()).toBe(0);
+      expect(source.assigned()).toEqual([]);
+      release!();
+      await until(() => source.assigned().length === 2);
+      expect(source.fetchesUnansweredForMs()).toBe(0);
+      // A fetch waits 100 ms here; unanswered 2.1 s later, the broker is away.
+      clock += 2_101;
+      expect(source.fetchesUnansweredForMs()).toBe(2_101);
+      expect(await source.lag()).toEqual(
+        new Map([
+          [0, 60],
+          [1, 100],
+        ]),
+      );
+      // The stand-in answers lag requests with a fetch notice.
+      expect(source.fetchesUnansweredForMs()).toBe(0);
+      await source.commit(
+        new Map([
+          [0, 45],
+          [1, 3],
+          [5, 9],
+        ]),
+      );
+      expect(lines).toContain('debug commit [[0,45],[1,3]]');
+      await source.close();
+      await reading.catch(() => undefined);
+    },
+  );
 });
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -112,11 +112,14 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
 const text = (frames: readonly Uint8Array[]): string[] => frames.map((f) => Buffer.from(f).toString());
 
 describe('WorkerLink', () => {
-  it("builds frames as views of a batch's own buffer, and gives it and its room back only once the pipeline is done", async () => {
-    const host = new FakeHost();
-    const url = script(
-      'own',
-      `${ANSWERS}
+  it(
+    "builds frames as views of a batch's own buffer, and gives it and its room back only once the " +
+      'pipeline is done',
+    async () => {
+      const host = new FakeHost();
+      const url = script(
+        'own',
+        `${ANSWERS}
 parentPort.postMessage({ kind: 'consuming' });
 parentPort.postMessage({ kind: 'joined', assignment: [0, 1] });
 parentPort.postMessage({ kind: 'started' });
@@ -126,34 +129,35 @@ bytes.set(Buffer.from('abcde'));
 Atomics.add(control, 0, 5);
 parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.buffer, size: 5, charge: 5, ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, utf8: true }, [bytes.buffer]);
 `,
-    );
-    const link = new WorkerLink(host, LINK, url);
-    await link.start(new AbortController().signal);
-    await until(() => host.offers.length === 1);
-    expect(host.events).toEqual(['consuming', 'joined 0,1', 'fetched']);
-    const { batch, session, done } = host.offers[0]!;
-    expect(batch.partition).toBe(1);
-    expect(session).toBe(7);
-    expect(batch.origin).toBe('stream');
-    expect(text(batch.frames)).toEqual(['ab', '', 'cde']);
-    expect(Array.from(batch.positions)).toEqual([10, 11, 14]);
-    expect(batch.next).toBe(15);
-    // The reader thread's UTF-8 verdict travels with the batch.
-    expect(batch.knownUtf8).toBe(true);
-    const control = new Int32Array(
-      (link as unknown as { buffers: { memory: { control: SharedArrayBuffer } } }).buffers.memory.control,
-    );
-    // Still the pipeline's: in use, and not sent back.
-    await new Promise((r) => setTimeout(r, 50));
-    expect(Atomics.load(control, 0)).toBe(5);
-    expect(host.lines.filter((l) => l.includes('recycled'))).toEqual([]);
-    done(true);
-    await until(() => host.lines.includes('debug recycled 4096'));
-    expect(Atomics.load(control, 0)).toBe(0);
-    // The views left behind are emptied, never pointing at reused memory.
-    expect(batch.frames[2]!.length).toBe(0);
-    await link.close();
-  });
+      );
+      const link = new WorkerLink(host, LINK, url);
+      await link.start(new AbortController().signal);
+      await until(() => host.offers.length === 1);
+      expect(host.events).toEqual(['consuming', 'joined 0,1', 'fetched']);
+      const { batch, session, done } = host.offers[0]!;
+      expect(batch.partition).toBe(1);
+      expect(session).toBe(7);
+      expect(batch.origin).toBe('stream');
+      expect(text(batch.frames)).toEqual(['ab', '', 'cde']);
+      expect(Array.from(batch.positions)).toEqual([10, 11, 14]);
+      expect(batch.next).toBe(15);
+      // The reader thread's UTF-8 verdict travels with the batch.
+      expect(batch.knownUtf8).toBe(true);
+      const control = new Int32Array(
+        (link as unknown as { buffers: { memory: { control: SharedArrayBuffer } } }).buffers.memory.control,
+      );
+      // Still the pipeline's: in use, and not sent back.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(Atomics.load(control, 0)).toBe(5);
+      expect(host.lines.filter((l) => l.includes('recycled'))).toEqual([]);
+      done(true);
+      await until(() => host.lines.includes('debug recycled 4096'));
+      expect(Atomics.load(control, 0)).toBe(0);
+      // The views left behind are emptied, never pointing at reused memory.
+      expect(batch.frames[2]!.length).toBe(0);
+      await link.close();
+    },
+  );
 
   it('forwards commits and lag requests and hands back the answers', async () => {
     const host = new FakeHost();
@@ -185,7 +189,8 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
     const host = new FakeHost();
     const url = script(
       'lifecycle',
-      `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nparentPort.postMessage({ kind: 'joined', assignment: [2, 3] });\nparentPort.postMessage({ kind: 'rebalancing', id: 4 });`,
+      `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nparentPort.postMessage({ kind: ` +
+        `'joined', assignment: [2, 3] });\nparentPort.postMessage({ kind: 'rebalancing', id: 4 });`,
     );
     const link = new WorkerLink(host, LINK, url);
     await link.start(new AbortController().signal);
@@ -205,7 +210,8 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
     const host = new FakeHost();
     const url = script(
       'fails',
-      `${ANSWERS}\nparentPort.postMessage({ kind: 'failed', code: 'KAFKA_TOPIC_NOT_FOUND', message: 'topic stream does not exist', cause: '' });`,
+      `${ANSWERS}\nparentPort.postMessage({ kind: 'failed', code: 'KAFKA_TOPIC_NOT_FOUND', message: ` +
+        `'topic stream does not exist', cause: '' });`,
     );
     const link = new WorkerLink(host, LINK, url);
     const failure = await link.start(new AbortController().signal).catch((e: unknown) => e);
@@ -218,7 +224,8 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
     for (const [name, body] of [
       [
         'throws',
-        `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nsetTimeout(() => { throw new Error('boom\\n    at somewhere'); }, 10);`,
+        `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nsetTimeout(() => { throw new ` +
+          `Error('boom\\n    at somewhere'); }, 10);`,
       ],
       ['exits', `${ANSWERS}\nparentPort.postMessage({ kind: 'started' });\nsetTimeout(() => process.exit(3), 10);`],
     ] as const) {
@@ -240,7 +247,8 @@ parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.
     const host = new FakeHost();
     const url = script(
       'slow',
-      `${ANSWERS}\nparentPort.on('message', (m) => { if (m.kind === 'stop-starting') parentPort.postMessage({ kind: 'log', level: 'debug', message: 'told to stop' }); });`,
+      `${ANSWERS}\nparentPort.on('message', (m) => { if (m.kind === 'stop-starting') ` +
+        `parentPort.postMessage({ kind: 'log', level: 'debug', message: 'told to stop' }); });`,
     );
     const link = new WorkerLink(host, LINK, url);
     const controller = new AbortController();
@@ -279,21 +287,25 @@ describe('workerExecArgv', () => {
 });
 
 describe('startThread', () => {
-  it('starts the thread when the caller ran with V8 flags, which a thread may not be given, and passes the others on', async () => {
-    const echo = script('echo-argv', 'parentPort.postMessage(process.execArgv);');
-    const thread = startThread(echo, {}, [
-      '--trace-gc',
-      '--enable-source-maps',
-      '--max-old-space-size=4096',
-      '--input-type=module',
-    ]);
-    const argv = await new Promise<unknown>((resolve, reject) => {
-      thread.once('message', resolve);
-      thread.once('error', reject);
-    });
-    await thread.terminate();
-    expect(argv).toEqual(['--enable-source-maps']);
-  });
+  it(
+    'starts the thread when the caller ran with V8 flags, which a thread may not be given, and ' +
+      'passes the others on',
+    async () => {
+      const echo = script('echo-argv', 'parentPort.postMessage(process.execArgv);');
+      const thread = startThread(echo, {}, [
+        '--trace-gc',
+        '--enable-source-maps',
+        '--max-old-space-size=4096',
+        '--input-type=module',
+      ]);
+      const argv = await new Promise<unknown>((resolve, reject) => {
+        thread.once('message', resolve);
+        thread.once('error', reject);
+      });
+      await thread.terminate();
+      expect(argv).toEqual(['--enable-source-maps']);
+    },
+  );
 });
 
 describe('readerHeapFlag', () => {

@@ -129,33 +129,37 @@ describe('LineSplitter', () => {
     );
   });
 
-  it('says how many bytes of input each batch covers: together, every byte, cut-off rests of too-long lines included', () => {
-    fc.assert(
-      fc.property(
-        text,
-        cuts,
-        fc.integer({ min: 1, max: 5 }),
-        fc.integer({ min: 1, max: 40 }),
-        fc.nat(),
-        (input, cutsAt, batchFrames, maxFrameBytes, skip) => {
-          const bytes = Buffer.from(input);
-          const skipBytes = skip % (bytes.length + 1);
-          const batches = runSplitter(chunksAt(bytes, cutsAt), { batchFrames, maxFrameBytes, skipBytes });
-          let covered = 0;
-          for (const batch of batches) {
-            // From the first frame's start to the position after the last frame's terminator.
-            expect(batch.bytes).toBe(batch.next - batch.positions[0]!);
-            covered += batch.bytes!;
-          }
-          // Skipped bytes were read before (a resume), so they are not this run's.
-          expect(covered).toBe(bytes.length - skipBytes);
-        },
-      ),
-      { numRuns: 2000 },
-    );
-    const long = runSplitter([Buffer.from(`ok\n${'y'.repeat(10_000)}\r\nend`)], { maxFrameBytes: 50 });
-    expect(long.map((b) => b.bytes)).toEqual([3 + 10_002, 3]);
-  });
+  it(
+    'says how many bytes of input each batch covers: together, every byte, cut-off rests of too-long ' +
+      'lines included',
+    () => {
+      fc.assert(
+        fc.property(
+          text,
+          cuts,
+          fc.integer({ min: 1, max: 5 }),
+          fc.integer({ min: 1, max: 40 }),
+          fc.nat(),
+          (input, cutsAt, batchFrames, maxFrameBytes, skip) => {
+            const bytes = Buffer.from(input);
+            const skipBytes = skip % (bytes.length + 1);
+            const batches = runSplitter(chunksAt(bytes, cutsAt), { batchFrames, maxFrameBytes, skipBytes });
+            let covered = 0;
+            for (const batch of batches) {
+              // From the first frame's start to the position after the last frame's terminator.
+              expect(batch.bytes).toBe(batch.next - batch.positions[0]!);
+              covered += batch.bytes!;
+            }
+            // Skipped bytes were read before (a resume), so they are not this run's.
+            expect(covered).toBe(bytes.length - skipBytes);
+          },
+        ),
+        { numRuns: 2000 },
+      );
+      const long = runSplitter([Buffer.from(`ok\n${'y'.repeat(10_000)}\r\nend`)], { maxFrameBytes: 50 });
+      expect(long.map((b) => b.bytes)).toEqual([3 + 10_002, 3]);
+    },
+  );
 
   it('marks a batch knownUtf8 only when every frame in it is valid UTF-8', () => {
     fc.assert(

@@ -234,12 +234,15 @@ function mismatch(running: BrokerInfo, target: Target): KafkaLocalError {
   if (!sameVersion(running, target)) {
     return new KafkaLocalError(
       'VERSION_MISMATCH',
-      `Kafka ${running.version} is running on ${running.bootstrap} (pid ${running.pid}) but ${target.version.text} was asked for: stop it first (kafka-local stop)`,
+      `Kafka ${running.version} is running on ${running.bootstrap} (pid ${running.pid}) but ${target.version.text} ` +
+        `was asked for: stop it first (kafka-local stop)`,
     );
   }
   return new KafkaLocalError(
     'NOT_SECURE',
-    `Kafka ${running.version} is running on ${running.bootstrap} (pid ${running.pid}) without the SASL_SSL listener, which was asked for (--secure or ${SECURE_ENV}): restart it with \`kafka-local restart --secure\``,
+    `Kafka ${running.version} is running on ${running.bootstrap} (pid ${running.pid}) without the ` +
+      `SASL_SSL listener, which was asked for (--secure or ${SECURE_ENV}): restart it with ` +
+      `\`kafka-local restart --secure\``,
   );
 }
 
@@ -251,7 +254,8 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
     await waitReady(running, data, target.startTimeoutMs);
     if (announce) {
       target.log(
-        `Kafka ${running.version} is already running on ${running.bootstrap} (pid ${running.pid}); log: ${running.logFile}`,
+        `Kafka ${running.version} is already running on ${running.bootstrap} (pid ${running.pid}); ` +
+          `log: ${running.logFile}`,
       );
     }
     return running;
@@ -262,7 +266,9 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
     if (!(await isPortFree(taken))) {
       throw new KafkaLocalError(
         'PORT_IN_USE',
-        `${LOOPBACK}:${taken} is taken by another program (not a kafka-local broker): stop it, or pick another port with UNIQSTREAM_KAFKA_PORT (the controller uses port + 1, --secure's listeners port + 2 and + 3)`,
+        `${LOOPBACK}:${taken} is taken by another program (not a kafka-local broker): stop it, or ` +
+          `pick another port with UNIQSTREAM_KAFKA_PORT (the controller uses port + 1, --secure's listeners ` +
+          `port + 2 and + 3)`,
       );
     }
   }
@@ -318,12 +324,14 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
   }
   const secured = info.secure === null ? '' : `, SASL_SSL on ${info.secure.bootstrap}`;
   log(
-    `Kafka ${version.text} is running on ${info.bootstrap}${secured} (pid ${pid}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s); log: ${data.logFile}`,
+    `Kafka ${version.text} is running on ${info.bootstrap}${secured} (pid ${pid}, ready in ${((Date.now() - started) / 1000).toFixed(1)} ` +
+      `s); log: ${data.logFile}`,
   );
   return info;
 }
 
-/** The CA and the broker's keystore (made once per data directory) and the admin's client settings for Kafka's tools. */
+/** The CA and the broker's keystore (made once per data directory) and the admin's client settings for Kafka's
+ * tools. */
 async function prepareSecureFiles(data: DataLayout, adminPassword: string, log: LogFn): Promise<SecureServerConfig> {
   const started = Date.now();
   if (await ensureBrokerCertificates(data.secure)) {
@@ -383,7 +391,8 @@ async function readySecure(
     if (Date.now() >= deadline) {
       throw new KafkaLocalError(
         'START_TIMEOUT',
-        `the admin could not log in on ${listener.bootstrap} within ${SECURE_READY_TIMEOUT_MS / 1000} s (${problem}): see ${data.logFile}`,
+        `the admin could not log in on ${listener.bootstrap} within ${SECURE_READY_TIMEOUT_MS / 1000} ` +
+          `s (${problem}): see ${data.logFile}`,
       );
     }
     await sleep(READY_POLL_MS);
@@ -426,14 +435,16 @@ async function waitReady(info: BrokerInfo, data: DataLayout, timeoutMs: number):
       const tail = await lastProblem(data);
       throw new KafkaLocalError(
         'START_FAILED',
-        `Kafka ${info.version} exited while starting${tail === '' ? '' : `: ${tail}`} (see ${data.logFile} and ${data.consoleFile})`,
+        `Kafka ${info.version} exited while starting${tail === '' ? '' : `: ${tail}`} (see ${data.logFile} ` +
+          `and ${data.consoleFile})`,
       );
     }
     if (await brokerReady(info.bootstrap, 'serves-partitions')) return;
     if (Date.now() >= deadline) {
       throw new KafkaLocalError(
         'START_TIMEOUT',
-        `Kafka ${info.version} did not answer on ${info.bootstrap} within ${Math.round(timeoutMs / 1000)} s: see ${data.logFile}`,
+        `Kafka ${info.version} did not answer on ${info.bootstrap} within ${Math.round(timeoutMs / 1000)} ` +
+          `s: see ${data.logFile}`,
       );
     }
     await sleep(READY_POLL_MS);

@@ -159,7 +159,8 @@ function certificateFiles(dir: string, name: string): CertificateFiles {
   return { certFile: join(dir, `${name}.pem`), keyFile: join(dir, `${name}.key`) };
 }
 
-/** An OpenSSL config naming the subject and the extensions (section `ext`): -subj and -addext are not in every openssl. */
+/** An OpenSSL config naming the subject and the extensions (section `ext`): -subj and -addext are not in every
+ * openssl. */
 function requestConfig(commonName: string, extensions: readonly string[]): string {
   return `${[
     '[req]',

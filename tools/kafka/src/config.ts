@@ -141,7 +141,8 @@ function secureEntries(secure: SecureServerConfig): Array<[string, string]> {
       ]),
       [
         `${listener}.plain.sasl.jaas.config`,
-        `org.apache.kafka.common.security.plain.PlainLoginModule required user_${secure.adminUser}="${secure.adminPassword}";`,
+        `org.apache.kafka.common.security.plain.PlainLoginModule required ` +
+          `user_${secure.adminUser}="${secure.adminPassword}";`,
       ],
     ];
   });

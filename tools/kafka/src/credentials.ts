@@ -38,7 +38,8 @@ export function checkPassword(user: string, password: string): void {
   if (!PASSWORD.test(password)) {
     throw new KafkaLocalError(
       'BAD_USER',
-      `the password for "${user}" must be 1 to 128 printable ASCII characters without blanks, quotes, backslash, comma, brackets or =`,
+      `the password for "${user}" must be 1 to 128 printable ASCII characters without blanks, quotes, ` +
+        `backslash, comma, brackets or =`,
     );
   }
 }
@@ -52,12 +53,14 @@ export function checkScramMechanism(mechanism: string): asserts mechanism is Scr
   }
 }
 
-/** `SCRAM-SHA-512=[password=...]`: a --add-config value of kafka-configs for one mechanism (one per request: Kafka refuses two for one user). */
+/** `SCRAM-SHA-512=[password=...]`: a --add-config value of kafka-configs for one mechanism (one per request: Kafka
+ * refuses two for one user). */
 export function scramCredentialConfig(mechanism: ScramMechanism, password: string): string {
   return `${mechanism}=[password=${password}]`;
 }
 
-/** kafka-storage format arguments that write the admin's SCRAM credentials, for both mechanisms, into the new metadata. */
+/** kafka-storage format arguments that write the admin's SCRAM credentials, for both mechanisms, into the new
+ * metadata. */
 export function addScramArgs(user: string, password: string): string[] {
   return SCRAM_MECHANISMS.flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${user},password=${password}]`]);
 }
@@ -124,7 +127,8 @@ export function renderClientConfig(input: ClientConfigInput): string {
     ['sasl.mechanism', input.mechanism],
     [
       'sasl.jaas.config',
-      `org.apache.kafka.common.security.scram.ScramLoginModule required username="${input.user}" password="${input.password}";`,
+      `org.apache.kafka.common.security.scram.ScramLoginModule required username="${input.user}" ` +
+        `password="${input.password}";`,
     ],
     ['ssl.truststore.type', 'PEM'],
     ['ssl.truststore.location', input.caFile],

@@ -56,7 +56,8 @@ export async function ensureJars(version: KafkaVersion, log: LogFn): Promise<str
     for (const jar of jars) bytes += (await stat(jar)).size;
     await writeFile(layout.complete, `${new Date().toISOString()}\n`);
     log(
-      `fetched ${jars.length} jars (${Math.round(bytes / BYTES_PER_MB)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s into ${layout.libs}`,
+      `fetched ${jars.length} jars (${Math.round(bytes / BYTES_PER_MB)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} ` +
+        `s into ${layout.libs}`,
     );
     return layout.libs;
   });

@@ -35,7 +35,9 @@ export function requireJava(
     if (result.error !== undefined) {
       throw new KafkaLocalError(
         'JAVA_MISSING',
-        `cannot run ${command} (${(result.error as NodeJS.ErrnoException).code ?? result.error.message}): install a JDK ${minimumJava(version)}+ or set JAVA_HOME`,
+        `cannot run ${command} ` +
+          `(${(result.error as NodeJS.ErrnoException).code ?? result.error.message}): install a JDK ` +
+          `${minimumJava(version)}+ or set JAVA_HOME`,
         { cause: result.error },
       );
     }
@@ -49,7 +51,8 @@ export function requireJava(
   if (major < minimumJava(version)) {
     throw new KafkaLocalError(
       'JAVA_TOO_OLD',
-      `Kafka ${version.text} needs Java ${minimumJava(version)} or newer, ${command} is Java ${major}: install a newer JDK or set JAVA_HOME`,
+      `Kafka ${version.text} needs Java ${minimumJava(version)} or newer, ${command} is Java ` +
+        `${major}: install a newer JDK or set JAVA_HOME`,
     );
   }
   return { command, major };

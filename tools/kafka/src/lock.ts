@@ -68,7 +68,8 @@ async function acquire(file: string, options: LockOptions): Promise<string> {
       const who = seen === 'unreadable' ? 'another process' : `process ${seen.holder.pid}`;
       throw new KafkaLocalError(
         'LOCK_TIMEOUT',
-        `${who} still holds ${file} after ${Math.round(options.timeoutMs / 1000)} s; delete that file if no kafka-local is running`,
+        `${who} still holds ${file} after ${Math.round(options.timeoutMs / 1000)} s; delete that file ` +
+          `if no kafka-local is running`,
       );
     }
     await sleep(pollMs);

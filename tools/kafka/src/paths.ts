@@ -61,7 +61,8 @@ export interface SecureLayout {
   readonly caCertificate: string;
   /** The CA's private key (PEM, mode 0600): signs the broker's and clients' certificates. */
   readonly caKey: string;
-  /** The broker's key, certificate and the CA certificate in one PEM file (mode 0600), Kafka's `ssl.keystore.type=PEM`. */
+  /** The broker's key, certificate and the CA certificate in one PEM file (mode 0600), Kafka's
+   * `ssl.keystore.type=PEM`. */
   readonly brokerKeystore: string;
   /** The admin user's password, alone on one line (mode 0600). */
   readonly adminPassword: string;

@@ -8,7 +8,8 @@ export const DEFAULT_PORT = 9092;
 export const LOOPBACK = '127.0.0.1';
 
 const LOWEST_PORT = 1;
-/** The controller takes port + 1 and the secured listeners port + 2 and + 3, so the broker port must leave room for them. */
+/** The controller takes port + 1 and the secured listeners port + 2 and + 3, so the broker port must leave room
+ * for them. */
 const HIGHEST_PORT = 65532;
 
 export function parsePort(text: string): number {

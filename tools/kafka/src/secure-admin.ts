@@ -96,7 +96,8 @@ const PERMISSION_CODES: Readonly<Record<AclPermission, kafkajs.AclPermissionType
   allow: AclPermissionTypes.ALLOW,
 };
 
-/** The operations that mean something on each resource (Kafka's documentation, "Operations and Resources on Protocols"). */
+/** The operations that mean something on each resource (Kafka's documentation, "Operations and Resources on
+ * Protocols"). */
 const OPERATIONS_OF: Readonly<Record<AclResource, readonly AclOperation[]>> = {
   topic: ['all', 'read', 'write', 'create', 'delete', 'alter', 'describe', 'describe-configs', 'alter-configs'],
   group: ['all', 'read', 'describe', 'delete'],

@@ -11,7 +11,8 @@ import type { KafkaVersion } from './version.js';
 /** `1` (or true, yes, on) starts brokers with the SASL_SSL listener, as --secure does. */
 export const SECURE_ENV = 'UNIQSTREAM_KAFKA_SECURE';
 
-/** Set by the tests' global setup for the test workers when the broker has a SASL_SSL listener: a SecureListener as JSON. */
+/** Set by the tests' global setup for the test workers when the broker has a SASL_SSL listener: a SecureListener
+ * as JSON. */
 export const SECURE_LISTENER_ENV = 'UNIQSTREAM_KAFKA_SECURE_LISTENER';
 
 /** A broker's SASL_SSL listener and what a client or an admin needs to use it. No password: see adminPasswordFile. */
@@ -77,7 +78,8 @@ export function testSecureListener(env: Readonly<Record<string, string | undefin
   if (text === undefined || text === '') {
     throw new KafkaLocalError(
       'NOT_SECURE',
-      `the test broker has no SASL_SSL listener (${SECURE_LISTENER_ENV} is not set): use integrationTestConfig({ secure: true, ... }), or restart the broker with \`kafka-local restart --secure\``,
+      `the test broker has no SASL_SSL listener (${SECURE_LISTENER_ENV} is not set): use ` +
+        `integrationTestConfig({ secure: true, ... }), or restart the broker with \`kafka-local restart --secure\``,
     );
   }
   return JSON.parse(text) as SecureListener;

@@ -72,7 +72,8 @@ export function integrationTestConfig(options: IntegrationTestOptions): Integrat
   };
 }
 
-/** The module whose default export is setupForTests (or setupSecureForTests), beside this one (dist/, or src/ when run from the sources). */
+/** The module whose default export is setupForTests (or setupSecureForTests), beside this one (dist/, or src/ when
+ * run from the sources). */
 function globalSetupFile(secure: boolean): string {
   const from = import.meta.url;
   const name = secure ? 'global-setup-secure' : 'global-setup';
@@ -129,7 +130,8 @@ export class SuiteBroker {
   get secure(): SecureListener {
     if (this.listener === null)
       throw new Error(
-        `the broker on port ${this.port} has no SASL_SSL listener: make it with { secure: true } and call start() first`,
+        `the broker on port ${this.port} has no SASL_SSL listener: make it with { secure: true } and ` +
+          `call start() first`,
       );
     return this.listener;
   }

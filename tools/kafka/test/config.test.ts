@@ -82,25 +82,29 @@ describe('renderServerProperties with the SASL_SSL listener', () => {
       const plain = readProperties(renderServerProperties({ version, port: 39092, logDir: '/d/kraft' }));
       const props = readProperties(renderServerProperties({ version, port: 39092, logDir: '/d/kraft', secure }));
 
-      it('adds SASL_SSL listeners on port + 2 and + 3 beside PLAINTEXT and the controller, advertised on the loopback address', () => {
-        expect((props.get('listeners') ?? '').split(',')).toEqual([
-          'PLAINTEXT://127.0.0.1:39092',
-          'CONTROLLER://127.0.0.1:39093',
-          'SASL_SSL://127.0.0.1:39094',
-          'MTLS://127.0.0.1:39095',
-        ]);
-        expect((props.get('advertised.listeners') ?? '').split(',')).toEqual([
-          'PLAINTEXT://127.0.0.1:39092',
-          'SASL_SSL://127.0.0.1:39094',
-          'MTLS://127.0.0.1:39095',
-        ]);
-        expect((props.get('listener.security.protocol.map') ?? '').split(',').sort()).toEqual(
-          ['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT', 'SASL_SSL:SASL_SSL', 'MTLS:SASL_SSL'].sort(),
-        );
-        // Brokers and the controller keep talking plaintext among themselves.
-        expect(props.get('inter.broker.listener.name')).toBe('PLAINTEXT');
-        expect(props.get('controller.listener.names')).toBe('CONTROLLER');
-      });
+      it(
+        'adds SASL_SSL listeners on port + 2 and + 3 beside PLAINTEXT and the controller, advertised ' +
+          'on the loopback address',
+        () => {
+          expect((props.get('listeners') ?? '').split(',')).toEqual([
+            'PLAINTEXT://127.0.0.1:39092',
+            'CONTROLLER://127.0.0.1:39093',
+            'SASL_SSL://127.0.0.1:39094',
+            'MTLS://127.0.0.1:39095',
+          ]);
+          expect((props.get('advertised.listeners') ?? '').split(',')).toEqual([
+            'PLAINTEXT://127.0.0.1:39092',
+            'SASL_SSL://127.0.0.1:39094',
+            'MTLS://127.0.0.1:39095',
+          ]);
+          expect((props.get('listener.security.protocol.map') ?? '').split(',').sort()).toEqual(
+            ['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT', 'SASL_SSL:SASL_SSL', 'MTLS:SASL_SSL'].sort(),
+          );
+          // Brokers and the controller keep talking plaintext among themselves.
+          expect(props.get('inter.broker.listener.name')).toBe('PLAINTEXT');
+          expect(props.get('controller.listener.names')).toBe('CONTROLLER');
+        },
+      );
 
       it('enforces ACLs, denying what none allows, with the plaintext principal and the admin as super users', () => {
         expect(props.get('authorizer.class.name')).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
@@ -126,14 +130,18 @@ describe('renderServerProperties with the SASL_SSL listener', () => {
         }
       });
 
-      it('reads its key and the CA from PEM files, and requires a client certificate on the mutual TLS listener only', () => {
-        expect(props.get('ssl.keystore.type')).toBe('PEM');
-        expect(props.get('ssl.keystore.location')).toBe('/d/secure/broker.pem');
-        expect(props.get('ssl.truststore.type')).toBe('PEM');
-        expect(props.get('ssl.truststore.location')).toBe('/d/secure/ca.pem');
-        expect(props.get('listener.name.mtls.ssl.client.auth')).toBe('required');
-        expect(props.has('ssl.client.auth')).toBe(false);
-      });
+      it(
+        'reads its key and the CA from PEM files, and requires a client certificate on the mutual ' +
+          'TLS listener only',
+        () => {
+          expect(props.get('ssl.keystore.type')).toBe('PEM');
+          expect(props.get('ssl.keystore.location')).toBe('/d/secure/broker.pem');
+          expect(props.get('ssl.truststore.type')).toBe('PEM');
+          expect(props.get('ssl.truststore.location')).toBe('/d/secure/ca.pem');
+          expect(props.get('listener.name.mtls.ssl.client.auth')).toBe('required');
+          expect(props.has('ssl.client.auth')).toBe(false);
+        },
+      );
 
       it('leaves everything else as a plain start has it', () => {
         const changed = new Set(['listeners', 'advertised.listeners', 'listener.security.protocol.map']);

@@ -32,24 +32,27 @@ describe('user names and passwords', () => {
       ).toBe('BAD_USER');
   });
 
-  it('takes printable passwords kafka-configs can read inside [password=...], and never repeats one in the error', () => {
-    for (const password of ['s3cret', 'a!#$%&()*+-./:;<>?@^_`{|}~z'])
-      expect(
-        codeOf(() => checkPassword('u', password)),
-        password,
-      ).toBe('accepted');
-    for (const password of ['', 'a b', 'a,b', 'a]b', 'a[b', 'a=b', 'a"b', "a'b", 'a\\b', 'tab\there', 'ü']) {
-      expect(
-        codeOf(() => checkPassword('u', password)),
-        password,
-      ).toBe('BAD_USER');
-    }
-    try {
-      checkPassword('u', 'leaky password');
-    } catch (error) {
-      expect((error as Error).message).not.toContain('leaky');
-    }
-  });
+  it(
+    'takes printable passwords kafka-configs can read inside [password=...], and never repeats one ' + 'in the error',
+    () => {
+      for (const password of ['s3cret', 'a!#$%&()*+-./:;<>?@^_`{|}~z'])
+        expect(
+          codeOf(() => checkPassword('u', password)),
+          password,
+        ).toBe('accepted');
+      for (const password of ['', 'a b', 'a,b', 'a]b', 'a[b', 'a=b', 'a"b', "a'b", 'a\\b', 'tab\there', 'ü']) {
+        expect(
+          codeOf(() => checkPassword('u', password)),
+          password,
+        ).toBe('BAD_USER');
+      }
+      try {
+        checkPassword('u', 'leaky password');
+      } catch (error) {
+        expect((error as Error).message).not.toContain('leaky');
+      }
+    },
+  );
 
   it('writes SCRAM settings as kafka-storage and kafka-configs read them', () => {
     expect(addScramArgs('admin', 'pw')).toEqual([
@@ -95,15 +98,18 @@ describe('the admin password and its stamp', () => {
     expect(await ensureAdminPassword(other)).not.toBe(password);
   });
 
-  it('is stamped for one storage and one password: another of either means the credentials must be written again', async () => {
-    expect(await adminStampMatches(layout, 'cluster-a', 'pw1')).toBe(false);
-    await ensureAdminPassword(layout);
-    await writeAdminStamp(layout, 'cluster-a', 'pw1');
-    expect(await adminStampMatches(layout, 'cluster-a', 'pw1')).toBe(true);
-    expect(await adminStampMatches(layout, 'cluster-b', 'pw1')).toBe(false);
-    expect(await adminStampMatches(layout, 'cluster-a', 'pw2')).toBe(false);
-    expect(await readFile(layout.adminStamp, 'utf8')).not.toContain('pw1');
-  });
+  it(
+    'is stamped for one storage and one password: another of either means the credentials must be ' + 'written again',
+    async () => {
+      expect(await adminStampMatches(layout, 'cluster-a', 'pw1')).toBe(false);
+      await ensureAdminPassword(layout);
+      await writeAdminStamp(layout, 'cluster-a', 'pw1');
+      expect(await adminStampMatches(layout, 'cluster-a', 'pw1')).toBe(true);
+      expect(await adminStampMatches(layout, 'cluster-b', 'pw1')).toBe(false);
+      expect(await adminStampMatches(layout, 'cluster-a', 'pw2')).toBe(false);
+      expect(await readFile(layout.adminStamp, 'utf8')).not.toContain('pw1');
+    },
+  );
 
   it('reads the cluster id from meta.properties', async () => {
     const meta = join(dir, 'meta.properties');

@@ -55,21 +55,24 @@ describe('aclEntries', () => {
     });
   });
 
-  it('refuses what would silently grant nothing: an operation the resource does not have, no operation, no name', () => {
-    const bad: AclRule[] = [
-      { resource: 'topic', name: 't', operations: ['idempotent-write'] },
-      { resource: 'group', name: 'g', operations: ['write'] },
-      { resource: 'transactional-id', name: 't', operations: ['read'] },
-      { resource: 'topic', name: 't', operations: [] },
-      { resource: 'topic', operations: ['read'] },
-      { resource: 'group', name: '', operations: ['read'] },
-      { resource: 'cluster', name: 'other', operations: ['describe'] },
-      { resource: 'cluster', pattern: 'prefixed', operations: ['describe'] },
-    ];
-    for (const rule of bad)
-      expect(
-        codeOf(() => aclEntries('u', rule)),
-        JSON.stringify(rule),
-      ).toBe('BAD_ACL');
-  });
+  it(
+    'refuses what would silently grant nothing: an operation the resource does not have, no ' + 'operation, no name',
+    () => {
+      const bad: AclRule[] = [
+        { resource: 'topic', name: 't', operations: ['idempotent-write'] },
+        { resource: 'group', name: 'g', operations: ['write'] },
+        { resource: 'transactional-id', name: 't', operations: ['read'] },
+        { resource: 'topic', name: 't', operations: [] },
+        { resource: 'topic', operations: ['read'] },
+        { resource: 'group', name: '', operations: ['read'] },
+        { resource: 'cluster', name: 'other', operations: ['describe'] },
+        { resource: 'cluster', pattern: 'prefixed', operations: ['describe'] },
+      ];
+      for (const rule of bad)
+        expect(
+          codeOf(() => aclEntries('u', rule)),
+          JSON.stringify(rule),
+        ).toBe('BAD_ACL');
+    },
+  );
 });

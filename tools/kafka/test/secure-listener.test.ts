@@ -32,18 +32,22 @@ describe('the secure listener of a data directory', () => {
   const version = parseKafkaVersion('3.9.1');
   const listener = secureListenerOf(version, 39092, dataLayout(version, 39092));
 
-  it('is on port + 2 (and + 3 for mutual TLS) of the loopback address, with its files under secure/ and no password', () => {
-    expect(listener.bootstrap).toBe('127.0.0.1:39094');
-    expect(listener.mutualTlsBootstrap).toBe('127.0.0.1:39095');
-    expect(listener.version).toBe('3.9.1');
-    expect(listener.mechanisms).toEqual(['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN']);
-    expect(listener.adminUser).toBe('admin');
-    for (const file of [listener.caFile, listener.adminPasswordFile, listener.adminClientConfig]) {
-      expect(file.startsWith(`${listener.dir}/`)).toBe(true);
-    }
-    expect(listener.dir).toBe(join(dataLayout(version, 39092).root, 'secure'));
-    expect(Object.keys(listener).some((key) => /password$/i.test(key))).toBe(false);
-  });
+  it(
+    'is on port + 2 (and + 3 for mutual TLS) of the loopback address, with its files under secure/ ' +
+      'and no password',
+    () => {
+      expect(listener.bootstrap).toBe('127.0.0.1:39094');
+      expect(listener.mutualTlsBootstrap).toBe('127.0.0.1:39095');
+      expect(listener.version).toBe('3.9.1');
+      expect(listener.mechanisms).toEqual(['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN']);
+      expect(listener.adminUser).toBe('admin');
+      for (const file of [listener.caFile, listener.adminPasswordFile, listener.adminClientConfig]) {
+        expect(file.startsWith(`${listener.dir}/`)).toBe(true);
+      }
+      expect(listener.dir).toBe(join(dataLayout(version, 39092).root, 'secure'));
+      expect(Object.keys(listener).some((key) => /password$/i.test(key))).toBe(false);
+    },
+  );
 
   it('reaches the test workers through the environment, or is NOT_SECURE', () => {
     expect(testSecureListener({ [SECURE_LISTENER_ENV]: JSON.stringify(listener) })).toEqual(listener);

@@ -70,16 +70,20 @@ async function countKafkaToKafka(
 
 describe('uniqstream count, Kafka to Kafka', () => {
   for (const partitions of [1, 4]) {
-    it(`counts a ${partitions}-partition topic exactly: the latest result of every window matches a JSON.parse + Set reference`, async () => {
-      const { result, input, output, group } = await countKafkaToKafka(partitions);
-      expect(result.stderr).not.toMatch(/error/i);
-      expect(result.code).toBe(0);
-      expect(result.stderr).toMatch(/read 30,000 frames/);
-      expect(result.stderr).toMatch(/stopped: idle/);
-      expectFinalsMatch(latestByKey(await kafka.read(output)), referenceCounts(frames));
-      // Everything read was committed at the end: a rerun of the group reads nothing again.
-      expect(await kafka.committed(group, input)).toEqual(await kafka.endOffsets(input));
-    });
+    it(
+      `counts a ${partitions}-partition topic exactly: the latest result of every window matches a ` +
+        `JSON.parse + Set reference`,
+      async () => {
+        const { result, input, output, group } = await countKafkaToKafka(partitions);
+        expect(result.stderr).not.toMatch(/error/i);
+        expect(result.code).toBe(0);
+        expect(result.stderr).toMatch(/read 30,000 frames/);
+        expect(result.stderr).toMatch(/stopped: idle/);
+        expectFinalsMatch(latestByKey(await kafka.read(output)), referenceCounts(frames));
+        // Everything read was committed at the end: a rerun of the group reads nothing again.
+        expect(await kafka.committed(group, input)).toEqual(await kafka.endOffsets(input));
+      },
+    );
   }
 
   it('sends dropped frames to a dead-letter topic, keyed by where they were', async () => {

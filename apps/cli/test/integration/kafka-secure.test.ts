@@ -109,23 +109,29 @@ describe.skipIf(!secured)(
       generateChunks({ seed: 5, users: 500, rate: 20, start: T0 + 7, frames: 4000, lateFraction: 0.2, maxDelay: 5 }),
     );
 
-    it('counts Kafka to Kafka with READ on the input and the group and WRITE on the results only: the counts of the reference, the password nowhere', async () => {
-      const setup = await setUp(frames);
-      const result = await count(setup);
-      expect(result.stderr).not.toMatch(/error/i);
-      expect(result.code).toBe(0);
-      expect(result.stderr).toMatch(/read 4,000 frames/);
-      expectFinalsMatch(latestByKey(await kafka.read(setup.output)), referenceCounts(frames));
-      expect(await kafka.committed(setup.group, setup.input)).toEqual(await kafka.endOffsets(setup.input));
-      expect(result.stdout + result.stderr).not.toContain(setup.password);
-    });
+    it(
+      'counts Kafka to Kafka with READ on the input and the group and WRITE on the results only: the ' +
+        'counts of the reference, the password nowhere',
+      async () => {
+        const setup = await setUp(frames);
+        const result = await count(setup);
+        expect(result.stderr).not.toMatch(/error/i);
+        expect(result.code).toBe(0);
+        expect(result.stderr).toMatch(/read 4,000 frames/);
+        expectFinalsMatch(latestByKey(await kafka.read(setup.output)), referenceCounts(frames));
+        expect(await kafka.committed(setup.group, setup.input)).toEqual(await kafka.endOffsets(setup.input));
+        expect(result.stdout + result.stderr).not.toContain(setup.password);
+      },
+    );
 
     it('says in one line which ACL is missing: WRITE on the results topic, READ on the group', async () => {
       const noWrite = await setUp(frames.slice(0, 10), { write: false });
       const refused = await count(noWrite);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain(
-        `uniqstream: error: cannot set up topic ${noWrite.output} on Kafka at ${(listener as SecureListener).bootstrap}: user ${noWrite.user} may not write to it (an ACL for WRITE on topic ${noWrite.output} is missing`,
+        `uniqstream: error: cannot set up topic ${noWrite.output} on Kafka at ` +
+          `${(listener as SecureListener).bootstrap}: user ${noWrite.user} may not write to it (an ACL for ` +
+          `WRITE on topic ${noWrite.output} is missing`,
       );
       const noGroup = await setUp(frames.slice(0, 10), { group: false });
       const lost = await count(noGroup, ['--to', 'stdout']);
@@ -158,87 +164,91 @@ describe.skipIf(!secured)(
       expect(results.size).toBeGreaterThan(0);
     });
 
-    it('says in one line, exit 1 and no hang, when TLS cannot work: a CA that did not sign the broker, a name its certificate lacks, TLS to the plaintext port and plaintext to the TLS port', async () => {
-      const setup = await setUp(frames.slice(0, 10));
-      const { bootstrap, caFile } = listener as SecureListener;
-      const dir = mkdtempSync(join(tmpdir(), 'uniqstream-cli-ca-'));
-      const otherCa = join(dir, 'other-ca.pem');
-      try {
-        // A CA of its own, which signed nothing the broker holds.
-        execFileSync(
-          'openssl',
-          [
-            'req',
-            '-x509',
-            '-newkey',
-            'rsa:2048',
-            '-nodes',
-            '-days',
-            '1',
-            '-subj',
-            '/CN=other test CA',
-            '-keyout',
-            join(dir, 'key.pem'),
-            '-out',
-            otherCa,
-          ],
-          { stdio: 'ignore' },
-        );
-        const attempt = (from: string, flags: readonly string[]): Promise<Finished> =>
-          run(
-            BIN,
+    it(
+      'says in one line, exit 1 and no hang, when TLS cannot work: a CA that did not sign the ' +
+        'broker, a name its certificate lacks, TLS to the plaintext port and plaintext to the TLS port',
+      async () => {
+        const setup = await setUp(frames.slice(0, 10));
+        const { bootstrap, caFile } = listener as SecureListener;
+        const dir = mkdtempSync(join(tmpdir(), 'uniqstream-cli-ca-'));
+        const otherCa = join(dir, 'other-ca.pem');
+        try {
+          // A CA of its own, which signed nothing the broker holds.
+          execFileSync(
+            'openssl',
             [
-              'count',
-              '--from',
-              `kafka://${from}/${setup.input}`,
-              '--to',
-              '-',
-              '--group',
-              setup.group,
-              '--until-idle',
-              '2',
-              ...flags,
+              'req',
+              '-x509',
+              '-newkey',
+              'rsa:2048',
+              '-nodes',
+              '-days',
+              '1',
+              '-subj',
+              '/CN=other test CA',
+              '-keyout',
+              join(dir, 'key.pem'),
+              '-out',
+              otherCa,
             ],
-            {
-              // A password without a user is a configuration error of its own (exit 2).
-              env: flags.includes('--kafka-user') ? { UNIQSTREAM_KAFKA_PASSWORD: setup.password } : {},
-            },
+            { stdio: 'ignore' },
           );
-        const login = ['--kafka-user', setup.user];
-        const cases: readonly [string, Promise<Finished>, RegExp][] = [
-          [
-            'untrusted',
-            attempt(bootstrap, ['--kafka-ca', otherCa, ...login]),
-            /the TLS certificate of .* is not trusted .*: give the CA certificate that signed it$/,
-          ],
-          [
-            'wrong name',
-            attempt(bootstrap, ['--kafka-ca', caFile, '--kafka-tls-servername', 'wrong.example', ...login]),
-            /the TLS certificate of .* is not for the name connected to .*wrong\.example/,
-          ],
-          [
-            'TLS to plaintext',
-            attempt(kafka.bootstrap, ['--kafka-ca', caFile]),
-            /does not speak TLS .*: a plaintext port\? Turn TLS off for it, or use the broker's TLS port$/,
-          ],
-          [
-            'plaintext to TLS',
-            attempt(bootstrap, []),
-            /answered in TLS: turn TLS on for it, or use the broker's plaintext port$/,
-          ],
-        ];
-        for (const [what, finished, line] of cases) {
-          const { code, stderr } = await finished;
-          expect({ what, code }).toEqual({ what, code: 1 });
-          const lines = stderr.trim().split('\n');
-          expect(lines, `${what}: ${stderr}`).toHaveLength(1);
-          expect(lines[0], what).toMatch(/^uniqstream: error: cannot connect to Kafka at /);
-          expect(lines[0], what).toMatch(line);
-          expect(stderr).not.toContain(setup.password);
+          const attempt = (from: string, flags: readonly string[]): Promise<Finished> =>
+            run(
+              BIN,
+              [
+                'count',
+                '--from',
+                `kafka://${from}/${setup.input}`,
+                '--to',
+                '-',
+                '--group',
+                setup.group,
+                '--until-idle',
+                '2',
+                ...flags,
+              ],
+              {
+                // A password without a user is a configuration error of its own (exit 2).
+                env: flags.includes('--kafka-user') ? { UNIQSTREAM_KAFKA_PASSWORD: setup.password } : {},
+              },
+            );
+          const login = ['--kafka-user', setup.user];
+          const cases: readonly [string, Promise<Finished>, RegExp][] = [
+            [
+              'untrusted',
+              attempt(bootstrap, ['--kafka-ca', otherCa, ...login]),
+              /the TLS certificate of .* is not trusted .*: give the CA certificate that signed it$/,
+            ],
+            [
+              'wrong name',
+              attempt(bootstrap, ['--kafka-ca', caFile, '--kafka-tls-servername', 'wrong.example', ...login]),
+              /the TLS certificate of .* is not for the name connected to .*wrong\.example/,
+            ],
+            [
+              'TLS to plaintext',
+              attempt(kafka.bootstrap, ['--kafka-ca', caFile]),
+              /does not speak TLS .*: a plaintext port\? Turn TLS off for it, or use the broker's TLS port$/,
+            ],
+            [
+              'plaintext to TLS',
+              attempt(bootstrap, []),
+              /answered in TLS: turn TLS on for it, or use the broker's plaintext port$/,
+            ],
+          ];
+          for (const [what, finished, line] of cases) {
+            const { code, stderr } = await finished;
+            expect({ what, code }).toEqual({ what, code: 1 });
+            const lines = stderr.trim().split('\n');
+            expect(lines, `${what}: ${stderr}`).toHaveLength(1);
+            expect(lines[0], what).toMatch(/^uniqstream: error: cannot connect to Kafka at /);
+            expect(lines[0], what).toMatch(line);
+            expect(stderr).not.toContain(setup.password);
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
         }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+      },
+    );
   },
 );

@@ -62,50 +62,58 @@ function expectSuccess(step: string, result: Finished): void {
 }
 
 describe('the Kafka walkthrough', () => {
-  it('starts Kafka, creates a topic, sends sample frames, counts them into another topic and reads the results', async () => {
-    // 1. Start Kafka (it may already run: that is fine too).
-    const started = await sh('sh tools/kafka/bin/kafka-local start');
-    expectSuccess('kafka-local start', started);
-    expect(started.stderr + started.stdout).toMatch(/Kafka \S+ (is )?(already )?running on 127\.0\.0\.1:9092|started/i);
+  it(
+    'starts Kafka, creates a topic, sends sample frames, counts them into another topic and reads ' + 'the results',
+    async () => {
+      // 1. Start Kafka (it may already run: that is fine too).
+      const started = await sh('sh tools/kafka/bin/kafka-local start');
+      expectSuccess('kafka-local start', started);
+      expect(started.stderr + started.stdout).toMatch(
+        /Kafka \S+ (is )?(already )?running on 127\.0\.0\.1:9092|started/i,
+      );
 
-    // 2. Create the input topic.
-    const created = await sh(
-      'tools/kafka/bin/kafka-topics --bootstrap-server 127.0.0.1:9092 --create --topic stream --partitions 1',
-    );
-    expectSuccess('kafka-topics --create', created);
-    expect(created.stdout).toMatch(/Created topic stream/);
+      // 2. Create the input topic.
+      const created = await sh(
+        'tools/kafka/bin/kafka-topics --bootstrap-server 127.0.0.1:9092 --create --topic stream --partitions 1',
+      );
+      expectSuccess('kafka-topics --create', created);
+      expect(created.stdout).toMatch(/Created topic stream/);
 
-    // 3. Send the sample with Kafka's own console producer.
-    const produced = await sh(
-      `zcat ${join(dir, 'sample.jsonl.gz')} | tools/kafka/bin/kafka-console-producer --bootstrap-server 127.0.0.1:9092 --topic stream`,
-    );
-    expectSuccess('kafka-console-producer', produced);
+      // 3. Send the sample with Kafka's own console producer.
+      const produced = await sh(
+        `zcat ${join(dir, 'sample.jsonl.gz')} | tools/kafka/bin/kafka-console-producer ` +
+          `--bootstrap-server 127.0.0.1:9092 --topic stream`,
+      );
+      expectSuccess('kafka-console-producer', produced);
 
-    // 4. Count, Kafka to Kafka, until the input has been idle for 5 s.
-    const counted = await sh(
-      './apps/cli/bin/uniqstream count --from kafka://127.0.0.1:9092/stream --to kafka://127.0.0.1:9092/processed --from-beginning --until-idle 5',
-    );
-    expectSuccess('uniqstream count', counted);
-    expect(hasStackTrace(counted.stderr)).toBe(false);
-    expect(counted.stderr).toMatch(new RegExp(`read ${SAMPLE_FRAMES.toLocaleString('en-US')} frames`));
+      // 4. Count, Kafka to Kafka, until the input has been idle for 5 s.
+      const counted = await sh(
+        './apps/cli/bin/uniqstream count --from kafka://127.0.0.1:9092/stream --to ' +
+          'kafka://127.0.0.1:9092/processed --from-beginning --until-idle 5',
+      );
+      expectSuccess('uniqstream count', counted);
+      expect(hasStackTrace(counted.stderr)).toBe(false);
+      expect(counted.stderr).toMatch(new RegExp(`read ${SAMPLE_FRAMES.toLocaleString('en-US')} frames`));
 
-    // 5. Read the results with Kafka's own console consumer: key, a tab, the JSON.
-    const consumed = await sh(
-      'tools/kafka/bin/kafka-console-consumer --bootstrap-server 127.0.0.1:9092 --topic processed --from-beginning --property print.key=true --timeout-ms 10000',
-    );
-    expect(consumed.code).toBe(0);
-    const lines = consumed.stdout.split('\n').filter((line) => line !== '');
-    expect(lines.length).toBeGreaterThan(0);
-    const records = lines.map((line, offset) => {
-      const [key, value, ...rest] = line.split('\t');
-      expect(rest).toEqual([]);
-      return { partition: 0, offset, key: key!, value: Buffer.from(value!) };
-    });
+      // 5. Read the results with Kafka's own console consumer: key, a tab, the JSON.
+      const consumed = await sh(
+        'tools/kafka/bin/kafka-console-consumer --bootstrap-server 127.0.0.1:9092 --topic processed ' +
+          '--from-beginning --property print.key=true --timeout-ms 10000',
+      );
+      expect(consumed.code).toBe(0);
+      const lines = consumed.stdout.split('\n').filter((line) => line !== '');
+      expect(lines.length).toBeGreaterThan(0);
+      const records = lines.map((line, offset) => {
+        const [key, value, ...rest] = line.split('\t');
+        expect(rest).toEqual([]);
+        return { partition: 0, offset, key: key!, value: Buffer.from(value!) };
+      });
 
-    // The console producer sent one record per line (it reads text: the
-    // reference is computed from what the topic holds, as read back by the test).
-    const held = (await kafka.read('stream')).map((r) => r.value ?? Buffer.alloc(0));
-    expect(held).toHaveLength(sample.length);
-    expectFinalsMatch(latestByKey(records), referenceCounts(held));
-  });
+      // The console producer sent one record per line (it reads text: the
+      // reference is computed from what the topic holds, as read back by the test).
+      const held = (await kafka.read('stream')).map((r) => r.value ?? Buffer.alloc(0));
+      expect(held).toHaveLength(sample.length);
+      expectFinalsMatch(latestByKey(records), referenceCounts(held));
+    },
+  );
 });

@@ -41,7 +41,8 @@ describe('exactly-once results across kills', () => {
   const kafka = testKafka();
   const stream = testStream({ seed: 53, frames: FRAMES, partitions: PARTITIONS });
   const random = testRandom('exactly-once kill moments');
-  // No idleness: a revision emitted on going idle depends on the wall clock, and the two runs are compared record for record.
+  // No idleness: a revision emitted on going idle depends on the wall clock, and the two runs are compared record
+  // for record.
   const args = (run: RunTopics): string[] => serviceArgs(run, ['--guarantee', 'exactly-once', '--idle-timeout', '0']);
 
   afterAll(async () => {
@@ -58,69 +59,74 @@ describe('exactly-once results across kills', () => {
     return run;
   }
 
-  it('a read_committed reader sees each final result once, equal to an uninterrupted run, after the merging and a counting instance are killed', async () => {
-    const input = uniqueName('consumer-eos-in');
-    await kafka.createTopic(input, PARTITIONS);
-    const head = Math.round(FRAMES * 0.1);
-    await kafka.produce(input, stream.frames.slice(0, head));
+  it(
+    'a read_committed reader sees each final result once, equal to an uninterrupted run, after the ' +
+      'merging and a counting instance are killed',
+    async () => {
+      const input = uniqueName('consumer-eos-in');
+      await kafka.createTopic(input, PARTITIONS);
+      const head = Math.round(FRAMES * 0.1);
+      await kafka.produce(input, stream.frames.slice(0, head));
 
-    const crashed = runTopics(input, 'eos');
-    const processes = Array.from({ length: INSTANCES }, () => new ServiceProcess(args(crashed), crashed.group));
-    const killed: ServiceProcess[] = [];
-    try {
-      await Promise.all([
-        (async () => {
-          await produceOver(kafka, input, stream.frames.slice(head), PRODUCE_SECONDS);
-          await kafka.produce(input, stream.closing);
-        })(),
-        (async () => {
-          await Promise.all(processes.map((p) => p.waitForLog(holdsPartitions)));
-          const merger = await Promise.race(processes.map((p) => p.waitForLog(merging).then(() => p)));
-          await pause(1_000 + random.next() * 2_000);
-          merger.kill('SIGKILL');
-          killed.push(merger);
-          const [zombie, last] = processes.filter((p) => p !== merger) as [ServiceProcess, ServiceProcess];
-          await pause(random.next() * 2_000);
-          const joinsBefore = zombie.logs().filter(holdsPartitions).length;
-          zombie.kill('SIGSTOP');
-          await pause(FROZEN_MS);
-          zombie.kill('SIGCONT');
-          // Back in the group, then the other one goes: the zombie, fenced meanwhile, ends up doing everything.
-          await zombie.waitForLog(() => zombie.logs().filter(holdsPartitions).length > joinsBefore);
-          await pause(random.next() * 2_000);
-          last.kill('SIGKILL');
-          killed.push(last);
-        })(),
-      ]);
-      expect(killed).toHaveLength(2);
-      await waitUntilDone(kafka, crashed, { transactional: true });
-      await stopAllCleanly(processes);
-    } finally {
-      for (const p of processes) p.kill('SIGKILL');
-    }
-    // The thawed zombie's writes were refused, and it took the work of both others over.
-    const survivor = processes.find((p) => !killed.includes(p))!;
-    expect(
-      survivor
-        .logs()
-        .some(
-          (l) => l.msg.includes('another instance has taken it over') || l.msg.includes('another instance merges now'),
-        ),
-    ).toBe(true);
-    expect(survivor.logs().some(merging)).toBe(true);
+      const crashed = runTopics(input, 'eos');
+      const processes = Array.from({ length: INSTANCES }, () => new ServiceProcess(args(crashed), crashed.group));
+      const killed: ServiceProcess[] = [];
+      try {
+        await Promise.all([
+          (async () => {
+            await produceOver(kafka, input, stream.frames.slice(head), PRODUCE_SECONDS);
+            await kafka.produce(input, stream.closing);
+          })(),
+          (async () => {
+            await Promise.all(processes.map((p) => p.waitForLog(holdsPartitions)));
+            const merger = await Promise.race(processes.map((p) => p.waitForLog(merging).then(() => p)));
+            await pause(1_000 + random.next() * 2_000);
+            merger.kill('SIGKILL');
+            killed.push(merger);
+            const [zombie, last] = processes.filter((p) => p !== merger) as [ServiceProcess, ServiceProcess];
+            await pause(random.next() * 2_000);
+            const joinsBefore = zombie.logs().filter(holdsPartitions).length;
+            zombie.kill('SIGSTOP');
+            await pause(FROZEN_MS);
+            zombie.kill('SIGCONT');
+            // Back in the group, then the other one goes: the zombie, fenced meanwhile, ends up doing everything.
+            await zombie.waitForLog(() => zombie.logs().filter(holdsPartitions).length > joinsBefore);
+            await pause(random.next() * 2_000);
+            last.kill('SIGKILL');
+            killed.push(last);
+          })(),
+        ]);
+        expect(killed).toHaveLength(2);
+        await waitUntilDone(kafka, crashed, { transactional: true });
+        await stopAllCleanly(processes);
+      } finally {
+        for (const p of processes) p.kill('SIGKILL');
+      }
+      // The thawed zombie's writes were refused, and it took the work of both others over.
+      const survivor = processes.find((p) => !killed.includes(p))!;
+      expect(
+        survivor
+          .logs()
+          .some(
+            (l) =>
+              l.msg.includes('another instance has taken it over') || l.msg.includes('another instance merges now'),
+          ),
+      ).toBe(true);
+      expect(survivor.logs().some(merging)).toBe(true);
 
-    const clean = runTopics(input, 'eos-clean');
-    const uninterrupted = new ServiceProcess(args(clean), clean.group);
-    try {
-      await waitUntilDone(kafka, clean, { transactional: true });
-      await stopAllCleanly([uninterrupted]);
-    } finally {
-      uninterrupted.kill('SIGKILL');
-    }
+      const clean = runTopics(input, 'eos-clean');
+      const uninterrupted = new ServiceProcess(args(clean), clean.group);
+      try {
+        await waitUntilDone(kafka, clean, { transactional: true });
+        await stopAllCleanly([uninterrupted]);
+      } finally {
+        uninterrupted.kill('SIGKILL');
+      }
 
-    const afterKills = expectEachOnce(await kafka.read(crashed.results));
-    const withoutKills = expectEachOnce(await kafka.read(clean.results));
-    expectMatchesReference(withoutKills, stream.reference);
-    expect(afterKills).toEqual(withoutKills);
-  });
+      const afterKills = expectEachOnce(await kafka.read(crashed.results));
+      const withoutKills = expectEachOnce(await kafka.read(clean.results));
+      expectMatchesReference(withoutKills, stream.reference);
+      expect(afterKills).toEqual(withoutKills);
+    },
+  );
 });

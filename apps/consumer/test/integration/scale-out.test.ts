@@ -41,7 +41,8 @@ describe('scale-out: instances in one consumer group', () => {
 
   /**
    * Runs `instances` instances over a fresh input topic (no idleness: the runs are held to each
-   * other record for record, and a revision emitted on going idle depends on the wall clock); `chaos` may kill one of them while the input flows. */
+   * other record for record, and a revision emitted on going idle depends on the wall clock); `chaos` may kill one
+   * of them while the input flows. */
   async function run(
     instances: number,
     chaos?: (running: readonly ServiceProcess[]) => Promise<void>,
@@ -75,7 +76,8 @@ describe('scale-out: instances in one consumer group', () => {
   }
 
   /** The partitions an instance held after its last group join. */
-  /** The partitions an instance held after its last group join before it was told to stop (a stopping instance may still hear joins as the others leave). */
+  /** The partitions an instance held after its last group join before it was told to stop (a stopping instance may
+   * still hear joins as the others leave). */
   function lastAssignment(process: ServiceProcess): number[] {
     const lines = process.logs();
     const stop = lines.findIndex((l) => l.msg.startsWith('stopping:'));

@@ -112,32 +112,40 @@ describe.skipIf(!secured)(
       return instances;
     }
 
-    it('with its least ACLs, killed after a checkpoint and restarted, ends with the exact counts; the password nowhere in its logs or /metrics', async () => {
-      const { run, args, env, password } = await setUp('svc-sec', serviceAcls);
-      const instances = await killedAndRestarted(run, args, env, async (first) => {
-        const metrics = await (await fetch(`${await first.httpBase()}/metrics`)).text();
-        expect(metrics).toContain('uniqstream');
-        expect(metrics).not.toContain(password);
-      });
-      expect(instances[1]!.logs().some((line) => line.msg.includes('adopted its checkpoint'))).toBe(true);
-      expectMatchesReference(latestByKey(await kafka.read(run.results)), stream.reference);
-      for (const instance of instances) {
-        expect(instance.stderr()).not.toContain(password);
-        expect(instance.logs()[0]?.kafka).toMatch(/^TLS \(own CA\), SASL SCRAM-SHA-512 as svc-/);
-      }
-    });
+    it(
+      'with its least ACLs, killed after a checkpoint and restarted, ends with the exact counts; the ' +
+        'password nowhere in its logs or /metrics',
+      async () => {
+        const { run, args, env, password } = await setUp('svc-sec', serviceAcls);
+        const instances = await killedAndRestarted(run, args, env, async (first) => {
+          const metrics = await (await fetch(`${await first.httpBase()}/metrics`)).text();
+          expect(metrics).toContain('uniqstream');
+          expect(metrics).not.toContain(password);
+        });
+        expect(instances[1]!.logs().some((line) => line.msg.includes('adopted its checkpoint'))).toBe(true);
+        expectMatchesReference(latestByKey(await kafka.read(run.results)), stream.reference);
+        for (const instance of instances) {
+          expect(instance.stderr()).not.toContain(password);
+          expect(instance.logs()[0]?.kafka).toMatch(/^TLS \(own CA\), SASL SCRAM-SHA-512 as svc-/);
+        }
+      },
+    );
 
-    it('exactly-once with its least ACLs (WRITE on its transactional ids), killed mid-stream and restarted: each window final once, the exact counts', async () => {
-      const eos = (r: RunTopics): AclRule[] => [
-        ...serviceAcls(r),
-        { resource: 'transactional-id', name: `${r.group}.${r.input}.`, pattern: 'prefixed', operations: ['write'] },
-        { resource: 'transactional-id', name: `${r.group}.merge`, operations: ['write'] },
-      ];
-      const { run, args, env, password } = await setUp('svc-sec-eos', eos);
-      const instances = await killedAndRestarted(run, [...args, '--guarantee', 'exactly-once'], env);
-      expectMatchesReference(expectEachOnce(await kafka.read(run.results)), stream.reference);
-      for (const instance of instances) expect(instance.stderr()).not.toContain(password);
-    });
+    it(
+      'exactly-once with its least ACLs (WRITE on its transactional ids), killed mid-stream and ' +
+        'restarted: each window final once, the exact counts',
+      async () => {
+        const eos = (r: RunTopics): AclRule[] => [
+          ...serviceAcls(r),
+          { resource: 'transactional-id', name: `${r.group}.${r.input}.`, pattern: 'prefixed', operations: ['write'] },
+          { resource: 'transactional-id', name: `${r.group}.merge`, operations: ['write'] },
+        ];
+        const { run, args, env, password } = await setUp('svc-sec-eos', eos);
+        const instances = await killedAndRestarted(run, [...args, '--guarantee', 'exactly-once'], env);
+        expectMatchesReference(expectEachOnce(await kafka.read(run.results)), stream.reference);
+        for (const instance of instances) expect(instance.stderr()).not.toContain(password);
+      },
+    );
 
     it('says in one line which ACL is missing (CREATE on its checkpoint topic) and exits 1', async () => {
       const { run, args, env, password } = await setUp('svc-acl', (r) =>

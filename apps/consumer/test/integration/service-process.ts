@@ -199,7 +199,9 @@ export async function waitUntilDone(kafka: TestKafka, run: RunTopics, options: D
         : mergeCommitted.get(0) === partialEnds.get(0);
     lastMerged = mergeCommitted.get(0);
     const results = resultEnds.get(0) ?? 0;
-    state = `input ${JSON.stringify([...ends])} committed ${JSON.stringify([...committed])}, partials end ${partialEnds.get(0)} merged to ${mergeCommitted.get(0)}, results ${results}`;
+    state =
+      `input ${JSON.stringify([...ends])} committed ${JSON.stringify([...committed])}, partials ` +
+      `end ${partialEnds.get(0)} merged to ${mergeCommitted.get(0)}, results ${results}`;
     quiet = counted && merged && results === lastResults && results > 0 ? quiet + 1 : 0;
     lastResults = results;
   }

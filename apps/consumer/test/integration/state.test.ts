@@ -102,7 +102,8 @@ describe('damaged or missing state', () => {
     expectMatchesReference(latestByKey(await kafka.read(run.results)), stream.reference);
   });
 
-  /** Half the input counted, every partition's checkpoints deleted (offsets stay committed), the rest counted with `extra` flags. */
+  /** Half the input counted, every partition's checkpoints deleted (offsets stay committed), the rest counted with
+   * `extra` flags. */
   async function checkpointsLost(
     name: string,
     extra: readonly string[],
@@ -166,7 +167,8 @@ describe('damaged or missing state', () => {
     });
     // 100 s of frames: the first minute comes out (revision 0), and is not final before end + 60 s.
     const onTime = Array.from({ length: 100 }, (_, s) => frame(`u${s % 40}`, t0 + s));
-    // Then late frames of the first minute from new users, behind the watermark and within the lateness, and nothing after them.
+    // Then late frames of the first minute from new users, behind the watermark and within the lateness, and
+    // nothing after them.
     const late = Array.from({ length: 7 }, (_, i) => frame(`late${i}`, t0 + 10 + i));
     await kafka.produce(run.input, onTime);
     const instance = new ServiceProcess(serviceArgs(run), run.group);
@@ -224,7 +226,8 @@ describe('damaged or missing state', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     throw new Error(
-      `minute:${start} did not come out as expected within ${timeoutMs} ms; last: ${JSON.stringify(last)} (${MINUTE} s windows)`,
+      `minute:${start} did not come out as expected within ${timeoutMs} ms; last: ${JSON.stringify(last)} ` +
+        `(${MINUTE} s windows)`,
     );
   }
 });

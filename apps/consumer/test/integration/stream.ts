@@ -22,7 +22,8 @@ export interface TestStream {
   readonly reference: ReadonlyMap<number, Counts>;
 }
 
-/** A small realistic stream: late frames, a tail, malformed frames and string timestamps (no bitflips: no counter can tell a low-bit flip from an honest frame). */
+/** A small realistic stream: late frames, a tail, malformed frames and string timestamps (no bitflips: no counter
+ * can tell a low-bit flip from an honest frame). */
 export function testStream(options: {
   readonly seed: number;
   readonly frames: number;
@@ -67,7 +68,8 @@ export function latestByKey(records: readonly ReadRecord[]): Map<string, string>
   return latest;
 }
 
-/** Every reference window has a final latest result with exactly its counts, under its key, and there is no other window. */
+/** Every reference window has a final latest result with exactly its counts, under its key, and there is no other
+ * window. */
 export function expectMatchesReference(
   latest: ReadonlyMap<string, string>,
   reference: ReadonlyMap<number, Counts>,

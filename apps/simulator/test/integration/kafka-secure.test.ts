@@ -58,7 +58,8 @@ describe.skipIf(!secured)(
       const refused = sim([...common, '--to', `kafka://${bootstrap}/${denied}`, ...login]);
       expect(refused.status).toBe(1);
       expect(refused.stderr).toBe(
-        `uniqstream-sim: cannot set up topic ${denied} on Kafka at ${bootstrap}: user ${user} may not write to it (an ACL for WRITE on topic ${denied} is missing; CREATE too, if it does not exist yet)\n`,
+        `uniqstream-sim: cannot set up topic ${denied} on Kafka at ${bootstrap}: user ${user} may not ` +
+          `write to it (an ACL for WRITE on topic ${denied} is missing; CREATE too, if it does not exist yet)\n`,
       );
       // The wrong password: one line, exit 1; neither password shown.
       const wrong = `pw-${randomBytes(9).toString('hex')}`;

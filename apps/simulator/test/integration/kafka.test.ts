@@ -49,45 +49,48 @@ describe('uniqstream-sim --to kafka://', () => {
   ];
   const lines = splitLines(sim(common).stdout);
 
-  it('keyed by uid: the topic holds the stdout lines, each partition in stdout order, each user in one partition', async () => {
-    const topic = `sim-uid-${run}`;
-    const result = sim([
-      ...common,
-      '--to',
-      `kafka://${bootstrap}/${topic}`,
-      '--partitions',
-      '3',
-      '--key',
-      'uid',
-      '--compression',
-      'gzip',
-      '--batch-bytes',
-      '200000',
-    ]);
-    expect(result.status).toBe(0);
-    expect(await kafka.partitions(topic)).toBe(3);
+  it(
+    'keyed by uid: the topic holds the stdout lines, each partition in stdout order, each user in ' + 'one partition',
+    async () => {
+      const topic = `sim-uid-${run}`;
+      const result = sim([
+        ...common,
+        '--to',
+        `kafka://${bootstrap}/${topic}`,
+        '--partitions',
+        '3',
+        '--key',
+        'uid',
+        '--compression',
+        'gzip',
+        '--batch-bytes',
+        '200000',
+      ]);
+      expect(result.status).toBe(0);
+      expect(await kafka.partitions(topic)).toBe(3);
 
-    const received = await readTopic(topic);
-    const all = [...received.values()].flat();
-    expect(all).toHaveLength(lines.length);
-    expect(sortedHex(all.map(valueOf))).toEqual(sortedHex(lines));
-    for (const list of received.values()) expect(isSubsequence(list.map(valueOf), lines)).toBe(true);
-    expect(received.size).toBe(3);
+      const received = await readTopic(topic);
+      const all = [...received.values()].flat();
+      expect(all).toHaveLength(lines.length);
+      expect(sortedHex(all.map(valueOf))).toEqual(sortedHex(lines));
+      for (const list of received.values()) expect(isSubsequence(list.map(valueOf), lines)).toBe(true);
+      expect(received.size).toBe(3);
 
-    const partitionOfKey = new Map<string, number>();
-    let wrongKey = 0;
-    let split = 0;
-    for (const m of all) {
-      const frame = validFrame(valueOf(m));
-      if (frame !== null && m.key !== frame.uid) wrongKey++;
-      if (m.key === null) continue;
-      const seen = partitionOfKey.get(m.key);
-      if (seen !== undefined && seen !== m.partition) split++;
-      partitionOfKey.set(m.key, m.partition);
-    }
-    expect(wrongKey).toBe(0);
-    expect(split).toBe(0);
-  });
+      const partitionOfKey = new Map<string, number>();
+      let wrongKey = 0;
+      let split = 0;
+      for (const m of all) {
+        const frame = validFrame(valueOf(m));
+        if (frame !== null && m.key !== frame.uid) wrongKey++;
+        if (m.key === null) continue;
+        const seen = partitionOfKey.get(m.key);
+        if (seen !== undefined && seen !== m.partition) split++;
+        partitionOfKey.set(m.key, m.partition);
+      }
+      expect(wrongKey).toBe(0);
+      expect(split).toBe(0);
+    },
+  );
 
   it('without keys: frames go round-robin, so partition p holds lines p, p+4, p+8, ... in order', async () => {
     const topic = `sim-none-${run}`;

@@ -116,112 +116,120 @@ const sortedHex = (values: readonly Buffer[]): string[] => values.map((v) => v.t
 const KAFKAJS_LINE = /^uniqstream-sim: (connection|brokerpool|producer|cluster|admin): /m;
 
 describe('uniqstream-sim --realtime --to kafka:// while the broker goes away', () => {
-  it('keeps its frames through a short outage, says so once, and ends with the topic holding exactly the stream its truth counts', async () => {
-    const topic = uniqueName('sim-outage');
-    broker.kafka.track({ topics: [topic] });
-    const truthPath = join(mkdtempSync(join(tmpdir(), 'sim-outage-')), 'truth.jsonl');
-    const args = [...STREAM, '--frames', '3000'];
-    const run = start([
-      ...args,
-      '--realtime',
-      '--to',
-      `kafka://127.0.0.1:${PORT}/${topic}`,
-      '--partitions',
-      '2',
-      '--batch-bytes',
-      String(BATCH_BYTES),
-      '--truth',
-      truthPath,
-    ]);
+  it(
+    'keeps its frames through a short outage, says so once, and ends with the topic holding exactly ' +
+      'the stream its truth counts',
+    async () => {
+      const topic = uniqueName('sim-outage');
+      broker.kafka.track({ topics: [topic] });
+      const truthPath = join(mkdtempSync(join(tmpdir(), 'sim-outage-')), 'truth.jsonl');
+      const args = [...STREAM, '--frames', '3000'];
+      const run = start([
+        ...args,
+        '--realtime',
+        '--to',
+        `kafka://127.0.0.1:${PORT}/${topic}`,
+        '--partitions',
+        '2',
+        '--batch-bytes',
+        String(BATCH_BYTES),
+        '--truth',
+        truthPath,
+      ]);
 
-    await until(run, async () => (await recordsIn(topic)) >= BEFORE_OUTAGE, `${BEFORE_OUTAGE} records in ${topic}`);
-    await stopBroker(quiet);
-    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
-    await startBroker(quiet);
-    const result = await finished(run);
+      await until(run, async () => (await recordsIn(topic)) >= BEFORE_OUTAGE, `${BEFORE_OUTAGE} records in ${topic}`);
+      await stopBroker(quiet);
+      await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+      await startBroker(quiet);
+      const result = await finished(run);
 
-    expect(result.status, result.stderr).toBe(0);
-    expect(
-      result.stderr.match(
-        /^uniqstream-sim: lost Kafka at .* while writing frames \(.*\); keeping them and retrying for up to 300 s$/gm,
-      ),
-      result.stderr,
-    ).toHaveLength(1);
-    expect(
-      result.stderr.match(/^uniqstream-sim: Kafka at .* acknowledges frames again, after \d+\.\d s$/gm),
-      result.stderr,
-    ).toHaveLength(1);
-    expect(result.stderr).not.toMatch(KAFKAJS_LINE);
-    expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(result.status, result.stderr).toBe(0);
+      expect(
+        result.stderr.match(
+          /^uniqstream-sim: lost Kafka at .* while writing frames \(.*\); keeping them and retrying for up to 300 s$/gm,
+        ),
+        result.stderr,
+      ).toHaveLength(1);
+      expect(
+        result.stderr.match(/^uniqstream-sim: Kafka at .* acknowledges frames again, after \d+\.\d s$/gm),
+        result.stderr,
+      ).toHaveLength(1);
+      expect(result.stderr).not.toMatch(KAFKAJS_LINE);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
 
-    // Every frame of the stream is in the topic exactly once (a send
-    // retried after the outage is not written twice) ...
-    const lines = splitLines(sim([...args, '--quiet']).stdout);
-    const values = (await broker.kafka.read(topic)).map((r) => r.value ?? Buffer.alloc(0));
-    expect(values.length).toBe(lines.length);
-    expect(sortedHex(values)).toEqual(sortedHex(lines));
-    // ... and the truth counts exactly what the topic holds.
-    const truth = readTruth(truthPath);
-    expect(truth.summary.frames).toBe(values.length);
-    expect(truthCounts(truth.windows)).toEqual(recount(values));
-  });
+      // Every frame of the stream is in the topic exactly once (a send
+      // retried after the outage is not written twice) ...
+      const lines = splitLines(sim([...args, '--quiet']).stdout);
+      const values = (await broker.kafka.read(topic)).map((r) => r.value ?? Buffer.alloc(0));
+      expect(values.length).toBe(lines.length);
+      expect(sortedHex(values)).toEqual(sortedHex(lines));
+      // ... and the truth counts exactly what the topic holds.
+      const truth = readTruth(truthPath);
+      expect(truth.summary.frames).toBe(values.length);
+      expect(truthCounts(truth.windows)).toEqual(recount(values));
+    },
+  );
 
-  it('gives up once the broker stays away past --kafka-outage: exit 1 with one line, and the truth counts only the acknowledged frames', async () => {
-    const topic = uniqueName('sim-gone');
-    broker.kafka.track({ topics: [topic] });
-    const truthPath = join(mkdtempSync(join(tmpdir(), 'sim-gone-')), 'truth.jsonl');
-    const args = [...STREAM, '--frames', '20000'];
-    const run = start([
-      ...args,
-      '--realtime',
-      '--to',
-      `kafka://127.0.0.1:${PORT}/${topic}`,
-      '--partitions',
-      '2',
-      '--batch-bytes',
-      String(BATCH_BYTES),
-      '--truth',
-      truthPath,
-      '--kafka-outage',
-      '5',
-    ]);
+  it(
+    'gives up once the broker stays away past --kafka-outage: exit 1 with one line, and the truth ' +
+      'counts only the acknowledged frames',
+    async () => {
+      const topic = uniqueName('sim-gone');
+      broker.kafka.track({ topics: [topic] });
+      const truthPath = join(mkdtempSync(join(tmpdir(), 'sim-gone-')), 'truth.jsonl');
+      const args = [...STREAM, '--frames', '20000'];
+      const run = start([
+        ...args,
+        '--realtime',
+        '--to',
+        `kafka://127.0.0.1:${PORT}/${topic}`,
+        '--partitions',
+        '2',
+        '--batch-bytes',
+        String(BATCH_BYTES),
+        '--truth',
+        truthPath,
+        '--kafka-outage',
+        '5',
+      ]);
 
-    await until(run, async () => (await recordsIn(topic)) >= BEFORE_OUTAGE, `${BEFORE_OUTAGE} records in ${topic}`);
-    await stopBroker(quiet);
-    const result = await finished(run);
-    await startBroker(quiet);
+      await until(run, async () => (await recordsIn(topic)) >= BEFORE_OUTAGE, `${BEFORE_OUTAGE} records in ${topic}`);
+      await stopBroker(quiet);
+      const result = await finished(run);
+      await startBroker(quiet);
 
-    expect(result.status, result.stderr).toBe(1);
-    const lines = result.stderr.trimEnd().split('\n');
-    expect(lines.at(-1)).toMatch(
-      /^uniqstream-sim: cannot write frames to Kafka at 127\.0\.0\.1:\d+: no acknowledgement for 5 s: .+ \(see --kafka-outage\)$/,
-    );
-    expect(lines.filter((line) => line.includes('lost Kafka at'))).toHaveLength(1);
-    expect(result.stderr).not.toMatch(KAFKAJS_LINE);
-    expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(result.status, result.stderr).toBe(1);
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines.at(-1)).toMatch(
+        /^uniqstream-sim: cannot write frames to Kafka at 127\.0\.0\.1:\d+: no acknowledgement for 5 s: .+ \(see --kafka-outage\)$/,
+      );
+      expect(lines.filter((line) => line.includes('lost Kafka at'))).toHaveLength(1);
+      expect(result.stderr).not.toMatch(KAFKAJS_LINE);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
 
-    // The truth counts the frames the broker acknowledged: the first N of
-    // the stream, all in the topic. The topic may also hold part of the one
-    // send the broker wrote but could not acknowledge as it stopped.
-    const truth = readTruth(truthPath);
-    const stream = splitLines(sim([...args, '--quiet']).stdout);
-    const acknowledged = stream.slice(0, truth.summary.frames);
-    expect(truth.summary.frames).toBeGreaterThanOrEqual(BEFORE_OUTAGE);
-    expect(truth.summary.frames).toBeLessThan(stream.length);
-    expect(truthCounts(truth.windows)).toEqual(recount(acknowledged));
-    const inTopic = new Map<string, number>();
-    for (const record of await broker.kafka.read(topic)) {
-      const hex = (record.value ?? Buffer.alloc(0)).toString('hex');
-      inTopic.set(hex, (inTopic.get(hex) ?? 0) + 1);
-    }
-    const take = (frame: Buffer): boolean => {
-      const left = inTopic.get(frame.toString('hex')) ?? 0;
-      if (left === 0) return false;
-      inTopic.set(frame.toString('hex'), left - 1);
-      return true;
-    };
-    expect(acknowledged.filter((frame) => !take(frame))).toEqual([]);
-    stream.slice(truth.summary.frames, truth.summary.frames + FRAMES_PER_SEND).filter(take);
-    expect([...inTopic.values()].every((left) => left === 0)).toBe(true);
-  });
+      // The truth counts the frames the broker acknowledged: the first N of
+      // the stream, all in the topic. The topic may also hold part of the one
+      // send the broker wrote but could not acknowledge as it stopped.
+      const truth = readTruth(truthPath);
+      const stream = splitLines(sim([...args, '--quiet']).stdout);
+      const acknowledged = stream.slice(0, truth.summary.frames);
+      expect(truth.summary.frames).toBeGreaterThanOrEqual(BEFORE_OUTAGE);
+      expect(truth.summary.frames).toBeLessThan(stream.length);
+      expect(truthCounts(truth.windows)).toEqual(recount(acknowledged));
+      const inTopic = new Map<string, number>();
+      for (const record of await broker.kafka.read(topic)) {
+        const hex = (record.value ?? Buffer.alloc(0)).toString('hex');
+        inTopic.set(hex, (inTopic.get(hex) ?? 0) + 1);
+      }
+      const take = (frame: Buffer): boolean => {
+        const left = inTopic.get(frame.toString('hex')) ?? 0;
+        if (left === 0) return false;
+        inTopic.set(frame.toString('hex'), left - 1);
+        return true;
+      };
+      expect(acknowledged.filter((frame) => !take(frame))).toEqual([]);
+      stream.slice(truth.summary.frames, truth.summary.frames + FRAMES_PER_SEND).filter(take);
+      expect([...inTopic.values()].every((left) => left === 0)).toBe(true);
+    },
+  );
 });

@@ -386,22 +386,40 @@ export const accuracySuite: Suite = async (ctx) => {
     .filter((e) => e.windows > 0);
   const hllMaxRel = Math.max(0, ...hllRows.map((e) => e.maxRel));
   const hour = combined.get(`${SETTINGS[2]!.name}/hour`)!;
-  const streamText = `${streams.length} realistic generated stream${streams.length === 1 ? '' : 's'} (${totalFrames.toLocaleString('en-US')} frames of ~${ACCURACY_FRAME_BYTES} bytes, 100k-user pool, 1000 frames/s; 5% of frames late by up to 5 s, 0.1% by up to 60 s, 0.01% with a bitflipped ts, 0.1% malformed)`;
+  const streamText =
+    `${streams.length} realistic generated stream${streams.length === 1 ? '' : 's'} ` +
+    `(${totalFrames.toLocaleString('en-US')} frames of ~${ACCURACY_FRAME_BYTES} bytes, 100k-user ` +
+    `pool, 1000 frames/s; 5% of frames late by up to 5 s, 0.1% by up to 60 s, 0.01% with a bitflipped ` +
+    `ts, 0.1% malformed)`;
   const paragraph =
-    `**Estimated counting error.** On ${streamText}, with the default settings (minute windows, exact counting, --allowed-lateness 60 s) ` +
-    `${percent(def.exact / Math.max(def.windows - def.missing, 1), 1)} of the ${def.windows} minute windows ended with exactly the true number of users; ` +
-    `the mean absolute error was ${def.meanAbs.toFixed(2)} users (${percent(def.meanRel, 3)}), the largest ${def.maxAbs} users (${percent(def.maxRel, 3)}). ` +
-    `${percent(lateOf(SETTINGS[0]!), 3)} of frames were dropped as too late. Exact counting itself adds no error: what remains comes from frames later than the allowed lateness ` +
-    `and from bitflipped timestamps, which FRAMES.md counts in no window. Of ${defFlips.flipped} bitflipped frames, the CLI rejected ${defFlips.rejected} as corrupt ts and dropped ${defFlips.late} as late; ` +
-    `it counted ${defFlips.wrong + defFlips.own}: ${defFlips.wrong} in a wrong minute and ${defFlips.own} in their own. A flip of one of the low bits moves ts by seconds to minutes and cannot be told from an honest ts. ` +
-    `With --allowed-lateness 0, ${percent(lateOf(SETTINGS[1]!), 2)} of frames are dropped as late and minute windows undercount by ${Math.abs(zero.meanSigned).toFixed(2)} users on average (mean relative error ${percent(zero.meanRel, 3)}, largest ${percent(zero.maxRel, 3)}). ` +
-    `With --method auto, hour windows stay exact (mean relative error ${percent(hour.meanRel, 3)}), and the HyperLogLog day to year windows were within ${percent(hllMaxRel, 2)} of the truth (standard error at the default precision: ${percent(HLL_STANDARD_ERROR, 2)}; with so few of these windows per stream, that is a spot check, not an error distribution).`;
+    `**Estimated counting error.** On ${streamText}, with the default settings (minute windows, exact ` +
+    `counting, --allowed-lateness 60 s) ` +
+    `${percent(def.exact / Math.max(def.windows - def.missing, 1), 1)} of the ${def.windows} minute ` +
+    `windows ended with exactly the true number of users; ` +
+    `the mean absolute error was ${def.meanAbs.toFixed(2)} users (${percent(def.meanRel, 3)}), the ` +
+    `largest ${def.maxAbs} users (${percent(def.maxRel, 3)}). ` +
+    `${percent(lateOf(SETTINGS[0]!), 3)} of frames were dropped as too late. Exact counting itself ` +
+    `adds no error: what remains comes from frames later than the allowed lateness ` +
+    `and from bitflipped timestamps, which FRAMES.md counts in no window. Of ${defFlips.flipped} ` +
+    `bitflipped frames, the CLI rejected ${defFlips.rejected} as corrupt ts and dropped ${defFlips.late} as late; ` +
+    `it counted ${defFlips.wrong + defFlips.own}: ${defFlips.wrong} in a wrong minute and ${defFlips.own} ` +
+    `in their own. A flip of one of the low bits moves ts by seconds to minutes and cannot be told ` +
+    `from an honest ts. ` +
+    `With --allowed-lateness 0, ${percent(lateOf(SETTINGS[1]!), 2)} of frames are dropped as late and ` +
+    `minute windows undercount by ${Math.abs(zero.meanSigned).toFixed(2)} users on average (mean ` +
+    `relative error ${percent(zero.meanRel, 3)}, largest ${percent(zero.maxRel, 3)}). ` +
+    `With --method auto, hour windows stay exact (mean relative error ${percent(hour.meanRel, 3)}), ` +
+    `and the HyperLogLog day to year windows were within ${percent(hllMaxRel, 2)} of the truth ` +
+    `(standard error at the default precision: ${percent(HLL_STANDARD_ERROR, 2)}; with so few of ` +
+    `these windows per stream, that is a spot check, not an error distribution).`;
 
   const headlines: Headline[] = [
     {
       key: 'accuracy.minute',
       label: 'Minute windows (defaults): windows exactly right; mean, max relative error',
-      value: `${percent(def.exact / Math.max(def.windows - def.missing, 1), 1)}; ${percent(def.meanRel, 3)}, ${percent(def.maxRel, 3)}`,
+      value:
+        `${percent(def.exact / Math.max(def.windows - def.missing, 1), 1)}; ` +
+        `${percent(def.meanRel, 3)}, ${percent(def.maxRel, 3)}`,
     },
     {
       key: 'accuracy.lateDropped',
@@ -410,9 +428,19 @@ export const accuracySuite: Suite = async (ctx) => {
     },
   ];
   const notes = [
-    `Streams: ${datasets.map((d) => `seed ${d.options.seed}: ${compact(d.frames)} frames, ${d.summary.users.toLocaleString('en-US')} users, ${d.summary.late} late + ${d.summary.tail} tail, ${d.summary.damage.bitflip} bitflips`).join('; ')}.`,
-    'One run per stream and setting: for a file, everything the CLI decides is driven by event time, not by the clock, so the results do not change from run to run.',
-    'Truth: the generator\'s exact distinct users per window among the valid frames (bitflipped and malformed frames belong to no window). Results: the last revision of each window the CLI printed. "Spurious" windows are results for windows the truth does not have (frames whose bitflipped ts landed there); "missing" ones are truth windows without any result.',
+    `Streams: ${datasets
+      .map(
+        (d) =>
+          `seed ${d.options.seed}: ${compact(d.frames)} frames, ${d.summary.users.toLocaleString('en-US')} ` +
+          `users, ${d.summary.late} late + ${d.summary.tail} tail, ${d.summary.damage.bitflip} bitflips`,
+      )
+      .join('; ')}.`,
+    'One run per stream and setting: for a file, everything the CLI decides is driven by event time, ' +
+      'not by the clock, so the results do not change from run to run.',
+    "Truth: the generator's exact distinct users per window among the valid frames (bitflipped and " +
+      'malformed frames belong to no window). Results: the last revision of each window the CLI ' +
+      'printed. "Spurious" windows are results for windows the truth does not have (frames whose ' +
+      'bitflipped ts landed there); "missing" ones are truth windows without any result.',
   ];
   return {
     id: 'accuracy',

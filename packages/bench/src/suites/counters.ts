@@ -174,7 +174,8 @@ export const countersSuite: Suite = async (context) => {
       onRun: (name, run, value) => context.log(`  ${name} run ${run + 1}: ${fmt(value / 1e6)} M adds/s`),
     });
     tables.push({
-      caption: `Adds per second, ${distinct.toExponential(0)} distinct keys each added ${REPEATS} times in random order`,
+      caption:
+        `Adds per second, ${distinct.toExponential(0)} distinct keys each added ${REPEATS} ` + `times in random order`,
       measurements: speed,
     });
 

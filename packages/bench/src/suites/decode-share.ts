@@ -60,7 +60,8 @@ export const decodeShareSuite: Suite = async (ctx) => {
     (d): d is readonly [Parser, FrameDecoder] => d[1] !== undefined,
   );
   ctx.log(
-    `decode-share: ${frames.length.toLocaleString('en-US')} frames, parsers ${decoders.map(([p]) => p).join(', ')}, ${ctx.runs} runs`,
+    `decode-share: ${frames.length.toLocaleString('en-US')} frames, parsers ` +
+      `${decoders.map(([p]) => p).join(', ')}, ${ctx.runs} runs`,
   );
 
   const out: DecodedFrame = { uidHi: 0, uidLo: 0, ts: 0 };
@@ -111,8 +112,13 @@ export const decodeShareSuite: Suite = async (ctx) => {
   };
 
   const notes = [
-    `Input: ${data.frames.toLocaleString('en-US')} frames of the end-to-end stream's kind (${(data.bytes / data.frames).toFixed(0)} bytes per frame, FRAMES.md disorder and damage), the same file for every parser; ${valid.toLocaleString('en-US')} frames decode as valid.`,
-    'Method: decode share = (decode-only µs per frame, this process, frames in memory) / (end-to-end µs per frame from the CLI summary). A no-op decoder cannot be plugged into the CLI, so the decode-only time is measured beside it instead; it runs with hot caches, so the share is if anything a lower bound.',
+    `Input: ${data.frames.toLocaleString('en-US')} frames of the end-to-end stream's kind (${(data.bytes / data.frames).toFixed(0)} ` +
+      `bytes per frame, FRAMES.md disorder and damage), the same file for every parser; ${valid.toLocaleString('en-US')} ` +
+      `frames decode as valid.`,
+    'Method: decode share = (decode-only µs per frame, this process, frames in memory) / (end-to-end ' +
+      'µs per frame from the CLI summary). A no-op decoder cannot be plugged into the CLI, so the ' +
+      'decode-only time is measured beside it instead; it runs with hot caches, so the share is if ' +
+      'anything a lower bound.',
   ];
   const fastShare = shares.get('fast');
   const jsonShare = shares.get('json');
@@ -122,10 +128,19 @@ export const decodeShareSuite: Suite = async (ctx) => {
     const decFast = micros(byName(results, decodeName('fast')).median);
     const decJson = micros(byName(results, decodeName('json')).median);
     notes.push(
-      `Decoding is ${percent(fastShare, 0)} of the end-to-end time with the scanner and ${percent(jsonShare, 0)} with JSON.parse. Cross-check: --parser json costs ${(e2eJson - e2eFast).toFixed(2)} µs/frame more end to end, and ${(decJson - decFast).toFixed(2)} µs/frame more decode-only: ${Math.abs(e2eJson - e2eFast - (decJson - decFast)) <= 0.15 * (decJson - decFast) ? 'they agree within 15%, so decoding adds to the rest and the shares hold' : 'they differ by more than 15%, so the shares are rough (decoding and the rest interact, e.g. through GC and caches)'}.`,
+      `Decoding is ${percent(fastShare, 0)} of the end-to-end time with the scanner and ${percent(jsonShare, 0)} ` +
+        `with JSON.parse. Cross-check: --parser json costs ${(e2eJson - e2eFast).toFixed(2)} µs/frame ` +
+        `more end to end, and ${(decJson - decFast).toFixed(2)} µs/frame more decode-only: ` +
+        `${
+          Math.abs(e2eJson - e2eFast - (decJson - decFast)) <= 0.15 * (decJson - decFast)
+            ? 'they agree within 15%, ' + 'so decoding adds to the rest and the shares hold'
+            : 'they differ by more than ' +
+              '15%, so the shares are rough (decoding and the rest interact, e.g. through GC and caches)'
+        }.`,
     );
     notes.push(
-      `With the scanner, the rest of the pipeline (reading, splitting, windows, counting, output) takes ${(e2eFast - decFast).toFixed(2)} µs/frame of the ${e2eFast.toFixed(2)} µs/frame end to end.`,
+      `With the scanner, the rest of the pipeline (reading, splitting, windows, counting, output) ` +
+        `takes ${(e2eFast - decFast).toFixed(2)} µs/frame of the ${e2eFast.toFixed(2)} µs/frame end to end.`,
     );
   }
   const headlines: Headline[] = [];

@@ -336,7 +336,8 @@ export const decodeSuite: Suite = async (ctx) => {
   const generatedBytesPerFrame = generated.bytes / generated.frames.length;
   ctx.log(
     `decode: ${frames.length} frames, ${(bytes / MB).toFixed(1)} MB, ${bytesPerFrame.toFixed(0)} bytes per frame; ` +
-      `generator corpus ${(generated.bytes / MB).toFixed(1)} MB, ${generatedBytesPerFrame.toFixed(0)} bytes per frame; ${runs} runs`,
+      `generator corpus ${(generated.bytes / MB).toFixed(1)} MB, ${generatedBytesPerFrame.toFixed(0)} ` +
+      `bytes per frame; ${runs} runs`,
   );
 
   const fast = createDecoder('fast');
@@ -402,20 +403,29 @@ export const decodeSuite: Suite = async (ctx) => {
     frames.length / (await timeSeconds(work));
   const strings = await compare(
     [
-      { name: 'byte loop', run: framesPerSecond(() => frames.forEach((f) => {
-          sink += stringsByLoop(f);
-        })) },
+      {
+        name: 'byte loop',
+        run: framesPerSecond(() =>
+          frames.forEach((f) => {
+            sink += stringsByLoop(f);
+          }),
+        ),
+      },
       {
         name: 'Buffer#indexOf',
-        run: framesPerSecond(() => frames.forEach((f) => {
-          sink += stringsByBufferIndexOf(f);
-        })),
+        run: framesPerSecond(() =>
+          frames.forEach((f) => {
+            sink += stringsByBufferIndexOf(f);
+          }),
+        ),
       },
       {
         name: 'latin1 + String#indexOf',
-        run: framesPerSecond(() => frames.forEach((f) => {
-          sink += stringsByLatin1IndexOf(f);
-        })),
+        run: framesPerSecond(() =>
+          frames.forEach((f) => {
+            sink += stringsByLatin1IndexOf(f);
+          }),
+        ),
       },
     ],
     { unit: 'frames/s', runs, warmup: STRING_WARMUP },
@@ -447,17 +457,28 @@ export const decodeSuite: Suite = async (ctx) => {
         ? 'met by one measure only'
         : 'NOT met';
   const notes = [
-    `fast / JSON.parse: ${times(wall)} by wall clock, ${times(cpu)} by CPU time (medians); target ${TARGET_RATIO}x: ${verdict}`,
-    `fast / previous fast: ${times(ratio(wasm, prior))} by wall clock, ${times(ratio(wasmCpu, priorCpu))} by CPU time; on the generator corpus ${times(ratio(genWasm, genPrior))} and ${times(ratio(genWasmCpu, genPriorCpu))}`,
-    `fast-js / JSON.parse: ${times(ratio(js, baseline))} by wall clock, ${times(ratio(jsCpu, baselineCpu))} by CPU time; fast / fast-js: ${times(ratio(wasm, js))}`,
-    `fast: ${((wasm.median * bytesPerFrame) / MB).toFixed(0)} MB/s, ${(MICROSECONDS_PER_SECOND / wasm.median).toFixed(2)} µs per frame (medians); generator corpus: ${((genWasm.median * generatedBytesPerFrame) / MB).toFixed(0)} MB/s, ${(MICROSECONDS_PER_SECOND / genWasm.median).toFixed(2)} µs per frame, ${times(ratio(genWasm, genParse))} JSON.parse, ${times(ratio(genWasm, genJs))} fast-js`,
+    `fast / JSON.parse: ${times(wall)} by wall clock, ${times(cpu)} by CPU time (medians); target ` +
+      `${TARGET_RATIO}x: ${verdict}`,
+    `fast / previous fast: ${times(ratio(wasm, prior))} by wall clock, ${times(ratio(wasmCpu, priorCpu))} ` +
+      `by CPU time; on the generator corpus ${times(ratio(genWasm, genPrior))} and ${times(ratio(genWasmCpu, genPriorCpu))}`,
+    `fast-js / JSON.parse: ${times(ratio(js, baseline))} by wall clock, ${times(ratio(jsCpu, baselineCpu))} ` +
+      `by CPU time; fast / fast-js: ${times(ratio(wasm, js))}`,
+    `fast: ${((wasm.median * bytesPerFrame) / MB).toFixed(0)} MB/s, ${(MICROSECONDS_PER_SECOND / wasm.median).toFixed(2)} ` +
+      `µs per frame (medians); generator corpus: ${((genWasm.median * generatedBytesPerFrame) / MB).toFixed(0)} ` +
+      `MB/s, ${(MICROSECONDS_PER_SECOND / genWasm.median).toFixed(2)} µs per frame, ${times(ratio(genWasm, genParse))} ` +
+      `JSON.parse, ${times(ratio(genWasm, genJs))} fast-js`,
     simd === undefined
       ? 'simdjson: not measured, its native addon is not built here'
       : `fast / simdjson: ${times(ratio(wasm, simd))}; simdjson / JSON.parse: ${times(ratio(simd, baseline))}`,
     `fast / json decoder: ${times(ratio(wasm, jsonDecoder))}`,
-    `finding the ends of the ${(stringsInCorpus / frames.length).toFixed(0)} strings of a frame in JavaScript: String#indexOf on latin1 text is ${times(ratio(latin1IndexOf, loop))} a byte loop and ${times(ratio(latin1IndexOf, bufferIndexOf))} Buffer#indexOf`,
-    `all ${frames.length} frames of each corpus decoded to the same uid hash and ts by ${decoders.map((d) => d.name).join(', ')} and the previous scanner`,
-    `corpora: ${(bytes / MB).toFixed(1)} MB, ${bytesPerFrame.toFixed(0)} bytes per frame (synthetic); ${(generated.bytes / MB).toFixed(1)} MB, ${generatedBytesPerFrame.toFixed(0)} bytes per frame (generator); load average ${load.toFixed(1)} on ${availableParallelism()} cores at the start`,
+    `finding the ends of the ${(stringsInCorpus / frames.length).toFixed(0)} strings of a frame in ` +
+      `JavaScript: String#indexOf on latin1 text is ${times(ratio(latin1IndexOf, loop))} a byte loop ` +
+      `and ${times(ratio(latin1IndexOf, bufferIndexOf))} Buffer#indexOf`,
+    `all ${frames.length} frames of each corpus decoded to the same uid hash and ts by ${decoders.map((d) => d.name).join(', ')} ` +
+      `and the previous scanner`,
+    `corpora: ${(bytes / MB).toFixed(1)} MB, ${bytesPerFrame.toFixed(0)} bytes per frame (synthetic); ` +
+      `${(generated.bytes / MB).toFixed(1)} MB, ${generatedBytesPerFrame.toFixed(0)} bytes per frame ` +
+      `(generator); load average ${load.toFixed(1)} on ${availableParallelism()} cores at the start`,
   ];
   return {
     id: 'decode',

@@ -50,7 +50,8 @@ export const e2eSuite: Suite = async (ctx) => {
   warmPageCache(data.path);
   const bytesPerFrame = data.bytes / data.frames;
   ctx.log(
-    `e2e: ${frames.toLocaleString('en-US')} frames, ${(data.bytes / MB).toFixed(0)} MB, ${CASES.length} cases x ${ctx.runs} runs`,
+    `e2e: ${frames.toLocaleString('en-US')} frames, ${(data.bytes / MB).toFixed(0)} MB, ${CASES.length} ` +
+      `cases x ${ctx.runs} runs`,
   );
 
   const cli = new CliCases();
@@ -67,7 +68,9 @@ export const e2eSuite: Suite = async (ctx) => {
 
   const tables: ReportTable[] = [
     {
-      caption: `uniqstream count FILE > /dev/null, ${frames.toLocaleString('en-US')} frames (frames/s from the CLI's summary)`,
+      caption:
+        `uniqstream count FILE > /dev/null, ${frames.toLocaleString('en-US')} frames (frames/s ` +
+        `from the CLI's summary)`,
       measurements: speed,
     },
   ];
@@ -87,9 +90,21 @@ export const e2eSuite: Suite = async (ctx) => {
   const full = !ctx.quick;
   const speedMet = minute.median >= TARGET_FRAMES_PER_SECOND;
   const notes: string[] = [
-    `Input: ${data.frames.toLocaleString('en-US')} frames, ${(data.bytes / MB).toFixed(0)} MB (${bytesPerFrame.toFixed(0)} bytes per frame with its newline), ${data.summary.users.toLocaleString('en-US')} distinct users of a pool of 100,000, 1000 frames/s of event time, FRAMES.md's disorder and damage (5% late up to 5 s, 0.1% up to 60 s, 0.01% bitflips, 0.1% malformed, 1% string ts).`,
-    `Minute windows, exact: ${spread(minute, 'frames/s')}, ${si((minute.median * bytesPerFrame) / MB)} MB/s: the ${compact(TARGET_FRAMES_PER_SECOND)} frames/s target is ${speedMet ? 'met' : 'NOT met'}${full ? '' : ' (quick run)'}.`,
-    `Cascade vs per-frame aggregation, all six windows: ${exactRatio.toFixed(2)}x (exact), ${autoRatio.toFixed(2)}x (auto); above 1 means cascade is faster. ${exactRatio >= 1 && autoRatio >= 1 ? 'Cascade is faster in both: keep it (it is the default).' : exactRatio < 1 && autoRatio < 1 ? 'Per-frame is faster in both: the default (cascade) should change.' : 'Neither wins both: the difference is within the noise or depends on the method.'}`,
+    `Input: ${data.frames.toLocaleString('en-US')} frames, ${(data.bytes / MB).toFixed(0)} MB (${bytesPerFrame.toFixed(0)} ` +
+      `bytes per frame with its newline), ${data.summary.users.toLocaleString('en-US')} distinct users ` +
+      `of a pool of 100,000, 1000 frames/s of event time, FRAMES.md's disorder and damage (5% late up ` +
+      `to 5 s, 0.1% up to 60 s, 0.01% bitflips, 0.1% malformed, 1% string ts).`,
+    `Minute windows, exact: ${spread(minute, 'frames/s')}, ${si((minute.median * bytesPerFrame) / MB)} ` +
+      `MB/s: the ${compact(TARGET_FRAMES_PER_SECOND)} frames/s target is ` +
+      `${speedMet ? 'met' : 'NOT met'}${full ? '' : ' (quick run)'}.`,
+    `Cascade vs per-frame aggregation, all six windows: ${exactRatio.toFixed(2)}x (exact), ` +
+      `${autoRatio.toFixed(2)}x (auto); above 1 means cascade is faster. ${
+        exactRatio >= 1 && autoRatio >= 1
+          ? 'Cascade is faster in ' + 'both: keep it (it is the default).'
+          : exactRatio < 1 && autoRatio < 1
+            ? 'Per-frame is faster in ' + 'both: the default (cascade) should change.'
+            : 'Neither wins both: the ' + 'difference is within the noise or depends on the method.'
+      }`,
   ];
   const headlines: Headline[] = [
     {
@@ -115,7 +130,15 @@ export const e2eSuite: Suite = async (ctx) => {
     const worst = rss.reduce((a, b) => (b.median > a.median ? b : a));
     const rssMet = worst.median <= TARGET_PEAK_RSS_MB;
     notes.push(
-      `Peak RSS: ${spread(minuteRss, 'MB')} for minute windows (exact); the largest case, ${worst.name}, ${spread(worst, 'MB')}: the ${TARGET_PEAK_RSS_MB} MB target for 1M frames from 100k users is ${rssMet ? 'met by every case' : minuteRss.median <= TARGET_PEAK_RSS_MB ? 'met by minute windows but not by every case' : 'NOT met'}${full ? '' : ' (quick run: 100k frames only)'}.`,
+      `Peak RSS: ${spread(minuteRss, 'MB')} for minute windows (exact); the largest case, ` +
+        `${worst.name}, ${spread(worst, 'MB')}: the ${TARGET_PEAK_RSS_MB} MB target for 1M frames from ` +
+        `100k users is ${
+          rssMet
+            ? 'met by every case'
+            : minuteRss.median <= TARGET_PEAK_RSS_MB
+              ? 'met by minute windows ' + 'but not by every case'
+              : 'NOT met'
+        }${full ? '' : ' (quick run: 100k frames only)'}.`,
     );
     headlines.push({
       key: 'e2e.peakRss',
@@ -130,7 +153,9 @@ export const e2eSuite: Suite = async (ctx) => {
   const last = cli.last(MINUTE_EXACT);
   if (last !== undefined) {
     notes.push(
-      `What the CLI reported (minute, exact, last run): counted ${last.counted.toLocaleString('en-US')}, late ${last.late} (dropped ${last.lateDropped}), corrupt ts ${last.corruptTs}, malformed ${last.malformed}; dropped ${percent((last.frames - last.counted) / last.frames, 2)} of frames.`,
+      `What the CLI reported (minute, exact, last run): counted ` +
+        `${last.counted.toLocaleString('en-US')}, late ${last.late} (dropped ${last.lateDropped}), ` +
+        `corrupt ts ${last.corruptTs}, malformed ${last.malformed}; dropped ${percent((last.frames - last.counted) / last.frames, 2)} of frames.`,
     );
   }
 

@@ -513,30 +513,54 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
 
   const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   const notes: string[] = [
-    `${frames.toLocaleString('en-US')} frames of ${frameBytes.toFixed(0)} bytes on average (${((frames * frameBytes) / 1e9).toFixed(2)} GB) per topic; broker: ${broker.description}, same machine.`,
-    `Source fetch settings (first table): maxBytesPerPartition ${PARTITION_COUNTS.map((p) => `${sizeLabel(defaultMaxBytesPerPartition(p))} for ${p} partition${p === 1 ? '' : 's'}`).join(', ')}; maxBytes ${sizeLabel(DEFAULT_MAX_BYTES)}, minBytes ${DEFAULT_MIN_BYTES}, maxWaitTimeInMs ${DEFAULT_MAX_WAIT_MS}; up to ${sizeLabel(DEFAULT_WORKER_BUFFER_BYTES)} between the threads.`,
-    `(a) in the first table runs kafkajs in a thread of its own whose heap starts with the old space the source's reader thread gets (${DEFAULT_READER_OLD_SPACE_MB} MB, KafkaSourceOptions.readerOldSpaceMb), so the ceiling has the pipeline's setting; its busy time stands in the main-thread table. On the benchmark's main thread the bare consume's cost depends on what ran before (V8 sizes the old generation from the heap's history: 2.3 µs of CPU a frame after the kafka suite alone, 5.7 after the other suites), so it only appears in the tuning table, beside both heap settings in a thread.`,
-    `Load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadAtEnd)}; ${availableParallelism()} cores, shared with the broker and other work.`,
+    `${frames.toLocaleString('en-US')} frames of ${frameBytes.toFixed(0)} bytes on average (${((frames * frameBytes) / 1e9).toFixed(2)} ` +
+      `GB) per topic; broker: ${broker.description}, same machine.`,
+    `Source fetch settings (first table): maxBytesPerPartition ` +
+      `${PARTITION_COUNTS.map(
+        (p) => `${sizeLabel(defaultMaxBytesPerPartition(p))} for ${p} ` + `partition${p === 1 ? '' : 's'}`,
+      ).join(', ')}; ` +
+      `maxBytes ${sizeLabel(DEFAULT_MAX_BYTES)}, minBytes ${DEFAULT_MIN_BYTES}, maxWaitTimeInMs ` +
+      `${DEFAULT_MAX_WAIT_MS}; up to ${sizeLabel(DEFAULT_WORKER_BUFFER_BYTES)} between the threads.`,
+    `(a) in the first table runs kafkajs in a thread of its own whose heap starts with the old space ` +
+      `the source's reader thread gets (${DEFAULT_READER_OLD_SPACE_MB} MB, ` +
+      `KafkaSourceOptions.readerOldSpaceMb), so the ceiling has the pipeline's setting; its busy time ` +
+      `stands in the main-thread table. On the benchmark's main thread the bare consume's cost depends ` +
+      `on what ran before (V8 sizes the old generation from the heap's history: 2.3 µs of CPU a frame ` +
+      `after the kafka suite alone, 5.7 after the other suites), so it only appears in the tuning ` +
+      `table, beside both heap settings in a thread.`,
+    `Load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadAtEnd)}; ${availableParallelism()} ` +
+      `cores, shared with the broker and other work.`,
   ];
   for (const partitions of PARTITION_COUNTS) {
     const a = byName(main, bare(partitions));
     const b = byName(main, piped(partitions, 'b', SOURCE));
     const alone = byName(main, sourceAlone(partitions));
     notes.push(
-      `${partitions} partition${partitions === 1 ? '' : 's'}: (c) the source alone (direct fetch, no decoding) ${(alone.median / 1e3).toFixed(1)} k frames/s, ${pct(ratio(alone, a))} of bare kafkajs; the pipeline (b) runs at ${pct(ratio(b, alone))} of it.`,
+      `${partitions} partition${partitions === 1 ? '' : 's'}: (c) the source alone (direct fetch, no ` +
+        `decoding) ${(alone.median / 1e3).toFixed(1)} k frames/s, ${pct(ratio(alone, a))} of bare ` +
+        `kafkajs; the pipeline (b) runs at ${pct(ratio(b, alone))} of it.`,
     );
     const r = ratio(b, a);
     notes.push(
-      `${partitions} partition${partitions === 1 ? '' : 's'}, (b) ${SOURCE.label}: ${pct(r)} of the bare kafkajs rate (median ${(b.median / 1e3).toFixed(1)} k vs ${(a.median / 1e3).toFixed(1)} k frames/s, ${((a.median * frameBytes) / 1e6).toFixed(0)} MB/s of frames at the ceiling): target ${pct(TARGET_RATIO)} ${r >= TARGET_RATIO ? 'met' : 'missed'}.`,
+      `${partitions} partition${partitions === 1 ? '' : 's'}, (b) ${SOURCE.label}: ${pct(r)} of the ` +
+        `bare kafkajs rate (median ${(b.median / 1e3).toFixed(1)} k vs ${(a.median / 1e3).toFixed(1)} k ` +
+        `frames/s, ${((a.median * frameBytes) / 1e6).toFixed(0)} MB/s of frames at the ceiling): ` +
+        `target ${pct(TARGET_RATIO)} ` +
+        `${r >= TARGET_RATIO ? 'met' : 'missed'}.`,
     );
   }
   if (secure === undefined) {
     notes.push(
-      '(d), the pipeline over TLS + SCRAM, did not run: the broker has no SASL_SSL listener (start it with `UNIQSTREAM_KAFKA_SECURE=1`, or `kafka-local start --secure`).',
+      '(d), the pipeline over TLS + SCRAM, did not run: the broker has no SASL_SSL listener (start it ' +
+        'with `UNIQSTREAM_KAFKA_SECURE=1`, or `kafka-local start --secure`).',
     );
   } else {
     notes.push(
-      `(d) reads and writes through the broker's SASL_SSL listener (${secure.bootstrap}, a throwaway CA of tools/kafka) as user ${TLS_USER}, logged in with SCRAM-SHA-512, allowed READ, WRITE, DESCRIBE and CREATE on topics and READ and DESCRIBE on groups named ${BENCH_PREFIX}*: TLS on every connection (kafkajs's and the source's own fetch connections), ACLs checked by the broker's StandardAuthorizer.`,
+      `(d) reads and writes through the broker's SASL_SSL listener (${secure.bootstrap}, a throwaway ` +
+        `CA of tools/kafka) as user ${TLS_USER}, logged in with SCRAM-SHA-512, allowed READ, WRITE, ` +
+        `DESCRIBE and CREATE on topics and READ and DESCRIBE on groups named ${BENCH_PREFIX}*: TLS on ` +
+        `every connection (kafkajs's and the source's own fetch connections), ACLs checked by the ` +
+        `broker's StandardAuthorizer.`,
     );
     for (const partitions of PARTITION_COUNTS) {
       const r = ratio(byName(main, overTls(partitions)), byName(main, piped(partitions, 'b', SOURCE)));
@@ -544,10 +568,12 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
       const brokers = recorder.brokerCpuMeasurements([piped(partitions, 'b', SOURCE), overTls(partitions)], warmup);
       const where =
         brokers.length === 2
-          ? ` CPU per frame, plaintext -> TLS: this process ${us(cpu[0]!)} -> ${us(cpu[1]!)} µs, the broker ${us(brokers[0]!)} -> ${us(brokers[1]!)} µs (medians).`
+          ? ` CPU per frame, plaintext -> TLS: this process ${us(cpu[0]!)} -> ${us(cpu[1]!)} µs, the ` +
+            `broker ${us(brokers[0]!)} -> ${us(brokers[1]!)} µs (medians).`
           : '';
       notes.push(
-        `${partitions} partition${partitions === 1 ? '' : 's'}, (d) over TLS + SCRAM: ${pct(r)} of (b) on plaintext: target ${pct(TLS_TARGET_RATIO)} ${r >= TLS_TARGET_RATIO ? 'met' : 'missed'}.${where}`,
+        `${partitions} partition${partitions === 1 ? '' : 's'}, (d) over TLS + SCRAM: ${pct(r)} of ` +
+          `(b) on plaintext: target ${pct(TLS_TARGET_RATIO)} ${r >= TLS_TARGET_RATIO ? 'met' : 'missed'}.${where}`,
       );
     }
   }
@@ -570,14 +596,17 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
   if (brokerCpu.length > 0) {
     tables.push({
       caption:
-        "Same runs, the broker's CPU per frame over the same span (its process on this machine; TLS moves work there: no sendfile, every byte encrypted)",
+        "Same runs, the broker's CPU per frame over the same span (its process on this machine; TLS " +
+        'moves work there: no sendfile, every byte encrypted)',
       measurements: brokerCpu,
     });
   }
   if (tuning.length > 0) {
     tables.push(
       {
-        caption: `Reader heap and fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames of each topic (frames/s)`,
+        caption:
+          `Reader heap and fetch sizes, first ${tuningFrames.toLocaleString('en-US')} frames ` +
+          `of each topic (frames/s)`,
         measurements: tuning,
       },
       {

@@ -182,7 +182,9 @@ function paragraphOf(setup: LatencySetup, variants: readonly Variant[], topics: 
       continue;
     }
     phrases.push(
-      `${name}: ${per.map((q, i) => `${ms(q!.p50)} / ${ms(q!.p99)} (${plural(topics[i]!.partitions, 'partition')})`).join(', ')}`,
+      `${name}: ${per
+        .map((q, i) => `${ms(q!.p50)} / ${ms(q!.p99)} ` + `(${plural(topics[i]!.partitions, 'partition')})`)
+        .join(', ')}`,
     );
     if (target !== undefined)
       (per.every((q) => q!.p99 <= target) ? meeting : missing).push(`${name} (${targetText(target)})`);
@@ -190,9 +192,14 @@ function paragraphOf(setup: LatencySetup, variants: readonly Variant[], topics: 
   const windows = topics.map((t) => `${t.measured} windows with ${plural(t.partitions, 'partition')}`).join(', ');
   const allSound = topics.every((t) => t.variants.every((r) => sound(r) !== undefined));
   return [
-    `**Result latency.** Frames arriving at ${setup.wallRate.toLocaleString('en-US')} frames/s with FRAMES.md's disorder (event time at ${(setup.wallRate / setup.eventRate).toFixed(0)}x the wall clock), minute windows:`,
-    `the first result of a window was readable in the results topic, counted from the arrival of the frame that let it be known, within (p50 / p99) ${phrases.join('; ')} (${windows}).`,
-    `Targets, with every partition count (p99 <= ${ms(setup.targetP99Ms)} at-least-once; exactly-once, its commit interval + ${ms(setup.targetP99Ms)}): ${meeting.length === 0 ? 'met by none' : `met by ${meeting.join('; ')}`}${missing.length === 0 ? '' : `; not by ${missing.join('; ')}`}.`,
+    `**Result latency.** Frames arriving at ${setup.wallRate.toLocaleString('en-US')} frames/s with ` +
+      `FRAMES.md's disorder (event time at ${(setup.wallRate / setup.eventRate).toFixed(0)}x the wall ` +
+      `clock), minute windows:`,
+    `the first result of a window was readable in the results topic, counted from the arrival of the ` +
+      `frame that let it be known, within (p50 / p99) ${phrases.join('; ')} (${windows}).`,
+    `Targets, with every partition count (p99 <= ${ms(setup.targetP99Ms)} at-least-once; ` +
+      `exactly-once, its commit interval + ${ms(setup.targetP99Ms)}): ` +
+      `${meeting.length === 0 ? 'met by none' : `met by ${meeting.join('; ')}`}${missing.length === 0 ? '' : `; not by ${missing.join('; ')}`}.`,
     allSound
       ? "Every window's final result equalled tools/reference's count of the input."
       : 'Some results differed from the reference count or a counter failed: see the report.',
@@ -214,13 +221,19 @@ function tablesOf(setup: LatencySetup, topics: readonly TopicRun[]): TextTable[]
   return [
     {
       caption:
-        "First result of a window (revision 0 for the CLI, the service's merged revision at its first publication): from the arrival (append to the input topic) of the frame that moved the watermark past the window's end to the result readable in the results topic",
+        "First result of a window (revision 0 for the CLI, the service's merged revision at its first " +
+        'publication): from the arrival (append to the input topic) of the frame that moved the watermark ' +
+        "past the window's end to the result readable in the results topic",
       header: ['counter', 'guarantee', 'partitions', 'windows', 'p50', 'p99', 'max', 'target'],
       rows: rows((f) => f.firstResultMs, true),
     },
     {
       caption:
-        "The service's first results, step by step: from when the window could be known to the append of the partials-topic record that let the merge publish it (every partition's watermark, carried by its partials and progress records, past the window's end): the counting role's fetch, count and write; from there to the result readable: the merge's fetch, merge and write (with exactly-once, the partials' commit comes first)",
+        "The service's first results, step by step: from when the window could be known to the append " +
+        "of the partials-topic record that let the merge publish it (every partition's watermark, carried " +
+        "by its partials and progress records, past the window's end): the counting role's fetch, count " +
+        "and write; from there to the result readable: the merge's fetch, merge and write (with " +
+        "exactly-once, the partials' commit comes first)",
       header: ['counter', 'partitions', 'windows', 'count role p50', 'p99', 'max', 'merge p50', 'p99', 'max'],
       rows: topics.flatMap((topic) =>
         topic.variants
@@ -235,13 +248,16 @@ function tablesOf(setup: LatencySetup, topics: readonly TopicRun[]): TextTable[]
       ),
     },
     {
-      caption: `Final results: from the arrival of the frame that moved the watermark past the window's end + ${setup.allowedLateness} s of allowed lateness to the final result readable`,
+      caption:
+        `Final results: from the arrival of the frame that moved the watermark past the ` +
+        `window's end + ${setup.allowedLateness} s of allowed lateness to the final result readable`,
       header: ['counter', 'guarantee', 'partitions', 'windows', 'p50', 'p99', 'max'],
       rows: rows((f) => f.finalMs, false),
     },
     {
       caption:
-        "Checks and cost: every window of the stream ended with a final result equal to tools/reference's count of the topic",
+        'Checks and cost: every window of the stream ended with a final result equal to ' +
+        "tools/reference's count of the topic",
       header: [
         'counter',
         'partitions',
@@ -280,17 +296,43 @@ function notesOf(setup: LatencySetup, topics: readonly TopicRun[]): string[] {
   const reader = quantilesOf(readerDelays);
   const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   const notes = [
-    `Input: ${setup.frames.toLocaleString('en-US')} frames of ~2 KB per topic from 100k users, ${setup.eventRate} frames per second of event time with FRAMES.md's disorder (5% up to ${setup.maxDelay} s late, 0.1% up to 60 s, 0.1% malformed, 1% string ts; no bitflips), replayed by \`uniqstream-sim replay --rate ${setup.wallRate}\` (keyed by uid): event time runs ${speed.toFixed(1)}x the wall clock, a minute window ends every ${(setup.windowSeconds / speed).toFixed(2)} s of wall time. Broker: ${setup.broker}, same machine.`,
+    `Input: ${setup.frames.toLocaleString('en-US')} frames of ~2 KB per topic from 100k users, ${setup.eventRate} ` +
+      `frames per second of event time with FRAMES.md's disorder (5% up to ${setup.maxDelay} s late, ` +
+      `0.1% up to 60 s, 0.1% malformed, 1% string ts; no bitflips), replayed by \`uniqstream-sim replay ` +
+      `--rate ${setup.wallRate}\` (keyed by uid): event time runs ${speed.toFixed(1)}x the wall clock, ` +
+      `a minute window ends every ${(setup.windowSeconds / speed).toFixed(2)} s of wall time. Broker: ` +
+      `${setup.broker}, same machine.`,
     ...topics.map(
       (t) =>
-        `${plural(t.partitions, 'partition')}: the stream arrived at ${(t.arrival.frames / t.arrival.seconds).toFixed(0)} frames/s over ${t.arrival.seconds.toFixed(0)} s (longest pause between appends ${ms(t.arrival.largestGapMs)}); ${t.streamWindows} windows, the first ${setup.warmupWindows} left out of the figures (partial, warm-up), ${t.measured} measured.`,
+        `${plural(t.partitions, 'partition')}: the stream arrived at ${(t.arrival.frames / t.arrival.seconds).toFixed(0)} ` +
+        `frames/s over ${t.arrival.seconds.toFixed(0)} s (longest pause between appends ` +
+        `${ms(t.arrival.largestGapMs)}); ${t.streamWindows} windows, the first ${setup.warmupWindows} ` +
+        `left out of the figures (partial, warm-up), ${t.measured} measured.`,
     ),
-    `All counters read the same stream at the same time, each in a group of its own, writing to a results topic of its own (${setup.countingArgs.join(' ')}): they are compared on the same input under the same load, sharing this machine's cores with the broker, the simulator and each other. The allowed lateness is scaled with event time (${setup.allowedLateness} s of event time, ${(setup.allowedLateness / speed).toFixed(1)} s of wall time), so that, as 60 s does at real-time pace, it outlasts the pipelines' waits: windows come out, get revisions, and are final about half a minute later. The service's merged revision of a window is the sum of its partitions' share revisions + 1, less 1: its first result is revision 0 only when one partition makes it up (with 4 partitions, 3 at least), and a higher one holds late frames that came in before it was published (with exactly-once, partials wait for the next commit); the checks table says how often a first result was revision 0.`,
-    "Could be known: computed by the bench from the input alone (each frame read back with tools/reference, its append time on the input topic, which has LogAppendTime; the watermark per partition, highest ts - max delay, and its minimum over partitions). Readable: a result's append time on its results topic (LogAppendTime) for at-least-once counters, whose results are readable once appended; for results written in transactions, when the bench's reader (kafkajs, read_committed) received it.",
+    `All counters read the same stream at the same time, each in a group of its own, writing to a ` +
+      `results topic of its own (${setup.countingArgs.join(' ')}): they are compared on the same input ` +
+      `under the same load, sharing this machine's cores with the broker, the simulator and each other. ` +
+      `The allowed lateness is scaled with event time (${setup.allowedLateness} s of event time, ${(setup.allowedLateness / speed).toFixed(1)} ` +
+      `s of wall time), so that, as 60 s does at real-time pace, it outlasts the pipelines' waits: ` +
+      `windows come out, get revisions, and are final about half a minute later. The service's merged ` +
+      `revision of a window is the sum of its partitions' share revisions + 1, less 1: its first result ` +
+      `is revision 0 only when one partition makes it up (with 4 partitions, 3 at least), and a higher ` +
+      `one holds late frames that came in before it was published (with exactly-once, partials wait for ` +
+      `the next commit); the checks table says how often a first result was revision 0.`,
+    'Could be known: computed by the bench from the input alone (each frame read back with ' +
+      'tools/reference, its append time on the input topic, which has LogAppendTime; the watermark per ' +
+      "partition, highest ts - max delay, and its minimum over partitions). Readable: a result's append " +
+      'time on its results topic (LogAppendTime) for at-least-once counters, whose results are readable ' +
+      "once appended; for results written in transactions, when the bench's reader (kafkajs, " +
+      'read_committed) received it.',
     reader === undefined
       ? "The reader's delay could not be measured."
-      : `The bench's reader had at-least-once results p50 ${ms(reader.p50)}, p99 ${ms(reader.p99)}, max ${ms(reader.max)} after their append: the tail is this machine's scheduling, not the broker, which is why appends are the measure where they may be.`,
-    `Figures are nearest-rank quantiles over the windows of one run per topic (with fewer than 100 windows the p99 is the largest); --runs does not apply. Load average at the start ${load(setup.loadAtStart)}, at the end ${load(setup.loadAtEnd)}.`,
+      : `The bench's reader had at-least-once results p50 ${ms(reader.p50)}, p99 ${ms(reader.p99)}, ` +
+        `max ${ms(reader.max)} after their append: the tail is this machine's scheduling, not the broker, ` +
+        `which is why appends are the measure where they may be.`,
+    `Figures are nearest-rank quantiles over the windows of one run per topic (with fewer than 100 ` +
+      `windows the p99 is the largest); --runs does not apply. Load average at the start ` +
+      `${load(setup.loadAtStart)}, at the end ${load(setup.loadAtEnd)}.`,
     ...setup.left,
   ];
   for (const topic of topics) {
@@ -298,7 +340,8 @@ function notesOf(setup: LatencySetup, topics: readonly TopicRun[]): string[] {
       const problems = run.figures?.problems ?? [];
       if (problems.length > 0)
         notes.push(
-          `${run.variant.label}, ${plural(topic.partitions, 'partition')}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}.`,
+          `${run.variant.label}, ${plural(topic.partitions, 'partition')}: ` +
+            `${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}.`,
         );
     }
   }

@@ -147,14 +147,17 @@ const COUNTING_ARGS = [
   '--allowed-lateness',
   String(ALLOWED_LATENESS),
 ];
-/** The first window is partial and the next one meets counters still warming up (JIT, first fetches): left out of the figures. */
+/** The first window is partial and the next one meets counters still warming up (JIT, first fetches): left out of
+ * the figures. */
 const WARMUP_WINDOWS = 2;
-/** Benchmark target of issue 13: a window's first result readable within this, at p99, at-least-once; exactly-once within its commit interval and this. */
+/** Benchmark target of issue 13: a window's first result readable within this, at p99, at-least-once; exactly-once
+ * within its commit interval and this. */
 const TARGET_P99_MS = 250;
 /** The service's --checkpoint-interval under exactly-once when none is given: its transactions commit this often. */
 const EXACTLY_ONCE_INTERVAL_SECONDS = 1;
 const CHECKPOINT_INTERVAL_FLAG = '--checkpoint-interval';
-/** The CLI ends this long after the last frame (every window flushed); the stream starts within a few seconds of it joining. */
+/** The CLI ends this long after the last frame (every window flushed); the stream starts within a few seconds of
+ * it joining. */
 const CLI_UNTIL_IDLE_SECONDS = 15;
 const READY_TIMEOUT_MS = 120_000;
 const FINALS_TIMEOUT_MS = 120_000;
@@ -176,14 +179,16 @@ function guaranteeOf(args: readonly string[]): string {
   return flagValue(args, GUARANTEE_FLAG) ?? AT_LEAST_ONCE;
 }
 
-/** The p99 a variant is held against: 250 ms at-least-once; exactly-once, results wait for the commit, so its interval more. */
+/** The p99 a variant is held against: 250 ms at-least-once; exactly-once, results wait for the commit, so its
+ * interval more. */
 export function targetOf(args: readonly string[]): number {
   if (guaranteeOf(args) === AT_LEAST_ONCE) return TARGET_P99_MS;
   const interval = Number(flagValue(args, CHECKPOINT_INTERVAL_FLAG) ?? EXACTLY_ONCE_INTERVAL_SECONDS);
   return interval * MS_PER_SECOND + TARGET_P99_MS;
 }
 
-/** `service, --checkpoint-interval 0.2` -> `service-checkpoint-interval-0-2`: a headline key and part of topic names that stays when variants are added. */
+/** `service, --checkpoint-interval 0.2` -> `service-checkpoint-interval-0-2`: a headline key and part of topic
+ * names that stays when variants are added. */
 function slug(label: string): string {
   return label
     .toLowerCase()
@@ -257,7 +262,8 @@ export function closingFrames(lastTs: number, partitions: number, level: number)
   return messages;
 }
 
-/** Replays the stream's file into `topic` at WALL_RATE frames/s through the simulator; resolves when it has sent everything. */
+/** Replays the stream's file into `topic` at WALL_RATE frames/s through the simulator; resolves when it has sent
+ * everything. */
 async function replay(file: string, bootstrap: string, topic: string): Promise<void> {
   const child = spawn(
     SIM_BIN,
@@ -422,7 +428,8 @@ async function sendInput(
 ): Promise<{ streamEnds: Map<number, number>; closers: number }> {
   const { ctx, kafka, admin, input } = stage;
   ctx.log(
-    `${stage.label}: replaying ${dataset.frames.toLocaleString('en-US')} frames at ${WALL_RATE} frames/s (${(dataset.frames / WALL_RATE).toFixed(0)} s) into ${input}`,
+    `${stage.label}: replaying ${dataset.frames.toLocaleString('en-US')} frames at ${WALL_RATE} ` +
+      `frames/s (${(dataset.frames / WALL_RATE).toFixed(0)} s) into ${input}`,
   );
   await replay(dataset.path, stage.bootstrap, input);
   const streamEnds = new Map((await topicEnds(admin, input)).map((o) => [o.partition, Number(o.high)]));
@@ -442,7 +449,8 @@ async function sendInput(
   return { streamEnds, closers: closers.length };
 }
 
-/** Waits for every counter's final results of the stream's windows (what arrived is checked either way), then stops the counters. */
+/** Waits for every counter's final results of the stream's windows (what arrived is checked either way), then
+ * stops the counters. */
 async function stopCounters(stage: Stage, counters: readonly Counter[], starts: readonly number[]): Promise<void> {
   stage.ctx.log(
     `${stage.label}: stream sent; waiting for every counter's final results of its ${starts.length} windows`,
@@ -662,7 +670,9 @@ export const latencySuite: Suite = async (ctx) => {
     ctx.log(`${ID}: the simulator's build failed; using the one in apps/simulator/dist, if any`);
   buildConsumer(ctx.log, ID);
   if (!consumerBuilt()) {
-    const reason = `apps/consumer/dist/main.js is missing: build the consumer service first (${buildCommand(CONSUMER_PACKAGE)}).`;
+    const reason =
+      `apps/consumer/dist/main.js is missing: build the consumer service first ` +
+      `(${buildCommand(CONSUMER_PACKAGE)}).`;
     return { id: ID, title: TITLE, tables: [], notes: [`Skipped: ${reason}`], skipped: reason };
   }
   return measure(ctx);

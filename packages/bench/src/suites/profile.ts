@@ -50,7 +50,9 @@ export const profileSuite: Suite = async (ctx) => {
   warmPageCache(data.path);
   const textTables: TextTable[] = [];
   const notes: string[] = [
-    `Input: the end-to-end stream, ${data.frames.toLocaleString('en-US')} frames of ~2 KB; sampling every ${SAMPLING_INTERVAL_MICROS} µs; self time is time on top of the stack (callees excluded). Profiling slows the run down a little.`,
+    `Input: the end-to-end stream, ${data.frames.toLocaleString('en-US')} frames of ~2 KB; sampling ` +
+      `every ${SAMPLING_INTERVAL_MICROS} µs; self time is time on top of the stack (callees excluded). ` +
+      `Profiling slows the run down a little.`,
   ];
   for (const setting of SETTINGS) {
     const dir = join(ctx.workDir, 'profile', setting.id);
@@ -72,7 +74,11 @@ export const profileSuite: Suite = async (ctx) => {
     });
     const top = functions[0];
     notes.push(
-      `${setting.name}: ${si(run.framesPerSecond)} frames/s while profiled; ${top === undefined ? 'no samples' : `the top function is \`${top.name}\` (${percent(top.share, 1)} of self time)`}; the largest areas: ${areas
+      `${setting.name}: ${si(run.framesPerSecond)} frames/s while profiled; ${
+        top === undefined
+          ? 'no samples'
+          : `the top function is \`${top.name}\` ` + `(${percent(top.share, 1)} of self time)`
+      }; the largest areas: ${areas
         .slice(0, 3)
         .map((a) => `${a.area} ${percent(a.share, 0)}`)
         .join(
@@ -81,7 +87,9 @@ export const profileSuite: Suite = async (ctx) => {
     );
   }
   notes.push(
-    '`wasm-function[n]` entries are the WebAssembly scanner of @uniqstream/frames (its module carries no function names); `isUtf8` and `read` without a place are V8 and libuv natives called from JavaScript (UTF-8 validation of frames, file reads).',
+    '`wasm-function[n]` entries are the WebAssembly scanner of @uniqstream/frames (its module carries ' +
+      'no function names); `isUtf8` and `read` without a place are V8 and libuv natives called from ' +
+      'JavaScript (UTF-8 validation of frames, file reads).',
   );
   return { id: 'profile', title: 'CPU profile of uniqstream count', tables: [], textTables, notes };
 };

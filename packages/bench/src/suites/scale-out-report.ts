@@ -35,7 +35,8 @@ export interface CaseRun {
   readonly cpuSeconds: number;
   /** CPU of all the case's processes from their start to the first input bytes read. */
   readonly startupCpuSeconds: number;
-  /** CPU of all the case's processes over the second half of the input (from half its bytes read to the end): warmed up. */
+  /** CPU of all the case's processes over the second half of the input (from half its bytes read to the end):
+   * warmed up. */
   readonly secondHalfCpuSeconds: number;
   /** Peak RSS of each process (bytes). */
   readonly peakRssBytes: readonly number[];
@@ -45,9 +46,11 @@ export interface CaseRun {
   readonly framesPerInstance?: readonly number[];
   /** Partial results the merge read (the service). */
   readonly partials?: number;
-  /** frames/s as `uniqstream count` prints it itself: from its pipeline's start (group join included) to its exit (the idle wait included). */
+  /** frames/s as `uniqstream count` prints it itself: from its pipeline's start (group join included) to its exit
+   * (the idle wait included). */
   readonly ownRate?: number;
-  /** uniqstream count: ms from the last sample in which it read 1 MiB or more (a fetch answer with frames) to its end point. */
+  /** uniqstream count: ms from the last sample in which it read 1 MiB or more (a fetch answer with frames) to its
+   * end point. */
   readonly lastFetchBeforeEndMs?: number;
 }
 
@@ -135,7 +138,10 @@ export function shareOf(x: Measurement, y: Measurement): Share {
 
 function describeShare(share: Share, asPercent: boolean): string {
   const f = (v: number): string => (asPercent ? percent(v, 0) : `${v.toFixed(2)}x`);
-  return `${f(share.ofMedians)} (per round ${f(share.perRound.median)}, ${f(share.perRound.min)}-${f(share.perRound.max)})`;
+  return (
+    `${f(share.ofMedians)} (per round ${f(share.perRound.median)}, ` +
+    `${f(share.perRound.min)}-${f(share.perRound.max)})`
+  );
 }
 
 function find(results: readonly CaseResult[], letter: CaseLetter, partitions: number): CaseResult | undefined {
@@ -229,7 +235,9 @@ function headlinesOf(
     const share = shareOf(b.speed, a.speed);
     headlines.push({
       key: `scaleOut.service.${p}p`,
-      label: `Consumer service, 1 instance, at-least-once, ${p} partition${p === 1 ? '' : 's'} (${frames}; share of uniqstream count Kafka -> Kafka)`,
+      label:
+        `Consumer service, 1 instance, at-least-once, ${p} partition${p === 1 ? '' : 's'} ` +
+        `(${frames}; share of uniqstream count Kafka -> Kafka)`,
       value: `${spread(b.speed, 'frames/s')}; ${percent(share.ofMedians, 0)} of ${si(a.speed.median)}`,
       target: `>= ${percent(TARGETS.serviceShare, 0)} of uniqstream count`,
       met: share.ofMedians >= TARGETS.serviceShare,
@@ -245,7 +253,9 @@ function headlinesOf(
   if (exactly.length > 0) {
     headlines.push({
       key: 'scaleOut.exactlyOnce',
-      label: `Consumer service, 1 instance, exactly-once (${partitionCounts.map((p) => `${p}p`).join('; ')}; share of uniqstream count)`,
+      label:
+        `Consumer service, 1 instance, exactly-once ` +
+        `(${partitionCounts.map((p) => `${p}p`).join('; ')}; share of uniqstream count)`,
       value: exactly.join('; '),
     });
   }
@@ -258,8 +268,12 @@ function headlinesOf(
     const cpu = shareOf(cpuD, cpuB);
     headlines.push({
       key: `scaleOut.twoInstances.${p}p`,
-      label: `Consumer service, 2 instances in one group, ${p} partitions: frames/s (vs 1 instance); CPU per frame (vs 1 instance)`,
-      value: `${spread(d.speed, 'frames/s')} (${shareOf(d.speed, b.speed).ofMedians.toFixed(2)}x); ${si(cpuD.median)} vs ${si(cpuB.median)} CPU-s per M frames (${cpu.ofMedians.toFixed(2)}x)`,
+      label:
+        `Consumer service, 2 instances in one group, ${p} partitions: frames/s (vs 1 instance); ` +
+        `CPU per frame (vs 1 instance)`,
+      value:
+        `${spread(d.speed, 'frames/s')} (${shareOf(d.speed, b.speed).ofMedians.toFixed(2)}x); ${si(cpuD.median)} ` +
+        `vs ${si(cpuB.median)} CPU-s per M frames (${cpu.ofMedians.toFixed(2)}x)`,
       target: `CPU per frame <= ${TARGETS.twoInstancesCpu.toFixed(2)}x 1 instance`,
       met: cpu.ofMedians <= TARGETS.twoInstancesCpu,
     });
@@ -272,7 +286,9 @@ function headlinesOf(
       cli.length === 0 ? '' : `; uniqstream count ${Math.max(...cli.map((r) => peakRss(r).max)).toFixed(0)} MB`;
     headlines.push({
       key: 'scaleOut.peakRss',
-      label: `Consumer service, peak RSS per instance (${frames} from 100k users, minute windows; largest run of any case)`,
+      label:
+        `Consumer service, peak RSS per instance (${frames} from 100k users, minute windows; ` +
+        `largest run of any case)`,
       value: `${largest.toFixed(0)} MB${cliRss}`,
       target: `<= ${TARGETS.peakRssMb} MB`,
       met: largest <= TARGETS.peakRssMb,
@@ -302,16 +318,23 @@ function paragraphOf(
     partials.length === 0
       ? []
       : [
-          `The merge read ${si(median(partials))} partial results per run (median) for the ${si(setup.frames)} frames: its work grows with windows x partitions x revisions, not with frames.`,
+          `The merge read ${si(median(partials))} partial results per run (median) for the ${si(setup.frames)} ` +
+            `frames: its work grows with windows x partitions x revisions, not with frames.`,
         ];
   const targets = checks.filter((c) => c.met !== undefined);
   const met = targets.filter((c) => c.met === true).map((c) => c.what);
   const missed = targets.filter((c) => c.met === false).map((c) => c.what);
   return [
-    `**Service throughput.** ${setup.frames.toLocaleString('en-US')} frames of ~2 KB from 100k users in a 1- and a 4-partition topic, minute windows, exact, counted Kafka to Kafka by (a) \`uniqstream count\`, (b) \`uniqstream-consumer\` (1 instance, at-least-once), (c) the same with \`--guarantee exactly-once\` and (d) 2 instances in one group, from the first input bytes read to every frame counted and its results acknowledged (medians of ${results[0]?.speed.values.length ?? 0} runs, round-robin): ${perTopic.join('; ')}.`,
+    `**Service throughput.** ${setup.frames.toLocaleString('en-US')} frames of ~2 KB from 100k users ` +
+      `in a 1- and a 4-partition topic, minute windows, exact, counted Kafka to Kafka by (a) ` +
+      `\`uniqstream count\`, (b) \`uniqstream-consumer\` (1 instance, at-least-once), (c) the same with ` +
+      `\`--guarantee exactly-once\` and (d) 2 instances in one group, from the first input bytes read ` +
+      `to every frame counted and its results acknowledged (medians of ${results[0]?.speed.values.length ?? 0} ` +
+      `runs, round-robin): ${perTopic.join('; ')}.`,
     `CPU seconds per million frames of all the case's processes over the same span: ${cpu.join(', ')}.`,
     ...merged,
-    `Targets met: ${met.length === 0 ? 'none' : met.join('; ')}. Not met: ${missed.length === 0 ? 'none' : missed.join('; ')}.`,
+    `Targets met: ${met.length === 0 ? 'none' : met.join('; ')}. Not met: ` +
+      `${missed.length === 0 ? 'none' : missed.join('; ')}.`,
     'How the end points are found, and the figures per run: the scale-out section of the bench report.',
   ].join(' ');
 }
@@ -324,22 +347,54 @@ function notesOf(setup: ScaleOutSetup, results: readonly CaseResult[]): string[]
   const reread = results.filter((r) => r.runs.some((run) => run.framesRead > setup.frames));
   const own = results.filter((r) => r.runs.some((run) => run.ownRate !== undefined));
   return [
-    `${setup.frames.toLocaleString('en-US')} frames of ${(setup.frameBytes / setup.frames).toFixed(0)} bytes on average (${(setup.frameBytes / 1e9).toFixed(2)} GB) per topic, the kafka suite's topics; broker: ${setup.broker}, same machine. Every case counts with the defaults (minute windows, exact, 5 s max delay, 60 s allowed lateness), reading from the beginning in a fresh group and writing its results to a results topic of its own.`,
-    `Start: the first sample (every 10 ms, /proc/<pid>/io of the case's processes) in which they read 1 MiB or more: the first fetch answer with frames. Nothing before it is timed: process start, group join, and the service's state set-up (reading its checkpoints).`,
-    `End, uniqstream count: it runs with --until-idle ${setup.untilIdleSeconds}, so it stops ${setup.untilIdleSeconds} s (plus its idle ticks' timer slack) after the last batch with frames was read, and writes its last windows then; the end is the append time of those last results (LogAppendTime) less ${setup.untilIdleSeconds} s, or the append time of the results written before, if later. The idle wait is not timed.`,
-    "End, the service: from then on, /metrics of every instance and the group offsets are polled every 25 ms (not before: a scrape costs an instance a few ms of CPU); the end is the first poll at which the instances had read every frame, the merge had read the partials topic to its end (its group offset, committed after the results it made were acknowledged), and no record was added to the partials topic by the next poll; with exactly-once, also the input offsets committed at the end of every partition (they go in the transaction with the partials). At-least-once checkpoints come every 10 s (the default) and are not waited for, as the CLI's offset commits every 5 s are not.",
-    `CPU: utime + stime of all the case's processes (/proc/<pid>/stat; the broker not included) over the timed span. Before the first input bytes (process start, group join) they used, median: ${startup.join(', ')} (not in the figures). Peak RSS: VmHWM of each process (/proc/<pid>/status) as last read before it stopped; a case with 2 instances gives its larger one.`,
+    `${setup.frames.toLocaleString('en-US')} frames of ${(setup.frameBytes / setup.frames).toFixed(0)} ` +
+      `bytes on average (${(setup.frameBytes / 1e9).toFixed(2)} GB) per topic, the kafka suite's ` +
+      `topics; broker: ${setup.broker}, same machine. Every case counts with the defaults (minute ` +
+      `windows, exact, 5 s max delay, 60 s allowed lateness), reading from the beginning in a fresh ` +
+      `group and writing its results to a results topic of its own.`,
+    `Start: the first sample (every 10 ms, /proc/<pid>/io of the case's processes) in which they read ` +
+      `1 MiB or more: the first fetch answer with frames. Nothing before it is timed: process start, ` +
+      `group join, and the service's state set-up (reading its checkpoints).`,
+    `End, uniqstream count: it runs with --until-idle ${setup.untilIdleSeconds}, so it stops ${setup.untilIdleSeconds} ` +
+      `s (plus its idle ticks' timer slack) after the last batch with frames was read, and writes its ` +
+      `last windows then; the end is the append time of those last results (LogAppendTime) less ${setup.untilIdleSeconds} ` +
+      `s, or the append time of the results written before, if later. The idle wait is not timed.`,
+    'End, the service: from then on, /metrics of every instance and the group offsets are polled ' +
+      'every 25 ms (not before: a scrape costs an instance a few ms of CPU); the end is the first poll ' +
+      'at which the instances had read every frame, the merge had read the partials topic to its end ' +
+      '(its group offset, committed after the results it made were acknowledged), and no record was ' +
+      'added to the partials topic by the next poll; with exactly-once, also the input offsets ' +
+      'committed at the end of every partition (they go in the transaction with the partials). ' +
+      "At-least-once checkpoints come every 10 s (the default) and are not waited for, as the CLI's " +
+      'offset commits every 5 s are not.',
+    `CPU: utime + stime of all the case's processes (/proc/<pid>/stat; the broker not included) over ` +
+      `the timed span. Before the first input bytes (process start, group join) they used, median: ${startup.join(', ')} ` +
+      `(not in the figures). Peak RSS: VmHWM of each process (/proc/<pid>/status) as last read before ` +
+      `it stopped; a case with 2 instances gives its larger one.`,
     ...(own.length === 0
       ? []
       : [
-          `For comparison, uniqstream count's own summary, whose time runs from its pipeline's start (the group join included) to its exit (the idle wait included): ${own.map((r) => `${r.partitions}p ${si(median(r.runs.flatMap((run) => (run.ownRate === undefined ? [] : [run.ownRate]))))} frames/s`).join(', ')} (median).`,
-          `A check of the CLI's end point: its last fetch answer with frames (the last sample in which it read 1 MiB or more) came ${own.map((r) => `${r.partitions}p ${median(r.runs.flatMap((run) => (run.lastFetchBeforeEndMs === undefined ? [] : [run.lastFetchBeforeEndMs]))).toFixed(0)} ms`).join(', ')} (median) before it: the decoding and counting of the last answers, and the idle ticks' slack.`,
+          `For comparison, uniqstream count's own summary, whose time runs from its pipeline's start ` +
+            `(the group join included) to its exit (the idle wait included): ${own.map((r) => `${r.partitions}p ${si(median(r.runs.flatMap((run) => (run.ownRate === undefined ? [] : [run.ownRate]))))} frames/s`).join(', ')} (median).`,
+          `A check of the CLI's end point: its last fetch answer with frames (the last sample in ` +
+            `which it read 1 MiB or more) came ${own.map((r) => `${r.partitions}p ${median(r.runs.flatMap((run) => (run.lastFetchBeforeEndMs === undefined ? [] : [run.lastFetchBeforeEndMs]))).toFixed(0)} ms`).join(', ')} ` +
+            `(median) before it: the decoding and counting of the last answers, and the idle ticks' slack.`,
         ]),
     ...splitNotes(setup, results),
     reread.length === 0
       ? 'No frame was read twice: a partition that moved to the second instance moved with its checkpoint.'
-      : `Frames read again after a rebalance (a new owner restarts from the last checkpoint): ${reread.map((r) => `${caseName(r.spec, r.partitions)} up to ${percent(Math.max(...r.runs.map((run) => run.framesRead / setup.frames - 1)), 1)} of the topic`).join('; ')}; the end waits for them.`,
-    `This machine has ${setup.cores} cores shared by the broker, the case's processes and the bench: a second instance adds a process, not a core. Load average (1, 5, 15 min) at the start ${load(setup.loadAtStart)}, at the end ${load(setup.loadAtEnd)}.`,
+      : `Frames read again after a rebalance (a new owner restarts from the last checkpoint): ` +
+        `${reread
+          .map(
+            (r) =>
+              `${caseName(r.spec, r.partitions)} up to ${percent(Math.max(...r.runs.map((run) => run.framesRead / setup.frames - 1)), 1)} ` +
+              `of the topic`,
+          )
+          .join('; ')}; ` +
+        `the end waits for them.`,
+    `This machine has ${setup.cores} cores shared by the broker, the case's processes and the bench: ` +
+      `a second instance adds a process, not a core. Load average (1, 5, 15 min) at the start ` +
+      `${load(setup.loadAtStart)}, at the end ${load(setup.loadAtEnd)}.`,
   ];
 }
 
@@ -351,8 +406,14 @@ function splitNotes(setup: ScaleOutSetup, results: readonly CaseResult[]): strin
     setup.groupDelayMs === undefined
       ? "The broker's group.initial.rebalance.delay.ms could not be read."
       : setup.groupDelayMs >= MS_PER_SECOND
-        ? `The broker's group.initial.rebalance.delay.ms is ${setup.groupDelayMs} ms (Kafka's default is 3000): instances started together join a new group's first generation together.`
-        : `The broker's group.initial.rebalance.delay.ms is ${setup.groupDelayMs} ms (tools/kafka's default for tests; Kafka's is 3000): the first instance to join a new group starts alone, and the second gets its partitions at the first one's next heartbeat (up to 3 s later), by then it has counted much of the input, and the handover (checkpoints, a merge moving) is in the figures. Set UNIQSTREAM_KAFKA_GROUP_DELAY_MS=3000 when starting the bench's broker to measure the instances sharing the partitions from the start.`;
+        ? `The broker's group.initial.rebalance.delay.ms is ${setup.groupDelayMs} ms (Kafka's default ` +
+          `is 3000): instances started together join a new group's first generation together.`
+        : `The broker's group.initial.rebalance.delay.ms is ${setup.groupDelayMs} ms (tools/kafka's ` +
+          `default for tests; Kafka's is 3000): the first instance to join a new group starts alone, and ` +
+          `the second gets its partitions at the first one's next heartbeat (up to 3 s later), by then it ` +
+          `has counted much of the input, and the handover (checkpoints, a merge moving) is in the figures. ` +
+          `Set UNIQSTREAM_KAFKA_GROUP_DELAY_MS=3000 when starting the bench's broker to measure the ` +
+          `instances sharing the partitions from the start.`;
   const splits = multi.map((r) => {
     const shares = r.runs.flatMap((run) =>
       run.framesPerInstance === undefined || run.framesRead === 0
@@ -361,7 +422,8 @@ function splitNotes(setup: ScaleOutSetup, results: readonly CaseResult[]): strin
     );
     return shares.length === 0
       ? `${caseName(r.spec, r.partitions)}: not known`
-      : `${caseName(r.spec, r.partitions)}: the busier instance read ${percent(median(shares), 0)} of the frames (median; ${shares.map((x) => percent(x, 0)).join(', ')} per run)`;
+      : `${caseName(r.spec, r.partitions)}: the busier instance read ${percent(median(shares), 0)} of ` +
+          `the frames (median; ${shares.map((x) => percent(x, 0)).join(', ')} per run)`;
   });
   return [delay, `How the frames were shared: ${splits.join('; ')}.`];
 }
@@ -371,7 +433,8 @@ export function scaleOutReport(setup: ScaleOutSetup, results: readonly CaseResul
   const checks = checksOf(setup, results, partitionCounts);
   const targets: TextTable = {
     caption:
-      'Ratios and targets: of the medians, and per round (runs of the same round of the round-robin, median and min-max)',
+      'Ratios and targets: of the medians, and per round (runs of the same round of the round-robin, ' +
+      'median and min-max)',
     header: ['ratio', 'measured', 'target', 'verdict'],
     rows: checks.map((c) => [c.what, c.value, c.target, c.met === undefined ? '' : verdict(c.met)]),
   };
@@ -380,17 +443,22 @@ export function scaleOutReport(setup: ScaleOutSetup, results: readonly CaseResul
     title: setup.title,
     tables: [
       {
-        caption: `Kafka -> count -> Kafka, ${setup.frames.toLocaleString('en-US')} frames, first input bytes read to every frame counted and its results acknowledged (frames/s)`,
+        caption:
+          `Kafka -> count -> Kafka, ${setup.frames.toLocaleString('en-US')} frames, first ` +
+          `input bytes read to every frame counted and its results acknowledged (frames/s)`,
         measurements: results.map((r) => ({ ...r.speed, name: caseName(r.spec, r.partitions) })),
       },
       {
         caption:
-          "Same runs, CPU seconds per million frames of all the case's processes over the same span (the broker not included)",
+          "Same runs, CPU seconds per million frames of all the case's processes over the same span " +
+          '(the broker not included)',
         measurements: results.map((r) => cpuPerMillion(r, setup.frames)),
       },
       {
         caption:
-          "Same runs, CPU seconds per million frames over the second half of the input (from the sample in which the processes had read half the frames' bytes to the end): JIT and WebAssembly warm-up, once per process, left out",
+          'Same runs, CPU seconds per million frames over the second half of the input (from the ' +
+          "sample in which the processes had read half the frames' bytes to the end): JIT and WebAssembly " +
+          'warm-up, once per process, left out',
         measurements: results.map((r) => warmCpuPerMillion(r, setup.frames)),
       },
       {

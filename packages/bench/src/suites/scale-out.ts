@@ -93,7 +93,8 @@ export const CASES: readonly CaseSpec[] = [
   },
 ];
 
-/** The cases run on a topic of `partitions` partitions: more instances than one only where each can hold two partitions or more. */
+/** The cases run on a topic of `partitions` partitions: more instances than one only where each can hold two
+ * partitions or more. */
 export function casesFor(partitions: number): CaseSpec[] {
   return CASES.filter((c) => c.instances === 1 || partitions >= 2 * c.instances);
 }
@@ -104,14 +105,16 @@ const CLI_UNTIL_IDLE_SECONDS = 1;
 const FLUSH_BURST_MS = 200;
 /** /proc is read this often: cheap for the processes watched. */
 const SAMPLE_MS = 10;
-/** A sample with this many more bytes read than the one before is a fetch answer arriving; starting up reads far less per sample. */
+/** A sample with this many more bytes read than the one before is a fetch answer arriving; starting up reads far
+ * less per sample. */
 const FIRST_FETCH_BYTES = 1024 * 1024;
 /** Once the service's processes have read this share of the frames' bytes, the end is near: poll it. */
 const NEAR_END_SHARE = 0.9;
 const WATCH_MS = 50;
 /** /metrics and the group offsets, near the end. */
 const POLL_MS = 25;
-/** The service is done once its frames read have not moved for this long (a rebalance may make an owner read some again). */
+/** The service is done once its frames read have not moved for this long (a rebalance may make an owner read some
+ * again). */
 const STEADY_MS = 1000;
 const RUN_TIMEOUT_MS = 15 * 60_000;
 const MS_PER_SECOND = 1e3;
@@ -166,7 +169,8 @@ export interface ServicePoll {
   /** The partials topic's end offset, and the merge group's committed offset on it. */
   readonly partialsEnd: number | undefined;
   readonly mergedTo: number | undefined;
-  /** The input group's offsets committed at the end of every partition (asked under exactly-once only; true otherwise). */
+  /** The input group's offsets committed at the end of every partition (asked under exactly-once only; true
+   * otherwise). */
   readonly committedAtEnd: boolean;
 }
 
@@ -511,7 +515,9 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
 export const scaleOutSuite: Suite = async (ctx) => {
   buildConsumer(ctx.log, ID);
   if (!consumerBuilt()) {
-    const reason = `apps/consumer/dist/main.js is missing: build the consumer service first (${buildCommand(CONSUMER_PACKAGE)}).`;
+    const reason =
+      `apps/consumer/dist/main.js is missing: build the consumer service first ` +
+      `(${buildCommand(CONSUMER_PACKAGE)}).`;
     return { id: ID, title: TITLE, tables: [], notes: [`Skipped: ${reason}`], skipped: reason };
   }
   return measure(ctx);

@@ -98,7 +98,8 @@ export const scalingSuite: Suite = async (ctx) => {
   const textTables: TextTable[] = [];
   const charts: Chart[] = [];
   const notes: string[] = [
-    `All series use generated clean frames of about ${SMALL_FRAME_BYTES} bytes at 1000 frames/s of event time (not 2 KB: 10^7 such frames would be 21 GB); the end-to-end suite has the 2 KB figures.`,
+    `All series use generated clean frames of about ${SMALL_FRAME_BYTES} bytes at 1000 frames/s of ` +
+      `event time (not 2 KB: 10^7 such frames would be 21 GB); the end-to-end suite has the 2 KB figures.`,
   ];
   const headlines: Headline[] = [];
 
@@ -133,7 +134,11 @@ export const scalingSuite: Suite = async (ctx) => {
     const first = frames.rss[0]!;
     const last = frames.rss.at(-1)!;
     notes.push(
-      `Frames: from ${power(frameCounts[0])} to ${power(frameCounts.at(-1)!)} frames, peak RSS goes from ${first.median.toFixed(0)} to ${last.median.toFixed(0)} MB (${(last.median / first.median).toFixed(2)}x for ${(frameCounts.at(-1)! / frameCounts[0]).toFixed(0)}x the frames): memory follows the open windows, not the input.`,
+      `Frames: from ${power(frameCounts[0])} to ${power(frameCounts.at(-1)!)} frames, peak RSS goes ` +
+        `from ${first.median.toFixed(0)} to ${last.median.toFixed(0)} MB ` +
+        `(${(last.median / first.median).toFixed(2)}x for ` +
+        `${(frameCounts.at(-1)! / frameCounts[0]).toFixed(0)}x the frames): memory follows the open ` +
+        `windows, not the input.`,
     );
     headlines.push({
       key: 'scaling.frames.rss',
@@ -144,7 +149,8 @@ export const scalingSuite: Suite = async (ctx) => {
   const speedFirst = frames.speed[0]!;
   const speedLast = frames.speed.at(-1)!;
   notes.push(
-    `Frames: ${si(speedFirst.median)} frames/s at ${power(frameCounts[0])} frames, ${si(speedLast.median)} frames/s at ${power(frameCounts.at(-1)!)} (the CLI's own figure: Node's start-up is not in it).`,
+    `Frames: ${si(speedFirst.median)} frames/s at ${power(frameCounts[0])} frames, ${si(speedLast.median)} ` +
+      `frames/s at ${power(frameCounts.at(-1)!)} (the CLI's own figure: Node's start-up is not in it).`,
   );
 
   // ---- distinct users
@@ -207,7 +213,10 @@ export const scalingSuite: Suite = async (ctx) => {
     const exact = byName(users.rss, `${top} users, exact`);
     const hll = byName(users.rss, `${top} users, hll`);
     notes.push(
-      `Distinct users: with ${distinct.at(-1)!.toLocaleString('en-US')} distinct users, exact counting peaks at ${exact.median.toFixed(0)} MB and HyperLogLog at ${hll.median.toFixed(0)} MB (${(exact.median / hll.median).toFixed(1)}x); exact sets grow with the users of every open window, sketches stay at 16 KB per window.`,
+      `Distinct users: with ${distinct.at(-1)!.toLocaleString('en-US')} distinct users, exact ` +
+        `counting peaks at ${exact.median.toFixed(0)} MB and HyperLogLog at ${hll.median.toFixed(0)} MB ` +
+        `(${(exact.median / hll.median).toFixed(1)}x); exact sets grow with the users of every open ` +
+        `window, sketches stay at 16 KB per window.`,
     );
     headlines.push({
       key: 'scaling.users.rss',
@@ -254,7 +263,8 @@ export const scalingSuite: Suite = async (ctx) => {
   const one = windows.speed[0]!;
   const six = windows.speed.at(-1)!;
   notes.push(
-    `Windows: six granularities run at ${((100 * six.median) / one.median).toFixed(0)}% of the speed of minute windows alone (${si(six.median)} vs ${si(one.median)} frames/s).`,
+    `Windows: six granularities run at ${((100 * six.median) / one.median).toFixed(0)}% of the speed ` +
+      `of minute windows alone (${si(six.median)} vs ${si(one.median)} frames/s).`,
   );
 
   return {

@@ -270,11 +270,24 @@ export const splitSuite: Suite = async (ctx) => {
   const cpuOf = (name: string): number => byName(cpuResults, name).median;
   const percent = (a: number, b: number): string => `${((100 * a) / b).toFixed(0)}%`;
   const notes = [
-    `Input: ${(bytes / MB).toFixed(0)} MB, ${frames} frames of about ${Math.round(bytes / frames)} bytes; gzip file ${(statSync(gzip).size / MB).toFixed(0)} MB. Throughput counts uncompressed bytes; the file is in the page cache after the warm-up.`,
-    `Plain, 1 MiB reads: splitting gets ${percent(cpuOf(`openFileSource ${oneMib}`), cpuOf(`createReadStream ${oneMib} (no split)`))} of the bare read's MB per CPU-second (wall clock: ${percent(byName(plainResults, `openFileSource ${oneMib}`).median, byName(plainResults, `createReadStream ${oneMib} (no split)`).median)}); the bare read never touches the bytes in JavaScript, splitting scans every one.`,
-    `Two read buffers that take turns (openFileSource, 1 MiB) against a fresh buffer per read (createReadStream + the same LineSplitter, the reader before it): ${(byName(plainResults, `openFileSource ${oneMib}`).median / byName(plainResults, FRESH_BUFFERS).median).toFixed(2)}x the MB/s, ${(cpuOf(`openFileSource ${oneMib}`) / cpuOf(FRESH_BUFFERS)).toFixed(2)}x the MB per CPU-second: fresh memory costs a page fault per 4 KiB on first touch.`,
-    `Gzip, 1 MiB reads: splitting gets ${percent(cpuOf(`openFileSource gzip ${oneMib}`), cpuOf(`gunzip ${oneMib} (no split)`))} of bare gunzip's MB per CPU-second (wall clock: ${percent(byName(gzipResults, `openFileSource gzip ${oneMib}`).median, byName(gzipResults, `gunzip ${oneMib} (no split)`).median)}): decompression is the cost.`,
-    `Fastest read size: ${best(splitPlain).name} (plain), ${best(splitGzip).name} (gzip); least CPU: ${best(cpuResults.slice(0, HIGH_WATER_MARKS.length)).name} (plain), ${best(cpuResults.slice(plainCases.length, plainCases.length + HIGH_WATER_MARKS.length)).name} (gzip).`,
+    `Input: ${(bytes / MB).toFixed(0)} MB, ${frames} frames of about ${Math.round(bytes / frames)} ` +
+      `bytes; gzip file ${(statSync(gzip).size / MB).toFixed(0)} MB. Throughput counts uncompressed ` +
+      `bytes; the file is in the page cache after the warm-up.`,
+    `Plain, 1 MiB reads: splitting gets ${percent(cpuOf(`openFileSource ${oneMib}`), cpuOf(`createReadStream ${oneMib} (no split)`))} ` +
+      `of the bare read's MB per CPU-second (wall clock: ` +
+      `${percent(byName(plainResults, `openFileSource ${oneMib}`).median, byName(plainResults, `createReadStream ${oneMib} (no split)`).median)}); ` +
+      `the bare read never touches the bytes in JavaScript, splitting scans every one.`,
+    `Two read buffers that take turns (openFileSource, 1 MiB) against a fresh buffer per read ` +
+      `(createReadStream + the same LineSplitter, the reader before it): ` +
+      `${(byName(plainResults, `openFileSource ${oneMib}`).median / byName(plainResults, FRESH_BUFFERS).median).toFixed(2)}x ` +
+      `the MB/s, ${(cpuOf(`openFileSource ${oneMib}`) / cpuOf(FRESH_BUFFERS)).toFixed(2)}x the MB per ` +
+      `CPU-second: fresh memory costs a page fault per 4 KiB on first touch.`,
+    `Gzip, 1 MiB reads: splitting gets ${percent(cpuOf(`openFileSource gzip ${oneMib}`), cpuOf(`gunzip ${oneMib} (no split)`))} ` +
+      `of bare gunzip's MB per CPU-second (wall clock: ` +
+      `${percent(byName(gzipResults, `openFileSource gzip ${oneMib}`).median, byName(gzipResults, `gunzip ${oneMib} (no split)`).median)}): ` +
+      `decompression is the cost.`,
+    `Fastest read size: ${best(splitPlain).name} (plain), ${best(splitGzip).name} (gzip); least CPU: ${best(cpuResults.slice(0, HIGH_WATER_MARKS.length)).name} ` +
+      `(plain), ${best(cpuResults.slice(plainCases.length, plainCases.length + HIGH_WATER_MARKS.length)).name} (gzip).`,
   ];
   return {
     id: 'split',

@@ -33,7 +33,8 @@ describe('finalResults', () => {
 
 describe('windowErrors', () => {
   it('compares every truth window with the result of the same window', () => {
-    // Truth 100, 200, 50 and one window without a result; results 98 (-2), 200 (0), 55 (+5) and one window the truth lacks.
+    // Truth 100, 200, 50 and one window without a result; results 98 (-2), 200 (0), 55 (+5) and one window the
+    // truth lacks.
     const finals = finalResults([
       result(0, 98, 0),
       result(60, 200, 0),

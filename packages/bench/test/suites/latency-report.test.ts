@@ -104,19 +104,23 @@ describe('latencyReport', () => {
   ];
   const report = latencyReport(setup, [cli, fast, once, untargeted], topics);
 
-  it('holds each counter against its own p99 target over every partition count (exactly-once: its commit interval more)', () => {
-    const byKey = new Map(report.headlines!.map((h) => [h.key, h]));
-    expect(byKey.get('latency.service-fast')).toMatchObject({ met: true, target: 'p99 <= 250 ms' });
-    expect(byKey.get('latency.service-fast')!.value).toBe(
-      'p50 100 ms, p99 200 ms, max 200 ms (2 windows); p50 150 ms, p99 250 ms, max 250 ms (2 windows)',
-    );
-    expect(byKey.get('latency.count-cli')!.met).toBe(false);
-    expect(byKey.get('latency.service-eo')).toMatchObject({ met: false, target: 'p99 <= 1.25 s' });
-    expect(byKey.get('latency.service-x')!.target).toBeUndefined();
-    const rows = report.textTables![0]!.rows;
-    expect(rows.find((r) => r[0] === 'service, exactly-once' && r[2] === '1')!.at(-1)).toBe('p99 <= 1.25 s: met');
-    expect(rows.find((r) => r[0] === 'service, x')!.at(-1)).toBe('no target');
-  });
+  it(
+    'holds each counter against its own p99 target over every partition count (exactly-once: its ' +
+      'commit interval more)',
+    () => {
+      const byKey = new Map(report.headlines!.map((h) => [h.key, h]));
+      expect(byKey.get('latency.service-fast')).toMatchObject({ met: true, target: 'p99 <= 250 ms' });
+      expect(byKey.get('latency.service-fast')!.value).toBe(
+        'p50 100 ms, p99 200 ms, max 200 ms (2 windows); p50 150 ms, p99 250 ms, max 250 ms (2 windows)',
+      );
+      expect(byKey.get('latency.count-cli')!.met).toBe(false);
+      expect(byKey.get('latency.service-eo')).toMatchObject({ met: false, target: 'p99 <= 1.25 s' });
+      expect(byKey.get('latency.service-x')!.target).toBeUndefined();
+      const rows = report.textTables![0]!.rows;
+      expect(rows.find((r) => r[0] === 'service, exactly-once' && r[2] === '1')!.at(-1)).toBe('p99 <= 1.25 s: met');
+      expect(rows.find((r) => r[0] === 'service, x')!.at(-1)).toBe('no target');
+    },
+  );
 
   it("gives the service's steps: the count role's and the merge's parts of its first results", () => {
     const steps = report.textTables![1]!;
@@ -148,7 +152,8 @@ describe('latencyReport', () => {
     ]);
     expect(report.notes.some((n) => n.includes('reference 2 users'))).toBe(true);
     expect(report.paragraphs![0]).toContain(
-      'met by `service, fast` (p99 <= 250 ms); not by `count (CLI)` (p99 <= 250 ms); `service, exactly-once` (p99 <= 1.25 s)',
+      'met by `service, fast` (p99 <= 250 ms); not by `count (CLI)` (p99 <= 250 ms); `service, ' +
+        'exactly-once` (p99 <= 1.25 s)',
     );
     expect(report.paragraphs![0]).toContain('Some results differed from the reference count');
   });

@@ -195,7 +195,8 @@ export class ExactSet {
     view.setUint32(COUNT_OFFSET, count, true);
     let offset = HEADER_BYTES;
     if (this.hasZero) offset += EXACT_KEY_BYTES;
-    // A plain loop, not forEach: a share is serialized at every revision of its window, and the callback cost twice the copy.
+    // A plain loop, not forEach: a share is serialized at every revision of its window, and the callback cost
+    // twice the copy.
     const table = this.table;
     for (let at = 0; at < table.length; at += SLOT_WORDS) {
       const hi = table[at]!;

@@ -42,7 +42,8 @@ describe('HyperLogLog error table', () => {
     const standardError = 1.04 / Math.sqrt(2 ** PRECISION);
     const rows = measure();
     const lines = [
-      `HyperLogLog p=${PRECISION} (m=${2 ** PRECISION}, ${2 ** PRECISION} B dense), ${SEEDS} seeds; theoretical standard error 1.04/sqrt(m) = ${percent(standardError)}`,
+      `HyperLogLog p=${PRECISION} (m=${2 ** PRECISION}, ${2 ** PRECISION} B dense), ${SEEDS} seeds; ` +
+        `theoretical standard error 1.04/sqrt(m) = ${percent(standardError)}`,
       '| distinct users | mean abs error | RMS error | max abs error | mean signed error | 1.04/sqrt(m) |',
       '|---:|---:|---:|---:|---:|---:|',
     ];
@@ -52,7 +53,8 @@ describe('HyperLogLog error table', () => {
       const rms = Math.sqrt(errors.reduce((a, b) => a + b * b, 0) / errors.length);
       const bias = errors.reduce((a, b) => a + b, 0) / errors.length;
       lines.push(
-        `| ${n.toExponential(0)} | ${percent(mean)} | ${percent(rms)} | ${percent(Math.max(...abs))} | ${percent(bias)} | ${percent(standardError)} |`,
+        `| ${n.toExponential(0)} | ${percent(mean)} | ${percent(rms)} | ${percent(Math.max(...abs))} ` +
+          `| ${percent(bias)} | ${percent(standardError)} |`,
       );
     }
     console.log(lines.join('\n'));

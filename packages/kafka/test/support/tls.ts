@@ -42,7 +42,8 @@ async function listen(server: Server, accepted: (Socket | TLSSocket)[]): Promise
   };
 }
 
-/** A TLS server with the test broker certificate (for localhost and 127.0.0.1, from ca.pem); `onSocket` gets each connection. */
+/** A TLS server with the test broker certificate (for localhost and 127.0.0.1, from ca.pem); `onSocket` gets each
+ * connection. */
 export function tlsServer(
   onSocket: (socket: TLSSocket) => void = () => undefined,
   options: TlsOptions = {},

@@ -93,44 +93,48 @@ describe.skipIf(typeof broker === 'string')(
     const { listener, admin } = broker as Exclude<typeof broker, string>;
     const ca = typeof broker === 'string' ? '' : readFileSync(listener.caFile, 'utf8');
 
-    it('reads every record of a 3-partition topic through openKafkaSource with READ on the topic and the group only, and commits', async () => {
-      const topic = await kafka.createTopic(uniqueName('sec-in'), 3);
-      const group = uniqueName('sec-g');
-      const user = uniqueName('reader');
-      const login = await admin.createUser(user, newPassword(), 'SCRAM-SHA-512');
-      await admin.grant(user, [
-        { resource: 'topic', name: topic, operations: ['read'] },
-        { resource: 'group', name: group, operations: ['read'] },
-      ]);
-      const total = 6000;
-      const records = Array.from({ length: total }, (_, i) => ({
-        partition: i % 3,
-        value: Buffer.from(`{"uid":"u${i}","ts":${1_700_000_000 + i}}`),
-      }));
-      await kafka.produce(topic, records);
+    it(
+      'reads every record of a 3-partition topic through openKafkaSource with READ on the topic and ' +
+        'the group only, and commits',
+      async () => {
+        const topic = await kafka.createTopic(uniqueName('sec-in'), 3);
+        const group = uniqueName('sec-g');
+        const user = uniqueName('reader');
+        const login = await admin.createUser(user, newPassword(), 'SCRAM-SHA-512');
+        await admin.grant(user, [
+          { resource: 'topic', name: topic, operations: ['read'] },
+          { resource: 'group', name: group, operations: ['read'] },
+        ]);
+        const total = 6000;
+        const records = Array.from({ length: total }, (_, i) => ({
+          partition: i % 3,
+          value: Buffer.from(`{"uid":"u${i}","ts":${1_700_000_000 + i}}`),
+        }));
+        await kafka.produce(topic, records);
 
-      const lines: string[] = [];
-      // Small fetches: many of them, each through TLS on the reader thread's own connection.
-      const source = openKafkaSource({
-        brokers: [listener.bootstrap],
-        topic,
-        group,
-        fromBeginning: true,
-        security: securityOf(login, ca),
-        maxBytesPerPartition: 16 * 1024,
-        log: (level, line) => lines.push(`${level} ${line}`),
-      });
-      const run = await readAll(source, total, lines);
-      await source.close();
+        const lines: string[] = [];
+        // Small fetches: many of them, each through TLS on the reader thread's own connection.
+        const source = openKafkaSource({
+          brokers: [listener.bootstrap],
+          topic,
+          group,
+          fromBeginning: true,
+          security: securityOf(login, ca),
+          maxBytesPerPartition: 16 * 1024,
+          log: (level, line) => lines.push(`${level} ${line}`),
+        });
+        const run = await readAll(source, total, lines);
+        await source.close();
 
-      for (let partition = 0; partition < 3; partition++) {
-        expect(run.values.get(partition), `partition ${partition}`).toEqual(
-          records.filter((r) => r.partition === partition).map((r) => r.value.toString()),
-        );
-      }
-      expect(await kafka.committed(group, topic)).toEqual(await kafka.endOffsets(topic));
-      for (const line of lines) expect(line).not.toContain(login.password);
-    });
+        for (let partition = 0; partition < 3; partition++) {
+          expect(run.values.get(partition), `partition ${partition}`).toEqual(
+            records.filter((r) => r.partition === partition).map((r) => r.value.toString()),
+          );
+        }
+        expect(await kafka.committed(group, topic)).toEqual(await kafka.endOffsets(topic));
+        for (const line of lines) expect(line).not.toContain(login.password);
+      },
+    );
 
     it('says in one line, quickly and without the password, that the login was refused', async () => {
       const user = uniqueName('wrong');
@@ -140,7 +144,8 @@ describe.skipIf(typeof broker === 'string')(
       expect(error.code).toBe('KAFKA_SECURITY');
       expect(error.message).toMatch(
         new RegExp(
-          `^cannot connect to Kafka at ${listener.bootstrap}: ${listener.bootstrap} refused the SASL login \\(SCRAM-SHA-512 as ${user}\\): `,
+          `^cannot connect to Kafka at ${listener.bootstrap}: ${listener.bootstrap} refused the SASL ` +
+            `login \\(SCRAM-SHA-512 as ${user}\\): `,
         ),
       );
       expect(ms).toBeLessThan(10_000);
@@ -150,18 +155,22 @@ describe.skipIf(typeof broker === 'string')(
       }
     });
 
-    it('says in one line that the certificate is not trusted, that a plaintext client reached the TLS port, and TLS the plaintext one', async () => {
-      const user = uniqueName('tls');
-      const login = await admin.createUser(user, newPassword(), 'SCRAM-SHA-512');
-      const untrusted = await failure({ tls: {}, sasl: securityOf(login, ca).sasl! }, [listener.bootstrap]);
-      expect(untrusted.error.code).toBe('KAFKA_SECURITY');
-      expect(untrusted.error.message).toContain(`the TLS certificate of ${listener.bootstrap} is not trusted`);
-      const plaintext = await failure({ sasl: securityOf(login, ca).sasl! }, [listener.bootstrap]);
-      expect(plaintext.error.message).toContain(`${listener.bootstrap} answered in TLS: turn TLS on for it`);
-      const tlsToPlaintext = await failure(securityOf(login, ca), [kafka.bootstrap]);
-      expect(tlsToPlaintext.error.message).toContain(`${kafka.bootstrap} does not speak TLS`);
-      for (const run of [untrusted, plaintext, tlsToPlaintext]) expect(run.ms).toBeLessThan(10_000);
-    });
+    it(
+      'says in one line that the certificate is not trusted, that a plaintext client reached the TLS ' +
+        'port, and TLS the plaintext one',
+      async () => {
+        const user = uniqueName('tls');
+        const login = await admin.createUser(user, newPassword(), 'SCRAM-SHA-512');
+        const untrusted = await failure({ tls: {}, sasl: securityOf(login, ca).sasl! }, [listener.bootstrap]);
+        expect(untrusted.error.code).toBe('KAFKA_SECURITY');
+        expect(untrusted.error.message).toContain(`the TLS certificate of ${listener.bootstrap} is not trusted`);
+        const plaintext = await failure({ sasl: securityOf(login, ca).sasl! }, [listener.bootstrap]);
+        expect(plaintext.error.message).toContain(`${listener.bootstrap} answered in TLS: turn TLS on for it`);
+        const tlsToPlaintext = await failure(securityOf(login, ca), [kafka.bootstrap]);
+        expect(tlsToPlaintext.error.message).toContain(`${kafka.bootstrap} does not speak TLS`);
+        for (const run of [untrusted, plaintext, tlsToPlaintext]) expect(run.ms).toBeLessThan(10_000);
+      },
+    );
 
     it('names the topic or the group a missing ACL keeps it from', async () => {
       const topic = await kafka.createTopic(uniqueName('sec-acl'), 1);

@@ -71,43 +71,46 @@ async function readAll(
 }
 
 describe('Kafka source against a real broker', () => {
-  it('hands on every record of a 4-partition topic once, as the bytes produced, with its offset; then idle ticks', async () => {
-    const topic = await kafka.createTopic(uniqueName('src-all'), 4);
-    const total = 6000;
-    const records = Array.from({ length: total }, (_, i) => ({
-      partition: ((i * 2654435761) % 4) >>> 0,
-      value: recordValue(i),
-    }));
-    await kafka.produce(topic, records);
-    // Small fetches: many batches per partition, interleaved.
-    const group = uniqueName('g');
-    const src = source(topic, { group, maxBytesPerPartition: 16 * 1024 });
-    const { reads, tickGaps, last } = await readAll(src, topic, total);
+  it(
+    'hands on every record of a 4-partition topic once, as the bytes produced, with its offset; ' + 'then idle ticks',
+    async () => {
+      const topic = await kafka.createTopic(uniqueName('src-all'), 4);
+      const total = 6000;
+      const records = Array.from({ length: total }, (_, i) => ({
+        partition: ((i * 2654435761) % 4) >>> 0,
+        value: recordValue(i),
+      }));
+      await kafka.produce(topic, records);
+      // Small fetches: many batches per partition, interleaved.
+      const group = uniqueName('g');
+      const src = source(topic, { group, maxBytesPerPartition: 16 * 1024 });
+      const { reads, tickGaps, last } = await readAll(src, topic, total);
 
-    const expected = new Map<number, Read[]>();
-    for (const r of records) {
-      const list = expected.get(r.partition) ?? [];
-      list.push({ partition: r.partition, offset: list.length, bytes: r.value ?? Buffer.alloc(0) });
-      expected.set(r.partition, list);
-    }
-    expect(reads).toHaveLength(total);
-    for (const [partition, list] of expected) {
-      expect(reads.filter((r) => r.partition === partition)).toEqual(list);
-    }
-    // About one empty batch per IDLE_TICK_MS (500 ms) once the topic is drained.
-    for (const gap of tickGaps) expect(gap).toBeGreaterThanOrEqual(450);
-    expect(src.assigned()).toEqual([0, 1, 2, 3]);
-    expect([...(await src.lag())].sort()).toEqual([
-      [0, 0],
-      [1, 0],
-      [2, 0],
-      [3, 0],
-    ]);
+      const expected = new Map<number, Read[]>();
+      for (const r of records) {
+        const list = expected.get(r.partition) ?? [];
+        list.push({ partition: r.partition, offset: list.length, bytes: r.value ?? Buffer.alloc(0) });
+        expected.set(r.partition, list);
+      }
+      expect(reads).toHaveLength(total);
+      for (const [partition, list] of expected) {
+        expect(reads.filter((r) => r.partition === partition)).toEqual(list);
+      }
+      // About one empty batch per IDLE_TICK_MS (500 ms) once the topic is drained.
+      for (const gap of tickGaps) expect(gap).toBeGreaterThanOrEqual(450);
+      expect(src.assigned()).toEqual([0, 1, 2, 3]);
+      expect([...(await src.lag())].sort()).toEqual([
+        [0, 0],
+        [1, 0],
+        [2, 0],
+        [3, 0],
+      ]);
 
-    await src.commit(last);
-    expect(await kafka.committed(group, topic)).toEqual(last);
-    await src.close();
-  });
+      await src.commit(last);
+      expect(await kafka.committed(group, topic)).toEqual(last);
+      await src.close();
+    },
+  );
 
   it('resumes at the committed offsets; a group without any starts at the latest unless fromBeginning', async () => {
     const topic = await kafka.createTopic(uniqueName('src-resume'), 1);
@@ -147,33 +150,36 @@ describe('Kafka source against a real broker', () => {
     expect(offsets).toEqual([120, 121, 122, 123, 124]);
   });
 
-  it('starts over at the earliest offset when the committed one was deleted (retention), and reads on from there', async () => {
-    const topic = await kafka.createTopic(uniqueName('src-deleted'), 1);
-    await kafka.produce(
-      topic,
-      Array.from({ length: 100 }, (_, i) => ({ partition: 0, value: Buffer.from(`frame ${i}`) })),
-    );
-    const group = uniqueName('g');
-    const first = source(topic, { group });
-    await readAll(first, topic, 100, 1);
-    await first.commit(new Map([[0, 10]]));
-    await first.close();
-    // What retention does: records below 50 are gone, the group's offset 10 with them.
-    const admin = kafka.kafka.admin();
-    await admin.connect();
-    try {
-      // kafkajs's deleteTopicRecords finds leaders in metadata it does not load itself.
-      await admin.fetchTopicMetadata({ topics: [topic] });
-      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '50' }] });
-    } finally {
-      await admin.disconnect();
-    }
-    const again = source(topic, { group });
-    const { reads } = await readAll(again, topic, 50, 1);
-    await again.close();
-    expect(reads.map((r) => r.offset)).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
-    expect(reads.map((r) => r.bytes.toString())).toEqual(Array.from({ length: 50 }, (_, i) => `frame ${50 + i}`));
-  });
+  it(
+    'starts over at the earliest offset when the committed one was deleted (retention), and reads ' + 'on from there',
+    async () => {
+      const topic = await kafka.createTopic(uniqueName('src-deleted'), 1);
+      await kafka.produce(
+        topic,
+        Array.from({ length: 100 }, (_, i) => ({ partition: 0, value: Buffer.from(`frame ${i}`) })),
+      );
+      const group = uniqueName('g');
+      const first = source(topic, { group });
+      await readAll(first, topic, 100, 1);
+      await first.commit(new Map([[0, 10]]));
+      await first.close();
+      // What retention does: records below 50 are gone, the group's offset 10 with them.
+      const admin = kafka.kafka.admin();
+      await admin.connect();
+      try {
+        // kafkajs's deleteTopicRecords finds leaders in metadata it does not load itself.
+        await admin.fetchTopicMetadata({ topics: [topic] });
+        await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '50' }] });
+      } finally {
+        await admin.disconnect();
+      }
+      const again = source(topic, { group });
+      const { reads } = await readAll(again, topic, 50, 1);
+      await again.close();
+      expect(reads.map((r) => r.offset)).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
+      expect(reads.map((r) => r.bytes.toString())).toEqual(Array.from({ length: 50 }, (_, i) => `frame ${50 + i}`));
+    },
+  );
 
   it('starts over at the earliest offset when retention deletes what it was about to read, mid-run', async () => {
     const topic = await kafka.createTopic(uniqueName('src-range'), 1);
@@ -474,112 +480,118 @@ function sleep(ms: number): Promise<void> {
 }
 
 describe('Kafka source partition lifecycle hooks against a real broker', () => {
-  it('hands every record on once over the lifetime of its owners, as a second member takes partitions from the first mid-stream', async () => {
-    const PARTITIONS = 4;
-    const HALF = 600;
-    const topic = await kafka.createTopic(uniqueName('src-hooks'), PARTITIONS);
-    const group = uniqueName('g');
-    const text = (p: number, i: number): string => `${p}:${i} ${'x'.repeat(200)}`;
-    const records = (from: number, to: number): { partition: number; value: Buffer }[] =>
-      Array.from({ length: (to - from) * PARTITIONS }, (_, j) => ({
-        partition: j % PARTITIONS,
-        value: Buffer.from(text(j % PARTITIONS, from + Math.floor(j / PARTITIONS))),
-      }));
-    await kafka.produce(topic, records(0, HALF));
-    // The group committed 100 on partition 0 and 200 on partition 1; the first member starts 0 at 125 (committed + 25)
-    // and leaves the others to the committed offsets (the beginning for 2 and 3).
-    const admin = kafka.kafka.admin();
-    await admin.connect();
-    try {
-      await admin.setOffsets({
-        groupId: group,
-        topic,
-        partitions: [
-          { partition: 0, offset: '100' },
-          { partition: 1, offset: '200' },
-        ],
-      });
-    } finally {
-      await admin.disconnect();
-    }
-    const starts = new Map([
-      [0, 125],
-      [1, 200],
-      [2, 0],
-      [3, 0],
-    ]);
-    const saved = new Map<number, number>();
-    const HOOK_MS = 1000;
-    const a = new Member('a', topic, group, saved, (p) => (p === 0 ? 125 : undefined), HOOK_MS);
-    try {
-      await until(() => [0, 1, 2, 3].every((p) => a.delivered.get(p) === HALF));
-      // The second half arrives over ~3 s, while the second member joins and the group rebalances.
-      const producing = (async () => {
-        for (let i = HALF; i < 2 * HALF; i += 30) {
-          await kafka.produce(topic, records(i, i + 30));
-          await sleep(150);
-        }
-      })();
-      const b = new Member('b', topic, group, saved, (p) => saved.get(p), HOOK_MS);
+  it(
+    'hands every record on once over the lifetime of its owners, as a second member takes partitions ' +
+      'from the first mid-stream',
+    async () => {
+      const PARTITIONS = 4;
+      const HALF = 600;
+      const topic = await kafka.createTopic(uniqueName('src-hooks'), PARTITIONS);
+      const group = uniqueName('g');
+      const text = (p: number, i: number): string => `${p}:${i} ${'x'.repeat(200)}`;
+      const records = (from: number, to: number): { partition: number; value: Buffer }[] =>
+        Array.from({ length: (to - from) * PARTITIONS }, (_, j) => ({
+          partition: j % PARTITIONS,
+          value: Buffer.from(text(j % PARTITIONS, from + Math.floor(j / PARTITIONS))),
+        }));
+      await kafka.produce(topic, records(0, HALF));
+      // The group committed 100 on partition 0 and 200 on partition 1; the first member starts 0 at 125 (committed
+      // + 25)
+      // and leaves the others to the committed offsets (the beginning for 2 and 3).
+      const admin = kafka.kafka.admin();
+      await admin.connect();
       try {
-        await producing;
-        await until(() =>
-          [0, 1, 2, 3].every((p) => (a.delivered.get(p) ?? 0) === 2 * HALF || (b.delivered.get(p) ?? 0) === 2 * HALF),
-        );
-        await sleep(1000);
-        expect([...a.source.assigned(), ...b.source.assigned()].sort()).toEqual([0, 1, 2, 3]);
-        const moved = b.source.assigned();
-        expect(moved.length).toBeGreaterThan(0);
-        expect(a.source.assigned().length).toBeGreaterThan(0);
-
-        // The hooks: the first member adopted all, saved them when the group rebalanced, and lost what the second got.
-        expect(a.journal).toEqual(['assigned 0,1,2,3', 'rebalancing 0,1,2,3', `revoked ${moved.join(',')}`]);
-        expect(b.journal).toEqual([`assigned ${moved.join(',')}`]);
-        expect([...a.violations, ...b.violations]).toEqual([]);
-        // The first member's rejoin waited for its save: the second was given the partitions only after it.
-        expect(b.assignedCalledAt[0]!).toBeGreaterThan(a.savedAt[0]!);
-        // Nothing was handed on between the save and the loss.
-        expect(a.changedAfterSave).toEqual([]);
-
-        // Reading starts where assigned says, and only once it resolved.
-        for (const p of [0, 1, 2, 3]) {
-          expect(a.first.has(p) || moved.includes(p)).toBe(true);
-        }
-        for (const [p, { offset, at }] of [...a.first].filter(([p]) => !moved.includes(p))) {
-          expect(offset).toBe(starts.get(p));
-          expect(at).toBeGreaterThanOrEqual(a.adoptedAt.get(p)!);
-        }
-        for (const p of moved) {
-          expect(b.first.get(p)!.offset).toBe(saved.get(p));
-          expect(b.first.get(p)!.at).toBeGreaterThanOrEqual(b.adoptedAt.get(p)!);
-        }
-
-        // Every record once, over both owners; kept partitions went on without a gap or a repeat.
-        for (const p of [0, 1, 2, 3]) {
-          const got = [...a.reads, ...b.reads].filter((r) => r.partition === p);
-          const from = starts.get(p)!;
-          expect(got.map((r) => r.offset).sort((x, y) => x - y)).toEqual(
-            Array.from({ length: 2 * HALF - from }, (_, i) => from + i),
-          );
-          for (const r of got) expect(r.text).toBe(text(p, r.offset));
-        }
-
-        // Commits: each member commits only what it holds now.
-        const ends = new Map([0, 1, 2, 3].map((p) => [p, 2 * HALF]));
-        await b.source.commit(ends);
-        await a.source.commit(new Map([0, 1, 2, 3].map((p) => [p, 7])));
-        const committed = await kafka.committed(group, topic);
-        for (const p of [0, 1, 2, 3]) expect(committed.get(p)).toBe(moved.includes(p) ? 2 * HALF : 7);
-        expect([...(await a.source.lag()).keys()].sort()).toEqual(a.source.assigned());
-        expect(a.source.fetchesUnansweredForMs()).toBe(0);
-        expect(b.source.fetchesUnansweredForMs()).toBe(0);
+        await admin.setOffsets({
+          groupId: group,
+          topic,
+          partitions: [
+            { partition: 0, offset: '100' },
+            { partition: 1, offset: '200' },
+          ],
+        });
       } finally {
-        await b.close();
+        await admin.disconnect();
       }
-    } finally {
-      await a.close();
-    }
-  });
+      const starts = new Map([
+        [0, 125],
+        [1, 200],
+        [2, 0],
+        [3, 0],
+      ]);
+      const saved = new Map<number, number>();
+      const HOOK_MS = 1000;
+      const a = new Member('a', topic, group, saved, (p) => (p === 0 ? 125 : undefined), HOOK_MS);
+      try {
+        await until(() => [0, 1, 2, 3].every((p) => a.delivered.get(p) === HALF));
+        // The second half arrives over ~3 s, while the second member joins and the group rebalances.
+        const producing = (async () => {
+          for (let i = HALF; i < 2 * HALF; i += 30) {
+            await kafka.produce(topic, records(i, i + 30));
+            await sleep(150);
+          }
+        })();
+        const b = new Member('b', topic, group, saved, (p) => saved.get(p), HOOK_MS);
+        try {
+          await producing;
+          await until(() =>
+            [0, 1, 2, 3].every((p) => (a.delivered.get(p) ?? 0) === 2 * HALF || (b.delivered.get(p) ?? 0) === 2 * HALF),
+          );
+          await sleep(1000);
+          expect([...a.source.assigned(), ...b.source.assigned()].sort()).toEqual([0, 1, 2, 3]);
+          const moved = b.source.assigned();
+          expect(moved.length).toBeGreaterThan(0);
+          expect(a.source.assigned().length).toBeGreaterThan(0);
+
+          // The hooks: the first member adopted all, saved them when the group rebalanced, and lost what the
+          // second got.
+          expect(a.journal).toEqual(['assigned 0,1,2,3', 'rebalancing 0,1,2,3', `revoked ${moved.join(',')}`]);
+          expect(b.journal).toEqual([`assigned ${moved.join(',')}`]);
+          expect([...a.violations, ...b.violations]).toEqual([]);
+          // The first member's rejoin waited for its save: the second was given the partitions only after it.
+          expect(b.assignedCalledAt[0]!).toBeGreaterThan(a.savedAt[0]!);
+          // Nothing was handed on between the save and the loss.
+          expect(a.changedAfterSave).toEqual([]);
+
+          // Reading starts where assigned says, and only once it resolved.
+          for (const p of [0, 1, 2, 3]) {
+            expect(a.first.has(p) || moved.includes(p)).toBe(true);
+          }
+          for (const [p, { offset, at }] of [...a.first].filter(([p]) => !moved.includes(p))) {
+            expect(offset).toBe(starts.get(p));
+            expect(at).toBeGreaterThanOrEqual(a.adoptedAt.get(p)!);
+          }
+          for (const p of moved) {
+            expect(b.first.get(p)!.offset).toBe(saved.get(p));
+            expect(b.first.get(p)!.at).toBeGreaterThanOrEqual(b.adoptedAt.get(p)!);
+          }
+
+          // Every record once, over both owners; kept partitions went on without a gap or a repeat.
+          for (const p of [0, 1, 2, 3]) {
+            const got = [...a.reads, ...b.reads].filter((r) => r.partition === p);
+            const from = starts.get(p)!;
+            expect(got.map((r) => r.offset).sort((x, y) => x - y)).toEqual(
+              Array.from({ length: 2 * HALF - from }, (_, i) => from + i),
+            );
+            for (const r of got) expect(r.text).toBe(text(p, r.offset));
+          }
+
+          // Commits: each member commits only what it holds now.
+          const ends = new Map([0, 1, 2, 3].map((p) => [p, 2 * HALF]));
+          await b.source.commit(ends);
+          await a.source.commit(new Map([0, 1, 2, 3].map((p) => [p, 7])));
+          const committed = await kafka.committed(group, topic);
+          for (const p of [0, 1, 2, 3]) expect(committed.get(p)).toBe(moved.includes(p) ? 2 * HALF : 7);
+          expect([...(await a.source.lag()).keys()].sort()).toEqual(a.source.assigned());
+          expect(a.source.fetchesUnansweredForMs()).toBe(0);
+          expect(b.source.fetchesUnansweredForMs()).toBe(0);
+        } finally {
+          await b.close();
+        }
+      } finally {
+        await a.close();
+      }
+    },
+  );
 });
 
 async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {

@@ -144,7 +144,8 @@ export const saslAuthenticateProtocol = require(`${PROTOCOL}/requests/saslAuthen
   { errorCode: number; errorMessage: string | null; authBytes: Buffer; sessionLifetimeMs: string }
 >;
 
-/** A whole request as kafkajs sends it: int32 size, header v1 (api key, api version, correlation id, client id), body. */
+/** A whole request as kafkajs sends it: int32 size, header v1 (api key, api version, correlation id, client id),
+ * body. */
 export const encodeKafkajsRequest = require(`${PROTOCOL}/request.js`) as (request: {
   correlationId: number;
   clientId: string;
@@ -211,7 +212,8 @@ export function attributesOf(batch: Buffer): number {
   return batch.readInt16BE(ATTRIBUTES_AT);
 }
 
-/** `batch` with other attributes and its crc made right again: kafkajs cannot write control batches, nor claim codecs it lacks. */
+/** `batch` with other attributes and its crc made right again: kafkajs cannot write control batches, nor claim
+ * codecs it lacks. */
 export function withAttributes(batch: Buffer, attributes: number): Buffer {
   const out = Buffer.from(batch);
   out.writeInt16BE(attributes, ATTRIBUTES_AT);

@@ -23,72 +23,75 @@ describe(`kafkajs clients on Kafka ${testVersion()}`, () => {
     await admin.disconnect();
   });
 
-  it('creates a 4-partition topic, produces idempotently with acks=-1, and a group reads it all back and commits', async () => {
-    const topic = freshTopic('roundtrip');
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true })).toBe(true);
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    expect(metadata.topics[0]?.partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2, 3]);
+  it(
+    'creates a 4-partition topic, produces idempotently with acks=-1, and a group reads it all back ' + 'and commits',
+    async () => {
+      const topic = freshTopic('roundtrip');
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true })).toBe(true);
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      expect(metadata.topics[0]?.partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2, 3]);
 
-    const producer: Producer = kafka().producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    const sent = Array.from({ length: RECORDS }, (_, i) => ({ key: `user-${i % USERS}`, value: frame(i) }));
-    for (let i = 0; i < sent.length; i += SEND_BATCH) {
-      await producer.send({ topic, acks: -1, messages: sent.slice(i, i + SEND_BATCH) });
-    }
-    await producer.disconnect();
+      const producer: Producer = kafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const sent = Array.from({ length: RECORDS }, (_, i) => ({ key: `user-${i % USERS}`, value: frame(i) }));
+      for (let i = 0; i < sent.length; i += SEND_BATCH) {
+        await producer.send({ topic, acks: -1, messages: sent.slice(i, i + SEND_BATCH) });
+      }
+      await producer.disconnect();
 
-    const groupId = freshTopic('group');
-    const consumer = kafka().consumer({ groupId });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const got: Array<{ partition: number; offset: number; key: string; value: string }> = [];
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          eachBatchAutoResolve: false,
-          autoCommit: false,
-          eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-            for (const m of batch.messages) {
-              got.push({
-                partition: batch.partition,
-                offset: Number(m.offset),
-                key: String(m.key),
-                value: String(m.value),
-              });
-              resolveOffset(m.offset);
-            }
-            // Commit the way the pipeline does: explicitly, once a batch is handled.
-            const next = String(Number(batch.lastOffset()) + 1);
-            await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
-            await heartbeat();
-            if (got.length >= RECORDS) resolve();
-          },
-        })
-        .catch(reject);
-    });
-    await consumer.disconnect();
+      const groupId = freshTopic('group');
+      const consumer = kafka().consumer({ groupId });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const got: Array<{ partition: number; offset: number; key: string; value: string }> = [];
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            eachBatchAutoResolve: false,
+            autoCommit: false,
+            eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+              for (const m of batch.messages) {
+                got.push({
+                  partition: batch.partition,
+                  offset: Number(m.offset),
+                  key: String(m.key),
+                  value: String(m.value),
+                });
+                resolveOffset(m.offset);
+              }
+              // Commit the way the pipeline does: explicitly, once a batch is handled.
+              const next = String(Number(batch.lastOffset()) + 1);
+              await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+              await heartbeat();
+              if (got.length >= RECORDS) resolve();
+            },
+          })
+          .catch(reject);
+      });
+      await consumer.disconnect();
 
-    // Every record exactly once.
-    expect(got.map((r) => r.value).sort()).toEqual(sent.map((r) => r.value).sort());
-    // One key, one partition, in the order it was sent.
-    const byKey = new Map<string, typeof got>();
-    for (const r of got) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r]);
-    expect(new Set(got.map((r) => r.partition)).size).toBeGreaterThan(1);
-    for (const [key, records] of byKey) {
-      expect(new Set(records.map((r) => r.partition)).size, key).toBe(1);
-      const sentOrder = sent.filter((r) => r.key === key).map((r) => r.value);
-      expect(
-        [...records].sort((a, b) => a.offset - b.offset).map((r) => r.value),
-        key,
-      ).toEqual(sentOrder);
-    }
-    // The group's committed positions are the partitions' ends.
-    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
-    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-    for (const p of committed[0]?.partitions ?? [])
-      expect(p.offset, `partition ${p.partition}`).toBe(ends.get(p.partition));
-    expect([...ends.values()].reduce((sum, high) => sum + Number(high), 0)).toBe(RECORDS);
-  });
+      // Every record exactly once.
+      expect(got.map((r) => r.value).sort()).toEqual(sent.map((r) => r.value).sort());
+      // One key, one partition, in the order it was sent.
+      const byKey = new Map<string, typeof got>();
+      for (const r of got) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r]);
+      expect(new Set(got.map((r) => r.partition)).size).toBeGreaterThan(1);
+      for (const [key, records] of byKey) {
+        expect(new Set(records.map((r) => r.partition)).size, key).toBe(1);
+        const sentOrder = sent.filter((r) => r.key === key).map((r) => r.value);
+        expect(
+          [...records].sort((a, b) => a.offset - b.offset).map((r) => r.value),
+          key,
+        ).toEqual(sentOrder);
+      }
+      // The group's committed positions are the partitions' ends.
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
+      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+      for (const p of committed[0]?.partitions ?? [])
+        expect(p.offset, `partition ${p.partition}`).toBe(ends.get(p.partition));
+      expect([...ends.values()].reduce((sum, high) => sum + Number(high), 0)).toBe(RECORDS);
+    },
+  );
 
   it('keeps a compacted topic: keys required, the cleaner keeps the last value per key', async () => {
     const topic = freshTopic('compacted');

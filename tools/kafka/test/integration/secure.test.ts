@@ -138,23 +138,27 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
     await plain?.close();
   });
 
-  it('is published by the global setup and reported by status, which names the password file but never the password', async () => {
-    const info = await brokerStatus({ port });
-    expect(info?.secure).toEqual(listener);
-    expect(listener.bootstrap).toBe(`127.0.0.1:${port + 2}`);
-    const password = (await admin.adminLogin()).password;
-    expect(statSync(listener.adminPasswordFile).mode & 0o777).toBe(0o600);
-    const cli = fileURLToPath(new URL('../../bin/kafka-local', import.meta.url));
-    const json = spawnSync(cli, ['status', '--json', '--port', String(port)], { encoding: 'utf8' });
-    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(info)));
-    const text = spawnSync(cli, ['status', '--port', String(port)], { encoding: 'utf8' });
-    expect(text.stdout).toMatch(new RegExp(`SASL_SSL: +${listener.bootstrap} `));
-    expect(text.stdout).toMatch(new RegExp(`mutual TLS: +${listener.mutualTlsBootstrap} `));
-    expect(text.stdout).toContain(`password in ${listener.adminPasswordFile}`);
-    for (const out of [json.stdout, json.stderr, text.stdout, text.stderr]) expect(out).not.toContain(password);
-    // Nor does the broker log it (PLAIN's JAAS entry holds it: Kafka hides password settings).
-    expect(readFileSync(info?.logFile ?? '', 'utf8')).not.toContain(password);
-  });
+  it(
+    'is published by the global setup and reported by status, which names the password file but ' +
+      'never the password',
+    async () => {
+      const info = await brokerStatus({ port });
+      expect(info?.secure).toEqual(listener);
+      expect(listener.bootstrap).toBe(`127.0.0.1:${port + 2}`);
+      const password = (await admin.adminLogin()).password;
+      expect(statSync(listener.adminPasswordFile).mode & 0o777).toBe(0o600);
+      const cli = fileURLToPath(new URL('../../bin/kafka-local', import.meta.url));
+      const json = spawnSync(cli, ['status', '--json', '--port', String(port)], { encoding: 'utf8' });
+      expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(info)));
+      const text = spawnSync(cli, ['status', '--port', String(port)], { encoding: 'utf8' });
+      expect(text.stdout).toMatch(new RegExp(`SASL_SSL: +${listener.bootstrap} `));
+      expect(text.stdout).toMatch(new RegExp(`mutual TLS: +${listener.mutualTlsBootstrap} `));
+      expect(text.stdout).toContain(`password in ${listener.adminPasswordFile}`);
+      for (const out of [json.stdout, json.stderr, text.stdout, text.stderr]) expect(out).not.toContain(password);
+      // Nor does the broker log it (PLAIN's JAAS entry holds it: Kafka hides password settings).
+      expect(readFileSync(info?.logFile ?? '', 'utf8')).not.toContain(password);
+    },
+  );
 
   it('lets the admin in with SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN, and advertises itself', async () => {
     for (const mechanism of ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'] as const) {
@@ -196,105 +200,114 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
     );
   });
 
-  it('gives a user without ACLs TOPIC_AUTHORIZATION_FAILED, and keeps one without the group ACL out of the group', async () => {
-    const user = uniqueName('none');
-    const login = await admin.createUser(user, 'no-acl-secret');
-    const topic = await plain.createTopic(uniqueName('secure-denied'), 1);
-    await plain.produce(topic, [{ value: 'x' }]);
-    const kafka = client(listener, login, { retry: NO_RETRY });
-    const producer = kafka.producer();
-    await producer.connect();
-    expect(await failureOf(producer.send({ topic, messages: [{ value: 'denied' }] }))).toBe(
-      'KafkaJSProtocolError TOPIC_AUTHORIZATION_FAILED',
-    );
-    await producer.disconnect();
-    expect(await deniedInLog(user, `Topic:LITERAL:${topic}`)).toBe(true);
+  it(
+    'gives a user without ACLs TOPIC_AUTHORIZATION_FAILED, and keeps one without the group ACL out ' + 'of the group',
+    async () => {
+      const user = uniqueName('none');
+      const login = await admin.createUser(user, 'no-acl-secret');
+      const topic = await plain.createTopic(uniqueName('secure-denied'), 1);
+      await plain.produce(topic, [{ value: 'x' }]);
+      const kafka = client(listener, login, { retry: NO_RETRY });
+      const producer = kafka.producer();
+      await producer.connect();
+      expect(await failureOf(producer.send({ topic, messages: [{ value: 'denied' }] }))).toBe(
+        'KafkaJSProtocolError TOPIC_AUTHORIZATION_FAILED',
+      );
+      await producer.disconnect();
+      expect(await deniedInLog(user, `Topic:LITERAL:${topic}`)).toBe(true);
 
-    // Read on the topic, but not on the group.
-    const topicRules: AclRule[] = [{ resource: 'topic', name: topic, operations: ['read', 'describe'] }];
-    await admin.grant(user, topicRules);
-    const group = uniqueName('secure-no-group');
-    const consumer = kafka.consumer({ groupId: group, retry: { retries: 0, restartOnFailure: async () => false } });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const crash = new Promise<string>((resolve) =>
-      consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error.name)),
-    );
-    void consumer.run({ eachMessage: async () => {} });
-    // kafkajs drops the broker's GROUP_AUTHORIZATION_FAILED (FindCoordinator) and says this; the broker's log says why.
-    expect(await crash).toBe('KafkaJSGroupCoordinatorNotFound');
-    await consumer.disconnect();
-    expect(await deniedInLog(user, `Group:LITERAL:${group}`)).toBe(true);
-    // The group ACL is all that was missing.
-    await admin.grant(user, [{ resource: 'group', name: group, operations: ['read'] }]);
-    plain.track({ groups: [group] });
-    const reader = client(listener, login).consumer({ groupId: group, maxWaitTimeInMs: 100 });
-    await reader.connect();
-    await reader.subscribe({ topic, fromBeginning: true });
-    const first = await new Promise<string>(
-      (resolve) => void reader.run({ eachMessage: async ({ message }) => resolve(String(message.value)) }),
-    );
-    await reader.disconnect();
-    expect(first).toBe('x');
+      // Read on the topic, but not on the group.
+      const topicRules: AclRule[] = [{ resource: 'topic', name: topic, operations: ['read', 'describe'] }];
+      await admin.grant(user, topicRules);
+      const group = uniqueName('secure-no-group');
+      const consumer = kafka.consumer({ groupId: group, retry: { retries: 0, restartOnFailure: async () => false } });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const crash = new Promise<string>((resolve) =>
+        consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error.name)),
+      );
+      void consumer.run({ eachMessage: async () => {} });
+      // kafkajs drops the broker's GROUP_AUTHORIZATION_FAILED (FindCoordinator) and says this; the broker's log says why.
+      expect(await crash).toBe('KafkaJSGroupCoordinatorNotFound');
+      await consumer.disconnect();
+      expect(await deniedInLog(user, `Group:LITERAL:${group}`)).toBe(true);
+      // The group ACL is all that was missing.
+      await admin.grant(user, [{ resource: 'group', name: group, operations: ['read'] }]);
+      plain.track({ groups: [group] });
+      const reader = client(listener, login).consumer({ groupId: group, maxWaitTimeInMs: 100 });
+      await reader.connect();
+      await reader.subscribe({ topic, fromBeginning: true });
+      const first = await new Promise<string>(
+        (resolve) => void reader.run({ eachMessage: async ({ message }) => resolve(String(message.value)) }),
+      );
+      await reader.disconnect();
+      expect(first).toBe('x');
 
-    // Revoked: the topic is closed again.
-    await admin.revoke(user, [...topicRules, { resource: 'group', name: group, operations: ['read'] }]);
-    expect(await admin.acls(user)).toEqual([]);
-    const again = client(listener, login, { retry: NO_RETRY }).admin();
-    await again.connect();
-    expect(await failureOf(again.fetchTopicOffsets(topic))).toMatch(/TOPIC_AUTHORIZATION_FAILED/);
-    await again.disconnect();
-  });
+      // Revoked: the topic is closed again.
+      await admin.revoke(user, [...topicRules, { resource: 'group', name: group, operations: ['read'] }]);
+      expect(await admin.acls(user)).toEqual([]);
+      const again = client(listener, login, { retry: NO_RETRY }).admin();
+      await again.connect();
+      expect(await failureOf(again.fetchTopicOffsets(topic))).toMatch(/TOPIC_AUTHORIZATION_FAILED/);
+      await again.disconnect();
+    },
+  );
 
-  it('lets an idempotent producer write with write on the topic, and a transactional one only with its transactional id granted', async () => {
-    const user = uniqueName('idem');
-    const login = await admin.createUser(user, 'idem-secret');
-    const topic = await plain.createTopic(uniqueName('secure-idem'), 1);
-    await admin.grant(user, [{ resource: 'topic', name: topic, operations: ['write', 'describe'] }]);
-    // Write on a topic implies idempotent writes (KIP-679, Kafka 3.0).
-    const idempotent = client(listener, login).producer({ idempotent: true, maxInFlightRequests: 1 });
-    await idempotent.connect();
-    await idempotent.send({ topic, acks: -1, messages: [{ value: 'once' }] });
-    await idempotent.disconnect();
+  it(
+    'lets an idempotent producer write with write on the topic, and a transactional one only with ' +
+      'its transactional id granted',
+    async () => {
+      const user = uniqueName('idem');
+      const login = await admin.createUser(user, 'idem-secret');
+      const topic = await plain.createTopic(uniqueName('secure-idem'), 1);
+      await admin.grant(user, [{ resource: 'topic', name: topic, operations: ['write', 'describe'] }]);
+      // Write on a topic implies idempotent writes (KIP-679, Kafka 3.0).
+      const idempotent = client(listener, login).producer({ idempotent: true, maxInFlightRequests: 1 });
+      await idempotent.connect();
+      await idempotent.send({ topic, acks: -1, messages: [{ value: 'once' }] });
+      await idempotent.disconnect();
 
-    const transactionalId = uniqueName('secure-tx');
-    // Retries on (an idempotent producer must have them): the authorization error is not retriable anyway.
-    const transactional = (): ReturnType<Kafka['producer']> =>
-      client(listener, login).producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
-    const refused = transactional();
-    await refused.connect();
-    // kafkajs drops the broker's TRANSACTIONAL_ID_AUTHORIZATION_FAILED (FindCoordinator) and says this; the log says why.
-    expect(await failureOf(refused.transaction())).toBe('KafkaJSGroupCoordinatorNotFound');
-    await refused.disconnect();
-    expect(await deniedInLog(user, `TransactionalId:LITERAL:${transactionalId}`)).toBe(true);
-    await admin.grant(user, [
-      { resource: 'transactional-id', name: transactionalId, operations: ['write', 'describe'] },
-      { resource: 'cluster', operations: ['idempotent-write'] },
-    ]);
-    expect((await admin.acls(user)).map((b) => `${b.resource}:${b.name}:${b.operation}`).sort()).toEqual(
-      [
-        `cluster:kafka-cluster:idempotent-write`,
-        `topic:${topic}:describe`,
-        `topic:${topic}:write`,
-        `transactional-id:${transactionalId}:describe`,
-        `transactional-id:${transactionalId}:write`,
-      ].sort(),
-    );
-    const producer = transactional();
-    await producer.connect();
-    const transaction = await producer.transaction();
-    await transaction.send({ topic, messages: [{ value: 'in a transaction' }] });
-    await transaction.commit();
-    await producer.disconnect();
-    // The commit returns before its marker reaches the partition; a read_committed reader sees the record once it has.
-    let values: string[] = [];
-    await eventually(
-      async () => (values = (await plain.read(topic)).map((r) => String(r.value))).length === 2,
-      30_000,
-      200,
-    );
-    expect(values).toEqual(['once', 'in a transaction']);
-  });
+      const transactionalId = uniqueName('secure-tx');
+      // Retries on (an idempotent producer must have them): the authorization error is not retriable anyway.
+      const transactional = (): ReturnType<Kafka['producer']> =>
+        client(listener, login).producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+      const refused = transactional();
+      await refused.connect();
+      // kafkajs drops the broker's TRANSACTIONAL_ID_AUTHORIZATION_FAILED (FindCoordinator) and says this; the log
+      // says why.
+      expect(await failureOf(refused.transaction())).toBe('KafkaJSGroupCoordinatorNotFound');
+      await refused.disconnect();
+      expect(await deniedInLog(user, `TransactionalId:LITERAL:${transactionalId}`)).toBe(true);
+      await admin.grant(user, [
+        { resource: 'transactional-id', name: transactionalId, operations: ['write', 'describe'] },
+        { resource: 'cluster', operations: ['idempotent-write'] },
+      ]);
+      expect((await admin.acls(user)).map((b) => `${b.resource}:${b.name}:${b.operation}`).sort()).toEqual(
+        [
+          `cluster:kafka-cluster:idempotent-write`,
+          `topic:${topic}:describe`,
+          `topic:${topic}:write`,
+          `transactional-id:${transactionalId}:describe`,
+          `transactional-id:${transactionalId}:write`,
+        ].sort(),
+      );
+      const producer = transactional();
+      await producer.connect();
+      const transaction = await producer.transaction();
+      await transaction.send({ topic, messages: [{ value: 'in a transaction' }] });
+      await transaction.commit();
+      await producer.disconnect();
+      // The commit returns before its marker reaches the partition; a read_committed reader sees the record once
+      // it has.
+      let values: string[] = [];
+      await eventually(
+        async () => (values = (await plain.read(topic)).map((r) => String(r.value))).length === 2,
+        30_000,
+        200,
+      );
+      expect(values).toEqual(['once', 'in a transaction']);
+    },
+  );
 
   it('refuses TLS clients that do not trust the CA', async () => {
     const login = await admin.adminLogin();
@@ -309,30 +322,38 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
     expect(message).toMatch(/self[- ]signed certificate in certificate chain/);
   });
 
-  it('requires a client certificate from the CA on the mutual TLS listener, and refuses none or one from another CA', async () => {
-    const login = await admin.adminLogin();
-    const issued = await admin.clientCertificate(uniqueName('mtls'));
-    const withIssued = secureKafkaConfig(listener, login, { clientCertificate: issued });
-    expect(withIssued.brokers).toEqual([listener.mutualTlsBootstrap]);
-    expect(await clusterAs(listener, login, withIssued)).toBe(listener.mutualTlsBootstrap);
-    expect(await failureOf(clusterAs(listener, login, { brokers: [listener.mutualTlsBootstrap] }))).toMatch(/^KafkaJS/);
-    const dir = await mkdtemp(join(tmpdir(), 'kafka-local-foreign-ca-'));
-    try {
-      const foreign = await issueCertificate(
-        await createCertificateAuthority(dir, 'foreign CA'),
-        dir,
-        'intruder',
-        'client',
+  it(
+    'requires a client certificate from the CA on the mutual TLS listener, and refuses none or one ' +
+      'from another CA',
+    async () => {
+      const login = await admin.adminLogin();
+      const issued = await admin.clientCertificate(uniqueName('mtls'));
+      const withIssued = secureKafkaConfig(listener, login, { clientCertificate: issued });
+      expect(withIssued.brokers).toEqual([listener.mutualTlsBootstrap]);
+      expect(await clusterAs(listener, login, withIssued)).toBe(listener.mutualTlsBootstrap);
+      expect(await failureOf(clusterAs(listener, login, { brokers: [listener.mutualTlsBootstrap] }))).toMatch(
+        /^KafkaJS/,
       );
-      expect(
-        await failureOf(clusterAs(listener, login, secureKafkaConfig(listener, login, { clientCertificate: foreign }))),
-      ).toMatch(/^KafkaJS/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-    // The other listener asks for none.
-    expect(await clusterAs(listener, login)).toBe(listener.bootstrap);
-  });
+      const dir = await mkdtemp(join(tmpdir(), 'kafka-local-foreign-ca-'));
+      try {
+        const foreign = await issueCertificate(
+          await createCertificateAuthority(dir, 'foreign CA'),
+          dir,
+          'intruder',
+          'client',
+        );
+        expect(
+          await failureOf(
+            clusterAs(listener, login, secureKafkaConfig(listener, login, { clientCertificate: foreign })),
+          ),
+        ).toMatch(/^KafkaJS/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      // The other listener asks for none.
+      expect(await clusterAs(listener, login)).toBe(listener.bootstrap);
+    },
+  );
 
   it('keeps the plaintext listener open to everything, ACLs or not', async () => {
     const topic = await plain.createTopic(uniqueName('secure-plain'), 1);
@@ -348,48 +369,52 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
     expect(await failureOf(clusterAs(listener, login))).toBe('KafkaJSSASLAuthenticationError');
   });
 
-  it('starts without the listener unless asked, and restart --secure adds it on the same data, writing a lost admin password again', async () => {
-    const keeper = new TestKafka({ bootstrap: bootstrap(), keep: true });
-    const topic = await keeper.createTopic(uniqueName('secure-kept'), 1);
-    await keeper.produce(topic, [{ value: 'kept' }]);
-    await keeper.close();
-    const user = uniqueName('kept');
-    const login = await admin.createUser(user, 'kept-secret');
-    await admin.close();
-    await plain.close();
+  it(
+    'starts without the listener unless asked, and restart --secure adds it on the same data, ' +
+      'writing a lost admin password again',
+    async () => {
+      const keeper = new TestKafka({ bootstrap: bootstrap(), keep: true });
+      const topic = await keeper.createTopic(uniqueName('secure-kept'), 1);
+      await keeper.produce(topic, [{ value: 'kept' }]);
+      await keeper.close();
+      const user = uniqueName('kept');
+      const login = await admin.createUser(user, 'kept-secret');
+      await admin.close();
+      await plain.close();
 
-    await stopBroker({ port, ...quiet });
-    const plainInfo = await startBroker({ port, secure: false, ...quiet });
-    expect(plainInfo.secure).toBeNull();
-    expect(await isPortFree(port + 2)).toBe(true);
-    expect(await isPortFree(port + 3)).toBe(true);
-    let refused: unknown;
-    await ensureBroker({ port, secure: true, ...quiet }).catch((error: unknown) => (refused = error));
-    expect(refused).toBeInstanceOf(KafkaLocalError);
-    expect((refused as KafkaLocalError).code).toBe('NOT_SECURE');
+      await stopBroker({ port, ...quiet });
+      const plainInfo = await startBroker({ port, secure: false, ...quiet });
+      expect(plainInfo.secure).toBeNull();
+      expect(await isPortFree(port + 2)).toBe(true);
+      expect(await isPortFree(port + 3)).toBe(true);
+      let refused: unknown;
+      await ensureBroker({ port, secure: true, ...quiet }).catch((error: unknown) => (refused = error));
+      expect(refused).toBeInstanceOf(KafkaLocalError);
+      expect((refused as KafkaLocalError).code).toBe('NOT_SECURE');
 
-    // As if the storage had been formatted by a kafka-local that wrote no admin credentials.
-    const oldPassword = readFileSync(listener.adminPasswordFile, 'utf8').trim();
-    rmSync(listener.adminPasswordFile);
-    rmSync(join(listener.dir, 'admin.stamp'));
-    const lines: string[] = [];
-    const info = await restartBroker({ port, secure: true, log: (line) => lines.push(line) });
-    expect(info.pid).not.toBe(plainInfo.pid);
-    expect(info.secure).toEqual(listener);
-    expect(lines.join('\n')).toMatch(/wrote the admin's SCRAM credentials with kafka-configs/);
+      // As if the storage had been formatted by a kafka-local that wrote no admin credentials.
+      const oldPassword = readFileSync(listener.adminPasswordFile, 'utf8').trim();
+      rmSync(listener.adminPasswordFile);
+      rmSync(join(listener.dir, 'admin.stamp'));
+      const lines: string[] = [];
+      const info = await restartBroker({ port, secure: true, log: (line) => lines.push(line) });
+      expect(info.pid).not.toBe(plainInfo.pid);
+      expect(info.secure).toEqual(listener);
+      expect(lines.join('\n')).toMatch(/wrote the admin's SCRAM credentials with kafka-configs/);
 
-    admin = new SecureAdmin(listener);
-    plain = new TestKafka({ bootstrap: bootstrap() });
-    const newLogin = await admin.adminLogin();
-    expect(newLogin.password).not.toBe(oldPassword);
-    expect(await clusterAs(listener, newLogin)).toBe(listener.bootstrap);
-    expect(await clusterAs(listener, { ...newLogin, mechanism: 'SCRAM-SHA-256' })).toBe(listener.bootstrap);
-    expect(await failureOf(clusterAs(listener, { ...newLogin, password: oldPassword }))).toBe(
-      'KafkaJSSASLAuthenticationError',
-    );
-    // Users and records survive.
-    expect(await clusterAs(listener, login)).toBe(listener.bootstrap);
-    expect((await plain.read(topic)).map((r) => String(r.value))).toEqual(['kept']);
-    plain.track({ topics: [topic] });
-  });
+      admin = new SecureAdmin(listener);
+      plain = new TestKafka({ bootstrap: bootstrap() });
+      const newLogin = await admin.adminLogin();
+      expect(newLogin.password).not.toBe(oldPassword);
+      expect(await clusterAs(listener, newLogin)).toBe(listener.bootstrap);
+      expect(await clusterAs(listener, { ...newLogin, mechanism: 'SCRAM-SHA-256' })).toBe(listener.bootstrap);
+      expect(await failureOf(clusterAs(listener, { ...newLogin, password: oldPassword }))).toBe(
+        'KafkaJSSASLAuthenticationError',
+      );
+      // Users and records survive.
+      expect(await clusterAs(listener, login)).toBe(listener.bootstrap);
+      expect((await plain.read(topic)).map((r) => String(r.value))).toEqual(['kept']);
+      plain.track({ topics: [topic] });
+    },
+  );
 });

@@ -19,62 +19,65 @@ function tool(name: string, args: string[], input?: string): { code: number | nu
 }
 
 describe(`Kafka ${testVersion()} command-line tools`, () => {
-  it('round-trip keyed records: kafka-topics creates, the console producer writes, the console consumer reads', async () => {
-    const topic = freshTopic('console');
-    const created = tool('kafka-topics', [
-      '--bootstrap-server',
-      bootstrap(),
-      '--create',
-      '--topic',
-      topic,
-      '--partitions',
-      '3',
-    ]);
-    expect(created.code, created.stderr).toBe(0);
-    expect(created.stdout).toContain(`Created topic ${topic}`);
-    const admin = kafka().admin();
-    await admin.connect();
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    await admin.disconnect();
-    expect(metadata.topics[0]?.partitions).toHaveLength(3);
+  it(
+    'round-trip keyed records: kafka-topics creates, the console producer writes, the console ' + 'consumer reads',
+    async () => {
+      const topic = freshTopic('console');
+      const created = tool('kafka-topics', [
+        '--bootstrap-server',
+        bootstrap(),
+        '--create',
+        '--topic',
+        topic,
+        '--partitions',
+        '3',
+      ]);
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stdout).toContain(`Created topic ${topic}`);
+      const admin = kafka().admin();
+      await admin.connect();
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      await admin.disconnect();
+      expect(metadata.topics[0]?.partitions).toHaveLength(3);
 
-    const lines = Array.from(
-      { length: 30 },
-      (_, i) => `user-${i % 7}\t{"uid":"user-${i % 7}","ts":${1468244384 + i},"text":"Свобода ${i} 🙂"}`,
-    );
-    const produced = tool(
-      'kafka-console-producer',
-      ['--bootstrap-server', bootstrap(), '--topic', topic, '--property', 'parse.key=true'],
-      `${lines.join('\n')}\n`,
-    );
-    expect(produced.code, produced.stderr).toBe(0);
+      const lines = Array.from(
+        { length: 30 },
+        (_, i) => `user-${i % 7}\t{"uid":"user-${i % 7}","ts":${1468244384 + i},"text":"Свобода ${i} 🙂"}`,
+      );
+      const produced = tool(
+        'kafka-console-producer',
+        ['--bootstrap-server', bootstrap(), '--topic', topic, '--property', 'parse.key=true'],
+        `${lines.join('\n')}\n`,
+      );
+      expect(produced.code, produced.stderr).toBe(0);
 
-    // kafkajs is the independent witness of what the producer wrote.
-    const stored = await readAll(topic);
-    expect(stored.map((r) => `${r.key}\t${r.value}`).sort()).toEqual([...lines].sort());
+      // kafkajs is the independent witness of what the producer wrote.
+      const stored = await readAll(topic);
+      expect(stored.map((r) => `${r.key}\t${r.value}`).sort()).toEqual([...lines].sort());
 
-    const consumed = tool('kafka-console-consumer', [
-      '--bootstrap-server',
-      bootstrap(),
-      '--topic',
-      topic,
-      '--from-beginning',
-      '--property',
-      'print.key=true',
-      '--max-messages',
-      String(lines.length),
-      '--timeout-ms',
-      '30000',
-    ]);
-    expect(consumed.code, consumed.stderr).toBe(0);
-    // stdout carries the records and nothing else: logging goes to stderr.
-    expect(
-      consumed.stdout
-        .split('\n')
-        .filter((line) => line !== '')
-        .sort(),
-    ).toEqual([...lines].sort());
-  });
+      const consumed = tool('kafka-console-consumer', [
+        '--bootstrap-server',
+        bootstrap(),
+        '--topic',
+        topic,
+        '--from-beginning',
+        '--property',
+        'print.key=true',
+        '--max-messages',
+        String(lines.length),
+        '--timeout-ms',
+        '30000',
+      ]);
+      expect(consumed.code, consumed.stderr).toBe(0);
+      // stdout carries the records and nothing else: logging goes to stderr.
+      expect(
+        consumed.stdout
+          .split('\n')
+          .filter((line) => line !== '')
+          .sort(),
+      ).toEqual([...lines].sort());
+    },
+  );
 
   it("passes errors through with the tool's own exit code", () => {
     const missing = tool('kafka-topics', [
