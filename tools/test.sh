@@ -1,13 +1,20 @@
 #!/bin/sh
-# Every test of the repository: each package's unit tests, then the
-# integration tests against a real Kafka broker (started here if none runs,
-# and stopped again at the end).
+# Every test of the repository: the formatter and linter, each package's unit
+# tests on every supported Node line (20, 22, 24), then the integration tests
+# against a real Kafka broker (started here if none runs, and stopped again at
+# the end).
 #
-# The integration tests run once per Kafka version in UNIQSTREAM_KAFKA_VERSIONS
-# (default "4.4.0 3.9.1": the newest 4.x and the last 3.x), against a broker
-# started --secure: the plaintext listener every suite uses by default, and
-# the SASL_SSL ones (9094, 9095) for the suites that log in. With a broker
-# already running on 127.0.0.1:9092 they run once, against that broker.
+# Node 22 and 24 are official builds fetched once from the npm registry by
+# tools/node/fetch.sh (versions pinned in tools/node/versions); 20 is the
+# system's. UNIQSTREAM_UNIT_NODES (default "20 22 24") picks the lines.
+#
+# The integration tests run in legs of KAFKA@NODE (UNIQSTREAM_TEST_LEGS,
+# default "4.4.0@24 3.9.1@20"): the newest Kafka on the newest Node LTS and the
+# last Kafka 3.x on the oldest supported Node, so both ends of each range are
+# covered without a third leg. Each leg starts a broker --secure: the
+# plaintext listener every suite uses by default, and the SASL_SSL ones (9094,
+# 9095) for the suites that log in. With a broker already running on
+# 127.0.0.1:9092 they run once, against that broker, on the system's Node.
 #
 # Each phase's output is also kept under .cache/test-logs/, and a failing run
 # ends with a summary of what failed: CI often shows only the tail of a log.
@@ -32,29 +39,55 @@ run_phase() {
   fi
 }
 
-echo "== unit tests (every package) =="
-run_phase unit $PNPM exec turbo run test --concurrency=2 --continue --output-logs=new-only
+echo "== format, lint and line length =="
+run_phase lint sh tools/lint.sh
 
-versions=${UNIQSTREAM_KAFKA_VERSIONS:-4.4.0 3.9.1}
+# node_path MAJOR: the directory to put first on PATH for that Node line.
+node_path() {
+  sh tools/node/fetch.sh "$1"
+}
+
+for major in ${UNIQSTREAM_UNIT_NODES:-20 22 24}; do
+  if ! dir=$(node_path "$major"); then
+    status=1
+    failed_phases="$failed_phases node-$major-fetch"
+    continue
+  fi
+  echo "== unit tests (every package), Node $("$dir/node" --version) =="
+  run_phase "unit-node-$major" env PATH="$dir:$PATH" $PNPM exec turbo run test --concurrency=2 --continue \
+    --output-logs=new-only
+done
+
+legs=${UNIQSTREAM_TEST_LEGS:-4.4.0@24 3.9.1@20}
 if sh tools/kafka/bin/kafka-local status >/dev/null 2>&1; then
   echo "(a broker already runs on 127.0.0.1:9092: the integration tests run once, against it)"
-  versions=running
+  legs=running
 fi
-for version in $versions; do
+for leg in $legs; do
   started_here=0
-  if [ "$version" != running ]; then
+  dir=$(dirname "$(command -v node)")
+  if [ "$leg" != running ]; then
+    version=${leg%@*}
+    major=${leg#*@}
+    if ! dir=$(node_path "$major"); then
+      status=1
+      failed_phases="$failed_phases node-$major-fetch"
+      continue
+    fi
     UNIQSTREAM_KAFKA_VERSION=$version
     export UNIQSTREAM_KAFKA_VERSION
     # A second try: one slow start on a loaded machine must not cost a whole leg.
-    if ! sh tools/kafka/bin/kafka-local start --secure && ! { echo "(starting Kafka $version again)"; sh tools/kafka/bin/kafka-local start --secure; }; then
+    if ! sh tools/kafka/bin/kafka-local start --secure \
+      && ! { echo "(starting Kafka $version again)"; sh tools/kafka/bin/kafka-local start --secure; }; then
       status=1
       failed_phases="$failed_phases kafka-$version-start"
       continue
     fi
     started_here=1
   fi
-  echo "== integration tests (real Kafka broker, version $version) =="
-  run_phase "integration-kafka-$version" $PNPM exec turbo run test:integration --concurrency=1 --continue --output-logs=new-only --force
+  echo "== integration tests (real Kafka broker, version ${version:-running}, Node $("$dir/node" --version)) =="
+  run_phase "integration-kafka-${version:-running}-node-${major:-system}" env PATH="$dir:$PATH" \
+    $PNPM exec turbo run test:integration --concurrency=1 --continue --output-logs=new-only --force
   if [ "$started_here" = 1 ]; then sh tools/kafka/bin/kafka-local stop || true; fi
 done
 

@@ -127,6 +127,11 @@ const OTHER_TLS = /^(ERR_SSL_|ERR_TLS_|CERT_|ERR_OSSL_)/;
 /** kafkajs's own words for the SASL failures it detects itself. */
 const KAFKAJS_SASL_ERROR = 'KafkaJSSASLAuthenticationError';
 const KAFKAJS_UNSUPPORTED = /mechanism is not supported/;
+/**
+ * Node 24 ends an untrusted-certificate message with advice about its own
+ * `--use-system-ca` flag; the one line gives uniqstream's own remedy instead.
+ */
+const NODE_CA_HINT = /; if the root CA is installed locally, try running Node\.js with --use-system-ca$/;
 /** Chains longer than this are not followed (a cause that refers back to itself). */
 const MAX_CAUSES = 8;
 
@@ -209,7 +214,7 @@ const OPENSSL_ERROR = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/;
 function readable(message: string): string {
   const text = message.replace(/^Connection error: /, '');
   const line = (OPENSSL_ERROR.exec(text)?.[1] ?? text).split('\n')[0]!;
-  return line.trim();
+  return line.trim().replace(NODE_CA_HINT, '');
 }
 
 /** kafkajs's `SASL SCRAM SHA512 authentication failed: <the broker's message>` as the broker's message. */

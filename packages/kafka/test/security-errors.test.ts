@@ -144,6 +144,20 @@ describe('securityFailureOf', () => {
         'the CA certificate that signed it',
     );
   });
+
+  it("leaves out Node 24's advice to run Node with --use-system-ca: the line gives uniqstream's remedy", () => {
+    const node24 = Object.assign(
+      new Error(
+        'unable to verify the first certificate; if the root CA is installed locally, try running Node.js ' +
+          'with --use-system-ca',
+      ),
+      { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
+    );
+    expect(securityFailureOf(node24, 'k1:9093')?.message).toBe(
+      'the TLS certificate of k1:9093 is not trusted (unable to verify the first certificate): give ' +
+        'the CA certificate that signed it',
+    );
+  });
 });
 
 describe('isTlsRecordStart', () => {

@@ -1,0 +1,19 @@
+#!/bin/sh
+# The repository's style checks, as the test command runs them: Biome's
+# formatter and linter (biome.jsonc) on every file it knows, and no line of
+# source over 120 characters (Biome wraps code, not the text inside strings
+# and comments). `npx biome check --write .` fixes most of what this reports.
+set -eu
+cd "$(dirname "$0")/.."
+MAX_COLUMNS=120
+./node_modules/.bin/biome ci --reporter=summary .
+# Generated and vendored files are exempt: the lockfile, benchmark reports.
+long=$(git ls-files -co --exclude-standard -- '*.ts' '*.mts' '*.js' '*.mjs' '*.cjs' '*.sh' \
+  | grep -v -E '^packages/bench/results/' \
+  | xargs awk -v max="$MAX_COLUMNS" 'length > max { print FILENAME ":" FNR ": " length " columns" }')
+if [ -n "$long" ]; then
+  echo "lines over $MAX_COLUMNS columns:"
+  echo "$long"
+  exit 1
+fi
+echo "lint: Biome clean, no line over $MAX_COLUMNS columns"
