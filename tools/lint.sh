@@ -2,7 +2,7 @@
 # The repository's style checks, as the test command runs them: Biome's
 # formatter and linter (biome.jsonc) on every file it knows, and no line of
 # source over 120 characters (Biome wraps code, not the text inside strings
-# and comments). `npx biome check --write .` fixes most of what this reports.
+# and comments), and TypeDoc's API docs of the public packages build cleanly. `npx biome check --write .` fixes most of what this reports.
 set -eu
 cd "$(dirname "$0")/.."
 MAX_COLUMNS=120
@@ -16,4 +16,6 @@ if [ -n "$long" ]; then
   echo "$long"
   exit 1
 fi
-echo "lint: Biome clean, no line over $MAX_COLUMNS columns"
+# The public packages' API docs build from their TSDoc without a warning (npm run docs writes them).
+./node_modules/.bin/typedoc --emit none --logLevel Warn --treatWarningsAsErrors
+echo "lint: Biome clean, no line over $MAX_COLUMNS columns, API docs build"
