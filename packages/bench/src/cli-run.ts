@@ -86,6 +86,38 @@ export function parseSummary(stderr: string): CliSummary {
   };
 }
 
+/** What two runs on the same input must count alike, by the words the summary uses for them. */
+const COUNTS: readonly (readonly [
+  'frames' | 'counted' | 'late' | 'lateDropped' | 'corruptTs' | 'malformed',
+  string,
+])[] = [
+  ['frames', 'frames'],
+  ['counted', 'counted'],
+  ['late', 'late'],
+  ['lateDropped', 'late dropped'],
+  ['corruptTs', 'corrupt ts'],
+  ['malformed', 'malformed'],
+];
+
+/**
+ * How `actual` differs from `expected` in what it counted, one entry a
+ * figure (`counted 998,880 vs 998,881`); empty when they agree. Timings
+ * differ from run to run and are not compared.
+ */
+export function summaryDifferences(expected: CliSummary, actual: CliSummary): string[] {
+  const format = (n: number | undefined): string => (n ?? 0).toLocaleString('en-US');
+  const differences: string[] = [];
+  for (const [key, words] of COUNTS) {
+    if (expected[key] !== actual[key]) differences.push(`${words} ${format(expected[key])} vs ${format(actual[key])}`);
+  }
+  for (const kind of new Set([...expected.malformedKinds.keys(), ...actual.malformedKinds.keys()])) {
+    const want = expected.malformedKinds.get(kind);
+    const got = actual.malformedKinds.get(kind);
+    if (want !== got) differences.push(`malformed ${kind} ${format(want)} vs ${format(got)}`);
+  }
+  return differences;
+}
+
 /** Reads the line our GNU time format wrote, or null if there is none. */
 export function parseTimeLine(stderr: string): ProcessUsage | null {
   const match = new RegExp(`${TIME_MARK} (\\d+) ([\\d.]+) ([\\d.]+) ([\\d.]+)`).exec(stderr);
@@ -100,8 +132,14 @@ export function parseTimeLine(stderr: string): ProcessUsage | null {
 export interface CliOptions {
   /** Where results go: a file path; /dev/null when absent. */
   readonly stdout?: string;
-  /** Flags for node itself (e.g. --cpu-prof); the CLI's dist/main.js is then run by this Node. */
+  /** Flags for node itself (e.g. --cpu-prof); the CLI's dist/main.js is then run by `node`, or by this Node. */
   readonly nodeFlags?: readonly string[];
+  /**
+   * Path of the node binary that runs the CLI's dist/main.js (another Node major, side by side), with
+   * `nodeFlags` if given. Without it or `nodeFlags`, the CLI runs as a user runs it: its bin script,
+   * by the `node` on PATH.
+   */
+  readonly node?: string;
   readonly cwd?: string;
   /**
    * Called once the CLI's own process runs, with its pid (under GNU time,
@@ -114,11 +152,17 @@ export function cliBuilt(): boolean {
   return existsSync(CLI_MAIN);
 }
 
+/** The command line that starts the CLI, before its own arguments. */
+export function cliCommand(options: Pick<CliOptions, 'node' | 'nodeFlags'>): string[] {
+  if (options.node === undefined && options.nodeFlags === undefined) return [CLI_BIN];
+  return [options.node ?? process.execPath, ...(options.nodeFlags ?? []), CLI_MAIN];
+}
+
 /** Runs `uniqstream count ...args` to the end and returns its summary and usage. */
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
   if (!cliBuilt())
     throw new BenchError('NOT_BUILT', `${CLI_MAIN} is missing: build the CLI (${buildCommand('@uniqstream/cli')})`);
-  const command = options.nodeFlags === undefined ? [CLI_BIN] : [process.execPath, ...options.nodeFlags, CLI_MAIN];
+  const command = cliCommand(options);
   const timed = existsSync(GNU_TIME);
   const [file, ...rest] = timed ? [GNU_TIME, '-f', TIME_FORMAT, ...command] : command;
   const out = openSync(options.stdout ?? '/dev/null', 'w');

@@ -76,6 +76,12 @@ const SUITES: readonly Entry[] = [
     true,
   ),
   single(
+    'node-versions',
+    'Node 24 beside Node 20: end to end and Kafka -> Kafka through the CLI',
+    async () => (await import('./suites/node-versions.js')).nodeVersionsSuite,
+    true,
+  ),
+  single(
     'latency',
     'Result latency (Kafka, frames arriving in real time)',
     async () => (await import('./suites/latency.js')).latencySuite,

@@ -23,3 +23,5 @@ export const BENCH_README = join(BENCH_DIR, 'README.md');
 export const CONSUMER_README = join(REPO_ROOT, 'apps', 'consumer', 'README.md');
 /** GNU time, for the peak RSS of a child process. */
 export const GNU_TIME = '/usr/bin/time';
+/** Prints the directory of a `node` binary of a major version (fetched once into .cache/node). */
+export const NODE_FETCH = join(REPO_ROOT, 'tools', 'node', 'fetch.sh');

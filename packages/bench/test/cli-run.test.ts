@@ -3,8 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GroundTruth, MALFORMED_KINDS, generateChunks, type StreamOptions } from '@uniqstream/generator';
-import { cliBuilt, parseSummary, parseTimeLine, runCli } from '../src/cli-run.js';
+import {
+  cliBuilt,
+  cliCommand,
+  parseSummary,
+  parseTimeLine,
+  runCli,
+  summaryDifferences,
+  type CliSummary,
+} from '../src/cli-run.js';
 import { BenchError } from '../src/errors.js';
+import { CLI_BIN, CLI_MAIN } from '../src/paths.js';
 
 describe('parseSummary', () => {
   it('reads every figure of the three summary lines, with thousands separators', () => {
@@ -62,6 +71,63 @@ describe('parseTimeLine', () => {
   });
 });
 
+describe('cliCommand', () => {
+  it('runs the bin script, as a user does, without a node or node flags', () => {
+    expect(cliCommand({})).toEqual([CLI_BIN]);
+  });
+
+  it("runs dist/main.js by the node given, with the node flags after it, or by the bench's own node", () => {
+    expect(cliCommand({ node: '/opt/node24/bin/node' })).toEqual(['/opt/node24/bin/node', CLI_MAIN]);
+    expect(cliCommand({ node: '/opt/node24/bin/node', nodeFlags: ['--cpu-prof'] })).toEqual([
+      '/opt/node24/bin/node',
+      '--cpu-prof',
+      CLI_MAIN,
+    ]);
+    expect(cliCommand({ nodeFlags: ['--cpu-prof'] })).toEqual([process.execPath, '--cpu-prof', CLI_MAIN]);
+  });
+});
+
+describe('summaryDifferences', () => {
+  const summary: CliSummary = {
+    frames: 1_000_000,
+    seconds: 3.2,
+    framesPerSecond: 312_500,
+    counted: 998_880,
+    late: 430,
+    lateDropped: 70,
+    corruptTs: 10,
+    malformed: 1040,
+    malformedKinds: new Map([
+      ['missing-ts', 180],
+      ['not-object', 860],
+    ]),
+    results: 250,
+  };
+
+  it('finds none between runs that counted alike, however fast they were', () => {
+    expect(summaryDifferences(summary, { ...summary, seconds: 2.9, framesPerSecond: 344_827 })).toEqual([]);
+  });
+
+  it('names every count that differs, malformed kinds one by one, with thousands separators', () => {
+    const other: CliSummary = {
+      ...summary,
+      counted: 998_881,
+      lateDropped: 69,
+      malformedKinds: new Map([
+        ['missing-ts', 180],
+        ['invalid-utf8', 1],
+        ['not-object', 859],
+      ]),
+    };
+    expect(summaryDifferences(summary, other)).toEqual([
+      'counted 998,880 vs 998,881',
+      'late dropped 70 vs 69',
+      'malformed not-object 860 vs 859',
+      'malformed invalid-utf8 0 vs 1',
+    ]);
+  });
+});
+
 describe.skipIf(!cliBuilt())('runCli against the real CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cli-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,6 +157,16 @@ describe.skipIf(!cliBuilt())('runCli against the real CLI', () => {
     expect(run.malformed).toBe(MALFORMED_KINDS.reduce((n, k) => n + summary.damage[k], 0));
     expect(run.framesPerSecond).toBeGreaterThan(0);
     if (run.usage !== null) expect(run.usage.peakRssBytes).toBeGreaterThan(0);
+  });
+
+  it('runs the CLI by the node binary given', async () => {
+    const path = join(dir, 'small.jsonl');
+    writeFileSync(
+      path,
+      Buffer.concat([...generateChunks({ seed: 3, users: 50, rate: 10, start: 1_468_244_384, frames: 200 })]),
+    );
+    const run = await runCli([path], { node: process.execPath });
+    expect(run.frames).toBe(200);
   });
 
   it('throws PROCESS_FAILED with the CLI message when the CLI fails', async () => {

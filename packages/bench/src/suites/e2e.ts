@@ -21,8 +21,8 @@ import {
 } from '../harness.js';
 import { realisticStream } from '../streams.js';
 
-const FULL_FRAMES = 1_000_000;
-const QUICK_FRAMES = 100_000;
+export const FULL_FRAMES = 1_000_000;
+export const QUICK_FRAMES = 100_000;
 /** From the issues: minute windows at this rate or better. */
 export const TARGET_FRAMES_PER_SECOND = 300_000;
 /** From the issues: 1M frames from 100k users in at most this much memory. */

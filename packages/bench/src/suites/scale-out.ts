@@ -30,7 +30,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import { connectBenchKafka } from '../broker.js';
 import { buildCommand } from '../build.js';
-import { runCli } from '../cli-run.js';
+import { runCli, type CliOptions, type CliSummary } from '../cli-run.js';
 import { BenchError } from '../errors.js';
 import { si } from '../format.js';
 import { compare, type BenchCase, type Suite, type SuiteContext, type SuiteReport } from '../harness.js';
@@ -126,7 +126,7 @@ const GROUP_DELAY_CONFIG = 'group.initial.rebalance.delay.ms';
 const { ConfigResourceTypes } = kafkajs;
 
 /** Where the runs happen. */
-interface Stage {
+export interface Stage {
   readonly bootstrap: string;
   readonly kafka: Kafka;
   readonly admin: Admin;
@@ -338,7 +338,19 @@ async function serviceRun(stage: Stage, spec: CaseSpec, topic: string, partition
   }
 }
 
-async function cliRun(stage: Stage, spec: CaseSpec, topic: string, partitions: number): Promise<CaseRun> {
+/** A run of `uniqstream count`, with what it said it counted (for a suite that holds two runs against each other). */
+export interface CliCaseRun extends CaseRun {
+  readonly summary: CliSummary;
+}
+
+/** Case (a) once: the CLI Kafka -> Kafka, run by `cli.node` when given (the node-versions suite). */
+export async function cliRun(
+  stage: Stage,
+  spec: CaseSpec,
+  topic: string,
+  partitions: number,
+  cli: Pick<CliOptions, 'node'> = {},
+): Promise<CliCaseRun> {
   const group = uniqueName(spec, partitions);
   const results = `${group}.results`;
   // As the CLI creates it (compacted, 1 partition), with the broker's append time in each record.
@@ -368,6 +380,7 @@ async function cliRun(stage: Stage, spec: CaseSpec, topic: string, partitions: n
       ...spec.args,
     ];
     const run = await runCli(args, {
+      ...cli,
       onStart: (started) => {
         pid = started;
         sampler.add(started);
@@ -392,6 +405,7 @@ async function cliRun(stage: Stage, spec: CaseSpec, topic: string, partitions: n
       framesRead: run.frames,
       ownRate: run.framesPerSecond,
       ...(lastFetch === undefined ? {} : { lastFetchBeforeEndMs: endMs - lastFetch.atMs }),
+      summary: run,
     };
   } finally {
     sampler.stop();
