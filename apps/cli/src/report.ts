@@ -59,7 +59,8 @@ export function summaryLines(summary: PipelineSummary): string[] {
       `(${formatBytes(summary.bytes)}) in ${seconds.toFixed(2)} s: ${formatCount(summary.frames / seconds)} ` +
       `frames/s, ${(summary.bytes / BYTES_PER_MB / seconds).toFixed(0)} MB/s`,
     `counted ${formatCount(stats.counted)}, late ${formatCount(stats.late)} (of which dropped ` +
-      `${formatCount(stats.lateDropped)}), corrupt ts ${formatCount(stats.corruptTs)}, malformed ${formatCount(stats.malformedTotal)}` +
+      `${formatCount(stats.lateDropped)}), corrupt ts ${formatCount(stats.corruptTs)}, ` +
+      `malformed ${formatCount(stats.malformedTotal)}` +
       (malformed.length > 0 ? ` (${malformed.map(([kind, n]) => `${kind} ${formatCount(n)}`).join(', ')})` : ''),
     `results ${formatCount(stats.resultsEmitted)}, watermark ${formatWatermark(summary.watermark)}` +
       (summary.stopReason === 'end-of-input' ? '' : `, stopped: ${summary.stopReason}`),

@@ -226,35 +226,38 @@ describe('a damaged --checkpoint file', () => {
     expect(lines[0]).toMatch(/remove it to count from the beginning, or pass --checkpoint-damaged restart$/);
   }
 
-  it('is refused in one line, whether bytes in its middle were garbled or its position was edited by hand', async () => {
-    const { args, file } = checkpointed();
-    const pristine = await midRunCheckpoint(args, file);
-    const next = random(SEED ^ 0x5eed);
-    const middle = Math.floor(pristine.length / 2);
+  it(
+    'is refused in one line, ' + 'whether bytes in its middle were garbled or its position was edited by hand',
+    async () => {
+      const { args, file } = checkpointed();
+      const pristine = await midRunCheckpoint(args, file);
+      const next = random(SEED ^ 0x5eed);
+      const middle = Math.floor(pristine.length / 2);
 
-    const garbled = Buffer.from(pristine);
-    for (let i = 0; i < 64; i++) garbled[middle + i] = (garbled[middle + i]! + 1 + (next() % 255)) & 0xff;
-    writeFileSync(file, garbled);
-    expectRefusal(await run(args), file, /is damaged \(its checksum does not match\)/);
+      const garbled = Buffer.from(pristine);
+      for (let i = 0; i < 64; i++) garbled[middle + i] = (garbled[middle + i]! + 1 + (next() % 255)) & 0xff;
+      writeFileSync(file, garbled);
+      expectRefusal(await run(args), file, /is damaged \(its checksum does not match\)/);
 
-    const ones = Buffer.from(pristine);
-    ones.fill(0xff, middle, middle + 8);
-    writeFileSync(file, ones);
-    expectRefusal(await run(args), file, /is damaged/);
+      const ones = Buffer.from(pristine);
+      ones.fill(0xff, middle, middle + 8);
+      writeFileSync(file, ones);
+      expectRefusal(await run(args), file, /is damaged/);
 
-    // Position: one digit changed by hand, the same length, so the file still decodes.
-    writeFileSync(file, editPosition(pristine));
-    expectRefusal(await run(args), file, /is damaged \(its checksum does not match\)/);
+      // Position: one digit changed by hand, the same length, so the file still decodes.
+      writeFileSync(file, editPosition(pristine));
+      expectRefusal(await run(args), file, /is damaged \(its checksum does not match\)/);
 
-    writeFileSync(file, pristine.subarray(0, pristine.length - 1));
-    expectRefusal(await run(args), file, /is damaged/);
+      writeFileSync(file, pristine.subarray(0, pristine.length - 1));
+      expectRefusal(await run(args), file, /is damaged/);
 
-    // The file as it was resumes.
-    writeFileSync(file, pristine);
-    const resumed = await run(args);
-    expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toMatch(/resuming from the checkpoint/);
-  });
+      // The file as it was resumes.
+      writeFileSync(file, pristine);
+      const resumed = await run(args);
+      expect(resumed.code).toBe(0);
+      expect(resumed.stderr).toMatch(/resuming from the checkpoint/);
+    },
+  );
 
   it(
     'with --checkpoint-damaged restart, starts over with a warning and ends exactly like an ' + 'uninterrupted run',

@@ -88,24 +88,27 @@ function stat(stderr: string, name: string): number {
 const BASE = { users: 2000, rate: 40, frameBytes: 500, tsStringFraction: 0.05 } as const;
 
 describe('counts against ground truth', () => {
-  it('matches every minute exactly when disorder stays within the maximum delay, with no revisions needed', async () => {
-    const s = stream('disorder', {
-      ...BASE,
-      seed: 11,
-      start: 1468244340 + 13,
-      duration: 1200,
-      lateFraction: 0.2,
-      maxDelay: 5,
-      malformedFraction: 0.01,
-    });
-    const { code, results } = await count([s.path, '--allowed-lateness', '0']);
-    expect(code).toBe(0);
-    const got = lastOf(results);
-    const minutes = s.windows.filter((w) => w.window === 'minute');
-    expect(got.size).toBe(minutes.length);
-    for (const w of minutes)
-      expect(got.get(`minute:${w.start}`)).toMatchObject({ users: w.users, frames: w.frames, end: w.end });
-  });
+  it(
+    'matches every minute exactly when disorder stays within the maximum delay, ' + 'with no revisions needed',
+    async () => {
+      const s = stream('disorder', {
+        ...BASE,
+        seed: 11,
+        start: 1468244340 + 13,
+        duration: 1200,
+        lateFraction: 0.2,
+        maxDelay: 5,
+        malformedFraction: 0.01,
+      });
+      const { code, results } = await count([s.path, '--allowed-lateness', '0']);
+      expect(code).toBe(0);
+      const got = lastOf(results);
+      const minutes = s.windows.filter((w) => w.window === 'minute');
+      expect(got.size).toBe(minutes.length);
+      for (const w of minutes)
+        expect(got.get(`minute:${w.start}`)).toMatchObject({ users: w.users, frames: w.frames, end: w.end });
+    },
+  );
 
   it('with a tail within the allowed lateness, the last revision of every window matches', async () => {
     const s = stream('tail', {

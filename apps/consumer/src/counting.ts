@@ -238,8 +238,8 @@ export function startCounting(context: CountingContext): CountingRole {
         }
         log.error(
           { partition, topic: config.checkpointTopic, key: String(partition), offset: saved.recordOffset, reason },
-          `partition ${partition}: cannot adopt the checkpoint at offset ${saved.recordOffset} of ${config.checkpointTopic} ` +
-            `(${reason}); trying an older one`,
+          `partition ${partition}: cannot adopt the checkpoint at offset ${saved.recordOffset} ` +
+            `of ${config.checkpointTopic} (${reason}); trying an older one`,
         );
       }
     }
@@ -267,10 +267,8 @@ export function startCounting(context: CountingContext): CountingRole {
       const low = Number(bounds.find((b) => b.partition === partition)?.low ?? 0);
       if (at === undefined) {
         out.set(partition, undefined);
-        log.info(
-          { partition },
-          `partition ${partition}: new to group ${count.group}, starting ${count.fromBeginning ? 'from the beginning' : 'from the end'}`,
-        );
+        const start = count.fromBeginning ? 'from the beginning' : 'from the end';
+        log.info({ partition }, `partition ${partition}: new to group ${count.group}, starting ${start}`);
       } else if (config.missingCheckpoint === 'continue' || at <= low) {
         out.set(partition, undefined);
         log.warn(
@@ -543,10 +541,11 @@ export function startCounting(context: CountingContext): CountingRole {
           cuts.delete(partition);
           metrics.forget(partition);
         }
+        const one = lost.length === 1;
         log.info(
           { partitions: lost },
-          `released partition${lost.length === 1 ? '' : 's'} ${lost.join(',')} (the new owner adopts ${lost.length === 1 ? 'its' : 'their'} ` +
-            `checkpoint)`,
+          `released partition${one ? '' : 's'} ${lost.join(',')} ` +
+            `(the new owner adopts ${one ? 'its' : 'their'} checkpoint)`,
         );
       },
       rebalancing: async (held) => {

@@ -253,11 +253,10 @@ export async function committedOffsets(
       { timeoutMs, now: () => performance.now(), retryIf: isTransient },
     );
   } catch (error) {
-    throw new KafkaError(
-      'FAILED',
-      `cannot read the offsets group ${group} committed on ${topic}: ${error instanceof GaveUp ? error.reason : String(error)}`,
-      { cause: error },
-    );
+    const reason = error instanceof GaveUp ? error.reason : String(error);
+    throw new KafkaError('FAILED', `cannot read the offsets group ${group} committed on ${topic}: ${reason}`, {
+      cause: error,
+    });
   }
   return out;
 }

@@ -101,11 +101,10 @@ export class TransactionalProducer {
 
   private failure(what: string, error: unknown): ConsumerError {
     const fenced = isFenced(error);
-    return new ConsumerError(
-      fenced ? 'FENCED' : 'KAFKA_FAILED',
-      `${what} as ${this.transactionalId}: ${fenced ? 'another instance has taken it over' : describeKafkaError(error)}`,
-      { cause: error },
-    );
+    const why = fenced ? 'another instance has taken it over' : describeKafkaError(error);
+    return new ConsumerError(fenced ? 'FENCED' : 'KAFKA_FAILED', `${what} as ${this.transactionalId}: ${why}`, {
+      cause: error,
+    });
   }
 }
 

@@ -127,7 +127,10 @@ const STOCK_PROCESS_METRICS = [
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 const PACKAGE_JSON = fileURLToPath(new URL('../package.json', import.meta.url));
 
-/** What a metric family's name breaks of the Prometheus naming conventions (https://prometheus.io/docs/practices/naming/). */
+/**
+ * What a metric family's name breaks of the Prometheus naming conventions
+ * (https://prometheus.io/docs/practices/naming/).
+ */
 function namingProblems(family: Family): string[] {
   const { name, type, help } = family;
   const problems: string[] = [];

@@ -59,10 +59,10 @@ const number = (text: string): number => Number(text.replaceAll(',', ''));
  */
 export function parseSummary(stderr: string): CliSummary {
   const read = /read ([\d,]+) frames \([^)]*\) in ([\d.]+) s: ([\d,]+) frames\/s/.exec(stderr);
-  const counted =
-    /counted ([\d,]+), late ([\d,]+) \(of which dropped ([\d,]+)\), corrupt ts ([\d,]+), malformed ([\d,]+)(?: \(([^)]*)\))?/.exec(
-      stderr,
-    );
+  const counted = new RegExp(
+    'counted ([\\d,]+), late ([\\d,]+) \\(of which dropped ([\\d,]+)\\), corrupt ts ([\\d,]+), ' +
+      'malformed ([\\d,]+)(?: \\(([^)]*)\\))?',
+  ).exec(stderr);
   const results = /results ([\d,]+)/.exec(stderr);
   if (read === null || counted === null || results === null) {
     throw new BenchError('BAD_OUTPUT', `no summary in the CLI's stderr: ${stderr.trim().slice(-300) || '(empty)'}`);

@@ -79,8 +79,9 @@ export function readmeBlock(whole: RunReport, options: BlockOptions): string {
   const partialLinks = partials.map(
     (p) => `[the partial report of ${p.startedAt.slice(0, 10)}](${options.resultsLink}${p.name}.md)`,
   );
+  const andPartials = partialLinks.map((link) => ` and ${link}`).join('');
   const lines = [
-    `_Generated from [the benchmark report of ${run.startedAt.slice(0, 10)}](${report})${partialLinks.map((link) => ` and ${link}`).join('')} ` +
+    `_Generated from [the benchmark report of ${run.startedAt.slice(0, 10)}](${report})${andPartials} ` +
       `by \`npm run bench\`; edits between the bench markers are overwritten._`,
     '',
     `Measured on ${run.startedAt.slice(0, 10)} on a **shared** machine (${m.cpuModel}, ${m.cpuCount} ` +

@@ -131,7 +131,7 @@ export function machineSection(machine: Machine, runs: number): string {
         ? 'not a git checkout'
         : `commit ${machine.commit}${
             machine.uncommittedFiles > 0
-              ? ` with ${machine.uncommittedFiles} ` + `uncommitted files (work in progress of several engineers)`
+              ? ` with ${machine.uncommittedFiles} uncommitted files (work in progress of several engineers)`
               : ''
           }`,
     ],
@@ -171,8 +171,9 @@ export function allHeadlines(run: RunReport): Headline[] {
 
 export function renderReport(run: RunReport): string {
   const minutes = (run.durationSeconds / 60).toFixed(1);
+  const started = run.startedAt.slice(0, 16).replace('T', ' ');
   const parts = [
-    `# uniqstream benchmarks, ${run.startedAt.slice(0, 16).replace('T', ' ')} UTC${run.quick ? ' (quick run: small inputs)' : ''}`,
+    `# uniqstream benchmarks, ${started} UTC${run.quick ? ' (quick run: small inputs)' : ''}`,
     `Command: \`${run.command}\`, ${run.runs} runs per figure, ${minutes} minutes in all. Suites: ` +
       `${run.suites.join(', ')}.` +
       (run.quick ? ' A quick run uses small inputs for a fast look; its figures are not the published ones.' : ''),

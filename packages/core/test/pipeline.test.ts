@@ -213,19 +213,22 @@ describe('runPipeline', () => {
     expect(source.taken).toBe(3);
   });
 
-  it('without the mark and without untilIdleMs, partition 1 is taken for idle and its frame comes too late', async () => {
-    const { source, sink, clock } = setUp(outage(false));
-    const summary = await runPipeline({
-      source,
-      decoder: textDecoder,
-      engine: engine(),
-      sink,
-      now: clock.now,
-      idleTimeoutMs: idleLimits.idleTimeoutMs,
-    });
-    expect(summary).toMatchObject({ frames: 12, stopReason: 'end-of-input' });
-    expect(summary.stats.lateDropped).toBe(1);
-  });
+  it(
+    'without the mark and without untilIdleMs, ' + 'partition 1 is taken for idle and its frame comes too late',
+    async () => {
+      const { source, sink, clock } = setUp(outage(false));
+      const summary = await runPipeline({
+        source,
+        decoder: textDecoder,
+        engine: engine(),
+        sink,
+        now: clock.now,
+        idleTimeoutMs: idleLimits.idleTimeoutMs,
+      });
+      expect(summary).toMatchObject({ frames: 12, stopReason: 'end-of-input' });
+      expect(summary.stats.lateDropped).toBe(1);
+    },
+  );
 
   it(
     "with wallClockAfterMs, a silent input's event time moves on with the clock, so its last window " +

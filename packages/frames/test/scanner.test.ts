@@ -88,8 +88,8 @@ describe.each(SCANNERS)('$kind scanner', ({ make }) => {
     it('finds only the root uid and ts among traps', () => {
       // Each case: the frame, and the uid and ts JSON.parse sees at the root.
       const cases: string[] = [
-        '{"ad":"specifying\\"types,\\"like","ts":1468244384,"uid":"470109cc73df8c6b5f0","eiusmod":[{"uid":{},"ts":"x"},"Свобода, ' +
-          'слава и любовь",219],"minim":{}}',
+        '{"ad":"specifying\\"types,\\"like","ts":1468244384,"uid":"470109cc73df8c6b5f0",' +
+          '"eiusmod":[{"uid":{},"ts":"x"},"Свобода, слава и любовь",219],"minim":{}}',
         '{"a":"x\\\\","uid":"real","ts":5}',
         '{"a":"\\\\\\"uid\\":\\"fake\\"","uid":"real","ts":5}',
         '{"a":"\\"uid\\":\\"fake\\",\\"ts\\":9","ts":"5","uid":"real"}',

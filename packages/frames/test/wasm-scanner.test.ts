@@ -389,7 +389,9 @@ describe('WebAssembly scanner memory', () => {
     const decoder = new WasmScanDecoder(DEFAULT_MAX_FRAME_BYTES, { memoryLimitBytes: limit });
     const js = new JsScanDecoder();
     for (const length of [PAGE_BYTES / 2, PAGE_BYTES, 3 * PAGE_BYTES]) {
-      const text = `{"uid":"big${length}","n":["${'\\"'.repeat(length / 4)}",${'[1,{"x":"y"}],'.repeat(length / 64)}0],"ts":7}`;
+      const escapedQuotes = '\\"'.repeat(length / 4);
+      const nested = '[1,{"x":"y"}],'.repeat(length / 64);
+      const text = `{"uid":"big${length}","n":["${escapedQuotes}",${nested}0],"ts":7}`;
       const bytes = utf8(text);
       expectAgrees(decoder, bytes);
       expect(decoder.decode(bytes.subarray(0, bytes.length - 1), fresh())).toBe('truncated');

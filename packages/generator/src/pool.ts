@@ -99,7 +99,17 @@ const CYRILLIC = [
   'Щука',
 ];
 const EMOJI = ['😀', '🚀', '🔥', '👍🏽', '🇨🇭', '❤️', '🤖', '👨‍👩‍👧'];
-const OTHER_SCRIPTS = ['café', 'naïve', '日本語のテキスト', 'Ελληνικά', '∑∂√∞', '中文字符', 'Zürich', 'ümlaut'];
+const OTHER_SCRIPTS = [
+  // Latin with diacritics, Japanese, Greek, mathematical symbols, Chinese: 2- and 3-byte UTF-8.
+  'café',
+  'naïve',
+  '日本語のテキスト',
+  'Ελληνικά',
+  '∑∂√∞',
+  '中文字符',
+  'Zürich',
+  'ümlaut',
+];
 /** Escapes as they appear in JSON text. `/` may be written bare or as `\/`. */
 const ESCAPES = [
   '\\"',

@@ -41,7 +41,9 @@ const SOME_BROKER = 'the broker';
 /** The one-line messages, for callers that detect a failure themselves (the source's fetch connections). */
 export const securityLines = {
   authenticationFailed(where: string | undefined, login: string | undefined, detail: string): string {
-    return `${where ?? SOME_BROKER} refused the SASL login${login === undefined ? '' : ` (${login})`}${detail === '' ? '' : `: ${detail}`}`;
+    const as = login === undefined ? '' : ` (${login})`;
+    const why = detail === '' ? '' : `: ${detail}`;
+    return `${where ?? SOME_BROKER} refused the SASL login${as}${why}`;
   },
   /** `offered`: the mechanisms the broker listed, when known; empty: it takes no SASL login on that port. */
   unsupportedMechanism(

@@ -87,10 +87,9 @@ export function checkKafkaSecurity(security: KafkaSecurity): void {
   }
   if (tls !== undefined) {
     if ((tls.cert === undefined) !== (tls.key === undefined)) {
-      throw new KafkaError(
-        'BAD_OPTION',
-        `a TLS client ${tls.cert === undefined ? 'key' : 'certificate'} needs its ${tls.cert === undefined ? 'certificate' : 'key'} too`,
-      );
+      const given = tls.cert === undefined ? 'key' : 'certificate';
+      const missing = tls.cert === undefined ? 'certificate' : 'key';
+      throw new KafkaError('BAD_OPTION', `a TLS client ${given} needs its ${missing} too`);
     }
     if (tls.ca !== undefined && !pemText(tls.ca).includes(CERTIFICATE_PEM))
       throw new KafkaError('BAD_OPTION', `the TLS CA is not a PEM certificate (no "${CERTIFICATE_PEM}" line)`);

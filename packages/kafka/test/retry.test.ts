@@ -199,7 +199,11 @@ describe('waitForBroker with TLS that cannot work', () => {
     const untrusted = await attempt(await tlsServer(), { tls: {}, sasl });
     expect(untrusted.error.failure).toBe('TLS_UNTRUSTED');
     expect(untrusted.error.message).toMatch(
-      /^cannot connect to Kafka at 127\.0\.0\.1:\d+: the TLS certificate of 127\.0\.0\.1:\d+ is not trusted \(unable to verify the first certificate\): give the CA certificate that signed it$/,
+      new RegExp(
+        '^cannot connect to Kafka at 127\\.0\\.0\\.1:\\d+: ' +
+          'the TLS certificate of 127\\.0\\.0\\.1:\\d+ is not trusted \\(unable to verify the first certificate\\): ' +
+          'give the CA certificate that signed it$',
+      ),
     );
     expect(untrusted.elapsed).toBeLessThan(10_000);
     expect(untrusted.lines.filter((l) => l.startsWith('warn'))).toEqual([]);
@@ -220,43 +224,55 @@ describe('waitForBroker with TLS that cannot work', () => {
     const toPlaintext = await attempt(await plaintextKafkaPort(), { tls: { ca: fixture('ca.pem') }, sasl });
     expect(toPlaintext.error.failure).toBe('TLS_TO_PLAINTEXT_PORT');
     expect(toPlaintext.error.message).toMatch(
-      /does not speak TLS \(it closed the connection during the TLS handshake\): a plaintext port\? Turn TLS off for it, or use the broker's TLS port$/,
+      new RegExp(
+        'does not speak TLS \\(it closed the connection during the TLS handshake\\): ' +
+          "a plaintext port\\? Turn TLS off for it, or use the broker's TLS port$",
+      ),
     );
 
     const toTls = await attempt(await tlsKafkaPort(), { sasl });
     expect(toTls.error.failure).toBe('PLAINTEXT_TO_TLS_PORT');
     expect(toTls.error.message).toMatch(
-      /^cannot connect to Kafka at 127\.0\.0\.1:(\d+): 127\.0\.0\.1:\1 answered in TLS: turn TLS on for it, or use the broker's plaintext port$/,
+      new RegExp(
+        '^cannot connect to Kafka at 127\\.0\\.0\\.1:(\\d+): 127\\.0\\.0\\.1:\\1 answered in TLS: ' +
+          "turn TLS on for it, or use the broker's plaintext port$",
+      ),
     );
   });
 
-  it('connects with a client certificate when the broker asks for one, and names the failure when it is missing', async () => {
-    const ca = fixture('ca.pem');
-    const requireCert = { requestCert: true, rejectUnauthorized: true, ca };
-    const missing = await attempt(await tlsServer(undefined, requireCert), { tls: { ca } });
-    expect(missing.error.failure).toBe('TLS_FAILED');
-    expect(missing.error.message).toMatch(
-      /: TLS with 127\.0\.0\.1:\d+ failed: tlsv13 alert certificate required: the broker wants a client certificate \(and its key\)$/,
-    );
-    // With the certificate the handshake passes: what fails then is the fake broker hanging up, not TLS.
-    let handshakes = 0;
-    const server = await tlsServer((socket) => {
-      handshakes++;
-      socket.end();
-    }, requireCert);
-    const { probe, sockets } = probeOf(server.port, () => undefined, {
-      tls: { ca, cert: fixture('client.pem'), key: fixture('client-key.pem') },
-    });
-    const error = await waitForBroker(probe, [`127.0.0.1:${server.port}`], {
-      timeoutMs: 500,
-      now: () => performance.now(),
-      log: () => undefined,
-    }).catch((e: unknown) => e);
-    sockets.destroyAll();
-    await server.close();
-    expect((error as KafkaError).code).toBe('UNAVAILABLE');
-    expect(handshakes).toBeGreaterThan(0);
-  });
+  it(
+    'connects with a client certificate when the broker asks for one, ' + 'and names the failure when it is missing',
+    async () => {
+      const ca = fixture('ca.pem');
+      const requireCert = { requestCert: true, rejectUnauthorized: true, ca };
+      const missing = await attempt(await tlsServer(undefined, requireCert), { tls: { ca } });
+      expect(missing.error.failure).toBe('TLS_FAILED');
+      expect(missing.error.message).toMatch(
+        new RegExp(
+          ': TLS with 127\\.0\\.0\\.1:\\d+ failed: ' +
+            'tlsv13 alert certificate required: the broker wants a client certificate \\(and its key\\)$',
+        ),
+      );
+      // With the certificate the handshake passes: what fails then is the fake broker hanging up, not TLS.
+      let handshakes = 0;
+      const server = await tlsServer((socket) => {
+        handshakes++;
+        socket.end();
+      }, requireCert);
+      const { probe, sockets } = probeOf(server.port, () => undefined, {
+        tls: { ca, cert: fixture('client.pem'), key: fixture('client-key.pem') },
+      });
+      const error = await waitForBroker(probe, [`127.0.0.1:${server.port}`], {
+        timeoutMs: 500,
+        now: () => performance.now(),
+        log: () => undefined,
+      }).catch((e: unknown) => e);
+      sockets.destroyAll();
+      await server.close();
+      expect((error as KafkaError).code).toBe('UNAVAILABLE');
+      expect(handshakes).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('isCoordinatorNotFound', () => {

@@ -41,24 +41,27 @@ describe('SocketTracker', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('refuses connections once destroyAll() ran: the retries of a closed client never reach a broker again', async () => {
-    let accepted = 0;
-    const server = createServer((socket) => {
-      accepted++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    const tracker = new SocketTracker();
-    tracker.destroyAll();
-    let connected = false;
-    const socket = tracker.factory({ host: '127.0.0.1', port, ssl: PLAINTEXT, onConnect: () => (connected = true) });
-    const error = await new Promise<Error>((resolve) => socket.once('error', resolve));
-    expect(error.message).toBe('closed with its client');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect({ connected, accepted }).toEqual({ connected: false, accepted: 0 });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  it(
+    'refuses connections once destroyAll() ran: ' + 'the retries of a closed client never reach a broker again',
+    async () => {
+      let accepted = 0;
+      const server = createServer((socket) => {
+        accepted++;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as { port: number };
+      const tracker = new SocketTracker();
+      tracker.destroyAll();
+      let connected = false;
+      const socket = tracker.factory({ host: '127.0.0.1', port, ssl: PLAINTEXT, onConnect: () => (connected = true) });
+      const error = await new Promise<Error>((resolve) => socket.once('error', resolve));
+      expect(error.message).toBe('closed with its client');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect({ connected, accepted }).toEqual({ connected: false, accepted: 0 });
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  );
 });
 
 describe('SocketTracker with TLS', () => {

@@ -172,7 +172,10 @@ describe('KafkaTopicWriter while the broker is away', () => {
       expect(acknowledged).toEqual([2, 2, 1]);
       expect(lines).toHaveLength(2);
       expect(lines[0]).toMatch(
-        /^warn lost Kafka while writing frames \(.*ECONNREFUSED 127\.0\.0\.1:9092\); keeping them and retrying for up to 300 s$/,
+        new RegExp(
+          '^warn lost Kafka while writing frames \\(.*ECONNREFUSED 127\\.0\\.0\\.1:9092\\); ' +
+            'keeping them and retrying for up to 300 s$',
+        ),
       );
       expect(lines[1]).toMatch(/^info Kafka acknowledges frames again, after \d+\.\d s$/);
     },

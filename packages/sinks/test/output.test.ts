@@ -139,25 +139,28 @@ describe('FileOutput', () => {
     });
   }
 
-  it('opens a named pipe once a reader has come, without blocking the process meanwhile, and writes through it', async () => {
-    for (const gzip of [false, true]) {
-      const pipe = fifo();
-      const output = new FileOutput(pipe, { gzip });
-      let ready = false;
-      const opened = output.ready().then(() => (ready = true));
-      // Timers run while the output waits for its reader.
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      expect(ready).toBe(false);
-      const read = reader(pipe);
-      await opened;
-      await output.write('first\n');
-      await output.flush();
-      await output.write('second\n');
-      await output.close();
-      const bytes = await read;
-      expect((gzip ? gunzipSync(bytes) : bytes).toString()).toBe('first\nsecond\n');
-    }
-  });
+  it(
+    'opens a named pipe once a reader has come, ' + 'without blocking the process meanwhile, and writes through it',
+    async () => {
+      for (const gzip of [false, true]) {
+        const pipe = fifo();
+        const output = new FileOutput(pipe, { gzip });
+        let ready = false;
+        const opened = output.ready().then(() => (ready = true));
+        // Timers run while the output waits for its reader.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        expect(ready).toBe(false);
+        const read = reader(pipe);
+        await opened;
+        await output.write('first\n');
+        await output.flush();
+        await output.write('second\n');
+        await output.close();
+        const bytes = await read;
+        expect((gzip ? gunzipSync(bytes) : bytes).toString()).toBe('first\nsecond\n');
+      }
+    },
+  );
 
   it('stops waiting for the reader of a named pipe when closed', async () => {
     const output = new FileOutput(fifo());

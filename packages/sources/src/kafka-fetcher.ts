@@ -267,8 +267,9 @@ export class DirectFetcher {
       if (part.errorCode !== NONE) {
         // Thrown once the other parts, whose positions moved on, are handed on: none of their records is skipped.
         this.leaders.clear();
+        const moved = RETRY_AFTER_METADATA.has(part.errorCode) ? ' (leader moved)' : '';
         failure ??= new Error(
-          `fetching ${settings.topic} partition ${part.partition} failed with Kafka error ${part.errorCode}${RETRY_AFTER_METADATA.has(part.errorCode) ? ' (leader moved)' : ''}`,
+          `fetching ${settings.topic} partition ${part.partition} failed with Kafka error ${part.errorCode}${moved}`,
         );
         continue;
       }

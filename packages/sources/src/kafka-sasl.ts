@@ -145,10 +145,10 @@ export async function saslLogin(
         'AUTHENTICATION_FAILED',
         securityLines.authenticationFailed(where, login, answer.errorMessage ?? ''),
       );
-    if (answer.errorCode !== NONE)
-      throw new Error(
-        `SASL ${login} with ${where} failed with Kafka error ${answer.errorCode}${answer.errorMessage === null ? '' : `: ${answer.errorMessage}`}`,
-      );
+    if (answer.errorCode !== NONE) {
+      const detail = answer.errorMessage === null ? '' : `: ${answer.errorMessage}`;
+      throw new Error(`SASL ${login} with ${where} failed with Kafka error ${answer.errorCode}${detail}`);
+    }
     return answer;
   };
 

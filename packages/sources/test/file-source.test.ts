@@ -176,7 +176,8 @@ describe('openFileSource', () => {
     const content = 'é1\n€2\r\n3';
     const arrays = [...Buffer.from(content)].map((b) => new Uint8Array([b]));
     expect((await readAll(['-'], { stdin: Readable.from(arrays) })).frames).toEqual(['é1', '€2', '3']);
-    expect((await readAll(['-'], { stdin: Readable.from(['é1\n€', '2\r', '\n3']) })).frames).toEqual(['é1', '€2', '3']);
+    const strings = ['é1\n€', '2\r', '\n3'];
+    expect((await readAll(['-'], { stdin: Readable.from(strings) })).frames).toEqual(['é1', '€2', '3']);
   });
 
   it('cuts too-long lines to maxFrameBytes + 1 bytes and goes on with the next line', async () => {
@@ -264,7 +265,8 @@ describe('named pipes and devices', () => {
 
   it('reads a named pipe once, to the end of what its writer sends, after checkReadable looked at it', async () => {
     const pipe = fifo();
-    const content = `${Array.from({ length: 20_000 }, (_, i) => `{"uid":"u${i}","ts":${1468244340 + i}}`).join('\n')}\n`;
+    const frames = Array.from({ length: 20_000 }, (_, i) => `{"uid":"u${i}","ts":${1468244340 + i}}`);
+    const content = `${frames.join('\n')}\n`;
     const wrote = writer(pipe, content);
     // Opening the pipe here would let the writer in and closing it again would kill it with SIGPIPE.
     await checkReadable([pipe]);
@@ -273,7 +275,8 @@ describe('named pipes and devices', () => {
     expect(await wrote).toEqual({ code: 0, signal: null });
   }, 20_000);
 
-  it('waits for the writer of a named pipe on the event loop, and stops quietly when aborted before it came', async () => {
+  it('waits for the writer of a named pipe on the event loop, ' +
+    'and stops quietly when aborted before it came', async () => {
     const pipe = fifo();
     const controller = new AbortController();
     const source = openFileSource([pipe]);

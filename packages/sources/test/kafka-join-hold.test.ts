@@ -103,59 +103,65 @@ describe('JoinHold', () => {
     },
   );
 
-  it('lets the request go by itself after the time limit, and drops one whose socket was destroyed meanwhile', async () => {
-    const hold = new JoinHold();
-    const a = fakeSocket();
-    const b = fakeSocket();
-    hold.wrap(a.socket);
-    hold.wrap(b.socket);
-    const join = await joinGroupBytes(5);
-    hold.hold(50);
-    a.socket.write(join);
-    b.socket.write(join);
-    (b.socket as { destroyed: boolean }).destroyed = true;
-    await new Promise((r) => setTimeout(r, 120));
-    expect(hold.active).toBe(false);
-    expect(a.written).toEqual([join]);
-    expect(b.written).toEqual([]);
-  });
+  it(
+    'lets the request go by itself after the time limit, ' + 'and drops one whose socket was destroyed meanwhile',
+    async () => {
+      const hold = new JoinHold();
+      const a = fakeSocket();
+      const b = fakeSocket();
+      hold.wrap(a.socket);
+      hold.wrap(b.socket);
+      const join = await joinGroupBytes(5);
+      hold.hold(50);
+      a.socket.write(join);
+      b.socket.write(join);
+      (b.socket as { destroyed: boolean }).destroyed = true;
+      await new Promise((r) => setTimeout(r, 120));
+      expect(hold.active).toBe(false);
+      expect(a.written).toEqual([join]);
+      expect(b.written).toEqual([]);
+    },
+  );
 });
 
 describe('HoldingSocketTracker', () => {
   let server: Server | undefined;
   afterEach(() => server?.close());
 
-  it("opens real connections that hold a JoinGroup, and still ends them all with the tracker's destroyAll", async () => {
-    const received: Buffer[] = [];
-    server = createServer((peer) => peer.on('data', (d: Buffer) => received.push(d)));
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    const hold = new JoinHold();
-    const tracker = new HoldingSocketTracker(hold);
-    const socket = await new Promise<Socket>((resolve) => {
-      // kafkajs passes ssl null to a client without TLS (its types say otherwise).
-      const s: Socket = tracker.factory({
-        host: '127.0.0.1',
-        port,
-        ssl: null as unknown as ConnectionOptions,
-        onConnect: () => resolve(s),
+  it(
+    'opens real connections that hold a JoinGroup, ' + "and still ends them all with the tracker's destroyAll",
+    async () => {
+      const received: Buffer[] = [];
+      server = createServer((peer) => peer.on('data', (d: Buffer) => received.push(d)));
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as { port: number }).port;
+      const hold = new JoinHold();
+      const tracker = new HoldingSocketTracker(hold);
+      const socket = await new Promise<Socket>((resolve) => {
+        // kafkajs passes ssl null to a client without TLS (its types say otherwise).
+        const s: Socket = tracker.factory({
+          host: '127.0.0.1',
+          port,
+          ssl: null as unknown as ConnectionOptions,
+          onConnect: () => resolve(s),
+        });
       });
-    });
-    // kafkajs listens for errors too: destroyAll ends sockets with one.
-    socket.on('error', () => undefined);
-    const [join, heartbeat] = await Promise.all([joinGroupBytes(5), heartbeatBytes(3)]);
-    hold.hold(60_000);
-    socket.write(join);
-    socket.write(heartbeat);
-    const arrived = async (bytes: number): Promise<void> => {
-      while (Buffer.concat(received).length < bytes) await new Promise((r) => setTimeout(r, 5));
-    };
-    await arrived(heartbeat.length);
-    expect(Buffer.concat(received)).toEqual(heartbeat);
-    hold.release();
-    await arrived(heartbeat.length + join.length);
-    expect(Buffer.concat(received)).toEqual(Buffer.concat([heartbeat, join]));
-    expect(tracker.destroyAll()).toBe(1);
-    expect(socket.destroyed).toBe(true);
-  });
+      // kafkajs listens for errors too: destroyAll ends sockets with one.
+      socket.on('error', () => undefined);
+      const [join, heartbeat] = await Promise.all([joinGroupBytes(5), heartbeatBytes(3)]);
+      hold.hold(60_000);
+      socket.write(join);
+      socket.write(heartbeat);
+      const arrived = async (bytes: number): Promise<void> => {
+        while (Buffer.concat(received).length < bytes) await new Promise((r) => setTimeout(r, 5));
+      };
+      await arrived(heartbeat.length);
+      expect(Buffer.concat(received)).toEqual(heartbeat);
+      hold.release();
+      await arrived(heartbeat.length + join.length);
+      expect(Buffer.concat(received)).toEqual(Buffer.concat([heartbeat, join]));
+      expect(tracker.destroyAll()).toBe(1);
+      expect(socket.destroyed).toBe(true);
+    },
+  );
 });

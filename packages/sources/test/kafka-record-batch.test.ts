@@ -596,128 +596,137 @@ describe('findRecords on random logs', () => {
     );
   });
 
-  it('reading committed, leaves out control records and the records of aborted transactions, and only those', async () => {
-    const PRODUCERS = [PRODUCER_P, PRODUCER_Q, PRODUCER_R];
-    /** One step of the log: plain records, records of a producer's transaction (opening one if none is open), or
-     * the end of its transaction. */
-    const stepArb = fc.oneof(
-      fc.record({ kind: fc.constant('plain' as const), count: fc.integer({ min: 1, max: 3 }) }),
-      fc.record({
-        kind: fc.constant('txn' as const),
-        producer: fc.integer({ min: 0, max: 2 }),
-        count: fc.integer({ min: 1, max: 3 }),
-      }),
-      fc.record({ kind: fc.constant('end' as const), producer: fc.integer({ min: 0, max: 2 }), commit: fc.boolean() }),
-    );
+  it(
+    'reading committed, ' + 'leaves out control records and the records of aborted transactions, and only those',
+    async () => {
+      const PRODUCERS = [PRODUCER_P, PRODUCER_Q, PRODUCER_R];
+      /** One step of the log: plain records, records of a producer's transaction (opening one if none is open), or
+       * the end of its transaction. */
+      const stepArb = fc.oneof(
+        fc.record({ kind: fc.constant('plain' as const), count: fc.integer({ min: 1, max: 3 }) }),
+        fc.record({
+          kind: fc.constant('txn' as const),
+          producer: fc.integer({ min: 0, max: 2 }),
+          count: fc.integer({ min: 1, max: 3 }),
+        }),
+        fc.record({
+          kind: fc.constant('end' as const),
+          producer: fc.integer({ min: 0, max: 2 }),
+          commit: fc.boolean(),
+        }),
+      );
 
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(stepArb, { minLength: 1, maxLength: 25 }),
-        fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        cutArb,
-        fc.boolean(),
-        async (steps, commitAtEnd, fetchAt, cut, readCommitted) => {
-          interface Txn {
-            readonly producerId: number;
-            readonly firstOffset: number;
-            /** Set when its marker is written. */
-            markerOffset: number;
-            committed: boolean;
-          }
-          interface Entry {
-            readonly batch: TestBatch;
-            readonly bytes: Buffer;
-            /** The transaction of a data batch; undefined for plain records and markers. */
-            readonly txn: Txn | undefined;
-            readonly marker: boolean;
-          }
-          const log: Entry[] = [];
-          const txns: Txn[] = [];
-          const open = new Map<number, Txn>();
-          let offset = 0;
-          const endTxn = async (producer: number, commit: boolean): Promise<void> => {
-            const txn = open.get(producer);
-            if (txn === undefined) return;
-            open.delete(producer);
-            txn.markerOffset = offset;
-            txn.committed = commit;
-            const batch: TestBatch = { baseOffset: offset, records: [] };
-            log.push({
-              batch,
-              bytes: await encodeMarker(offset, txn.producerId, commit ? COMMIT : ABORT),
-              txn: undefined,
-              marker: true,
-            });
-            offset += 1;
-          };
-          for (const step of steps) {
-            if (step.kind === 'end') {
-              await endTxn(step.producer, step.commit);
-              continue;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(stepArb, { minLength: 1, maxLength: 25 }),
+          fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          cutArb,
+          fc.boolean(),
+          async (steps, commitAtEnd, fetchAt, cut, readCommitted) => {
+            interface Txn {
+              readonly producerId: number;
+              readonly firstOffset: number;
+              /** Set when its marker is written. */
+              markerOffset: number;
+              committed: boolean;
             }
-            const records = Array.from({ length: step.count }, (_, i) => ({
-              key: null,
-              value: value(`${step.kind}-${offset + i}`),
-            }));
-            let txn: Txn | undefined;
-            if (step.kind === 'txn') {
-              txn = open.get(step.producer);
-              if (txn === undefined) {
-                txn = {
-                  producerId: PRODUCERS[step.producer]!,
-                  firstOffset: offset,
-                  markerOffset: -1,
-                  committed: false,
-                };
-                open.set(step.producer, txn);
-                txns.push(txn);
-              }
+            interface Entry {
+              readonly batch: TestBatch;
+              readonly bytes: Buffer;
+              /** The transaction of a data batch; undefined for plain records and markers. */
+              readonly txn: Txn | undefined;
+              readonly marker: boolean;
             }
-            const batch: TestBatch = {
-              baseOffset: offset,
-              records,
-              transactional: txn !== undefined,
-              producerId: txn?.producerId ?? -1,
+            const log: Entry[] = [];
+            const txns: Txn[] = [];
+            const open = new Map<number, Txn>();
+            let offset = 0;
+            const endTxn = async (producer: number, commit: boolean): Promise<void> => {
+              const txn = open.get(producer);
+              if (txn === undefined) return;
+              open.delete(producer);
+              txn.markerOffset = offset;
+              txn.committed = commit;
+              const batch: TestBatch = { baseOffset: offset, records: [] };
+              log.push({
+                batch,
+                bytes: await encodeMarker(offset, txn.producerId, commit ? COMMIT : ABORT),
+                txn: undefined,
+                marker: true,
+              });
+              offset += 1;
             };
-            log.push({ batch, bytes: await encodeBatch(batch), txn, marker: false });
-            offset += step.count;
-          }
-          // Every transaction ends within the log, as below the last stable offset that a read-committed fetch
-          // stops at.
-          for (const producer of [0, 1, 2]) await endTxn(producer, commitAtEnd[producer]!);
+            for (const step of steps) {
+              if (step.kind === 'end') {
+                await endTxn(step.producer, step.commit);
+                continue;
+              }
+              const records = Array.from({ length: step.count }, (_, i) => ({
+                key: null,
+                value: value(`${step.kind}-${offset + i}`),
+              }));
+              let txn: Txn | undefined;
+              if (step.kind === 'txn') {
+                txn = open.get(step.producer);
+                if (txn === undefined) {
+                  txn = {
+                    producerId: PRODUCERS[step.producer]!,
+                    firstOffset: offset,
+                    markerOffset: -1,
+                    committed: false,
+                  };
+                  open.set(step.producer, txn);
+                  txns.push(txn);
+                }
+              }
+              const batch: TestBatch = {
+                baseOffset: offset,
+                records,
+                transactional: txn !== undefined,
+                producerId: txn?.producerId ?? -1,
+              };
+              log.push({ batch, bytes: await encodeBatch(batch), txn, marker: false });
+              offset += step.count;
+            }
+            // Every transaction ends within the log, as below the last stable offset that a read-committed fetch
+            // stops at.
+            for (const producer of [0, 1, 2]) await endTxn(producer, commitAtEnd[producer]!);
 
-          const fetchOffset = Math.floor(fetchAt * (offset + 2));
-          // As the broker lists them: the aborted transactions whose marker is at or after the fetch offset, in
-          // marker order.
-          const aborted = txns
-            .filter((t) => !t.committed && t.markerOffset >= fetchOffset)
-            .sort((a, b) => a.markerOffset - b.markerOffset)
-            .map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
-          const { bytes, from, ends } = layOut(
-            log.map((e) => e.bytes),
-            1,
-            0,
-          );
-          const to = from + cutAt(cut, ends);
+            const fetchOffset = Math.floor(fetchAt * (offset + 2));
+            // As the broker lists them: the aborted transactions whose marker is at or after the fetch offset, in
+            // marker order.
+            const aborted = txns
+              .filter((t) => !t.committed && t.markerOffset >= fetchOffset)
+              .sort((a, b) => a.markerOffset - b.markerOffset)
+              .map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
+            const { bytes, from, ends } = layOut(
+              log.map((e) => e.bytes),
+              1,
+              0,
+            );
+            const to = from + cutAt(cut, ends);
 
-          found.reset(fetchOffset);
-          findRecords(bytes, from, to, fetchOffset, readCommitted ? aborted : null, found);
+            found.reset(fetchOffset);
+            findRecords(bytes, from, to, fetchOffset, readCommitted ? aborted : null, found);
 
-          const whole = log.filter((_, i) => from + ends[i]! <= to);
-          const visible = whole.filter((e) => !e.marker && (!readCommitted || e.txn === undefined || e.txn.committed));
-          expect(foundOf(found)).toEqual(visible.flatMap((e) => recordsOf(e.batch, fetchOffset)));
-          const lastWhole = whole[whole.length - 1];
-          const lastOffset =
-            lastWhole === undefined
-              ? -1
-              : lastWhole.marker
-                ? lastWhole.batch.baseOffset
-                : lastOffsetOf(lastWhole.batch);
-          expect(found.next).toBe(lastOffset >= fetchOffset ? lastOffset + 1 : fetchOffset);
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
+            const whole = log.filter((_, i) => from + ends[i]! <= to);
+            const visible = whole.filter(
+              (e) => !e.marker && (!readCommitted || e.txn === undefined || e.txn.committed),
+            );
+            expect(foundOf(found)).toEqual(visible.flatMap((e) => recordsOf(e.batch, fetchOffset)));
+            const lastWhole = whole[whole.length - 1];
+            const lastOffset =
+              lastWhole === undefined
+                ? -1
+                : lastWhole.marker
+                  ? lastWhole.batch.baseOffset
+                  : lastOffsetOf(lastWhole.batch);
+            expect(found.next).toBe(lastOffset >= fetchOffset ? lastOffset + 1 : fetchOffset);
+          },
+        ),
+        { numRuns: 200 },
+      );
+    },
+  );
 });

@@ -65,11 +65,12 @@ describe('openKafkaSource', () => {
       "kafkajs's crashes with KAFKA_FAILED",
     async () => {
       for (const code of ['KAFKA_SECURITY', undefined]) {
+        const codeField = code === undefined ? '' : `, code: '${code}'`;
         const crashing = script(
           `crash-${code ?? 'kafkajs'}`,
           `parentPort.on('message', (m) => { if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' }); });
 parentPort.postMessage({ kind: 'started' });
-parentPort.postMessage({ kind: 'crashed', reason: 'k1:9093 refused the SASL login', restart: false${code === undefined ? '' : `, code: '${code}'`} });`,
+parentPort.postMessage({ kind: 'crashed', reason: 'k1:9093 refused the SASL login', restart: false${codeField} });`,
         );
         const source = openKafkaSourceOn(BASE, crashing);
         await expect(source.batches()[Symbol.asyncIterator]().next()).rejects.toMatchObject({
@@ -85,7 +86,9 @@ parentPort.postMessage({ kind: 'crashed', reason: 'k1:9093 refused the SASL logi
     const unavailable = script(
       'unavailable',
       `parentPort.on('message', (m) => { if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' }); });
-parentPort.postMessage({ kind: 'failed', code: 'KAFKA_UNAVAILABLE', message: 'cannot reach Kafka at 127.0.0.1:9092: no', cause: '' });`,
+parentPort.postMessage({
+  kind: 'failed', code: 'KAFKA_UNAVAILABLE', message: 'cannot reach Kafka at 127.0.0.1:9092: no', cause: '',
+});`,
     );
     const source = openKafkaSourceOn(BASE, unavailable);
     await expect(source.batches()[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
@@ -124,7 +127,13 @@ const batch = (partition, session, from, count) => {
   let end = 0;
   const ends = Uint32Array.from(frames, (f) => (end += f.length));
   const offsets = Float64Array.from(frames, (_, i) => from + i);
-  post({ kind: 'batch', partition, session, buffer, size: bytes.length, charge: 0, ends, offsets, next: from + count, utf8: true }, [buffer, ends.buffer, offsets.buffer]);
+  post(
+    {
+      kind: 'batch', partition, session, buffer, size: bytes.length, charge: 0,
+      ends, offsets, next: from + count, utf8: true,
+    },
+    [buffer, ends.buffer, offsets.buffer],
+  );
 };
 const sessions = new Map();
 const log = (message) => post({ kind: 'log', level: 'debug', message });
@@ -132,10 +141,16 @@ let starts = 0;
 parentPort.on('message', (m) => {
   if (m.kind === 'close') post({ kind: 'closed' });
   if (m.kind === 'commit') { log('commit ' + JSON.stringify(m.positions)); post({ kind: 'committed', id: m.id }); }
-  if (m.kind === 'lag') { post({ kind: 'fetched' }); post({ kind: 'lag', id: m.id, lag: m.assignment.map((p) => [p, 100 - (new Map(m.delivered).get(p) ?? 0)]) }); }
+  if (m.kind === 'lag') {
+    post({ kind: 'fetched' });
+    post({ kind: 'lag', id: m.id, lag: m.assignment.map((p) => [p, 100 - (new Map(m.delivered).get(p) ?? 0)]) });
+  }
   if (m.kind === 'rejoin') { log('rejoin ' + m.id); onRejoin(m.id); }
   if (m.kind === 'start') {
-    for (const s of m.starts) { sessions.set(s.partition, s.session); log('start ' + s.partition + '@' + (s.offset ?? 'committed')); }
+    for (const s of m.starts) {
+      sessions.set(s.partition, s.session);
+      log('start ' + s.partition + '@' + (s.offset ?? 'committed'));
+    }
     onStart(m.starts, ++starts);
   }
 });

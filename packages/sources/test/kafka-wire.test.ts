@@ -482,18 +482,21 @@ describe('BrokerConnection', () => {
     expect(connection.closed).toBe(false);
   });
 
-  it('reads a large answer written at once (it arrives in chunks of the socket’s choosing), then a small one', async () => {
-    const bodies = [patterned(3 << 20, 4), patterned(64, 5), patterned(2 << 20, 6)];
-    let answered = 0;
-    const port = await startBroker((socket, request) => {
-      socket.write(frame(request.correlationId, bodies[answered++]!));
-    });
-    const connection = connect(port);
-    for (let i = 0; i < bodies.length; i++) {
-      const body = await connection.request(encodeFetch(i, 'test', fetchRequest('t')), i, ANSWER_TIMEOUT_MS);
-      expect(body.equals(bodies[i]!), `answer ${i}`).toBe(true);
-    }
-  });
+  it(
+    'reads a large answer written at once ' + '(it arrives in chunks of the socket’s choosing), then a small one',
+    async () => {
+      const bodies = [patterned(3 << 20, 4), patterned(64, 5), patterned(2 << 20, 6)];
+      let answered = 0;
+      const port = await startBroker((socket, request) => {
+        socket.write(frame(request.correlationId, bodies[answered++]!));
+      });
+      const connection = connect(port);
+      for (let i = 0; i < bodies.length; i++) {
+        const body = await connection.request(encodeFetch(i, 'test', fetchRequest('t')), i, ANSWER_TIMEOUT_MS);
+        expect(body.equals(bodies[i]!), `answer ${i}`).toBe(true);
+      }
+    },
+  );
 
   it(
     'keeps an answer intact while the next request is out and answered (two buffers in turn), large ' +
@@ -580,32 +583,40 @@ describe('BrokerConnection', () => {
     ).toBeInstanceOf(ConnectionLost);
   });
 
-  it('hands on the answer asked for intact when an unasked one follows in the same chunk, and then closes', async () => {
-    const port = await startBroker((socket, request) => {
-      // Same correlation id twice: only the bytes show whether the first answer was overwritten.
-      socket.write(
-        Buffer.concat([
-          frame(request.correlationId, Buffer.from('answer one')),
-          frame(request.correlationId, Buffer.from('answer 2')),
-        ]),
-      );
-    });
-    const connection = connect(port);
-    const body = await connection.request(encodeFetch(3, 'test', fetchRequest('t')), 3, ANSWER_TIMEOUT_MS);
-    expect(body.toString('utf8')).toBe('answer one');
-    expect(connection.closed).toBe(true);
-  });
+  it(
+    'hands on the answer asked for intact ' + 'when an unasked one follows in the same chunk, and then closes',
+    async () => {
+      const port = await startBroker((socket, request) => {
+        // Same correlation id twice: only the bytes show whether the first answer was overwritten.
+        socket.write(
+          Buffer.concat([
+            frame(request.correlationId, Buffer.from('answer one')),
+            frame(request.correlationId, Buffer.from('answer 2')),
+          ]),
+        );
+      });
+      const connection = connect(port);
+      const body = await connection.request(encodeFetch(3, 'test', fetchRequest('t')), 3, ANSWER_TIMEOUT_MS);
+      expect(body.toString('utf8')).toBe('answer one');
+      expect(connection.closed).toBe(true);
+    },
+  );
 
-  it('rejects with ConnectionLost an answer too short to hold a correlation id, and closes the connection', async () => {
-    const port = await startBroker((socket) => {
-      socket.write(Buffer.from([0, 0, 0, 2, 0, 0]));
-    });
-    const connection = connect(port);
-    const error = await rejection(connection.request(encodeFetch(4, 'test', fetchRequest('t')), 4, ANSWER_TIMEOUT_MS));
-    expect(error).toBeInstanceOf(ConnectionLost);
-    expect(error.message).toMatch(/too short/);
-    expect(connection.closed).toBe(true);
-  });
+  it(
+    'rejects with ConnectionLost ' + 'an answer too short to hold a correlation id, and closes the connection',
+    async () => {
+      const port = await startBroker((socket) => {
+        socket.write(Buffer.from([0, 0, 0, 2, 0, 0]));
+      });
+      const connection = connect(port);
+      const error = await rejection(
+        connection.request(encodeFetch(4, 'test', fetchRequest('t')), 4, ANSWER_TIMEOUT_MS),
+      );
+      expect(error).toBeInstanceOf(ConnectionLost);
+      expect(error.message).toMatch(/too short/);
+      expect(connection.closed).toBe(true);
+    },
+  );
 
   it('rejects with ConnectionLost when nothing listens', async () => {
     // A port that was just free: listen, note it, stop listening.
@@ -705,7 +716,10 @@ describe('BrokerConnection over TLS', () => {
     const mismatch = await failure(connect(port, { security: { tls: { ca, servername: 'kafka.example' } } }));
     expect(mismatch.failure).toBe('TLS_HOSTNAME_MISMATCH');
     expect(mismatch.message).toMatch(
-      /^the TLS certificate of 127\.0\.0\.1:\d+ is not for the name connected to \(.*kafka\.example.*\): connect by a name it lists, or set the TLS server name to one$/,
+      new RegExp(
+        '^the TLS certificate of 127\\.0\\.0\\.1:\\d+ is not for the name connected to \\(.*kafka\\.example.*\\): ' +
+          'connect by a name it lists, or set the TLS server name to one$',
+      ),
     );
   });
 

@@ -55,11 +55,19 @@ const LINK: WorkerLinkOptions = { reader: READER, bufferBytes: MIN_BUDGET_BYTES,
 /** A stand-in that answers requests like the reader thread, and logs what it gets back. */
 const ANSWERS = `
 parentPort.on('message', (m) => {
-  if (m.kind === 'recycle') parentPort.postMessage({ kind: 'log', level: 'debug', message: 'recycled ' + m.buffer.byteLength });
-  if (m.kind === 'commit') parentPort.postMessage({ kind: 'log', level: 'info', message: 'commit ' + JSON.stringify(m.positions) });
+  if (m.kind === 'recycle')
+    parentPort.postMessage({ kind: 'log', level: 'debug', message: 'recycled ' + m.buffer.byteLength });
+  if (m.kind === 'commit')
+    parentPort.postMessage({ kind: 'log', level: 'info', message: 'commit ' + JSON.stringify(m.positions) });
   if (m.kind === 'commit') parentPort.postMessage({ kind: 'committed', id: m.id });
-  if (m.kind === 'lag') parentPort.postMessage({ kind: 'lag', id: m.id, lag: m.assignment.map((p) => [p, 100 - (new Map(m.delivered).get(p) ?? 0)]) });
-  if (m.kind === 'start') parentPort.postMessage({ kind: 'log', level: 'info', message: 'start ' + m.starts.map((s) => s.partition + '@' + (s.offset ?? 'committed') + '#' + s.session).join(' ') });
+  if (m.kind === 'lag') {
+    const lag = m.assignment.map((p) => [p, 100 - (new Map(m.delivered).get(p) ?? 0)]);
+    parentPort.postMessage({ kind: 'lag', id: m.id, lag });
+  }
+  if (m.kind === 'start') {
+    const starts = m.starts.map((s) => s.partition + '@' + (s.offset ?? 'committed') + '#' + s.session);
+    parentPort.postMessage({ kind: 'log', level: 'info', message: 'start ' + starts.join(' ') });
+  }
   if (m.kind === 'rejoin') parentPort.postMessage({ kind: 'log', level: 'info', message: 'rejoin ' + m.id });
   if (m.kind === 'close') parentPort.postMessage({ kind: 'closed' });
 });
@@ -127,7 +135,13 @@ parentPort.postMessage({ kind: 'fetched' });
 const bytes = new Uint8Array(4096);
 bytes.set(Buffer.from('abcde'));
 Atomics.add(control, 0, 5);
-parentPort.postMessage({ kind: 'batch', partition: 1, session: 7, buffer: bytes.buffer, size: 5, charge: 5, ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, utf8: true }, [bytes.buffer]);
+parentPort.postMessage(
+  {
+    kind: 'batch', partition: 1, session: 7, buffer: bytes.buffer, size: 5, charge: 5,
+    ends: Uint32Array.of(2, 2, 5), offsets: Float64Array.of(10, 11, 14), next: 15, utf8: true,
+  },
+  [bytes.buffer],
+);
 `,
       );
       const link = new WorkerLink(host, LINK, url);

@@ -14,28 +14,31 @@ afterAll(async () => {
 });
 
 describe('recycledChunks', () => {
-  it('yields the file from any start in chunks of at most size bytes, each intact until the next is asked for', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.uint8Array({ maxLength: 2000 }),
-        fc.nat(),
-        fc.integer({ min: 1, max: 300 }),
-        async (bytes, at, size) => {
-          const path = join(dir, 'data');
-          await writeFile(path, bytes);
-          const start = at % (bytes.length + 1);
-          const copies: Buffer[] = [];
-          for await (const chunk of recycledChunks(await open(path, 'r'), start, size)) {
-            expect(chunk.length).toBeGreaterThan(0);
-            expect(chunk.length).toBeLessThanOrEqual(size);
-            copies.push(Buffer.from(chunk));
-          }
-          expect(Buffer.concat(copies)).toEqual(Buffer.from(bytes.subarray(start)));
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
+  it(
+    'yields the file from any start in chunks of at most size bytes, ' + 'each intact until the next is asked for',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uint8Array({ maxLength: 2000 }),
+          fc.nat(),
+          fc.integer({ min: 1, max: 300 }),
+          async (bytes, at, size) => {
+            const path = join(dir, 'data');
+            await writeFile(path, bytes);
+            const start = at % (bytes.length + 1);
+            const copies: Buffer[] = [];
+            for await (const chunk of recycledChunks(await open(path, 'r'), start, size)) {
+              expect(chunk.length).toBeGreaterThan(0);
+              expect(chunk.length).toBeLessThanOrEqual(size);
+              copies.push(Buffer.from(chunk));
+            }
+            expect(Buffer.concat(copies)).toEqual(Buffer.from(bytes.subarray(start)));
+          },
+        ),
+        { numRuns: 200 },
+      );
+    },
+  );
 
   it('takes turns in two buffers: a chunk is overwritten two reads later', async () => {
     const path = join(dir, 'turns');

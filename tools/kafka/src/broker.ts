@@ -323,9 +323,10 @@ async function startLocked(target: Target, announce: boolean): Promise<BrokerInf
     throw error;
   }
   const secured = info.secure === null ? '' : `, SASL_SSL on ${info.secure.bootstrap}`;
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
   log(
-    `Kafka ${version.text} is running on ${info.bootstrap}${secured} (pid ${pid}, ready in ${((Date.now() - started) / 1000).toFixed(1)} ` +
-      `s); log: ${data.logFile}`,
+    `Kafka ${version.text} is running on ${info.bootstrap}${secured} (pid ${pid}, ready in ${seconds} s); ` +
+      `log: ${data.logFile}`,
   );
   return info;
 }
@@ -475,9 +476,8 @@ async function stopLocked(port: number, log: LogFn, only?: KafkaVersion): Promis
   const started = Date.now();
   await terminate(running.pid);
   await removeRunFiles(data);
-  log(
-    `stopped Kafka ${running.version} on ${running.bootstrap} (pid ${running.pid}, in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
-  );
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  log(`stopped Kafka ${running.version} on ${running.bootstrap} (pid ${running.pid}, in ${seconds} s)`);
   return true;
 }
 

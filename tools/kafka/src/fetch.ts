@@ -55,10 +55,8 @@ export async function ensureJars(version: KafkaVersion, log: LogFn): Promise<str
     let bytes = 0;
     for (const jar of jars) bytes += (await stat(jar)).size;
     await writeFile(layout.complete, `${new Date().toISOString()}\n`);
-    log(
-      `fetched ${jars.length} jars (${Math.round(bytes / BYTES_PER_MB)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} ` +
-        `s into ${layout.libs}`,
-    );
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    log(`fetched ${jars.length} jars (${Math.round(bytes / BYTES_PER_MB)} MB) in ${seconds} s into ${layout.libs}`);
     return layout.libs;
   });
 }

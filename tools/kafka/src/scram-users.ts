@@ -63,10 +63,8 @@ async function configureUser(
   if (code !== 0) {
     // The tool repeats its arguments when it fails, password and all.
     const tail = output.trim().split('\n').slice(-OUTPUT_TAIL_LINES).join(' | ');
-    throw new KafkaLocalError(
-      'USER_FAILED',
-      `kafka-configs could not change user "${user}" (exit ${code}): ${secret === null ? tail : tail.replaceAll(secret, '<password>')}`,
-    );
+    const shown = secret === null ? tail : tail.replaceAll(secret, '<password>');
+    throw new KafkaLocalError('USER_FAILED', `kafka-configs could not change user "${user}" (exit ${code}): ${shown}`);
   }
 }
 

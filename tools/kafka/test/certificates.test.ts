@@ -70,13 +70,16 @@ describe('certificates (openssl)', () => {
     expect(cert.keyUsage).toContain('1.3.6.1.5.5.7.3.1'); // serverAuth
   });
 
-  it('writes the keystore Kafka reads: the PKCS#8 key that matches the certificate, then the chain up to the CA', () => {
-    const blocks = pemBlocks(readFileSync(layout.brokerKeystore, 'utf8'));
-    expect(blocks.map((b) => b.label)).toEqual(['PRIVATE KEY', 'CERTIFICATE', 'CERTIFICATE']);
-    const key = createPrivateKey(blocks[0]?.pem ?? '');
-    expect(new X509Certificate(blocks[1]?.pem ?? '').checkPrivateKey(key)).toBe(true);
-    expect(blocks[2]?.pem).toBe(readFileSync(layout.caCertificate, 'utf8'));
-  });
+  it(
+    'writes the keystore Kafka reads: ' + 'the PKCS#8 key that matches the certificate, then the chain up to the CA',
+    () => {
+      const blocks = pemBlocks(readFileSync(layout.brokerKeystore, 'utf8'));
+      expect(blocks.map((b) => b.label)).toEqual(['PRIVATE KEY', 'CERTIFICATE', 'CERTIFICATE']);
+      const key = createPrivateKey(blocks[0]?.pem ?? '');
+      expect(new X509Certificate(blocks[1]?.pem ?? '').checkPrivateKey(key)).toBe(true);
+      expect(blocks[2]?.pem).toBe(readFileSync(layout.caCertificate, 'utf8'));
+    },
+  );
 
   it('keeps private keys and their directory to the owner; the CA certificate is readable', () => {
     expect(mode(layout.root)).toBe(0o700);

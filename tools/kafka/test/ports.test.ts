@@ -13,18 +13,21 @@ import {
 } from '../src/ports.js';
 
 describe('ports', () => {
-  it('parses ports that leave room for the controller on port + 1 and the secured listeners on port + 2 and + 3', () => {
-    expect(parsePort('9092')).toBe(9092);
-    expect(parsePort(' 1 ')).toBe(1);
-    expect(parsePort('65532')).toBe(65532);
-    expect(controllerPortOf(parsePort('65532'))).toBe(65533);
-    expect(securePortOf(parsePort('65532'))).toBe(65534);
-    expect(mutualTlsPortOf(parsePort('65532'))).toBe(65535);
-    expect([securePortOf(9092), mutualTlsPortOf(9092)]).toEqual([9094, 9095]);
-    for (const bad of ['0', '65533', '65535', '-1', '9092x', '9.5', '', '1e3']) {
-      expect(() => parsePort(bad), bad).toThrow(KafkaLocalError);
-    }
-  });
+  it(
+    'parses ports that leave room for the controller on port + 1 ' + 'and the secured listeners on port + 2 and + 3',
+    () => {
+      expect(parsePort('9092')).toBe(9092);
+      expect(parsePort(' 1 ')).toBe(1);
+      expect(parsePort('65532')).toBe(65532);
+      expect(controllerPortOf(parsePort('65532'))).toBe(65533);
+      expect(securePortOf(parsePort('65532'))).toBe(65534);
+      expect(mutualTlsPortOf(parsePort('65532'))).toBe(65535);
+      expect([securePortOf(9092), mutualTlsPortOf(9092)]).toEqual([9094, 9095]);
+      for (const bad of ['0', '65533', '65535', '-1', '9092x', '9.5', '', '1e3']) {
+        expect(() => parsePort(bad), bad).toThrow(KafkaLocalError);
+      }
+    },
+  );
 
   it('prefers the caller, then the environment, then 9092', () => {
     expect(resolvePort(19092, { [PORT_ENV]: '29092' })).toBe(19092);

@@ -8,8 +8,11 @@ const INLINE_CODE = /`([^`\n]+)`/g;
  * bench` does), up to the end of that command; not as part of a path
  * (`sh tools/pnpm ...`), and not in prose ("the pinned pnpm runs turbo").
  */
-const BARE_PNPM =
-  /(?<![\w/.@-])pnpm[ \t]+(?:exec|run|dlx|install|i|add|turbo|vitest|tsc|bench|build|test|typecheck|changeset|kafka:[\w-]+|--filter|-F|-r|--recursive)(?![\w:-])(?:[ \t]+[^\s;&|`#]+)*/g;
+const BARE_PNPM = new RegExp(
+  '(?<![\\w/.@-])pnpm[ \\t]+(?:exec|run|dlx|install|i|add|turbo|vitest|tsc|bench|build|test|typecheck|' +
+    'changeset|kafka:[\\w-]+|--filter|-F|-r|--recursive)(?![\\w:-])(?:[ \\t]+[^\\s;&|`#]+)*',
+  'g',
+);
 /** Folders that hold no README of ours: dependencies, caches, build outputs, the local broker's data. */
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.cache', '.turbo', 'dist', '.data', '.work']);
 

@@ -134,13 +134,9 @@ describe('damaged or missing state', () => {
 
   it('with --missing-checkpoint continue, says which windows come out short', async () => {
     const { run, second } = await checkpointsLost('continue', ['--missing-checkpoint', 'continue']);
-    expect(
-      lines(
-        second,
-        WARN,
-        /no usable checkpoint .* continuing at \d+ with empty state, so the windows open there miss the frames before it/,
-      ),
-    ).toHaveLength(PARTITIONS);
+    const comeOutShort =
+      /no usable checkpoint .* continuing at \d+ with empty state, so the windows open there miss the frames before it/;
+    expect(lines(second, WARN, comeOutShort)).toHaveLength(PARTITIONS);
     // As the warning says: the window open at the cut lost its first frames.
     const latest = latestByKey(await kafka.read(run.results));
     const short = [...stream.reference].filter(

@@ -34,46 +34,49 @@ describe.skipIf(!secured)(
   () => {
     const common = ['--seed', '3', '--frames', '3000', '--realistic', '--quiet'];
 
-    it('writes every frame with WRITE on its topic only, the password from a file and nowhere in its output', async () => {
-      const { bootstrap, caFile } = listener as SecureListener;
-      admin ??= new SecureAdmin(listener as SecureListener);
-      const topic = await kafka.createTopic(uniqueName('sim-sec'), 2);
-      const denied = await kafka.createTopic(uniqueName('sim-sec-denied'), 1);
-      const user = uniqueName('sim');
-      const password = `pw-${randomBytes(9).toString('hex')}`;
-      await admin.createUser(user, password, 'SCRAM-SHA-512');
-      await admin.grant(user, [{ resource: 'topic', name: topic, operations: ['write'] }]);
-      const passwordFile = join(mkdtempSync(join(tmpdir(), 'uniqstream-sim-')), 'password');
-      writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-      const login = ['--kafka-ca', caFile, '--kafka-user', user, '--kafka-password-file', passwordFile];
+    it(
+      'writes every frame with WRITE on its topic only, ' + 'the password from a file and nowhere in its output',
+      async () => {
+        const { bootstrap, caFile } = listener as SecureListener;
+        admin ??= new SecureAdmin(listener as SecureListener);
+        const topic = await kafka.createTopic(uniqueName('sim-sec'), 2);
+        const denied = await kafka.createTopic(uniqueName('sim-sec-denied'), 1);
+        const user = uniqueName('sim');
+        const password = `pw-${randomBytes(9).toString('hex')}`;
+        await admin.createUser(user, password, 'SCRAM-SHA-512');
+        await admin.grant(user, [{ resource: 'topic', name: topic, operations: ['write'] }]);
+        const passwordFile = join(mkdtempSync(join(tmpdir(), 'uniqstream-sim-')), 'password');
+        writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+        const login = ['--kafka-ca', caFile, '--kafka-user', user, '--kafka-password-file', passwordFile];
 
-      const result = sim([...common, '--to', `kafka://${bootstrap}/${topic}`, '--key', 'none', ...login]);
-      expect(result.stderr).toBe('');
-      expect(result.status).toBe(0);
-      const lines = splitLines(sim(common).stdout);
-      const received = (await kafka.read(topic)).map((r) => (r.value ?? Buffer.alloc(0)).toString('hex')).sort();
-      expect(received).toEqual(lines.map((l) => l.toString('hex')).sort());
+        const result = sim([...common, '--to', `kafka://${bootstrap}/${topic}`, '--key', 'none', ...login]);
+        expect(result.stderr).toBe('');
+        expect(result.status).toBe(0);
+        const lines = splitLines(sim(common).stdout);
+        const received = (await kafka.read(topic)).map((r) => (r.value ?? Buffer.alloc(0)).toString('hex')).sort();
+        expect(received).toEqual(lines.map((l) => l.toString('hex')).sort());
 
-      // A topic it may not write to: one line, exit 1.
-      const refused = sim([...common, '--to', `kafka://${bootstrap}/${denied}`, ...login]);
-      expect(refused.status).toBe(1);
-      expect(refused.stderr).toBe(
-        `uniqstream-sim: cannot set up topic ${denied} on Kafka at ${bootstrap}: user ${user} may not ` +
-          `write to it (an ACL for WRITE on topic ${denied} is missing; CREATE too, if it does not exist yet)\n`,
-      );
-      // The wrong password: one line, exit 1; neither password shown.
-      const wrong = `pw-${randomBytes(9).toString('hex')}`;
-      const badLogin = sim(
-        [...common, '--to', `kafka://${bootstrap}/${topic}`, '--kafka-ca', caFile, '--kafka-user', user],
-        { env: { UNIQSTREAM_KAFKA_PASSWORD: wrong } },
-      );
-      expect(badLogin.status).toBe(1);
-      expect(badLogin.stderr).toMatch(/refused the SASL login/);
-      expect(badLogin.stderr.trim().split('\n')).toHaveLength(1);
-      for (const shown of [result.stderr, refused.stderr, badLogin.stderr]) {
-        expect(shown).not.toContain(password);
-        expect(shown).not.toContain(wrong);
-      }
-    });
+        // A topic it may not write to: one line, exit 1.
+        const refused = sim([...common, '--to', `kafka://${bootstrap}/${denied}`, ...login]);
+        expect(refused.status).toBe(1);
+        expect(refused.stderr).toBe(
+          `uniqstream-sim: cannot set up topic ${denied} on Kafka at ${bootstrap}: user ${user} may not ` +
+            `write to it (an ACL for WRITE on topic ${denied} is missing; CREATE too, if it does not exist yet)\n`,
+        );
+        // The wrong password: one line, exit 1; neither password shown.
+        const wrong = `pw-${randomBytes(9).toString('hex')}`;
+        const badLogin = sim(
+          [...common, '--to', `kafka://${bootstrap}/${topic}`, '--kafka-ca', caFile, '--kafka-user', user],
+          { env: { UNIQSTREAM_KAFKA_PASSWORD: wrong } },
+        );
+        expect(badLogin.status).toBe(1);
+        expect(badLogin.stderr).toMatch(/refused the SASL login/);
+        expect(badLogin.stderr.trim().split('\n')).toHaveLength(1);
+        for (const shown of [result.stderr, refused.stderr, badLogin.stderr]) {
+          expect(shown).not.toContain(password);
+          expect(shown).not.toContain(wrong);
+        }
+      },
+    );
   },
 );

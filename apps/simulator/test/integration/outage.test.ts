@@ -201,7 +201,10 @@ describe('uniqstream-sim --realtime --to kafka:// while the broker goes away', (
       expect(result.status, result.stderr).toBe(1);
       const lines = result.stderr.trimEnd().split('\n');
       expect(lines.at(-1)).toMatch(
-        /^uniqstream-sim: cannot write frames to Kafka at 127\.0\.0\.1:\d+: no acknowledgement for 5 s: .+ \(see --kafka-outage\)$/,
+        new RegExp(
+          '^uniqstream-sim: cannot write frames to Kafka at 127\\.0\\.0\\.1:\\d+: no acknowledgement for 5 s: ' +
+            '.+ \\(see --kafka-outage\\)$',
+        ),
       );
       expect(lines.filter((line) => line.includes('lost Kafka at'))).toHaveLength(1);
       expect(result.stderr).not.toMatch(KAFKAJS_LINE);

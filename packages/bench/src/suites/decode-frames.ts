@@ -28,14 +28,17 @@ const CYRILLIC_ONE_IN = 10;
 /** One ts in this many is written as a string. */
 const STRING_TS_ONE_IN = 10;
 
-const KEYS =
-  'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip ex ea commodo consequat duis aute irure reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint occaecat cupidatat proident culpa officia deserunt mollit anim laborum'.split(
-    ' ',
-  );
-const WORDS =
-  'streams of frames arrive from several partitions carrying identifiers timestamps and arbitrary payloads which a careful decoder reads without allocating objects while the counters keep distinct visitors across windows of event time and report every revision downstream'.split(
-    ' ',
-  );
+const KEYS = (
+  'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore ' +
+  'et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip ' +
+  'ex ea commodo consequat duis aute irure reprehenderit voluptate velit esse cillum fugiat nulla ' +
+  'pariatur excepteur sint occaecat cupidatat proident culpa officia deserunt mollit anim laborum'
+).split(' ');
+const WORDS = (
+  'streams of frames arrive from several partitions carrying identifiers timestamps and arbitrary ' +
+  'payloads which a careful decoder reads without allocating objects while the counters keep distinct ' +
+  'visitors across windows of event time and report every revision downstream'
+).split(' ');
 /** As written inside a JSON string: space, and escapes for `"`, `\`, and control characters; `/` is left bare. */
 const SEPARATORS = [' ', '\\"', '\\\\', '/', '\\b', '\\f', '\\n', '\\r', '\\t'];
 const CYRILLIC = [

@@ -448,6 +448,9 @@ export const decodeSuite: Suite = async (ctx) => {
   const [genWasmCpu, genPriorCpu] = generatingCpu as [Measurement, Measurement];
   const [loop, bufferIndexOf, latin1IndexOf] = strings as [Measurement, Measurement, Measurement];
   const times = (x: number): string => `${x.toFixed(1)}x`;
+  const mbPerSecond = (m: Measurement, frameBytes: number): string => ((m.median * frameBytes) / MB).toFixed(0);
+  const microsPerFrame = (m: Measurement): string => (MICROSECONDS_PER_SECOND / m.median).toFixed(2);
+  const decoderNames = decoders.map((d) => d.name).join(', ');
   const wall = ratio(wasm, baseline);
   const cpu = ratio(wasmCpu, baselineCpu);
   const verdict =
@@ -460,13 +463,13 @@ export const decodeSuite: Suite = async (ctx) => {
     `fast / JSON.parse: ${times(wall)} by wall clock, ${times(cpu)} by CPU time (medians); target ` +
       `${TARGET_RATIO}x: ${verdict}`,
     `fast / previous fast: ${times(ratio(wasm, prior))} by wall clock, ${times(ratio(wasmCpu, priorCpu))} ` +
-      `by CPU time; on the generator corpus ${times(ratio(genWasm, genPrior))} and ${times(ratio(genWasmCpu, genPriorCpu))}`,
+      `by CPU time; on the generator corpus ${times(ratio(genWasm, genPrior))} and ` +
+      `${times(ratio(genWasmCpu, genPriorCpu))}`,
     `fast-js / JSON.parse: ${times(ratio(js, baseline))} by wall clock, ${times(ratio(jsCpu, baselineCpu))} ` +
       `by CPU time; fast / fast-js: ${times(ratio(wasm, js))}`,
-    `fast: ${((wasm.median * bytesPerFrame) / MB).toFixed(0)} MB/s, ${(MICROSECONDS_PER_SECOND / wasm.median).toFixed(2)} ` +
-      `µs per frame (medians); generator corpus: ${((genWasm.median * generatedBytesPerFrame) / MB).toFixed(0)} ` +
-      `MB/s, ${(MICROSECONDS_PER_SECOND / genWasm.median).toFixed(2)} µs per frame, ${times(ratio(genWasm, genParse))} ` +
-      `JSON.parse, ${times(ratio(genWasm, genJs))} fast-js`,
+    `fast: ${mbPerSecond(wasm, bytesPerFrame)} MB/s, ${microsPerFrame(wasm)} µs per frame (medians); ` +
+      `generator corpus: ${mbPerSecond(genWasm, generatedBytesPerFrame)} MB/s, ${microsPerFrame(genWasm)} ` +
+      `µs per frame, ${times(ratio(genWasm, genParse))} JSON.parse, ${times(ratio(genWasm, genJs))} fast-js`,
     simd === undefined
       ? 'simdjson: not measured, its native addon is not built here'
       : `fast / simdjson: ${times(ratio(wasm, simd))}; simdjson / JSON.parse: ${times(ratio(simd, baseline))}`,
@@ -474,7 +477,7 @@ export const decodeSuite: Suite = async (ctx) => {
     `finding the ends of the ${(stringsInCorpus / frames.length).toFixed(0)} strings of a frame in ` +
       `JavaScript: String#indexOf on latin1 text is ${times(ratio(latin1IndexOf, loop))} a byte loop ` +
       `and ${times(ratio(latin1IndexOf, bufferIndexOf))} Buffer#indexOf`,
-    `all ${frames.length} frames of each corpus decoded to the same uid hash and ts by ${decoders.map((d) => d.name).join(', ')} ` +
+    `all ${frames.length} frames of each corpus decoded to the same uid hash and ts by ${decoderNames} ` +
       `and the previous scanner`,
     `corpora: ${(bytes / MB).toFixed(1)} MB, ${bytesPerFrame.toFixed(0)} bytes per frame (synthetic); ` +
       `${(generated.bytes / MB).toFixed(1)} MB, ${generatedBytesPerFrame.toFixed(0)} bytes per frame ` +

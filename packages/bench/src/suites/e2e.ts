@@ -90,8 +90,9 @@ export const e2eSuite: Suite = async (ctx) => {
   const full = !ctx.quick;
   const speedMet = minute.median >= TARGET_FRAMES_PER_SECOND;
   const notes: string[] = [
-    `Input: ${data.frames.toLocaleString('en-US')} frames, ${(data.bytes / MB).toFixed(0)} MB (${bytesPerFrame.toFixed(0)} ` +
-      `bytes per frame with its newline), ${data.summary.users.toLocaleString('en-US')} distinct users ` +
+    `Input: ${data.frames.toLocaleString('en-US')} frames, ${(data.bytes / MB).toFixed(0)} MB ` +
+      `(${bytesPerFrame.toFixed(0)} bytes per frame with its newline), ` +
+      `${data.summary.users.toLocaleString('en-US')} distinct users ` +
       `of a pool of 100,000, 1000 frames/s of event time, FRAMES.md's disorder and damage (5% late up ` +
       `to 5 s, 0.1% up to 60 s, 0.01% bitflips, 0.1% malformed, 1% string ts).`,
     `Minute windows, exact: ${spread(minute, 'frames/s')}, ${si((minute.median * bytesPerFrame) / MB)} ` +
@@ -152,10 +153,11 @@ export const e2eSuite: Suite = async (ctx) => {
   }
   const last = cli.last(MINUTE_EXACT);
   if (last !== undefined) {
+    const dropped = percent((last.frames - last.counted) / last.frames, 2);
     notes.push(
       `What the CLI reported (minute, exact, last run): counted ` +
         `${last.counted.toLocaleString('en-US')}, late ${last.late} (dropped ${last.lateDropped}), ` +
-        `corrupt ts ${last.corruptTs}, malformed ${last.malformed}; dropped ${percent((last.frames - last.counted) / last.frames, 2)} of frames.`,
+        `corrupt ts ${last.corruptTs}, malformed ${last.malformed}; dropped ${dropped} of frames.`,
     );
   }
 

@@ -57,13 +57,14 @@ export const historicalSuite: Suite = async (ctx) => {
   const main = byName(speed, longName);
   const last = cli.last(longName);
   const notes = [
-    `Input: ${long.frames.toLocaleString('en-US')} clean frames of ~${SMALL_FRAME_BYTES} bytes (${(long.bytes / MB).toFixed(0)} ` +
-      `MB) from ${long.summary.users.toLocaleString('en-US')} distinct users over ${days(long).toFixed(0)} ` +
-      `days of event time (${HISTORICAL_RATE.toFixed(3)} frames/s), replayed as fast as the CLI reads.`,
+    `Input: ${long.frames.toLocaleString('en-US')} clean frames of ~${SMALL_FRAME_BYTES} bytes ` +
+      `(${(long.bytes / MB).toFixed(0)} MB) from ${long.summary.users.toLocaleString('en-US')} distinct users ` +
+      `over ${days(long).toFixed(0)} days of event time (${HISTORICAL_RATE.toFixed(3)} frames/s), ` +
+      `replayed as fast as the CLI reads.`,
     `Throughput: ${spread(main, 'frames/s')}${
       last === undefined
         ? ''
-        : `; ${last.results.toLocaleString('en-US')} ` + `results emitted per run (one per window and revision)`
+        : `; ${last.results.toLocaleString('en-US')} results emitted per run (one per window and revision)`
     }.`,
   ];
   const headlines: Headline[] = [
@@ -78,13 +79,13 @@ export const historicalSuite: Suite = async (ctx) => {
     const growth = longRss.median / shortRss.median;
     const bounded = growth <= BOUNDED_GROWTH;
     notes.push(
-      `Memory: peak RSS ${longRss.median.toFixed(0)} MB for ${days(long).toFixed(0)} days against ${shortRss.median.toFixed(0)} ` +
-        `MB for the first ${days(short).toFixed(0)}: ${growth.toFixed(2)}x for ${SHORT_SHARE}x the input ` +
-        `and the event time, so memory is ` +
+      `Memory: peak RSS ${longRss.median.toFixed(0)} MB for ${days(long).toFixed(0)} days against ` +
+        `${shortRss.median.toFixed(0)} MB for the first ${days(short).toFixed(0)}: ` +
+        `${growth.toFixed(2)}x for ${SHORT_SHARE}x the input and the event time, so memory is ` +
         `${
           bounded
-            ? `bounded (at most ${BOUNDED_GROWTH}x: ` + `closed windows are freed)`
-            : `NOT bounded (more than ` + `${BOUNDED_GROWTH}x): it grows with the input`
+            ? `bounded (at most ${BOUNDED_GROWTH}x: closed windows are freed)`
+            : `NOT bounded (more than ${BOUNDED_GROWTH}x): it grows with the input`
         }.`,
     );
     headlines.push({

@@ -513,8 +513,8 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
 
   const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   const notes: string[] = [
-    `${frames.toLocaleString('en-US')} frames of ${frameBytes.toFixed(0)} bytes on average (${((frames * frameBytes) / 1e9).toFixed(2)} ` +
-      `GB) per topic; broker: ${broker.description}, same machine.`,
+    `${frames.toLocaleString('en-US')} frames of ${frameBytes.toFixed(0)} bytes on average ` +
+      `(${((frames * frameBytes) / 1e9).toFixed(2)} GB) per topic; broker: ${broker.description}, same machine.`,
     `Source fetch settings (first table): maxBytesPerPartition ` +
       `${PARTITION_COUNTS.map(
         (p) => `${sizeLabel(defaultMaxBytesPerPartition(p))} for ${p} ` + `partition${p === 1 ? '' : 's'}`,
@@ -528,8 +528,8 @@ async function runKafkaSuite(ctx: SuiteContext, options: KafkaSuiteOptions): Pro
       `on what ran before (V8 sizes the old generation from the heap's history: 2.3 µs of CPU a frame ` +
       `after the kafka suite alone, 5.7 after the other suites), so it only appears in the tuning ` +
       `table, beside both heap settings in a thread.`,
-    `Load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadAtEnd)}; ${availableParallelism()} ` +
-      `cores, shared with the broker and other work.`,
+    `Load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadAtEnd)}; ` +
+      `${availableParallelism()} cores, shared with the broker and other work.`,
   ];
   for (const partitions of PARTITION_COUNTS) {
     const a = byName(main, bare(partitions));

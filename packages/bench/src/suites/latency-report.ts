@@ -155,10 +155,11 @@ function headlineOf(variant: Variant, topics: readonly TopicRun[]): Headline {
     parts.push(q === undefined ? (run === undefined ? 'not run' : whyNot(run)) : describeQuantiles(q));
   }
   const which = topics.map((t) => plural(t.partitions, 'partition')).join('; ');
+  // A variant named after its guarantee ("service, exactly-once") does not repeat it.
+  const named = variant.label.endsWith(variant.guarantee) ? variant.label : `${variant.label}, ${variant.guarantee}`;
   return {
     key: `latency.${variant.id}`,
-    // A variant named after its guarantee ("service, exactly-once") does not repeat it.
-    label: `Result latency, a window's first result readable after it could be known: ${variant.label.endsWith(variant.guarantee) ? variant.label : `${variant.label}, ${variant.guarantee}`} (${which})`,
+    label: `Result latency, a window's first result readable after it could be known: ${named} (${which})`,
     value: parts.join('; '),
     ...(target === undefined ? {} : { target: targetText(target), met }),
   };
@@ -190,6 +191,8 @@ function paragraphOf(setup: LatencySetup, variants: readonly Variant[], topics: 
       (per.every((q) => q!.p99 <= target) ? meeting : missing).push(`${name} (${targetText(target)})`);
   }
   const windows = topics.map((t) => `${t.measured} windows with ${plural(t.partitions, 'partition')}`).join(', ');
+  const metBy = meeting.length === 0 ? 'met by none' : `met by ${meeting.join('; ')}`;
+  const notBy = missing.length === 0 ? '' : `; not by ${missing.join('; ')}`;
   const allSound = topics.every((t) => t.variants.every((r) => sound(r) !== undefined));
   return [
     `**Result latency.** Frames arriving at ${setup.wallRate.toLocaleString('en-US')} frames/s with ` +
@@ -198,8 +201,7 @@ function paragraphOf(setup: LatencySetup, variants: readonly Variant[], topics: 
     `the first result of a window was readable in the results topic, counted from the arrival of the ` +
       `frame that let it be known, within (p50 / p99) ${phrases.join('; ')} (${windows}).`,
     `Targets, with every partition count (p99 <= ${ms(setup.targetP99Ms)} at-least-once; ` +
-      `exactly-once, its commit interval + ${ms(setup.targetP99Ms)}): ` +
-      `${meeting.length === 0 ? 'met by none' : `met by ${meeting.join('; ')}`}${missing.length === 0 ? '' : `; not by ${missing.join('; ')}`}.`,
+      `exactly-once, its commit interval + ${ms(setup.targetP99Ms)}): ${metBy}${notBy}.`,
     allSound
       ? "Every window's final result equalled tools/reference's count of the input."
       : 'Some results differed from the reference count or a counter failed: see the report.',
@@ -304,16 +306,18 @@ function notesOf(setup: LatencySetup, topics: readonly TopicRun[]): string[] {
       `${setup.broker}, same machine.`,
     ...topics.map(
       (t) =>
-        `${plural(t.partitions, 'partition')}: the stream arrived at ${(t.arrival.frames / t.arrival.seconds).toFixed(0)} ` +
-        `frames/s over ${t.arrival.seconds.toFixed(0)} s (longest pause between appends ` +
+        `${plural(t.partitions, 'partition')}: the stream arrived at ` +
+        `${(t.arrival.frames / t.arrival.seconds).toFixed(0)} frames/s over ${t.arrival.seconds.toFixed(0)} s ` +
+        `(longest pause between appends ` +
         `${ms(t.arrival.largestGapMs)}); ${t.streamWindows} windows, the first ${setup.warmupWindows} ` +
         `left out of the figures (partial, warm-up), ${t.measured} measured.`,
     ),
     `All counters read the same stream at the same time, each in a group of its own, writing to a ` +
       `results topic of its own (${setup.countingArgs.join(' ')}): they are compared on the same input ` +
       `under the same load, sharing this machine's cores with the broker, the simulator and each other. ` +
-      `The allowed lateness is scaled with event time (${setup.allowedLateness} s of event time, ${(setup.allowedLateness / speed).toFixed(1)} ` +
-      `s of wall time), so that, as 60 s does at real-time pace, it outlasts the pipelines' waits: ` +
+      `The allowed lateness is scaled with event time (${setup.allowedLateness} s of event time, ` +
+      `${(setup.allowedLateness / speed).toFixed(1)} s of wall time), so that, as 60 s does at real-time ` +
+      `pace, it outlasts the pipelines' waits: ` +
       `windows come out, get revisions, and are final about half a minute later. The service's merged ` +
       `revision of a window is the sum of its partitions' share revisions + 1, less 1: its first result ` +
       `is revision 0 only when one partition makes it up (with 4 partitions, 3 at least), and a higher ` +

@@ -633,9 +633,9 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
     for (const t of topics) {
       for (const r of t.variants) {
         const q = r.figures === undefined ? undefined : quantilesOf(r.figures.firstResultMs);
-        ctx.log(
-          `${ID}: ${t.partitions}p ${r.variant.label}: ${q === undefined ? whyNot(r) : describeQuantiles(q)}${sound(r) === undefined && q !== undefined ? `, ${whyNot(r)}` : ''}`,
-        );
+        const figures = q === undefined ? whyNot(r) : describeQuantiles(q);
+        const unsound = sound(r) === undefined && q !== undefined ? `, ${whyNot(r)}` : '';
+        ctx.log(`${ID}: ${t.partitions}p ${r.variant.label}: ${figures}${unsound}`);
       }
     }
     return latencyReport(

@@ -346,6 +346,13 @@ function notesOf(setup: ScaleOutSetup, results: readonly CaseResult[]): string[]
   );
   const reread = results.filter((r) => r.runs.some((run) => run.framesRead > setup.frames));
   const own = results.filter((r) => r.runs.some((run) => run.ownRate !== undefined));
+  const medianOfKnown = (values: readonly (number | undefined)[]): number =>
+    median(values.filter((v): v is number => v !== undefined));
+  const ownRates = own.map((r) => `${r.partitions}p ${si(medianOfKnown(r.runs.map((run) => run.ownRate)))} frames/s`);
+  const lastFetches = own.map(
+    (r) => `${r.partitions}p ${medianOfKnown(r.runs.map((run) => run.lastFetchBeforeEndMs)).toFixed(0)} ms`,
+  );
+  const rereadShare = (r: CaseResult): number => Math.max(...r.runs.map((run) => run.framesRead / setup.frames - 1));
   return [
     `${setup.frames.toLocaleString('en-US')} frames of ${(setup.frameBytes / setup.frames).toFixed(0)} ` +
       `bytes on average (${(setup.frameBytes / 1e9).toFixed(2)} GB) per topic, the kafka suite's ` +
@@ -355,10 +362,11 @@ function notesOf(setup: ScaleOutSetup, results: readonly CaseResult[]): string[]
     `Start: the first sample (every 10 ms, /proc/<pid>/io of the case's processes) in which they read ` +
       `1 MiB or more: the first fetch answer with frames. Nothing before it is timed: process start, ` +
       `group join, and the service's state set-up (reading its checkpoints).`,
-    `End, uniqstream count: it runs with --until-idle ${setup.untilIdleSeconds}, so it stops ${setup.untilIdleSeconds} ` +
-      `s (plus its idle ticks' timer slack) after the last batch with frames was read, and writes its ` +
-      `last windows then; the end is the append time of those last results (LogAppendTime) less ${setup.untilIdleSeconds} ` +
-      `s, or the append time of the results written before, if later. The idle wait is not timed.`,
+    `End, uniqstream count: it runs with --until-idle ${setup.untilIdleSeconds}, so it stops ` +
+      `${setup.untilIdleSeconds} s (plus its idle ticks' timer slack) after the last batch with frames was ` +
+      `read, and writes its last windows then; the end is the append time of those last results ` +
+      `(LogAppendTime) less ${setup.untilIdleSeconds} s, or the append time of the results written before, ` +
+      `if later. The idle wait is not timed.`,
     'End, the service: from then on, /metrics of every instance and the group offsets are polled ' +
       'every 25 ms (not before: a scrape costs an instance a few ms of CPU); the end is the first poll ' +
       'at which the instances had read every frame, the merge had read the partials topic to its end ' +
@@ -368,16 +376,16 @@ function notesOf(setup: ScaleOutSetup, results: readonly CaseResult[]): string[]
       "At-least-once checkpoints come every 10 s (the default) and are not waited for, as the CLI's " +
       'offset commits every 5 s are not.',
     `CPU: utime + stime of all the case's processes (/proc/<pid>/stat; the broker not included) over ` +
-      `the timed span. Before the first input bytes (process start, group join) they used, median: ${startup.join(', ')} ` +
-      `(not in the figures). Peak RSS: VmHWM of each process (/proc/<pid>/status) as last read before ` +
-      `it stopped; a case with 2 instances gives its larger one.`,
+      `the timed span. Before the first input bytes (process start, group join) they used, median: ` +
+      `${startup.join(', ')} (not in the figures). Peak RSS: VmHWM of each process (/proc/<pid>/status) as ` +
+      `last read before it stopped; a case with 2 instances gives its larger one.`,
     ...(own.length === 0
       ? []
       : [
           `For comparison, uniqstream count's own summary, whose time runs from its pipeline's start ` +
-            `(the group join included) to its exit (the idle wait included): ${own.map((r) => `${r.partitions}p ${si(median(r.runs.flatMap((run) => (run.ownRate === undefined ? [] : [run.ownRate]))))} frames/s`).join(', ')} (median).`,
+            `(the group join included) to its exit (the idle wait included): ${ownRates.join(', ')} (median).`,
           `A check of the CLI's end point: its last fetch answer with frames (the last sample in ` +
-            `which it read 1 MiB or more) came ${own.map((r) => `${r.partitions}p ${median(r.runs.flatMap((run) => (run.lastFetchBeforeEndMs === undefined ? [] : [run.lastFetchBeforeEndMs]))).toFixed(0)} ms`).join(', ')} ` +
+            `which it read 1 MiB or more) came ${lastFetches.join(', ')} ` +
             `(median) before it: the decoding and counting of the last answers, and the idle ticks' slack.`,
         ]),
     ...splitNotes(setup, results),
@@ -385,11 +393,7 @@ function notesOf(setup: ScaleOutSetup, results: readonly CaseResult[]): string[]
       ? 'No frame was read twice: a partition that moved to the second instance moved with its checkpoint.'
       : `Frames read again after a rebalance (a new owner restarts from the last checkpoint): ` +
         `${reread
-          .map(
-            (r) =>
-              `${caseName(r.spec, r.partitions)} up to ${percent(Math.max(...r.runs.map((run) => run.framesRead / setup.frames - 1)), 1)} ` +
-              `of the topic`,
-          )
+          .map((r) => `${caseName(r.spec, r.partitions)} up to ${percent(rereadShare(r), 1)} of the topic`)
           .join('; ')}; ` +
         `the end waits for them.`,
     `This machine has ${setup.cores} cores shared by the broker, the case's processes and the bench: ` +

@@ -139,7 +139,8 @@ export interface Stage {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function uniqueName(c: CaseSpec, partitions: number): string {
-  return `uniqstream-bench-scale-${partitions}p-${c.letter}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const unique = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  return `uniqstream-bench-scale-${partitions}p-${c.letter}-${unique}`;
 }
 
 /**
@@ -496,7 +497,8 @@ async function measure(ctx: SuiteContext): Promise<SuiteReport> {
         const detail =
           last === undefined
             ? ''
-            : `, ${((1e6 * last.cpuSeconds) / frames).toFixed(2)} CPU-s/M frames, peak RSS ${(Math.max(...last.peakRssBytes) / 1e6).toFixed(0)} MB`;
+            : `, ${((1e6 * last.cpuSeconds) / frames).toFixed(2)} CPU-s/M frames, ` +
+              `peak RSS ${(Math.max(...last.peakRssBytes) / 1e6).toFixed(0)} MB`;
         ctx.log(`${ID}: ${name} run ${run + 1}/${ctx.runs}: ${si(value)} frames/s${detail}`);
       },
     });

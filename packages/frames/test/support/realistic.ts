@@ -8,14 +8,15 @@
 
 import { prng } from './json-model.js';
 
-const KEYS =
-  'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip ex ea commodo consequat duis aute irure reprehenderit voluptate velit esse cillum fugiat nulla pariatur'.split(
-    ' ',
-  );
-const WORDS =
-  'frames arrive from partitions carrying identifiers timestamps and arbitrary payloads which a careful scanner reads without allocating objects while counting distinct visitors across windows of event time'.split(
-    ' ',
-  );
+const KEYS = (
+  'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et ' +
+  'dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip ex ea ' +
+  'commodo consequat duis aute irure reprehenderit voluptate velit esse cillum fugiat nulla pariatur'
+).split(' ');
+const WORDS = (
+  'frames arrive from partitions carrying identifiers timestamps and arbitrary payloads which a careful ' +
+  'scanner reads without allocating objects while counting distinct visitors across windows of event time'
+).split(' ');
 /** Separators as written in JSON: most of them are escapes. */
 const SEPARATORS = [' ', '\\"', '\\\\', '/', '\\b', '\\f', '\\n', '\\r', '\\t'];
 const CYRILLIC = [

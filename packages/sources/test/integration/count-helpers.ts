@@ -41,7 +41,8 @@ export function testFrame(i: number, perSecond: number): Buffer | null {
   const ts = T0 + Math.floor(i / perSecond);
   const pad = 'lorem ipsum "quoted" Свобода 🙂 '.repeat(i % 23);
   const tsField = i % 13 === 5 ? `"${ts}"` : String(ts);
-  const json = `{"a":${i % 7},"nested":{"uid":"decoy${i}"},"uid":"${uid}","pad":${JSON.stringify(pad)},"ts":${tsField}}`;
+  const padField = JSON.stringify(pad);
+  const json = `{"a":${i % 7},"nested":{"uid":"decoy${i}"},"uid":"${uid}","pad":${padField},"ts":${tsField}}`;
   if (i % 157 === 9) return Buffer.from(json.slice(0, json.length >> 1));
   if (i % 173 === 3) return Buffer.from(json.replace(`"uid":"${uid}",`, ''));
   if (i % 191 === 11) return Buffer.concat([Buffer.from(json), Buffer.from([0xff, 0xfe])]);

@@ -21,24 +21,27 @@ const kafka = new TestKafka();
 afterAll(() => kafka.close());
 
 describe.each([1, 4])('Kafka -> source -> count -> Kafka, %i partition(s)', (partitions) => {
-  it('counts every window exactly as the reference, each record once, and commits the end of every partition', async () => {
-    const frames = Array.from({ length: FRAMES }, (_, i) => testFrame(i, PER_SECOND));
-    const input = await kafka.createTopic(uniqueName('w-in'), partitions);
-    const output = await kafka.createTopic(uniqueName('w-out'), 1);
-    await kafka.produce(
-      input,
-      frames.map((value, i) => ({ partition: i % partitions, value })),
-    );
+  it(
+    'counts every window exactly as the reference, ' + 'each record once, and commits the end of every partition',
+    async () => {
+      const frames = Array.from({ length: FRAMES }, (_, i) => testFrame(i, PER_SECOND));
+      const input = await kafka.createTopic(uniqueName('w-in'), partitions);
+      const output = await kafka.createTopic(uniqueName('w-out'), 1);
+      await kafka.produce(
+        input,
+        frames.map((value, i) => ({ partition: i % partitions, value })),
+      );
 
-    const run = await countThrough(kafka.bootstrap, input, output, FRAMES, {});
+      const run = await countThrough(kafka.bootstrap, input, output, FRAMES, {});
 
-    expect(run.extra).toBe(0);
-    const reference = referenceCounts(frames);
-    expect(reference.size).toBeGreaterThan(5);
-    expect(finalCounts(latestByWindow(await kafka.read(output)))).toEqual(reference);
-    expect(await kafka.committed(run.group, input)).toEqual(await kafka.endOffsets(input));
-    expect(run.lines.filter((l) => l.startsWith('error') || l.startsWith('warn'))).toEqual([]);
-  });
+      expect(run.extra).toBe(0);
+      const reference = referenceCounts(frames);
+      expect(reference.size).toBeGreaterThan(5);
+      expect(finalCounts(latestByWindow(await kafka.read(output)))).toEqual(reference);
+      expect(await kafka.committed(run.group, input)).toEqual(await kafka.endOffsets(input));
+      expect(run.lines.filter((l) => l.startsWith('error') || l.startsWith('warn'))).toEqual([]);
+    },
+  );
 });
 
 describe('Kafka source failures and shutdown', () => {
@@ -99,7 +102,8 @@ describe('Kafka source failures and shutdown', () => {
     // One batch, then the reader is left waiting for room (64 KiB, fetches of 16 KiB) when the caller stops.
     const program = `
       const { openKafkaSource } = await import(${JSON.stringify(entry)});
-      const source = openKafkaSource({ brokers: [${JSON.stringify(kafka.bootstrap)}], topic: ${JSON.stringify(topic)}, group: 'exit-' + Date.now(), fromBeginning: true,
+      const source = openKafkaSource({ brokers: [${JSON.stringify(kafka.bootstrap)}], topic: ${JSON.stringify(topic)},
+        group: 'exit-' + Date.now(), fromBeginning: true,
         maxBytesPerPartition: ${SMALL_FETCH}, workerBufferBytes: ${MIN_BUDGET_BYTES}, log: () => {} });
       let frames = 0;
       for await (const batch of source.batches()) { frames += batch.frames.length; if (frames > 0) break; }

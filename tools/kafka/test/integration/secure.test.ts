@@ -227,7 +227,8 @@ describe(`the SASL_SSL listener (Kafka ${testVersion()}, port ${port + 2})`, () 
         consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error.name)),
       );
       void consumer.run({ eachMessage: async () => {} });
-      // kafkajs drops the broker's GROUP_AUTHORIZATION_FAILED (FindCoordinator) and says this; the broker's log says why.
+      // kafkajs drops the broker's GROUP_AUTHORIZATION_FAILED (FindCoordinator) and says this;
+      // the broker's log says why.
       expect(await crash).toBe('KafkaJSGroupCoordinatorNotFound');
       await consumer.disconnect();
       expect(await deniedInLog(user, `Group:LITERAL:${group}`)).toBe(true);
