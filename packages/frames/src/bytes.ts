@@ -1,34 +1,34 @@
 /** Byte values of the JSON grammar and the lookup tables the scanner's loops use. */
 
-export const BACKSPACE = 0x08;
-export const TAB = 0x09;
-export const LF = 0x0a;
-export const FORM_FEED = 0x0c;
-export const CR = 0x0d;
+const BACKSPACE = 0x08;
+const TAB = 0x09;
+const LF = 0x0a;
+const FORM_FEED = 0x0c;
+const CR = 0x0d;
 export const SPACE = 0x20;
 export const QUOTE = 0x22;
 export const PLUS = 0x2b;
 export const COMMA = 0x2c;
 export const MINUS = 0x2d;
 export const DOT = 0x2e;
-export const SLASH = 0x2f;
+const SLASH = 0x2f;
 export const DIGIT_0 = 0x30;
 export const DIGIT_1 = 0x31;
-export const DIGIT_9 = 0x39;
+const DIGIT_9 = 0x39;
 export const COLON = 0x3a;
-export const UPPER_A = 0x41;
+const UPPER_A = 0x41;
 export const UPPER_E = 0x45;
 export const OPEN_BRACKET = 0x5b;
 export const BACKSLASH = 0x5c;
-export const CLOSE_BRACKET = 0x5d;
-export const LOWER_A = 0x61;
-export const LOWER_B = 0x62;
+const CLOSE_BRACKET = 0x5d;
+const LOWER_A = 0x61;
+const LOWER_B = 0x62;
 export const LOWER_D = 0x64;
 export const LOWER_E = 0x65;
 export const LOWER_F = 0x66;
 export const LOWER_I = 0x69;
 export const LOWER_N = 0x6e;
-export const LOWER_R = 0x72;
+const LOWER_R = 0x72;
 export const LOWER_S = 0x73;
 export const LOWER_T = 0x74;
 export const LOWER_U = 0x75;
@@ -36,7 +36,7 @@ export const OPEN_BRACE = 0x7b;
 export const CLOSE_BRACE = 0x7d;
 
 /** Number of distinct byte values, the size of every lookup table. */
-export const BYTE_VALUES = 256;
+const BYTE_VALUES = 256;
 
 export function isWhitespace(byte: number): boolean {
   return byte === SPACE || byte === TAB || byte === LF || byte === CR;
@@ -51,7 +51,7 @@ export const NESTED_PLAIN = 0;
 export const NESTED_QUOTE = 1;
 export const NESTED_OPEN = 2;
 export const NESTED_CLOSE = 3;
-export const NESTED_INVALID = 4;
+const NESTED_INVALID = 4;
 
 /**
  * Class of each byte outside strings inside a nested value. Plain bytes are

@@ -44,7 +44,7 @@ const UNROLLED_ENTRIES = 4;
  * decoder's life. Frames that need more than this (~10 MiB of frame) are
  * scanned by the JavaScript scanner instead; real frames are ~2 KB.
  */
-export const DEFAULT_MEMORY_LIMIT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MEMORY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** `decode`'s results (scanner.wat). */
 const DECODED = 0;

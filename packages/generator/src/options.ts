@@ -72,7 +72,7 @@ export const DEFAULT_TAIL_DELAY = 60;
 /** ts is a 32-bit unsigned value on the wire (bitflips act on those 32 bits). */
 export const MAX_TS = 0xffff_ffff;
 /** A frame larger than this is surely a mistake in the options. */
-export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const TS_BITS = 32;
 
 /**

@@ -11,7 +11,7 @@ import { Random } from './random.js';
 export const MEMBER_POOL_SIZE = 4096;
 export const MEMBER_POOL_MASK = MEMBER_POOL_SIZE - 1;
 /** Bare values in the pool, for arrays in 'not-object' frames. */
-export const VALUE_POOL_SIZE = 1024;
+const VALUE_POOL_SIZE = 1024;
 export const VALUE_POOL_MASK = VALUE_POOL_SIZE - 1;
 /** Largest fragment kept; bounds how far a frame can overshoot its target size. */
 export const MAX_FRAGMENT_BYTES = 480;

@@ -160,7 +160,7 @@ export interface FileOutputOptions {
 
 const GZIP_SUFFIX = '.gz';
 /** How often to try again to open a named pipe that has no reader yet. */
-export const PIPE_READER_POLL_MS = 50;
+const PIPE_READER_POLL_MS = 50;
 
 /**
  * A file, plain or gzip. The file is opened at once, so a bad path fails

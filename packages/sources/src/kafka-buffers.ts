@@ -21,7 +21,7 @@ export const DEFAULT_BUDGET_BYTES = 16 * MIB;
 /** Smaller budgets would hold less than one typical batch of ~2 KB frames. */
 export const MIN_BUDGET_BYTES = 64 * KIB;
 /** Int32 counts, and Node's largest ArrayBuffer on 32-bit builds. */
-export const MAX_BUDGET_BYTES = 1024 * MIB;
+const MAX_BUDGET_BYTES = 1024 * MIB;
 
 /**
  * Buffers are allocated in steps of this, so that one freed by a batch

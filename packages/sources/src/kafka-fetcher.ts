@@ -22,8 +22,8 @@ const RETRY_AFTER_METADATA = new Set([3, 5, 6, 9, 56, 74, 75]);
 const TOPIC_AUTHORIZATION_FAILED = 29;
 
 /** Backoff after a failed fetch, doubling up to the maximum. */
-export const FETCH_RETRY_MIN_MS = 100;
-export const FETCH_RETRY_MAX_MS = 5_000;
+const FETCH_RETRY_MIN_MS = 100;
+const FETCH_RETRY_MAX_MS = 5_000;
 /** A fetch may take maxWaitMs at the broker; beyond that plus this, the connection is given up. */
 const ANSWER_GRACE_MS = 30_000;
 

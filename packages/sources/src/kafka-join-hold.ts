@@ -14,7 +14,7 @@ import type { ISocketFactory } from 'kafkajs';
  */
 
 /** Kafka's JoinGroup request (https://kafka.apache.org/protocol#The_Messages_JoinGroup). */
-export const JOIN_GROUP_API_KEY = 11;
+const JOIN_GROUP_API_KEY = 11;
 /** A request starts with its size (int32), then its api key (int16). */
 const API_KEY_AT = 4;
 const API_KEY_END = API_KEY_AT + 2;

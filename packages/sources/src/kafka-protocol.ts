@@ -8,7 +8,6 @@
 
 /** Size prefix of every request and response. */
 export const SIZE_BYTES = 4;
-export const INT8 = 1;
 export const INT16 = 2;
 export const INT32 = 4;
 export const INT64 = 8;

@@ -60,7 +60,7 @@ const REBALANCE_TIMEOUT_MS = 60_000;
  * the heartbeat that heard of the rebalance is the last), so this stays
  * well under it; the rebalance timeout is longer still.
  */
-export function rebalanceHoldMaxMs(sessionTimeoutMs: number): number {
+function rebalanceHoldMaxMs(sessionTimeoutMs: number): number {
   return (sessionTimeoutMs * 2) / 3;
 }
 /** With the default session timeout. */

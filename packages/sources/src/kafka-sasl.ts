@@ -19,11 +19,11 @@ export const SASL_AUTHENTICATE_API_KEY = 36;
 export const SASL_AUTHENTICATE_API_VERSION = 1;
 
 /** Kafka error codes of the login (https://kafka.apache.org/protocol#protocol_error_codes). */
-export const NONE = 0;
-export const UNSUPPORTED_SASL_MECHANISM = 33;
+const NONE = 0;
+const UNSUPPORTED_SASL_MECHANISM = 33;
 /** A SaslHandshake where none is expected: on a port without SASL. */
-export const ILLEGAL_SASL_STATE = 34;
-export const SASL_AUTHENTICATION_FAILED = 58;
+const ILLEGAL_SASL_STATE = 34;
+const SASL_AUTHENTICATION_FAILED = 58;
 
 /** Mechanisms by their Kafka name, and the hash of the SCRAM ones. */
 const KAFKA_MECHANISM: Record<KafkaSasl['mechanism'], string> = {

@@ -14,7 +14,7 @@ import type { ReaderSettings } from './kafka-reader.js';
  * close() waits this long for the reader thread to leave the group and
  * disconnect (kafkajs's own requests time out well before), then ends it.
  */
-export const WORKER_CLOSE_TIMEOUT_MS = 35_000;
+const WORKER_CLOSE_TIMEOUT_MS = 35_000;
 
 /**
  * The reader thread's script: beside this module in dist/. Run from the

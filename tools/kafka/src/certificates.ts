@@ -19,7 +19,7 @@ const PRIVATE_DIR = 0o700;
 
 /** The host names the broker's certificate is good for: clients may dial either. */
 export const BROKER_DNS_NAME = 'localhost';
-export const BROKER_IP = LOOPBACK;
+const BROKER_IP = LOOPBACK;
 
 /** A certificate and its private key, both PEM files. */
 export interface CertificateFiles {

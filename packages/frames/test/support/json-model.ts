@@ -55,7 +55,7 @@ export interface Style {
   readonly random: () => number;
 }
 
-export const COMPACT: Style = { whitespace: 0, unicodeEscapes: 0, slashEscapes: 0, random: () => 1 };
+const COMPACT: Style = { whitespace: 0, unicodeEscapes: 0, slashEscapes: 0, random: () => 1 };
 
 export function style(seed: number, whitespace = 0.2, unicodeEscapes = 0.05, slashEscapes = 0.5): Style {
   return { whitespace, unicodeEscapes, slashEscapes, random: prng(seed) };
@@ -157,7 +157,7 @@ const LOREM = [
 ];
 
 /** Strings chosen to break scanners that cut corners. */
-export const TRAPS = [
+const TRAPS = [
   'uid',
   'ts',
   '"uid":',
@@ -210,7 +210,7 @@ export const valueArb: fc.Arbitrary<Json> = fc.letrec<{ value: Json; array: Json
 })).value;
 
 /** A uid value JSON.parse will hand back as a non-empty string. */
-export const uidArb: fc.Arbitrary<string> = fc.oneof(
+const uidArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 19, maxLength: 19 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }) },
   { weight: 1, arbitrary: fc.constantFrom(...TRAPS.filter((t) => t !== '')) },
@@ -218,7 +218,7 @@ export const uidArb: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** A valid ts as the value JSON.parse would see: a number, or a numeric string. */
-export const tsArb: fc.Arbitrary<number | string> = fc.oneof(
+const tsArb: fc.Arbitrary<number | string> = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 0, max: 2 ** 32 - 1 }) },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 2 ** 32 - 1 }).map(String) },
   { weight: 1, arbitrary: fc.double({ min: 0, max: 2 ** 32 - 1, noNaN: true }) },
@@ -234,7 +234,7 @@ export interface FrameCase {
   readonly bytes: Uint8Array;
 }
 
-export const otherEntryArb: fc.Arbitrary<readonly [string, Json]> = fc
+const otherEntryArb: fc.Arbitrary<readonly [string, Json]> = fc
   .tuple(keyArb, valueArb)
   .filter(([k]) => k !== 'uid' && k !== 'ts')
   .map(([k, v]) => [k, v] as const);

@@ -168,7 +168,7 @@ const H = 3600;
  * and CEST (+2) from the last Sunday of March 01:00 UTC to the last Sunday
  * of October 01:00 UTC.
  */
-export function zurichOffset(ts: number): number {
+function zurichOffset(ts: number): number {
   const year = new Date(ts * 1000).getUTCFullYear();
   const lastSunday = (month: number) => {
     const last = new Date(Date.UTC(year, month, 0)); // day 0 of the next month

@@ -22,7 +22,7 @@ import { MIN_BUDGET_BYTES } from '../../src/kafka-buffers.js';
  * frames or sinks packages, and they are not under test here.
  */
 
-export const T0 = 1468244340;
+const T0 = 1468244340;
 /** ~50 frames a fetch per partition and 64 KiB between the threads: the reader is often held back. */
 export const SMALL_FETCH = 16 * 1024;
 const MINUTE = 60;
@@ -58,7 +58,7 @@ export function referenceCounts(frames: Iterable<Buffer | null>): Map<number, Co
 }
 
 /** A slow, obviously right decoder: JSON.parse, and the uid's SHA-1 as its 64-bit hash. */
-export const jsonDecoder: FrameDecoder = {
+const jsonDecoder: FrameDecoder = {
   name: 'json-test',
   decode(frame: Uint8Array, out: DecodedFrame): string | null {
     if (frame.length === 0) return 'empty';
@@ -73,7 +73,7 @@ export const jsonDecoder: FrameDecoder = {
 };
 
 /** Writes every result as JSON to `topic`, keyed `window:start`, acknowledged by all replicas on flush. */
-export class KafkaTestSink implements ResultSink {
+class KafkaTestSink implements ResultSink {
   private pending: WindowResult[] = [];
 
   constructor(

@@ -12,7 +12,7 @@ import * as kafkaLocal from '@uniqstream/kafka-local';
  * them directly.
  */
 
-export type ScramMechanism = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+type ScramMechanism = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 
 export interface SecureListener {
   /** host:port of the SASL_SSL listener. */
@@ -27,7 +27,7 @@ export interface Login {
   readonly mechanism: ScramMechanism | 'PLAIN';
 }
 
-export interface AclRule {
+interface AclRule {
   readonly resource: 'topic' | 'group';
   readonly name: string;
   readonly operations: readonly ('read' | 'describe' | 'write')[];

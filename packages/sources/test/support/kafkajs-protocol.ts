@@ -96,7 +96,7 @@ export const fetchV4Request = require(`${PROTOCOL}/requests/fetch/v4/request.js`
 }) => KafkajsRequest;
 
 /** A response decoder of kafkajs: the body after the correlation id. */
-export interface KafkajsResponse<R> {
+interface KafkajsResponse<R> {
   decode(body: Buffer): Promise<R>;
 }
 
