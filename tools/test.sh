@@ -1,7 +1,8 @@
 #!/bin/sh
-# Every test of the repository: each package's unit tests, then the
-# integration tests against a real Kafka broker (started here if none runs,
-# and stopped again at the end).
+# Every test of the repository: each package's unit tests and package checks
+# (publint, attw), then the integration tests against a real Kafka broker
+# (started here if none runs, and stopped again at the end); the publish test
+# (tools/registry) runs once between them and needs no broker.
 #
 # The integration tests run once per Kafka version in UNIQSTREAM_KAFKA_VERSIONS
 # (default "4.4.0 3.9.1": the newest 4.x and the last 3.x), against a broker
@@ -32,8 +33,13 @@ run_phase() {
   fi
 }
 
-echo "== unit tests (every package) =="
-run_phase unit $PNPM exec turbo run test --concurrency=2 --continue --output-logs=new-only
+echo "== unit tests (every package), and publint and attw on each public package =="
+run_phase unit $PNPM exec turbo run test lint:package --concurrency=2 --continue --output-logs=new-only
+
+# Once, not per Kafka version: it publishes to a local npm registry and needs no broker.
+echo "== publish test (changesets, a local npm registry, a project installed with npm) =="
+run_phase publish $PNPM exec turbo run test:integration --filter=@uniqstream/registry-local \
+  --output-logs=new-only --force
 
 versions=${UNIQSTREAM_KAFKA_VERSIONS:-4.4.0 3.9.1}
 if sh tools/kafka/bin/kafka-local status >/dev/null 2>&1; then
@@ -54,7 +60,8 @@ for version in $versions; do
     started_here=1
   fi
   echo "== integration tests (real Kafka broker, version $version) =="
-  run_phase "integration-kafka-$version" $PNPM exec turbo run test:integration --concurrency=1 --continue --output-logs=new-only --force
+  run_phase "integration-kafka-$version" $PNPM exec turbo run test:integration --filter='!@uniqstream/registry-local' \
+    --concurrency=1 --continue --output-logs=new-only --force
   if [ "$started_here" = 1 ]; then sh tools/kafka/bin/kafka-local stop || true; fi
 done
 
