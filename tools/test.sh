@@ -37,9 +37,9 @@ echo "== unit tests (every package), and publint and attw on each public package
 run_phase unit $PNPM exec turbo run test lint:package --concurrency=2 --continue --output-logs=new-only
 
 # Once, not per Kafka version: it publishes to a local npm registry and needs no broker.
+# No --force: the task itself is never cached, and the builds it needs are turbo's cache hits.
 echo "== publish test (changesets, a local npm registry, a project installed with npm) =="
-run_phase publish $PNPM exec turbo run test:integration --filter=@uniqstream/registry-local \
-  --output-logs=new-only --force
+run_phase publish $PNPM exec turbo run test:integration --filter=@uniqstream/registry-local --output-logs=new-only
 
 versions=${UNIQSTREAM_KAFKA_VERSIONS:-4.4.0 3.9.1}
 if sh tools/kafka/bin/kafka-local status >/dev/null 2>&1; then
