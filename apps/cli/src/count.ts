@@ -1,31 +1,29 @@
 import { stat } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
+import { type CountConfig, engineOptionsOf, parseEndpoint } from '@uniqstream/app-config';
 import {
   CountingEngine,
-  engineOptionsOf,
-  parseEndpoint,
-  runPipeline,
-  UniqstreamError,
-  type CountConfig,
   type DeadLetterSink,
   type Endpoint,
   type ResultSink,
+  runPipeline,
   type Source,
+  UniqstreamError,
 } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
 import type { KafkaSecurity } from '@uniqstream/kafka';
-import { createDeadLetterSink, openResultSink, sinkReady, type KafkaLog } from '@uniqstream/sinks';
-import { checkReadable, openFileSource, openSource, type FileSource } from '@uniqstream/sources';
-import { demoChunks, DEMO_DESCRIPTION } from './demo.js';
+import { createDeadLetterSink, type KafkaLog, openResultSink, sinkReady } from '@uniqstream/sinks';
+import { checkReadable, type FileSource, openFileSource, openSource } from '@uniqstream/sources';
 import {
+  type CheckpointDamagedChoice,
   CheckpointDir,
   DEFAULT_CHECKPOINT_DAMAGED,
   identify,
+  type Resume,
   rewindOutput,
   UnusableCheckpointError,
-  type CheckpointDamagedChoice,
-  type Resume,
 } from './checkpoint.js';
+import { DEMO_DESCRIPTION, demoChunks } from './demo.js';
 import { noValidFrameLine, progressLine, summaryLines } from './report.js';
 
 /** 128 + the signal's number, as shells report a process stopped by it. */

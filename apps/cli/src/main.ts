@@ -1,21 +1,28 @@
 #!/usr/bin/env node
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { COUNT_OPTION_SPECS, resolveCountConfig, type CountConfig } from '@uniqstream/core';
 import {
+  argParser,
+  COUNT_OPTION_SPECS,
+  type CountConfig,
+  commanderExitCode,
+  EXIT_FAILURE,
+  EXIT_INTERRUPTED,
+  EXIT_USAGE,
   KAFKA_CONNECTION_FLAG_SPECS,
   kafkaConnectionHelp,
+  optionOf,
+  POSITIVE_SECONDS,
+  parser,
+  readPackageVersion,
+  resolveCountConfig,
   resolveKafkaSecurity,
-  secretScrubber,
-  type KafkaSecurity,
-} from '@uniqstream/kafka';
+  valuesOfFlags,
+} from '@uniqstream/app-config';
+import { type KafkaSecurity, secretScrubber } from '@uniqstream/kafka';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '@uniqstream/sources';
-import { CHECKPOINT_DAMAGED_CHOICES, DEFAULT_CHECKPOINT_DAMAGED, type CheckpointDamagedChoice } from './checkpoint.js';
+import { Command, CommanderError, Option } from 'commander';
+import { CHECKPOINT_DAMAGED_CHOICES, type CheckpointDamagedChoice, DEFAULT_CHECKPOINT_DAMAGED } from './checkpoint.js';
 import { runCount } from './count.js';
 
-const EXIT_USAGE = 2;
-const EXIT_FAILURE = 1;
-/** A second Ctrl-C: 128 + SIGINT's number, as shells report it. */
-const EXIT_INTERRUPTED = 130;
 const MS_PER_SECOND = 1000;
 
 /** Options that only make sense for the Kafka consumer service. */
@@ -33,7 +40,7 @@ function buildProgram(
     .description(
       'Count unique users per time window in a stream of JSON log frames (one object per line, with "uid" and "ts").',
     )
-    .version(VERSION, '-V, --version')
+    .version(readPackageVersion(new URL('../package.json', import.meta.url)), '-V, --version')
     .configureHelp({ sortOptions: false })
     // One line, with the program's name, for every usage error (commander's own included).
     .configureOutput({
@@ -56,32 +63,14 @@ function buildProgram(
     .option('--progress', 'show a live progress line on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show the progress line')
     .option('-q, --quiet', 'no summary or messages on stderr, only errors');
-  for (const spec of COUNT_OPTION_SPECS) {
-    if (SERVICE_ONLY.has(spec.name)) continue;
-    // Defaults live in core's resolveCountConfig; the help only shows them.
-    const description =
-      spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`;
-    const option = new Option(
-      spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`,
-      description,
-    );
-    if (spec.choices) option.choices(spec.choices);
-    else if (spec.value !== undefined) {
-      option.argParser((value: string) => {
-        try {
-          return spec.parse(value);
-        } catch (error) {
-          throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
-        }
-      });
-    }
-    count.addOption(option);
-  }
+  // Defaults live in resolveCountConfig; the help only shows them.
+  for (const spec of COUNT_OPTION_SPECS) if (!SERVICE_ONLY.has(spec.name)) count.addOption(optionOf(spec));
   count.addOption(
     new Option(
       '--kafka-wait <seconds>',
-      `Kafka: keep retrying an unreachable broker this long at start, then fail (default: ${DEFAULT_CONNECT_TIMEOUT_MS / MS_PER_SECOND})`,
-    ).argParser(positiveSeconds('kafka-wait')),
+      'Kafka: keep retrying an unreachable broker this long at start, then fail ' +
+        `(default: ${DEFAULT_CONNECT_TIMEOUT_MS / MS_PER_SECOND})`,
+    ).argParser(argParser(parser(POSITIVE_SECONDS, 'kafka-wait'))),
   );
   for (const spec of KAFKA_CONNECTION_FLAG_SPECS) count.addOption(optionOf(spec));
   count.addOption(
@@ -121,52 +110,13 @@ Exit codes:
   143  stopped by SIGTERM, the same way`,
   );
   count.action(async (files: string[], flags: Record<string, unknown>) => {
-    const values: Partial<Record<keyof CountConfig, unknown>> = {};
-    for (const spec of COUNT_OPTION_SPECS) {
-      const value = flags[camel(spec.name)];
-      if (value !== undefined) values[spec.key] = value;
-    }
-    // The environment too: the password has no flag, and deployments set the rest beside it.
-    await run(files, resolveCountConfig(values), flags, resolveKafkaSecurity({ flags, env: process.env }));
+    // Counting options from flags only; the Kafka connection from the environment too: the password has no
+    // flag, and deployments set the rest beside it.
+    const config = resolveCountConfig(valuesOfFlags(COUNT_OPTION_SPECS, flags));
+    await run(files, config, flags, resolveKafkaSecurity({ flags, env: process.env }));
   });
   return program;
 }
-
-/** A Kafka connection flag, parsed by its spec; its default shown in help only. */
-function optionOf(spec: (typeof KAFKA_CONNECTION_FLAG_SPECS)[number]): Option {
-  const description =
-    spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`;
-  const option = new Option(
-    spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`,
-    description,
-  );
-  if (spec.value !== undefined) {
-    option.argParser((value: string) => {
-      try {
-        return spec.parse(value);
-      } catch (error) {
-        throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
-      }
-    });
-  }
-  return option;
-}
-
-/** A number of seconds above 0 (fractions allowed), as the option parser wants it. */
-function positiveSeconds(name: string): (value: string) => number {
-  return (value) => {
-    const seconds = Number(value.trim());
-    if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0)
-      throw new InvalidArgumentError(`${name} must be a number of seconds > 0, got "${value}"`);
-    return seconds;
-  };
-}
-
-function camel(name: string): string {
-  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-const VERSION = '0.1.0';
 
 async function main(argv: readonly string[]): Promise<number> {
   // `uniqstream --help | head -1`: a reader that has read enough may go before everything is written.
@@ -216,15 +166,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (
-        error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.version' ||
-        error.code === 'commander.help'
-      )
-        return 0;
-      return EXIT_USAGE;
-    }
+    if (error instanceof CommanderError) return commanderExitCode(error);
     // A message that quotes a broker or a library never shows the password.
     process.stderr.write(`uniqstream: error: ${scrub(describe(error))}\n`);
     if (process.env['UNIQSTREAM_DEBUG'] && error instanceof Error && error.stack)

@@ -2,10 +2,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import fc from 'fast-check';
-import { encodeSnapshot, engineOptionsOf, resolveCountConfig } from '@uniqstream/core';
+import { engineOptionsOf, resolveCountConfig } from '@uniqstream/app-config';
+import { encodeSnapshot } from '@uniqstream/core';
 import { generateChunks } from '@uniqstream/generator';
 import { seededRandom, testRandom } from '@uniqstream/reference';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointDir, identify, UnusableCheckpointError } from '../src/checkpoint.js';
 

@@ -1,29 +1,37 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
-  COMBINE_CHOICES,
   COUNT_OPTION_SPECS,
-  countValuesFrom,
-  engineOptionsOf,
-  parseEndpoint,
-  resolveCountConfig,
-  resolveEngineOptions,
-  UniqstreamError,
-  type CombineChoice,
   type CountConfig,
-} from '@uniqstream/core';
-import {
-  isKafkaConnectionSetting,
+  engineOptionsOf,
+  isPrintedByCommander,
   KAFKA_CONNECTION_FLAG_SPECS,
+  KAFKA_CONNECTION_OPTION_SPECS,
   kafkaConnectionHelp,
+  layeredValues,
+  NON_EMPTY,
+  type OptionSpec,
+  oneLine,
+  oneOf,
+  optionOf,
+  parseEndpoint,
+  parser,
+  readConfigFile,
+  refuseUnknownSettings,
+  resolveCountConfig,
   resolveKafkaSecurity,
-  type KafkaSecurity,
-} from '@uniqstream/kafka';
+  type SettingSources,
+  TOPIC_NAME,
+  TOPIC_PATTERN,
+  wholeNumber,
+} from '@uniqstream/app-config';
+import { COMBINE_CHOICES, type CombineChoice, resolveEngineOptions, UniqstreamError } from '@uniqstream/core';
+import type { KafkaSecurity } from '@uniqstream/kafka';
+import { Command, CommanderError } from 'commander';
 import { ConsumerError } from './errors.js';
 import { serviceVersion } from './version.js';
 
 /**
- * The service's configuration: the options of `uniqstream count` (core's
- * COUNT_OPTION_SPECS, registered the way the CLI registers them) plus the
+ * The service's configuration: the options of `uniqstream count`
+ * (COUNT_OPTION_SPECS, registered the way the CLI registers them) plus the
  * service's own. Sources, lowest first: defaults < config file (`--config`,
  * JSON, keys = long option names) < `UNIQSTREAM_*` environment < flags.
  */
@@ -71,7 +79,6 @@ const MIN_SESSION_TIMEOUT_SECONDS = 6;
 const MAX_SESSION_TIMEOUT_SECONDS = 1800;
 const MAX_PORT = 65_535;
 const MS_PER_SECOND = 1000;
-const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
 const CONFIG_ENV = 'UNIQSTREAM_CONFIG';
 const PROGRAM = 'uniqstream-consumer';
 
@@ -117,16 +124,8 @@ interface ServiceValues {
   guarantee: Guarantee;
 }
 
-export interface ServiceOptionSpec {
-  /** Long flag name without dashes; also the config-file key and, upper-cased, the environment variable. */
-  readonly name: string;
-  readonly key: keyof ServiceValues;
-  readonly value: string;
-  readonly description: string;
-  readonly defaultText: string;
-  readonly choices?: readonly string[];
-  readonly parse: (text: string) => unknown;
-}
+/** An option of the service's own; it sets one of its values. */
+export type ServiceOptionSpec = OptionSpec<keyof ServiceValues>;
 
 export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
   {
@@ -137,7 +136,7 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
       'count: input partitions -> partial results; merge: partial results -> results (one active per group); all: both',
     defaultText: 'all',
     choices: ROLES,
-    parse: choice('role', ROLES),
+    parse: parser(oneOf(ROLES), 'role'),
   },
   {
     name: 'combine',
@@ -147,7 +146,7 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
       "how the merge joins the partitions' shares of a window: union (partitions may share users: counters are united) or sum (add the counts: ONLY correct when the input topic is keyed by uid, so that each user lives in one partition)",
     defaultText: 'union',
     choices: COMBINE_CHOICES,
-    parse: choice('combine', COMBINE_CHOICES),
+    parse: parser(oneOf(COMBINE_CHOICES), 'combine'),
   },
   {
     name: 'partials-topic',
@@ -155,7 +154,7 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     value: 'topic',
     description: 'compacted 1-partition topic of partial results and progress, from the count role to the merge role',
     defaultText: '<group>.partials',
-    parse: topicName('partials-topic'),
+    parse: parser(TOPIC_NAME, 'partials-topic'),
   },
   {
     name: 'checkpoint-topic',
@@ -163,7 +162,7 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     value: 'topic',
     description: 'compacted topic of per-partition checkpoints (state + the offset it covers)',
     defaultText: '<group>.checkpoints',
-    parse: topicName('checkpoint-topic'),
+    parse: parser(TOPIC_NAME, 'checkpoint-topic'),
   },
   {
     name: 'http-host',
@@ -171,7 +170,7 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     value: 'host',
     description: 'address of the /healthz, /readyz and /metrics server',
     defaultText: DEFAULT_HTTP_HOST,
-    parse: nonEmpty('http-host'),
+    parse: parser(NON_EMPTY, 'http-host'),
   },
   {
     name: 'http-port',
@@ -179,7 +178,7 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     value: 'port',
     description: 'port of the HTTP server; 0 = no server',
     defaultText: String(DEFAULT_HTTP_PORT),
-    parse: integer('http-port', 0, MAX_PORT),
+    parse: parser(wholeNumber(0, MAX_PORT), 'http-port'),
   },
   {
     name: 'log-level',
@@ -188,7 +187,7 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     description: 'JSON log lines on stderr from this level up',
     defaultText: 'info',
     choices: LOG_LEVELS,
-    parse: choice('log-level', LOG_LEVELS),
+    parse: parser(oneOf(LOG_LEVELS), 'log-level'),
   },
   {
     name: 'session-timeout',
@@ -197,7 +196,7 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     description:
       'how long the consumer groups wait for a silent instance (killed, hung) before its partitions move to the others',
     defaultText: String(DEFAULT_SESSION_TIMEOUT_SECONDS),
-    parse: integer('session-timeout', MIN_SESSION_TIMEOUT_SECONDS, MAX_SESSION_TIMEOUT_SECONDS),
+    parse: parser(wholeNumber(MIN_SESSION_TIMEOUT_SECONDS, MAX_SESSION_TIMEOUT_SECONDS), 'session-timeout'),
   },
   {
     name: 'guarantee',
@@ -206,7 +205,7 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     description: `at-least-once: a crash or failover may write partials and results again (same values); exactly-once: partials, checkpoints, offsets and results in Kafka transactions, so a read_committed reader of --to sees each result once (results then wait for the next checkpoint: --checkpoint-interval defaults to ${EXACTLY_ONCE_CHECKPOINT_SECONDS} s; --to must be on the --from cluster)`,
     defaultText: 'at-least-once',
     choices: GUARANTEES,
-    parse: choice('guarantee', GUARANTEES),
+    parse: parser(oneOf(GUARANTEES), 'guarantee'),
   },
   {
     name: 'missing-checkpoint',
@@ -216,7 +215,7 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
       'a partition with committed offsets but no usable checkpoint (deleted, compacted away, damaged): rebuild (read it again from its earliest offset; nothing before the committed offset is written again, and the windows open there get their frames back) or continue (start at the committed offset with empty state: the windows open there come out short)',
     defaultText: 'rebuild',
     choices: MISSING_CHECKPOINT_CHOICES,
-    parse: choice('missing-checkpoint', MISSING_CHECKPOINT_CHOICES),
+    parse: parser(oneOf(MISSING_CHECKPOINT_CHOICES), 'missing-checkpoint'),
   },
 ];
 
@@ -279,13 +278,8 @@ export function parseCommandLine(
   try {
     program.parse([...argv], { from: 'user' });
   } catch (error) {
+    if (isPrintedByCommander(error)) return { kind: 'print', text: printed };
     if (error instanceof CommanderError) {
-      if (
-        error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.help' ||
-        error.code === 'commander.version'
-      )
-        return { kind: 'print', text: printed };
       throw new ConsumerError('BAD_CONFIG', `${oneLine(failure === '' ? error.message : failure)} (see --help)`, {
         cause: error,
       });
@@ -309,23 +303,17 @@ function buildProgram(): Command {
     );
   for (const spec of COUNT_OPTION_SPECS) {
     if (CLI_ONLY.has(spec.name)) continue;
-    const description = SERVICE_DESCRIPTIONS[spec.name] ?? spec.description;
+    const description = SERVICE_DESCRIPTIONS[spec.name];
     program.addOption(
-      optionOf(
-        spec.name,
-        spec.value,
-        description,
-        spec.name === 'to' ? undefined : spec.defaultText,
-        spec.choices,
-        spec.parse,
-      ),
+      optionOf(spec, {
+        ...(description === undefined ? {} : { description }),
+        // The service has no default results topic: --to is required for the merge.
+        showDefault: spec.name !== 'to',
+      }),
     );
   }
-  for (const spec of SERVICE_OPTION_SPECS) {
-    program.addOption(optionOf(spec.name, spec.value, spec.description, spec.defaultText, spec.choices, spec.parse));
-  }
-  for (const spec of KAFKA_CONNECTION_FLAG_SPECS)
-    program.addOption(optionOf(spec.name, spec.value, spec.description, spec.defaultText, undefined, spec.parse));
+  for (const spec of SERVICE_OPTION_SPECS) program.addOption(optionOf(spec));
+  for (const spec of KAFKA_CONNECTION_FLAG_SPECS) program.addOption(optionOf(spec));
   program.addHelpText(
     'after',
     `
@@ -353,30 +341,6 @@ Example:
   return program;
 }
 
-function optionOf(
-  name: string,
-  value: string | undefined,
-  description: string,
-  defaultText: string | undefined,
-  choices: readonly string[] | undefined,
-  parse: (text: string) => unknown,
-): Option {
-  const option = new Option(value === undefined ? `--${name}` : `--${name} <${value}>`, description);
-  if (choices) option.choices(choices);
-  else if (value !== undefined) {
-    option.argParser((text: string) => {
-      try {
-        return parse(text);
-      } catch (error) {
-        throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
-      }
-    });
-  }
-  // Shown in help only: an unset flag must stay undefined so that the file and environment apply.
-  if (defaultText !== undefined) option.description = `${description} (default: ${defaultText})`;
-  return option;
-}
-
 function resolveConfig(
   flags: Readonly<Record<string, unknown>>,
   env: Readonly<Record<string, string | undefined>>,
@@ -384,52 +348,22 @@ function resolveConfig(
 ): ServiceConfig {
   const flagPath = flags['config'];
   const configFile = typeof flagPath === 'string' ? flagPath : nonBlank(env[CONFIG_ENV]);
-  const file = configFile === undefined ? {} : readConfigFile(configFile, io);
-
-  const countKeys = new Set(COUNT_OPTION_SPECS.map((s) => s.name));
-  const serviceSpecs = new Map(SERVICE_OPTION_SPECS.map((s) => [s.name, s]));
-  const fileCount: Record<string, unknown> = {};
-  const fileService: Record<string, unknown> = {};
-  const fileKafka: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(file)) {
-    if (countKeys.has(key)) fileCount[key] = value;
-    else if (serviceSpecs.has(key)) fileService[key] = value;
-    else if (isKafkaConnectionSetting(key)) fileKafka[key] = value;
-    else
-      throw bad(
-        `unknown setting "${key}" in the config file ${configFile ?? ''} (settings are long option names, e.g. "max-delay")`,
-      );
-  }
-
-  const countValues: Partial<Record<keyof CountConfig, unknown>> = {
-    ...from(`the config file ${configFile ?? ''}`, () => countValuesFrom(fileCount, {})),
-    ...from('the environment', () => countValuesFrom({}, env)),
+  const sources: SettingSources = {
+    ...(configFile === undefined
+      ? {}
+      : { file: configured(() => readConfigFile(configFile, io.readFile)), filePath: configFile }),
+    env,
+    flags,
   };
-  for (const spec of COUNT_OPTION_SPECS) {
-    const value = flags[camel(spec.name)];
-    if (value !== undefined) countValues[spec.key] = value;
+  if (sources.file !== undefined) {
+    const file = sources.file;
+    const specs = [...COUNT_OPTION_SPECS, ...SERVICE_OPTION_SPECS, ...KAFKA_CONNECTION_OPTION_SPECS];
+    configured(() => refuseUnknownSettings(file, specs, configFile));
   }
-  refuseCliOnly(countValues);
 
-  const serviceValues: Partial<ServiceValues> = {};
-  for (const spec of SERVICE_OPTION_SPECS) {
-    const fromFile = fileService[spec.name];
-    if (fromFile !== undefined)
-      setValue(
-        serviceValues,
-        spec,
-        from(`the config file ${configFile ?? ''}`, () => spec.parse(settingText(fromFile))),
-      );
-    const fromEnv = nonBlank(env[envName(spec.name)]);
-    if (fromEnv !== undefined)
-      setValue(
-        serviceValues,
-        spec,
-        from(`the environment (${envName(spec.name)})`, () => spec.parse(fromEnv)),
-      );
-    const flag = flags[camel(spec.name)];
-    if (flag !== undefined) setValue(serviceValues, spec, flag);
-  }
+  const countValues = configured(() => layeredValues(COUNT_OPTION_SPECS, sources));
+  refuseCliOnly(countValues);
+  const serviceValues = configured(() => layeredValues(SERVICE_OPTION_SPECS, sources)) as Partial<ServiceValues>;
 
   const guarantee = serviceValues.guarantee ?? DEFAULT_SERVICE_VALUES.guarantee;
   if (guarantee === 'exactly-once' && countValues.checkpointInterval === undefined)
@@ -442,13 +376,10 @@ function resolveConfig(
     checkpointTopic: `${count.group}.checkpoints`,
     ...serviceValues,
   };
-  let security: KafkaSecurity | undefined;
-  try {
-    security = resolveKafkaSecurity({ config: fileKafka, env, flags, readFile: io.readFile });
-  } catch (error) {
-    // Its lines name the setting and where it came from, never a secret.
-    throw bad(oneLine(error instanceof Error ? error.message : String(error)), error);
-  }
+  // Its lines name the setting and where it came from, never a secret.
+  const security: KafkaSecurity | undefined = configured(() =>
+    resolveKafkaSecurity({ ...sources, readFile: io.readFile }),
+  );
   return {
     ...checked(count, service, countValues.to !== undefined, configFile),
     ...(security === undefined ? {} : { security }),
@@ -533,36 +464,6 @@ function refuseCliOnly(values: Partial<Record<keyof CountConfig, unknown>>): voi
     throw bad(`format: results go to Kafka as JSON, not ${String(values.format)}`);
 }
 
-function readConfigFile(path: string, io: ConfigIo): Record<string, unknown> {
-  let text: string;
-  try {
-    text = io.readFile(path);
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : oneLine(String(error));
-    throw bad(`cannot read the config file ${path}: ${reason}`, error);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw bad(
-      `the config file ${path} is not valid JSON: ${oneLine(error instanceof Error ? error.message : String(error))}`,
-      error,
-    );
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw bad(`the config file ${path} must hold a JSON object of settings, e.g. {"windows": "minute,hour"}`);
-  return parsed as Record<string, unknown>;
-}
-
 /** Runs a parse and turns its error into BAD_CONFIG naming where the value came from. */
 function from<T>(where: string, parse: () => T): T {
   try {
@@ -578,68 +479,20 @@ function from<T>(where: string, parse: () => T): T {
   }
 }
 
-function setValue(values: Partial<ServiceValues>, spec: ServiceOptionSpec, value: unknown): void {
-  (values as Record<string, unknown>)[spec.key] = value;
-}
-
-/** A config-file value as the text a flag would carry (lists joined with commas, as core does). */
-function settingText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.join(',');
-  return String(value);
-}
-
-export function envName(optionName: string): string {
-  return `UNIQSTREAM_${optionName.toUpperCase().replace(/-/g, '_')}`;
-}
-
-function camel(name: string): string {
-  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** Runs a step of app-config, whose errors already say where the value came from, as BAD_CONFIG. */
+function configured<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof UniqstreamError) throw bad(oneLine(error), error);
+    throw error;
+  }
 }
 
 function nonBlank(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function oneLine(text: string): string {
-  return text
-    .replace(/^error: /, '')
-    .replace(/\s*\n\s*/g, ' ')
-    .trim();
-}
-
 function bad(message: string, cause?: unknown): ConsumerError {
   return new ConsumerError('BAD_CONFIG', message, cause === undefined ? undefined : { cause });
-}
-
-function choice<T extends string>(name: string, choices: readonly T[]): (text: string) => T {
-  return (text) => {
-    const found = choices.find((c) => c === text);
-    if (found === undefined) throw bad(`${name} must be one of ${choices.join(', ')}, got "${text}"`);
-    return found;
-  };
-}
-
-function integer(name: string, min: number, max: number): (text: string) => number {
-  return (text) => {
-    const n = Number(text);
-    if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-      throw bad(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
-    return n;
-  };
-}
-
-function topicName(name: string): (text: string) => string {
-  return (text) => {
-    if (!TOPIC_PATTERN.test(text))
-      throw bad(`${name} "${text}" is not a valid topic name (letters, digits, '.', '_', '-')`);
-    return text;
-  };
-}
-
-function nonEmpty(name: string): (text: string) => string {
-  return (text) => {
-    if (text.trim() === '') throw bad(`${name} must not be empty`);
-    return text.trim();
-  };
 }

@@ -1,24 +1,23 @@
+import { engineOptionsOf, parseEndpoint } from '@uniqstream/app-config';
 import {
-  CoreError,
-  engineOptionsOf,
-  parseEndpoint,
-  PartitionedEngines,
-  runPipeline,
   type Checkpointer,
+  CoreError,
   type DeadLetterSink,
   type FrameBatch,
   type PartialResult,
+  PartitionedEngines,
   type PartitionProgress,
   type PipelineSummary,
   type Positions,
   type ResultSink,
+  runPipeline,
   type Source,
   type WindowResult,
 } from '@uniqstream/core';
 import { createDecoder } from '@uniqstream/frames';
-import { createDeadLetterSink, sinkReady } from '@uniqstream/sinks';
 import { KafkaError, topicOffsets } from '@uniqstream/kafka';
-import { openKafkaSource, type KafkaSource } from '@uniqstream/sources';
+import { createDeadLetterSink, sinkReady } from '@uniqstream/sinks';
+import { type KafkaSource, openKafkaSource } from '@uniqstream/sources';
 import type { Admin, Kafka, Message } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
@@ -27,9 +26,9 @@ import { ConsumerError, consumerErrorOf } from './errors.js';
 import { committedOffsets, createStateWriter } from './kafka.js';
 import { kafkaLogOf } from './log.js';
 import type { ServiceMetrics } from './metrics.js';
-import { ShareOutbox, type OutgoingShare } from './share-outbox.js';
+import { type Checkpoint, encodePartial, encodeProgress, partialKey, progressKey } from './records.js';
+import { type OutgoingShare, ShareOutbox } from './share-outbox.js';
 import { TransactionalProducer } from './transactions.js';
-import { encodePartial, encodeProgress, partialKey, progressKey, type Checkpoint } from './records.js';
 
 const MS_PER_SECOND = 1000;
 const CLIENT_ID = 'uniqstream-consumer';

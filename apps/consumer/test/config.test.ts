@@ -1,12 +1,6 @@
-import { COUNT_OPTION_SPECS, DEFAULT_COUNT_CONFIG } from '@uniqstream/core';
+import { COUNT_OPTION_SPECS, DEFAULT_COUNT_CONFIG, envName } from '@uniqstream/app-config';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_HTTP_PORT,
-  envName,
-  parseCommandLine,
-  SERVICE_OPTION_SPECS,
-  type ServiceConfig,
-} from '../src/config.js';
+import { DEFAULT_HTTP_PORT, parseCommandLine, SERVICE_OPTION_SPECS, type ServiceConfig } from '../src/config.js';
 
 const FROM = 'kafka://127.0.0.1:9092/frames';
 const TO = 'kafka://127.0.0.1:9092/counts';

@@ -1,31 +1,42 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
+  AppConfigError,
+  argParser,
+  commanderExitCode,
+  DURATION,
+  EXIT_FAILURE,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_USAGE,
+  FRACTION,
   KAFKA_CONNECTION_FLAG_SPECS,
   kafkaConnectionHelp,
-  KafkaError,
+  oneLine,
+  optionOf,
+  POSITIVE,
+  parser,
+  readPackageVersion,
   resolveKafkaSecurity,
-  secretScrubber,
-  type KafkaSecurity,
-} from '@uniqstream/kafka';
+  wholeNumber,
+} from '@uniqstream/app-config';
 import {
   DEFAULT_FRAME_BYTES,
   DEFAULT_MAX_DELAY,
   DEFAULT_TAIL_DELAY,
   GeneratorError,
-  REALISTIC,
   parseStart,
+  REALISTIC,
   resolveOptions,
   type StreamOptions,
 } from '@uniqstream/generator';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SimError, oneLine } from './errors.js';
+import { type KafkaSecurity, secretScrubber } from '@uniqstream/kafka';
+import { Command, CommanderError, Option } from 'commander';
+import { SimError } from './errors.js';
 import { runGenerate } from './generate.js';
 import type { SimIo } from './io.js';
-import { DEFAULT_KAFKA_SETTINGS, MAX_KAFKA_FRAME_BYTES, type KafkaSettings } from './kafka.js';
-import { duration, fraction, integer, oneOf, positive } from './parse.js';
-import { runReplay } from './replay.js';
+import { DEFAULT_KAFKA_SETTINGS, type KafkaSettings, MAX_KAFKA_FRAME_BYTES } from './kafka.js';
 import { DEFAULT_GZIP_LEVEL } from './output.js';
+import { runReplay } from './replay.js';
 import { parseTarget, type Target } from './target.js';
-import { readVersion } from './version.js';
 
 const NAME = 'uniqstream-sim';
 /** The FRAMES.md example's ts: 2016-07-11 13:39:44 UTC. A fixed default keeps runs reproducible. */
@@ -34,6 +45,17 @@ const DEFAULT_FRAMES = 100_000;
 const DEFAULT_USERS = 100_000;
 const DEFAULT_RATE = 1000;
 const MS_PER_SECOND = 1000;
+
+/*
+ * Commander names the option and the value before these parsers' lines:
+ * `option '--gzip-level <n>' argument '10' is invalid. expected ...`.
+ */
+const duration = argParser(parser(DURATION));
+const fraction = argParser(parser(FRACTION));
+const positive = argParser(parser(POSITIVE));
+function integer(min: number, max?: number): (text: string) => number {
+  return argParser(parser(wholeNumber(min, max)));
+}
 
 export interface GenerateConfig {
   readonly stream: StreamOptions;
@@ -106,22 +128,7 @@ function addOutputOptions(command: Command): Command {
     )
     .option('--progress', 'report progress on stderr (on by default when stderr is a terminal)')
     .option('-q, --quiet', 'no progress, summary or notes on stderr, only errors');
-  for (const spec of KAFKA_CONNECTION_FLAG_SPECS) {
-    const option = new Option(
-      spec.value === undefined ? `--${spec.name}` : `--${spec.name} <${spec.value}>`,
-      spec.defaultText === undefined ? spec.description : `${spec.description} (default: ${spec.defaultText})`,
-    );
-    if (spec.value !== undefined) {
-      option.argParser((value: string) => {
-        try {
-          return spec.parse(value);
-        } catch (error) {
-          throw new InvalidArgumentError(oneLine(error));
-        }
-      });
-    }
-    command.addOption(option);
-  }
+  for (const spec of KAFKA_CONNECTION_FLAG_SPECS) command.addOption(optionOf(spec));
   return command.addHelpText('after', `\n${kafkaConnectionHelp('a kafka:// --to')}`);
 }
 
@@ -130,7 +137,7 @@ function kafkaSecurity(o: Record<string, unknown>, io: SimIo): KafkaSecurity | u
   try {
     return resolveKafkaSecurity({ flags: o, env: io.env ?? {} });
   } catch (error) {
-    if (error instanceof KafkaError) throw new SimError('BAD_OPTION', error.message, { cause: error });
+    if (error instanceof AppConfigError) throw new SimError('BAD_OPTION', error.message, { cause: error });
     throw error;
   }
 }
@@ -163,7 +170,7 @@ export function buildProgram(
       'Makes realistic streams of JSON log frames (late, out of order, corrupt) with their exact ground truth, to stdout, files or Kafka.',
     )
     .usage('[options]  |  replay <file> [options]')
-    .version(readVersion(), '-V, --version')
+    .version(readPackageVersion(new URL('../package.json', import.meta.url)), '-V, --version')
     .enablePositionalOptions()
     .showSuggestionAfterError(false)
     .exitOverride()
@@ -337,13 +344,7 @@ export async function run(argv: readonly string[], io: SimIo): Promise<number> {
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.version' ||
-        error.code === 'commander.help'
-        ? EXIT_OK
-        : EXIT_USAGE;
-    }
+    if (error instanceof CommanderError) return commanderExitCode(error);
     if (error instanceof SimError && error.code === 'BAD_OPTION') {
       io.stderr.write(`${NAME}: ${error.message}\n`);
       return EXIT_USAGE;
@@ -359,7 +360,7 @@ export async function run(argv: readonly string[], io: SimIo): Promise<number> {
     else await runReplay(config.replay, io);
   } catch (error) {
     io.stderr.write(`${NAME}: ${scrub(oneLine(error))}\n`);
-    return error instanceof SimError && error.code === 'BAD_OPTION' ? EXIT_USAGE : EXIT_FAILED;
+    return error instanceof SimError && error.code === 'BAD_OPTION' ? EXIT_USAGE : EXIT_FAILURE;
   }
   return io.signal?.aborted === true ? EXIT_INTERRUPTED : EXIT_OK;
 }

@@ -17,16 +17,3 @@ export class SimError extends Error {
     this.code = code;
   }
 }
-
-/** Exit statuses: 2 for a bad command line (as commander and most CLIs do), 1 for a run that failed. */
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-/** 128 + SIGINT, what a shell reports for Ctrl-C. */
-export const EXIT_INTERRUPTED = 130;
-
-/** The first line of an error's message, without a stack. */
-export function oneLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0] ?? text;
-}

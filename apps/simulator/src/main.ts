@@ -1,5 +1,5 @@
+import { EXIT_INTERRUPTED } from '@uniqstream/app-config';
 import { run } from './cli.js';
-import { EXIT_INTERRUPTED } from './errors.js';
 import { processIo } from './io.js';
 
 /** Grace period after the run for handles (sockets, timers) to close before exiting anyway. */

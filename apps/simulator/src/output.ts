@@ -3,7 +3,8 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { SimError, oneLine } from './errors.js';
+import { oneLine } from '@uniqstream/app-config';
+import { SimError } from './errors.js';
 
 /** An output of newline-terminated lines: stdout or a file. */
 export interface ByteOutput {

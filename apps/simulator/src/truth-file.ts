@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { oneLine } from '@uniqstream/app-config';
 import { formatTruthRecord, type GroundTruth } from '@uniqstream/generator';
-import { SimError, oneLine } from './errors.js';
+import { SimError } from './errors.js';
 
 /** The ground truth as JSONL: one line per finalized window, then one summary line. */
 export class TruthFile {

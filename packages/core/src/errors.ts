@@ -1,13 +1,8 @@
-/** Closed list of the ways core can refuse its input or configuration. */
-/** BAD_CHECKPOINT: the bytes are not a usable checkpoint; CHECKPOINT_MISMATCH: a sound one, written with other
- * settings. */
-export const CORE_ERROR_CODES = [
-  'BAD_ENDPOINT',
-  'BAD_OPTION',
-  'BAD_CHECKPOINT',
-  'CHECKPOINT_MISMATCH',
-  'BAD_STATE',
-] as const;
+/**
+ * Closed list of the ways core can refuse its input or configuration. BAD_CHECKPOINT: the bytes are not a
+ * usable checkpoint; CHECKPOINT_MISMATCH: a sound one, written with other settings.
+ */
+export const CORE_ERROR_CODES = ['BAD_OPTION', 'BAD_CHECKPOINT', 'CHECKPOINT_MISMATCH', 'BAD_STATE'] as const;
 export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
 
 /** A problem a user can fix; its message is one line meant for them. */

@@ -1,49 +1,34 @@
-export * from './types.js';
-export * from './errors.js';
-export * from './endpoint.js';
+export { type Calendar, createCalendar } from './calendar.js';
 export * from './counters/index.js';
-export { createCalendar, type Calendar } from './calendar.js';
+export type { CountingStage } from './counting-stage.js';
+export type { Endpoint } from './endpoint.js';
+export { CountingEngine } from './engine.js';
+export * from './errors.js';
+export { COMBINE_CHOICES, type CombineChoice, type MergeOptions, MergeStage } from './merge.js';
 export {
   AGGREGATION_CHOICES,
+  type AggregationChoice,
   DEFAULT_ENGINE_OPTIONS,
   EMIT_CHOICES,
-  METHOD_CHOICES,
-  methodFor,
-  parseGranularities,
-  resolveEngineOptions,
-  type AggregationChoice,
   type EmitChoice,
   type EngineOptions,
+  METHOD_CHOICES,
   type MethodChoice,
+  methodFor,
+  resolveEngineOptions,
 } from './options.js';
-export { TsGuard, type Held, type TsGuardOptions, type TsGuardSnapshot } from './ts-guard.js';
-export { CountingEngine } from './engine.js';
-export { EngineStats } from './stats.js';
-export { PartitionCounter, type HeldFrame } from './partition.js';
+export { type HeldFrame, PartitionCounter } from './partition.js';
+export { PartitionedEngines, type PartitionProgress } from './partitioned.js';
 export {
-  runPipeline,
   type Checkpointer,
   type Clock,
   type PipelineOptions,
   type PipelineProgress,
   type PipelineSummary,
+  runPipeline,
   type StopReason,
 } from './pipeline.js';
-export {
-  COUNT_OPTION_SPECS,
-  DEFAULT_COUNT_CONFIG,
-  FORMAT_CHOICES,
-  PARSER_CHOICES,
-  countValuesFrom,
-  engineOptionsOf,
-  envName,
-  resolveCountConfig,
-  type CountConfig,
-  type CountOptionSpec,
-  type FormatChoice,
-  type ParserChoice,
-} from './count-options.js';
-export type { CountingStage } from './counting-stage.js';
-export { PartitionedEngines, type PartitionProgress } from './partitioned.js';
-export { COMBINE_CHOICES, MergeStage, type CombineChoice, type MergeOptions } from './merge.js';
 export { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+export { EngineStats } from './stats.js';
+export { type Held, TsGuard, type TsGuardOptions, type TsGuardSnapshot } from './ts-guard.js';
+export * from './types.js';

@@ -107,23 +107,6 @@ export function resolveEngineOptions(partial: Partial<EngineOptions> = {}): Engi
   return { ...options, windows };
 }
 
-/** Parses `minute,hour,day` (or `all`). */
-export function parseGranularities(text: string): Granularity[] {
-  const names = text
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter((s) => s !== '');
-  if (names.length === 1 && names[0] === 'all') return [...GRANULARITIES];
-  const out: Granularity[] = [];
-  for (const name of names) {
-    const g = GRANULARITIES.find((candidate) => candidate === name);
-    if (g === undefined) throw bad(`unknown window ${name}: choose from ${GRANULARITIES.join(', ')} or all`);
-    if (!out.includes(g)) out.push(g);
-  }
-  if (out.length === 0) throw bad('no window given: choose from minute, hour, day, week, month, year');
-  return out;
-}
-
 /** Which counter a granularity uses under a method choice. */
 export function methodFor(choice: MethodChoice, granularity: Granularity): 'exact' | 'hll' {
   if (choice !== 'auto') return choice;

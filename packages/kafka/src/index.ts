@@ -1,100 +1,84 @@
-export { KAFKA_ERROR_CODES, KafkaError, type KafkaErrorCode } from './errors.js';
 export {
   CONNECTION_TIMEOUT_MS,
   createKafka,
   DEFAULT_CLIENT_ID,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_UNAVAILABLE_TIMEOUT_MS,
+  type KafkaClientOptions,
   PROBE_RETRY,
   PRODUCER_RETRY,
   REQUEST_TIMEOUT_MS,
-  RUN_RETRY,
-  type KafkaClientOptions,
   type RetrySettings,
+  RUN_RETRY,
 } from './client.js';
+export {
+  AUTHORIZATION_FAILURES,
+  type AuthorizationFailure,
+  authorizationFailureOf,
+  describeKafkaError,
+  isBrokerAway,
+  isRebalanceInProgress,
+  isTransient,
+} from './describe-error.js';
+export { KAFKA_ERROR_CODES, KafkaError, type KafkaErrorCode } from './errors.js';
+export { FETCH_STALE_MARGIN_MS, onFetchAnswered } from './fetch-answers.js';
 export {
   defaultKafkaLog,
   KAFKA_LOG_LEVELS,
+  type KafkaLog,
+  type KafkaLogLevel,
   quietened,
   REPEAT_WINDOW_MS,
   summarizingLogCreator,
-  type KafkaLog,
-  type KafkaLogLevel,
 } from './log.js';
-export { SocketTracker } from './sockets.js';
+export {
+  BROKER_PROBE_INTERVAL_MS,
+  BROKER_PROBE_TIMEOUT_MS,
+  type BrokerBackOptions,
+  type BrokerWaitOptions,
+  brokerAnswers,
+  GaveUp,
+  isCoordinatorNotFound,
+  retryUntil,
+  type WaitOptions,
+  waitForBroker,
+  waitUntilBrokerAnswers,
+} from './retry.js';
 export {
   checkKafkaSecurity,
   describeSecurity,
+  type KafkaSasl,
+  type KafkaSecurity,
+  type KafkaTls,
   kafkajsSecurity,
+  type Pem,
   parseSaslMechanism,
   REDACTED,
   redactSecurity,
   SASL_MECHANISMS,
+  type SaslMechanism,
   secretScrubber,
   securityWarnings,
   tlsConnectOptions,
-  type KafkaSasl,
-  type KafkaSecurity,
-  type KafkaTls,
-  type Pem,
-  type SaslMechanism,
 } from './security.js';
-export {
-  DEFAULT_SASL_MECHANISM,
-  flagProperty,
-  isKafkaConnectionSetting,
-  KAFKA_CONNECTION_FLAG_SPECS,
-  KAFKA_CONNECTION_OPTION_SPECS,
-  KAFKA_PASSWORD_ENV,
-  kafkaConnectionHelp,
-  kafkaConnectionValuesFrom,
-  kafkaConnectionValuesOfFlags,
-  kafkaSecurityOf,
-  resolveKafkaSecurity,
-  type KafkaConnectionOptionSpec,
-  type KafkaConnectionSources,
-  type KafkaConnectionValues,
-} from './connection-options.js';
-export { loadKafkaSecurity, type KafkaSecurityFiles, type KafkaTlsFiles } from './security-files.js';
 export {
   ANSWERED_IN_TLS,
   isTlsRecordStart,
   KafkaSecurityError,
   SECURITY_FAILURES,
+  type SecurityFailure,
   securityFailureOf,
   securityLines,
-  type SecurityFailure,
 } from './security-errors.js';
+export { type KafkaSecurityFiles, type KafkaTlsFiles, loadKafkaSecurity } from './security-files.js';
+export { SocketTracker } from './sockets.js';
+export { OFFSETS_RETRY_MS, type ReadToEndOptions, readToEnd, topicOffsets } from './topic-reader.js';
 export {
-  AUTHORIZATION_FAILURES,
-  authorizationFailureOf,
-  describeKafkaError,
-  isBrokerAway,
-  type AuthorizationFailure,
-  isRebalanceInProgress,
-  isTransient,
-} from './describe-error.js';
-export {
-  BROKER_PROBE_INTERVAL_MS,
-  BROKER_PROBE_TIMEOUT_MS,
-  brokerAnswers,
-  GaveUp,
-  isCoordinatorNotFound,
-  retryUntil,
-  waitForBroker,
-  waitUntilBrokerAnswers,
-  type BrokerBackOptions,
-  type BrokerWaitOptions,
-  type WaitOptions,
-} from './retry.js';
-export { FETCH_STALE_MARGIN_MS, onFetchAnswered } from './fetch-answers.js';
-export { OFFSETS_RETRY_MS, readToEnd, topicOffsets, type ReadToEndOptions } from './topic-reader.js';
-export {
+  type CloseOptions,
   DEFAULT_BATCH_BYTES,
   DEFAULT_BATCH_MESSAGES,
   DEFAULT_LINGER_MS,
   KafkaTopicWriter,
-  type CloseOptions,
   type KafkaTopicWriterOptions,
   type OwnClientSettings,
   type SharedClientSettings,

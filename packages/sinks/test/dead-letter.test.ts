@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
+import type { DeadLetter } from '@uniqstream/core';
+import { closedPort } from '@uniqstream/kafka-local';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEndpoint, type DeadLetter } from '@uniqstream/core';
-import { closedPort } from '@uniqstream/kafka-local';
 import { createDeadLetterSink, DEFAULT_DEAD_LETTER_FRAME_BYTES, formatDeadLetter, sinkReady } from '../src/index.js';
 
 let dir: string;
@@ -153,7 +153,7 @@ describe('createDeadLetterSink', () => {
 
   it('writes JSON lines to a gzip file', async () => {
     const path = join(dir, 'dead.jsonl.gz');
-    const sink = createDeadLetterSink(parseEndpoint(path, 'output'));
+    const sink = createDeadLetterSink({ kind: 'file', path });
     await sink.write(letters);
     await sink.close();
     const lines = gunzipSync(await readFile(path))
@@ -167,7 +167,7 @@ describe('createDeadLetterSink', () => {
     const stream = new PassThrough();
     let text = '';
     stream.on('data', (c: Buffer) => (text += c.toString()));
-    const sink = createDeadLetterSink(parseEndpoint('stdout', 'output'), { stream, maxFrameBytes: 8 });
+    const sink = createDeadLetterSink({ kind: 'stdout' }, { stream, maxFrameBytes: 8 });
     await sink.write(letters);
     await sink.flush();
     expect(text).toBe(letters.map((l) => `${formatDeadLetter(l, { maxFrameBytes: 8 })}\n`).join(''));
@@ -175,9 +175,12 @@ describe('createDeadLetterSink', () => {
 
   it('gives a Kafka sink for kafka://, which fails in one typed line when no broker answers', async () => {
     const port = await closedPort();
-    const sink = createDeadLetterSink(parseEndpoint(`kafka://127.0.0.1:${port}/dead`, 'output'), {
-      kafka: { connectTimeoutMs: 300, log: () => undefined },
-    });
+    const sink = createDeadLetterSink(
+      { kind: 'kafka', brokers: [`127.0.0.1:${port}`], topic: 'dead' },
+      {
+        kafka: { connectTimeoutMs: 300, log: () => undefined },
+      },
+    );
     await expect(sinkReady(sink)).rejects.toMatchObject({
       code: 'KAFKA_UNAVAILABLE',
       message: expect.stringContaining(`cannot reach Kafka at 127.0.0.1:${port}: `) as unknown,

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
+import type { WindowResult } from '@uniqstream/core';
+import { closedPort } from '@uniqstream/kafka-local';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEndpoint, type WindowResult } from '@uniqstream/core';
-import { closedPort } from '@uniqstream/kafka-local';
 import { createFileSink, createStdoutSink, openResultSink, SinkError, sinkReady } from '../src/index.js';
 import { windowResult } from './arbitraries.js';
 
@@ -172,20 +172,20 @@ describe('createFileSink', () => {
 describe('openResultSink', () => {
   it('opens the sink an endpoint names', async () => {
     const path = join(dir, 'endpoint.jsonl');
-    const sink = openResultSink(parseEndpoint(`file:${path}`, 'output'), { format: 'table' });
+    const sink = openResultSink({ kind: 'file', path }, { format: 'table' });
     await sink.write([sample]);
     await sink.close();
     expect((await readFile(path, 'utf8')).split('\n')[0]).toMatch(/^window\s+start/);
     const stream = new PassThrough();
     const text = collect(stream);
-    const stdout = openResultSink(parseEndpoint('-', 'output'), { stream });
+    const stdout = openResultSink({ kind: 'stdout' }, { stream });
     await stdout.write([sample]);
     await stdout.flush();
     expect(parseLines(text())).toEqual([sample]);
   });
 
   it('writes results to Kafka as JSON only, refusing a table at once', () => {
-    const kafka = parseEndpoint('kafka://127.0.0.1:9092/results', 'output');
+    const kafka = { kind: 'kafka', brokers: ['127.0.0.1:9092'], topic: 'results' } as const;
     expect(() => openResultSink(kafka, { format: 'table' })).toThrow(
       expect.objectContaining({ code: 'BAD_OPTION' }) as unknown as Error,
     );
@@ -193,9 +193,12 @@ describe('openResultSink', () => {
 
   it('gives a Kafka sink for kafka://, which fails in one typed line when no broker answers', async () => {
     const port = await closedPort();
-    const sink = openResultSink(parseEndpoint(`kafka://127.0.0.1:${port}/results`, 'output'), {
-      kafka: { connectTimeoutMs: 300, log: () => undefined },
-    });
+    const sink = openResultSink(
+      { kind: 'kafka', brokers: [`127.0.0.1:${port}`], topic: 'results' },
+      {
+        kafka: { connectTimeoutMs: 300, log: () => undefined },
+      },
+    );
     const unavailable = {
       code: 'KAFKA_UNAVAILABLE',
       message: expect.stringMatching(

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { parseEndpoint, type FrameBatch, type Source } from '@uniqstream/core';
+import type { FrameBatch, Source } from '@uniqstream/core';
 import { describe, expect, it } from 'vitest';
 import { openSource } from '../src/open-source.js';
 
@@ -19,16 +19,20 @@ describe('openSource', () => {
     const dir = mkdtempSync(join(tmpdir(), 'open-source-'));
     const path = join(dir, 'a.jsonl');
     writeFileSync(path, 'one\ntwo\n');
-    expect(await lines(openSource(parseEndpoint(`file:${path}`, 'input')))).toEqual(['one', 'two']);
-    expect(
-      await lines(openSource(parseEndpoint('-', 'input'), { stdin: Readable.from([Buffer.from('x\ny')]) })),
-    ).toEqual(['x', 'y']);
+    expect(await lines(openSource({ kind: 'file', path }))).toEqual(['one', 'two']);
+    expect(await lines(openSource({ kind: 'stdin' }, { stdin: Readable.from([Buffer.from('x\ny')]) }))).toEqual([
+      'x',
+      'y',
+    ]);
   });
 
   it('opens a Kafka source for kafka:// with the group default, without connecting', async () => {
-    const source = openSource(parseEndpoint('kafka://127.0.0.1:9092,127.0.0.1:9093/stream', 'input'), {
-      kafka: { fromBeginning: true },
-    });
+    const source = openSource(
+      { kind: 'kafka', brokers: ['127.0.0.1:9092', '127.0.0.1:9093'], topic: 'stream' },
+      {
+        kafka: { fromBeginning: true },
+      },
+    );
     expect(source.name).toBe('kafka://127.0.0.1:9092,127.0.0.1:9093/stream');
     expect('assigned' in source).toBe(true);
     await source.close();

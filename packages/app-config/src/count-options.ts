@@ -1,24 +1,32 @@
-import { CoreError } from './errors.js';
 import {
   AGGREGATION_CHOICES,
+  type AggregationChoice,
   DEFAULT_ENGINE_OPTIONS,
   EMIT_CHOICES,
-  METHOD_CHOICES,
-  parseGranularities,
-  type AggregationChoice,
   type EmitChoice,
   type EngineOptions,
+  type Granularity,
+  METHOD_CHOICES,
   type MethodChoice,
-} from './options.js';
-import type { Granularity } from './types.js';
+} from '@uniqstream/core';
+import type { OptionSpec } from './option-spec.js';
+import {
+  BOOLEAN,
+  oneOf,
+  parseGranularities,
+  parser,
+  SECONDS,
+  TEXT,
+  type ValueParser,
+  type ValueType,
+  wholeNumber,
+} from './values.js';
 
 /**
  * The options of a counting run, shared by `uniqstream count` and the
  * consumer service so that both take the same flags; the service also reads
  * them from environment variables (`UNIQSTREAM_MAX_DELAY`, ...) and
- * config-file keys (`"max-delay"`), the CLI from flags only. Apps register
- * these with their command-line parser; the parsing and checking lives here,
- * once.
+ * config-file keys (`"max-delay"`), the CLI from flags only.
  */
 
 export const PARSER_CHOICES = ['fast', 'fast-js', 'json', 'simdjson'] as const;
@@ -60,26 +68,21 @@ export interface CountConfig {
   readonly checkpointInterval: number;
 }
 
-export interface CountOptionSpec {
-  /** Long flag name without dashes; also the config-file key. */
-  readonly name: string;
-  /** Property of CountConfig it sets. */
-  readonly key: keyof CountConfig;
-  /** Placeholder for the value, e.g. `seconds`; none for a boolean switch. */
-  readonly value?: string;
-  readonly description: string;
-  /** Default as shown in help; undefined when there is none. */
-  readonly defaultText?: string;
-  readonly choices?: readonly string[];
-  /** Parses a value given as text (flag, environment or config file). */
-  readonly parse: (text: string) => unknown;
-}
+/** An option of a counting run; it sets one property of CountConfig. */
+export type CountOptionSpec = OptionSpec<keyof CountConfig>;
+
+/** Frames longer than this are reported as too-long unless --max-frame-bytes says otherwise. */
+const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+const MIN_FRAME_BYTES = 16;
+const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+const MIN_HLL_PRECISION = 4;
+const MAX_HLL_PRECISION = 18;
 
 export const DEFAULT_COUNT_CONFIG: CountConfig = {
   to: 'stdout',
   format: 'json',
   parser: 'fast',
-  maxFrameBytes: 1024 * 1024,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   windows: DEFAULT_ENGINE_OPTIONS.windows,
   maxDelay: DEFAULT_ENGINE_OPTIONS.maxDelay,
   allowedLateness: DEFAULT_ENGINE_OPTIONS.allowedLateness,
@@ -97,6 +100,8 @@ export const DEFAULT_COUNT_CONFIG: CountConfig = {
   untilIdle: 0,
   checkpointInterval: 10,
 };
+
+const text: ValueParser<string> = parser(TEXT);
 
 export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
   {
@@ -176,7 +181,8 @@ export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
     key: 'maxFutureSkew',
     value: 'seconds',
     description:
-      'a ts further ahead of the newest ts is held as suspect until later frames confirm it, else rejected as corrupt-ts',
+      'a ts further ahead of the newest ts is held as suspect until later frames confirm it, else rejected as ' +
+      'corrupt-ts',
     defaultText: String(DEFAULT_ENGINE_OPTIONS.maxFutureSkew),
     parse: seconds('max-future-skew'),
   },
@@ -203,14 +209,15 @@ export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
     value: 'p',
     description: 'HyperLogLog precision: 2^p registers, error about 1.04/sqrt(2^p)',
     defaultText: '14',
-    parse: integer('hll-precision', 4, 18),
+    parse: integer('hll-precision', MIN_HLL_PRECISION, MAX_HLL_PRECISION),
   },
   {
     name: 'aggregation',
     key: 'aggregation',
     value: 'how',
     description:
-      'cascade: count frames in the finest windows and merge them into coarser ones when final; per-frame: every frame into every window (same results)',
+      'cascade: count frames in the finest windows and merge them into coarser ones when final; per-frame: ' +
+      'every frame into every window (same results)',
     defaultText: DEFAULT_ENGINE_OPTIONS.aggregation,
     choices: AGGREGATION_CHOICES,
     parse: choice('aggregation', AGGREGATION_CHOICES),
@@ -220,7 +227,8 @@ export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
     key: 'parser',
     value: 'parser',
     description:
-      'frame decoder: fast (WebAssembly SIMD byte scanner), fast-js (the same in plain JavaScript), json (JSON.parse) or simdjson',
+      'frame decoder: fast (WebAssembly SIMD byte scanner), fast-js (the same in plain JavaScript), json ' +
+      '(JSON.parse) or simdjson',
     defaultText: 'fast',
     choices: PARSER_CHOICES,
     parse: choice('parser', PARSER_CHOICES),
@@ -230,8 +238,8 @@ export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
     key: 'maxFrameBytes',
     value: 'bytes',
     description: 'longer frames are reported as too-long',
-    defaultText: '1048576',
-    parse: integer('max-frame-bytes', 16, 256 * 1024 * 1024),
+    defaultText: String(DEFAULT_MAX_FRAME_BYTES),
+    parse: integer('max-frame-bytes', MIN_FRAME_BYTES, MAX_FRAME_BYTES),
   },
   {
     name: 'group',
@@ -245,7 +253,7 @@ export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
     name: 'from-beginning',
     key: 'fromBeginning',
     description: 'Kafka: start at the earliest offset when the group has none committed (else the latest)',
-    parse: flag,
+    parse: parser(BOOLEAN, 'from-beginning'),
   },
   {
     name: 'idle-timeout',
@@ -260,7 +268,9 @@ export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
     key: 'wallClockAfter',
     value: 'seconds',
     description:
-      "after this many seconds without a frame, a partition's event time moves on with the wall clock, so its last windows come out and close; frames that arrive later behind it are late (0 = event time moves only with frames)",
+      "after this many seconds without a frame, a partition's event time moves on with the wall clock, so its " +
+      'last windows come out and close; frames that arrive later behind it are late (0 = event time moves only ' +
+      'with frames)',
     defaultText: '0',
     parse: seconds('wall-clock-after'),
   },
@@ -289,42 +299,11 @@ export const COUNT_OPTION_SPECS: readonly CountOptionSpec[] = [
   },
 ];
 
-/** `UNIQSTREAM_MAX_DELAY` for `max-delay`. */
-export function envName(spec: CountOptionSpec): string {
-  return `UNIQSTREAM_${spec.name.toUpperCase().replace(/-/g, '_')}`;
-}
-
 /** Builds a config from parsed values (by key), filling defaults. */
 export function resolveCountConfig(values: Partial<Record<keyof CountConfig, unknown>>): CountConfig {
   const merged: Record<string, unknown> = { ...DEFAULT_COUNT_CONFIG };
   for (const [key, value] of Object.entries(values)) if (value !== undefined) merged[key] = value;
   return merged as unknown as CountConfig;
-}
-
-/**
- * Reads values from `UNIQSTREAM_*` environment variables and a config
- * object (keys are long option names), parsed by the specs. Later sources
- * win: config file < environment; the app puts its flags on top.
- */
-export function countValuesFrom(
-  config: Readonly<Record<string, unknown>>,
-  env: Readonly<Record<string, string | undefined>>,
-): Partial<Record<keyof CountConfig, unknown>> {
-  const values: Partial<Record<keyof CountConfig, unknown>> = {};
-  const known = new Set(COUNT_OPTION_SPECS.map((s) => s.name));
-  for (const key of Object.keys(config)) {
-    if (!known.has(key)) throw new CoreError('BAD_OPTION', `unknown setting "${key}" in the config file`);
-  }
-  for (const spec of COUNT_OPTION_SPECS) {
-    const fromFile = config[spec.name];
-    if (fromFile !== undefined)
-      values[spec.key] = spec.parse(
-        typeof fromFile === 'string' ? fromFile : Array.isArray(fromFile) ? fromFile.join(',') : String(fromFile),
-      );
-    const fromEnv = env[envName(spec)];
-    if (fromEnv !== undefined && fromEnv !== '') values[spec.key] = spec.parse(fromEnv);
-  }
-  return values;
 }
 
 /** The engine's share of a count config. */
@@ -344,40 +323,15 @@ export function engineOptionsOf(config: CountConfig): Partial<EngineOptions> {
   };
 }
 
-function text(value: string): string {
-  return value;
+function seconds(name: string): ValueParser<number> {
+  return parser(SECONDS, name);
 }
 
-function flag(value: string): boolean {
-  const v = value.trim().toLowerCase();
-  if (v === '' || v === 'true' || v === '1' || v === 'yes') return true;
-  if (v === 'false' || v === '0' || v === 'no') return false;
-  throw new CoreError('BAD_OPTION', `expected true or false, got "${value}"`);
+function integer(name: string, min: number, max: number): ValueParser<number> {
+  return parser(wholeNumber(min, max), name);
 }
 
-function seconds(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0)
-      throw new CoreError('BAD_OPTION', `${name} must be a number of seconds >= 0, got "${value}"`);
-    return n;
-  };
-}
-
-function integer(name: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new CoreError('BAD_OPTION', `${name} must be a whole number from ${min} to ${max}, got "${value}"`);
-    return n;
-  };
-}
-
-function choice<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
-  return (value) => {
-    const found = choices.find((c) => c === value);
-    if (found === undefined)
-      throw new CoreError('BAD_OPTION', `${name} must be one of ${choices.join(', ')}, got "${value}"`);
-    return found;
-  };
+function choice<T extends string>(name: string, choices: readonly T[]): ValueParser<T> {
+  const type: ValueType<T> = oneOf(choices);
+  return parser(type, name);
 }

@@ -1,29 +1,39 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AppConfigError } from '../src/errors.js';
 import {
-  flagProperty,
   KAFKA_CONNECTION_FLAG_SPECS,
   KAFKA_CONNECTION_OPTION_SPECS,
   KAFKA_PASSWORD_ENV,
   kafkaConnectionHelp,
-  kafkaConnectionValuesFrom,
   resolveKafkaSecurity,
-} from '../src/connection-options.js';
-import { KafkaError } from '../src/errors.js';
-import { fixture, fixturePath } from './support/tls.js';
+} from '../src/kafka-connection.js';
+import { layeredValues } from '../src/layers.js';
+import { envName, flagProperty } from '../src/option-spec.js';
+
+/** A copy of the test-only CA certificate of @uniqstream/kafka's test/fixtures/tls (see its README there). */
+const FIXTURES = new URL('fixtures/', import.meta.url);
+
+function fixturePath(name: 'ca.pem'): string {
+  return new URL(name, FIXTURES).pathname;
+}
+
+function fixture(name: 'ca.pem'): string {
+  return readFileSync(new URL(name, FIXTURES), 'latin1');
+}
 
 const SECRET = 'Sw0rdf1sh-7c1d';
 
-function failure(resolve: () => unknown): KafkaError {
+function failure(resolve: () => unknown): AppConfigError {
   try {
     resolve();
   } catch (error) {
-    expect(error).toBeInstanceOf(KafkaError);
-    expect((error as KafkaError).code).toBe('BAD_OPTION');
-    expect((error as KafkaError).message).not.toContain(SECRET);
-    return error as KafkaError;
+    expect(error).toBeInstanceOf(AppConfigError);
+    expect((error as AppConfigError).code).toBe('BAD_OPTION');
+    expect((error as AppConfigError).message).not.toContain(SECRET);
+    return error as AppConfigError;
   }
   throw new Error('resolved');
 }
@@ -36,8 +46,18 @@ function passwordFile(text: string): string {
 
 describe('KAFKA_CONNECTION_OPTION_SPECS', () => {
   it('has one environment variable per setting, UNIQSTREAM_ and the flag name', () => {
-    for (const spec of KAFKA_CONNECTION_OPTION_SPECS)
-      expect(spec.env).toBe(`UNIQSTREAM_${spec.name.toUpperCase().replace(/-/g, '_')}`);
+    expect(KAFKA_CONNECTION_OPTION_SPECS.map((spec) => envName(spec.name))).toEqual([
+      'UNIQSTREAM_KAFKA_TLS',
+      'UNIQSTREAM_KAFKA_CA',
+      'UNIQSTREAM_KAFKA_CERT',
+      'UNIQSTREAM_KAFKA_KEY',
+      'UNIQSTREAM_KAFKA_TLS_SERVERNAME',
+      'UNIQSTREAM_KAFKA_TLS_CIPHERS',
+      'UNIQSTREAM_KAFKA_SASL_MECHANISM',
+      'UNIQSTREAM_KAFKA_USER',
+      'UNIQSTREAM_KAFKA_PASSWORD_FILE',
+      KAFKA_PASSWORD_ENV,
+    ]);
   });
 
   it('makes no flag of the password, and no help text shows a secret', () => {
@@ -80,7 +100,8 @@ describe('resolveKafkaSecurity', () => {
     const list = 'TLS_AES_128_GCM_SHA256:ECDHE-RSA-AES128-GCM-SHA256';
     expect(resolveKafkaSecurity({ env: { UNIQSTREAM_KAFKA_TLS_CIPHERS: list } })?.tls?.ciphers).toBe(list);
     expect(failure(() => resolveKafkaSecurity({ env: { UNIQSTREAM_KAFKA_TLS_CIPHERS: 'AES-999' } })).message).toBe(
-      'kafka-tls-ciphers "AES-999" names no cipher suite Node\'s OpenSSL offers (e.g. TLS_AES_128_GCM_SHA256) (in UNIQSTREAM_KAFKA_TLS_CIPHERS)',
+      'kafka-tls-ciphers "AES-999" names no cipher suite Node\'s OpenSSL offers (e.g. TLS_AES_128_GCM_SHA256) ' +
+        '(in UNIQSTREAM_KAFKA_TLS_CIPHERS)',
     );
     expect(
       failure(() => resolveKafkaSecurity({ flags: { kafkaTlsCiphers: list }, env: { UNIQSTREAM_KAFKA_TLS: 'false' } }))
@@ -113,7 +134,7 @@ describe('resolveKafkaSecurity', () => {
 
   it('takes flags over the environment over the config file', () => {
     const sources = {
-      config: { 'kafka-user': 'file', 'kafka-tls-servername': 'from-file' },
+      file: { 'kafka-user': 'file', 'kafka-tls-servername': 'from-file' },
       env: { UNIQSTREAM_KAFKA_USER: 'env', [KAFKA_PASSWORD_ENV]: SECRET },
     };
     expect(resolveKafkaSecurity(sources)?.sasl?.username).toBe('env');
@@ -132,7 +153,8 @@ describe('resolveKafkaSecurity', () => {
       '--kafka-sasl-mechanism needs --kafka-user: whom to log in as',
     );
     expect(failure(() => resolveKafkaSecurity({ env: { UNIQSTREAM_KAFKA_SASL_MECHANISM: 'GSSAPI' } })).message).toBe(
-      'unknown SASL mechanism "GSSAPI": use one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (in UNIQSTREAM_KAFKA_SASL_MECHANISM)',
+      'unknown SASL mechanism "GSSAPI": use one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (in ' +
+        'UNIQSTREAM_KAFKA_SASL_MECHANISM)',
     );
     const file = passwordFile(SECRET);
     expect(
@@ -159,15 +181,15 @@ describe('resolveKafkaSecurity', () => {
         resolveKafkaSecurity({ flags: { kafkaCa: fixturePath('ca.pem') }, env: { UNIQSTREAM_KAFKA_TLS: 'false' } }),
       ).message,
     ).toMatch(/^TLS is turned off/);
-    expect(failure(() => resolveKafkaSecurity({ config: { 'kafka-password': SECRET } })).message).toBe(
+    expect(failure(() => resolveKafkaSecurity({ file: { 'kafka-password': SECRET } })).message).toBe(
       `kafka-password does not go in the config file: set ${KAFKA_PASSWORD_ENV} or --kafka-password-file`,
     );
   });
 });
 
-describe('kafkaConnectionValuesFrom', () => {
+describe('layeredValues of the Kafka connection specs', () => {
   it('reads every setting from the environment', () => {
-    const valueOf = (name: string): string =>
+    const textFor = (name: string): string =>
       name === 'kafka-tls'
         ? '1'
         : name === 'kafka-sasl-mechanism'
@@ -175,9 +197,11 @@ describe('kafkaConnectionValuesFrom', () => {
           : name === 'kafka-tls-ciphers'
             ? 'TLS_AES_128_GCM_SHA256'
             : `v-${name}`;
-    const env = Object.fromEntries(KAFKA_CONNECTION_OPTION_SPECS.map((spec) => [spec.env, valueOf(spec.name)]));
-    const values = kafkaConnectionValuesFrom({}, env);
+    const env = Object.fromEntries(
+      KAFKA_CONNECTION_OPTION_SPECS.map((spec) => [envName(spec.name), textFor(spec.name)]),
+    );
+    const values = layeredValues(KAFKA_CONNECTION_OPTION_SPECS, { env });
     expect(Object.keys(values).sort()).toEqual(KAFKA_CONNECTION_OPTION_SPECS.map((s) => s.key).sort());
-    expect(flagProperty(KAFKA_CONNECTION_OPTION_SPECS[6]!)).toBe('kafkaSaslMechanism');
+    expect(flagProperty('kafka-sasl-mechanism')).toBe('kafkaSaslMechanism');
   });
 });
