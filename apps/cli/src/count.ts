@@ -315,6 +315,6 @@ function openDeadLetters(
   return createDeadLetterSink(endpoint, { stream: terminal.stdout, onClosed, kafka });
 }
 
-export function usage(message: string): UniqstreamError {
+function usage(message: string): UniqstreamError {
   return new UniqstreamError('USAGE', message);
 }

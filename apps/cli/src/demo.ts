@@ -6,7 +6,7 @@ import { generateChunks, type StreamOptions } from '@uniqstream/generator';
  * sample does, with late frames (5% up to 5 s, 0.2% up to 40 s), bitflipped
  * timestamps and malformed frames. Generated in memory, so it needs nothing.
  */
-export const DEMO_STREAM: StreamOptions = {
+const DEMO_STREAM: StreamOptions = {
   seed: 2016,
   users: 20_000,
   rate: 500,

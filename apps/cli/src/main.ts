@@ -16,6 +16,7 @@ import {
   resolveCountConfig,
   resolveKafkaSecurity,
   valuesOfFlags,
+  EXAMPLE_RESULT_LINE,
 } from '@uniqstream/app-config';
 import { type KafkaSecurity, secretScrubber } from '@uniqstream/kafka';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '@uniqstream/sources';
@@ -76,14 +77,15 @@ function buildProgram(
   count.addOption(
     new Option(
       '--checkpoint-damaged <what>',
-      `a --checkpoint file that is damaged or from an older version: refuse (stop with an error) or restart (warn and count from the beginning) (default: ${DEFAULT_CHECKPOINT_DAMAGED})`,
+      `a --checkpoint file that is damaged or from an older version: refuse (stop with an error) or ` +
+        `restart (warn and count from the beginning) (default: ${DEFAULT_CHECKPOINT_DAMAGED})`,
     ).choices(CHECKPOINT_DAMAGED_CHOICES),
   );
   count.addHelpText(
     'after',
     `
 Output: one JSON object per result on stdout, e.g.
-  {"window":"minute","start":1468244340,"end":1468244400,"users":5823,"frames":59231,"revision":0,"final":true,"method":"exact"}
+  ${EXAMPLE_RESULT_LINE}
 start is inclusive, end exclusive (unix seconds). A window is emitted as soon as the watermark
 (highest ts minus --max-delay) passes its end; late frames within --allowed-lateness emit new
 revisions, and every window's last result has "final":true. A summary goes to stderr.
@@ -141,17 +143,16 @@ async function main(argv: readonly string[]): Promise<number> {
       {
         files,
         config,
-        demo: flags['demo'] === true,
+        demo: flags.demo === true,
         progress:
-          typeof flags['progress'] === 'boolean' &&
-          process.argv.some((a) => a === '--progress' || a === '--no-progress')
-            ? flags['progress']
+          typeof flags.progress === 'boolean' && process.argv.some((a) => a === '--progress' || a === '--no-progress')
+            ? flags.progress
             : undefined,
-        quiet: flags['quiet'] === true,
-        ...(flags['kafkaWait'] === undefined ? {} : { kafkaWaitSeconds: flags['kafkaWait'] as number }),
-        ...(flags['checkpointDamaged'] === undefined
+        quiet: flags.quiet === true,
+        ...(flags.kafkaWait === undefined ? {} : { kafkaWaitSeconds: flags.kafkaWait as number }),
+        ...(flags.checkpointDamaged === undefined
           ? {}
-          : { checkpointDamaged: flags['checkpointDamaged'] as CheckpointDamagedChoice }),
+          : { checkpointDamaged: flags.checkpointDamaged as CheckpointDamagedChoice }),
         ...(security === undefined ? {} : { kafkaSecurity: security }),
       },
       {
@@ -169,7 +170,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) return commanderExitCode(error);
     // A message that quotes a broker or a library never shows the password.
     process.stderr.write(`uniqstream: error: ${scrub(describe(error))}\n`);
-    if (process.env['UNIQSTREAM_DEBUG'] && error instanceof Error && error.stack)
+    if (process.env.UNIQSTREAM_DEBUG && error instanceof Error && error.stack)
       process.stderr.write(`${scrub(error.stack)}\n`);
     return isUsage(error) ? EXIT_USAGE : EXIT_FAILURE;
   }

@@ -5,7 +5,7 @@ import type { PipelineProgress, PipelineSummary } from '@uniqstream/core';
 const MS_PER_SECOND = 1000;
 const BYTES_PER_MB = 1e6;
 
-export function formatCount(n: number): string {
+function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
@@ -28,7 +28,7 @@ function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-export function formatWatermark(watermark: number): string {
+function formatWatermark(watermark: number): string {
   if (!Number.isFinite(watermark)) return '-';
   return new Date(watermark * MS_PER_SECOND).toISOString().replace('.000Z', 'Z');
 }

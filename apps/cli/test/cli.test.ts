@@ -226,57 +226,60 @@ describe('uniqstream count', () => {
     expect(bad.stderr).toMatch(/kafka-wait/);
   });
 
-  it('takes the Kafka connection settings as flags and UNIQSTREAM_KAFKA_* variables, and never shows the password', async () => {
-    const secret = 'Unl1kely-Passw0rd-5e3b';
-    const env = { UNIQSTREAM_KAFKA_PASSWORD: secret };
-    const help = await run(['count', '--help'], undefined, 1, env);
-    for (const flag of [
-      '--kafka-tls',
-      '--kafka-ca',
-      '--kafka-cert',
-      '--kafka-key',
-      '--kafka-tls-servername',
-      '--kafka-sasl-mechanism',
-      '--kafka-user',
-      '--kafka-password-file',
-      'UNIQSTREAM_KAFKA_PASSWORD',
-    ]) {
-      expect(help.stdout).toContain(flag);
-    }
-    expect(help.stdout).not.toMatch(/--kafka-password\b(?!-file)/);
-    // Configuration that cannot work: exit 2, one line, before anything connects.
-    const refusals: [readonly string[], Record<string, string>, RegExp][] = [
-      [
-        ['--kafka-user', 'cli'],
-        {},
-        /--kafka-user cli needs a password: set UNIQSTREAM_KAFKA_PASSWORD or --kafka-password-file/,
-      ],
-      [['--kafka-user', 'cli', '--kafka-sasl-mechanism', 'GSSAPI'], env, /unknown SASL mechanism "GSSAPI"/],
-      [['--kafka-ca', join(dir, 'no-ca.pem')], {}, /cannot read the TLS CA file .*no-ca\.pem: no such file/],
-      [
-        ['--kafka-user', 'cli', '--kafka-password-file', join(dir, 'no-password')],
-        {},
-        /cannot read the Kafka password file .*no-password: no such file/,
-      ],
-      [['--kafka-ca', join(dir, 'stream.jsonl')], {}, /the TLS CA file .*stream\.jsonl is not a PEM certificate/],
-    ];
-    for (const [flags, extra, line] of refusals) {
-      const refused = await run(['count', '--from', 'kafka://127.0.0.1:1/stream', ...flags], undefined, 1, extra);
-      expect(refused.code).toBe(2);
-      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
-      expect(refused.stderr).toMatch(line);
-    }
-    // A run that cannot connect: exit 1, and the password nowhere.
-    const away = await run(
-      ['count', '--from', 'kafka://127.0.0.1:1/stream', '--kafka-wait', '1', '--kafka-tls', '--kafka-user', 'cli'],
-      undefined,
-      1,
-      env,
-    );
-    expect(away.code).toBe(1);
-    expect(away.stderr).toMatch(/^uniqstream: error: cannot reach Kafka at 127\.0\.0\.1:1/m);
-    for (const shown of [help, away]) expect(shown.stdout + shown.stderr).not.toContain(secret);
-  });
+  it(
+    'takes the Kafka connection settings as flags and UNIQSTREAM_KAFKA_* variables, and never shows ' + 'the password',
+    async () => {
+      const secret = 'Unl1kely-Passw0rd-5e3b';
+      const env = { UNIQSTREAM_KAFKA_PASSWORD: secret };
+      const help = await run(['count', '--help'], undefined, 1, env);
+      for (const flag of [
+        '--kafka-tls',
+        '--kafka-ca',
+        '--kafka-cert',
+        '--kafka-key',
+        '--kafka-tls-servername',
+        '--kafka-sasl-mechanism',
+        '--kafka-user',
+        '--kafka-password-file',
+        'UNIQSTREAM_KAFKA_PASSWORD',
+      ]) {
+        expect(help.stdout).toContain(flag);
+      }
+      expect(help.stdout).not.toMatch(/--kafka-password\b(?!-file)/);
+      // Configuration that cannot work: exit 2, one line, before anything connects.
+      const refusals: [readonly string[], Record<string, string>, RegExp][] = [
+        [
+          ['--kafka-user', 'cli'],
+          {},
+          /--kafka-user cli needs a password: set UNIQSTREAM_KAFKA_PASSWORD or --kafka-password-file/,
+        ],
+        [['--kafka-user', 'cli', '--kafka-sasl-mechanism', 'GSSAPI'], env, /unknown SASL mechanism "GSSAPI"/],
+        [['--kafka-ca', join(dir, 'no-ca.pem')], {}, /cannot read the TLS CA file .*no-ca\.pem: no such file/],
+        [
+          ['--kafka-user', 'cli', '--kafka-password-file', join(dir, 'no-password')],
+          {},
+          /cannot read the Kafka password file .*no-password: no such file/,
+        ],
+        [['--kafka-ca', join(dir, 'stream.jsonl')], {}, /the TLS CA file .*stream\.jsonl is not a PEM certificate/],
+      ];
+      for (const [flags, extra, line] of refusals) {
+        const refused = await run(['count', '--from', 'kafka://127.0.0.1:1/stream', ...flags], undefined, 1, extra);
+        expect(refused.code).toBe(2);
+        expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+        expect(refused.stderr).toMatch(line);
+      }
+      // A run that cannot connect: exit 1, and the password nowhere.
+      const away = await run(
+        ['count', '--from', 'kafka://127.0.0.1:1/stream', '--kafka-wait', '1', '--kafka-tls', '--kafka-user', 'cli'],
+        undefined,
+        1,
+        env,
+      );
+      expect(away.code).toBe(1);
+      expect(away.stderr).toMatch(/^uniqstream: error: cannot reach Kafka at 127\.0\.0\.1:1/m);
+      for (const shown of [help, away]) expect(shown.stdout + shown.stderr).not.toContain(secret);
+    },
+  );
 
   it('writes dropped frames with their reason to a dead-letter file', async () => {
     const letters = join(dir, 'dead.jsonl');
@@ -440,35 +443,38 @@ describe('named pipes and devices', () => {
     expect(result.stdout).toBe((await run(['count', join(dir, 'stream.jsonl')])).stdout);
   });
 
-  it('ends on SIGINT or SIGTERM while a named pipe has no writer yet, with the summary and the usual exit code', async () => {
-    for (const [signal, code] of [
-      ['SIGINT', 130],
-      ['SIGTERM', 143],
-    ] as const) {
-      const pipe = fifo();
-      const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
-        (resolve, reject) => {
-          const child = spawn(BIN, ['count', pipe], { stdio: ['ignore', 'pipe', 'pipe'] });
-          let stderr = '';
-          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-          child.on('error', reject);
-          child.on('close', (exit, by) => resolve({ code: exit, signal: by, stderr }));
-          // Signal once it holds the pipe open (its handlers are in place by then), or after 5 s anyway.
-          const deadline = Date.now() + 5000;
-          const poll = setInterval(() => {
-            if (holds(child.pid!, pipe) || Date.now() > deadline) {
-              clearInterval(poll);
-              child.kill(signal);
-            }
-          }, 20);
-          child.on('close', () => clearInterval(poll));
-        },
-      );
-      expect(result).toMatchObject({ code, signal: null });
-      expect(result.stderr).toMatch(/read 0 frames/);
-      expect(result.stderr).toMatch(/stopped: signal/);
-    }
-  });
+  it(
+    'ends on SIGINT or SIGTERM while a named pipe has no writer yet, with the summary and the ' + 'usual exit code',
+    async () => {
+      for (const [signal, code] of [
+        ['SIGINT', 130],
+        ['SIGTERM', 143],
+      ] as const) {
+        const pipe = fifo();
+        const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+          (resolve, reject) => {
+            const child = spawn(BIN, ['count', pipe], { stdio: ['ignore', 'pipe', 'pipe'] });
+            let stderr = '';
+            child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+            child.on('error', reject);
+            child.on('close', (exit, by) => resolve({ code: exit, signal: by, stderr }));
+            // Signal once it holds the pipe open (its handlers are in place by then), or after 5 s anyway.
+            const deadline = Date.now() + 5000;
+            const poll = setInterval(() => {
+              if (holds(child.pid!, pipe) || Date.now() > deadline) {
+                clearInterval(poll);
+                child.kill(signal);
+              }
+            }, 20);
+            child.on('close', () => clearInterval(poll));
+          },
+        );
+        expect(result).toMatchObject({ code, signal: null });
+        expect(result.stderr).toMatch(/read 0 frames/);
+        expect(result.stderr).toMatch(/stopped: signal/);
+      }
+    },
+  );
 
   it('writes results to /dev/null and dead letters to a device, and results into a named pipe', async () => {
     const devices = await run([

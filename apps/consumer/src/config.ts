@@ -22,6 +22,7 @@ import {
   TOPIC_NAME,
   TOPIC_PATTERN,
   wholeNumber,
+  EXAMPLE_RESULT_LINE,
 } from '@uniqstream/app-config';
 import { COMBINE_CHOICES, type CombineChoice, resolveEngineOptions, UniqstreamError } from '@uniqstream/core';
 import type { KafkaSecurity } from '@uniqstream/kafka';
@@ -40,7 +41,7 @@ export const ROLES = ['all', 'count', 'merge'] as const;
 /** `count`: partitions -> partial results; `merge`: partial results -> results; `all`: both. */
 export type Role = (typeof ROLES)[number];
 
-export const MISSING_CHECKPOINT_CHOICES = ['rebuild', 'continue'] as const;
+const MISSING_CHECKPOINT_CHOICES = ['rebuild', 'continue'] as const;
 /**
  * What a partition with committed offsets but no usable checkpoint does:
  * `rebuild` reads it again from its earliest offset, writing nothing of what
@@ -48,9 +49,9 @@ export const MISSING_CHECKPOINT_CHOICES = ['rebuild', 'continue'] as const;
  * their frames back; `continue` starts at the committed offset with empty
  * state, and the windows open there come out short.
  */
-export type MissingCheckpointChoice = (typeof MISSING_CHECKPOINT_CHOICES)[number];
+type MissingCheckpointChoice = (typeof MISSING_CHECKPOINT_CHOICES)[number];
 
-export const GUARANTEES = ['at-least-once', 'exactly-once'] as const;
+const GUARANTEES = ['at-least-once', 'exactly-once'] as const;
 /**
  * As Kafka Streams' processing.guarantee. `at-least-once`: a crash or a
  * failover may write partials and results again (the same values).
@@ -58,14 +59,14 @@ export const GUARANTEES = ['at-least-once', 'exactly-once'] as const;
  * offsets, and each merge step's results, are written in one Kafka
  * transaction, and a `read_committed` reader sees every result once.
  */
-export type Guarantee = (typeof GUARANTEES)[number];
+type Guarantee = (typeof GUARANTEES)[number];
 /**
  * Exactly-once publishes partials only when a cycle commits, so the
  * checkpoint interval is how long results wait: 1 s keeps them within a
  * second or so of being known, and each commit writes the state of every
  * open window, which for minute and hour windows is small.
  */
-export const EXACTLY_ONCE_CHECKPOINT_SECONDS = 1;
+const EXACTLY_ONCE_CHECKPOINT_SECONDS = 1;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -80,6 +81,9 @@ const MAX_SESSION_TIMEOUT_SECONDS = 1800;
 const MAX_PORT = 65_535;
 const MS_PER_SECOND = 1000;
 const CONFIG_ENV = 'UNIQSTREAM_CONFIG';
+const HTTP_AND_LOGS_HELP =
+  `HTTP (default ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}): /healthz, /readyz, /metrics (Prometheus). ` +
+  'Logs: JSON lines on stderr.';
 const PROGRAM = 'uniqstream-consumer';
 
 export interface KafkaTopicRef {
@@ -105,7 +109,8 @@ export interface ServiceConfig {
   readonly sessionTimeoutMs: number;
   readonly missingCheckpoint: MissingCheckpointChoice;
   readonly guarantee: Guarantee;
-  /** TLS and a SASL login for every Kafka connection (input, results, dead letters, its own topics); absent: plaintext. */
+  /** TLS and a SASL login for every Kafka connection (input, results, dead letters, its own topics); absent:
+   * plaintext. */
   readonly security?: KafkaSecurity;
   /** The config file read, if any. */
   readonly configFile?: string;
@@ -143,7 +148,9 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     key: 'combine',
     value: 'how',
     description:
-      "how the merge joins the partitions' shares of a window: union (partitions may share users: counters are united) or sum (add the counts: ONLY correct when the input topic is keyed by uid, so that each user lives in one partition)",
+      "how the merge joins the partitions' shares of a window: union (partitions may share users: " +
+      'counters are united) or sum (add the counts: ONLY correct when the input topic is keyed by uid, ' +
+      'so that each user lives in one partition)',
     defaultText: 'union',
     choices: COMBINE_CHOICES,
     parse: parser(oneOf(COMBINE_CHOICES), 'combine'),
@@ -202,7 +209,12 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     name: 'guarantee',
     key: 'guarantee',
     value: 'guarantee',
-    description: `at-least-once: a crash or failover may write partials and results again (same values); exactly-once: partials, checkpoints, offsets and results in Kafka transactions, so a read_committed reader of --to sees each result once (results then wait for the next checkpoint: --checkpoint-interval defaults to ${EXACTLY_ONCE_CHECKPOINT_SECONDS} s; --to must be on the --from cluster)`,
+    description:
+      `at-least-once: a crash or failover may write partials and results again (same ` +
+      `values); exactly-once: partials, checkpoints, offsets and results in Kafka transactions, so a ` +
+      `read_committed reader of --to sees each result once (results then wait for the next checkpoint: ` +
+      `--checkpoint-interval defaults to ${EXACTLY_ONCE_CHECKPOINT_SECONDS} s; --to must be on the ` +
+      `--from cluster)`,
     defaultText: 'at-least-once',
     choices: GUARANTEES,
     parse: parser(oneOf(GUARANTEES), 'guarantee'),
@@ -212,7 +224,10 @@ export const SERVICE_OPTION_SPECS: readonly ServiceOptionSpec[] = [
     key: 'missingCheckpoint',
     value: 'how',
     description:
-      'a partition with committed offsets but no usable checkpoint (deleted, compacted away, damaged): rebuild (read it again from its earliest offset; nothing before the committed offset is written again, and the windows open there get their frames back) or continue (start at the committed offset with empty state: the windows open there come out short)',
+      'a partition with committed offsets but no usable checkpoint (deleted, compacted away, ' +
+      'damaged): rebuild (read it again from its earliest offset; nothing before the committed offset ' +
+      'is written again, and the windows open there get their frames back) or continue (start at the ' +
+      'committed offset with empty state: the windows open there come out short)',
     defaultText: 'rebuild',
     choices: MISSING_CHECKPOINT_CHOICES,
     parse: parser(oneOf(MISSING_CHECKPOINT_CHOICES), 'missing-checkpoint'),
@@ -293,13 +308,15 @@ export function parseCommandLine(
 function buildProgram(): Command {
   const program = new Command(PROGRAM)
     .description(
-      'A long-lived Kafka-to-Kafka counter of unique users per event-time window: crash-safe (checkpoints in Kafka) and scaled out by running more instances in one consumer group.',
+      'A long-lived Kafka-to-Kafka counter of unique users per event-time window: crash-safe ' +
+        '(checkpoints in Kafka) and scaled out by running more instances in one consumer group.',
     )
     .version(serviceVersion(), '-V, --version')
     .configureHelp({ sortOptions: false })
     .option(
       '--config <file>',
-      `JSON file of settings, keys = long option names (also ${CONFIG_ENV}); flags and UNIQSTREAM_* variables override it`,
+      `JSON file of settings, keys = long option names (also ${CONFIG_ENV}); flags and UNIQSTREAM_* ` +
+        `variables override it`,
     );
   for (const spec of COUNT_OPTION_SPECS) {
     if (CLI_ONLY.has(spec.name)) continue;
@@ -325,8 +342,8 @@ partition; with any other partitioning (round-robin, random keys) a user seen in
 would be counted twice: keep the default, union.
 
 Results go to --to as records keyed "window:start" whose value is the result JSON, e.g.
-  {"window":"minute","start":1468244340,"end":1468244400,"users":5823,"frames":59231,"revision":0,"final":true,"method":"exact"}
-HTTP (default ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}): /healthz, /readyz, /metrics (Prometheus). Logs: JSON lines on stderr.
+  ${EXAMPLE_RESULT_LINE}
+${HTTP_AND_LOGS_HELP}
 SIGTERM or SIGINT: stop fetching, flush, checkpoint, commit, exit 0; open windows continue after a restart.
 
 ${kafkaConnectionHelp('every Kafka connection (input, results, dead letters, partials, checkpoints)')}
@@ -346,7 +363,7 @@ function resolveConfig(
   env: Readonly<Record<string, string | undefined>>,
   io: ConfigIo,
 ): ServiceConfig {
-  const flagPath = flags['config'];
+  const flagPath = flags.config;
   const configFile = typeof flagPath === 'string' ? flagPath : nonBlank(env[CONFIG_ENV]);
   const sources: SettingSources = {
     ...(configFile === undefined
@@ -444,7 +461,8 @@ function kafkaTopic(flag: string, text: string, direction: 'input' | 'output'): 
   const endpoint = from(flag, () => parseEndpoint(text, direction));
   if (endpoint.kind !== 'kafka') {
     throw bad(
-      `${flag} must be a Kafka topic (kafka://host:port/topic), got ${text}: the service reads and writes Kafka only (uniqstream count handles files and stdin)`,
+      `${flag} must be a Kafka topic (kafka://host:port/topic), got ${text}: the service reads and ` +
+        `writes Kafka only (uniqstream count handles files and stdin)`,
     );
   }
   return { brokers: endpoint.brokers, topic: endpoint.topic };
@@ -454,7 +472,8 @@ function kafkaTopic(flag: string, text: string, direction: 'input' | 'output'): 
 function refuseCliOnly(values: Partial<Record<keyof CountConfig, unknown>>): void {
   if (values.checkpoint !== undefined)
     throw bad(
-      'checkpoint: the service keeps its checkpoints in Kafka (--checkpoint-topic); a checkpoint directory is for uniqstream count',
+      'checkpoint: the service keeps its checkpoints in Kafka (--checkpoint-topic); a checkpoint ' +
+        'directory is for uniqstream count',
     );
   if (typeof values.untilIdle === 'number' && values.untilIdle > 0)
     throw bad(

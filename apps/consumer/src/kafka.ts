@@ -36,7 +36,7 @@ const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
  * holds a partition's open windows with their counters (an exact set of 1M
  * users is ~16 MB), a partial one window's counter.
  */
-export const MAX_RECORD_BYTES = 64 * MIB;
+const MAX_RECORD_BYTES = 64 * MIB;
 /** A record batch may not exceed a segment, so segments must be larger than the largest record. */
 const SEGMENT_BYTES = 2 * MAX_RECORD_BYTES;
 /** Segments roll at least this often so that compaction, which skips the active segment, gets to them. */

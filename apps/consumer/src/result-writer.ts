@@ -24,7 +24,7 @@ const MS_PER_SECOND = 1000;
  * for ever, so without a limit the merge would wait for ever. Too short a
  * limit costs a needless rebuild, not a wrong result.
  */
-export const RESULT_ACK_TIMEOUT_MS = 10_000;
+const RESULT_ACK_TIMEOUT_MS = 10_000;
 /** A write unacknowledged for this long already makes the instance not ready, before it counts as failed. */
 const RESULT_SLOW_MS = 5_000;
 /** Waits between attempts to set the results topic up again, doubling. */

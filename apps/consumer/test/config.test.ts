@@ -64,20 +64,24 @@ describe('parseCommandLine', () => {
     });
   });
 
-  it('exactly-once checkpoints (and so publishes) every second unless told otherwise, and needs --to on the --from cluster', () => {
-    expect(load([...BASE, '--guarantee', 'exactly-once'])).toMatchObject({
-      guarantee: 'exactly-once',
-      count: { checkpointInterval: 1 },
-    });
-    expect(load([...BASE, '--guarantee', 'exactly-once', '--checkpoint-interval', '5'])).toMatchObject({
-      count: { checkpointInterval: 5 },
-    });
-    expect(load(BASE)).toMatchObject({ count: { checkpointInterval: DEFAULT_COUNT_CONFIG.checkpointInterval } });
-    expect(() =>
-      load(['--from', 'kafka://a:9092/frames', '--to', 'kafka://b:9092/counts', '--guarantee', 'exactly-once']),
-    ).toThrow(/--guarantee exactly-once needs --to on the cluster of --from/);
-    expect(() => load([...BASE, '--guarantee', 'twice'])).toThrow(expect.objectContaining({ code: 'BAD_CONFIG' }));
-  });
+  it(
+    'exactly-once checkpoints (and so publishes) every second unless told otherwise, and needs --to ' +
+      'on the --from cluster',
+    () => {
+      expect(load([...BASE, '--guarantee', 'exactly-once'])).toMatchObject({
+        guarantee: 'exactly-once',
+        count: { checkpointInterval: 1 },
+      });
+      expect(load([...BASE, '--guarantee', 'exactly-once', '--checkpoint-interval', '5'])).toMatchObject({
+        count: { checkpointInterval: 5 },
+      });
+      expect(load(BASE)).toMatchObject({ count: { checkpointInterval: DEFAULT_COUNT_CONFIG.checkpointInterval } });
+      expect(() =>
+        load(['--from', 'kafka://a:9092/frames', '--to', 'kafka://b:9092/counts', '--guarantee', 'exactly-once']),
+      ).toThrow(/--guarantee exactly-once needs --to on the cluster of --from/);
+      expect(() => load([...BASE, '--guarantee', 'twice'])).toThrow(expect.objectContaining({ code: 'BAD_CONFIG' }));
+    },
+  );
 
   it('takes every shared count option as a flag, except the CLI-only ones', () => {
     const parsed = parseCommandLine(['--help'], {}, files({}));
@@ -262,47 +266,51 @@ describe('parseCommandLine', () => {
     expect(version).toEqual({ kind: 'print', text: '0.1.0\n' });
   });
 
-  it('takes the Kafka connection settings from flags, the environment and the config file, the password from the environment or a file', () => {
-    const secret = 'Unl1kely-Passw0rd-5e3b';
-    expect(load(BASE).security).toBeUndefined();
-    const flagged = load([...BASE, '--kafka-tls', '--kafka-user', 'counter'], { UNIQSTREAM_KAFKA_PASSWORD: secret });
-    expect(flagged.security).toEqual({
-      tls: {},
-      sasl: { mechanism: 'scram-sha-512', username: 'counter', password: secret },
-    });
-    const fromFile = load(
-      [...BASE, '--config', 'c.json'],
-      { UNIQSTREAM_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256' },
-      {
-        'c.json': JSON.stringify({
-          'kafka-user': 'counter',
-          'kafka-password-file': 'pw',
-          'kafka-tls-servername': 'kafka.example',
-        }),
-        pw: `${secret}\n`,
-      },
-    );
-    expect(fromFile.security).toEqual({
-      tls: { servername: 'kafka.example' },
-      sasl: { mechanism: 'scram-sha-256', username: 'counter', password: secret },
-    });
-    const help = parseCommandLine(['--help'], { UNIQSTREAM_KAFKA_PASSWORD: secret }, files({}));
-    const text = help.kind === 'print' ? help.text : '';
-    for (const flag of [
-      '--kafka-tls',
-      '--kafka-ca',
-      '--kafka-cert',
-      '--kafka-key',
-      '--kafka-tls-servername',
-      '--kafka-sasl-mechanism',
-      '--kafka-user',
-      '--kafka-password-file',
-      'UNIQSTREAM_KAFKA_PASSWORD',
-    ]) {
-      expect(text).toContain(flag);
-    }
-    expect(text).not.toContain(secret);
-  });
+  it(
+    'takes the Kafka connection settings from flags, the environment and the config file, the ' +
+      'password from the environment or a file',
+    () => {
+      const secret = 'Unl1kely-Passw0rd-5e3b';
+      expect(load(BASE).security).toBeUndefined();
+      const flagged = load([...BASE, '--kafka-tls', '--kafka-user', 'counter'], { UNIQSTREAM_KAFKA_PASSWORD: secret });
+      expect(flagged.security).toEqual({
+        tls: {},
+        sasl: { mechanism: 'scram-sha-512', username: 'counter', password: secret },
+      });
+      const fromFile = load(
+        [...BASE, '--config', 'c.json'],
+        { UNIQSTREAM_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256' },
+        {
+          'c.json': JSON.stringify({
+            'kafka-user': 'counter',
+            'kafka-password-file': 'pw',
+            'kafka-tls-servername': 'kafka.example',
+          }),
+          pw: `${secret}\n`,
+        },
+      );
+      expect(fromFile.security).toEqual({
+        tls: { servername: 'kafka.example' },
+        sasl: { mechanism: 'scram-sha-256', username: 'counter', password: secret },
+      });
+      const help = parseCommandLine(['--help'], { UNIQSTREAM_KAFKA_PASSWORD: secret }, files({}));
+      const text = help.kind === 'print' ? help.text : '';
+      for (const flag of [
+        '--kafka-tls',
+        '--kafka-ca',
+        '--kafka-cert',
+        '--kafka-key',
+        '--kafka-tls-servername',
+        '--kafka-sasl-mechanism',
+        '--kafka-user',
+        '--kafka-password-file',
+        'UNIQSTREAM_KAFKA_PASSWORD',
+      ]) {
+        expect(text).toContain(flag);
+      }
+      expect(text).not.toContain(secret);
+    },
+  );
 
   it('refuses Kafka connection settings that cannot work as BAD_CONFIG (exit 2), never quoting the password', () => {
     const secret = 'Unl1kely-Passw0rd-5e3b';

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 
-export interface Sample {
+interface Sample {
   readonly name: string;
   readonly labels: Record<string, string>;
   readonly value: number;

@@ -122,7 +122,8 @@ function addOutputOptions(command: Command): Command {
     )
     .option(
       '--kafka-outage <seconds>',
-      'Kafka: how long sends keep retrying while the broker is away (frames wait meanwhile) before the run fails; 0: as long as it takes',
+      'Kafka: how long sends keep retrying while the broker is away (frames wait meanwhile) before ' +
+        'the run fails; 0: as long as it takes',
       duration,
       DEFAULT_KAFKA_SETTINGS.outageSeconds,
     )
@@ -132,7 +133,8 @@ function addOutputOptions(command: Command): Command {
   return command.addHelpText('after', `\n${kafkaConnectionHelp('a kafka:// --to')}`);
 }
 
-/** The --kafka-* settings and UNIQSTREAM_KAFKA_* variables as one KafkaSecurity; a setting that cannot work is BAD_OPTION (exit 2). */
+/** The --kafka-* settings and UNIQSTREAM_KAFKA_* variables as one KafkaSecurity; a setting that cannot work is
+ * BAD_OPTION (exit 2). */
 function kafkaSecurity(o: Record<string, unknown>, io: SimIo): KafkaSecurity | undefined {
   try {
     return resolveKafkaSecurity({ flags: o, env: io.env ?? {} });
@@ -167,7 +169,8 @@ export function buildProgram(
   const program = new Command(NAME);
   program
     .description(
-      'Makes realistic streams of JSON log frames (late, out of order, corrupt) with their exact ground truth, to stdout, files or Kafka.',
+      'Makes realistic streams of JSON log frames (late, out of order, corrupt) with their exact ' +
+        'ground truth, to stdout, files or Kafka.',
     )
     .usage('[options]  |  replay <file> [options]')
     .version(readPackageVersion(new URL('../package.json', import.meta.url)), '-V, --version')
@@ -219,7 +222,8 @@ export function buildProgram(
     )
     .option(
       '--malformed-fraction <p>',
-      'fraction of malformed frames, split evenly over truncated, missing-uid, missing-ts, invalid-ts, not-object, empty, invalid-utf8',
+      'fraction of malformed frames, split evenly over truncated, missing-uid, missing-ts, ' +
+        'invalid-ts, not-object, empty, invalid-utf8',
       fraction,
       0,
     )
@@ -234,7 +238,8 @@ export function buildProgram(
 
   const replay = new Command('replay')
     .description(
-      'sends the lines of an existing file (.jsonl, or .jsonl.gz) to an output, at --rate frames per second or full speed',
+      'sends the lines of an existing file (.jsonl, or .jsonl.gz) to an output, at --rate frames per ' +
+        'second or full speed',
     )
     .argument('<file>', 'the file to replay; a name ending in .gz is gunzipped')
     .option('--rate <n>', 'frames per second of wall time (default: full speed)', positive)
@@ -327,12 +332,32 @@ function generateConfig(program: Command, o: Record<string, unknown>, io: SimIo)
   };
 }
 
+/** The generator's option names, as its errors spell them. */
+const GENERATOR_OPTION_NAME = new RegExp(
+  `\\b(${[
+    'seed',
+    'users',
+    'zipf',
+    'rate',
+    'start',
+    'frames',
+    'duration',
+    'frameBytes',
+    'tsStringFraction',
+    'lateFraction',
+    'maxDelay',
+    'tailFraction',
+    'tailDelay',
+    'bitflipFraction',
+    'bitflipMinBit',
+    'malformedFraction',
+  ].join('|')})\\b`,
+  'g',
+);
+
 /** The generator names options as in code (lateFraction); the command line as --late-fraction. */
 function cliWording(message: string): string {
-  return message.replace(
-    /\b(seed|users|zipf|rate|start|frames|duration|frameBytes|tsStringFraction|lateFraction|maxDelay|tailFraction|tailDelay|bitflipFraction|bitflipMinBit|malformedFraction)\b/g,
-    (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
-  );
+  return message.replace(GENERATOR_OPTION_NAME, (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
 }
 
 /** Runs the simulator with `argv` (without node and script); resolves to the exit status. */

@@ -22,7 +22,8 @@ export interface KafkaSettings {
   readonly batchBytes: number;
   /** How long to wait for a broker at start before giving up, seconds. */
   readonly waitSeconds: number;
-  /** How long sends keep retrying while the broker is away before the run fails, seconds (0: for as long as it takes). */
+  /** How long sends keep retrying while the broker is away before the run fails, seconds (0: for as long as it
+   * takes). */
   readonly outageSeconds: number;
   /** TLS and a SASL login (the --kafka-* connection settings); absent: plaintext. */
   readonly security?: KafkaSecurity;
@@ -47,7 +48,8 @@ const ERROR_CODES: Readonly<Record<KafkaError['code'], SimErrorCode>> = {
   UNAVAILABLE: 'KAFKA_UNREACHABLE',
   FAILED: 'OUTPUT_FAILED',
   CLOSED: 'OUTPUT_FAILED',
-  // A login or TLS handshake the broker refused: the run fails (exit 1); settings that cannot work are refused before (exit 2).
+  // A login or TLS handshake the broker refused: the run fails (exit 1); settings that cannot work are refused
+  // before (exit 2).
   SECURITY: 'KAFKA_REFUSED',
 };
 
@@ -108,7 +110,8 @@ export class KafkaOutput implements MessageOutput {
       const partitions = await writer.partitions();
       if (partitions !== settings.partitions)
         log(
-          `topic ${topic} already exists with ${partitions} partition(s); --partitions ${settings.partitions} does not change it`,
+          `topic ${topic} already exists with ${partitions} partition(s); --partitions ${settings.partitions} ` +
+            `does not change it`,
         );
       return new KafkaOutput(writer, partitions, settings.key);
     } catch (error) {
@@ -147,6 +150,9 @@ export class KafkaOutput implements MessageOutput {
 function hint(error: KafkaError, connected: boolean, settings: KafkaSettings): string {
   if (error.code !== 'UNAVAILABLE') return '';
   if (!connected)
-    return ` (gave up after ${settings.waitSeconds} s, see --kafka-wait; is the broker running? try: sh tools/kafka/bin/kafka-local start)`;
+    return (
+      ` (gave up after ${settings.waitSeconds} s, see --kafka-wait; is the broker running? try: ` +
+      `sh tools/kafka/bin/kafka-local start)`
+    );
   return ' (see --kafka-outage)';
 }

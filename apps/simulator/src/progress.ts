@@ -45,7 +45,10 @@ export class Progress {
     const seconds = (now - this.started) / MS_PER_SECOND;
     const mb = this.bytes / BYTES_PER_MB;
     const share = this.total === null || this.total === 0 ? '' : ` (${((100 * this.frames) / this.total).toFixed(1)}%)`;
-    return `uniqstream-sim: ${this.frames} frames${share}, ${mb.toFixed(1)} MB in ${seconds.toFixed(1)} s (${(mb / Math.max(seconds, 1e-9)).toFixed(1)} MB/s)`;
+    return (
+      `uniqstream-sim: ${this.frames} frames${share}, ${mb.toFixed(1)} MB in ${seconds.toFixed(1)} ` +
+      `s (${(mb / Math.max(seconds, 1e-9)).toFixed(1)} MB/s)`
+    );
   }
 
   /** The summary line, unless quiet. */

@@ -335,3 +335,8 @@ function choice<T extends string>(name: string, choices: readonly T[]): ValuePar
   const type: ValueType<T> = oneOf(choices);
   return parser(type, name);
 }
+
+/** One result line as the apps' help texts show it (the shape of `@uniqstream/sinks`' JSON results). */
+export const EXAMPLE_RESULT_LINE =
+  '{"window":"minute","start":1468244340,"end":1468244400,"users":5823,"frames":59231,' +
+  '"revision":0,"final":true,"method":"exact"}';

@@ -5,6 +5,7 @@ export {
   type CountOptionSpec,
   DEFAULT_COUNT_CONFIG,
   engineOptionsOf,
+  EXAMPLE_RESULT_LINE,
   FORMAT_CHOICES,
   type FormatChoice,
   PARSER_CHOICES,

@@ -13,7 +13,7 @@ export interface CallFrame {
   readonly columnNumber: number;
 }
 
-export interface ProfileNode {
+interface ProfileNode {
   readonly id: number;
   readonly callFrame: CallFrame;
   readonly children?: readonly number[];

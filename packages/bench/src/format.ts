@@ -57,18 +57,6 @@ export function percent(fraction: number, digits = 1): string {
   return `${(100 * fraction).toFixed(digits)}%`;
 }
 
-/** A measurement's values scaled, e.g. bytes to MB. */
-export function scaled(m: Measurement, factor: number, unit: string, name = m.name): Measurement {
-  return {
-    name,
-    unit,
-    median: m.median * factor,
-    min: m.min * factor,
-    max: m.max * factor,
-    values: m.values.map((v) => v * factor),
-  };
-}
-
 export function byName(ms: readonly Measurement[], name: string): Measurement {
   const found = ms.find((m) => m.name === name);
   if (found === undefined) throw new RangeError(`no measurement named ${name}`);

@@ -5,7 +5,7 @@ import { Partitioners, type Admin, type Kafka, type Message } from 'kafkajs';
 import { generateChunks, REALISTIC } from '@uniqstream/generator';
 
 /** The stream every Kafka suite reads: ~2 KB realistic frames from 100k users. */
-export const KAFKA_STREAM = { seed: 42, users: 100_000, rate: 1000, start: 1_468_244_384, ...REALISTIC } as const;
+const KAFKA_STREAM = { seed: 42, users: 100_000, rate: 1000, start: 1_468_244_384, ...REALISTIC } as const;
 /** Records per send, and sends awaited together: enough to keep the broker busy. */
 const PRODUCE_BATCH = 250;
 const PRODUCE_IN_FLIGHT = 4;

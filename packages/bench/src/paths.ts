@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
+const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Generated inputs, kept between runs (ignored by git). */
 export const WORK_DIR = join(BENCH_DIR, '.work');

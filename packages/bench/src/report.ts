@@ -106,7 +106,7 @@ function gigabytes(bytes: number): string {
   return `${(bytes / 1e9).toFixed(1)} GB`;
 }
 
-export function machineSection(machine: Machine, runs: number): string {
+function machineSection(machine: Machine, runs: number): string {
   const rows: [string, string][] = [
     [
       'CPU',

@@ -12,7 +12,7 @@ import { buildCommand, buildPackage } from './build.js';
 import { CONSUMER_DIST } from './paths.js';
 
 /** The file the service's build produces. */
-export const CONSUMER_MAIN = join(CONSUMER_DIST, 'main.js');
+const CONSUMER_MAIN = join(CONSUMER_DIST, 'main.js');
 /** What an operator runs: the launcher in apps/consumer/bin, which starts node with the service's flags. */
 const CONSUMER_BIN = join(CONSUMER_DIST, '..', 'bin', 'uniqstream-consumer');
 export const CONSUMER_PACKAGE = '@uniqstream/consumer';

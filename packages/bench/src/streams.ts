@@ -7,10 +7,10 @@ import { REALISTIC, type StreamOptions } from '@uniqstream/generator';
 /** 2016-07-11T13:39:44Z, the challenge sample's first ts. */
 export const SAMPLE_START = 1_468_244_384;
 /** 2014-07-12T00:00:00Z: two years before the sample's era ends. */
-export const HISTORICAL_START = 1_405_123_200;
+const HISTORICAL_START = 1_405_123_200;
 const SECONDS_PER_DAY = 86_400;
 const DAYS_IN_TWO_YEARS = 730;
-export const TWO_YEARS_SECONDS = DAYS_IN_TWO_YEARS * SECONDS_PER_DAY;
+const TWO_YEARS_SECONDS = DAYS_IN_TWO_YEARS * SECONDS_PER_DAY;
 /** The challenge sample: 100k users at 1000 frames/s. */
 export const SAMPLE_USERS = 100_000;
 export const SAMPLE_RATE = 1000;

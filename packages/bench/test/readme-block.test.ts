@@ -3,8 +3,8 @@ import { END_MARKER, START_MARKER, orderedHeadlines, readmeBlock, replaceBlock }
 import { run } from './support/fixtures.js';
 
 describe('replaceBlock', () => {
-  const readme =
-    `# Title\n\ntext before\n\n## ` + `Performance\n\n${START_MARKER}\nold\nlines\n${END_MARKER}\n\ntext after\n`;
+  const before = '# Title\n\ntext before\n\n## Performance\n\n';
+  const readme = `${before}${START_MARKER}\nold\nlines\n${END_MARKER}\n\ntext after\n`;
 
   it('replaces only what is between the markers', () => {
     const next = replaceBlock(readme, 'new block');

@@ -31,7 +31,7 @@ export interface TestFrame {
 }
 
 /** Deterministic small PRNG for tests (mulberry32). */
-export function rng(seed: number): () => number {
+function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

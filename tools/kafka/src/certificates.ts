@@ -18,7 +18,7 @@ const PUBLIC = 0o644;
 const PRIVATE_DIR = 0o700;
 
 /** The host names the broker's certificate is good for: clients may dial either. */
-export const BROKER_DNS_NAME = 'localhost';
+const BROKER_DNS_NAME = 'localhost';
 const BROKER_IP = LOOPBACK;
 
 /** A certificate and its private key, both PEM files. */

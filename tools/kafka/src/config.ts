@@ -4,7 +4,7 @@ import { controllerPortOf, LOOPBACK, mutualTlsPortOf, securePortOf } from './por
 import { loggingFlavour, type KafkaVersion } from './version.js';
 
 /** The one node of the single-node cluster; also its controller voter id. */
-export const NODE_ID = 1;
+const NODE_ID = 1;
 
 /** Rotate the broker log at this size and keep this many old ones, so .data cannot fill the disk. */
 const LOG_FILE_MAX_SIZE = '50MB';

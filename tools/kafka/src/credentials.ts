@@ -20,7 +20,7 @@ const USER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
  */
 const PASSWORD = /^[!#$%&()*+\-./0-9:;<>?@A-Z^_`a-z{|}~]{1,128}$/;
 
-export function isScramMechanism(name: string): name is ScramMechanism {
+function isScramMechanism(name: string): name is ScramMechanism {
   return (SCRAM_MECHANISMS as readonly string[]).includes(name);
 }
 
@@ -90,7 +90,7 @@ export async function readPasswordFile(file: string): Promise<string> {
  * from. A mismatch (storage formatted by an older kafka-local, or a deleted
  * password file) means they must be written again.
  */
-export function adminStamp(clusterId: string, password: string): string {
+function adminStamp(clusterId: string, password: string): string {
   return `${JSON.stringify({ clusterId, password: createHash('sha256').update(password).digest('hex') })}\n`;
 }
 

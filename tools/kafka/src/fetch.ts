@@ -26,7 +26,7 @@ export type LogFn = (line: string) => void;
  * Makes sure .cache/kafka-<version>/libs holds the broker and tool jars,
  * fetching them with Maven once. Concurrent callers wait for one fetch.
  */
-export async function ensureJars(version: KafkaVersion, log: LogFn): Promise<string> {
+async function ensureJars(version: KafkaVersion, log: LogFn): Promise<string> {
   const layout = jarLayout(version);
   if (existsSync(layout.complete)) return layout.libs;
   await mkdir(layout.root, { recursive: true });

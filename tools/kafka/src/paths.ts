@@ -9,9 +9,9 @@ export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url)).replace
 export const CACHE_DIR = join(PACKAGE_DIR, '.cache');
 /** Broker state per version and port. */
 export const DATA_DIR = join(PACKAGE_DIR, '.data');
-export const POM_DIR = join(PACKAGE_DIR, 'pom');
+const POM_DIR = join(PACKAGE_DIR, 'pom');
 /** Locks that serialise starts and stops per port, whatever the version. */
-export const LOCK_DIR = join(DATA_DIR, 'locks');
+const LOCK_DIR = join(DATA_DIR, 'locks');
 
 export interface JarLayout {
   /** .cache/kafka-<version> */

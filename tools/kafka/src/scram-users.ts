@@ -72,7 +72,7 @@ async function configureUser(
  * Runs a wrapped Kafka tool through bin/kafka-run-tool, as a person would
  * (same JVM flags, same class-data archive), and collects what it printed.
  */
-export function runKafkaTool(
+function runKafkaTool(
   version: string,
   tool: KafkaTool,
   args: readonly string[],

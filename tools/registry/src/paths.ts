@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** tools/registry: this file sits in src/ (tests) or dist/ (built), one level down. */
-export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 /** The repository's root, whose .cache/ holds everything the tools download or run. */
 export const REPO_DIR = join(PACKAGE_DIR, '..', '..');
 /** The registry people start: config, storage, log and state; safe to delete while it is stopped. */

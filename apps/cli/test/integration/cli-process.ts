@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 /** The real binary, as a user runs it. */
 export const BIN = fileURLToPath(new URL('../../bin/uniqstream', import.meta.url));
 /** The repository root, where the walkthrough's commands run. */
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 export interface Finished {
   readonly code: number | null;

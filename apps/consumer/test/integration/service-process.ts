@@ -12,7 +12,7 @@ export function testKafka(): TestKafka {
 }
 
 /** The real binary, as an operator runs it. */
-export const BIN = fileURLToPath(new URL('../../bin/uniqstream-consumer', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/uniqstream-consumer', import.meta.url));
 
 export interface LogLine {
   readonly level: number;
@@ -26,7 +26,7 @@ export interface Exit {
 }
 
 /** Every instance's stderr also goes here, one file per process, for a look after a failure. */
-export const LOG_DIR = join(tmpdir(), 'uniqstream-consumer-it');
+const LOG_DIR = join(tmpdir(), 'uniqstream-consumer-it');
 
 /** One running instance of the service, its JSON log lines kept. */
 export class ServiceProcess {

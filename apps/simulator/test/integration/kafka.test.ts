@@ -19,7 +19,7 @@ async function readTopic(topic: string): Promise<Map<number, ReadRecord[]>> {
   return byPartition;
 }
 
-const valueOf = (record: ReadRecord): Buffer => record.value ?? Buffer.alloc(0);
+const bytesOf = (record: ReadRecord): Buffer => record.value ?? Buffer.alloc(0);
 
 /** True when `sub` appears in `all` in the same order (not necessarily next to each other). */
 function isSubsequence(sub: readonly Buffer[], all: readonly Buffer[]): boolean {
@@ -72,15 +72,15 @@ describe('uniqstream-sim --to kafka://', () => {
       const received = await readTopic(topic);
       const all = [...received.values()].flat();
       expect(all).toHaveLength(lines.length);
-      expect(sortedHex(all.map(valueOf))).toEqual(sortedHex(lines));
-      for (const list of received.values()) expect(isSubsequence(list.map(valueOf), lines)).toBe(true);
+      expect(sortedHex(all.map(bytesOf))).toEqual(sortedHex(lines));
+      for (const list of received.values()) expect(isSubsequence(list.map(bytesOf), lines)).toBe(true);
       expect(received.size).toBe(3);
 
       const partitionOfKey = new Map<string, number>();
       let wrongKey = 0;
       let split = 0;
       for (const m of all) {
-        const frame = validFrame(valueOf(m));
+        const frame = validFrame(bytesOf(m));
         if (frame !== null && m.key !== frame.uid) wrongKey++;
         if (m.key === null) continue;
         const seen = partitionOfKey.get(m.key);
@@ -99,7 +99,7 @@ describe('uniqstream-sim --to kafka://', () => {
     const received = await readTopic(topic);
     for (let p = 0; p < 4; p++) {
       const expected = lines.filter((_line, i) => i % 4 === p);
-      const got = (received.get(p) ?? []).map(valueOf);
+      const got = (received.get(p) ?? []).map(bytesOf);
       expect(got.length).toBe(expected.length);
       expect(got.every((v, i) => v.equals(expected[i]!))).toBe(true);
     }
@@ -113,8 +113,8 @@ describe('uniqstream-sim --to kafka://', () => {
     expect(result.status).toBe(0);
     const received = await readTopic(topic);
     const all = [...received.values()].flat();
-    expect(sortedHex(all.map(valueOf))).toEqual(sortedHex(lines));
-    for (const list of received.values()) expect(isSubsequence(list.map(valueOf), lines)).toBe(true);
+    expect(sortedHex(all.map(bytesOf))).toEqual(sortedHex(lines));
+    for (const list of received.values()) expect(isSubsequence(list.map(bytesOf), lines)).toBe(true);
   });
 
   it('leaves an existing topic as it is and says so', async () => {

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/uniqstream-sim', import.meta.url));
-export const REPO = fileURLToPath(new URL('../../../..', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../..', import.meta.url));
 
 export interface BinResult {
   readonly status: number | null;

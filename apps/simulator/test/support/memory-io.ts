@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { SimIo } from '../../src/io.js';
 
-export interface Write {
+interface Write {
   /** Fake monotonic time of the write, ms. */
   readonly at: number;
   readonly bytes: Buffer;

@@ -173,9 +173,9 @@ export const countersSuite: Suite = async (context) => {
       warmup: 1,
       onRun: (name, run, value) => context.log(`  ${name} run ${run + 1}: ${fmt(value / 1e6)} M adds/s`),
     });
+    const keys = `${distinct.toExponential(0)} distinct keys`;
     tables.push({
-      caption:
-        `Adds per second, ${distinct.toExponential(0)} distinct keys each added ${REPEATS} ` + `times in random order`,
+      caption: `Adds per second, ${keys} each added ${REPEATS} times in random order`,
       measurements: speed,
     });
 

@@ -10,7 +10,7 @@
  */
 
 /** About the size of a real frame (FRAMES.md). */
-export const FRAME_BYTES = 2048;
+const FRAME_BYTES = 2048;
 
 const FIRST_TS = 1_468_244_384;
 const UID_HEX_DIGITS = 19;

@@ -90,7 +90,7 @@ export function quantilesOf(values: readonly number[]): Quantiles | undefined {
 }
 
 /** 87 -> `87 ms`, 1234 -> `1.23 s`. */
-export function ms(value: number): string {
+function ms(value: number): string {
   return Math.abs(value) < MS_PER_SECOND ? `${value.toFixed(0)} ms` : `${(value / MS_PER_SECOND).toFixed(2)} s`;
 }
 

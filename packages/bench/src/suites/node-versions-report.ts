@@ -119,7 +119,7 @@ export function binaryName(binary: NodeBinary): string {
 }
 
 /** `1.04x`. */
-export function formatRatio(ratio: number): string {
+function formatRatio(ratio: number): string {
   return `${ratio.toFixed(2)}x`;
 }
 

@@ -9,10 +9,10 @@ import { summarize, type Headline, type Measurement, type SuiteReport, type Text
 
 export const AT_LEAST_ONCE = 'at-least-once';
 export const EXACTLY_ONCE = 'exactly-once';
-export type Guarantee = typeof AT_LEAST_ONCE | typeof EXACTLY_ONCE;
+type Guarantee = typeof AT_LEAST_ONCE | typeof EXACTLY_ONCE;
 
 /** Letters as the issue names the cases: (a) the CLI, (b)-(d) the service. */
-export type CaseLetter = 'a' | 'b' | 'c' | 'd';
+type CaseLetter = 'a' | 'b' | 'c' | 'd';
 
 /** One way of counting the input topic. */
 export interface CaseSpec {
@@ -79,7 +79,7 @@ export interface ScaleOutSetup {
 }
 
 /** Targets of issue 13. */
-export const TARGETS = {
+const TARGETS = {
   /** (b) at this share of (a)'s frames/s, or more, on every partition count. */
   serviceShare: 0.9,
   /** (d)'s CPU per frame at most this times (b)'s. */
@@ -97,7 +97,7 @@ export function caseName(spec: CaseSpec, partitions: number): string {
 }
 
 /** CPU seconds per million frames of each measured run. */
-export function cpuPerMillion(result: CaseResult, frames: number): Measurement {
+function cpuPerMillion(result: CaseResult, frames: number): Measurement {
   return summarize(
     caseName(result.spec, result.partitions),
     'CPU-s / M frames',
@@ -106,7 +106,7 @@ export function cpuPerMillion(result: CaseResult, frames: number): Measurement {
 }
 
 /** CPU seconds per million frames over the second half of the input, of each measured run. */
-export function warmCpuPerMillion(result: CaseResult, frames: number): Measurement {
+function warmCpuPerMillion(result: CaseResult, frames: number): Measurement {
   const half = frames / 2;
   return summarize(
     caseName(result.spec, result.partitions),
@@ -116,7 +116,7 @@ export function warmCpuPerMillion(result: CaseResult, frames: number): Measureme
 }
 
 /** The largest process's peak RSS of each measured run, in MB. */
-export function peakRss(result: CaseResult): Measurement {
+function peakRss(result: CaseResult): Measurement {
   return summarize(
     caseName(result.spec, result.partitions),
     'MB',

@@ -1,7 +1,7 @@
 import type { Machine } from '../../src/machine.js';
 import type { RunReport } from '../../src/report.js';
 
-export const machine: Machine = {
+const machine: Machine = {
   cpuModel: 'Test CPU',
   cpuCount: 2,
   availableParallelism: 2,

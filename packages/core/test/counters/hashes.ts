@@ -7,7 +7,7 @@
 const GOLDEN = 0x9e3779b9;
 
 /** murmur3's 32-bit finalizer: a bijection on 32-bit words with good avalanche. */
-export function fmix32(x: number): number {
+function fmix32(x: number): number {
   x ^= x >>> 16;
   x = Math.imul(x, 0x85ebca6b);
   x ^= x >>> 13;

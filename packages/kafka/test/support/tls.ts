@@ -62,7 +62,7 @@ export function tlsServer(
 }
 
 /** A plain TCP server; `onSocket` gets each connection. */
-export function tcpServer(onSocket: (socket: Socket) => void): Promise<FakeServer> {
+function tcpServer(onSocket: (socket: Socket) => void): Promise<FakeServer> {
   const accepted: Socket[] = [];
   const server = createTcpServer((socket) => {
     accepted.push(socket);
@@ -81,9 +81,4 @@ export function plaintextKafkaPort(): Promise<FakeServer> {
 export const TLS_ALERT = Buffer.from('15030300020250', 'hex');
 export function tlsKafkaPort(): Promise<FakeServer> {
   return tcpServer((socket) => socket.once('data', () => socket.end(TLS_ALERT)));
-}
-
-/** A port that accepts and then says nothing, ever (a handshake waits for it forever). */
-export function silentPort(): Promise<FakeServer> {
-  return tcpServer(() => undefined);
 }

@@ -91,7 +91,7 @@ afterAll(async () => {
 /** pnpm, turbo and changesets in the copy: the pinned pnpm first on PATH, npm pointed at the registry. */
 function workspaceEnv(): NodeJS.ProcessEnv {
   return cleanEnv({
-    PATH: `${join(pnpm, '..')}:${process.env['PATH'] ?? ''}`,
+    PATH: `${join(pnpm, '..')}:${process.env.PATH ?? ''}`,
     npm_config_registry: registry.url,
     NPM_CONFIG_USERCONFIG: registry.npmrc,
     TURBO_TELEMETRY_DISABLED: '1',
