@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { summarizingLogCreator, type KafkaLog } from './log.js';
+import { mendKafkajsRequestQueue } from './request-queue-mend.js';
 import { kafkajsSecurity, secretScrubber, type KafkaSecurity } from './security.js';
 import type { SocketTracker } from './sockets.js';
 
@@ -66,9 +67,11 @@ export interface KafkaClientOptions {
  * (one line each, repeats counted; all as 'debug' once its sockets are
  * being destroyed, secrets replaced by REDACTED), its connections opened
  * through `sockets`, with TLS and a SASL login as `security` says
- * (kafkajs re-authenticates before the broker's session lifetime ends).
+ * (kafkajs re-authenticates before the broker's session lifetime ends),
+ * and kafkajs's request queue mended (see request-queue-mend.ts).
  */
 export function createKafka(options: KafkaClientOptions): Kafka {
+  mendKafkajsRequestQueue();
   const scrub = secretScrubber(options.security);
   return new Kafka({
     ...kafkajsSecurity(options.security),
