@@ -43,7 +43,7 @@ afterEach(() => {
 });
 
 describe("kafkajs's request queue", () => {
-  it('as released, arms a timer of about -Date.now() ms with nothing queued (a 1 ms loop; a warning on Node 24)', () => {
+  it('as released, arms a timer of about -Date.now() ms with nothing queued (a 1 ms loop; warns on Node 24)', () => {
     const q = queue();
     const delays = delaysOf(() => original.call(q));
     q.destroy();
