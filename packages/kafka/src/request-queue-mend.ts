@@ -25,8 +25,8 @@ export interface RequestQueueState {
   checkPendingRequests(): void;
 }
 
-/** The mended method, exported for its tests. */
-export function scheduleCheckPendingRequests(this: RequestQueueState): void {
+/** The mended method. */
+function scheduleCheckPendingRequests(this: RequestQueueState): void {
   if (this.throttleCheckTimeoutId) return;
   let delayMs = this.throttledUntil - Date.now();
   if (this.pending.length > 0) delayMs = delayMs > 0 ? delayMs : CHECK_PENDING_REQUESTS_INTERVAL_MS;
