@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { COUNT_OPTION_SPECS, DEFAULT_COUNT_CONFIG, envName } from '@uniqstream/app-config';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HTTP_PORT, parseCommandLine, SERVICE_OPTION_SPECS, type ServiceConfig } from '../src/config.js';
@@ -263,7 +264,10 @@ describe('parseCommandLine', () => {
 
   it('prints the version and the help instead of running', () => {
     const version = parseCommandLine(['--version'], {}, files({}));
-    expect(version).toEqual({ kind: 'print', text: '0.1.0\n' });
+    const { version: packaged } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(version).toEqual({ kind: 'print', text: `${packaged}\n` });
   });
 
   it(
