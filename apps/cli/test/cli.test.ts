@@ -50,7 +50,7 @@ function run(args: readonly string[], input?: Buffer, seed = 1, env: Record<stri
   });
 }
 
-/** The FRAMES.md definition, with JSON.parse and Sets: distinct root uids of valid frames per window. */
+/** The docs/frames.md definition, with JSON.parse and Sets: distinct root uids of valid frames per window. */
 function reference(bytes: Buffer, windowSeconds = 60): Map<number, Counts> {
   return referenceCounts(linesOf(bytes), windowSeconds);
 }

@@ -12,7 +12,7 @@ import {
 import { describe, expect, it } from 'vitest';
 
 /**
- * The counter against the generator's exact ground truth (FRAMES.md: the
+ * The counter against the generator's exact ground truth (docs/frames.md: the
  * distinct root uids of the valid frames whose ts falls in a window),
  * through the real binary.
  */

@@ -39,7 +39,7 @@ import { runReplay } from './replay.js';
 import { parseTarget, type Target } from './target.js';
 
 const NAME = 'uniqstream-sim';
-/** The FRAMES.md example's ts: 2016-07-11 13:39:44 UTC. A fixed default keeps runs reproducible. */
+/** The docs/frames.md example's ts: 2016-07-11 13:39:44 UTC. A fixed default keeps runs reproducible. */
 const DEFAULT_START = '2016-07-11T13:39:44Z';
 const DEFAULT_FRAMES = 100_000;
 const DEFAULT_USERS = 100_000;
@@ -199,7 +199,10 @@ export function buildProgram(
     )
     .option('--frame-bytes <n>', 'average size of a frame in bytes', integer(0, 16 * 1024 * 1024), DEFAULT_FRAME_BYTES)
     .option('--realtime', 'send each frame when the wall clock reaches its arrival time (default: as fast as possible)')
-    .option('--realistic', `disorder and damage like FRAMES.md for every such option not given: ${describeRealistic()}`)
+    .option(
+      '--realistic',
+      `disorder and damage like docs/frames.md for every such option not given: ${describeRealistic()}`,
+    )
     .option('--late-fraction <p>', 'fraction of frames arriving 1..max-delay s late', fraction, 0)
     .option('--max-delay <seconds>', 'largest delay of a late frame', integer(1), DEFAULT_MAX_DELAY)
     .option(

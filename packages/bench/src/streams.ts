@@ -17,7 +17,7 @@ export const SAMPLE_RATE = 1000;
 /** Small frames for long series, where 2 KB frames would fill the disk (10^7 x 2 KB = 21 GB). */
 export const SMALL_FRAME_BYTES = 200;
 
-/** Like the challenge sample (~2 KB frames, 100k users, 1000 frames/s), with FRAMES.md's disorder and damage. */
+/** Like the challenge sample (~2 KB frames, 100k users, 1000 frames/s), with docs/frames.md's disorder and damage. */
 export function realisticStream(frames: number, seed = 1): StreamOptions {
   return { seed, users: SAMPLE_USERS, rate: SAMPLE_RATE, start: SAMPLE_START, frames, ...REALISTIC };
 }

@@ -17,7 +17,7 @@ const DECIMAL = 10;
 
 /** Random stream of frame layout (see Random's `stream`). */
 const LAYOUT_STREAM = 2;
-/** Root members before uid and ts: 0..3 (FRAMES.md). */
+/** Root members before uid and ts: 0..3 (docs/frames.md). */
 const MAX_PRELUDE_MEMBERS = 3;
 /** How often uid and ts are not next to each other after the prelude: "do not rely on that order". */
 const ELSEWHERE_FRACTION = 0.1;

@@ -76,7 +76,7 @@ const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const TS_BITS = 32;
 
 /**
- * Disorder and damage close to what FRAMES.md describes: 99.9% of frames
+ * Disorder and damage close to what docs/frames.md describes: 99.9% of frames
  * within 5 s, a thin tail up to a minute, rare bitflips and malformed frames.
  */
 export const REALISTIC: Pick<

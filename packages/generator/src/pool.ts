@@ -15,7 +15,7 @@ const VALUE_POOL_SIZE = 1024;
 export const VALUE_POOL_MASK = VALUE_POOL_SIZE - 1;
 /** Largest fragment kept; bounds how far a frame can overshoot its target size. */
 export const MAX_FRAGMENT_BYTES = 480;
-/** Nesting depth of values below a root member (FRAMES.md: several levels deep). */
+/** Nesting depth of values below a root member (docs/frames.md: several levels deep). */
 const MAX_DEPTH = 5;
 /** Pools kept for recently used seeds, so tests making many small streams do not rebuild them. */
 const POOL_CACHE_SIZE = 4;

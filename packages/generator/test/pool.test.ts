@@ -21,7 +21,7 @@ describe('poolFor', () => {
     for (const m of pool.members) expect(m.length).toBeLessThanOrEqual(MAX_FRAGMENT_BYTES);
   });
 
-  it('covers what FRAMES.md lists: escapes, multi-byte text, nesting, decoy uid and ts', () => {
+  it('covers what docs/frames.md lists: escapes, multi-byte text, nesting, decoy uid and ts', () => {
     const all = members.join('\n');
     for (const sequence of ['\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t']) expect(all).toContain(sequence);
     expect(all).toMatch(/[\u0400-\u04ff]/); // Cyrillic

@@ -58,7 +58,7 @@ describe('GroundTruth fed by the generator', () => {
     }
   });
 
-  it('labels exactly the frames that FRAMES.md calls invalid, and sums them up', () => {
+  it('labels exactly the frames that docs/frames.md calls invalid, and sums them up', () => {
     const mismatched = kept.filter((f) => {
       const kind = classify(f.bytes).kind;
       return f.damage === null || f.damage === 'bitflip' ? kind !== 'valid' : kind !== f.damage;

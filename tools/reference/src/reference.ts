@@ -13,19 +13,19 @@ export interface Counts {
   readonly frames: number;
 }
 
-/** FRAMES.md: ts is a 32-bit unsigned count of seconds. */
+/** docs/frames.md: ts is a 32-bit unsigned count of seconds. */
 const TS_LIMIT = 2 ** 32;
 const NEWLINE = 0x0a;
 
 /**
- * FRAMES.md's definition with JSON.parse: a frame counts when it is valid
+ * docs/frames.md's definition with JSON.parse: a frame counts when it is valid
  * UTF-8 holding a JSON object whose root `uid` is a non-empty string and
  * whose root `ts` is a whole number of seconds below 2^32, given as a
  * number or as a string of digits. Anything else is null.
  */
 export function referenceFrame(bytes: Uint8Array): ReferenceFrame | null {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // toString() would quietly repair invalid UTF-8, which FRAMES.md calls malformed.
+  // toString() would quietly repair invalid UTF-8, which docs/frames.md calls malformed.
   if (!isUtf8(view)) return null;
   let value: unknown;
   try {

@@ -24,7 +24,7 @@ const OUTAGE_MS = 5_000;
 const HANG_MS = 180_000;
 /**
  * 200 frames/s (sent in real time); late and malformed frames and string
- * ts, but no bitflips: a bitflipped frame is valid JSON that FRAMES.md
+ * ts, but no bitflips: a bitflipped frame is valid JSON that docs/frames.md
  * counts in no window, which no recount of the topic can tell.
  */
 const STREAM = [

@@ -1,5 +1,5 @@
 /**
- * Independent references for the simulator's tests, written from FRAMES.md
+ * Independent references for the simulator's tests, written from docs/frames.md
  * with JSON.parse, TextDecoder and Date (not the generator's own code).
  */
 

@@ -400,7 +400,7 @@ export const accuracySuite: Suite = async (ctx) => {
     `largest ${def.maxAbs} users (${percent(def.maxRel, 3)}). ` +
     `${percent(lateOf(SETTINGS[0]!), 3)} of frames were dropped as too late. Exact counting itself ` +
     `adds no error: what remains comes from frames later than the allowed lateness ` +
-    `and from bitflipped timestamps, which FRAMES.md counts in no window. Of ${defFlips.flipped} ` +
+    `and from bitflipped timestamps, which docs/frames.md counts in no window. Of ${defFlips.flipped} ` +
     `bitflipped frames, the CLI rejected ${defFlips.rejected} as corrupt ts and dropped ${defFlips.late} as late; ` +
     `it counted ${defFlips.wrong + defFlips.own}: ${defFlips.wrong} in a wrong minute and ${defFlips.own} ` +
     `in their own. A flip of one of the low bits moves ts by seconds to minutes and cannot be told ` +

@@ -1,6 +1,6 @@
 /**
  * The decode suite's corpus: frames shaped like the challenge generator's
- * (FRAMES.md). The root has 0-3 keys, then `uid` and `ts` side by side in
+ * (docs/frames.md). The root has 0-3 keys, then `uid` and `ts` side by side in
  * either order (ts a string one time in ten), then more keys until ~2 KB.
  * Values are mostly text (eight words joined by a separator that is usually
  * an escape, or a line of Cyrillic, sometimes with an emoji), some small
@@ -9,7 +9,7 @@
  * `uid` or `ts`. Self-contained and deterministic.
  */
 
-/** About the size of a real frame (FRAMES.md). */
+/** About the size of a real frame (docs/frames.md). */
 const FRAME_BYTES = 2048;
 
 const FIRST_TS = 1_468_244_384;

@@ -114,7 +114,7 @@ export const decodeShareSuite: Suite = async (ctx) => {
   const bytesPerFrame = (data.bytes / data.frames).toFixed(0);
   const notes = [
     `Input: ${data.frames.toLocaleString('en-US')} frames of the end-to-end stream's kind (${bytesPerFrame} ` +
-      `bytes per frame, FRAMES.md disorder and damage), the same file for every parser; ` +
+      `bytes per frame, docs/frames.md disorder and damage), the same file for every parser; ` +
       `${valid.toLocaleString('en-US')} frames decode as valid.`,
     'Method: decode share = (decode-only µs per frame, this process, frames in memory) / (end-to-end ' +
       'µs per frame from the CLI summary). A no-op decoder cannot be plugged into the CLI, so the ' +

@@ -1,7 +1,7 @@
 /**
  * End to end through the real command: `uniqstream count FILE > /dev/null`
  * on a generated stream like the challenge sample (1M frames of ~2 KB from
- * 100k users at 1000 frames/s, with FRAMES.md's disorder and damage; quick:
+ * 100k users at 1000 frames/s, with docs/frames.md's disorder and damage; quick:
  * 100k frames). Side by side in one run: minute windows only and all six,
  * exact and HyperLogLog, cascade and per-frame aggregation. Figures: the
  * CLI's own frames/s (from its stderr summary: the pipeline, without Node's
@@ -93,7 +93,7 @@ export const e2eSuite: Suite = async (ctx) => {
     `Input: ${data.frames.toLocaleString('en-US')} frames, ${(data.bytes / MB).toFixed(0)} MB ` +
       `(${bytesPerFrame.toFixed(0)} bytes per frame with its newline), ` +
       `${data.summary.users.toLocaleString('en-US')} distinct users ` +
-      `of a pool of 100,000, 1000 frames/s of event time, FRAMES.md's disorder and damage (5% late up ` +
+      `of a pool of 100,000, 1000 frames/s of event time, docs/frames.md's disorder and damage (5% late up ` +
       `to 5 s, 0.1% up to 60 s, 0.01% bitflips, 0.1% malformed, 1% string ts).`,
     `Minute windows, exact: ${spread(minute, 'frames/s')}, ${si((minute.median * bytesPerFrame) / MB)} ` +
       `MB/s: the ${compact(TARGET_FRAMES_PER_SECOND)} frames/s target is ` +

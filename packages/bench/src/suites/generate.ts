@@ -1,7 +1,7 @@
 /**
  * How fast @uniqstream/generator makes frames into memory chunks, so it never
  * limits another benchmark: the target is 100 MB/s on one core. Cases: the
- * chunked fast path clean and with FRAMES.md-like disorder and damage, the
+ * chunked fast path clean and with docs/frames.md-like disorder and damage, the
  * same with exact ground truth, the frame-by-frame API, and, for scale, a
  * naive generator that builds an object per frame and calls JSON.stringify.
  */

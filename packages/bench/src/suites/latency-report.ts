@@ -196,7 +196,7 @@ function paragraphOf(setup: LatencySetup, variants: readonly Variant[], topics: 
   const allSound = topics.every((t) => t.variants.every((r) => sound(r) !== undefined));
   return [
     `**Result latency.** Frames arriving at ${setup.wallRate.toLocaleString('en-US')} frames/s with ` +
-      `FRAMES.md's disorder (event time at ${(setup.wallRate / setup.eventRate).toFixed(0)}x the wall ` +
+      `docs/frames.md's disorder (event time at ${(setup.wallRate / setup.eventRate).toFixed(0)}x the wall ` +
       `clock), minute windows:`,
     `the first result of a window was readable in the results topic, counted from the arrival of the ` +
       `frame that let it be known, within (p50 / p99) ${phrases.join('; ')} (${windows}).`,
@@ -299,7 +299,7 @@ function notesOf(setup: LatencySetup, topics: readonly TopicRun[]): string[] {
   const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   const notes = [
     `Input: ${setup.frames.toLocaleString('en-US')} frames of ~2 KB per topic from 100k users, ${setup.eventRate} ` +
-      `frames per second of event time with FRAMES.md's disorder (5% up to ${setup.maxDelay} s late, ` +
+      `frames per second of event time with docs/frames.md's disorder (5% up to ${setup.maxDelay} s late, ` +
       `0.1% up to 60 s, 0.1% malformed, 1% string ts; no bitflips), replayed by \`uniqstream-sim replay ` +
       `--rate ${setup.wallRate}\` (keyed by uid): event time runs ${speed.toFixed(1)}x the wall clock, ` +
       `a minute window ends every ${(setup.windowSeconds / speed).toFixed(2)} s of wall time. Broker: ` +

@@ -4,7 +4,7 @@
  * for the consumer service (`uniqstream-consumer`, one instance) with the
  * settings in SERVICE_VARIANTS.
  *
- * A realistic stream (FRAMES.md's disorder: 5% of frames up to 5 s late,
+ * A realistic stream (docs/frames.md's disorder: 5% of frames up to 5 s late,
  * 0.1% up to 60 s; malformed frames and string ts; no bitflips, see below)
  * is generated at EVENT_RATE frames per second of event time and replayed
  * by the simulator (`uniqstream-sim replay --rate`) at WALL_RATE frames per

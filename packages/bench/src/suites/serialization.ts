@@ -25,7 +25,7 @@ const QUICK_FRAMES = 20_000;
 /** Each run decodes the corpus as many times as it takes to last this long. */
 const MIN_RUN_SECONDS = 0.2;
 const MAX_PASSES = 1000;
-/** The uid is 19 lowercase hex characters (FRAMES.md). */
+/** The uid is 19 lowercase hex characters (docs/frames.md). */
 export const UID_BYTES = 19;
 /** ts fits an unsigned 32-bit integer until 2106. */
 export const TS_BYTES = 4;

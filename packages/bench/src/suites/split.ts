@@ -18,7 +18,7 @@ const MIB = 1024 * KIB;
 const MB = 1e6;
 const FULL_BYTES = 200 * MIB;
 const QUICK_BYTES = 20 * MIB;
-/** Real frames are about 2 KB (FRAMES.md). */
+/** Real frames are about 2 KB (docs/frames.md). */
 const FRAME_BYTES = 2048;
 const HIGH_WATER_MARKS = [256 * KIB, 1 * MIB, 4 * MIB] as const;
 /** Distinct lines written in turn: 4 MB of them, so gzip's 32 KB window finds no repeats. */

@@ -1,5 +1,5 @@
 /**
- * Frames shaped like the challenge's generator (FRAMES.md): 0-3 keys, then
+ * Frames shaped like the challenge's generator (docs/frames.md): 0-3 keys, then
  * uid and ts side by side in either order, then more keys until ~2 KB. Values
  * are mostly text (ASCII with escaped separators, or Cyrillic), some numbers
  * and booleans, and nested arrays and objects that fill up to a share of the

@@ -16,7 +16,7 @@ export interface Recounted {
 const WINDOWS = ['minute', 'hour', 'day', 'week', 'month', 'year'];
 
 /**
- * The FRAMES.md definition applied to produced lines: parse each one, keep the
+ * The docs/frames.md definition applied to produced lines: parse each one, keep the
  * valid ones (a bitflip cannot be seen in the bytes, so the generator's label
  * excludes those), and count distinct root uids per window with Sets.
  */

@@ -1,6 +1,6 @@
 /**
  * Independent references for the tests: a frame classifier written from
- * FRAMES.md with JSON.parse and TextDecoder, and a tiny JSON reader that
+ * docs/frames.md with JSON.parse and TextDecoder, and a tiny JSON reader that
  * lists the root object's keys in order (JSON.parse hides order of
  * duplicates and keeps only the last of a repeated key).
  */
@@ -20,7 +20,7 @@ export type Classified =
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** What FRAMES.md says a frame is: JSON object, root uid string, root ts integer or digit string. */
+/** What docs/frames.md says a frame is: JSON object, root uid string, root ts integer or digit string. */
 export function classify(bytes: Uint8Array): Classified {
   if (bytes.length === 0) return { kind: 'empty' };
   let text: string;
