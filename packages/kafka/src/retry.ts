@@ -107,6 +107,7 @@ export async function waitForBroker(
 
 /** kafkajs's name for the crash after which a consumer does not restart itself. */
 const COORDINATOR_NOT_FOUND = 'KafkaJSGroupCoordinatorNotFound';
+const KAFKAJS_NON_RETRIABLE = 'KafkaJSNonRetriableError';
 
 /**
  * True for kafkajs's "Failed to find group coordinator", after which a
@@ -117,7 +118,13 @@ const COORDINATOR_NOT_FOUND = 'KafkaJSGroupCoordinatorNotFound';
  * Whoever waits outages out tells the two apart with brokerAnswers.
  */
 export function isCoordinatorNotFound(error: unknown): boolean {
-  return (error as { name?: unknown } | null)?.name === COORDINATOR_NOT_FOUND;
+  const named = error as { name?: unknown; cause?: unknown } | null;
+  if (named?.name === COORDINATOR_NOT_FOUND) return true;
+  // kafkajs's retrier gives up on it as a KafkaJSNonRetriableError with the original as its cause: that is how the
+  // consumer's crash event carries it after a heartbeat met the outage.
+  return (
+    named?.name === KAFKAJS_NON_RETRIABLE && (named.cause as { name?: unknown } | null)?.name === COORDINATOR_NOT_FOUND
+  );
 }
 
 /** True when the cluster answers `admin`'s metadata request within `timeoutMs`. */

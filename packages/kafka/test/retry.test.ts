@@ -276,12 +276,19 @@ describe('waitForBroker with TLS that cannot work', () => {
 });
 
 describe('isCoordinatorNotFound', () => {
-  it("is kafkajs's error by name, whatever wraps it is not", () => {
+  it("is kafkajs's error by name, or kafkajs's retrier giving up on it; other wrappers are not", () => {
     const notFound = Object.assign(new Error('Failed to find group coordinator'), {
       name: 'KafkaJSGroupCoordinatorNotFound',
     });
     expect(isCoordinatorNotFound(notFound)).toBe(true);
     expect(isCoordinatorNotFound(new Error('x', { cause: notFound }))).toBe(false);
+    // As the consumer's crash event carries it: kafkajs's retrier wraps it (retry/index.js), keeping it as the cause.
+    const givenUp = Object.assign(new Error('Failed to find group coordinator', { cause: notFound }), {
+      name: 'KafkaJSNonRetriableError',
+    });
+    expect(isCoordinatorNotFound(givenUp)).toBe(true);
+    const otherGivenUp = Object.assign(new Error('x', { cause: new Error('y') }), { name: 'KafkaJSNonRetriableError' });
+    expect(isCoordinatorNotFound(otherGivenUp)).toBe(false);
     expect(isCoordinatorNotFound(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toBe(false);
     expect(isCoordinatorNotFound(null)).toBe(false);
   });
